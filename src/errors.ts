@@ -1,0 +1,207 @@
+/**
+ * Every expected failure in Orbit is one of these values. Callers `switch` on `_tag`;
+ * `formatError` turns any of them into the one line the CLI prints on stderr.
+ */
+export type OrbitError =
+  | DatabaseUnavailable
+  | DatabaseError
+  | InvalidSchemaName
+  | InvalidInput
+  | ConcurrencyConflict
+  | EventDecodeError
+  | IllegalTransition
+  | RunNotFound
+  | PipelineNotFound
+  | PipelineDefinitionInvalid
+  | InvalidMetadata
+  | RunNotResumable
+  | RunHasFailedSteps
+  | PipelineDrift
+  | RunAlreadyClaimed
+  | ProjectionMismatch
+  | RunNotCancellable
+  | Fenced
+  | RecoveryLimitReached;
+
+/** The database could not be reached or refused the login. Nothing was written. */
+export interface DatabaseUnavailable {
+  readonly _tag: 'DatabaseUnavailable';
+  readonly message: string;
+}
+
+/** A statement failed in a way Orbit did not expect (carries the SQLSTATE when there is one). */
+export interface DatabaseError {
+  readonly _tag: 'DatabaseError';
+  readonly message: string;
+  readonly code: string | undefined;
+}
+
+/** A schema (or channel) name that is not a plain lower-case SQL identifier. */
+export interface InvalidSchemaName {
+  readonly _tag: 'InvalidSchemaName';
+  readonly schema: string;
+}
+
+/** Input from a user (CLI argument, option, JSON text) that cannot be used. */
+export interface InvalidInput {
+  readonly _tag: 'InvalidInput';
+  readonly what: string;
+  readonly message: string;
+}
+
+/** An append stated a seq that is no longer the run's last one: another writer got there first. */
+export interface ConcurrencyConflict {
+  readonly _tag: 'ConcurrencyConflict';
+  readonly runId: string;
+  readonly expectedSeq: number;
+  readonly actualSeq: number | null;
+}
+
+/** A journal row that does not decode as an Orbit event. */
+export interface EventDecodeError {
+  readonly _tag: 'EventDecodeError';
+  readonly runId: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly field: string;
+  readonly message: string;
+}
+
+/** An event that cannot follow the run's state (a step succeeding twice, an event after the end). */
+export interface IllegalTransition {
+  readonly _tag: 'IllegalTransition';
+  readonly runId: string;
+  readonly seq: number;
+  readonly type: string;
+  readonly reason: string;
+}
+
+export interface RunNotFound {
+  readonly _tag: 'RunNotFound';
+  readonly runId: string;
+}
+
+export interface PipelineNotFound {
+  readonly _tag: 'PipelineNotFound';
+  readonly pipelineId: string;
+  readonly known: readonly string[];
+}
+
+export interface PipelineDefinitionInvalid {
+  readonly _tag: 'PipelineDefinitionInvalid';
+  readonly pipelineId: string;
+  readonly message: string;
+}
+
+export interface InvalidMetadata {
+  readonly _tag: 'InvalidMetadata';
+  readonly pipelineId: string;
+  readonly message: string;
+}
+
+/** The run is finished (succeeded or cancelled) or otherwise not in a state recovery may touch. */
+export interface RunNotResumable {
+  readonly _tag: 'RunNotResumable';
+  readonly runId: string;
+  readonly status: string;
+  readonly reason: string;
+}
+
+export interface RunHasFailedSteps {
+  readonly _tag: 'RunHasFailedSteps';
+  readonly runId: string;
+  readonly failedSteps: readonly string[];
+}
+
+export interface PipelineDrift {
+  readonly _tag: 'PipelineDrift';
+  readonly runId: string;
+  readonly pipelineId: string;
+  readonly journaled: readonly string[];
+  readonly registered: readonly string[];
+}
+
+/** Another recovery process (or a live worker) claimed the run first. */
+export interface RunAlreadyClaimed {
+  readonly _tag: 'RunAlreadyClaimed';
+  readonly runId: string;
+}
+
+export interface ProjectionMismatch {
+  readonly _tag: 'ProjectionMismatch';
+  readonly runId: string;
+  readonly differences: readonly string[];
+}
+
+export interface RunNotCancellable {
+  readonly _tag: 'RunNotCancellable';
+  readonly runId: string;
+  readonly status: string;
+}
+
+/** This executor lost the run to another writer; it must stop writing for it. */
+export interface Fenced {
+  readonly _tag: 'Fenced';
+  readonly runId: string;
+}
+
+/** A run was recovered too many times (its steps keep killing their worker). */
+export interface RecoveryLimitReached {
+  readonly _tag: 'RecoveryLimitReached';
+  readonly runId: string;
+  readonly attempts: number;
+}
+
+const stepList = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.join(', '));
+
+/** One line, fit for stderr, that says what went wrong and where. */
+export const formatError = (e: OrbitError): string => {
+  switch (e._tag) {
+    case 'DatabaseUnavailable':
+      return `Cannot reach the database: ${e.message}`;
+    case 'DatabaseError':
+      return `Database error${e.code ? ` ${e.code}` : ''}: ${e.message}`;
+    case 'InvalidSchemaName':
+      return `Invalid schema name ${JSON.stringify(e.schema)}: use lower-case letters, digits and _ (at most 48 characters, not starting with a digit)`;
+    case 'InvalidInput':
+      return `Invalid ${e.what}: ${e.message}`;
+    case 'ConcurrencyConflict':
+      return `Concurrency conflict on run ${e.runId}: expected seq ${e.expectedSeq}, journal is at ${e.actualSeq ?? 'unknown'}`;
+    case 'EventDecodeError':
+      return `Undecodable event in run ${e.runId} at seq ${e.seq} (${e.type}): field ${e.field}: ${e.message}`;
+    case 'IllegalTransition':
+      return `Illegal event in run ${e.runId} at seq ${e.seq} (${e.type}): ${e.reason}`;
+    case 'RunNotFound':
+      return `Run not found: ${e.runId}`;
+    case 'PipelineNotFound':
+      return `Pipeline "${e.pipelineId}" is not registered: the pipeline definition must be available (registered: ${stepList(e.known)})`;
+    case 'PipelineDefinitionInvalid':
+      return `Invalid pipeline definition "${e.pipelineId}": ${e.message}`;
+    case 'InvalidMetadata':
+      return `Invalid metadata for pipeline "${e.pipelineId}": ${e.message}`;
+    case 'RunNotResumable':
+      return `Run ${e.runId} cannot be resumed: ${e.reason}`;
+    case 'RunHasFailedSteps':
+      return `Run has ${e.failedSteps.length} failed step(s), cannot auto-resume`;
+    case 'PipelineDrift':
+      return `Pipeline "${e.pipelineId}" changed since run ${e.runId} started: journaled steps [${e.journaled.join(', ')}], registered steps [${e.registered.join(', ')}] (use --force to resume anyway)`;
+    case 'RunAlreadyClaimed':
+      return `Run ${e.runId} was already claimed by another process`;
+    case 'ProjectionMismatch':
+      return `Projections disagree with the journal for run ${e.runId}: ${e.differences.join('; ')}`;
+    case 'RunNotCancellable':
+      return `Run ${e.runId} cannot be cancelled: it is ${e.status}`;
+    case 'Fenced':
+      return `Run ${e.runId} was taken over by another writer; this process stopped writing to it`;
+    case 'RecoveryLimitReached':
+      return `Run ${e.runId} was recovered ${e.attempts} times without finishing; giving up`;
+  }
+};
+
+/** Constructors keep call sites short and the tags spelled once. */
+export const OrbitErrors = {
+  databaseUnavailable: (message: string): OrbitError => ({ _tag: 'DatabaseUnavailable', message }),
+  databaseError: (message: string, code?: string): OrbitError => ({ _tag: 'DatabaseError', message, code }),
+  invalidInput: (what: string, message: string): OrbitError => ({ _tag: 'InvalidInput', what, message }),
+  runNotFound: (runId: string): OrbitError => ({ _tag: 'RunNotFound', runId }),
+};
