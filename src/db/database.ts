@@ -1,0 +1,91 @@
+import * as E from 'fp-ts/Either';
+import { Pool, type PoolClient, type QueryResultRow } from 'pg';
+import type { OrbitError } from '../errors';
+import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from './identifiers';
+import { fromPgError } from './pgErrors';
+
+/** A connection pool bound to one Orbit schema. Everything that touches SQL takes one of these. */
+export interface Database {
+  readonly pool: Pool;
+  /** The validated schema name, e.g. `orbit`. */
+  readonly schema: string;
+  /** The schema quoted for splicing into SQL text, e.g. `"orbit"`. */
+  readonly qs: string;
+  /** The NOTIFY channel for this schema. */
+  readonly channel: string;
+  readonly url: string;
+}
+
+export interface OpenDatabaseOptions {
+  readonly url: string;
+  /** Schema holding Orbit's tables. Default `orbit`. */
+  readonly schema?: string;
+  /** Pool size. Default 10. */
+  readonly max?: number;
+  /** Name reported in pg_stat_activity. Default `orbit`. */
+  readonly applicationName?: string;
+}
+
+/** Validates the schema name and creates a pool. No connection is made until the first query. */
+export const openDatabase = (opts: OpenDatabaseOptions): E.Either<OrbitError, Database> => {
+  const schema = opts.schema ?? DEFAULT_SCHEMA;
+  return E.map((valid: string) => {
+    const pool = new Pool({
+      connectionString: opts.url,
+      max: opts.max ?? 10,
+      application_name: opts.applicationName ?? 'orbit',
+      connectionTimeoutMillis: 10_000,
+    });
+    // An idle client losing its connection must not crash the process; the next query reports it.
+    pool.on('error', () => undefined);
+    return { pool, schema: valid, qs: quoteIdent(valid), channel: channelFor(valid), url: opts.url };
+  })(validateSchemaName(schema));
+};
+
+export const closeDatabase = async (db: Database): Promise<void> => {
+  await db.pool.end();
+};
+
+/** Runs one parameterised statement; failures come back as OrbitError values. */
+export const query = async <R extends QueryResultRow>(
+  db: Database | PoolClient,
+  text: string,
+  values: readonly unknown[] = [],
+  name?: string,
+): Promise<E.Either<OrbitError, R[]>> => {
+  const runner = 'pool' in db ? db.pool : db;
+  try {
+    const res = await runner.query<R>(name ? { name, text, values: [...values] } : { text, values: [...values] });
+    return E.right(res.rows);
+  } catch (err) {
+    return E.left(fromPgError(err));
+  }
+};
+
+/** Runs `work` inside BEGIN/COMMIT on one client; a Left or a throw rolls back. */
+export const withTransaction = async <A>(
+  db: Database,
+  work: (client: PoolClient) => Promise<E.Either<OrbitError, A>>,
+): Promise<E.Either<OrbitError, A>> => {
+  let client: PoolClient;
+  try {
+    client = await db.pool.connect();
+  } catch (err) {
+    return E.left(fromPgError(err));
+  }
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query(E.isRight(result) ? 'COMMIT' : 'ROLLBACK');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    return E.left(fromPgError(err));
+  } finally {
+    client.release();
+  }
+};
+
+/** Checks that the database answers; used by commands before they report anything. */
+export const ping = async (db: Database): Promise<E.Either<OrbitError, string>> =>
+  E.map((rows: { v: string }[]) => rows[0]?.v ?? 'unknown')(await query<{ v: string }>(db, 'SHOW server_version'));

@@ -1,0 +1,220 @@
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import * as E from 'fp-ts/Either';
+import { OrbitError, OrbitErrors } from '../errors';
+import { Binaries, locateBinaries } from './embedded/binaries';
+import {
+  Layout,
+  exists,
+  isPortFree,
+  layout,
+  pickFreePort,
+  probe,
+  readPostmasterPid,
+  readState,
+  urlFor,
+  waitUntilReady,
+  writeState,
+} from './embedded/cluster';
+import { acquireLock } from './embedded/lock';
+import { RunAs, isPostmasterOf, lastLine, run } from './embedded/proc';
+import { chownTo, resolveRunAs, unreachableAncestor } from './embedded/user';
+
+/** A running private PostgreSQL owned by one base directory (e.g. `.orbit`). */
+export interface EmbeddedServer {
+  /** `postgres://postgres@127.0.0.1:PORT/postgres` (trust auth, no password). */
+  url: string;
+  /** Absolute path of the cluster's data directory (`baseDir/pg`). */
+  dataDir: string;
+  port: number;
+  /** True when the server was already running (started by this or an earlier process). */
+  reused: boolean;
+}
+
+/** Longer than a holder's initdb plus start, so waiters do not give up on a healthy holder. */
+const LOCK_WAIT_MS = 180_000;
+const START_TIMEOUT_S = 60;
+const START_ATTEMPTS = 3;
+
+const unavailable = <A>(message: string): E.Either<OrbitError, A> => E.left(OrbitErrors.databaseUnavailable(message));
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+const serverAt = (l: Layout, port: number, reused: boolean): EmbeddedServer => ({
+  url: urlFor(port),
+  dataDir: l.dataDir,
+  port,
+  reused,
+});
+
+/** The last FATAL/PANIC/ERROR line of the server log: pg_ctl itself only says "see the log". */
+const logReason = async (logFile: string): Promise<string | undefined> => {
+  const text = await fs.readFile(logFile, 'utf8').catch(() => '');
+  const lines = text.slice(-8_000).split('\n');
+  const hit = lines.reverse().find((line) => /\b(FATAL|PANIC|ERROR):/.test(line));
+  return hit?.replace(/^.*?\b(FATAL|PANIC|ERROR):\s*/, '').trim();
+};
+
+/** Explains the usual root-only failure: the server's account cannot reach a path. */
+const reachHint = async (paths: readonly string[], runAs: RunAs | undefined): Promise<string> => {
+  for (const p of paths) {
+    const dir = await unreachableAncestor(p, runAs);
+    if (dir && runAs) return `; user ${runAs.name} cannot enter ${dir} (chmod o+x it, or set DATABASE_URL)`;
+  }
+  return '';
+};
+
+/** First run only: initdb (trust auth, superuser `postgres`) into `l.dataDir`. */
+const prepareDataDir = async (l: Layout, bins: Binaries, runAs: RunAs | undefined): Promise<E.Either<OrbitError, void>> => {
+  if (await exists(path.join(l.dataDir, 'PG_VERSION'))) {
+    // postgres refuses a data dir owned by another account (e.g. created before we ran as root).
+    if (runAs && (await fs.stat(l.dataDir)).uid !== runAs.uid) await chownTo(l.dataDir, runAs, true);
+    return E.right(undefined);
+  }
+  if (await exists(l.dataDir)) {
+    if ((await fs.readdir(l.dataDir)).length > 0) {
+      return unavailable(`${l.dataDir} exists but is not a PostgreSQL data directory; move it away`);
+    }
+    await fs.rmdir(l.dataDir);
+  }
+  // initdb into a scratch dir, then rename: a crash mid-initdb never leaves half a cluster at dataDir.
+  const scratch = `${l.dataDir}.init`;
+  await fs.rm(scratch, { recursive: true, force: true });
+  await fs.mkdir(scratch, { mode: 0o700 });
+  await chownTo(scratch, runAs);
+  const args = ['-D', scratch, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
+  const res = await run(bins.initdb, args, { runAs, cwd: l.baseDir, timeoutMs: 120_000 });
+  await fs.appendFile(l.logFile, `--- initdb ${new Date().toISOString()}\n${res.output}\n`);
+  if (res.code !== 0) {
+    const why = res.timedOut ? 'timed out after 120 s' : (res.spawnError ?? lastLine(res.output));
+    const hint = await reachHint([scratch, bins.initdb], runAs);
+    return unavailable(`initdb failed: ${why}${hint} (log: ${l.logFile})`);
+  }
+  await fs.rename(scratch, l.dataDir);
+  return E.right(undefined);
+};
+
+/** Starts the server detached (it outlives us) on `preferred` if still free, else a new port. */
+const startServer = async (
+  l: Layout,
+  bins: Binaries,
+  runAs: RunAs | undefined,
+  preferred: number | undefined,
+): Promise<E.Either<OrbitError, EmbeddedServer>> => {
+  await fs.mkdir(l.socketDir, { recursive: true });
+  await chownTo(l.socketDir, runAs);
+  // The server's account appends to the log through pg_ctl's shell.
+  await fs.appendFile(l.logFile, '');
+  await chownTo(l.logFile, runAs);
+  let failure = '';
+  for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
+    const port = preferred !== undefined && (await isPortFree(preferred)) ? preferred : await pickFreePort();
+    await writeState(l.stateFile, { port });
+    // pg_ctl pastes -o into a shell command line; layout() keeps socketDir free of quotes.
+    const options = `-p ${port} -h 127.0.0.1 -k '${l.socketDir}'`;
+    const res = await run(
+      bins.pgCtl,
+      ['start', '-D', l.dataDir, '-l', l.logFile, '-w', '-t', String(START_TIMEOUT_S), '-o', options],
+      { runAs, cwd: l.baseDir, timeoutMs: (START_TIMEOUT_S + 30) * 1000, detached: true },
+    );
+    if (res.code === 0) {
+      if (await waitUntilReady(port, l.dataDir, 15_000)) return E.right(serverAt(l, port, false));
+      return unavailable(`embedded PostgreSQL started on port ${port} but does not answer (log: ${l.logFile})`);
+    }
+    const why = res.timedOut ? 'pg_ctl timed out' : (res.spawnError ?? lastLine(res.output));
+    failure = (await logReason(l.logFile)) ?? why;
+    // Only retry a server that died (port grabbed meanwhile, or backends of a killed server
+    // still holding shared memory); one still starting up must not get a twin.
+    const pm = await readPostmasterPid(l.dataDir);
+    if (pm && (await isPostmasterOf(pm.pid, l.dataDir))) break;
+    if (attempt < START_ATTEMPTS) await sleep(1_000 * attempt);
+  }
+  const hint = await reachHint([l.dataDir, bins.postgres], runAs);
+  return unavailable(`could not start embedded PostgreSQL: ${failure}${hint} (log: ${l.logFile})`);
+};
+
+/** The part of ensureEmbeddedServer that runs while holding the lock. */
+const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<OrbitError, EmbeddedServer>> => {
+  // The previous lock holder has probably just started it.
+  const state = await readState(l.stateFile);
+  if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
+  const runAs = await resolveRunAs(l.baseDir);
+  if (E.isLeft(runAs)) return runAs;
+  const prepared = await prepareDataDir(l, bins, runAs.right);
+  if (E.isLeft(prepared)) return prepared;
+  const pm = await readPostmasterPid(l.dataDir);
+  if (pm && (await isPostmasterOf(pm.pid, l.dataDir))) {
+    // Our server is alive but did not answer: still starting / recovering, or on a port the
+    // state file does not know. Wait for it rather than start a second one.
+    const port = pm.port ?? state?.port;
+    if (port !== undefined && (await waitUntilReady(port, l.dataDir, START_TIMEOUT_S * 1000))) {
+      await writeState(l.stateFile, { port });
+      return E.right(serverAt(l, port, true));
+    }
+    return unavailable(
+      `embedded PostgreSQL (pid ${pm.pid}) runs on ${l.dataDir} but does not accept connections (log: ${l.logFile})`,
+    );
+  }
+  // Left by a crashed server. postgres removes such files itself unless the pid has been
+  // recycled by a process of its own user, in which case it would refuse to start.
+  if (pm) await fs.rm(path.join(l.dataDir, 'postmaster.pid'), { force: true });
+  return startServer(l, bins, runAs.right, state?.port);
+};
+
+/**
+ * Returns a running private PostgreSQL 18 kept under `baseDir` (data in `baseDir/pg`, log in
+ * `baseDir/postgres.log`), starting it (and creating it, the first time) when needed. The
+ * server is detached and keeps running after this process exits, so later calls, from any
+ * process, reuse it. Safe to call from several processes at once.
+ */
+export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<OrbitError, EmbeddedServer>> {
+  const l = layout(baseDir);
+  try {
+    await fs.mkdir(l.baseDir, { recursive: true });
+  } catch (err) {
+    return unavailable(`cannot create ${l.baseDir} for the embedded PostgreSQL: ${errText(err)}`);
+  }
+  // Fast path without the lock: the usual case is a server that is already up.
+  const state = await readState(l.stateFile);
+  if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
+  const bins = locateBinaries();
+  if (E.isLeft(bins)) return bins;
+  const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS);
+  if (E.isLeft(lock)) return lock;
+  try {
+    return await ensureLocked(l, bins.right);
+  } catch (err) {
+    // Unforeseen I/O failures (disk full, permissions) still mean "no database", not a crash.
+    return unavailable(`embedded PostgreSQL in ${l.baseDir}: ${errText(err)} (log: ${l.logFile})`);
+  } finally {
+    await lock.right();
+  }
+}
+
+/**
+ * Stops the embedded server of `baseDir` (`pg_ctl stop -m fast`). Right(true) if one was
+ * running, Right(false) if not.
+ */
+export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<OrbitError, boolean>> {
+  const l = layout(baseDir);
+  const pm = await readPostmasterPid(l.dataDir);
+  if (!pm || !(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
+  const bins = locateBinaries();
+  if (E.isLeft(bins)) return bins;
+  const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS);
+  if (E.isLeft(lock)) return lock;
+  try {
+    const runAs = await resolveRunAs(l.baseDir);
+    if (E.isLeft(runAs)) return runAs;
+    const args = ['stop', '-D', l.dataDir, '-m', 'fast', '-w', '-t', String(START_TIMEOUT_S)];
+    const res = await run(bins.right.pgCtl, args, { runAs: runAs.right, cwd: l.baseDir, timeoutMs: 90_000 });
+    if (res.code === 0) return E.right(true);
+    // It may have exited on its own since we looked.
+    if (!(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
+    const why = res.timedOut ? 'timed out' : (res.spawnError ?? lastLine(res.output));
+    return unavailable(`could not stop embedded PostgreSQL: ${why} (log: ${l.logFile})`);
+  } catch (err) {
+    return unavailable(`could not stop embedded PostgreSQL in ${l.baseDir}: ${errText(err)}`);
+  } finally {
+    await lock.right();
+  }
+}

@@ -1,0 +1,20 @@
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+
+/**
+ * Schema names are spliced into SQL (migrations, function bodies, NOTIFY channel names), so only
+ * plain lower-case identifiers are accepted, short enough that "<schema>_events" still fits
+ * PostgreSQL's 63-byte identifier limit. Anything else is refused before any SQL runs.
+ */
+const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
+
+export const DEFAULT_SCHEMA = 'orbit';
+
+export const validateSchemaName = (schema: string): E.Either<OrbitError, string> =>
+  PLAIN_IDENTIFIER.test(schema) ? E.right(schema) : E.left({ _tag: 'InvalidSchemaName', schema });
+
+/** Double-quotes an identifier; safe for any string, though Orbit only quotes validated names. */
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** The LISTEN/NOTIFY channel of a schema: ids of runs whose state a listener acts on. */
+export const channelFor = (schema: string): string => `${schema}_events`;

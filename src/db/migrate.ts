@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+import type { Database } from './database';
+import { fromPgError } from './pgErrors';
+
+/** Where the numbered migration files live, both from src/ (tests) and from dist/ (package). */
+export const SQL_DIR = path.resolve(__dirname, '..', '..', 'sql');
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sql: string;
+  readonly checksum: string;
+}
+
+export interface MigrationReport {
+  /** Migrations this call applied, in order. */
+  readonly applied: readonly string[];
+  /** Migrations that were already in place. */
+  readonly alreadyApplied: number;
+}
+
+const FILE_PATTERN = /^(\d{3,})_([a-z0-9_]+)\.sql$/;
+
+/** Reads `sql/NNN_name.sql` in version order. The checksum is of the file as written. */
+export const loadMigrations = async (dir: string = SQL_DIR): Promise<Migration[]> => {
+  const files = (await fs.readdir(dir)).filter((f) => FILE_PATTERN.test(f)).sort();
+  return Promise.all(
+    files.map(async (file) => {
+      const match = FILE_PATTERN.exec(file) as RegExpExecArray;
+      const sql = await fs.readFile(path.join(dir, file), 'utf8');
+      return {
+        version: Number(match[1]),
+        name: file,
+        sql,
+        checksum: createHash('sha256').update(sql).digest('hex'),
+      };
+    }),
+  );
+};
+
+/** Splices the (validated, quoted) schema and the channel name into a migration's text. */
+const render = (db: Database, sql: string): string =>
+  sql.replace(/__SCHEMA__/g, db.qs).replace(/__CHANNEL__/g, db.channel);
+
+/**
+ * Applies every migration not yet recorded in `<schema>.schema_migrations`, each in its own
+ * transaction, under a session advisory lock keyed by the schema: two processes migrating at once
+ * take turns, and the second finds nothing left to do.
+ */
+export const migrate = async (db: Database): Promise<E.Either<OrbitError, MigrationReport>> => {
+  const migrations = await loadMigrations();
+  let client;
+  try {
+    client = await db.pool.connect();
+  } catch (err) {
+    return E.left(fromPgError(err));
+  }
+  const lockKey = `orbit.migrate:${db.schema}`;
+  try {
+    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey]);
+    await client.query(`CREATE SCHEMA IF NOT EXISTS ${db.qs}`);
+    await client.query(
+      `CREATE TABLE IF NOT EXISTS ${db.qs}.schema_migrations (
+         version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+         applied_at timestamptz NOT NULL DEFAULT now())`,
+    );
+    const done = await client.query<{ version: number; name: string; checksum: string }>(
+      `SELECT version, name, checksum FROM ${db.qs}.schema_migrations`,
+    );
+    const byVersion = new Map(done.rows.map((r) => [r.version, r]));
+    const applied: string[] = [];
+    for (const m of migrations) {
+      const prior = byVersion.get(m.version);
+      if (prior) {
+        if (prior.checksum !== m.checksum) {
+          return E.left({
+            _tag: 'DatabaseError',
+            code: undefined,
+            message: `migration ${m.name} was changed after it was applied (released migrations are never edited; add a new one)`,
+          });
+        }
+        continue;
+      }
+      await client.query('BEGIN');
+      try {
+        await client.query(render(db, m.sql));
+        await client.query(`INSERT INTO ${db.qs}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [
+          m.version,
+          m.name,
+          m.checksum,
+        ]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        const e = fromPgError(err);
+        return E.left(e._tag === 'DatabaseError' ? { ...e, message: `${m.name}: ${e.message}` } : e);
+      }
+      applied.push(m.name);
+    }
+    return E.right({ applied, alreadyApplied: migrations.length - applied.length });
+  } catch (err) {
+    return E.left(fromPgError(err));
+  } finally {
+    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]).catch(() => undefined);
+    client.release();
+  }
+};

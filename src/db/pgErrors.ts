@@ -1,0 +1,45 @@
+import type { OrbitError } from '../errors';
+
+/** Network-level failures from Node's socket layer. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE']);
+
+/**
+ * SQLSTATE classes that mean "you cannot use this database right now": 08 connection exception,
+ * 28 invalid authorisation, 3D000 unknown database, 57P01-03 shutdown/cannot connect now.
+ */
+const isUnavailableSqlState = (code: string): boolean =>
+  code.startsWith('08') || code.startsWith('28') || code === '3D000' || code === '57P01' || code === '57P02' || code === '57P03';
+
+const errorCode = (err: unknown): string | undefined => {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+};
+
+const errorMessage = (err: unknown): string => {
+  if (err instanceof AggregateError && err.errors.length > 0) return errorMessage(err.errors[0]);
+  if (err instanceof Error) return err.message || err.name;
+  return String(err);
+};
+
+/** True for failures where retrying the same statement on a new connection may succeed. */
+export const isTransient = (err: unknown): boolean => {
+  const code = errorCode(err);
+  if (code === undefined) return /Connection terminated/i.test(errorMessage(err));
+  return NETWORK_CODES.has(code) || code.startsWith('08') || code === '57P01';
+};
+
+/** Maps anything `pg` throws to an OrbitError, by SQLSTATE or errno, never by message text. */
+export const fromPgError = (err: unknown): OrbitError => {
+  const code = errorCode(err);
+  const message = errorMessage(err).replace(/\s+/g, ' ').trim();
+  if (code !== undefined && (NETWORK_CODES.has(code) || isUnavailableSqlState(code))) {
+    return { _tag: 'DatabaseUnavailable', message };
+  }
+  if (code === undefined && /Connection terminated|connect|timeout/i.test(message)) {
+    return { _tag: 'DatabaseUnavailable', message };
+  }
+  return { _tag: 'DatabaseError', message, code };
+};

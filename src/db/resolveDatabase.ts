@@ -1,0 +1,78 @@
+import * as path from 'path';
+import * as E from 'fp-ts/Either';
+import { OrbitError, OrbitErrors } from '../errors';
+import { EmbeddedServer, ensureEmbeddedServer } from './embeddedServer';
+
+/** The database Orbit will use and where that choice came from. */
+export interface ResolvedDatabase {
+  url: string;
+  source: 'option' | 'env' | 'embedded';
+  /** Set when `source` is 'embedded'. */
+  embedded?: EmbeddedServer;
+}
+
+const parseUrl = (url: string, what: string): E.Either<OrbitError, URL> => {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return E.left(OrbitErrors.invalidInput(what, `not a URL: expected postgres://user@host:port/dbname`));
+  }
+  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
+    return E.left(
+      OrbitErrors.invalidInput(what, `unsupported scheme "${parsed.protocol}": expected postgres:// or postgresql://`),
+    );
+  }
+  return E.right(parsed);
+};
+
+/**
+ * Picks the database: the `databaseUrl` option, else `env.DATABASE_URL`, else the embedded
+ * server under `cwd/.orbit` (started on demand, so Orbit works with zero setup).
+ */
+export async function resolveDatabase(opts: {
+  databaseUrl?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd: string;
+}): Promise<E.Either<OrbitError, ResolvedDatabase>> {
+  const env = opts.env ?? process.env;
+  const given: { url: string; source: 'option' | 'env' } | undefined =
+    opts.databaseUrl !== undefined && opts.databaseUrl !== ''
+      ? { url: opts.databaseUrl, source: 'option' }
+      : env.DATABASE_URL !== undefined && env.DATABASE_URL !== ''
+        ? { url: env.DATABASE_URL, source: 'env' }
+        : undefined;
+  if (given) {
+    const parsed = parseUrl(given.url, given.source === 'option' ? 'database URL' : 'DATABASE_URL');
+    return E.isLeft(parsed) ? parsed : E.right({ url: given.url, source: given.source });
+  }
+  const server = await ensureEmbeddedServer(path.join(opts.cwd, '.orbit'));
+  return E.isLeft(server) ? server : E.right({ url: server.right.url, source: 'embedded', embedded: server.right });
+}
+
+/** Relative to the working directory when inside it: shorter, and what the user typed. */
+const shortPath = (p: string): string => {
+  const rel = path.relative(process.cwd(), p);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
+};
+
+/** One human line saying where the database is. Never shows a password. */
+export function describeDatabase(db: ResolvedDatabase): string {
+  if (db.embedded) {
+    const e = db.embedded;
+    return `embedded PostgreSQL at 127.0.0.1:${e.port} (data in ${shortPath(e.dataDir)}, ${e.reused ? 'reused' : 'started'})`;
+  }
+  const from = db.source === 'option' ? '--database-url' : 'DATABASE_URL';
+  let u: URL;
+  try {
+    u = new URL(db.url);
+  } catch {
+    return `PostgreSQL from ${from} (unparsable URL)`;
+  }
+  // libpq defaults: a host-less URL uses the local socket (or ?host=), the database defaults to the user.
+  const host = u.hostname !== '' ? u.hostname : (u.searchParams.get('host') ?? 'localhost');
+  const port = u.port !== '' ? u.port : (u.searchParams.get('port') ?? '5432');
+  const user = decodeURIComponent(u.username);
+  const dbName = decodeURIComponent(u.pathname.replace(/^\//, '')) || user || 'postgres';
+  return `PostgreSQL at ${user ? `${user}@` : ''}${host}:${port}/${dbName} (from ${from})`;
+}

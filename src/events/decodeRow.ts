@@ -1,0 +1,71 @@
+import * as E from 'fp-ts/Either';
+import type * as t from 'io-ts';
+import type { OrbitError } from '../errors';
+import { eventCodecs, isRunEventType, type RecordedEvent } from './runEvents';
+
+/** A `run_events` row as `pg` returns it. */
+export interface EventRow {
+  readonly run_id: unknown;
+  readonly seq: unknown;
+  readonly type: unknown;
+  readonly step_name: unknown;
+  readonly attempt: unknown;
+  readonly payload: unknown;
+  readonly occurred_at: unknown;
+  readonly writer: unknown;
+  readonly event_id: unknown;
+}
+
+/** Journal column names for the codec's field names, so errors name what an auditor can query. */
+const COLUMN_OF: Readonly<Record<string, string>> = { stepName: 'step_name', attempt: 'attempt', type: 'type' };
+
+const pathOf = (context: t.Context): string =>
+  context
+    .slice(1)
+    .map((c) => c.key)
+    .filter((k) => k !== '' && !/^\d+$/.test(k))
+    .map((k, i) => (i === 0 ? (COLUMN_OF[k] ?? k) : k))
+    .join('.');
+
+const show = (u: unknown): string => {
+  const s = u === undefined ? 'undefined' : JSON.stringify(u);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+};
+
+/** Decodes one row into a RecordedEvent, or an EventDecodeError naming run, seq and field. */
+export const decodeEventRow = (row: EventRow): E.Either<OrbitError, RecordedEvent> => {
+  const runId = typeof row.run_id === 'string' ? row.run_id : String(row.run_id);
+  const seq = typeof row.seq === 'number' ? row.seq : Number(row.seq);
+  const fail = (type: string, field: string, message: string): E.Either<OrbitError, RecordedEvent> =>
+    E.left({ _tag: 'EventDecodeError', runId, seq, type, field, message });
+
+  if (typeof row.type !== 'string' || !isRunEventType(row.type)) return fail(String(row.type), 'type', 'unknown event type');
+  const type = row.type;
+  if (!(row.occurred_at instanceof Date) || Number.isNaN(row.occurred_at.getTime())) {
+    return fail(type, 'occurred_at', 'not a timestamp');
+  }
+  if (typeof row.writer !== 'string') return fail(type, 'writer', 'not a string');
+  if (typeof row.event_id !== 'string') return fail(type, 'event_id', 'not a uuid');
+
+  const candidate = {
+    type,
+    stepName: row.step_name ?? undefined,
+    attempt: row.attempt ?? undefined,
+    payload: row.payload,
+  };
+  const decoded = eventCodecs[type].decode(candidate);
+  if (E.isLeft(decoded)) {
+    const first = decoded.left[0];
+    const field = first ? pathOf(first.context) || 'payload' : 'payload';
+    const expected = first?.context[first.context.length - 1]?.type.name ?? 'a valid value';
+    return fail(type, field, first?.message ?? `expected ${expected}, got ${show(first?.value)}`);
+  }
+  return E.right({
+    runId,
+    seq,
+    occurredAt: row.occurred_at.toISOString(),
+    writer: row.writer,
+    eventId: row.event_id,
+    event: decoded.right,
+  });
+};

@@ -1,0 +1,129 @@
+import * as t from 'io-ts';
+import { JsonValue, NonNegativeInteger, PositiveInteger } from './json';
+
+/**
+ * The events of a run's life, one codec per type. Step events carry the step's name and the
+ * attempt number in their own journal columns; everything else lives in `payload`.
+ * Codec and type share a name (`RunCreated` is both).
+ */
+const runEvent = <T extends string, P extends t.Props>(type: T, payload: P) =>
+  t.type({ type: t.literal(type), payload: t.type(payload) }, type);
+
+const stepEvent = <T extends string, P extends t.Props>(type: T, payload: P) =>
+  t.type({ type: t.literal(type), stepName: t.string, attempt: PositiveInteger, payload: t.type(payload) }, type);
+
+const Nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
+
+/** The error a step failed with, as journaled. */
+export const StepError = t.intersection([
+  t.type({ message: t.string, name: t.string }),
+  t.partial({ stack: t.string }),
+]);
+export type StepError = t.TypeOf<typeof StepError>;
+
+/** A run was created: the pipeline, its step list as defined at that moment, and its input. */
+export const RunCreated = runEvent('run.created', {
+  pipelineId: t.string,
+  steps: t.array(t.string),
+  definitionHash: t.string,
+  metadata: JsonValue,
+  triggeredBy: Nullable(t.string),
+});
+export type RunCreated = t.TypeOf<typeof RunCreated>;
+
+/** A worker took a pending run and is executing it. */
+export const RunClaimed = runEvent('run.claimed', { worker: t.string });
+export type RunClaimed = t.TypeOf<typeof RunClaimed>;
+
+/** A worker gave a running run back (graceful shutdown) so it can be resumed at once. */
+export const RunReleased = runEvent('run.released', { worker: t.string, reason: t.string });
+export type RunReleased = t.TypeOf<typeof RunReleased>;
+
+/** Recovery claimed an interrupted (or, with retryFailed, a failed) run. */
+export const RunResumed = runEvent('run.resumed', {
+  by: t.string,
+  fromStep: Nullable(t.string),
+  reason: t.string,
+  retryFailed: t.boolean,
+  force: t.boolean,
+});
+export type RunResumed = t.TypeOf<typeof RunResumed>;
+
+export const StepStarted = stepEvent('step.started', {});
+export type StepStarted = t.TypeOf<typeof StepStarted>;
+
+export const StepSucceeded = stepEvent('step.succeeded', { result: JsonValue });
+export type StepSucceeded = t.TypeOf<typeof StepSucceeded>;
+
+export const StepFailed = stepEvent('step.failed', { error: StepError, retryable: t.boolean });
+export type StepFailed = t.TypeOf<typeof StepFailed>;
+
+/** The failed attempt `attempt` will be followed by attempt + 1, `delayMs` after this event. */
+export const StepRetryScheduled = stepEvent('step.retry_scheduled', { delayMs: NonNegativeInteger });
+export type StepRetryScheduled = t.TypeOf<typeof StepRetryScheduled>;
+
+export const RunSucceeded = runEvent('run.succeeded', {});
+export type RunSucceeded = t.TypeOf<typeof RunSucceeded>;
+
+export const RunFailed = runEvent('run.failed', { reason: t.string, step: Nullable(t.string) });
+export type RunFailed = t.TypeOf<typeof RunFailed>;
+
+export const RunCancelled = runEvent('run.cancelled', { reason: t.string, by: t.string });
+export type RunCancelled = t.TypeOf<typeof RunCancelled>;
+
+/** Every event Orbit writes. `switch (event.type)` is checked for exhaustiveness by the compiler. */
+export const RunEvent = t.union([
+  RunCreated,
+  RunClaimed,
+  RunReleased,
+  RunResumed,
+  StepStarted,
+  StepSucceeded,
+  StepFailed,
+  StepRetryScheduled,
+  RunSucceeded,
+  RunFailed,
+  RunCancelled,
+]);
+export type RunEvent = t.TypeOf<typeof RunEvent>;
+export type RunEventType = RunEvent['type'];
+
+/** Codec by type, so a row is decoded against exactly one codec and errors name its fields. */
+export const eventCodecs: { readonly [K in RunEventType]: t.Type<Extract<RunEvent, { type: K }>, unknown, unknown> } = {
+  'run.created': RunCreated,
+  'run.claimed': RunClaimed,
+  'run.released': RunReleased,
+  'run.resumed': RunResumed,
+  'step.started': StepStarted,
+  'step.succeeded': StepSucceeded,
+  'step.failed': StepFailed,
+  'step.retry_scheduled': StepRetryScheduled,
+  'run.succeeded': RunSucceeded,
+  'run.failed': RunFailed,
+  'run.cancelled': RunCancelled,
+};
+
+export const isRunEventType = (s: string): s is RunEventType => Object.prototype.hasOwnProperty.call(eventCodecs, s);
+
+/** Events after which a run is over. `run.failed` can still be followed by a `--retry-failed` resume. */
+export const TERMINAL_TYPES: ReadonlySet<RunEventType> = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
+
+/** Where a listener has something to do; only these appends pay for NOTIFY (see DESIGN "Cost"). */
+export const NOTIFYING_TYPES: ReadonlySet<RunEventType> = new Set([
+  'run.released',
+  'run.resumed',
+  'run.cancelled',
+  'run.succeeded',
+  'run.failed',
+]);
+
+/** An event as stored: the event plus where and when it was written. */
+export interface RecordedEvent {
+  readonly runId: string;
+  readonly seq: number;
+  /** ISO-8601 UTC, milliseconds, from the database clock. */
+  readonly occurredAt: string;
+  readonly writer: string;
+  readonly eventId: string;
+  readonly event: RunEvent;
+}

@@ -1,0 +1,168 @@
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+import type { RecordedEvent } from '../events/runEvents';
+import type { RunState, StepState } from './runState';
+
+/**
+ * The fold: `(state, event) -> state`, pure, no clock, no I/O. A run begins as `null` and its
+ * first event must be `run.created`. Events that cannot follow the state (a step succeeding twice,
+ * anything after the run ended, a gap in seq) are reported as IllegalTransition, never absorbed.
+ */
+
+/** Mutable during one fold call only; callers see immutable RunState. */
+type Draft = { -readonly [K in keyof RunState]: RunState[K] } & { steps: StepState[] };
+
+export const addMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+
+const stepIndex = (d: Draft, name: string): number => d.stepNames.indexOf(name);
+
+/** Applies one event to the draft in place; returns a reason when the event is illegal. */
+const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
+  const e = r.event;
+  if (d === null) {
+    if (e.type !== 'run.created') return `a run must begin with run.created, not ${e.type}`;
+    if (r.seq !== 1) return `run.created must have seq 1, not ${r.seq}`;
+    const names = e.payload.steps;
+    if (names.length === 0) return 'a run needs at least one step';
+    if (new Set(names).size !== names.length) return 'step names must be unique';
+    return {
+      runId: r.runId,
+      pipelineId: e.payload.pipelineId,
+      status: 'pending',
+      triggeredBy: e.payload.triggeredBy,
+      metadata: e.payload.metadata,
+      definitionHash: e.payload.definitionHash,
+      stepNames: names,
+      startedAt: r.occurredAt,
+      finishedAt: null,
+      owner: null,
+      error: null,
+      recoveryCount: 0,
+      lastSeq: 1,
+      lastEventAt: r.occurredAt,
+      steps: names.map((name, index) => ({
+        name,
+        index,
+        status: 'pending',
+        startedAt: null,
+        finishedAt: null,
+        attemptCount: 0,
+        error: null,
+        retryable: null,
+        result: null,
+        nextRetryAt: null,
+      })),
+    };
+  }
+
+  if (r.runId !== d.runId) return `event belongs to run ${r.runId}, not ${d.runId}`;
+  if (r.seq !== d.lastSeq + 1) return `expected seq ${d.lastSeq + 1}, got ${r.seq}`;
+  if (d.status === 'success' || d.status === 'cancelled') return `run already ended (${d.status})`;
+  if (d.status === 'failed' && !(e.type === 'run.resumed' && e.payload.retryFailed)) {
+    return 'run already ended (failed); only a run.resumed with retryFailed may follow';
+  }
+
+  const at = r.occurredAt;
+  const finish = (status: 'success' | 'failed' | 'cancelled', error: string | null): Draft => {
+    d.status = status;
+    d.finishedAt = at;
+    d.owner = null;
+    d.error = error;
+    return d;
+  };
+
+  switch (e.type) {
+    case 'run.created':
+      return 'run already created';
+    case 'run.claimed':
+      if (d.status !== 'pending') return `only a pending run can be claimed (run is ${d.status})`;
+      d.status = 'running';
+      d.owner = e.payload.worker;
+      return d;
+    case 'run.released':
+      if (d.status !== 'running') return `only a running run can be released (run is ${d.status})`;
+      d.owner = null;
+      return d;
+    case 'run.resumed':
+      d.status = 'running';
+      d.owner = e.payload.by;
+      d.finishedAt = null;
+      d.error = null;
+      d.recoveryCount += 1;
+      if (e.payload.retryFailed) {
+        d.steps = d.steps.map((s) => (s.status === 'failed' ? { ...s, status: 'pending', nextRetryAt: null } : s));
+      }
+      return d;
+    case 'run.succeeded': {
+      if (d.status !== 'running') return `only a running run can succeed (run is ${d.status})`;
+      const unfinished = d.steps.find((s) => s.status !== 'success');
+      if (unfinished) return `step ${unfinished.name} has not succeeded`;
+      return finish('success', null);
+    }
+    case 'run.failed':
+      return finish('failed', e.payload.reason);
+    case 'run.cancelled':
+      return finish('cancelled', e.payload.reason);
+    case 'step.started':
+    case 'step.succeeded':
+    case 'step.failed':
+    case 'step.retry_scheduled': {
+      if (d.status !== 'running') return `step events need a running run (run is ${d.status})`;
+      const i = stepIndex(d, e.stepName);
+      const step = d.steps[i];
+      if (step === undefined) return `unknown step ${e.stepName}`;
+      switch (e.type) {
+        case 'step.started': {
+          if (step.status === 'success') return `step ${step.name} already succeeded`;
+          const before = d.steps.slice(0, i).find((s) => s.status !== 'success');
+          if (before) return `step ${step.name} cannot start before step ${before.name} succeeded`;
+          if (e.attempt !== step.attemptCount + 1) return `attempt ${e.attempt} of ${step.name} follows attempt ${step.attemptCount}`;
+          d.steps[i] = { ...step, status: 'running', startedAt: at, finishedAt: null, attemptCount: e.attempt, nextRetryAt: null };
+          return d;
+        }
+        case 'step.succeeded':
+          if (step.status !== 'running' || e.attempt !== step.attemptCount) {
+            return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
+          }
+          d.steps[i] = { ...step, status: 'success', finishedAt: at, error: null, retryable: null, result: e.payload.result };
+          return d;
+        case 'step.failed':
+          if (step.status !== 'running' || e.attempt !== step.attemptCount) {
+            return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
+          }
+          d.steps[i] = { ...step, status: 'failed', finishedAt: at, error: e.payload.error, retryable: e.payload.retryable };
+          return d;
+        case 'step.retry_scheduled':
+          if (step.status !== 'failed' || step.retryable !== true || e.attempt !== step.attemptCount) {
+            return `step ${step.name} attempt ${e.attempt} has no retryable failure to retry`;
+          }
+          d.steps[i] = { ...step, status: 'retrying', nextRetryAt: addMs(at, e.payload.delayMs) };
+          return d;
+      }
+    }
+  }
+};
+
+const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });
+
+/** Folds events onto a state. The input state is never mutated. */
+export const foldEvents = (
+  state: RunState | null,
+  events: Iterable<RecordedEvent>,
+): E.Either<OrbitError, RunState | null> => {
+  let d = draftOf(state);
+  for (const r of events) {
+    const next = apply(d, r);
+    if (typeof next === 'string') {
+      return E.left({ _tag: 'IllegalTransition', runId: r.runId, seq: r.seq, type: r.event.type, reason: next });
+    }
+    next.lastSeq = r.seq;
+    next.lastEventAt = r.occurredAt;
+    d = next;
+  }
+  return E.right(d);
+};
+
+/** One event: `evolve(state, event)`. */
+export const evolve = (state: RunState | null, event: RecordedEvent): E.Either<OrbitError, RunState | null> =>
+  foldEvents(state, [event]);

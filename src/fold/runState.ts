@@ -1,0 +1,55 @@
+import type { JsonValue } from '../events/json';
+import type { StepError } from '../events/runEvents';
+
+/** Run statuses, in the spec's words (plus `cancelled`). */
+export type RunStatus = 'pending' | 'running' | 'success' | 'failed' | 'cancelled';
+
+/** Step statuses, in the spec's words. */
+export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'retrying';
+
+/** One step of a run, as the fold of its journal says it is. Times are ISO-8601 strings. */
+export interface StepState {
+  readonly name: string;
+  /** Position in the pipeline's step list, from 0. */
+  readonly index: number;
+  readonly status: StepStatus;
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
+  /** Attempts started so far (the attempt number of the latest `step.started`). */
+  readonly attemptCount: number;
+  /** The latest failure, kept while the step is failed or retrying. */
+  readonly error: StepError | null;
+  /** Whether the latest failure may be retried. */
+  readonly retryable: boolean | null;
+  /** What the handler returned (`data`), once succeeded. */
+  readonly result: JsonValue | null;
+  /** When a retrying step's next attempt is due (database clock). */
+  readonly nextRetryAt: string | null;
+}
+
+/** A run, as the fold of its journal says it is. */
+export interface RunState {
+  readonly runId: string;
+  readonly pipelineId: string;
+  readonly status: RunStatus;
+  readonly triggeredBy: string | null;
+  readonly metadata: JsonValue;
+  /** Hash of the pipeline definition the run was created from (drift detection). */
+  readonly definitionHash: string;
+  /** Step names as journaled at creation; the run executes exactly these. */
+  readonly stepNames: readonly string[];
+  readonly startedAt: string;
+  readonly finishedAt: string | null;
+  /** The worker holding the run; null when released or finished. */
+  readonly owner: string | null;
+  /** Why the run failed or was cancelled. */
+  readonly error: string | null;
+  /** How many times recovery resumed the run. */
+  readonly recoveryCount: number;
+  readonly lastSeq: number;
+  readonly lastEventAt: string;
+  readonly steps: readonly StepState[];
+}
+
+export const isFinished = (s: RunState): boolean =>
+  s.status === 'success' || s.status === 'failed' || s.status === 'cancelled';

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import * as E from 'fp-ts/Either';
+import type { Database } from '../db/database';
+import { fromPgError, isTransient } from '../db/pgErrors';
+import type { OrbitError } from '../errors';
+import { NOTIFYING_TYPES, type RecordedEvent, type RunEvent } from '../events/runEvents';
+import { foldEvents } from '../fold/evolve';
+import type { RunState } from '../fold/runState';
+import { changedStepRows, toRunRow } from '../projections/rows';
+import { PENDING_EPOCH, resolvePendingTimes } from './pendingTime';
+import { loadRunState } from './loadRunState';
+
+export interface AppendRequest {
+  readonly runId: string;
+  /** The seq of the run's last event as the writer saw it; 0 for a new run. */
+  readonly expectedSeq: number;
+  readonly events: readonly RunEvent[];
+  /** The fold of the run's journal up to `expectedSeq` (null for a new run). */
+  readonly state: RunState | null;
+  /** Which process writes (journaled in `writer`). */
+  readonly writer: string;
+}
+
+export interface Appended {
+  /** The run's state after the events, with real commit times. */
+  readonly state: RunState;
+  readonly lastSeq: number;
+  /** The database's commit time of the events (ISO). */
+  readonly committedAt: string;
+  /** True when a retried append found its events already committed. */
+  readonly duplicate: boolean;
+}
+
+interface AppendResultRow {
+  outcome: 'ok' | 'duplicate' | 'conflict';
+  last_seq: number | null;
+  committed_at: Date | null;
+}
+
+const RETRY_DELAYS_MS = [50, 250, 1000];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Appends events to a run in one transaction and one round trip: checks the expected seq, inserts
+ * the events with chained hashes, writes the projection rows folded from the same events, and
+ * notifies listeners for the transitions they act on. A stale `expectedSeq` is a
+ * ConcurrencyConflict and writes nothing; an event the fold rejects is an IllegalTransition and
+ * writes nothing. A dropped connection is retried with the same event ids, so an append whose
+ * COMMIT landed but whose reply was lost is found, not written twice.
+ */
+export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.Either<OrbitError, Appended>> => {
+  if (req.events.length === 0) return E.left({ _tag: 'InvalidInput', what: 'append', message: 'no events to append' });
+  if (req.state !== null && req.state.lastSeq !== req.expectedSeq) {
+    return E.left({ _tag: 'ConcurrencyConflict', runId: req.runId, expectedSeq: req.expectedSeq, actualSeq: req.state.lastSeq });
+  }
+  const records: RecordedEvent[] = req.events.map((event, i) => ({
+    runId: req.runId,
+    seq: req.expectedSeq + i + 1,
+    occurredAt: PENDING_EPOCH,
+    writer: req.writer,
+    eventId: randomUUID(),
+    event,
+  }));
+  const folded = foldEvents(req.state, records);
+  if (E.isLeft(folded)) return folded;
+  const after = folded.right as RunState;
+
+  const params = [
+    req.runId,
+    req.expectedSeq,
+    req.writer,
+    JSON.stringify(
+      records.map((r) => ({
+        event_id: r.eventId,
+        type: r.event.type,
+        step_name: 'stepName' in r.event ? r.event.stepName : null,
+        attempt: 'attempt' in r.event ? r.event.attempt : null,
+        payload: r.event.payload,
+      })),
+    ),
+    JSON.stringify(toRunRow(after)),
+    JSON.stringify(changedStepRows(req.state, after)),
+    req.events.some((e) => NOTIFYING_TYPES.has(e.type)),
+  ];
+
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const res = await db.pool.query<AppendResultRow>({
+        name: `orbit.append:${db.schema}`,
+        text: `SELECT outcome, last_seq, committed_at FROM ${db.qs}.append_events($1, $2, $3, $4, $5, $6, $7)`,
+        values: params,
+      });
+      const row = res.rows[0];
+      if (row === undefined) return E.left({ _tag: 'DatabaseError', message: 'append_events returned no row', code: undefined });
+      if (row.outcome === 'conflict') {
+        return E.left(
+          row.last_seq === null && req.expectedSeq > 0
+            ? { _tag: 'RunNotFound', runId: req.runId }
+            : { _tag: 'ConcurrencyConflict', runId: req.runId, expectedSeq: req.expectedSeq, actualSeq: row.last_seq },
+        );
+      }
+      const committedAt = (row.committed_at as Date).toISOString();
+      return E.right({
+        state: resolvePendingTimes(after, committedAt),
+        lastSeq: row.last_seq as number,
+        committedAt,
+        duplicate: row.outcome === 'duplicate',
+      });
+    } catch (err) {
+      const delay = RETRY_DELAYS_MS[attempt];
+      if (delay === undefined || !isTransient(err)) return E.left(fromPgError(err));
+      await sleep(delay);
+    }
+  }
+};
+
+/**
+ * The journal's public append: `appendEvents(db, runId, expectedSeq, events)`. Replays the run to
+ * fold the new events onto it (writers that keep the state, like the executor, use `appendToRun`).
+ */
+export const appendEvents = async (
+  db: Database,
+  runId: string,
+  expectedSeq: number,
+  events: readonly RunEvent[],
+  writer = `api:${process.pid}`,
+): Promise<E.Either<OrbitError, Appended>> => {
+  let state: RunState | null = null;
+  if (expectedSeq > 0) {
+    const loaded = await loadRunState(db, runId);
+    if (E.isLeft(loaded)) return loaded;
+    state = loaded.right;
+    if (state.lastSeq !== expectedSeq) {
+      return E.left({ _tag: 'ConcurrencyConflict', runId, expectedSeq, actualSeq: state.lastSeq });
+    }
+  }
+  return appendToRun(db, { runId, expectedSeq, events, state, writer });
+};

@@ -1,0 +1,38 @@
+import type { RunState, StepState } from '../fold/runState';
+
+/**
+ * Events being appended have no time yet: the database stamps them at commit. The writer folds
+ * them with this sentinel as their time, so every time the fold derives from them (a step's start,
+ * a retry 1.5 s later) is "sentinel + offset". `append_events` turns such values into
+ * "transaction time + offset" (see sql/003_append.sql), and `resolvePendingTimes` does the same
+ * to the writer's in-memory state once the commit time is known.
+ */
+export const PENDING_EPOCH = '0001-01-01T00:00:00.000Z';
+const PENDING_EPOCH_MS = Date.parse(PENDING_EPOCH);
+
+const isPending = (iso: string | null): iso is string => iso !== null && iso.startsWith('0001-');
+
+const resolve = (iso: string | null, committedMs: number): string | null =>
+  isPending(iso) ? new Date(committedMs + (Date.parse(iso) - PENDING_EPOCH_MS)).toISOString() : iso;
+
+const resolveStep = (s: StepState, ms: number): StepState =>
+  isPending(s.startedAt) || isPending(s.finishedAt) || isPending(s.nextRetryAt)
+    ? {
+        ...s,
+        startedAt: resolve(s.startedAt, ms),
+        finishedAt: resolve(s.finishedAt, ms),
+        nextRetryAt: resolve(s.nextRetryAt, ms),
+      }
+    : s;
+
+/** Replaces sentinel-relative times with real ones, now that the commit time is known. */
+export const resolvePendingTimes = (state: RunState, committedAt: string): RunState => {
+  const ms = Date.parse(committedAt);
+  return {
+    ...state,
+    startedAt: resolve(state.startedAt, ms) as string,
+    finishedAt: resolve(state.finishedAt, ms),
+    lastEventAt: resolve(state.lastEventAt, ms) as string,
+    steps: state.steps.map((s) => resolveStep(s, ms)),
+  };
+};

@@ -1,0 +1,66 @@
+import * as E from 'fp-ts/Either';
+import type { Database } from '../db/database';
+import { query } from '../db/database';
+import type { OrbitError } from '../errors';
+import { decodeEventRow, type EventRow } from '../events/decodeRow';
+import type { RecordedEvent } from '../events/runEvents';
+
+const COLUMNS = 'run_id, seq, type, step_name, attempt, payload, occurred_at, writer, event_id';
+
+const decodeAll = (rows: readonly EventRow[]): E.Either<OrbitError, RecordedEvent[]> => {
+  const out: RecordedEvent[] = [];
+  for (const row of rows) {
+    const decoded = decodeEventRow(row);
+    if (E.isLeft(decoded)) return decoded;
+    out.push(decoded.right);
+  }
+  return E.right(out);
+};
+
+/** A run's events in seq order, all at once. For long histories use `streamRunEvents`. */
+export const readRunEvents = async (
+  db: Database,
+  runId: string,
+  afterSeq = 0,
+): Promise<E.Either<OrbitError, RecordedEvent[]>> => {
+  const rows = await query<EventRow>(
+    db,
+    `SELECT ${COLUMNS} FROM ${db.qs}.run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
+    [runId, afterSeq],
+    `orbit.read:${db.schema}`,
+  );
+  return E.chain(decodeAll)(rows);
+};
+
+export interface StreamOptions {
+  /** Start after this seq. Default 0 (the whole run). */
+  readonly afterSeq?: number;
+  /** Rows fetched per round trip. Default 2,000. */
+  readonly batchSize?: number;
+}
+
+/**
+ * A run's events in seq order, a batch at a time, with a keyset cursor on (run_id, seq): memory
+ * stays flat however long the history, and no transaction is held open between batches. The
+ * first Left ends the stream.
+ */
+export async function* streamRunEvents(
+  db: Database,
+  runId: string,
+  opts: StreamOptions = {},
+): AsyncGenerator<E.Either<OrbitError, RecordedEvent[]>, void, undefined> {
+  const batchSize = opts.batchSize ?? 2000;
+  let after = opts.afterSeq ?? 0;
+  for (;;) {
+    const rows = await query<EventRow>(
+      db,
+      `SELECT ${COLUMNS} FROM ${db.qs}.run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+      [runId, after, batchSize],
+      `orbit.stream:${db.schema}`,
+    );
+    const batch = E.chain(decodeAll)(rows);
+    yield batch;
+    if (E.isLeft(batch) || batch.right.length < batchSize) return;
+    after = (batch.right[batch.right.length - 1] as RecordedEvent).seq;
+  }
+}

@@ -1,0 +1,77 @@
+import type { JsonValue } from '../events/json';
+import type { RunState, StepState } from '../fold/runState';
+
+/** A `runs` row as Orbit writes it (times as ISO strings; the database stores timestamptz). */
+export interface RunRow {
+  readonly id: string;
+  readonly pipeline_id: string;
+  readonly status: string;
+  readonly triggered_by: string | null;
+  readonly metadata: JsonValue;
+  readonly definition_hash: string;
+  readonly step_names: readonly string[];
+  readonly started_at: string;
+  readonly finished_at: string | null;
+  readonly owner: string | null;
+  readonly error: string | null;
+  readonly recovery_count: number;
+  readonly last_seq: number;
+  readonly last_event_at: string;
+}
+
+/** A `steps` row as Orbit writes it. */
+export interface StepRow {
+  readonly run_id: string;
+  readonly name: string;
+  readonly step_index: number;
+  readonly status: string;
+  readonly started_at: string | null;
+  readonly finished_at: string | null;
+  readonly attempt_count: number;
+  readonly error: string | null;
+  readonly result: JsonValue | null;
+  readonly next_retry_at: string | null;
+}
+
+export const toRunRow = (s: RunState): RunRow => ({
+  id: s.runId,
+  pipeline_id: s.pipelineId,
+  status: s.status,
+  triggered_by: s.triggeredBy,
+  metadata: s.metadata,
+  definition_hash: s.definitionHash,
+  step_names: s.stepNames,
+  started_at: s.startedAt,
+  finished_at: s.finishedAt,
+  owner: s.owner,
+  error: s.error,
+  recovery_count: s.recoveryCount,
+  last_seq: s.lastSeq,
+  last_event_at: s.lastEventAt,
+});
+
+/** The step's error as one line: "Name: message". */
+export const stepErrorText = (step: StepState): string | null =>
+  step.error === null ? null : `${step.error.name}: ${step.error.message}`;
+
+export const toStepRow = (runId: string, step: StepState): StepRow => ({
+  run_id: runId,
+  name: step.name,
+  step_index: step.index,
+  status: step.status,
+  started_at: step.startedAt,
+  finished_at: step.finishedAt,
+  attempt_count: step.attemptCount,
+  error: stepErrorText(step),
+  result: step.result,
+  next_retry_at: step.nextRetryAt,
+});
+
+/** Step rows that differ between two states of the same run (all of them for a new run). */
+export const changedStepRows = (before: RunState | null, after: RunState): StepRow[] => {
+  const rows: StepRow[] = [];
+  after.steps.forEach((step, i) => {
+    if (before === null || before.steps[i] !== step) rows.push(toStepRow(after.runId, step));
+  });
+  return rows;
+};
