@@ -35,6 +35,9 @@ export const openDatabase = (opts: OpenDatabaseOptions): E.Either<OrbitError, Da
       max: opts.max ?? 10,
       application_name: opts.applicationName ?? 'orbit',
       connectionTimeoutMillis: 10_000,
+      // Scripts that finish their work exit without closing the pool first.
+      idleTimeoutMillis: 5_000,
+      allowExitOnIdle: true,
     });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => undefined);

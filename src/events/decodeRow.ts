@@ -47,12 +47,14 @@ export const decodeEventRow = (row: EventRow): E.Either<OrbitError, RecordedEven
   if (typeof row.writer !== 'string') return fail(type, 'writer', 'not a string');
   if (typeof row.event_id !== 'string') return fail(type, 'event_id', 'not a uuid');
 
-  const candidate = {
-    type,
-    stepName: row.step_name ?? undefined,
-    attempt: row.attempt ?? undefined,
-    payload: row.payload,
-  };
+  // Run-level events have no step columns; leave the keys out rather than present-but-undefined.
+  const candidate: Record<string, unknown> = { type, payload: row.payload };
+  if (row.step_name !== null && row.step_name !== undefined) candidate.stepName = row.step_name;
+  if (row.attempt !== null && row.attempt !== undefined) candidate.attempt = row.attempt;
+  if (type.startsWith('step.')) {
+    candidate.stepName ??= undefined;
+    candidate.attempt ??= undefined;
+  }
   const decoded = eventCodecs[type].decode(candidate);
   if (E.isLeft(decoded)) {
     const first = decoded.left[0];

@@ -1,0 +1,89 @@
+import * as E from 'fp-ts/Either';
+import type { StepError } from '../events/runEvents';
+import { toJsonValue, type JsonValue } from '../events/json';
+import type { StepContext, StepDefinition } from '../pipeline/types';
+import { describeDecodeError } from './stepContext';
+import { isNonRetryable, toStepError } from './stepError';
+
+/** What one attempt of a step came to. `aborted`: the run was cancelled or taken over mid-step. */
+export type AttemptOutcome =
+  | { readonly kind: 'succeeded'; readonly result: JsonValue }
+  | { readonly kind: 'failed'; readonly error: StepError; readonly retryable: boolean }
+  | { readonly kind: 'aborted'; readonly reason: string };
+
+const failed = (error: StepError, retryable: boolean): AttemptOutcome => ({ kind: 'failed', error, retryable });
+
+/** Checks and converts a handler's return value into what will be journaled. */
+const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
+  if (typeof value !== 'object' || value === null || typeof (value as { success?: unknown }).success !== 'boolean') {
+    return failed(
+      { name: 'InvalidStepResult', message: `step "${step.name}" returned ${JSON.stringify(value) ?? String(value)}; expected { success: true, data? } or { success: false, error }` },
+      false,
+    );
+  }
+  const r = value as { success: boolean; data?: unknown; error?: unknown; retryable?: unknown };
+  if (!r.success) {
+    return failed(toStepError(r.error ?? 'step reported failure'), r.retryable !== false && !isNonRetryable(r.error));
+  }
+  let data = r.data;
+  if (step.output !== undefined && data !== undefined) {
+    if (!step.output.is(data)) {
+      const d = step.output.decode(data);
+      if (E.isLeft(d)) {
+        return failed({ name: 'InvalidStepOutput', message: `step "${step.name}" output does not match its codec: ${describeDecodeError(d.left)}` }, false);
+      }
+      data = d.right;
+    }
+    data = step.output.encode(data);
+  }
+  const json = toJsonValue(data);
+  if (!json.ok) {
+    return failed({ name: 'UnserializableResult', message: `step "${step.name}" returned data that cannot be journaled as JSON: ${json.reason}` }, false);
+  }
+  return { kind: 'succeeded', result: json.value };
+};
+
+/**
+ * Runs one attempt of a step's handler. Throwing, returning `{ success: false }`, timing out and
+ * returning something that cannot be journaled are all failures, never crashes of the executor.
+ * If `controller` aborts (cancellation, fencing) the attempt ends at once as `aborted`; a handler
+ * that ignores its signal keeps running in the background, but its result is discarded.
+ */
+export const invokeHandler = async (
+  step: StepDefinition,
+  ctx: StepContext,
+  controller: AbortController,
+): Promise<AttemptOutcome> => {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const timedOut = new Promise<AttemptOutcome>((resolve) => {
+    if (step.timeoutMs === undefined) return;
+    timer = setTimeout(() => {
+      const error = { name: 'TimeoutError', message: `step "${step.name}" timed out after ${step.timeoutMs} ms` };
+      // Settle as a failed attempt before aborting, so the race below sees a timeout, not an abort.
+      resolve(failed(error, true));
+      controller.abort(Object.assign(new Error(error.message), { name: error.name }));
+    }, step.timeoutMs);
+  });
+  const aborted = new Promise<AttemptOutcome>((resolve) => {
+    onAbort = () => {
+      const reason: unknown = controller.signal.reason;
+      resolve({ kind: 'aborted', reason: reason instanceof Error ? reason.message : String(reason) });
+    };
+    if (controller.signal.aborted) onAbort();
+    else controller.signal.addEventListener('abort', onAbort, { once: true });
+  });
+  const ran = (async (): Promise<AttemptOutcome> => {
+    try {
+      return toOutcome(step, await step.handler(ctx as StepContext<never>));
+    } catch (err) {
+      return failed(toStepError(err), !isNonRetryable(err));
+    }
+  })();
+  try {
+    return await Promise.race([ran, timedOut, aborted]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (onAbort) controller.signal.removeEventListener('abort', onAbort);
+  }
+};

@@ -1,0 +1,30 @@
+import type { Pipeline, RetryPolicy, StepDefinition } from '../pipeline/types';
+
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 1,
+  initialDelayMs: 1000,
+  backoffFactor: 2,
+  maxDelayMs: 60_000,
+  jitter: 0,
+};
+
+/** Defaults, then the pipeline's policy, then the step's own. */
+export const policyFor = (pipeline: Pipeline, step: StepDefinition): RetryPolicy => ({
+  ...DEFAULT_RETRY,
+  ...pipeline.retry,
+  ...step.retry,
+});
+
+/**
+ * The wait after failed attempt `attempt` (1-based): initialDelayMs * backoffFactor^(attempt-1),
+ * capped at maxDelayMs, then spread by ±jitter. `random` is injectable for tests.
+ */
+export const retryDelayMs = (policy: RetryPolicy, attempt: number, random: () => number = Math.random): number => {
+  const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.backoffFactor ** Math.max(0, attempt - 1));
+  const jitter = Math.min(1, Math.max(0, policy.jitter));
+  const spread = base * jitter * (2 * random() - 1);
+  return Math.max(0, Math.round(base + spread));
+};
+
+/** Whether attempt `attempt` may be followed by another. */
+export const mayRetry = (policy: RetryPolicy, attempt: number): boolean => attempt < policy.maxAttempts;

@@ -1,0 +1,58 @@
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+import { toJsonValue } from '../events/json';
+import type { Pipeline } from '../pipeline/types';
+import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
+import { isValidRunId, newRunId } from './runId';
+import { decodeMetadata } from './stepContext';
+
+export interface RunPipelineOptions extends ExecuteOptions {
+  /** Default: the shared client from the environment (`DATABASE_URL`, else embedded). */
+  readonly client?: OrbitClient;
+  /** Choose the run id (e.g. to make the trigger itself idempotent). Default: a new id. */
+  readonly runId?: string;
+  /** Who or what started the run (journaled). Default `api`. */
+  readonly triggeredBy?: string;
+  /** Called with the run id once the run is journaled, before its first step runs. */
+  readonly onCreated?: (runId: string) => void;
+}
+
+/** Checks the metadata and returns the events that create and claim a run. */
+const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredBy: string, workerId: string) => {
+  const decoded = decodeMetadata(pipeline, metadata);
+  if (E.isLeft(decoded)) return decoded;
+  const encoded = pipeline.metadata ? pipeline.metadata.encode(decoded.right) : decoded.right;
+  const json = toJsonValue(encoded ?? null);
+  if (!json.ok) return E.left<OrbitError>({ _tag: 'InvalidMetadata', pipelineId: pipeline.name, message: json.reason });
+  return E.right([
+    {
+      type: 'run.created' as const,
+      payload: { pipelineId: pipeline.name, steps: [...pipeline.stepNames], definitionHash: pipeline.definitionHash, metadata: json.value, triggeredBy },
+    },
+    { type: 'run.claimed' as const, payload: { worker: workerId } },
+  ]);
+};
+
+/**
+ * Runs a registered pipeline from its first step to its end in this process. Invalid metadata is
+ * refused before anything is journaled. The result says how the run ended; a run that this
+ * process could not finish (it crashed, it was stopped) stays in the journal for recovery.
+ */
+export const runPipeline = async (
+  name: string,
+  metadata: unknown = {},
+  options: RunPipelineOptions = {},
+): Promise<E.Either<OrbitError, RunResult>> => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const client = c.right;
+  const pipeline = client.registry.getPipeline(name);
+  if (E.isLeft(pipeline)) return pipeline;
+  const runId = options.runId ?? newRunId();
+  if (!isValidRunId(runId)) return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(runId)} (use letters, digits, . _ : -; at most 200)` });
+  const leading = creationEvents(pipeline.right, metadata, options.triggeredBy ?? 'api', client.workerId);
+  if (E.isLeft(leading)) return leading;
+  options.onCreated?.(runId);
+  return executeRun(client, pipeline.right, runId, { state: null, leading: leading.right }, options);
+};

@@ -1,0 +1,83 @@
+import * as E from 'fp-ts/Either';
+import type * as t from 'io-ts';
+import type { OrbitError } from '../errors';
+import type { RunState } from '../fold/runState';
+import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/types';
+
+const describeDecodeError = (errors: t.Errors): string => {
+  const first = errors[0];
+  if (!first) return 'invalid value';
+  const path = first.context
+    .slice(1)
+    .map((c) => c.key)
+    .filter((k) => k !== '' && !/^\d+$/.test(k))
+    .join('.');
+  const expected = first.context[first.context.length - 1]?.type.name ?? 'a valid value';
+  return `${path || 'value'}: expected ${expected}, got ${JSON.stringify(first.value) ?? 'undefined'}`;
+};
+
+/** Decodes metadata with the pipeline's codec (as is, without one). */
+export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<OrbitError, unknown> => {
+  if (pipeline.metadata === undefined) return E.right(metadata);
+  const r = pipeline.metadata.decode(metadata);
+  return E.isLeft(r)
+    ? E.left({ _tag: 'InvalidMetadata', pipelineId: pipeline.name, message: describeDecodeError(r.left) })
+    : E.right(r.right);
+};
+
+/** Every succeeded step's result by name, decoded with the step's `output` codec where it has one. */
+export const prevResultsOf = (
+  state: RunState,
+  pipeline: Pipeline,
+): E.Either<OrbitError, Record<string, PrevResult>> => {
+  const out: Record<string, PrevResult> = {};
+  for (const step of state.steps) {
+    if (step.status !== 'success') continue;
+    const codec = pipeline.steps.find((s) => s.name === step.name)?.output;
+    let data: unknown = step.result ?? undefined;
+    if (codec !== undefined && data !== undefined) {
+      const d = codec.decode(data);
+      if (E.isLeft(d)) {
+        return E.left({
+          _tag: 'EventDecodeError',
+          runId: state.runId,
+          seq: state.lastSeq,
+          type: 'step.succeeded',
+          field: `payload.result (${step.name})`,
+          message: describeDecodeError(d.left),
+        });
+      }
+      data = d.right;
+    }
+    out[step.name] = data === undefined ? { success: true } : { success: true, data: data as StepData };
+  }
+  return E.right(out);
+};
+
+export const idempotencyKeyOf = (runId: string, stepName: string): string => `${runId}:${stepName}`;
+
+/** The context a step's handler gets, built from the run's folded journal alone. */
+export const buildStepContext = (
+  state: RunState,
+  pipeline: Pipeline,
+  stepName: string,
+  attempt: number,
+  signal: AbortSignal,
+): E.Either<OrbitError, StepContext> => {
+  const metadata = decodeMetadata(pipeline, state.metadata);
+  if (E.isLeft(metadata)) return metadata;
+  const prev = prevResultsOf(state, pipeline);
+  if (E.isLeft(prev)) return prev;
+  return E.right({
+    runId: state.runId,
+    pipelineId: state.pipelineId,
+    stepName,
+    attempt,
+    metadata: metadata.right,
+    prevResults: prev.right,
+    idempotencyKey: idempotencyKeyOf(state.runId, stepName),
+    signal,
+  });
+};
+
+export { describeDecodeError };

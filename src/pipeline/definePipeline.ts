@@ -1,0 +1,62 @@
+import { createHash } from 'node:crypto';
+import type { Pipeline, PipelineConfig, StepDefinition } from './types';
+
+/** Thrown by `definePipeline` for definitions that can never run: a programmer error. */
+export class PipelineDefinitionError extends Error {
+  constructor(
+    readonly pipelineId: string,
+    message: string,
+  ) {
+    super(`Invalid pipeline definition "${pipelineId}": ${message}`);
+    this.name = 'PipelineDefinitionError';
+  }
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
+
+/** The hash drift detection compares: the pipeline's name and its step names, in order. */
+export const definitionHashOf = (name: string, stepNames: readonly string[]): string =>
+  createHash('sha256').update(JSON.stringify([name, stepNames])).digest('hex');
+
+const checkStep = <M>(pipeline: string, step: StepDefinition<M>): void => {
+  if (!NAME.test(step.name)) {
+    throw new PipelineDefinitionError(pipeline, `step name ${JSON.stringify(step.name)} must be 1-128 characters of letters, digits, . _ : -`);
+  }
+  if (typeof step.handler !== 'function') throw new PipelineDefinitionError(pipeline, `step ${step.name} has no handler`);
+  if (step.timeoutMs !== undefined && !(Number.isFinite(step.timeoutMs) && step.timeoutMs > 0)) {
+    throw new PipelineDefinitionError(pipeline, `step ${step.name}: timeoutMs must be a positive number`);
+  }
+  const attempts = step.retry?.maxAttempts;
+  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
+    throw new PipelineDefinitionError(pipeline, `step ${step.name}: retry.maxAttempts must be an integer >= 1`);
+  }
+};
+
+/**
+ * Declares a pipeline. Refuses, at definition time, what could never run: no steps, duplicate or
+ * malformed step names, missing handlers, nonsensical timeouts or retry counts.
+ */
+export const definePipeline = <M = unknown>(config: PipelineConfig<M>): Pipeline<M> => {
+  if (typeof config.name !== 'string' || !NAME.test(config.name)) {
+    throw new PipelineDefinitionError(String(config.name), 'name must be 1-128 characters of letters, digits, . _ : -');
+  }
+  if (!Array.isArray(config.steps) || config.steps.length === 0) {
+    throw new PipelineDefinitionError(config.name, 'a pipeline needs at least one step');
+  }
+  const seen = new Set<string>();
+  for (const step of config.steps) {
+    checkStep(config.name, step);
+    if (seen.has(step.name)) throw new PipelineDefinitionError(config.name, `duplicate step name "${step.name}"`);
+    seen.add(step.name);
+  }
+  const stepNames = config.steps.map((s) => s.name);
+  return Object.freeze({
+    ...config,
+    kind: 'orbit.pipeline' as const,
+    stepNames,
+    definitionHash: definitionHashOf(config.name, stepNames),
+  });
+};
+
+export const isPipeline = (u: unknown): u is Pipeline =>
+  typeof u === 'object' && u !== null && (u as { kind?: unknown }).kind === 'orbit.pipeline';

@@ -1,0 +1,84 @@
+import type * as t from 'io-ts';
+
+/** What an earlier, succeeded step returned, as handlers read it: `ctx.prevResults['fetch'].data`. */
+export interface PrevResult {
+  readonly success: true;
+  /** The step's `data`, decoded from the journal (with the step's `output` codec when it has one). */
+  readonly data?: StepData;
+}
+
+/**
+ * Step data as seen by later steps. JSON objects are the common case, so fields can be read
+ * directly (`data?.userId`); use the step's `output` codec to narrow further.
+ */
+export type StepData = { readonly [key: string]: unknown };
+
+/** Everything a step handler knows about its run. Rebuilt identically by recovery. */
+export interface StepContext<M = unknown> {
+  readonly runId: string;
+  readonly pipelineId: string;
+  readonly stepName: string;
+  /** 1 on the first attempt; continues across crashes and recoveries. */
+  readonly attempt: number;
+  /** The run's metadata (decoded with the pipeline's `metadata` codec when it has one). */
+  readonly metadata: M;
+  /** Every earlier succeeded step's result, by step name. */
+  readonly prevResults: Readonly<Record<string, PrevResult | undefined>>;
+  /**
+   * `<runId>:<stepName>`: the same on every attempt and after recovery, so a handler can pass it
+   * to an external API or use it as a unique key to make its side effect happen once.
+   */
+  readonly idempotencyKey: string;
+  /** Fires on timeout, on cancellation of the run, and when another process took the run over. */
+  readonly signal: AbortSignal;
+}
+
+/** What a handler returns. Throwing counts as `{ success: false, error }`. */
+export type StepResult =
+  | { readonly success: true; readonly data?: unknown }
+  | { readonly success: false; readonly error: unknown; readonly retryable?: boolean };
+
+export type StepHandler<M> = (ctx: StepContext<M>) => Promise<StepResult> | StepResult;
+
+/** How a failing step is retried. Delays: initialDelayMs * backoffFactor^(attempt-1), capped. */
+export interface RetryPolicy {
+  /** Attempts in all, the first included. Default 1 (no retry). */
+  readonly maxAttempts: number;
+  /** Delay before the second attempt. Default 1000 ms. */
+  readonly initialDelayMs: number;
+  /** Growth of the delay per attempt. Default 2. */
+  readonly backoffFactor: number;
+  /** Upper bound of one delay. Default 60,000 ms. */
+  readonly maxDelayMs: number;
+  /** Fraction of the delay randomised (0 = none, 0.2 = ±20%), so retries of many runs spread out. Default 0. */
+  readonly jitter: number;
+}
+
+export interface StepDefinition<M = unknown> {
+  readonly name: string;
+  readonly handler: StepHandler<M>;
+  /** Overrides the pipeline's retry policy for this step. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Abort the attempt (and count it failed, retryable) after this long. */
+  readonly timeoutMs?: number;
+  /** Validates `data` before it is journaled, and decodes it for later steps. */
+  readonly output?: t.Mixed;
+}
+
+export interface PipelineConfig<M = unknown> {
+  readonly name: string;
+  readonly steps: readonly StepDefinition<M>[];
+  /** Validates the run's metadata before anything is journaled. */
+  readonly metadata?: t.Type<M, unknown, unknown>;
+  /** Default retry policy of every step. */
+  readonly retry?: Partial<RetryPolicy>;
+  readonly description?: string;
+}
+
+/** A validated pipeline, ready to register. */
+export interface Pipeline<M = unknown> extends PipelineConfig<M> {
+  readonly kind: 'orbit.pipeline';
+  /** sha256 of the pipeline's name and ordered step names: what drift detection compares. */
+  readonly definitionHash: string;
+  readonly stepNames: readonly string[];
+}

@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import * as E from 'fp-ts/Either';
+import { closeDatabase, openDatabase, ping, type Database } from '../db/database';
+import { migrate as runMigrations } from '../db/migrate';
+import { resolveDatabase, type ResolvedDatabase } from '../db/resolveDatabase';
+import type { OrbitError } from '../errors';
+import { registry as defaultRegistry, type Registry } from '../pipeline/registry';
+import { DEFAULT_THRESHOLD_MS, thresholdFromEnv } from './duration';
+
+/**
+ * One connection to Orbit: a pool on one schema, the pipelines it knows, and who this process is.
+ * Everything in the library takes one (the spec-style free functions use `defaultClient()`).
+ */
+export interface OrbitClient {
+  readonly db: Database;
+  readonly registry: Registry;
+  /** This process, as journaled in `writer` and in `run.claimed`/`run.resumed`: host:pid:random. */
+  readonly workerId: string;
+  /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
+  readonly thresholdMs: number;
+  /** Where the database is (for messages). */
+  readonly database: ResolvedDatabase;
+  /** Runs `hook` when the client closes (before the pool ends): listeners, heartbeats. */
+  onClose(hook: () => Promise<void>): void;
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** Wins over `DATABASE_URL`; with neither, an embedded PostgreSQL under `.orbit/` is used. */
+  readonly databaseUrl?: string;
+  /** Schema of Orbit's tables. Default `orbit`, or `ORBIT_SCHEMA`. */
+  readonly schema?: string;
+  /** Default: the process-wide `registry`. */
+  readonly registry?: Registry;
+  /** Default: `ORBIT_INTERRUPTED_THRESHOLD` or 10 minutes. */
+  readonly thresholdMs?: number;
+  /** Apply pending migrations on connect. Default true. */
+  readonly migrate?: boolean;
+  /** Pool size. Default 10. */
+  readonly poolSize?: number;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export const newWorkerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+
+/** Resolves the database, checks it answers, migrates (unless told not to) and returns a client. */
+export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<OrbitError, OrbitClient>> => {
+  const env = opts.env ?? process.env;
+  const threshold = opts.thresholdMs !== undefined ? E.right(opts.thresholdMs) : thresholdFromEnv(env);
+  if (E.isLeft(threshold)) return threshold;
+  const resolved = await resolveDatabase({ databaseUrl: opts.databaseUrl, env, cwd: opts.cwd ?? process.cwd() });
+  if (E.isLeft(resolved)) return resolved;
+  const opened = openDatabase({ url: resolved.right.url, schema: opts.schema ?? env.ORBIT_SCHEMA, max: opts.poolSize });
+  if (E.isLeft(opened)) return opened;
+  const db = opened.right;
+  const alive = await ping(db);
+  if (E.isLeft(alive)) {
+    await closeDatabase(db);
+    return alive;
+  }
+  if (opts.migrate !== false) {
+    const m = await runMigrations(db);
+    if (E.isLeft(m)) {
+      await closeDatabase(db);
+      return m;
+    }
+  }
+  const hooks: Array<() => Promise<void>> = [];
+  let closed: Promise<void> | undefined;
+  return E.right({
+    db,
+    registry: opts.registry ?? defaultRegistry,
+    workerId: newWorkerId(),
+    thresholdMs: threshold.right ?? DEFAULT_THRESHOLD_MS,
+    database: resolved.right,
+    onClose: (hook) => void hooks.push(hook),
+    close: () => {
+      closed ??= (async () => {
+        for (const hook of hooks.splice(0)) await hook().catch(() => undefined);
+        await closeDatabase(db);
+      })();
+      return closed;
+    },
+  });
+};
+
+let shared: Promise<E.Either<OrbitError, OrbitClient>> | undefined;
+
+/** The client the spec-style free functions use when none is passed: connects once, from the environment. */
+export const defaultClient = (): Promise<E.Either<OrbitError, OrbitClient>> => {
+  shared ??= connect();
+  return shared;
+};
+
+/** Closes the default client (scripts call this before exiting). */
+export const closeDefaultClient = async (): Promise<void> => {
+  const c = shared;
+  shared = undefined;
+  if (c) {
+    const r = await c;
+    if (E.isRight(r)) await r.right.close();
+  }
+};
+
+/** Uses the given client or the default one. */
+export const clientOr = (client?: OrbitClient): Promise<E.Either<OrbitError, OrbitClient>> =>
+  client ? Promise.resolve(E.right(client)) : defaultClient();
