@@ -21,7 +21,8 @@ export type OrbitError =
   | ProjectionMismatch
   | RunNotCancellable
   | Fenced
-  | RecoveryLimitReached;
+  | RecoveryLimitReached
+  | RunFailed;
 
 /** The database could not be reached or refused the login. Nothing was written. */
 export interface DatabaseUnavailable {
@@ -152,6 +153,14 @@ export interface RecoveryLimitReached {
   readonly attempts: number;
 }
 
+/** A run that was executed (or resumed) to its end, and its end was not success. */
+export interface RunFailed {
+  readonly _tag: 'RunFailed';
+  readonly runId: string;
+  readonly status: string;
+  readonly reason: string;
+}
+
 const stepList = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.join(', '));
 
 /** One line, fit for stderr, that says what went wrong and where. */
@@ -193,6 +202,8 @@ export const formatError = (e: OrbitError): string => {
       return `Run ${e.runId} cannot be cancelled: it is ${e.status}`;
     case 'Fenced':
       return `Run ${e.runId} was taken over by another writer; this process stopped writing to it`;
+    case 'RunFailed':
+      return `Run ${e.runId} ended ${e.status}: ${e.reason}`;
     case 'RecoveryLimitReached':
       return `Run ${e.runId} was recovered ${e.attempts} times without finishing; giving up`;
   }

@@ -39,10 +39,14 @@ export type RunClaimed = t.TypeOf<typeof RunClaimed>;
 export const RunReleased = runEvent('run.released', { worker: t.string, reason: t.string });
 export type RunReleased = t.TypeOf<typeof RunReleased>;
 
-/** Recovery claimed an interrupted (or, with retryFailed, a failed) run. */
+/**
+ * Recovery claimed an interrupted (or, with retryFailed, a failed) run: who, from which step, why,
+ * and which steps were in flight (started, no outcome) and so will run again.
+ */
 export const RunResumed = runEvent('run.resumed', {
   by: t.string,
   fromStep: Nullable(t.string),
+  inFlight: t.array(t.string),
   reason: t.string,
   retryFailed: t.boolean,
   force: t.boolean,

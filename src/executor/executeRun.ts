@@ -53,6 +53,8 @@ export interface ExecuteStart {
   readonly state: RunState | null;
   /** Events written with the first append: creation + claim, or the recovery claim. */
   readonly leading: readonly RunEvent[];
+  /** Returned instead of a ConcurrencyConflict when that first append loses (someone else claimed). */
+  readonly claimConflict?: OrbitError;
 }
 
 /** The state the run would have if `events` were written now (to decide what comes next). */
@@ -105,12 +107,14 @@ export const executeRun = async (
   });
   const executed = new Set<string>();
   let released = false;
+  let claimed = false;
 
   const write = async (events: readonly RunEvent[]): Promise<E.Either<OrbitError, RunState>> => {
     const expectedSeq = state?.lastSeq ?? 0;
     writingUpTo = expectedSeq + events.length;
     const r = await appendToRun(client.db, { runId, expectedSeq, state, events, writer: client.workerId });
     if (E.isLeft(r)) return r;
+    claimed = true;
     state = r.right.state;
     env.clock.observe(r.right.committedAt);
     faultAfterAppend(events);
@@ -124,6 +128,7 @@ export const executeRun = async (
   const lost = async (why: OrbitError): Promise<E.Either<OrbitError, RunResult>> => {
     runAbort.abort(new Error(`run ${runId} was taken over by another writer`));
     if (why._tag !== 'ConcurrencyConflict') return E.left(why);
+    if (!claimed) return E.left(start.claimConflict ?? why);
     const now = await loadRunState(client.db, runId);
     if (E.isRight(now) && now.right.status === 'cancelled') return result(now.right);
     return E.left({ _tag: 'Fenced', runId });

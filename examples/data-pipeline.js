@@ -1,0 +1,86 @@
+// An example pipeline module for `orbit --pipelines examples/data-pipeline.js` (or copy it to
+// ./orbit.config.js). Plain JavaScript, so it runs without a build step of its own.
+//
+// data-pipeline: extract a batch of records, transform them, load them into a table, with each
+// step idempotent so a crash at any point is safe to resume (docs/PIPELINES.md explains the patterns).
+//
+// ORBIT_DEMO_CRASH_IN=<step> makes that step kill its own process (kill -9) on its first attempt,
+// midway through its work: the demo (scripts/demo.js) uses it to show recovery.
+const { definePipeline, NonRetryableError } = require('orbit-pipeline');
+const { Client } = require('pg');
+
+const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    });
+  });
+
+const crashHere = (ctx) => {
+  if (process.env.ORBIT_DEMO_CRASH_IN === ctx.stepName && ctx.attempt === 1) {
+    process.stdout.write(`  (demo: killing this process with SIGKILL in the middle of ${ctx.stepName})\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+};
+
+/** The run's own database, for the load step (same server as Orbit's journal, separate schema). */
+const withDb = async (fn) => {
+  const client = new Client({ connectionString: process.env.ORBIT_DEMO_DATABASE_URL || process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+};
+
+const dataPipeline = definePipeline({
+  name: 'data-pipeline',
+  retry: { maxAttempts: 3, initialDelayMs: 200, backoffFactor: 2, maxDelayMs: 2000 },
+  steps: [
+    {
+      name: 'extract-data',
+      handler: async (ctx) => {
+        const size = Number(ctx.metadata?.size ?? 5);
+        if (!Number.isInteger(size) || size < 1) throw new NonRetryableError(`metadata.size must be a positive integer, got ${ctx.metadata?.size}`);
+        await sleep(300, ctx.signal);
+        const records = Array.from({ length: size }, (_, i) => ({ id: `${ctx.metadata?.batchId ?? 'batch'}-${i + 1}`, value: (i + 1) * 10 }));
+        return { success: true, data: { records } };
+      },
+    },
+    {
+      name: 'transform-data',
+      handler: async (ctx) => {
+        const records = ctx.prevResults['extract-data']?.data?.records ?? [];
+        await sleep(500, ctx.signal);
+        crashHere(ctx);
+        await sleep(500, ctx.signal);
+        return { success: true, data: { records: records.map((r) => ({ ...r, value: r.value * 2 })) } };
+      },
+    },
+    {
+      name: 'load-data',
+      handler: async (ctx) => {
+        const records = ctx.prevResults['transform-data']?.data?.records ?? [];
+        const url = process.env.ORBIT_DEMO_DATABASE_URL || process.env.DATABASE_URL;
+        if (!url) return { success: true, data: { loaded: records.length, target: 'none (no DATABASE_URL)' } };
+        // Upsert keyed by record id: re-running this step after a crash changes nothing.
+        const loaded = await withDb(async (db) => {
+          await db.query('CREATE TABLE IF NOT EXISTS public.orbit_demo_records (id text PRIMARY KEY, value int NOT NULL, run_id text NOT NULL)');
+          for (const r of records) {
+            await db.query(
+              'INSERT INTO public.orbit_demo_records (id, value, run_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, run_id = EXCLUDED.run_id',
+              [r.id, r.value, ctx.runId],
+            );
+          }
+          return records.length;
+        });
+        return { success: true, data: { loaded, idempotencyKey: ctx.idempotencyKey } };
+      },
+    },
+  ],
+});
+
+module.exports = { dataPipeline };

@@ -1,0 +1,98 @@
+import * as E from 'fp-ts/Either';
+import type { Argv, CommandModule } from 'yargs';
+import type { OrbitError } from '../../errors';
+import { analyzeStepCompletion } from '../../recovery/analyzeStepCompletion';
+import { detectInterruptedRuns } from '../../recovery/detectInterruptedRuns';
+import { ExitCode } from '../exitCodes';
+import { runCommand, type GlobalArgs, type Session } from '../session';
+import { installStopSignals } from '../signals';
+import { printInterruptedRun } from './checkInterrupted';
+import { printSummary, recoverAll, recoveryExitCode } from '../recoveryReport';
+
+interface RecoverArgs extends GlobalArgs {
+  readonly autoResume: boolean;
+  readonly dryRun: boolean;
+  readonly concurrency: number;
+  readonly limit: number;
+  readonly verbose: boolean;
+}
+
+const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either<OrbitError, number>> => {
+  const runs = await detectInterruptedRuns({ client, limit });
+  if (E.isLeft(runs)) return runs;
+  const plan = [];
+  for (const r of runs.right) {
+    const a = await analyzeStepCompletion(r.runId, { client });
+    if (E.isLeft(a)) return a;
+    const pipeline = client.registry.getPipeline(r.pipelineId);
+    const blocker =
+      a.right.failedSteps.length > 0
+        ? `has ${a.right.failedSteps.length} failed step(s)`
+        : E.isLeft(pipeline)
+          ? 'pipeline not registered'
+          : null;
+    plan.push({ runId: r.runId, pipelineId: r.pipelineId, fromStep: a.right.nextStep, reExecuted: a.right.inFlightSteps, pending: a.right.pendingSteps, retrying: a.right.retryingSteps, blocker });
+  }
+  if (out.json) {
+    out.document({ dryRun: true, plan });
+    return E.right(ExitCode.ok);
+  }
+  out.line(`Dry run: ${plan.length} interrupted run(s) would be recovered; nothing was claimed.`);
+  out.line();
+  for (const p of plan) {
+    out.line(`Run ${p.runId} (${p.pipelineId})`);
+    if (p.blocker) out.line(`  Would be refused: ${p.blocker}`);
+    else {
+      out.line(`  Would resume from: ${p.fromStep ?? '(nothing left: would be marked succeeded)'}`);
+      if (p.reExecuted.length > 0) out.line(`  In-flight step(s) that would run again: ${p.reExecuted.join(', ')}`);
+      if (p.retrying.length > 0) out.line(`  Waiting for a retry: ${p.retrying.map((r) => `${r.name} (attempt ${r.nextAttempt} at ${r.nextRetryAt ?? 'once due'})`).join(', ')}`);
+    }
+  }
+  return E.right(ExitCode.ok);
+};
+
+export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
+  command: 'recover',
+  describe: 'Detect interrupted runs; with --auto-resume, resume them all',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('auto-resume', { type: 'boolean', default: false, describe: 'Resume every interrupted run (without it: report only)' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan (runs, from which step, which in-flight steps run again) without claiming anything' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'Runs resumed at the same time' })
+      .option('limit', { type: 'number', default: 1000, describe: 'At most this many runs per call' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
+      .example('$0 recover --auto-resume', 'Recover every interrupted run (cron-friendly: exit 0 when all went well, 3 when some could not be recovered)') as unknown as Argv<RecoverArgs>,
+  handler: (args) =>
+    runCommand(args, { pipelines: true }, async (s) => {
+      if (args.dryRun) return dryRun(s, args.limit);
+      const { out, client } = s;
+      if (!args.autoResume) {
+        out.line('Run Recovery');
+        out.line();
+        const runs = await detectInterruptedRuns({ client, limit: args.limit });
+        if (E.isLeft(runs)) return runs;
+        if (out.json) {
+          out.document({ detected: runs.right.length, interrupted: runs.right });
+          return E.right(ExitCode.ok);
+        }
+        out.line(`Found ${runs.right.length} interrupted run(s) (report only; add --auto-resume to resume them)`);
+        out.line();
+        for (const r of runs.right) printInterruptedRun(out, r);
+        return E.right(ExitCode.ok);
+      }
+      out.line('Run Recovery');
+      out.line();
+      out.line('Scanning for interrupted runs...');
+      out.line();
+      const signals = installStopSignals(out.note);
+      try {
+        const summary = await recoverAll(s, { concurrency: args.concurrency, limit: args.limit, verbose: args.verbose, stopSignal: signals.stopSignal });
+        if (E.isLeft(summary)) return summary;
+        if (out.json) out.document(summary.right);
+        printSummary(out, summary.right);
+        return E.right(recoveryExitCode(summary.right));
+      } finally {
+        signals.dispose();
+      }
+    }),
+};

@@ -1,0 +1,64 @@
+import * as E from 'fp-ts/Either';
+import type { Argv, CommandModule } from 'yargs';
+import { isValidRunId } from '../../executor/runId';
+import { resumeRun } from '../../recovery/resumeRun';
+import { ExitCode } from '../exitCodes';
+import { runCommand, type GlobalArgs } from '../session';
+import { installStopSignals } from '../signals';
+import { printProgress } from '../progress';
+
+interface ResumeArgs extends GlobalArgs {
+  readonly runId: string;
+  readonly retryFailed: boolean;
+  readonly force: boolean;
+  readonly verbose: boolean;
+}
+
+export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
+  command: 'resume <runId>',
+  describe: 'Resume one interrupted run from its next step (succeeded steps never run again)',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .positional('runId', { type: 'string', demandOption: true, describe: 'The run to resume' })
+      .option('retry-failed', { type: 'boolean', default: false, describe: 'Also re-execute steps that failed for good (after you fixed the cause); journaled' })
+      .option('force', { type: 'boolean', default: false, describe: 'Resume even if the pipeline definition changed or the run still looks alive' })
+      .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
+      .example('$0 resume run_lx2k9f0a3b7c1d2e4f', 'Resume one run') as unknown as Argv<ResumeArgs>,
+  handler: (args) => {
+    if (!isValidRunId(args.runId)) {
+      return runCommand(args, { pipelines: false }, async () =>
+        E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` }),
+      );
+    }
+    return runCommand(args, { pipelines: true }, async ({ client, out }) => {
+      out.line(`Resuming Run: ${args.runId}`);
+      out.line();
+      const signals = installStopSignals(out.note);
+      try {
+        const r = await resumeRun(args.runId, {
+          client,
+          retryFailed: args.retryFailed,
+          force: args.force,
+          reason: args.retryFailed ? 'manual resume with --retry-failed' : 'manual resume',
+          onProgress: args.verbose ? printProgress(out) : undefined,
+          stopSignal: signals.stopSignal,
+          abortSignal: signals.abortSignal,
+        });
+        if (E.isLeft(r)) return E.left(r.left);
+        const v = r.right;
+        if (out.json) out.document(v);
+        if (v.released) {
+          out.info(`Run ${v.runId} released before it finished; resume it again with: orbit resume ${v.runId}`);
+        } else if (v.status === 'success') {
+          out.success(`Run ${v.runId} resumed successfully`);
+        } else {
+          out.failure(`Run ${v.runId} resumed but ended ${v.status}: ${v.error ?? ''}`);
+        }
+        out.info(`Steps executed: ${v.stepsExecuted}`);
+        return E.right(v.status === 'success' || v.released ? ExitCode.ok : ExitCode.error);
+      } finally {
+        signals.dispose();
+      }
+    });
+  },
+};

@@ -1,0 +1,11 @@
+/** Exit codes of `orbit`. Scripts and cron jobs can tell "nothing to do" from "look at this". */
+export const ExitCode = {
+  /** Everything asked for was done (including: nothing needed doing). */
+  ok: 0,
+  /** An error: bad input, unreachable database, a refused resume, a failed run. Nothing half-done. */
+  error: 1,
+  /** Wrong usage (unknown option or command). */
+  usage: 2,
+  /** Recovery ran, but some runs could not be recovered. */
+  recoveryIncomplete: 3,
+} as const;

@@ -1,0 +1,50 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+import { isPipeline } from '../pipeline/definePipeline';
+import type { Registry } from '../pipeline/registry';
+import type { Pipeline } from '../pipeline/types';
+
+export const CONFIG_FILE = 'orbit.config.js';
+
+/** Where pipeline definitions come from: `--pipelines`, then `ORBIT_PIPELINES`, then ./orbit.config.js. */
+export const pipelinesModulePath = (given: string | undefined, env: NodeJS.ProcessEnv, cwd: string): string | undefined => {
+  const p = given ?? env.ORBIT_PIPELINES;
+  if (p !== undefined && p !== '') return path.resolve(cwd, p);
+  const config = path.join(cwd, CONFIG_FILE);
+  return existsSync(config) ? config : undefined;
+};
+
+/** Pipelines found in a module's exports: a pipeline, an array of them, or an object holding them. */
+const pipelinesIn = (exported: unknown, depth = 0): Pipeline[] => {
+  if (isPipeline(exported)) return [exported];
+  if (depth > 2 || typeof exported !== 'object' || exported === null) return [];
+  const values = Array.isArray(exported) ? exported : Object.values(exported as Record<string, unknown>);
+  return values.flatMap((v) => pipelinesIn(v, depth + 1));
+};
+
+/**
+ * Loads a pipelines module and registers what it exports. A module may also register its
+ * pipelines itself (`registry.registerPipeline`), or export `register(registry)`.
+ */
+export const loadPipelines = async (modulePath: string, registry: Registry): Promise<E.Either<OrbitError, readonly string[]>> => {
+  if (!existsSync(modulePath)) {
+    return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} does not exist` });
+  }
+  let mod: unknown;
+  try {
+    mod = require(modulePath) as unknown;
+  } catch (err) {
+    const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} failed to load: ${message}` });
+  }
+  try {
+    const register = (mod as { register?: unknown } | null)?.register;
+    if (typeof register === 'function') await (register as (r: Registry) => unknown)(registry);
+    for (const p of pipelinesIn(mod)) registry.registerPipeline(p);
+  } catch (err) {
+    return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: err instanceof Error ? err.message : String(err) });
+  }
+  return E.right(registry.list().map((p) => p.name));
+};

@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+import yargs, { type CommandModule } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { cancelCommand } from './commands/cancel';
+import { checkInterruptedCommand } from './commands/checkInterrupted';
+import { historyCommand } from './commands/history';
+import { migrateCommand } from './commands/migrate';
+import { recoverCommand } from './commands/recover';
+import { resumeCommand } from './commands/resume';
+import { runCmd } from './commands/run';
+import { statsCommand } from './commands/stats';
+import { rebuildCommand, verifyCommand } from './commands/verify';
+import { ExitCode } from './exitCodes';
+import type { GlobalArgs } from './session';
+
+/** Commands are typed against GlobalArgs; yargs' inferred option types are structurally the same. */
+const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => c as unknown as CommandModule;
+
+/** The `orbit` command line. Commands are thin: they format what the library returns. */
+export const buildCli = (argv: readonly string[]) =>
+  yargs(argv)
+    .scriptName('orbit')
+    .usage('$0 <command> [options]\n\nRun multi-step pipelines on PostgreSQL and recover them after crashes.')
+    .option('database-url', {
+      type: 'string',
+      describe: 'PostgreSQL URL (default: $DATABASE_URL, else an embedded server under ./.orbit)',
+    })
+    .option('schema', { type: 'string', describe: 'Schema of Orbit\'s tables (default: $ORBIT_SCHEMA or "orbit")' })
+    .option('pipelines', {
+      type: 'string',
+      describe: 'Module that exports or registers pipelines (default: $ORBIT_PIPELINES, else ./orbit.config.js)',
+    })
+    .option('threshold', {
+      type: 'string',
+      describe: 'Interrupted-run threshold, e.g. 30s, 10m (default: $ORBIT_INTERRUPTED_THRESHOLD or 10m)',
+    })
+    .option('auto-recover', { type: 'boolean', default: false, describe: 'Recover interrupted runs before running the command' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout' })
+    .option('color', { type: 'boolean', default: true, describe: 'Colour output (also off with NO_COLOR or when not a terminal)' })
+    .command(asCommand(runCmd))
+    .command(asCommand(checkInterruptedCommand))
+    .command(asCommand(resumeCommand))
+    .command(asCommand(recoverCommand))
+    .command(asCommand(cancelCommand))
+    .command(asCommand(historyCommand))
+    .command(asCommand(statsCommand))
+    .command(asCommand(migrateCommand))
+    .command(asCommand(verifyCommand))
+    .command(asCommand(rebuildCommand))
+    .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run a pipeline')
+    .example('$0 check-interrupted --threshold 30s', 'List runs with no activity for 30 s')
+    .example('$0 recover --auto-resume', 'Resume every interrupted run')
+    .example('$0 --auto-recover run my-pipeline', 'Recover first, then run')
+    .epilogue(
+      'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\nDocs: docs/RECOVERY.md, docs/PIPELINES.md, docs/RETRY.md',
+    )
+    .demandCommand(1, 'Name a command (see --help)')
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      process.stderr.write(`Error: ${msg}. Run "orbit --help" for usage.\n`);
+      process.exit(ExitCode.usage);
+    });
+
+export const main = async (argv: readonly string[]): Promise<void> => {
+  await buildCli(argv).parseAsync();
+};
+
+if (require.main === module) {
+  main(hideBin(process.argv)).catch((err: unknown) => {
+    // Only programmer errors get here; expected failures were printed as one line already.
+    process.stderr.write(`Internal error: ${err instanceof Error ? (process.env.ORBIT_DEBUG ? err.stack : err.message) : String(err)}\n`);
+    process.exitCode = ExitCode.error;
+  });
+}
+
+export type { GlobalArgs };

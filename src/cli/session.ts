@@ -1,0 +1,96 @@
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+import { registry as defaultRegistry } from '../pipeline/registry';
+import { describeDatabase } from '../db/resolveDatabase';
+import { parseDuration } from '../runtime/duration';
+import { connect, type OrbitClient } from '../runtime/orbitClient';
+import { ExitCode } from './exitCodes';
+import { loadPipelines, pipelinesModulePath } from './loadPipelines';
+import { createOutput, type Output } from './output';
+import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
+
+/** Options every command accepts. */
+export interface GlobalArgs {
+  readonly databaseUrl?: string;
+  readonly schema?: string;
+  readonly pipelines?: string;
+  readonly json: boolean;
+  readonly color: boolean;
+  readonly threshold?: string;
+  readonly autoRecover: boolean;
+}
+
+export interface Session {
+  readonly client: OrbitClient;
+  readonly out: Output;
+  readonly args: GlobalArgs;
+}
+
+export interface SessionNeeds {
+  /** Load the pipelines module (commands that execute steps). */
+  readonly pipelines: boolean;
+}
+
+/** Connects, migrates and (when needed) loads pipelines; any failure is one line on stderr. */
+const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): Promise<E.Either<OrbitError, Session>> => {
+  let thresholdMs: number | undefined;
+  if (args.threshold !== undefined) {
+    const t = parseDuration(args.threshold, '--threshold');
+    if (E.isLeft(t)) return t;
+    thresholdMs = t.right;
+  }
+  if (needs.pipelines || args.autoRecover) {
+    const modulePath = pipelinesModulePath(args.pipelines, process.env, process.cwd());
+    if (modulePath !== undefined) {
+      const loaded = await loadPipelines(modulePath, defaultRegistry);
+      if (E.isLeft(loaded)) return loaded;
+    }
+  }
+  const client = await connect({ databaseUrl: args.databaseUrl, schema: args.schema, thresholdMs, registry: defaultRegistry });
+  if (E.isLeft(client)) return client;
+  if (client.right.database.source === 'embedded' && !out.json) out.note(describeDatabase(client.right.database));
+  return E.right({ client: client.right, out, args });
+};
+
+/**
+ * Runs a command: opens the session, runs `body`, closes everything, sets the exit code.
+ * `body` returns the exit code; expected failures come back as OrbitError and print one line.
+ */
+export const runCommand = async (
+  args: GlobalArgs,
+  needs: SessionNeeds,
+  body: (s: Session) => Promise<E.Either<OrbitError, number>>,
+): Promise<void> => {
+  const out = createOutput({ json: args.json, color: args.color });
+  const session = await openSession(args, out, needs);
+  if (E.isLeft(session)) {
+    out.error(session.left);
+    process.exitCode = ExitCode.error;
+    return;
+  }
+  try {
+    if (args.autoRecover) {
+      // --auto-recover: recover interrupted runs first, then do what was asked.
+      out.line('Run Recovery');
+      out.line();
+      const recovered = await recoverAll(session.right, {});
+      if (E.isLeft(recovered)) {
+        out.error(recovered.left);
+        process.exitCode = ExitCode.error;
+        return;
+      }
+      printSummary(out, recovered.right);
+      out.line();
+      if (recoveryExitCode(recovered.right) !== ExitCode.ok) process.exitCode = ExitCode.recoveryIncomplete;
+    }
+    const result = await body(session.right);
+    if (E.isLeft(result)) {
+      out.error(result.left);
+      process.exitCode = ExitCode.error;
+    } else if (result.right !== ExitCode.ok || process.exitCode === undefined) {
+      process.exitCode = result.right;
+    }
+  } finally {
+    await session.right.client.close();
+  }
+};

@@ -1,0 +1,43 @@
+/**
+ * orbit-pipeline: multi-step pipelines on PostgreSQL, journaled event by event, recovered after
+ * crashes. This file only re-exports; see docs/ for the guides.
+ */
+export { definePipeline, PipelineDefinitionError } from './pipeline/definePipeline';
+export { registry, createRegistry, type Registry } from './pipeline/registry';
+export type {
+  Pipeline, PipelineConfig, StepDefinition, StepContext, StepResult, StepHandler, RetryPolicy, PrevResult, StepData,
+} from './pipeline/types';
+
+export { runPipeline, type RunPipelineOptions } from './executor/runPipeline';
+export { cancelRun, type CancelOptions } from './executor/cancelRun';
+export { NonRetryableError } from './executor/stepError';
+export type { RunResult, Progress, ExecuteOptions } from './executor/executeRun';
+export { DEFAULT_RETRY, retryDelayMs } from './executor/retryPolicy';
+
+export { detectInterruptedRuns, type InterruptedRun, type DetectOptions } from './recovery/detectInterruptedRuns';
+export { analyzeStepCompletion, type StepAnalysis } from './recovery/analyzeStepCompletion';
+export { reconstructStepContext, type ReconstructOptions } from './recovery/reconstructStepContext';
+export { resumeRun, type ResumeOptions, type ResumeResult, type ResumeSuccess } from './recovery/resumeRun';
+export {
+  RunRecoveryOrchestrator, type OrchestratorOptions, type RecoverySummary, type RecoveryOutcome, type RecoveryEvent,
+} from './recovery/orchestrator';
+export { recoveryStats, type RecoveryStats } from './recovery/recoveryStats';
+
+export { connect, defaultClient, closeDefaultClient, type OrbitClient, type ConnectOptions } from './runtime/orbitClient';
+export { parseDuration, DEFAULT_THRESHOLD_MS } from './runtime/duration';
+
+export { appendEvents, appendToRun, type Appended, type AppendRequest } from './journal/appendEvents';
+export { readRunEvents, streamRunEvents } from './journal/readEvents';
+export { loadRunState } from './journal/loadRunState';
+export { verifyJournal, type ChainBreak } from './journal/verifyJournal';
+export { rebuildProjections } from './projections/rebuildProjections';
+export { checkProjections, type ProjectionDifference, type ProjectionReport } from './projections/checkProjections';
+export { migrate } from './db/migrate';
+export { openDatabase, closeDatabase, type Database } from './db/database';
+
+export { foldEvents, evolve } from './fold/evolve';
+export type { RunState, StepState, RunStatus, StepStatus } from './fold/runState';
+export * as events from './events/runEvents';
+export type { RunEvent, RecordedEvent } from './events/runEvents';
+
+export { formatError, type OrbitError } from './errors';

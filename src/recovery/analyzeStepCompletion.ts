@@ -1,0 +1,55 @@
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+import type { RunState, RunStatus } from '../fold/runState';
+import { loadRunState } from '../journal/loadRunState';
+import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+
+/** Where each step of a run stands, according to its journal. */
+export interface StepAnalysis {
+  readonly runId: string;
+  readonly pipelineId: string;
+  readonly status: RunStatus;
+  /** Succeeded: never executed again. */
+  readonly completedSteps: readonly string[];
+  /** Failed for good: block automatic resumption. */
+  readonly failedSteps: readonly string[];
+  /**
+   * Started with no outcome journaled: the side effect may or may not have happened, so the
+   * step runs again on resume (same idempotency key, next attempt number).
+   */
+  readonly inFlightSteps: readonly string[];
+  /** Failed with a retry scheduled; `nextRetryAt` is when the next attempt is due. */
+  readonly retryingSteps: readonly { readonly name: string; readonly nextAttempt: number; readonly nextRetryAt: string | null }[];
+  /** Not started yet. */
+  readonly pendingSteps: readonly string[];
+  /** The step a resume would run first. */
+  readonly nextStep: string | null;
+}
+
+/** Pure: the analysis of a folded run. */
+export const analyzeState = (s: RunState): StepAnalysis => {
+  const named = (status: string) => s.steps.filter((st) => st.status === status).map((st) => st.name);
+  return {
+    runId: s.runId,
+    pipelineId: s.pipelineId,
+    status: s.status,
+    completedSteps: named('success'),
+    failedSteps: named('failed'),
+    inFlightSteps: named('running'),
+    retryingSteps: s.steps
+      .filter((st) => st.status === 'retrying')
+      .map((st) => ({ name: st.name, nextAttempt: st.attemptCount + 1, nextRetryAt: st.nextRetryAt })),
+    pendingSteps: named('pending'),
+    nextStep: s.steps.find((st) => st.status !== 'success')?.name ?? null,
+  };
+};
+
+/** Replays the run's journal and says which steps completed, failed, are in flight or pending. */
+export const analyzeStepCompletion = async (
+  runId: string,
+  options: { readonly client?: OrbitClient } = {},
+): Promise<E.Either<OrbitError, StepAnalysis>> => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  return E.map(analyzeState)(await loadRunState(c.right.db, runId));
+};

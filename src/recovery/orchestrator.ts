@@ -1,0 +1,104 @@
+import * as E from 'fp-ts/Either';
+import { formatError, type OrbitError } from '../errors';
+import type { Progress } from '../executor/executeRun';
+import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
+import { resumeRun, type ResumeSuccess } from './resumeRun';
+
+/** How one detected run fared. `skipped`: another process claimed it first (not a failure). */
+export type RecoveryOutcome =
+  | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'recovered'; readonly result: ResumeSuccess }
+  | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'skipped'; readonly reason: string }
+  | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'failed'; readonly error: OrbitError; readonly message: string };
+
+export interface RecoverySummary {
+  readonly detected: number;
+  readonly recovered: number;
+  readonly failed: number;
+  /** Runs another process claimed first: not recovered here, not failed either. */
+  readonly skipped: number;
+  readonly results: readonly RecoveryOutcome[];
+  readonly durationMs: number;
+}
+
+/** Things the orchestrator reports as it works (the CLI prints them). */
+export type RecoveryEvent =
+  | { readonly kind: 'attempt'; readonly run: InterruptedRun }
+  | { readonly kind: 'outcome'; readonly outcome: RecoveryOutcome }
+  | { readonly kind: 'step'; readonly progress: Progress };
+
+export interface OrchestratorOptions {
+  readonly client?: OrbitClient;
+  readonly thresholdMs?: number;
+  /** Runs resumed at the same time. Default 4. */
+  readonly concurrency?: number;
+  /** At most this many runs per call. Default 1,000. */
+  readonly limit?: number;
+  readonly maxRecoveries?: number;
+  readonly onEvent?: (e: RecoveryEvent) => void;
+  /** Graceful stop: resumed runs finish their current step and are released. */
+  readonly stopSignal?: AbortSignal;
+}
+
+/**
+ * Detects interrupted runs and resumes each (several at once). Any number of orchestrators, in
+ * any number of processes, may run together: each run's claim is an optimistic append, so exactly
+ * one wins and the others report the run as skipped.
+ */
+export class RunRecoveryOrchestrator {
+  constructor(private readonly options: OrchestratorOptions = {}) {}
+
+  async recoverInterruptedRuns(): Promise<E.Either<OrbitError, RecoverySummary> & Partial<RecoverySummary>> {
+    const t0 = Date.now();
+    const c = await clientOr(this.options.client);
+    if (E.isLeft(c)) return c;
+    const client = c.right;
+    const detected = await detectInterruptedRuns({ client, thresholdMs: this.options.thresholdMs, limit: this.options.limit });
+    if (E.isLeft(detected)) return detected;
+    const runs = detected.right;
+    const results: RecoveryOutcome[] = new Array<RecoveryOutcome>(runs.length);
+    let next = 0;
+    const emit = this.options.onEvent ?? (() => undefined);
+
+    const recoverOne = async (run: InterruptedRun): Promise<RecoveryOutcome> => {
+      emit({ kind: 'attempt', run });
+      const r = await resumeRun(run.runId, {
+        client,
+        expectedSeq: run.lastSeq,
+        maxRecoveries: this.options.maxRecoveries,
+        stopSignal: this.options.stopSignal,
+        onProgress: (progress) => emit({ kind: 'step', progress }),
+      });
+      const base = { runId: run.runId, pipelineId: run.pipelineId };
+      if (E.isRight(r)) {
+        const v = r.right;
+        if (v.status === 'success' || v.released) return { ...base, outcome: 'recovered', result: v };
+        const error: OrbitError = { _tag: 'RunFailed', runId: run.runId, status: v.status, reason: v.error ?? 'no reason recorded' };
+        return { ...base, outcome: 'failed', error, message: formatError(error) };
+      }
+      if (r.left._tag === 'RunAlreadyClaimed') return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
+      return { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
+    };
+
+    const worker = async () => {
+      while (next < runs.length) {
+        const i = next++;
+        const outcome = await recoverOne(runs[i] as InterruptedRun);
+        results[i] = outcome;
+        emit({ kind: 'outcome', outcome });
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.options.concurrency ?? 4, runs.length)) }, worker));
+
+    const count = (o: RecoveryOutcome['outcome']) => results.filter((r) => r.outcome === o).length;
+    const summary: RecoverySummary = {
+      detected: runs.length,
+      recovered: count('recovered'),
+      failed: count('failed'),
+      skipped: count('skipped'),
+      results,
+      durationMs: Date.now() - t0,
+    };
+    return { ...E.right(summary), ...summary };
+  }
+}

@@ -1,0 +1,67 @@
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
+import type { RunState } from '../fold/runState';
+import { loadRunState } from '../journal/loadRunState';
+import { buildStepContext } from '../executor/stepContext';
+import type { Pipeline, StepContext } from '../pipeline/types';
+import { diffRun } from '../projections/checkProjections';
+import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+
+export interface ReconstructOptions {
+  readonly client?: OrbitClient;
+  /** Also require the projection tables to agree with the journal. Default true. */
+  readonly checkProjections?: boolean;
+}
+
+/**
+ * The journal of a run, replayed, checked against the projections, with its pipeline. Shared by
+ * `reconstructStepContext` and `resumeRun`.
+ */
+export const loadRecoverableRun = async (
+  client: OrbitClient,
+  runId: string,
+  checkProjections: boolean,
+): Promise<E.Either<OrbitError, { state: RunState; pipeline: Pipeline }>> => {
+  const state = await loadRunState(client.db, runId);
+  if (E.isLeft(state)) return state;
+  if (checkProjections) {
+    const diff = await diffRun(client.db, runId);
+    if (E.isLeft(diff)) return diff;
+    if (diff.right.length > 0) {
+      return E.left({
+        _tag: 'ProjectionMismatch',
+        runId,
+        differences: diff.right.map((d) => `${d.field}: projection has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`),
+      });
+    }
+  }
+  const pipeline = client.registry.getPipeline(state.right.pipelineId);
+  if (E.isLeft(pipeline)) return pipeline;
+  return E.right({ state: state.right, pipeline: pipeline.right });
+};
+
+/**
+ * Replays the run's journal (not the projections) and rebuilds the StepContext its next step
+ * will get: metadata, `prevResults` decoded with the steps' output codecs, the attempt number that
+ * continues the journal's count, and the step's idempotency key. A journal that does not decode
+ * or disagrees with the projections is a typed error that says where.
+ */
+export const reconstructStepContext = async (
+  runId: string,
+  pipelineId: string,
+  options: ReconstructOptions = {},
+): Promise<E.Either<OrbitError, StepContext>> => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const loaded = await loadRecoverableRun(c.right, runId, options.checkProjections !== false);
+  if (E.isLeft(loaded)) return loaded;
+  const { state, pipeline } = loaded.right;
+  if (state.pipelineId !== pipelineId) {
+    return E.left({ _tag: 'InvalidInput', what: 'pipeline id', message: `run ${runId} belongs to pipeline "${state.pipelineId}", not "${pipelineId}"` });
+  }
+  const next = state.steps.find((s) => s.status !== 'success');
+  if (next === undefined) {
+    return E.left({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'every step has already succeeded' });
+  }
+  return buildStepContext(state, pipeline, next.name, next.attemptCount + 1, new AbortController().signal);
+};
