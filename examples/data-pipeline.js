@@ -7,7 +7,8 @@
 // ORBIT_DEMO_CRASH_IN=<step> makes that step kill its own process (kill -9) on its first attempt,
 // midway through its work: the demo (scripts/demo.js) uses it to show recovery.
 const { definePipeline, NonRetryableError } = require('orbit-pipeline');
-const { Client } = require('pg');
+const fs = require('node:fs');
+const path = require('node:path');
 
 const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
@@ -25,16 +26,8 @@ const crashHere = (ctx) => {
   }
 };
 
-/** The run's own database, for the load step (same server as Orbit's journal, separate schema). */
-const withDb = async (fn) => {
-  const client = new Client({ connectionString: process.env.ORBIT_DEMO_DATABASE_URL || process.env.DATABASE_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-};
+/** Where load-data writes: one file per batch, replaced atomically, so a re-run overwrites, never duplicates. */
+const outputDir = () => process.env.ORBIT_DEMO_OUTPUT || path.join(process.cwd(), '.orbit', 'demo-output');
 
 const dataPipeline = definePipeline({
   name: 'data-pipeline',
@@ -64,20 +57,14 @@ const dataPipeline = definePipeline({
       name: 'load-data',
       handler: async (ctx) => {
         const records = ctx.prevResults['transform-data']?.data?.records ?? [];
-        const url = process.env.ORBIT_DEMO_DATABASE_URL || process.env.DATABASE_URL;
-        if (!url) return { success: true, data: { loaded: records.length, target: 'none (no DATABASE_URL)' } };
-        // Upsert keyed by record id: re-running this step after a crash changes nothing.
-        const loaded = await withDb(async (db) => {
-          await db.query('CREATE TABLE IF NOT EXISTS public.orbit_demo_records (id text PRIMARY KEY, value int NOT NULL, run_id text NOT NULL)');
-          for (const r of records) {
-            await db.query(
-              'INSERT INTO public.orbit_demo_records (id, value, run_id) VALUES ($1, $2, $3) ON CONFLICT (id) DO UPDATE SET value = EXCLUDED.value, run_id = EXCLUDED.run_id',
-              [r.id, r.value, ctx.runId],
-            );
-          }
-          return records.length;
-        });
-        return { success: true, data: { loaded, idempotencyKey: ctx.idempotencyKey } };
+        const dir = outputDir();
+        fs.mkdirSync(dir, { recursive: true });
+        const target = path.join(dir, `${ctx.metadata?.batchId ?? ctx.runId}.json`);
+        // Write-then-rename keyed by batch: running this step twice leaves the same single file.
+        const tmp = `${target}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify({ runId: ctx.runId, idempotencyKey: ctx.idempotencyKey, records }, null, 2));
+        fs.renameSync(tmp, target);
+        return { success: true, data: { loaded: records.length, target } };
       },
     },
   ],

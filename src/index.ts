@@ -5,7 +5,15 @@
 export { definePipeline, PipelineDefinitionError } from './pipeline/definePipeline';
 export { registry, createRegistry, type Registry } from './pipeline/registry';
 export type {
-  Pipeline, PipelineConfig, StepDefinition, StepContext, StepResult, StepHandler, RetryPolicy, PrevResult, StepData,
+  Pipeline,
+  PipelineConfig,
+  StepDefinition,
+  StepContext,
+  StepResult,
+  StepHandler,
+  RetryPolicy,
+  PrevResult,
+  StepData,
 } from './pipeline/types';
 
 export { runPipeline, type RunPipelineOptions } from './executor/runPipeline';
@@ -19,7 +27,11 @@ export { analyzeStepCompletion, type StepAnalysis } from './recovery/analyzeStep
 export { reconstructStepContext, type ReconstructOptions } from './recovery/reconstructStepContext';
 export { resumeRun, type ResumeOptions, type ResumeResult, type ResumeSuccess } from './recovery/resumeRun';
 export {
-  RunRecoveryOrchestrator, type OrchestratorOptions, type RecoverySummary, type RecoveryOutcome, type RecoveryEvent,
+  RunRecoveryOrchestrator,
+  type OrchestratorOptions,
+  type RecoverySummary,
+  type RecoveryOutcome,
+  type RecoveryEvent,
 } from './recovery/orchestrator';
 export { recoveryStats, type RecoveryStats } from './recovery/recoveryStats';
 

@@ -34,9 +34,11 @@ export const loadPipelines = async (modulePath: string, registry: Registry): Pro
   }
   let mod: unknown;
   try {
+    // User modules are CommonJS (or transpiled to it); require keeps them in this process's registry.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(modulePath) as unknown;
   } catch (err) {
-    const message = err instanceof Error ? err.message.split('\n')[0] ?? err.message : String(err);
+    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} failed to load: ${message}` });
   }
   try {

@@ -36,7 +36,11 @@ export const buildCli = (argv: readonly string[]) =>
     })
     .option('auto-recover', { type: 'boolean', default: false, describe: 'Recover interrupted runs before running the command' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout' })
-    .option('color', { type: 'boolean', default: true, describe: 'Colour output (also off with NO_COLOR or when not a terminal)' })
+    .option('color', {
+      type: 'boolean',
+      default: true,
+      describe: 'Colour output (also off with NO_COLOR or when not a terminal)',
+    })
     .command(asCommand(runCmd))
     .command(asCommand(checkInterruptedCommand))
     .command(asCommand(resumeCommand))
@@ -74,7 +78,9 @@ export const main = async (argv: readonly string[]): Promise<void> => {
 if (require.main === module) {
   main(hideBin(process.argv)).catch((err: unknown) => {
     // Only programmer errors get here; expected failures were printed as one line already.
-    process.stderr.write(`Internal error: ${err instanceof Error ? (process.env.ORBIT_DEBUG ? err.stack : err.message) : String(err)}\n`);
+    process.stderr.write(
+      `Internal error: ${err instanceof Error ? (process.env.ORBIT_DEBUG ? err.stack : err.message) : String(err)}\n`,
+    );
     process.exitCode = ExitCode.error;
   });
 }

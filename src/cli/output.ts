@@ -2,27 +2,31 @@ import pc from 'picocolors';
 import { formatError, type OrbitError } from '../errors';
 
 /**
- * Where commands write. Results go to stdout; diagnostics to stderr. Colour follows picocolors:
- * off for NO_COLOR, non-TTY output and `--no-color`.
+ * Where commands write. Results go to stdout; diagnostics to stderr. Colour only on a terminal
+ * (or with FORCE_COLOR), never with NO_COLOR or `--no-color`: output that is piped or parsed
+ * (cron logs, CI, tests) stays plain text.
  */
 export interface Output {
   readonly json: boolean;
-  line(text?: string): void;
-  success(text: string): void;
-  info(text: string): void;
-  failure(text: string): void;
+  readonly line: (text?: string) => void;
+  readonly success: (text: string) => void;
+  readonly info: (text: string) => void;
+  readonly failure: (text: string) => void;
   /** A note on stderr (where the database is, progress of background work). */
-  note(text: string): void;
+  readonly note: (text: string) => void;
   /** `--json`: one document on stdout. */
-  document(value: unknown): void;
+  readonly document: (value: unknown) => void;
   /** The one line an error gets, on stderr. */
-  error(e: OrbitError | string): void;
+  readonly error: (e: OrbitError | string) => void;
   readonly bold: (s: string) => string;
   readonly dim: (s: string) => string;
 }
 
+export const wantsColor = (flag: boolean, env: NodeJS.ProcessEnv = process.env, isTTY = process.stdout.isTTY === true): boolean =>
+  flag && !('NO_COLOR' in env) && (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' ? true : isTTY);
+
 export const createOutput = (opts: { json: boolean; color: boolean }): Output => {
-  const colors = pc.createColors(opts.color && pc.isColorSupported);
+  const colors = pc.createColors(wantsColor(opts.color));
   const out = (s: string) => void process.stdout.write(`${s}\n`);
   const err = (s: string) => void process.stderr.write(`${s}\n`);
   // In --json mode stdout carries only the document; human lines move to stderr.

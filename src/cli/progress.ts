@@ -12,4 +12,3 @@ export const printProgress = (out: Output) => (p: Progress) => {
     out.failure(`${p.stepName} attempt ${p.attempt} failed: ${p.error} ${out.dim(`— ${next}`)}`);
   }
 };
-

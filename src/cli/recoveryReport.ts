@@ -53,4 +53,3 @@ export const printSummary = (out: Output, s: RecoverySummary) => {
 
 /** Exit code of a recovery: 0 when nothing failed (skipped runs are someone else's), 3 otherwise. */
 export const recoveryExitCode = (s: RecoverySummary): number => (s.failed > 0 ? ExitCode.recoveryIncomplete : ExitCode.ok);
-

@@ -43,8 +43,7 @@ export const loadMigrations = async (dir: string = SQL_DIR): Promise<Migration[]
 };
 
 /** Splices the (validated, quoted) schema and the channel name into a migration's text. */
-const render = (db: Database, sql: string): string =>
-  sql.replace(/__SCHEMA__/g, db.qs).replace(/__CHANNEL__/g, db.channel);
+const render = (db: Database, sql: string): string => sql.replace(/__SCHEMA__/g, db.qs).replace(/__CHANNEL__/g, db.channel);
 
 /**
  * Applies every migration not yet recorded in `<schema>.schema_migrations`, each in its own

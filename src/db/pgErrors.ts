@@ -12,7 +12,7 @@ const isUnavailableSqlState = (code: string): boolean =>
 
 const errorCode = (err: unknown): string | undefined => {
   if (typeof err === 'object' && err !== null && 'code' in err) {
-    const code = (err as { code: unknown }).code;
+    const code = err.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;

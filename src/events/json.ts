@@ -56,7 +56,12 @@ export const toJsonValue = (value: unknown): { ok: true; value: JsonValue } | { 
   const parsed: unknown = JSON.parse(text);
   // JSON.stringify drops functions and turns NaN into null silently; a lossy result is refused.
   const lossless = isDeepJsonEqual(value, parsed);
-  if (!lossless) return { ok: false, reason: 'the value does not survive JSON serialisation unchanged (functions, undefined, NaN, Infinity, Map/Set or class instances)' };
+  if (!lossless)
+    return {
+      ok: false,
+      reason:
+        'the value does not survive JSON serialisation unchanged (functions, undefined, NaN, Infinity, Map/Set or class instances)',
+    };
   return { ok: true, value: parsed as JsonValue };
 };
 

@@ -15,10 +15,7 @@ const stepEvent = <T extends string, P extends t.Props>(type: T, payload: P) =>
 const Nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
 
 /** The error a step failed with, as journaled. */
-export const StepError = t.intersection([
-  t.type({ message: t.string, name: t.string }),
-  t.partial({ stack: t.string }),
-]);
+export const StepError = t.intersection([t.type({ message: t.string, name: t.string }), t.partial({ stack: t.string })]);
 export type StepError = t.TypeOf<typeof StepError>;
 
 /** A run was created: the pipeline, its step list as defined at that moment, and its input. */

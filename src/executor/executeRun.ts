@@ -16,7 +16,13 @@ import { buildStepContext } from './stepContext';
 
 /** What the executor reports as it goes (the CLI prints these). */
 export type Progress =
-  | { readonly kind: 'step.succeeded'; readonly runId: string; readonly stepName: string; readonly attempt: number; readonly durationMs: number }
+  | {
+      readonly kind: 'step.succeeded';
+      readonly runId: string;
+      readonly stepName: string;
+      readonly attempt: number;
+      readonly durationMs: number;
+    }
   | {
       readonly kind: 'step.failed';
       readonly runId: string;
@@ -122,7 +128,15 @@ export const executeRun = async (
   };
 
   const result = (s: RunState): E.Either<OrbitError, RunResult> =>
-    E.right({ runId, pipelineId: s.pipelineId, status: s.status, released, stepsExecuted: executed.size, error: s.error, state: s });
+    E.right({
+      runId,
+      pipelineId: s.pipelineId,
+      status: s.status,
+      released,
+      stepsExecuted: executed.size,
+      error: s.error,
+      state: s,
+    });
 
   /** Our append was refused: find out who won. A cancellation ends the run normally; anything else fences us. */
   const lost = async (why: OrbitError): Promise<E.Either<OrbitError, RunResult>> => {
@@ -150,7 +164,10 @@ export const executeRun = async (
       }
       if (opts.stopSignal?.aborted || opts.abortSignal?.aborted) {
         released = true;
-        const w = await write([...pending, { type: 'run.released', payload: { worker: client.workerId, reason: 'worker shutting down' } }]);
+        const w = await write([
+          ...pending,
+          { type: 'run.released', payload: { worker: client.workerId, reason: 'worker shutting down' } },
+        ]);
         return E.isLeft(w) ? lost(w.left) : result(w.right);
       }
       const step = firstUnfinished(view);
@@ -206,7 +223,11 @@ export const executeRun = async (
       const t0 = Date.now();
       let outcome: AttemptOutcome;
       if (E.isLeft(ctx)) {
-        outcome = { kind: 'failed', error: { name: ctx.left._tag, message: `cannot build the step context: ${ctx.left._tag}` }, retryable: false };
+        outcome = {
+          kind: 'failed',
+          error: { name: ctx.left._tag, message: `cannot build the step context: ${ctx.left._tag}` },
+          retryable: false,
+        };
       } else {
         executed.add(step.name);
         outcome = await invokeHandler(def, ctx.right, controller);
@@ -231,10 +252,20 @@ export const executeRun = async (
           const retry = outcome.retryable && mayRetry(policy, attempt);
           const delayMs = retry ? retryDelayMs(policy, attempt) : null;
           opts.onProgress?.({
-            kind: 'step.failed', runId, stepName: step.name, attempt, durationMs,
-            error: `${outcome.error.name}: ${outcome.error.message}`, retryInMs: delayMs,
+            kind: 'step.failed',
+            runId,
+            stepName: step.name,
+            attempt,
+            durationMs,
+            error: `${outcome.error.name}: ${outcome.error.message}`,
+            retryInMs: delayMs,
           });
-          const failed: RunEvent = { type: 'step.failed', stepName: step.name, attempt, payload: { error: outcome.error, retryable: outcome.retryable } };
+          const failed: RunEvent = {
+            type: 'step.failed',
+            stepName: step.name,
+            attempt,
+            payload: { error: outcome.error, retryable: outcome.retryable },
+          };
           pending =
             delayMs !== null
               ? [failed, { type: 'step.retry_scheduled', stepName: step.name, attempt, payload: { delayMs } }]

@@ -17,7 +17,10 @@ const failed = (error: StepError, retryable: boolean): AttemptOutcome => ({ kind
 const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
   if (typeof value !== 'object' || value === null || typeof (value as { success?: unknown }).success !== 'boolean') {
     return failed(
-      { name: 'InvalidStepResult', message: `step "${step.name}" returned ${JSON.stringify(value) ?? String(value)}; expected { success: true, data? } or { success: false, error }` },
+      {
+        name: 'InvalidStepResult',
+        message: `step "${step.name}" returned ${JSON.stringify(value) ?? String(value)}; expected { success: true, data? } or { success: false, error }`,
+      },
       false,
     );
   }
@@ -30,7 +33,13 @@ const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
     if (!step.output.is(data)) {
       const d = step.output.decode(data);
       if (E.isLeft(d)) {
-        return failed({ name: 'InvalidStepOutput', message: `step "${step.name}" output does not match its codec: ${describeDecodeError(d.left)}` }, false);
+        return failed(
+          {
+            name: 'InvalidStepOutput',
+            message: `step "${step.name}" output does not match its codec: ${describeDecodeError(d.left)}`,
+          },
+          false,
+        );
       }
       data = d.right;
     }
@@ -38,7 +47,13 @@ const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
   }
   const json = toJsonValue(data);
   if (!json.ok) {
-    return failed({ name: 'UnserializableResult', message: `step "${step.name}" returned data that cannot be journaled as JSON: ${json.reason}` }, false);
+    return failed(
+      {
+        name: 'UnserializableResult',
+        message: `step "${step.name}" returned data that cannot be journaled as JSON: ${json.reason}`,
+      },
+      false,
+    );
   }
   return { kind: 'succeeded', result: json.value };
 };
@@ -75,7 +90,7 @@ export const invokeHandler = async (
   });
   const ran = (async (): Promise<AttemptOutcome> => {
     try {
-      return toOutcome(step, await step.handler(ctx as StepContext<never>));
+      return toOutcome(step, await step.handler(ctx));
     } catch (err) {
       return failed(toStepError(err), !isNonRetryable(err));
     }

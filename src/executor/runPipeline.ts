@@ -28,7 +28,13 @@ const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredBy: stri
   return E.right([
     {
       type: 'run.created' as const,
-      payload: { pipelineId: pipeline.name, steps: [...pipeline.stepNames], definitionHash: pipeline.definitionHash, metadata: json.value, triggeredBy },
+      payload: {
+        pipelineId: pipeline.name,
+        steps: [...pipeline.stepNames],
+        definitionHash: pipeline.definitionHash,
+        metadata: json.value,
+        triggeredBy,
+      },
     },
     { type: 'run.claimed' as const, payload: { worker: workerId } },
   ]);
@@ -50,7 +56,12 @@ export const runPipeline = async (
   const pipeline = client.registry.getPipeline(name);
   if (E.isLeft(pipeline)) return pipeline;
   const runId = options.runId ?? newRunId();
-  if (!isValidRunId(runId)) return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(runId)} (use letters, digits, . _ : -; at most 200)` });
+  if (!isValidRunId(runId))
+    return E.left({
+      _tag: 'InvalidInput',
+      what: 'run id',
+      message: `${JSON.stringify(runId)} (use letters, digits, . _ : -; at most 200)`,
+    });
   const leading = creationEvents(pipeline.right, metadata, options.triggeredBy ?? 'api', client.workerId);
   if (E.isLeft(leading)) return leading;
   options.onCreated?.(runId);

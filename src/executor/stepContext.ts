@@ -26,10 +26,7 @@ export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<
 };
 
 /** Every succeeded step's result by name, decoded with the step's `output` codec where it has one. */
-export const prevResultsOf = (
-  state: RunState,
-  pipeline: Pipeline,
-): E.Either<OrbitError, Record<string, PrevResult>> => {
+export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<OrbitError, Record<string, PrevResult>> => {
   const out: Record<string, PrevResult> = {};
   for (const step of state.steps) {
     if (step.status !== 'success') continue;

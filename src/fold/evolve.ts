@@ -116,8 +116,16 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           if (step.status === 'success') return `step ${step.name} already succeeded`;
           const before = d.steps.slice(0, i).find((s) => s.status !== 'success');
           if (before) return `step ${step.name} cannot start before step ${before.name} succeeded`;
-          if (e.attempt !== step.attemptCount + 1) return `attempt ${e.attempt} of ${step.name} follows attempt ${step.attemptCount}`;
-          d.steps[i] = { ...step, status: 'running', startedAt: at, finishedAt: null, attemptCount: e.attempt, nextRetryAt: null };
+          if (e.attempt !== step.attemptCount + 1)
+            return `attempt ${e.attempt} of ${step.name} follows attempt ${step.attemptCount}`;
+          d.steps[i] = {
+            ...step,
+            status: 'running',
+            startedAt: at,
+            finishedAt: null,
+            attemptCount: e.attempt,
+            nextRetryAt: null,
+          };
           return d;
         }
         case 'step.succeeded':
@@ -146,10 +154,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
 const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });
 
 /** Folds events onto a state. The input state is never mutated. */
-export const foldEvents = (
-  state: RunState | null,
-  events: Iterable<RecordedEvent>,
-): E.Either<OrbitError, RunState | null> => {
+export const foldEvents = (state: RunState | null, events: Iterable<RecordedEvent>): E.Either<OrbitError, RunState | null> => {
   let d = draftOf(state);
   for (const r of events) {
     const next = apply(d, r);

@@ -51,5 +51,4 @@ export interface RunState {
   readonly steps: readonly StepState[];
 }
 
-export const isFinished = (s: RunState): boolean =>
-  s.status === 'success' || s.status === 'failed' || s.status === 'cancelled';
+export const isFinished = (s: RunState): boolean => s.status === 'success' || s.status === 'failed' || s.status === 'cancelled';

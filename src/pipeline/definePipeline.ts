@@ -16,11 +16,16 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /** The hash drift detection compares: the pipeline's name and its step names, in order. */
 export const definitionHashOf = (name: string, stepNames: readonly string[]): string =>
-  createHash('sha256').update(JSON.stringify([name, stepNames])).digest('hex');
+  createHash('sha256')
+    .update(JSON.stringify([name, stepNames]))
+    .digest('hex');
 
 const checkStep = <M>(pipeline: string, step: StepDefinition<M>): void => {
   if (!NAME.test(step.name)) {
-    throw new PipelineDefinitionError(pipeline, `step name ${JSON.stringify(step.name)} must be 1-128 characters of letters, digits, . _ : -`);
+    throw new PipelineDefinitionError(
+      pipeline,
+      `step name ${JSON.stringify(step.name)} must be 1-128 characters of letters, digits, . _ : -`,
+    );
   }
   if (typeof step.handler !== 'function') throw new PipelineDefinitionError(pipeline, `step ${step.name} has no handler`);
   if (step.timeoutMs !== undefined && !(Number.isFinite(step.timeoutMs) && step.timeoutMs > 0)) {
@@ -40,16 +45,18 @@ export const definePipeline = <M = unknown>(config: PipelineConfig<M>): Pipeline
   if (typeof config.name !== 'string' || !NAME.test(config.name)) {
     throw new PipelineDefinitionError(String(config.name), 'name must be 1-128 characters of letters, digits, . _ : -');
   }
-  if (!Array.isArray(config.steps) || config.steps.length === 0) {
+  // JavaScript callers can pass anything; check the shape without trusting the static type.
+  const steps: readonly StepDefinition<M>[] | undefined = config.steps;
+  if (steps === undefined || steps === null || typeof steps.length !== 'number' || steps.length === 0) {
     throw new PipelineDefinitionError(config.name, 'a pipeline needs at least one step');
   }
   const seen = new Set<string>();
-  for (const step of config.steps) {
+  for (const step of steps) {
     checkStep(config.name, step);
     if (seen.has(step.name)) throw new PipelineDefinitionError(config.name, `duplicate step name "${step.name}"`);
     seen.add(step.name);
   }
-  const stepNames = config.steps.map((s) => s.name);
+  const stepNames = steps.map((s) => s.name);
   return Object.freeze({
     ...config,
     kind: 'orbit.pipeline' as const,

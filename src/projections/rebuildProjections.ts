@@ -61,13 +61,11 @@ export const rebuildRuns = (db: Database, runIds: readonly string[]): Promise<E.
     }
     await client.query(`DELETE FROM ${db.qs}.steps WHERE run_id = ANY($1)`, [runIds]);
     await client.query(`DELETE FROM ${db.qs}.runs WHERE id = ANY($1)`, [runIds]);
-    await client.query(
-      `INSERT INTO ${db.qs}.runs SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.runs, $1::jsonb)`,
-      [JSON.stringify(runRows)],
-    );
-    await client.query(
-      `INSERT INTO ${db.qs}.steps SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.steps, $1::jsonb)`,
-      [JSON.stringify(stepRows)],
-    );
+    await client.query(`INSERT INTO ${db.qs}.runs SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.runs, $1::jsonb)`, [
+      JSON.stringify(runRows),
+    ]);
+    await client.query(`INSERT INTO ${db.qs}.steps SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.steps, $1::jsonb)`, [
+      JSON.stringify(stepRows),
+    ]);
     return E.right(undefined);
   });

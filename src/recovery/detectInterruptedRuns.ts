@@ -79,20 +79,18 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
     `orbit.detect:${db.schema}`,
   );
   return E.map((rs: Row[]) =>
-    rs.map(
-      (r): InterruptedRun => ({
-        runId: r.id,
-        pipelineId: r.pipeline_id,
-        startedAt: r.started_at.toISOString(),
-        lastActivityAt: r.last_activity_at.toISOString(),
-        completedSteps: r.completed,
-        failedSteps: r.failed,
-        nextStep: r.next_step,
-        nextRetryAt: r.next_retry_at?.toISOString() ?? null,
-        owner: r.owner,
-        lastSeq: r.last_seq,
-        recoveryCount: r.recovery_count,
-      }),
-    ),
+    rs.map((r): InterruptedRun => ({
+      runId: r.id,
+      pipelineId: r.pipeline_id,
+      startedAt: r.started_at.toISOString(),
+      lastActivityAt: r.last_activity_at.toISOString(),
+      completedSteps: r.completed,
+      failedSteps: r.failed,
+      nextStep: r.next_step,
+      nextRetryAt: r.next_retry_at?.toISOString() ?? null,
+      owner: r.owner,
+      lastSeq: r.last_seq,
+      recoveryCount: r.recovery_count,
+    })),
   )(rows);
 };

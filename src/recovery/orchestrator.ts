@@ -9,7 +9,13 @@ import { resumeRun, type ResumeSuccess } from './resumeRun';
 export type RecoveryOutcome =
   | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'recovered'; readonly result: ResumeSuccess }
   | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'skipped'; readonly reason: string }
-  | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'failed'; readonly error: OrbitError; readonly message: string };
+  | {
+      readonly runId: string;
+      readonly pipelineId: string;
+      readonly outcome: 'failed';
+      readonly error: OrbitError;
+      readonly message: string;
+    };
 
 export interface RecoverySummary {
   readonly detected: number;
@@ -73,7 +79,12 @@ export class RunRecoveryOrchestrator {
       if (E.isRight(r)) {
         const v = r.right;
         if (v.status === 'success' || v.released) return { ...base, outcome: 'recovered', result: v };
-        const error: OrbitError = { _tag: 'RunFailed', runId: run.runId, status: v.status, reason: v.error ?? 'no reason recorded' };
+        const error: OrbitError = {
+          _tag: 'RunFailed',
+          runId: run.runId,
+          status: v.status,
+          reason: v.error ?? 'no reason recorded',
+        };
         return { ...base, outcome: 'failed', error, message: formatError(error) };
       }
       if (r.left._tag === 'RunAlreadyClaimed') return { ...base, outcome: 'skipped', reason: 'claimed by another process' };

@@ -31,7 +31,9 @@ export const loadRecoverableRun = async (
       return E.left({
         _tag: 'ProjectionMismatch',
         runId,
-        differences: diff.right.map((d) => `${d.field}: projection has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`),
+        differences: diff.right.map(
+          (d) => `${d.field}: projection has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`,
+        ),
       });
     }
   }
@@ -57,7 +59,11 @@ export const reconstructStepContext = async (
   if (E.isLeft(loaded)) return loaded;
   const { state, pipeline } = loaded.right;
   if (state.pipelineId !== pipelineId) {
-    return E.left({ _tag: 'InvalidInput', what: 'pipeline id', message: `run ${runId} belongs to pipeline "${state.pipelineId}", not "${pipelineId}"` });
+    return E.left({
+      _tag: 'InvalidInput',
+      what: 'pipeline id',
+      message: `run ${runId} belongs to pipeline "${state.pipelineId}", not "${pipelineId}"`,
+    });
   }
   const next = state.steps.find((s) => s.status !== 'success');
   if (next === undefined) {

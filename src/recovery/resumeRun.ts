@@ -48,8 +48,10 @@ export type ResumeResult =
   | (E.Right<ResumeSuccess> & { readonly success: true; readonly stepsExecuted: number })
   | (E.Left<OrbitError> & { readonly success: false; readonly error: string });
 
-const ok = (value: ResumeSuccess): ResumeResult => ({ ...E.right(value), success: true, stepsExecuted: value.stepsExecuted }) as ResumeResult;
-const fail = (error: OrbitError): ResumeResult => ({ ...E.left(error), success: false, error: formatError(error) }) as ResumeResult;
+const ok = (value: ResumeSuccess): ResumeResult =>
+  ({ ...E.right(value), success: true, stepsExecuted: value.stepsExecuted }) as ResumeResult;
+const fail = (error: OrbitError): ResumeResult =>
+  ({ ...E.left(error), success: false, error: formatError(error) }) as ResumeResult;
 
 export const DEFAULT_MAX_RECOVERIES = 5;
 
@@ -71,17 +73,31 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
   const { state, pipeline } = loaded.right;
   const analysis = analyzeState(state);
 
-  if (options.expectedSeq !== undefined && state.lastSeq !== options.expectedSeq) return fail({ _tag: 'RunAlreadyClaimed', runId });
-  if (state.status === 'success') return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'it already succeeded' });
-  if (state.status === 'cancelled') return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'it was cancelled' });
+  if (options.expectedSeq !== undefined && state.lastSeq !== options.expectedSeq)
+    return fail({ _tag: 'RunAlreadyClaimed', runId });
+  if (state.status === 'success')
+    return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'it already succeeded' });
+  if (state.status === 'cancelled')
+    return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'it was cancelled' });
   if (analysis.failedSteps.length > 0 && options.retryFailed !== true) {
     return fail({ _tag: 'RunHasFailedSteps', runId, failedSteps: analysis.failedSteps });
   }
   if (state.status === 'failed' && options.retryFailed !== true) {
-    return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: `it failed (${state.error ?? 'no reason recorded'}); use --retry-failed to run it again` });
+    return fail({
+      _tag: 'RunNotResumable',
+      runId,
+      status: state.status,
+      reason: `it failed (${state.error ?? 'no reason recorded'}); use --retry-failed to run it again`,
+    });
   }
   if (state.definitionHash !== pipeline.definitionHash && options.force !== true) {
-    return fail({ _tag: 'PipelineDrift', runId, pipelineId: pipeline.name, journaled: state.stepNames, registered: pipeline.stepNames });
+    return fail({
+      _tag: 'PipelineDrift',
+      runId,
+      pipelineId: pipeline.name,
+      journaled: state.stepNames,
+      registered: pipeline.stepNames,
+    });
   }
   if (state.status === 'running' && options.force !== true) {
     const live = await runLiveness(client.db, runId, client.thresholdMs);
@@ -93,7 +109,10 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
   if (state.recoveryCount >= maxRecoveries) {
     const reason = `recovered ${state.recoveryCount} times without finishing; giving up (a step may be killing its worker)`;
     const r = await appendToRun(client.db, {
-      runId, expectedSeq: state.lastSeq, state, writer: client.workerId,
+      runId,
+      expectedSeq: state.lastSeq,
+      state,
+      writer: client.workerId,
       events: [{ type: 'run.failed', payload: { reason, step: analysis.nextStep } }],
     });
     if (E.isLeft(r)) return fail(r.left._tag === 'ConcurrencyConflict' ? { _tag: 'RunAlreadyClaimed', runId } : r.left);

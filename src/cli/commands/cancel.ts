@@ -12,14 +12,15 @@ interface CancelArgs extends GlobalArgs {
 
 export const cancelCommand: CommandModule<GlobalArgs, CancelArgs> = {
   command: 'cancel <runId>',
-  describe: 'Cancel a pending or running run (its current step\'s signal fires; no further step starts)',
+  describe: "Cancel a pending or running run (its current step's signal fires; no further step starts)",
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('runId', { type: 'string', demandOption: true })
-      .option('reason', { type: 'string', default: 'cancelled from the CLI', describe: 'Why (journaled)' }) as unknown as Argv<CancelArgs>,
+      .option('reason', { type: 'string', default: 'cancelled from the CLI', describe: 'Why (journaled)' }),
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      if (!isValidRunId(args.runId)) return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` });
+      if (!isValidRunId(args.runId))
+        return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` });
       const r = await cancelRun(args.runId, { client, reason: args.reason });
       if (E.isLeft(r)) return r;
       if (out.json) out.document({ runId: args.runId, status: r.right.status, seq: r.right.lastSeq });

@@ -41,11 +41,12 @@ const describe = (r: RecordedEvent): string => {
 
 export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
   command: 'history <runId>',
-  describe: 'Print a run\'s journal, event by event (streamed; fine for long histories)',
-  builder: (y: Argv<GlobalArgs>) => y.positional('runId', { type: 'string', demandOption: true }) as unknown as Argv<HistoryArgs>,
+  describe: "Print a run's journal, event by event (streamed; fine for long histories)",
+  builder: (y: Argv<GlobalArgs>) => y.positional('runId', { type: 'string', demandOption: true }),
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      if (!isValidRunId(args.runId)) return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` });
+      if (!isValidRunId(args.runId))
+        return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` });
       let count = 0;
       const all: RecordedEvent[] = [];
       for await (const batch of streamRunEvents(client.db, args.runId)) {

@@ -31,7 +31,15 @@ const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either
         : E.isLeft(pipeline)
           ? 'pipeline not registered'
           : null;
-    plan.push({ runId: r.runId, pipelineId: r.pipelineId, fromStep: a.right.nextStep, reExecuted: a.right.inFlightSteps, pending: a.right.pendingSteps, retrying: a.right.retryingSteps, blocker });
+    plan.push({
+      runId: r.runId,
+      pipelineId: r.pipelineId,
+      fromStep: a.right.nextStep,
+      reExecuted: a.right.inFlightSteps,
+      pending: a.right.pendingSteps,
+      retrying: a.right.retryingSteps,
+      blocker,
+    });
   }
   if (out.json) {
     out.document({ dryRun: true, plan });
@@ -45,7 +53,10 @@ const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either
     else {
       out.line(`  Would resume from: ${p.fromStep ?? '(nothing left: would be marked succeeded)'}`);
       if (p.reExecuted.length > 0) out.line(`  In-flight step(s) that would run again: ${p.reExecuted.join(', ')}`);
-      if (p.retrying.length > 0) out.line(`  Waiting for a retry: ${p.retrying.map((r) => `${r.name} (attempt ${r.nextAttempt} at ${r.nextRetryAt ?? 'once due'})`).join(', ')}`);
+      if (p.retrying.length > 0)
+        out.line(
+          `  Waiting for a retry: ${p.retrying.map((r) => `${r.name} (attempt ${r.nextAttempt} at ${r.nextRetryAt ?? 'once due'})`).join(', ')}`,
+        );
     }
   }
   return E.right(ExitCode.ok);
@@ -56,12 +67,23 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
   describe: 'Detect interrupted runs; with --auto-resume, resume them all',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .option('auto-resume', { type: 'boolean', default: false, describe: 'Resume every interrupted run (without it: report only)' })
-      .option('dry-run', { type: 'boolean', default: false, describe: 'Print the plan (runs, from which step, which in-flight steps run again) without claiming anything' })
+      .option('auto-resume', {
+        type: 'boolean',
+        default: false,
+        describe: 'Resume every interrupted run (without it: report only)',
+      })
+      .option('dry-run', {
+        type: 'boolean',
+        default: false,
+        describe: 'Print the plan (runs, from which step, which in-flight steps run again) without claiming anything',
+      })
       .option('concurrency', { type: 'number', default: 4, describe: 'Runs resumed at the same time' })
       .option('limit', { type: 'number', default: 1000, describe: 'At most this many runs per call' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
-      .example('$0 recover --auto-resume', 'Recover every interrupted run (cron-friendly: exit 0 when all went well, 3 when some could not be recovered)') as unknown as Argv<RecoverArgs>,
+      .example(
+        '$0 recover --auto-resume',
+        'Recover every interrupted run (cron-friendly: exit 0 when all went well, 3 when some could not be recovered)',
+      ) as unknown as Argv<RecoverArgs>,
   handler: (args) =>
     runCommand(args, { pipelines: true }, async (s) => {
       if (args.dryRun) return dryRun(s, args.limit);
@@ -86,7 +108,12 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
       out.line();
       const signals = installStopSignals(out.note);
       try {
-        const summary = await recoverAll(s, { concurrency: args.concurrency, limit: args.limit, verbose: args.verbose, stopSignal: signals.stopSignal });
+        const summary = await recoverAll(s, {
+          concurrency: args.concurrency,
+          limit: args.limit,
+          verbose: args.verbose,
+          stopSignal: signals.stopSignal,
+        });
         if (E.isLeft(summary)) return summary;
         if (out.json) out.document(summary.right);
         printSummary(out, summary.right);

@@ -20,8 +20,16 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('runId', { type: 'string', demandOption: true, describe: 'The run to resume' })
-      .option('retry-failed', { type: 'boolean', default: false, describe: 'Also re-execute steps that failed for good (after you fixed the cause); journaled' })
-      .option('force', { type: 'boolean', default: false, describe: 'Resume even if the pipeline definition changed or the run still looks alive' })
+      .option('retry-failed', {
+        type: 'boolean',
+        default: false,
+        describe: 'Also re-execute steps that failed for good (after you fixed the cause); journaled',
+      })
+      .option('force', {
+        type: 'boolean',
+        default: false,
+        describe: 'Resume even if the pipeline definition changed or the run still looks alive',
+      })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example('$0 resume run_lx2k9f0a3b7c1d2e4f', 'Resume one run') as unknown as Argv<ResumeArgs>,
   handler: (args) => {

@@ -16,7 +16,11 @@ export const parseMetadata = (text: string): E.Either<import('../../errors').Orb
   try {
     return E.right(JSON.parse(text) as unknown);
   } catch (err) {
-    return E.left({ _tag: 'InvalidInput', what: '--metadata', message: `not valid JSON (${err instanceof Error ? err.message : String(err)})` });
+    return E.left({
+      _tag: 'InvalidInput',
+      what: '--metadata',
+      message: `not valid JSON (${err instanceof Error ? err.message : String(err)})`,
+    });
   }
 };
 
@@ -28,7 +32,7 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline name' })
       .option('metadata', { type: 'string', default: '{}', describe: 'Run input as JSON, e.g. \'{"batchId":"b-7"}\'' })
       .option('run-id', { type: 'string', describe: 'Use this run id instead of a generated one' })
-      .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata') as unknown as Argv<RunArgs>,
+      .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
     const metadata = parseMetadata(args.metadata);
     if (E.isLeft(metadata)) {
@@ -52,7 +56,15 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         });
         if (E.isLeft(r)) return r;
         const run = r.right;
-        if (out.json) out.document({ runId: run.runId, pipelineId: run.pipelineId, status: run.status, released: run.released, stepsExecuted: run.stepsExecuted, error: run.error });
+        if (out.json)
+          out.document({
+            runId: run.runId,
+            pipelineId: run.pipelineId,
+            status: run.status,
+            released: run.released,
+            stepsExecuted: run.stepsExecuted,
+            error: run.error,
+          });
         out.line();
         if (run.released) out.info(`Run ${run.runId} released before it finished; resume it with: orbit resume ${run.runId}`);
         else if (run.status === 'success') out.success(`Run ${run.runId} succeeded`);

@@ -16,7 +16,7 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
   command: 'stats',
   describe: 'Recovery metrics from the journal: interrupted runs, success rate, steps re-executed, recovery time',
   builder: (y: Argv<GlobalArgs>) =>
-    y.option('since', { type: 'string', describe: 'Only recoveries within this window, e.g. 24h, 7d' }) as unknown as Argv<StatsArgs>,
+    y.option('since', { type: 'string', describe: 'Only recoveries within this window, e.g. 24h, 7d' }),
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
       let sinceMs: number | undefined;

@@ -12,8 +12,8 @@ interface VerifyArgs extends GlobalArgs {
 
 export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify [runId]',
-  describe: 'Check the journal\'s hash chain and that the projections equal the fold of the journal',
-  builder: (y: Argv<GlobalArgs>) => y.positional('runId', { type: 'string', describe: 'Only this run' }) as unknown as Argv<VerifyArgs>,
+  describe: "Check the journal's hash chain and that the projections equal the fold of the journal",
+  builder: (y: Argv<GlobalArgs>) => y.positional('runId', { type: 'string', describe: 'Only this run' }),
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
       const breaks = await verifyJournal(client.db, args.runId);
@@ -22,11 +22,18 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       if (E.isLeft(projections)) return projections;
       const ok = breaks.right.length === 0 && projections.right.differences.length === 0;
       if (out.json) {
-        out.document({ ok, chainBreaks: breaks.right, runsChecked: projections.right.runsChecked, differences: projections.right.differences });
+        out.document({
+          ok,
+          chainBreaks: breaks.right,
+          runsChecked: projections.right.runsChecked,
+          differences: projections.right.differences,
+        });
       } else {
         for (const b of breaks.right) out.failure(`Journal: run ${b.runId} seq ${b.seq}: ${b.reason}`);
         for (const d of projections.right.differences) {
-          out.failure(`Projection: run ${d.runId} ${d.field}: table has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`);
+          out.failure(
+            `Projection: run ${d.runId} ${d.field}: table has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`,
+          );
         }
         if (ok) out.success(`Journal and projections verified (${projections.right.runsChecked} run(s))`);
         else out.info('Projections can be rebuilt from the journal with: orbit rebuild-projections');
