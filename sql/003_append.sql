@@ -21,7 +21,7 @@ CREATE FUNCTION __SCHEMA__.append_events(
   p_expected_seq integer,
   p_writer       text,
   p_events       jsonb,   -- [{event_id, type, step_name, attempt, payload}, ...]
-  p_run          jsonb,   -- the runs row after the events
+  p_run          jsonb,   -- the runs row after the events (only its mutable fields after creation)
   p_steps        jsonb,   -- the steps rows the events changed
   p_notify       boolean  -- whether listeners act on this transition
 ) RETURNS TABLE (outcome text, last_seq integer, committed_at timestamptz)
@@ -45,10 +45,9 @@ BEGIN
   IF p_expected_seq = 0 THEN
     INSERT INTO __SCHEMA__.runs VALUES (v_run.*) ON CONFLICT (id) DO NOTHING;
   ELSE
+    -- Only what events can change after creation; the caller sends just these fields.
     UPDATE __SCHEMA__.runs AS r SET
-      pipeline_id = v_run.pipeline_id, status = v_run.status, triggered_by = v_run.triggered_by,
-      metadata = v_run.metadata, definition_hash = v_run.definition_hash, step_names = v_run.step_names,
-      started_at = v_run.started_at, finished_at = v_run.finished_at, owner = v_run.owner,
+      status = v_run.status, finished_at = v_run.finished_at, owner = v_run.owner,
       error = v_run.error, recovery_count = v_run.recovery_count, last_seq = v_run.last_seq,
       last_event_at = v_run.last_event_at
     WHERE r.id = p_run_id AND r.last_seq = p_expected_seq;

@@ -6,7 +6,7 @@ import type { OrbitError } from '../errors';
 import { NOTIFYING_TYPES, type RecordedEvent, type RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
-import { changedStepRows, toRunRow } from '../projections/rows';
+import { changedStepRows, mutableRunFields, toRunRow } from '../projections/rows';
 import { PENDING_EPOCH, resolvePendingTimes } from './pendingTime';
 import { loadRunState } from './loadRunState';
 
@@ -79,7 +79,8 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
         payload: r.event.payload,
       })),
     ),
-    JSON.stringify(toRunRow(after)),
+    // After creation only the mutable fields travel: metadata and step lists can be large.
+    JSON.stringify(req.expectedSeq === 0 ? toRunRow(after) : mutableRunFields(toRunRow(after))),
     JSON.stringify(changedStepRows(req.state, after)),
     req.events.some((e) => NOTIFYING_TYPES.has(e.type)),
   ];

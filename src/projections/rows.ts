@@ -50,6 +50,18 @@ export const toRunRow = (s: RunState): RunRow => ({
   last_event_at: s.lastEventAt,
 });
 
+/** Fields of a runs row that events can change once the run exists (what an append updates). */
+export const mutableRunFields = (row: RunRow) => ({
+  id: row.id,
+  status: row.status,
+  finished_at: row.finished_at,
+  owner: row.owner,
+  error: row.error,
+  recovery_count: row.recovery_count,
+  last_seq: row.last_seq,
+  last_event_at: row.last_event_at,
+});
+
 /** The step's error as one line: "Name: message". */
 export const stepErrorText = (step: StepState): string | null =>
   step.error === null ? null : `${step.error.name}: ${step.error.message}`;
