@@ -65,10 +65,14 @@ export const query = async <R extends QueryResultRow>(
   }
 };
 
-/** Runs `work` inside BEGIN/COMMIT on one client; a Left or a throw rolls back. */
+/**
+ * Runs `work` inside BEGIN/COMMIT on one client; a Left or a throw rolls back. `snapshot` makes it
+ * a read-only REPEATABLE READ transaction: every read sees the same moment.
+ */
 export const withTransaction = async <A>(
   db: Database,
   work: (client: PoolClient) => Promise<E.Either<OrbitError, A>>,
+  opts: { readonly snapshot?: boolean } = {},
 ): Promise<E.Either<OrbitError, A>> => {
   let client: PoolClient;
   try {
@@ -77,7 +81,7 @@ export const withTransaction = async <A>(
     return E.left(fromPgError(err));
   }
   try {
-    await client.query('BEGIN');
+    await client.query(opts.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
     const result = await work(client);
     await client.query(E.isRight(result) ? 'COMMIT' : 'ROLLBACK');
     return result;

@@ -17,7 +17,7 @@ import {
   writeState,
 } from './embedded/cluster';
 import { acquireLock } from './embedded/lock';
-import { RunAs, isPostmasterOf, lastLine, run } from './embedded/proc';
+import { RunAs, isPostmasterOf, lastLine, orphanedPostmasters, run } from './embedded/proc';
 import { chownTo, resolveRunAs, unreachableAncestor } from './embedded/user';
 
 /** A running private PostgreSQL owned by one base directory (e.g. `.orbit`). */
@@ -75,6 +75,14 @@ const prepareDataDir = async (l: Layout, bins: Binaries, runAs: RunAs | undefine
       return unavailable(`${l.dataDir} exists but is not a PostgreSQL data directory; move it away`);
     }
     await fs.rmdir(l.dataDir);
+  }
+  // A server whose data dir was deleted under it is useless; SIGINT is its fast shutdown.
+  for (const pid of await orphanedPostmasters(path.join(await fs.realpath(l.baseDir), 'pg'))) {
+    try {
+      process.kill(pid, 'SIGINT');
+    } catch {
+      // already gone
+    }
   }
   // initdb into a scratch dir, then rename: a crash mid-initdb never leaves half a cluster at dataDir.
   const scratch = `${l.dataDir}.init`;
@@ -139,6 +147,11 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<OrbitEr
   if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
   const runAs = await resolveRunAs(l.baseDir);
   if (E.isLeft(runAs)) return runAs;
+  if (runAs.right) {
+    // The server's account must pass through baseDir (ours; mkdtemp makes 0700 dirs).
+    const mode = (await fs.stat(l.baseDir)).mode & 0o7777;
+    if ((mode & 0o011) !== 0o011) await fs.chmod(l.baseDir, mode | 0o011);
+  }
   const prepared = await prepareDataDir(l, bins, runAs.right);
   if (E.isLeft(prepared)) return prepared;
   const pm = await readPostmasterPid(l.dataDir);

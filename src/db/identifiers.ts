@@ -11,7 +11,8 @@ const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 export const DEFAULT_SCHEMA = 'orbit';
 
 export const validateSchemaName = (schema: string): E.Either<OrbitError, string> =>
-  PLAIN_IDENTIFIER.test(schema) ? E.right(schema) : E.left({ _tag: 'InvalidSchemaName', schema });
+  // pg_ names are reserved for PostgreSQL's own schemas (CREATE SCHEMA would fail with 42939).
+  PLAIN_IDENTIFIER.test(schema) && !schema.startsWith('pg_') ? E.right(schema) : E.left({ _tag: 'InvalidSchemaName', schema });
 
 /** Double-quotes an identifier; safe for any string, though Orbit only quotes validated names. */
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;

@@ -56,6 +56,22 @@ const shortPath = (p: string): string => {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : p;
 };
 
+/** `user@host:port/dbname` of a PostgreSQL URL, without the password (undefined if unparsable). */
+export function urlLocation(url: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return undefined;
+  }
+  // libpq defaults: a host-less URL uses the local socket (or ?host=), the database defaults to the user.
+  const host = u.hostname !== '' ? u.hostname : (u.searchParams.get('host') ?? 'localhost');
+  const port = u.port !== '' ? u.port : (u.searchParams.get('port') ?? '5432');
+  const user = decodeURIComponent(u.username);
+  const dbName = decodeURIComponent(u.pathname.replace(/^\//, '')) || user || 'postgres';
+  return `${user ? `${user}@` : ''}${host}:${port}/${dbName}`;
+}
+
 /** One human line saying where the database is. Never shows a password. */
 export function describeDatabase(db: ResolvedDatabase): string {
   if (db.embedded) {
@@ -63,16 +79,5 @@ export function describeDatabase(db: ResolvedDatabase): string {
     return `embedded PostgreSQL at 127.0.0.1:${e.port} (data in ${shortPath(e.dataDir)}, ${e.reused ? 'reused' : 'started'})`;
   }
   const from = db.source === 'option' ? '--database-url' : 'DATABASE_URL';
-  let u: URL;
-  try {
-    u = new URL(db.url);
-  } catch {
-    return `PostgreSQL from ${from} (unparsable URL)`;
-  }
-  // libpq defaults: a host-less URL uses the local socket (or ?host=), the database defaults to the user.
-  const host = u.hostname !== '' ? u.hostname : (u.searchParams.get('host') ?? 'localhost');
-  const port = u.port !== '' ? u.port : (u.searchParams.get('port') ?? '5432');
-  const user = decodeURIComponent(u.username);
-  const dbName = decodeURIComponent(u.pathname.replace(/^\//, '')) || user || 'postgres';
-  return `PostgreSQL at ${user ? `${user}@` : ''}${host}:${port}/${dbName} (from ${from})`;
+  return `PostgreSQL at ${urlLocation(db.url) ?? '(unparsable URL)'} (from ${from})`;
 }

@@ -53,6 +53,8 @@ export const toJsonValue = (value: unknown): { ok: true; value: JsonValue } | { 
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
   if (text === undefined) return { ok: false, reason: `a ${typeof value} cannot be represented as JSON` };
+  // PostgreSQL's jsonb cannot store the NUL character.
+  if (text.includes('\\u0000')) return { ok: false, reason: 'strings containing the NUL character (\\u0000) cannot be stored' };
   const parsed: unknown = JSON.parse(text);
   // JSON.stringify drops functions and turns NaN into null silently; a lossy result is refused.
   const lossless = isDeepJsonEqual(value, parsed);

@@ -59,8 +59,24 @@ export type StepSucceeded = t.TypeOf<typeof StepSucceeded>;
 export const StepFailed = stepEvent('step.failed', { error: StepError, retryable: t.boolean });
 export type StepFailed = t.TypeOf<typeof StepFailed>;
 
+/**
+ * The longest wait between two attempts: 180 days. Bounded so that the time arithmetic of the
+ * fold and of the append path (sql/003_append.sql, "pending time") always stays in range.
+ */
+export const MAX_RETRY_DELAY_MS = 180 * 24 * 3_600_000;
+
+const RetryDelay = new t.Type<number, number, unknown>(
+  'RetryDelay',
+  (u): u is number => NonNegativeInteger.is(u) && u <= MAX_RETRY_DELAY_MS,
+  (u, c) =>
+    NonNegativeInteger.is(u) && u <= MAX_RETRY_DELAY_MS
+      ? t.success(u)
+      : t.failure(u, c, `not an integer between 0 and ${MAX_RETRY_DELAY_MS}`),
+  t.identity,
+);
+
 /** The failed attempt `attempt` will be followed by attempt + 1, `delayMs` after this event. */
-export const StepRetryScheduled = stepEvent('step.retry_scheduled', { delayMs: NonNegativeInteger });
+export const StepRetryScheduled = stepEvent('step.retry_scheduled', { delayMs: RetryDelay });
 export type StepRetryScheduled = t.TypeOf<typeof StepRetryScheduled>;
 
 export const RunSucceeded = runEvent('run.succeeded', {});

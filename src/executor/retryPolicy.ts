@@ -1,3 +1,4 @@
+import { MAX_RETRY_DELAY_MS } from '../events/runEvents';
 import type { Pipeline, RetryPolicy, StepDefinition } from '../pipeline/types';
 
 export const DEFAULT_RETRY: RetryPolicy = {
@@ -23,7 +24,7 @@ export const retryDelayMs = (policy: RetryPolicy, attempt: number, random: () =>
   const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.backoffFactor ** Math.max(0, attempt - 1));
   const jitter = Math.min(1, Math.max(0, policy.jitter));
   const spread = base * jitter * (2 * random() - 1);
-  return Math.max(0, Math.round(base + spread));
+  return Math.min(MAX_RETRY_DELAY_MS, Math.max(0, Math.round(base + spread)));
 };
 
 /** Whether attempt `attempt` may be followed by another. */

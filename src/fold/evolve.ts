@@ -12,7 +12,11 @@ import type { RunState, StepState } from './runState';
 /** Mutable during one fold call only; callers see immutable RunState. */
 type Draft = { -readonly [K in keyof RunState]: RunState[K] } & { steps: StepState[] };
 
-export const addMs = (iso: string, ms: number): string => new Date(Date.parse(iso) + ms).toISOString();
+/** `iso` plus `ms`, or null when that is not a representable time. */
+export const addMs = (iso: string, ms: number): string | null => {
+  const t = Date.parse(iso) + ms;
+  return Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : null;
+};
 
 const stepIndex = (d: Draft, name: string): number => d.stepNames.indexOf(name);
 
@@ -90,7 +94,12 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       d.error = null;
       d.recoveryCount += 1;
       if (e.payload.retryFailed) {
-        d.steps = d.steps.map((s) => (s.status === 'failed' ? { ...s, status: 'pending', nextRetryAt: null } : s));
+        // A manual retry starts the failed steps afresh; their old errors stay in the journal.
+        d.steps = d.steps.map((s) =>
+          s.status === 'failed'
+            ? { ...s, status: 'pending', finishedAt: null, error: null, retryable: null, nextRetryAt: null }
+            : s,
+        );
       }
       return d;
     case 'run.succeeded': {
@@ -108,6 +117,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
     case 'step.failed':
     case 'step.retry_scheduled': {
       if (d.status !== 'running') return `step events need a running run (run is ${d.status})`;
+      if (d.owner === null) return 'step events need an owner: the run was released and not resumed';
       const i = stepIndex(d, e.stepName);
       const step = d.steps[i];
       if (step === undefined) return `unknown step ${e.stepName}`;
@@ -140,12 +150,15 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           }
           d.steps[i] = { ...step, status: 'failed', finishedAt: at, error: e.payload.error, retryable: e.payload.retryable };
           return d;
-        case 'step.retry_scheduled':
+        case 'step.retry_scheduled': {
           if (step.status !== 'failed' || step.retryable !== true || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} has no retryable failure to retry`;
           }
-          d.steps[i] = { ...step, status: 'retrying', nextRetryAt: addMs(at, e.payload.delayMs) };
+          const due = addMs(at, e.payload.delayMs);
+          if (due === null) return `retry delay ${e.payload.delayMs} ms is out of range`;
+          d.steps[i] = { ...step, status: 'retrying', nextRetryAt: due };
           return d;
+        }
       }
     }
   }

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { fromPgError, isTransient } from '../db/pgErrors';
 import type { OrbitError } from '../errors';
-import { NOTIFYING_TYPES, type RecordedEvent, type RunEvent } from '../events/runEvents';
+import { eventCodecs, NOTIFYING_TYPES, type RecordedEvent, type RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
 import { changedStepRows, mutableRunFields, toRunRow } from '../projections/rows';
@@ -51,6 +51,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.Either<OrbitError, Appended>> => {
   if (req.events.length === 0) return E.left({ _tag: 'InvalidInput', what: 'append', message: 'no events to append' });
+  // Whatever is written must read back: an event its own codec rejects (a delay out of range, a
+  // non-JSON payload) is refused here rather than becoming an undecodable row.
+  const invalid = req.events.findIndex((e) => !eventCodecs[e.type].is(e));
+  if (invalid >= 0) {
+    const e = req.events[invalid] as RunEvent;
+    return E.left({
+      _tag: 'InvalidInput',
+      what: 'event',
+      message: `event ${invalid + 1} of the append (${e.type}) does not match its codec`,
+    });
+  }
   if (req.state !== null && req.state.lastSeq !== req.expectedSeq) {
     return E.left({ _tag: 'ConcurrencyConflict', runId: req.runId, expectedSeq: req.expectedSeq, actualSeq: req.state.lastSeq });
   }

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
 import { query } from '../db/database';
 import type { OrbitError } from '../errors';
@@ -37,6 +38,8 @@ export interface StreamOptions {
   readonly afterSeq?: number;
   /** Rows fetched per round trip. Default 2,000. */
   readonly batchSize?: number;
+  /** Read through this client (e.g. inside a transaction) instead of the pool. */
+  readonly client?: PoolClient;
 }
 
 /**
@@ -53,7 +56,7 @@ export async function* streamRunEvents(
   let after = opts.afterSeq ?? 0;
   for (;;) {
     const rows = await query<EventRow>(
-      db,
+      opts.client ?? db,
       `SELECT ${COLUMNS} FROM ${db.qs}.run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [runId, after, batchSize],
       `orbit.stream:${db.schema}`,

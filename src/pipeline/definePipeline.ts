@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Pipeline, PipelineConfig, StepDefinition } from './types';
+import { MAX_RETRY_DELAY_MS } from '../events/runEvents';
+import type { Pipeline, PipelineConfig, RetryPolicy, StepDefinition } from './types';
 
 /** Thrown by `definePipeline` for definitions that can never run: a programmer error. */
 export class PipelineDefinitionError extends Error {
@@ -31,10 +32,28 @@ const checkStep = <M>(pipeline: string, step: StepDefinition<M>): void => {
   if (step.timeoutMs !== undefined && !(Number.isFinite(step.timeoutMs) && step.timeoutMs > 0)) {
     throw new PipelineDefinitionError(pipeline, `step ${step.name}: timeoutMs must be a positive number`);
   }
-  const attempts = step.retry?.maxAttempts;
-  if (attempts !== undefined && !(Number.isInteger(attempts) && attempts >= 1)) {
-    throw new PipelineDefinitionError(pipeline, `step ${step.name}: retry.maxAttempts must be an integer >= 1`);
+  checkRetry(pipeline, `step ${step.name}: `, step.retry);
+};
+
+/** Retry policies that could never work are refused up front, not discovered at the first failure. */
+const checkRetry = (pipeline: string, where: string, retry: Partial<RetryPolicy> | undefined): void => {
+  if (retry === undefined) return;
+  const fail = (msg: string) => {
+    throw new PipelineDefinitionError(pipeline, `${where}retry.${msg}`);
+  };
+  const { maxAttempts, initialDelayMs, backoffFactor, maxDelayMs, jitter } = retry;
+  if (maxAttempts !== undefined && !(Number.isInteger(maxAttempts) && maxAttempts >= 1))
+    fail('maxAttempts must be an integer >= 1');
+  for (const [name, v] of [
+    ['initialDelayMs', initialDelayMs],
+    ['maxDelayMs', maxDelayMs],
+  ] as const) {
+    if (v !== undefined && !(Number.isFinite(v) && v >= 0 && v <= MAX_RETRY_DELAY_MS))
+      fail(`${name} must be between 0 and ${MAX_RETRY_DELAY_MS} ms (180 days)`);
   }
+  if (backoffFactor !== undefined && !(Number.isFinite(backoffFactor) && backoffFactor >= 1))
+    fail('backoffFactor must be a number >= 1');
+  if (jitter !== undefined && !(Number.isFinite(jitter) && jitter >= 0 && jitter <= 1)) fail('jitter must be between 0 and 1');
 };
 
 /**
@@ -50,6 +69,7 @@ export const definePipeline = <M = unknown>(config: PipelineConfig<M>): Pipeline
   if (steps === undefined || steps === null || typeof steps.length !== 'number' || steps.length === 0) {
     throw new PipelineDefinitionError(config.name, 'a pipeline needs at least one step');
   }
+  checkRetry(config.name, '', config.retry);
   const seen = new Set<string>();
   for (const step of steps) {
     checkStep(config.name, step);

@@ -1,7 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
+import { query, withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
 import type { RunState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
@@ -22,16 +22,25 @@ export interface ProjectionReport {
   readonly differences: readonly ProjectionDifference[];
 }
 
-/** Compares one run's projection rows with the fold of its journal, field by field. */
-export const diffRun = async (db: Database, runId: string): Promise<E.Either<OrbitError, ProjectionDifference[]>> => {
-  const [folded, projected] = await Promise.all([loadRunState(db, runId), readProjectedRun(db, runId)]);
-  if (E.isLeft(projected)) return projected;
-  if (E.isLeft(folded)) {
-    if (folded.left._tag !== 'RunNotFound') return folded;
-    return E.right(projected.right === null ? [] : [{ runId, field: 'runs', projected: 'row', folded: 'no events' }]);
-  }
-  return E.right(differences(folded.right, projected.right));
-};
+/**
+ * Compares one run's projection rows with the fold of its journal, field by field, both read in
+ * one snapshot so that appends happening meanwhile cannot show up as false differences.
+ */
+export const diffRun = (db: Database, runId: string): Promise<E.Either<OrbitError, ProjectionDifference[]>> =>
+  withTransaction(
+    db,
+    async (client) => {
+      const folded = await loadRunState(db, runId, client);
+      const projected = await readProjectedRun(db, runId, client);
+      if (E.isLeft(projected)) return projected;
+      if (E.isLeft(folded)) {
+        if (folded.left._tag !== 'RunNotFound') return folded;
+        return E.right(projected.right === null ? [] : [{ runId, field: 'runs', projected: 'row', folded: 'no events' }]);
+      }
+      return E.right(differences(folded.right, projected.right));
+    },
+    { snapshot: true },
+  );
 
 const differences = (state: RunState, projected: ProjectedRun | null): ProjectionDifference[] => {
   const out: ProjectionDifference[] = [];

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
 import { query } from '../db/database';
 import type { OrbitError } from '../errors';
@@ -26,12 +27,16 @@ export interface ProjectedRun {
 }
 
 /** The projection rows of a run, normalised to the shape `toRunRow`/`toStepRow` produce. */
-export const readProjectedRun = async (db: Database, runId: string): Promise<E.Either<OrbitError, ProjectedRun | null>> => {
-  const runs = await query<RawRun>(db, `SELECT * FROM ${db.qs}.runs WHERE id = $1`, [runId]);
+export const readProjectedRun = async (
+  db: Database,
+  runId: string,
+  client?: PoolClient,
+): Promise<E.Either<OrbitError, ProjectedRun | null>> => {
+  const runs = await query<RawRun>(client ?? db, `SELECT * FROM ${db.qs}.runs WHERE id = $1`, [runId]);
   if (E.isLeft(runs)) return runs;
   const raw = runs.right[0];
   if (raw === undefined) return E.right(null);
-  const steps = await query<RawStep>(db, `SELECT * FROM ${db.qs}.steps WHERE run_id = $1 ORDER BY step_index`, [runId]);
+  const steps = await query<RawStep>(client ?? db, `SELECT * FROM ${db.qs}.steps WHERE run_id = $1 ORDER BY step_index`, [runId]);
   if (E.isLeft(steps)) return steps;
   return E.right({
     run: {

@@ -47,23 +47,34 @@ export const rebuildProjections = async (db: Database): Promise<E.Either<OrbitEr
   return E.map((orphansRemoved: number) => ({ runsRebuilt: rebuilt, orphansRemoved }))(orphans);
 };
 
-/** Rebuilds the projection rows of the given runs in one transaction. */
+/**
+ * Rebuilds the projection rows of the given runs in one transaction, reading their journals
+ * through the same connection after locking their runs rows, so no append slips in between.
+ */
 export const rebuildRuns = (db: Database, runIds: readonly string[]): Promise<E.Either<OrbitError, void>> =>
   withTransaction(db, async (client) => {
     await client.query(`SELECT 1 FROM ${db.qs}.runs WHERE id = ANY($1) FOR UPDATE`, [runIds]);
     const runRows: RunRow[] = [];
     const stepRows: StepRow[] = [];
     for (const id of runIds) {
-      const state = await loadRunState(db, id);
+      const state = await loadRunState(db, id, client);
       if (E.isLeft(state)) return state;
       runRows.push(toRunRow(state.right));
       for (const s of state.right.steps) stepRows.push(toStepRow(id, s));
     }
+    // Runs rows are rewritten in place, never deleted: a writer waiting on one of these rows
+    // must find it still there (with an unchanged last_seq), not conclude it lost a race.
+    await client.query(
+      `INSERT INTO ${db.qs}.runs SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.runs, $1::jsonb)
+       ON CONFLICT (id) DO UPDATE SET
+         pipeline_id = EXCLUDED.pipeline_id, status = EXCLUDED.status, triggered_by = EXCLUDED.triggered_by,
+         metadata = EXCLUDED.metadata, definition_hash = EXCLUDED.definition_hash, step_names = EXCLUDED.step_names,
+         started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, owner = EXCLUDED.owner,
+         error = EXCLUDED.error, recovery_count = EXCLUDED.recovery_count, last_seq = EXCLUDED.last_seq,
+         last_event_at = EXCLUDED.last_event_at`,
+      [JSON.stringify(runRows)],
+    );
     await client.query(`DELETE FROM ${db.qs}.steps WHERE run_id = ANY($1)`, [runIds]);
-    await client.query(`DELETE FROM ${db.qs}.runs WHERE id = ANY($1)`, [runIds]);
-    await client.query(`INSERT INTO ${db.qs}.runs SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.runs, $1::jsonb)`, [
-      JSON.stringify(runRows),
-    ]);
     await client.query(`INSERT INTO ${db.qs}.steps SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.steps, $1::jsonb)`, [
       JSON.stringify(stepRows),
     ]);

@@ -35,15 +35,13 @@ export const locateBinaries = (pkg: string = platformPackage()): E.Either<OrbitE
     pgCtl: path.join(bin, 'pg_ctl'),
     postgres: path.join(bin, 'postgres'),
   };
-  for (const file of Object.values(bins)) {
+  for (const file of [bins.initdb, bins.pgCtl, bins.postgres]) {
     try {
       const st = fs.statSync(file);
       // Some installers drop the exec bits; r-x for everyone also lets the postgres user run them.
       if ((st.mode & 0o555) !== 0o555) fs.chmodSync(file, st.mode | 0o555);
     } catch (err) {
-      return E.left(
-        OrbitErrors.databaseUnavailable(`embedded PostgreSQL binary ${file} is unusable: ${(err as Error).message}`),
-      );
+      return E.left(OrbitErrors.databaseUnavailable(`embedded PostgreSQL binary ${file} is unusable: ${(err as Error).message}`));
     }
   }
   return E.right(bins);

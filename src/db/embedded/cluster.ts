@@ -77,9 +77,7 @@ export const probe = async (port: number, dataDir: string, timeoutMs = 1_500): P
   client.on('error', () => undefined); // a dropped connection must not crash the process
   try {
     await client.connect();
-    const res = await client.query<{ one: number; dir: string }>(
-      "SELECT 1 AS one, current_setting('data_directory') AS dir",
-    );
+    const res = await client.query<{ one: number; dir: string }>("SELECT 1 AS one, current_setting('data_directory') AS dir");
     const row = res.rows[0];
     if (!row || row.one !== 1) return false;
     const [served, ours] = await Promise.all([
@@ -134,7 +132,8 @@ export const readPostmasterPid = async (dataDir: string): Promise<{ pid: number;
   return { pid: Number.isInteger(pid) ? pid : 0, port: Number.isInteger(port) && port > 0 ? port : undefined };
 };
 
-export const exists = (p: string): Promise<boolean> => fs.access(p).then(
-  () => true,
-  () => false,
-);
+export const exists = (p: string): Promise<boolean> =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );

@@ -58,15 +58,25 @@ export const run = (cmd: string, args: readonly string[], opts: RunOptions): Pro
       timedOut = true;
       child.kill('SIGKILL');
     }, opts.timeoutMs);
-    child.on('error', (err) => {
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const finish = (code: number | null, spawnError?: string): void => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
-      resolve({ code: null, output, timedOut, spawnError: err.message });
-    });
-    // 'exit', not 'close': a grandchild (the server) could keep inherited pipes open forever.
+      clearTimeout(grace);
+      // Inherited pipes still open in a grandchild would keep this process alive: let go.
+      child.stdout.destroy();
+      child.stderr.destroy();
+      resolve({ code, output, timedOut, spawnError });
+    };
+    child.on('error', (err) => finish(null, err.message));
+    // 'close' comes after all output (under load, 'exit' can precede it). But a grandchild
+    // that inherited our pipes (a server launched by pg_ctl) could delay 'close' forever,
+    // so after 'exit' give the output a short grace period only.
+    child.on('close', (code) => finish(code));
     child.on('exit', (code) => {
-      clearTimeout(timer);
-      // Let already-buffered output arrive before resolving.
-      setImmediate(() => resolve({ code, output, timedOut, spawnError: undefined }));
+      grace = setTimeout(() => finish(code), 2_000);
     });
   });
 
@@ -102,6 +112,30 @@ export const isPostmasterOf = async (pid: number, dataDir: string): Promise<bool
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     // ENOENT on /proc itself: no procfs. EACCES: someone else's process, so not our server.
-    return code === 'ENOENT' ? !(await fs.stat('/proc/self').then(() => true, () => false)) : false;
+    return code === 'ENOENT'
+      ? !(await fs.stat('/proc/self').then(
+          () => true,
+          () => false,
+        ))
+      : false;
   }
+};
+
+/**
+ * Postmasters still running on a data directory that has been deleted (`rm -rf .orbit`
+ * without stopping the server first). They can never be reused, so the fresh cluster's
+ * creator shuts them down instead of leaving them running forever. Linux only (empty elsewhere).
+ */
+export const orphanedPostmasters = async (dataDir: string): Promise<number[]> => {
+  const target = `${dataDir} (deleted)`;
+  const parents = new Map<number, number>(); // pid -> ppid, for processes whose cwd is the deleted dir
+  for (const name of await fs.readdir('/proc').catch((): string[] => [])) {
+    if (!/^\d+$/.test(name)) continue;
+    if ((await fs.readlink(`/proc/${name}/cwd`).catch(() => '')) !== target) continue;
+    const stat = await fs.readFile(`/proc/${name}/stat`, 'utf8').catch(() => '');
+    // Field 4 (ppid) follows "pid (comm) state"; comm may contain spaces, so split after ')'.
+    parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+  }
+  // Backends share the postmaster's cwd; the postmaster is the one whose parent does not.
+  return [...parents].filter(([, ppid]) => !parents.has(ppid)).map(([pid]) => pid);
 };

@@ -13,7 +13,10 @@ const lookup = async (cwd: string): Promise<RunAs | undefined> => {
   ]);
   const uid = Number(u.output.trim());
   const gid = Number(g.output.trim());
-  if (u.code !== 0 || g.code !== 0 || !Number.isInteger(uid) || !Number.isInteger(gid)) return undefined;
+  // uid 0 would mean root again (or empty output): never accept it.
+  if (u.code !== 0 || g.code !== 0 || !/^\d+$/.test(u.output.trim()) || !/^\d+$/.test(g.output.trim()) || uid === 0) {
+    return undefined;
+  }
   return { name: USER, uid, gid };
 };
 

@@ -1,0 +1,431 @@
+import * as E from 'fp-ts/Either';
+import fc from 'fast-check';
+import type { JsonValue } from '../../src/events/json';
+import type { RecordedEvent, RunEvent } from '../../src/events/runEvents';
+import { foldEvents } from '../../src/fold/evolve';
+import {
+  claimed,
+  created,
+  deepFreeze,
+  failed,
+  illegalOf,
+  released,
+  resumed,
+  retryScheduled,
+  runCancelled,
+  runFailed,
+  runSucceeded,
+  started,
+  stateOf,
+  succeeded,
+} from '../support/eventBuilders';
+
+/*
+ * An arbitrary of legal journals. A run is planned first (steps, how each attempt ends, where a
+ * graceful release happens, where and how the run stops) and then written out as events with
+ * seq 1..n and strictly increasing times, the way the journal would hold them.
+ */
+
+/** How one attempt of a step ends: it succeeds, fails and is retried, or its worker dies. */
+type Attempt = { kind: 'succeed'; result: JsonValue } | { kind: 'retry'; delayMs: number } | { kind: 'crash' };
+
+type Ending = 'none' | 'succeeded' | 'failed' | 'cancelled' | 'stepFails' | 'stepFailsThenRetried';
+
+interface RunPlan {
+  readonly runId: string;
+  readonly steps: readonly { name: string; attempts: Attempt[] }[];
+  /** Insert a run.released + run.resumed pair after this many step segments (if any). */
+  readonly releaseAfter: number | null;
+  /** How much of the planned history happened, 0..1 of the segments. */
+  readonly keep: number;
+  readonly ending: Ending;
+  readonly startMs: number;
+  readonly gapsMs: readonly number[];
+}
+
+const attemptArb: fc.Arbitrary<Attempt[]> = fc
+  .tuple(
+    fc.array(
+      fc.oneof(
+        fc.record({ kind: fc.constant('retry' as const), delayMs: fc.integer({ min: 0, max: 3_600_000 }) }),
+        fc.constant({ kind: 'crash' as const }),
+      ),
+      { maxLength: 3 },
+    ),
+    fc.jsonValue({ maxDepth: 2 }) as fc.Arbitrary<JsonValue>,
+  )
+  .map(([before, result]) => [...before, { kind: 'succeed' as const, result }]);
+
+const runPlanArb: fc.Arbitrary<RunPlan> = fc.record({
+  runId: fc.stringMatching(/^run-[a-z0-9]{1,8}$/),
+  steps: fc
+    .uniqueArray(fc.stringMatching(/^[a-z][a-z0-9_-]{0,7}$/), { minLength: 1, maxLength: 6 })
+    .chain((names) =>
+      fc.tuple(...names.map(() => attemptArb)).map((attempts) => names.map((name, i) => ({ name, attempts: attempts[i]! }))),
+    ),
+  releaseAfter: fc.option(fc.nat(6), { nil: null }),
+  // The whole history a third of the time (so runs can succeed), otherwise a uniform cut.
+  keep: fc.oneof(
+    fc.constant(1),
+    fc.noBias(fc.integer({ min: 0, max: 1000 })).map((k) => k / 1000),
+    fc.noBias(fc.integer({ min: 0, max: 1000 })).map((k) => k / 1000),
+  ),
+  ending: fc.oneof(
+    { arbitrary: fc.constant<Ending>('succeeded'), weight: 3 },
+    { arbitrary: fc.constantFrom<Ending>('none', 'failed', 'cancelled', 'stepFails', 'stepFailsThenRetried'), weight: 5 },
+  ),
+  startMs: fc.integer({ min: Date.parse('2020-01-01T00:00:00Z'), max: Date.parse('2030-01-01T00:00:00Z') }),
+  gapsMs: fc.array(fc.integer({ min: 1, max: 600_000 }), { minLength: 1, maxLength: 20 }),
+});
+
+/** A legal journal with the facts the properties need, computed from the plan, not from the fold. */
+interface LegalRun {
+  readonly plan: RunPlan;
+  readonly events: RecordedEvent[];
+  /** Whether a terminal event (run.succeeded / run.failed / run.cancelled) ends the journal. */
+  readonly endedBy: 'run.succeeded' | 'run.failed' | 'run.cancelled' | null;
+}
+
+const stamp = (plan: RunPlan, events: readonly RunEvent[]): RecordedEvent[] => {
+  let t = plan.startMs;
+  return events.map((event, i) => {
+    if (i > 0) t += plan.gapsMs[i % plan.gapsMs.length]!;
+    return {
+      runId: plan.runId,
+      seq: i + 1,
+      occurredAt: new Date(t).toISOString(),
+      writer: 'prop',
+      eventId: `${plan.runId}-${i + 1}`,
+      event,
+    };
+  });
+};
+
+const writeOut = (plan: RunPlan): LegalRun => {
+  const names = plan.steps.map((s) => s.name);
+  const segments: RunEvent[][] = [[created(names)], [claimed('w1')]];
+  const stepSegments: { step: number; events: RunEvent[] }[] = [];
+  plan.steps.forEach((step, i) => {
+    step.attempts.forEach((a, j) => {
+      const n = j + 1;
+      if (a.kind === 'succeed')
+        stepSegments.push({ step: i, events: [started(step.name, n), succeeded(step.name, n, a.result)] });
+      if (a.kind === 'retry') {
+        stepSegments.push({
+          step: i,
+          events: [started(step.name, n), failed(step.name, n, { retryable: true }), retryScheduled(step.name, n, a.delayMs)],
+        });
+      }
+      if (a.kind === 'crash')
+        stepSegments.push({
+          step: i,
+          events: [started(step.name, n), resumed({ by: `w${n + 1}`, fromStep: step.name, inFlight: [step.name] })],
+        });
+    });
+  });
+  // Whole steps are segments of their own for the release point; attempts inside stay in order.
+  let stepsDone = 0;
+  for (let k = 0; k < stepSegments.length; k++) {
+    const seg = stepSegments[k]!;
+    segments.push(seg.events);
+    const next = stepSegments[k + 1];
+    if (next === undefined || next.step !== seg.step) {
+      stepsDone += 1;
+      if (plan.releaseAfter === stepsDone) segments.push([released('w1'), resumed({ by: 'w9', reason: 'released' })]);
+    }
+  }
+
+  const kept = Math.max(1, Math.round(plan.keep * segments.length));
+  const body = segments.slice(0, kept).flat();
+  const allDone = kept === segments.length;
+  const running = kept >= 2;
+
+  // What the plan says about the next step to run, for endings that fail it.
+  const attemptsStarted = new Map<string, number>();
+  const done = new Set<string>();
+  for (const e of body) {
+    if (e.type === 'step.started') attemptsStarted.set(e.stepName, e.attempt);
+    if (e.type === 'step.succeeded') done.add(e.stepName);
+  }
+  const nextStep = names.find((n) => !done.has(n));
+
+  let ending: RunEvent[] = [];
+  let endedBy: LegalRun['endedBy'] = null;
+  switch (plan.ending) {
+    case 'succeeded':
+      if (allDone) [ending, endedBy] = [[runSucceeded()], 'run.succeeded'];
+      break;
+    case 'cancelled':
+      [ending, endedBy] = [[runCancelled('operator')], 'run.cancelled'];
+      break;
+    case 'failed':
+      if (running) [ending, endedBy] = [[runFailed('gave up')], 'run.failed'];
+      break;
+    case 'stepFails':
+    case 'stepFailsThenRetried':
+      if (running && nextStep !== undefined) {
+        const n = (attemptsStarted.get(nextStep) ?? 0) + 1;
+        ending = [started(nextStep, n), failed(nextStep, n, { retryable: false }), runFailed(`${nextStep} failed`, nextStep)];
+        endedBy = 'run.failed';
+        if (plan.ending === 'stepFailsThenRetried') {
+          ending.push(resumed({ retryFailed: true, by: 'operator' }));
+          endedBy = null;
+        }
+      }
+      break;
+    case 'none':
+      break;
+  }
+  return { plan, events: stamp(plan, [...body, ...ending]), endedBy };
+};
+
+const legalRunArb: fc.Arbitrary<LegalRun> = runPlanArb.map(writeOut);
+
+const foldAll = (events: readonly RecordedEvent[]) => foldEvents(null, events);
+
+/** An event re-stamped to follow `prev` directly (next seq, a later time). */
+const following = (prev: RecordedEvent, event: RunEvent, seqOffset = 1): RecordedEvent => ({
+  runId: prev.runId,
+  seq: prev.seq + seqOffset,
+  occurredAt: new Date(Date.parse(prev.occurredAt) + 1000).toISOString(),
+  writer: 'prop',
+  eventId: `${prev.eventId}-next`,
+  event,
+});
+
+/** Per-step facts of a journal prefix, from the events themselves (independent of the fold). */
+const stepFacts = (events: readonly RecordedEvent[]) => {
+  const last = new Map<string, RunEvent>();
+  const startedCount = new Map<string, number>();
+  for (const r of events) {
+    const e = r.event;
+    if ('stepName' in e) last.set(e.stepName, e);
+    if (e.type === 'step.started') startedCount.set(e.stepName, e.attempt);
+  }
+  const runningAttempt = (name: string): number | null => {
+    const e = last.get(name);
+    return e?.type === 'step.started' ? e.attempt : null;
+  };
+  const hasSucceeded = (name: string): boolean =>
+    events.some((r) => r.event.type === 'step.succeeded' && r.event.stepName === name);
+  return { startedCount: (n: string) => startedCount.get(n) ?? 0, runningAttempt, hasSucceeded };
+};
+
+/** Indices i such that events[0..i) leaves the run running (claimed, not ended). */
+const runningPrefixes = (run: LegalRun): number[] => {
+  const out: number[] = [];
+  for (let i = 2; i <= run.events.length; i++) {
+    const e = run.events[i - 1]!.event;
+    if (e.type === 'run.succeeded' || e.type === 'run.failed' || e.type === 'run.cancelled') break;
+    out.push(i);
+  }
+  return out;
+};
+
+const pick = <A>(xs: readonly A[], n: number): A => xs[n % xs.length]!;
+
+const PARAMS = { numRuns: 200 };
+
+describe('the fold of a legal journal', () => {
+  it('the generator writes legal journals: every one folds to a state', () => {
+    fc.assert(
+      fc.property(legalRunArb, (run) => {
+        expect(E.isRight(foldAll(run.events))).toBe(true);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('folding in one pass equals folding any split into two passes', () => {
+    fc.assert(
+      fc.property(legalRunArb, (run) => {
+        const whole = foldAll(run.events);
+        for (let i = 0; i <= run.events.length; i++) {
+          const xs = run.events.slice(0, i);
+          const ys = run.events.slice(i);
+          const split = E.chain((s: Parameters<typeof foldEvents>[0]) => foldEvents(s, ys))(foldEvents(null, xs));
+          expect(split).toEqual(whole);
+        }
+      }),
+      PARAMS,
+    );
+  });
+
+  it('never mutates the state it is given, nor the events', () => {
+    fc.assert(
+      fc.property(legalRunArb, fc.nat(), (run, n) => {
+        const i = 1 + (n % run.events.length);
+        const before = stateOf(foldAll(run.events.slice(0, i)));
+        const copy = structuredClone(before);
+        const rest = deepFreeze(run.events.slice(i));
+        // Frozen: any write to the input (state, its steps, metadata, results) throws in strict mode.
+        const after = foldEvents(deepFreeze(before), rest);
+        expect(E.isRight(after)).toBe(true);
+        expect(before).toEqual(copy);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('lastSeq counts the events, lastEventAt is the last one, and each succeeded step keeps the result its event carried', () => {
+    fc.assert(
+      fc.property(legalRunArb, (run) => {
+        const state = stateOf(foldAll(run.events));
+        expect(state.lastSeq).toBe(run.events.length);
+        expect(state.lastEventAt).toBe(run.events[run.events.length - 1]!.occurredAt);
+        const succeededEvents = run.events.flatMap((r) => (r.event.type === 'step.succeeded' ? [r.event] : []));
+        for (const step of state.steps.filter((s) => s.status === 'success')) {
+          const carried = succeededEvents.filter((e) => e.stepName === step.name);
+          expect(carried).toHaveLength(1);
+          expect(step.result).toEqual(carried[0]!.payload.result);
+        }
+        // and every succeeded event shows as a succeeded step
+        for (const e of succeededEvents) expect(state.steps.find((s) => s.name === e.stepName)?.status).toBe('success');
+      }),
+      PARAMS,
+    );
+  });
+
+  it('a run ends in the status its last terminal event says', () => {
+    fc.assert(
+      fc.property(legalRunArb, (run) => {
+        const state = stateOf(foldAll(run.events));
+        const expected = { 'run.succeeded': 'success', 'run.failed': 'failed', 'run.cancelled': 'cancelled' } as const;
+        if (run.endedBy !== null) {
+          expect(state.status).toBe(expected[run.endedBy]);
+          expect(state.finishedAt).toBe(run.events[run.events.length - 1]!.occurredAt);
+          expect(state.owner).toBeNull();
+        } else {
+          expect(['pending', 'running']).toContain(state.status);
+          expect(state.finishedAt).toBeNull();
+        }
+      }),
+      PARAMS,
+    );
+  });
+});
+
+describe('the fold of an illegal journal', () => {
+  const expectIllegalAt = (events: readonly RecordedEvent[], at: RecordedEvent) => {
+    expect(illegalOf(foldAll(events))).toMatchObject({
+      _tag: 'IllegalTransition',
+      runId: at.runId,
+      seq: at.seq,
+      type: at.event.type,
+    });
+  };
+
+  it('a step cannot succeed twice, however much later the second success comes', () => {
+    fc.assert(
+      fc.property(legalRunArb, fc.nat(), fc.nat(), (run, n, m) => {
+        const prefixes = runningPrefixes(run);
+        const successes = run.events.flatMap((r, i) =>
+          r.event.type === 'step.succeeded' && prefixes.includes(i + 1) ? [i] : [],
+        );
+        fc.pre(successes.length > 0);
+        const first = pick(successes, n);
+        const upTo = pick(
+          prefixes.filter((p) => p > first),
+          m,
+        );
+        const prefix = run.events.slice(0, upTo);
+        const again = following(prefix[prefix.length - 1]!, run.events[first]!.event);
+        expectIllegalAt([...prefix, again], again);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('no event may follow run.succeeded or run.cancelled', () => {
+    const anyEvent = (name: string): RunEvent[] => [
+      claimed('w2'),
+      released(),
+      resumed(),
+      resumed({ retryFailed: true }),
+      started(name, 1),
+      succeeded(name, 1),
+      failed(name, 1),
+      runSucceeded(),
+      runFailed(),
+      runCancelled(),
+    ];
+    fc.assert(
+      fc.property(legalRunArb, fc.nat(), (run, n) => {
+        fc.pre(run.endedBy === 'run.succeeded' || run.endedBy === 'run.cancelled');
+        const last = run.events[run.events.length - 1]!;
+        const extra = following(last, pick(anyEvent(run.plan.steps[0]!.name), n));
+        expectIllegalAt([...run.events, extra], extra);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('a gap or a repeat in seq is reported at the first event out of order', () => {
+    fc.assert(
+      fc.property(
+        legalRunArb,
+        fc.nat(),
+        fc.integer({ min: -1, max: 5 }).filter((d) => d !== 0),
+        (run, n, shift) => {
+          fc.pre(run.events.length >= 2);
+          const i = 1 + (n % (run.events.length - 1));
+          const shifted = run.events.map((r, k) => (k >= i ? { ...r, seq: r.seq + shift } : r));
+          expectIllegalAt(shifted, shifted[i]!);
+        },
+      ),
+      PARAMS,
+    );
+  });
+
+  it('a step cannot start before the previous step succeeded', () => {
+    fc.assert(
+      fc.property(legalRunArb, fc.nat(), fc.nat(), (run, n, m) => {
+        const prefixes = runningPrefixes(run);
+        fc.pre(prefixes.length > 0);
+        const upTo = pick(prefixes, n);
+        const prefix = run.events.slice(0, upTo);
+        const facts = stepFacts(prefix);
+        const names = run.plan.steps.map((s) => s.name);
+        const firstOpen = names.findIndex((name) => !facts.hasSucceeded(name));
+        fc.pre(firstOpen >= 0 && firstOpen < names.length - 1);
+        const later = pick(names.slice(firstOpen + 1), m);
+        const early = following(prefix[prefix.length - 1]!, started(later, facts.startedCount(later) + 1));
+        expectIllegalAt([...prefix, early], early);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('a step.succeeded for an attempt that is not running is refused', () => {
+    fc.assert(
+      fc.property(legalRunArb, fc.nat(), fc.nat(), fc.integer({ min: 1, max: 6 }), (run, n, m, attempt) => {
+        const prefixes = runningPrefixes(run);
+        fc.pre(prefixes.length > 0);
+        const upTo = pick(prefixes, n);
+        const prefix = run.events.slice(0, upTo);
+        const facts = stepFacts(prefix);
+        const name = pick(
+          run.plan.steps.map((s) => s.name),
+          m,
+        );
+        fc.pre(facts.runningAttempt(name) !== attempt);
+        const bogus = following(prefix[prefix.length - 1]!, succeeded(name, attempt));
+        expectIllegalAt([...prefix, bogus], bogus);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('a journal must begin with run.created', () => {
+    fc.assert(
+      fc.property(legalRunArb, fc.nat(), (run, n) => {
+        fc.pre(run.events.length >= 2);
+        // Drop everything before some later event: the journal now starts with that event.
+        const from = 1 + (n % (run.events.length - 1));
+        const headless = run.events.slice(from).map((r, k) => ({ ...r, seq: k + 1 }));
+        expectIllegalAt(headless, headless[0]!);
+      }),
+      PARAMS,
+    );
+  });
+});
