@@ -18,6 +18,7 @@ export type OrbitError =
   | RunHasFailedSteps
   | PipelineDrift
   | RunAlreadyClaimed
+  | RunStillActive
   | ProjectionMismatch
   | RunNotCancellable
   | Fenced
@@ -128,6 +129,15 @@ export interface RunAlreadyClaimed {
   readonly runId: string;
 }
 
+/** The run's holder is alive (recent event or heartbeat): it is running, not interrupted. */
+export interface RunStillActive {
+  readonly _tag: 'RunStillActive';
+  readonly runId: string;
+  readonly owner: string;
+  readonly lastActivityAt: string | null;
+  readonly thresholdMs: number;
+}
+
 export interface ProjectionMismatch {
   readonly _tag: 'ProjectionMismatch';
   readonly runId: string;
@@ -196,6 +206,8 @@ export const formatError = (e: OrbitError): string => {
       return `Pipeline "${e.pipelineId}" changed since run ${e.runId} started: journaled steps [${e.journaled.join(', ')}], registered steps [${e.registered.join(', ')}] (use --force to resume anyway)`;
     case 'RunAlreadyClaimed':
       return `Run ${e.runId} was already claimed by another process`;
+    case 'RunStillActive':
+      return `Run ${e.runId} is not interrupted: worker ${e.owner} showed activity at ${e.lastActivityAt ?? 'an unknown time'}, within the threshold of ${Math.round(e.thresholdMs / 1000)} s (wait, lower --threshold, or use --force)`;
     case 'ProjectionMismatch':
       return `Projections disagree with the journal for run ${e.runId}: ${e.differences.join('; ')}`;
     case 'RunNotCancellable':

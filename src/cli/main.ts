@@ -20,6 +20,8 @@ const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => c as un
 export const buildCli = (argv: readonly string[]) =>
   yargs(argv)
     .scriptName('orbit')
+    // `--schema a --schema b` means b, as in most CLIs, not an array.
+    .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\nRun multi-step pipelines on PostgreSQL and recover them after crashes.')
     .option('database-url', {
       type: 'string',

@@ -29,8 +29,8 @@ export const createOutput = (opts: { json: boolean; color: boolean }): Output =>
   const colors = pc.createColors(wantsColor(opts.color));
   const out = (s: string) => void process.stdout.write(`${s}\n`);
   const err = (s: string) => void process.stderr.write(`${s}\n`);
-  // In --json mode stdout carries only the document; human lines move to stderr.
-  const human = opts.json ? err : out;
+  // In --json mode stdout carries only the document, and stderr only errors.
+  const human = opts.json ? () => undefined : out;
   return {
     json: opts.json,
     line: (text = '') => human(text),

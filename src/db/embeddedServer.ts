@@ -63,7 +63,7 @@ const reachHint = async (paths: readonly string[], runAs: RunAs | undefined): Pr
   return '';
 };
 
-/** First run only: initdb (trust auth, superuser `postgres`) into `l.dataDir`. */
+/** First run only: initdb (superuser `postgres` trusted, other roles by password) into `l.dataDir`. */
 const prepareDataDir = async (l: Layout, bins: Binaries, runAs: RunAs | undefined): Promise<E.Either<OrbitError, void>> => {
   if (await exists(path.join(l.dataDir, 'PG_VERSION'))) {
     // postgres refuses a data dir owned by another account (e.g. created before we ran as root).
@@ -97,6 +97,21 @@ const prepareDataDir = async (l: Layout, bins: Binaries, runAs: RunAs | undefine
     const hint = await reachHint([scratch, bins.initdb], runAs);
     return unavailable(`initdb failed: ${why}${hint} (log: ${l.logFile})`);
   }
+  // The superuser needs no password (it is a private, loopback-only server); every other role
+  // does, so a wrong password is a real authentication failure here, as on a production server.
+  const hba = path.join(scratch, 'pg_hba.conf');
+  await fs.writeFile(
+    hba,
+    [
+      'local all all trust',
+      'host all postgres 127.0.0.1/32 trust',
+      'host all postgres ::1/128 trust',
+      'host all all 127.0.0.1/32 scram-sha-256',
+      'host all all ::1/128 scram-sha-256',
+      '',
+    ].join('\n'),
+  );
+  await chownTo(hba, runAs);
   await fs.rename(scratch, l.dataDir);
   return E.right(undefined);
 };

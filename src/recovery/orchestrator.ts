@@ -87,7 +87,10 @@ export class RunRecoveryOrchestrator {
         };
         return { ...base, outcome: 'failed', error, message: formatError(error) };
       }
-      if (r.left._tag === 'RunAlreadyClaimed') return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
+      // Another claimant won, and may already be executing it: someone else's run now, not a failure.
+      if (r.left._tag === 'RunAlreadyClaimed' || r.left._tag === 'RunStillActive') {
+        return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
+      }
       return { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
     };
 

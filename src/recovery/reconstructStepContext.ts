@@ -21,9 +21,12 @@ export const loadRecoverableRun = async (
   client: OrbitClient,
   runId: string,
   checkProjections: boolean,
+  /** When given, the journal must still be at this seq (else another process got there first). */
+  expectedSeq?: number,
 ): Promise<E.Either<OrbitError, { state: RunState; pipeline: Pipeline }>> => {
   const state = await loadRunState(client.db, runId);
   if (E.isLeft(state)) return state;
+  if (expectedSeq !== undefined && state.right.lastSeq !== expectedSeq) return E.left({ _tag: 'RunAlreadyClaimed', runId });
   if (checkProjections) {
     const diff = await diffRun(client.db, runId);
     if (E.isLeft(diff)) return diff;

@@ -68,13 +68,11 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
   if (E.isLeft(c)) return fail(c.left);
   const client = c.right;
 
-  const loaded = await loadRecoverableRun(client, runId, true);
+  const loaded = await loadRecoverableRun(client, runId, true, options.expectedSeq);
   if (E.isLeft(loaded)) return fail(loaded.left);
   const { state, pipeline } = loaded.right;
   const analysis = analyzeState(state);
 
-  if (options.expectedSeq !== undefined && state.lastSeq !== options.expectedSeq)
-    return fail({ _tag: 'RunAlreadyClaimed', runId });
   if (state.status === 'success')
     return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'it already succeeded' });
   if (state.status === 'cancelled')
@@ -103,7 +101,15 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
     const live = await runLiveness(client.db, runId, client.thresholdMs);
     if (E.isLeft(live)) return fail(live.left);
     // Someone holds it and is alive: it is not interrupted (or another recovery got there first).
-    if (!live.right.interrupted) return fail({ _tag: 'RunAlreadyClaimed', runId });
+    if (!live.right.interrupted) {
+      return fail({
+        _tag: 'RunStillActive',
+        runId,
+        owner: live.right.owner ?? 'unknown',
+        lastActivityAt: live.right.lastActivityAt,
+        thresholdMs: client.thresholdMs,
+      });
+    }
   }
   const maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
   if (state.recoveryCount >= maxRecoveries) {
