@@ -37,9 +37,13 @@ const dataPipeline = definePipeline({
       name: 'extract-data',
       handler: async (ctx) => {
         const size = Number(ctx.metadata?.size ?? 5);
-        if (!Number.isInteger(size) || size < 1) throw new NonRetryableError(`metadata.size must be a positive integer, got ${ctx.metadata?.size}`);
+        if (!Number.isInteger(size) || size < 1)
+          throw new NonRetryableError(`metadata.size must be a positive integer, got ${ctx.metadata?.size}`);
         await sleep(300, ctx.signal);
-        const records = Array.from({ length: size }, (_, i) => ({ id: `${ctx.metadata?.batchId ?? 'batch'}-${i + 1}`, value: (i + 1) * 10 }));
+        const records = Array.from({ length: size }, (_, i) => ({
+          id: `${ctx.metadata?.batchId ?? 'batch'}-${i + 1}`,
+          value: (i + 1) * 10,
+        }));
         return { success: true, data: { records } };
       },
     },

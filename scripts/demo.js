@@ -49,7 +49,9 @@ async function main() {
     process.exit(1);
   }
 
-  banner(`2. Wait out the interrupted-run threshold (${threshold} for this demo; 10m by default), then look for interrupted runs`);
+  banner(
+    `2. Wait out the interrupted-run threshold (${threshold} for this demo; 10m by default), then look for interrupted runs`,
+  );
   await sleep(2500);
   if (orbit(['check-interrupted', '--threshold', threshold]) !== 0) process.exit(1);
 

@@ -14,7 +14,9 @@ beforeAll(async () => {
 afterAll(async () => tc.dispose());
 
 const eventTypes = async (runId: string) =>
-  expectRight(await readRunEvents(tc.client.db, runId)).map((e) => (('stepName' in e.event) ? `${e.event.type}:${e.event.stepName}#${e.event.attempt}` : e.event.type));
+  expectRight(await readRunEvents(tc.client.db, runId)).map((e) =>
+    'stepName' in e.event ? `${e.event.type}:${e.event.stepName}#${e.event.attempt}` : e.event.type,
+  );
 
 describe('running a pipeline', () => {
   it('runs every step in order, passing prevResults and the metadata along', async () => {
@@ -23,7 +25,10 @@ describe('running a pipeline', () => {
       definePipeline({
         name: 'flow',
         steps: [
-          { name: 'fetch', handler: (ctx) => ({ success: true, data: { userId: 42, batch: (ctx.metadata as { batch: number }).batch } }) },
+          {
+            name: 'fetch',
+            handler: (ctx) => ({ success: true, data: { userId: 42, batch: (ctx.metadata as { batch: number }).batch } }),
+          },
           {
             name: 'enrich',
             handler: (ctx) => {
@@ -40,10 +45,15 @@ describe('running a pipeline', () => {
     expect(r.stepsExecuted).toBe(3);
     expect(seen).toEqual([{ userId: 42, batch: 9 }, `${r.runId}:enrich`, 1]);
     expect(await eventTypes(r.runId)).toEqual([
-      'run.created', 'run.claimed', 'step.started:fetch#1',
-      'step.succeeded:fetch#1', 'step.started:enrich#1',
-      'step.succeeded:enrich#1', 'step.started:store#1',
-      'step.succeeded:store#1', 'run.succeeded',
+      'run.created',
+      'run.claimed',
+      'step.started:fetch#1',
+      'step.succeeded:fetch#1',
+      'step.started:enrich#1',
+      'step.succeeded:enrich#1',
+      'step.started:store#1',
+      'step.succeeded:store#1',
+      'run.succeeded',
     ]);
     expect(r.state.steps.map((s) => s.result)).toEqual([{ userId: 42, batch: 9 }, { score: 84 }, null]);
     expect(expectRight(await checkProjections(tc.client.db, [r.runId])).differences).toEqual([]);
@@ -75,10 +85,17 @@ describe('running a pipeline', () => {
     expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(190);
     expect((times[2] ?? 0) - (times[1] ?? 0)).toBeGreaterThanOrEqual(390);
     expect(await eventTypes(r.runId)).toEqual([
-      'run.created', 'run.claimed', 'step.started:call-api#1',
-      'step.failed:call-api#1', 'step.retry_scheduled:call-api#1', 'step.started:call-api#2',
-      'step.failed:call-api#2', 'step.retry_scheduled:call-api#2', 'step.started:call-api#3',
-      'step.succeeded:call-api#3', 'run.succeeded',
+      'run.created',
+      'run.claimed',
+      'step.started:call-api#1',
+      'step.failed:call-api#1',
+      'step.retry_scheduled:call-api#1',
+      'step.started:call-api#2',
+      'step.failed:call-api#2',
+      'step.retry_scheduled:call-api#2',
+      'step.started:call-api#3',
+      'step.succeeded:call-api#3',
+      'run.succeeded',
     ]);
   });
 
@@ -87,7 +104,10 @@ describe('running a pipeline', () => {
       definePipeline({
         name: 'doomed',
         retry: { maxAttempts: 2, initialDelayMs: 10 },
-        steps: [{ name: 'a', handler: () => ({ success: false, error: 'upstream said no' }) }, { name: 'b', handler: () => ({ success: true }) }],
+        steps: [
+          { name: 'a', handler: () => ({ success: false, error: 'upstream said no' }) },
+          { name: 'b', handler: () => ({ success: true }) },
+        ],
       }),
     );
     const r = expectRight(await runPipeline('doomed', {}, { client: tc.client }));
@@ -104,7 +124,15 @@ describe('running a pipeline', () => {
       definePipeline({
         name: 'fatal',
         retry: { maxAttempts: 5, initialDelayMs: 10 },
-        steps: [{ name: 'a', handler: () => { calls += 1; throw new NonRetryableError('bad input'); } }],
+        steps: [
+          {
+            name: 'a',
+            handler: () => {
+              calls += 1;
+              throw new NonRetryableError('bad input');
+            },
+          },
+        ],
       }),
     );
     const r = expectRight(await runPipeline('fatal', {}, { client: tc.client }));
@@ -124,7 +152,9 @@ describe('running a pipeline', () => {
             timeoutMs: 150,
             handler: (ctx) =>
               new Promise((resolve) => {
-                ctx.signal.addEventListener('abort', () => { aborted = true; });
+                ctx.signal.addEventListener('abort', () => {
+                  aborted = true;
+                });
                 setTimeout(() => resolve({ success: true }), 5_000).unref();
               }),
           },
@@ -149,7 +179,11 @@ describe('running a pipeline', () => {
 
   it('refuses metadata its codec rejects, journaling nothing', async () => {
     tc.registry.registerPipeline(
-      definePipeline({ name: 'typed', metadata: t.type({ batchId: t.string }), steps: [{ name: 'a', handler: () => ({ success: true }) }] }),
+      definePipeline({
+        name: 'typed',
+        metadata: t.type({ batchId: t.string }),
+        steps: [{ name: 'a', handler: () => ({ success: true }) }],
+      }),
     );
     const before = await tc.client.db.pool.query(`SELECT count(*)::int AS n FROM ${tc.client.db.qs}.run_events`);
     const e = expectLeft(await runPipeline('typed', { batchId: 7 }, { client: tc.client }));

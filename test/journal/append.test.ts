@@ -31,9 +31,7 @@ describe('appending to the journal', () => {
         expectedSeq: 2,
         state: first.state,
         writer: 'w1',
-        events: [
-          { type: 'step.started', stepName: 'extract', attempt: 1, payload: {} },
-        ],
+        events: [{ type: 'step.started', stepName: 'extract', attempt: 1, payload: {} }],
       }),
     );
     expectRight(
@@ -43,7 +41,12 @@ describe('appending to the journal', () => {
         state: second.state,
         writer: 'w1',
         events: [
-          { type: 'step.failed', stepName: 'extract', attempt: 1, payload: { error: { name: 'Error', message: 'boom' }, retryable: true } },
+          {
+            type: 'step.failed',
+            stepName: 'extract',
+            attempt: 1,
+            payload: { error: { name: 'Error', message: 'boom' }, retryable: true },
+          },
           { type: 'step.retry_scheduled', stepName: 'extract', attempt: 1, payload: { delayMs: 1500 } },
         ],
       }),
@@ -68,7 +71,13 @@ describe('appending to the journal', () => {
     const runId = newRunId();
     const a = expectRight(await appendEvents(t.db, runId, 0, [created(['only']), claimed]));
     const b = expectRight(
-      await appendToRun(t.db, { runId, expectedSeq: 2, state: a.state, writer: 'w1', events: [{ type: 'step.started', stepName: 'only', attempt: 1, payload: {} }] }),
+      await appendToRun(t.db, {
+        runId,
+        expectedSeq: 2,
+        state: a.state,
+        writer: 'w1',
+        events: [{ type: 'step.started', stepName: 'only', attempt: 1, payload: {} }],
+      }),
     );
     expect(b.state).toEqual(expectRight(await loadRunState(t.db, runId)));
   });
@@ -122,11 +131,29 @@ describe('appending to the journal', () => {
   it('a retried append whose first try committed is recognised by its event ids, not written twice', async () => {
     const runId = newRunId();
     const events = JSON.stringify([
-      { event_id: '00000000-0000-4000-8000-000000000001', type: 'run.created', step_name: null, attempt: null, payload: (created() as { payload: unknown }).payload },
+      {
+        event_id: '00000000-0000-4000-8000-000000000001',
+        type: 'run.created',
+        step_name: null,
+        attempt: null,
+        payload: (created() as { payload: unknown }).payload,
+      },
     ]);
     const run = JSON.stringify({
-      id: runId, pipeline_id: 'etl', status: 'pending', triggered_by: null, metadata: {}, definition_hash: 'h', step_names: ['a'],
-      started_at: '0001-01-01T00:00:00.000Z', finished_at: null, owner: null, error: null, recovery_count: 0, last_seq: 1, last_event_at: '0001-01-01T00:00:00.000Z',
+      id: runId,
+      pipeline_id: 'etl',
+      status: 'pending',
+      triggered_by: null,
+      metadata: {},
+      definition_hash: 'h',
+      step_names: ['a'],
+      started_at: '0001-01-01T00:00:00.000Z',
+      finished_at: null,
+      owner: null,
+      error: null,
+      recovery_count: 0,
+      last_seq: 1,
+      last_event_at: '0001-01-01T00:00:00.000Z',
     });
     const call = () =>
       t.db.pool.query(`SELECT * FROM ${t.db.qs}.append_events($1, 0, 'w', $2, $3, '[]', false)`, [runId, events, run]);
@@ -146,7 +173,10 @@ describe('appending to the journal', () => {
     for (const name of names) {
       s = expectRight(
         await appendToRun(t.db, {
-          runId, expectedSeq: s.lastSeq, state: s.state, writer: 'w1',
+          runId,
+          expectedSeq: s.lastSeq,
+          state: s.state,
+          writer: 'w1',
           events: [
             { type: 'step.started', stepName: name, attempt: 1, payload: {} },
             { type: 'step.succeeded', stepName: name, attempt: 1, payload: { result: { name } } },
