@@ -30,7 +30,8 @@ const flakyImport = definePipeline({
       name: 'fetch-page',
       handler: async (ctx) => {
         const failures = ctx.metadata?.failures ?? 2;
-        if (ctx.attempt <= failures || process.env.ORBIT_DEMO_UPSTREAM_DOWN) throw new Error(`upstream answered 503 (attempt ${ctx.attempt})`);
+        if (ctx.attempt <= failures || process.env.ORBIT_DEMO_UPSTREAM_DOWN)
+          throw new Error(`upstream answered 503 (attempt ${ctx.attempt})`);
         return { success: true, data: { body: '<html>…</html>', fetchedOnAttempt: ctx.attempt } };
       },
     },
@@ -65,7 +66,10 @@ const partnerSync = definePipeline({
         return { success: true, data: { synced: 42, attempt: ctx.attempt } };
       },
     },
-    { name: 'store', handler: async (ctx) => ({ success: true, data: { stored: ctx.prevResults['call-partner']?.data?.synced } }) },
+    {
+      name: 'store',
+      handler: async (ctx) => ({ success: true, data: { stored: ctx.prevResults['call-partner']?.data?.synced } }),
+    },
   ],
 });
 

@@ -19,8 +19,8 @@ CREATE TABLE __SCHEMA__.runs (
   last_event_at   timestamptz NOT NULL
 );
 
--- "Running runs with no activity since T" scans only running runs, however long the journal grows.
-CREATE INDEX runs_running_by_activity ON __SCHEMA__.runs (last_event_at) WHERE status = 'running';
+-- "Unfinished runs with no activity since T" scans only unfinished runs, however long the journal grows.
+CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs (last_event_at) WHERE status IN ('pending', 'running');
 CREATE INDEX runs_by_pipeline ON __SCHEMA__.runs (pipeline_id, started_at);
 
 CREATE TABLE __SCHEMA__.steps (

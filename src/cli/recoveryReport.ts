@@ -24,10 +24,13 @@ export const recoverAll = async (
       } else {
         const o = e.outcome;
         if (o.outcome === 'recovered') {
-          if (o.result.released) out.info(`Run ${o.runId} released before it finished (stopping)`);
-          else out.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
+          out.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
         } else if (o.outcome === 'skipped') {
-          out.info(`Run ${o.runId} was already claimed by another process, skipped`);
+          out.info(
+            o.reason === 'claimed by another process'
+              ? `Run ${o.runId} was already claimed by another process, skipped`
+              : `Run ${o.runId} ${o.reason}`,
+          );
         } else {
           out.failure(`Failed to recover run ${o.runId}: ${o.message}`);
         }

@@ -104,7 +104,11 @@ export const executeRun = async (
   opts: ExecuteOptions = {},
 ): Promise<E.Either<OrbitError, RunResult>> => {
   const env = executionEnvFor(client);
-  await env.acquire();
+  const acquired = await env.acquire();
+  if (E.isLeft(acquired)) {
+    env.release();
+    return acquired;
+  }
   const runAbort = new AbortController();
   let state: RunState | null = start.state;
   let writingUpTo = 0;

@@ -1,3 +1,6 @@
+import * as E from 'fp-ts/Either';
+import { fromPgError } from '../db/pgErrors';
+import type { OrbitError } from '../errors';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { DbClock } from './dbClock';
 import { Heartbeat, heartbeatIntervalFor } from './heartbeat';
@@ -14,22 +17,41 @@ export class ExecutionEnv {
   private readonly heartbeat: Heartbeat;
   private active = 0;
   private idleTimer: NodeJS.Timeout | undefined;
-  private starting: Promise<void> | undefined;
+  private lifecycle: Promise<void> = Promise.resolve();
+  private live = false;
+  private startError: OrbitError | undefined;
 
   constructor(readonly client: OrbitClient) {
     this.heartbeat = new Heartbeat(client.db, client.workerId, heartbeatIntervalFor(client.thresholdMs));
     this.watcher = new RunWatcher(client.db);
   }
 
-  /** Call before executing a run; pair with `release`. */
-  async acquire(): Promise<void> {
+  /**
+   * Call before executing a run; pair with `release` (also after a Left). Start and stop are
+   * serialised on one chain, so a run starting while the previous one's shutdown is under way
+   * gets a fresh heartbeat and listener rather than half-closed ones.
+   */
+  async acquire(): Promise<E.Either<OrbitError, void>> {
     this.active += 1;
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
     }
-    this.starting ??= this.heartbeat.start();
-    await this.starting;
+    if (!this.live) {
+      this.live = true;
+      this.lifecycle = this.lifecycle.then(async () => {
+        try {
+          await this.heartbeat.start();
+        } catch (err) {
+          this.live = false;
+          this.startError = fromPgError(err);
+        }
+      });
+    }
+    await this.lifecycle;
+    const failed = this.startError;
+    this.startError = undefined;
+    return failed === undefined ? E.right(undefined) : E.left(failed);
   }
 
   release(): void {
@@ -39,18 +61,17 @@ export class ExecutionEnv {
     this.idleTimer.unref();
   }
 
-  /** Stops the heartbeat (removing this worker's row) and the listener. */
-  async shutdown(): Promise<void> {
+  /** Stops the heartbeat (removing this worker's row) and the listener, unless runs are active. */
+  shutdown(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    if (this.active > 0) return;
-    const started = this.starting;
-    this.starting = undefined;
-    if (started) {
-      await started.catch(() => undefined);
+    this.lifecycle = this.lifecycle.then(async () => {
+      if (this.active > 0 || !this.live) return;
+      this.live = false;
       await this.heartbeat.stop();
-    }
-    await this.watcher.close();
+      await this.watcher.close();
+    });
+    return this.lifecycle;
   }
 }
 

@@ -1,8 +1,13 @@
 import { hostname } from 'node:os';
 import type { Database } from '../db/database';
 
-/** The heartbeat interval for a threshold: four beats per threshold, between 200 ms and 60 s. */
-export const heartbeatIntervalFor = (thresholdMs: number): number => Math.min(60_000, Math.max(200, Math.floor(thresholdMs / 4)));
+/**
+ * The heartbeat interval for a threshold: four beats per threshold, at least every 10 s. The cap
+ * keeps a live worker visibly alive to a checker that uses a shorter threshold than the worker
+ * (e.g. `check-interrupted --threshold 1m` against workers on the default 10 m); one small UPDATE
+ * per process every 10 s costs nothing.
+ */
+export const heartbeatIntervalFor = (thresholdMs: number): number => Math.min(10_000, Math.max(50, Math.floor(thresholdMs / 4)));
 
 /**
  * Keeps this process's row in `workers` fresh while it executes runs. One small UPDATE per

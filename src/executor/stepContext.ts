@@ -38,7 +38,7 @@ export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<Orb
         return E.left({
           _tag: 'EventDecodeError',
           runId: state.runId,
-          seq: state.lastSeq,
+          seq: step.resultSeq ?? state.lastSeq,
           type: 'step.succeeded',
           field: `payload.result (${step.name})`,
           message: describeDecodeError(d.left),

@@ -54,6 +54,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
         error: null,
         retryable: null,
         result: null,
+        resultSeq: null,
         nextRetryAt: null,
       })),
     };
@@ -89,10 +90,12 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       return d;
     case 'run.resumed':
       d.status = 'running';
-      d.owner = e.payload.by;
       d.finishedAt = null;
       d.error = null;
-      d.recoveryCount += 1;
+      // A released run was handed back on purpose; only a takeover from a silent holder counts
+      // towards the poison-run cap, and a manual retry starts the count afresh.
+      d.recoveryCount = e.payload.retryFailed ? 0 : d.owner !== null ? d.recoveryCount + 1 : d.recoveryCount;
+      d.owner = e.payload.by;
       if (e.payload.retryFailed) {
         // A manual retry starts the failed steps afresh; their old errors stay in the journal.
         d.steps = d.steps.map((s) =>
@@ -142,7 +145,15 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           if (step.status !== 'running' || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
           }
-          d.steps[i] = { ...step, status: 'success', finishedAt: at, error: null, retryable: null, result: e.payload.result };
+          d.steps[i] = {
+            ...step,
+            status: 'success',
+            finishedAt: at,
+            error: null,
+            retryable: null,
+            result: e.payload.result,
+            resultSeq: r.seq,
+          };
           return d;
         case 'step.failed':
           if (step.status !== 'running' || e.attempt !== step.attemptCount) {

@@ -23,6 +23,8 @@ export interface StepState {
   readonly retryable: boolean | null;
   /** What the handler returned (`data`), once succeeded. */
   readonly result: JsonValue | null;
+  /** The seq of the `step.succeeded` event that carried `result` (to name it in decode errors). */
+  readonly resultSeq: number | null;
   /** When a retrying step's next attempt is due (database clock). */
   readonly nextRetryAt: string | null;
 }
@@ -44,7 +46,10 @@ export interface RunState {
   readonly owner: string | null;
   /** Why the run failed or was cancelled. */
   readonly error: string | null;
-  /** How many times recovery resumed the run. */
+  /**
+   * Resumptions after a crash (the holder had not released the run) since the last manual
+   * `retryFailed` resume: what the poison-run cap counts. Graceful releases do not count.
+   */
   readonly recoveryCount: number;
   readonly lastSeq: number;
   readonly lastEventAt: string;

@@ -46,10 +46,10 @@ interface Row {
 }
 
 /**
- * Runs whose status is running and that show no sign of life: no journal event and no heartbeat
- * from their owner for longer than the threshold (database clock), or released by their worker.
- * Reads the `runs_running_by_activity` partial index, so the cost follows the number of running
- * runs, not the length of the journal.
+ * Runs that are running (or created and never claimed) and show no sign of life: no journal event
+ * and no heartbeat from their owner for longer than the threshold (database clock), or released
+ * by their worker. Reads the `runs_unfinished_by_activity` partial index, so the cost follows the
+ * number of unfinished runs, not the length of the journal.
  */
 export const detectInterruptedRuns = async (options: DetectOptions = {}): Promise<E.Either<OrbitError, InterruptedRun[]>> => {
   const c = await clientOr(options.client);
@@ -69,8 +69,8 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
                 min(s.next_retry_at) FILTER (WHERE s.status = 'retrying') AS next_retry_at
            FROM ${db.qs}.steps s
           WHERE s.run_id = r.id) st
-      WHERE r.status = 'running'
-        AND (r.owner IS NULL
+      WHERE r.status IN ('pending', 'running')
+        AND ((r.status = 'running' AND r.owner IS NULL)
              OR (r.last_event_at < now() - make_interval(secs => $1::float8 / 1000)
                  AND coalesce(w.heartbeat_at, '-infinity') < now() - make_interval(secs => $1::float8 / 1000)))
       ORDER BY r.last_event_at

@@ -16,7 +16,7 @@ export const runLiveness = async (db: Database, runId: string, thresholdMs: numb
     db,
     `SELECT r.owner,
             greatest(r.last_event_at, w.heartbeat_at) AS last_activity_at,
-            (r.owner IS NULL
+            ((r.status = 'running' AND r.owner IS NULL)
              OR (r.last_event_at < now() - make_interval(secs => $2::float8 / 1000)
                  AND coalesce(w.heartbeat_at, '-infinity') < now() - make_interval(secs => $2::float8 / 1000))) AS interrupted
        FROM ${db.qs}.runs r LEFT JOIN ${db.qs}.workers w ON w.id = r.owner

@@ -71,21 +71,16 @@ export class RunRecoveryOrchestrator {
       const r = await resumeRun(run.runId, {
         client,
         expectedSeq: run.lastSeq,
+        thresholdMs: this.options.thresholdMs,
         maxRecoveries: this.options.maxRecoveries,
         stopSignal: this.options.stopSignal,
         onProgress: (progress) => emit({ kind: 'step', progress }),
       });
       const base = { runId: run.runId, pipelineId: run.pipelineId };
       if (E.isRight(r)) {
-        const v = r.right;
-        if (v.status === 'success' || v.released) return { ...base, outcome: 'recovered', result: v };
-        const error: OrbitError = {
-          _tag: 'RunFailed',
-          runId: run.runId,
-          status: v.status,
-          reason: v.error ?? 'no reason recorded',
-        };
-        return { ...base, outcome: 'failed', error, message: formatError(error) };
+        // Released: this process is stopping and handed the run back unfinished; it stays interrupted.
+        if (r.right.released) return { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' };
+        return { ...base, outcome: 'recovered', result: r.right };
       }
       // Another claimant won, and may already be executing it: someone else's run now, not a failure.
       if (r.left._tag === 'RunAlreadyClaimed' || r.left._tag === 'RunStillActive') {

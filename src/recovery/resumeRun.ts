@@ -18,7 +18,9 @@ export interface ResumeOptions extends ExecuteOptions {
   readonly reason?: string;
   /** Claim only if the journal is still at this seq (what detection saw). */
   readonly expectedSeq?: number;
-  /** Give up on a run after this many recoveries (a step that keeps killing its worker). Default 5. */
+  /** Liveness threshold for "is its holder still alive?". Default: the client's threshold. */
+  readonly thresholdMs?: number;
+  /** Give up on a run after this many takeovers (a step that keeps killing its worker). Default 5. */
   readonly maxRecoveries?: number;
 }
 
@@ -98,7 +100,8 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
     });
   }
   if (state.status === 'running' && options.force !== true) {
-    const live = await runLiveness(client.db, runId, client.thresholdMs);
+    const thresholdMs = options.thresholdMs ?? client.thresholdMs;
+    const live = await runLiveness(client.db, runId, thresholdMs);
     if (E.isLeft(live)) return fail(live.left);
     // Someone holds it and is alive: it is not interrupted (or another recovery got there first).
     if (!live.right.interrupted) {
@@ -107,12 +110,15 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
         runId,
         owner: live.right.owner ?? 'unknown',
         lastActivityAt: live.right.lastActivityAt,
-        thresholdMs: client.thresholdMs,
+        thresholdMs,
       });
     }
   }
   const maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
-  if (state.recoveryCount >= maxRecoveries) {
+  // Only a takeover from a silent holder counts (see RunState.recoveryCount); a manual
+  // --retry-failed is a person's decision and is never capped.
+  const isTakeover = state.status === 'running' && state.owner !== null;
+  if (isTakeover && options.retryFailed !== true && state.recoveryCount >= maxRecoveries) {
     const reason = `recovered ${state.recoveryCount} times without finishing; giving up (a step may be killing its worker)`;
     const r = await appendToRun(client.db, {
       runId,
@@ -150,6 +156,9 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
   );
   if (E.isLeft(executed)) return fail(executed.left);
   const r = executed.right;
+  if (r.status !== 'success' && !r.released) {
+    return fail({ _tag: 'RunFailed', runId, status: r.status, reason: r.error ?? 'no reason recorded' });
+  }
   return ok({
     runId,
     pipelineId: r.pipelineId,

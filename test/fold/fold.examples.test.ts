@@ -47,8 +47,12 @@ describe('a run as its journal says it is', () => {
   it('a released run keeps running but has no owner until it is resumed', () => {
     const state = given(created(), claimed('w1'), released('w1')).then();
     expect(state).toMatchObject({ status: 'running', owner: null, recoveryCount: 0 });
+    // A release is a hand-back, not a crash: it does not count towards the poison-run cap…
     const back = given(created(), claimed('w1'), released('w1'), resumed({ by: 'w2' })).then();
-    expect(back).toMatchObject({ status: 'running', owner: 'w2', recoveryCount: 1 });
+    expect(back).toMatchObject({ status: 'running', owner: 'w2', recoveryCount: 0 });
+    // …while taking a run over from a silent holder does.
+    const takenOver = given(created(), claimed('w1'), resumed({ by: 'w2' })).then();
+    expect(takenOver).toMatchObject({ status: 'running', owner: 'w2', recoveryCount: 1 });
   });
 
   it('a succeeded step keeps the result its handler returned and the time it finished', () => {
@@ -167,7 +171,8 @@ describe('resuming a failed run', () => {
     const state = given(...failedRun)
       .when(resumed({ by: 'w2', retryFailed: true }))
       .then();
-    expect(state).toMatchObject({ status: 'running', owner: 'w2', finishedAt: null, error: null, recoveryCount: 1, lastSeq: 8 });
+    // A manual retry starts the poison-run count afresh.
+    expect(state).toMatchObject({ status: 'running', owner: 'w2', finishedAt: null, error: null, recoveryCount: 0, lastSeq: 8 });
     expect(state.steps.map((s) => [s.name, s.status])).toEqual([
       ['fetch', 'success'],
       ['store', 'pending'],

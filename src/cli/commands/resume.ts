@@ -55,15 +55,11 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
         if (E.isLeft(r)) return E.left(r.left);
         const v = r.right;
         if (out.json) out.document(v);
-        if (v.released) {
-          out.info(`Run ${v.runId} released before it finished; resume it again with: orbit resume ${v.runId}`);
-        } else if (v.status === 'success') {
-          out.success(`Run ${v.runId} resumed successfully`);
-        } else {
-          out.failure(`Run ${v.runId} resumed but ended ${v.status}: ${v.error ?? ''}`);
-        }
+        // A resume that ends any other way than success or a release is a Left (RunFailed).
+        if (v.released) out.info(`Run ${v.runId} released before it finished; resume it again with: orbit resume ${v.runId}`);
+        else out.success(`Run ${v.runId} resumed successfully`);
         out.info(`Steps executed: ${v.stepsExecuted}`);
-        return E.right(v.status === 'success' || v.released ? ExitCode.ok : ExitCode.error);
+        return E.right(ExitCode.ok);
       } finally {
         signals.dispose();
       }

@@ -1,0 +1,272 @@
+import { detectInterruptedRuns, type InterruptedRun } from '../../src/recovery/detectInterruptedRuns';
+import { definePipeline } from '../../src/pipeline/definePipeline';
+import { runPipeline } from '../../src/executor/runPipeline';
+import type { OrbitClient } from '../../src/runtime/orbitClient';
+import { createTestClient, type TestClient } from '../support/testClient';
+import { expectRight } from '../support/testDatabase';
+import { countEvents, eventsOf, ev, expectProjectionsMatch, seedRun, sleep, waitFor } from '../support/recoveryHelpers';
+
+const THRESHOLD_MS = 600;
+
+let tc: TestClient;
+let watcher: OrbitClient;
+beforeAll(async () => {
+  tc = await createTestClient({ prefix: 'detect', thresholdMs: THRESHOLD_MS });
+  watcher = await tc.peer({ thresholdMs: THRESHOLD_MS });
+});
+afterAll(async () => tc.dispose());
+
+const STEPS = ['extract', 'transform', 'load'];
+
+const detected = async (client: OrbitClient, opts: { thresholdMs?: number } = {}): Promise<InterruptedRun[]> =>
+  expectRight(await detectInterruptedRuns({ client, ...opts }));
+
+const find = (runs: readonly InterruptedRun[], runId: string) => runs.find((r) => r.runId === runId);
+
+/** How long ago (database clock) the run's last journal event was written. */
+const lastEventAgeMs = async (runId: string): Promise<number> => {
+  const db = tc.client.db;
+  const res = await db.pool.query<{ age: number }>(
+    `SELECT (extract(epoch FROM now() - last_event_at) * 1000)::float8 AS age FROM ${db.qs}.runs WHERE id = $1`,
+    [runId],
+  );
+  return res.rows[0]?.age ?? -1;
+};
+
+describe('detectInterruptedRuns', () => {
+  it('lists a running run with no activity beyond the threshold, with its progress and times', async () => {
+    const db = tc.client.db;
+    const midway = await seedRun(db, {
+      pipelineId: 'etl-detect',
+      steps: STEPS,
+      events: [
+        ev.started('extract'),
+        ev.succeeded('extract'),
+        ev.started('transform'),
+        ev.succeeded('transform'),
+        ev.started('load'),
+      ],
+    });
+    const withFailure = await seedRun(db, {
+      pipelineId: 'etl-detect-2',
+      steps: STEPS,
+      events: [
+        ev.started('extract'),
+        ev.succeeded('extract'),
+        ev.started('transform'),
+        ev.failed('transform', 1, { retryable: false }),
+      ],
+    });
+    expect(find(await detected(watcher), midway.runId)).toBeUndefined();
+
+    await sleep(THRESHOLD_MS + 150);
+    const before = await countEvents(db, midway.runId);
+    const runs = await detected(watcher);
+
+    const midEvents = await eventsOf(db, midway.runId);
+    expect(find(runs, midway.runId)).toEqual({
+      runId: midway.runId,
+      pipelineId: 'etl-detect',
+      startedAt: midEvents[0]?.occurredAt,
+      lastActivityAt: midEvents[midEvents.length - 1]?.occurredAt,
+      completedSteps: 2,
+      failedSteps: 0,
+      nextStep: 'load',
+      nextRetryAt: null,
+      owner: midway.worker,
+      lastSeq: 7,
+      recoveryCount: 0,
+    });
+    expect(find(runs, withFailure.runId)).toMatchObject({
+      pipelineId: 'etl-detect-2',
+      completedSteps: 1,
+      failedSteps: 1,
+      nextStep: 'transform',
+      nextRetryAt: null,
+    });
+    // Detection only reads.
+    expect(await countEvents(db, midway.runId)).toBe(before);
+    await expectProjectionsMatch(db, [midway.runId, withFailure.runId]);
+  });
+
+  it('never lists a long step whose worker is alive, although its last event is older than the threshold', async () => {
+    const step = { started: false };
+    tc.registry.registerPipeline(
+      definePipeline({
+        name: 'long-step-detect',
+        steps: [
+          {
+            name: 'crunch',
+            handler: async () => {
+              step.started = true;
+              await sleep(2000);
+              return { success: true, data: { crunched: true } };
+            },
+          },
+        ],
+      }),
+    );
+    let runId = '';
+    const running = runPipeline('long-step-detect', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    await waitFor('the step to start', () => (step.started ? true : undefined));
+
+    let polls = 0;
+    let oldestEventAgeSeen = 0;
+    let finished = false;
+    void running.then(() => (finished = true));
+    while (!finished) {
+      const runs = await detected(watcher);
+      if (finished) break;
+      expect(find(runs, runId)).toBeUndefined();
+      oldestEventAgeSeen = Math.max(oldestEventAgeSeen, await lastEventAgeMs(runId));
+      polls += 1;
+      await sleep(150);
+    }
+    const r = expectRight(await running);
+    expect(r.status).toBe('success');
+    expect(polls).toBeGreaterThanOrEqual(6);
+    // The journal alone would have called it interrupted: only the heartbeat kept it alive.
+    expect(oldestEventAgeSeen).toBeGreaterThan(THRESHOLD_MS + 200);
+    await expectProjectionsMatch(tc.client.db, [runId]);
+  });
+
+  it('does not list a run whose owner heartbeats, and lists it once the heartbeat row is gone', async () => {
+    const db = tc.client.db;
+    const seeded = await seedRun(db, { pipelineId: 'etl-hb', steps: STEPS, events: [ev.started('extract')] });
+    await db.pool.query(`INSERT INTO ${db.qs}.workers (id, host, pid) VALUES ($1, 'elsewhere', 4242)`, [seeded.worker]);
+    await sleep(THRESHOLD_MS + 150);
+    await db.pool.query(`UPDATE ${db.qs}.workers SET heartbeat_at = now() WHERE id = $1`, [seeded.worker]);
+    expect(find(await detected(watcher), seeded.runId)).toBeUndefined();
+
+    await db.pool.query(`DELETE FROM ${db.qs}.workers WHERE id = $1`, [seeded.worker]);
+    expect(find(await detected(watcher), seeded.runId)).toMatchObject({ owner: seeded.worker, nextStep: 'extract' });
+  });
+
+  it('does not let a stale heartbeat keep a run alive, and reports the last journal event as its activity', async () => {
+    const db = tc.client.db;
+    const seeded = await seedRun(db, { pipelineId: 'etl-stale', steps: STEPS, events: [ev.started('extract')] });
+    await db.pool.query(
+      `INSERT INTO ${db.qs}.workers (id, host, pid, started_at, heartbeat_at) VALUES ($1, 'elsewhere', 4242, now() - interval '2 hours', now() - interval '1 hour')`,
+      [seeded.worker],
+    );
+    await sleep(THRESHOLD_MS + 150);
+    const events = await eventsOf(db, seeded.runId);
+    expect(find(await detected(watcher), seeded.runId)).toMatchObject({
+      owner: seeded.worker,
+      lastActivityAt: events[events.length - 1]?.occurredAt,
+    });
+  });
+
+  it('lists a released run at once, whatever the threshold', async () => {
+    const db = tc.client.db;
+    const worker = 'leaving-host:1:abcdef';
+    const seeded = await seedRun(db, {
+      pipelineId: 'etl-released',
+      steps: STEPS,
+      worker,
+      events: [ev.started('extract'), ev.succeeded('extract'), ev.released(worker)],
+    });
+    const run = find(await detected(watcher, { thresholdMs: 3_600_000 }), seeded.runId);
+    expect(run).toMatchObject({ owner: null, completedSteps: 1, failedSteps: 0, nextStep: 'transform', lastSeq: 5 });
+    expect(find(await detected(watcher), seeded.runId)).toBeDefined();
+    await expectProjectionsMatch(db, [seeded.runId]);
+  });
+
+  it('reports a run that died while waiting for a scheduled retry with its nextRetryAt', async () => {
+    const db = tc.client.db;
+    const seeded = await seedRun(db, {
+      pipelineId: 'etl-retry',
+      steps: STEPS,
+      events: [
+        ev.started('extract'),
+        ev.succeeded('extract'),
+        ev.started('transform'),
+        ev.failed('transform', 1, { retryable: true }),
+        ev.retryScheduled('transform', 1, 60_000),
+      ],
+    });
+    await sleep(THRESHOLD_MS + 150);
+    const events = await eventsOf(db, seeded.runId);
+    const scheduledAt = Date.parse(events[events.length - 1]?.occurredAt ?? '');
+    expect(find(await detected(watcher), seeded.runId)).toMatchObject({
+      completedSteps: 1,
+      failedSteps: 0,
+      nextStep: 'transform',
+      nextRetryAt: new Date(scheduledAt + 60_000).toISOString(),
+    });
+  });
+
+  it('does not list a live worker that is waiting for a retry longer than the threshold', async () => {
+    let calls = 0;
+    tc.registry.registerPipeline(
+      definePipeline({
+        name: 'patient-retry',
+        steps: [
+          {
+            name: 'call',
+            retry: { maxAttempts: 2, initialDelayMs: 1500 },
+            handler: () => {
+              calls += 1;
+              return calls === 1 ? { success: false, error: 'try later' } : { success: true };
+            },
+          },
+        ],
+      }),
+    );
+    let runId = '';
+    let finished = false;
+    const running = runPipeline('patient-retry', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    void running.then(() => (finished = true));
+    await waitFor('the retry to be scheduled', () => (calls === 1 ? true : undefined));
+    let polls = 0;
+    while (!finished) {
+      const runs = await detected(watcher);
+      if (finished) break;
+      expect(find(runs, runId)).toBeUndefined();
+      polls += 1;
+      await sleep(150);
+    }
+    expect(polls).toBeGreaterThanOrEqual(5);
+    expect(expectRight(await running).status).toBe('success');
+  });
+
+  it('never lists finished runs, however old their last event', async () => {
+    const db = tc.client.db;
+    const ok = await seedRun(db, {
+      pipelineId: 'etl-done',
+      steps: ['only'],
+      events: [ev.started('only'), ev.succeeded('only'), ev.runSucceeded()],
+    });
+    const failed = await seedRun(db, {
+      pipelineId: 'etl-done',
+      steps: ['only'],
+      events: [ev.started('only'), ev.failed('only'), ev.runFailed('step "only" failed (not retryable): only broke', 'only')],
+    });
+    const cancelled = await seedRun(db, {
+      pipelineId: 'etl-done',
+      steps: ['only'],
+      events: [ev.started('only'), ev.runCancelled('cli')],
+    });
+    tc.registry.registerPipeline(
+      definePipeline({ name: 'quick-detect', steps: [{ name: 'q', handler: () => ({ success: true }) }] }),
+    );
+    const executed = expectRight(await runPipeline('quick-detect', {}, { client: tc.client }));
+    expect(executed.status).toBe('success');
+
+    await sleep(200);
+    const runs = await detected(watcher, { thresholdMs: 1 });
+    for (const id of [ok.runId, failed.runId, cancelled.runId, executed.runId]) expect(find(runs, id)).toBeUndefined();
+  });
+
+  it('honours the threshold option over the client threshold', async () => {
+    const db = tc.client.db;
+    const seeded = await seedRun(db, { pipelineId: 'etl-threshold', steps: STEPS, events: [ev.started('extract')] });
+    await sleep(250);
+    expect(find(await detected(watcher), seeded.runId)).toBeUndefined(); // client threshold: 600 ms
+    expect(find(await detected(watcher, { thresholdMs: 60_000 }), seeded.runId)).toBeUndefined();
+    expect(find(await detected(watcher, { thresholdMs: 100 }), seeded.runId)).toBeDefined();
+
+    const impatient = await tc.peer({ thresholdMs: 100 });
+    expect(find(await detected(impatient), seeded.runId)).toBeDefined(); // its own threshold is the default
+  });
+});

@@ -1,0 +1,164 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../../src/db/database';
+import type { JsonValue } from '../../src/events/json';
+import type { RunEvent } from '../../src/events/runEvents';
+import { appendEvents, type Appended } from '../../src/journal/appendEvents';
+import { readRunEvents } from '../../src/journal/readEvents';
+import { definitionHashOf } from '../../src/pipeline/definePipeline';
+import { checkProjections } from '../../src/projections/checkProjections';
+import { expectRight } from './testDatabase';
+
+/**
+ * Helpers for recovery tests: journals left behind by a dead worker, event counting, waiting.
+ * A "dead worker" is a writer id with no row in `workers`: nobody heartbeats for it.
+ */
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+let counter = 0;
+export const uniqueRunId = (prefix = 'run'): string => `${prefix}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}`;
+export const deadWorkerId = (): string => `dead-host:${90000 + ++counter}:${randomBytes(3).toString('hex')}`;
+
+export const ev = {
+  started: (stepName: string, attempt = 1): RunEvent => ({ type: 'step.started', stepName, attempt, payload: {} }),
+  succeeded: (stepName: string, attempt = 1, result: JsonValue = { from: stepName }): RunEvent => ({
+    type: 'step.succeeded',
+    stepName,
+    attempt,
+    payload: { result },
+  }),
+  failed: (stepName: string, attempt = 1, opts: { retryable?: boolean; message?: string } = {}): RunEvent => ({
+    type: 'step.failed',
+    stepName,
+    attempt,
+    payload: { error: { name: 'Error', message: opts.message ?? `${stepName} broke` }, retryable: opts.retryable ?? false },
+  }),
+  retryScheduled: (stepName: string, attempt: number, delayMs: number): RunEvent => ({
+    type: 'step.retry_scheduled',
+    stepName,
+    attempt,
+    payload: { delayMs },
+  }),
+  released: (worker: string): RunEvent => ({ type: 'run.released', payload: { worker, reason: 'worker shutting down' } }),
+  resumed: (by: string, fromStep: string | null, inFlight: string[] = []): RunEvent => ({
+    type: 'run.resumed',
+    payload: { by, fromStep, inFlight, reason: 'interrupted', retryFailed: false, force: false },
+  }),
+  runSucceeded: (): RunEvent => ({ type: 'run.succeeded', payload: {} }),
+  runFailed: (reason: string, step: string | null): RunEvent => ({ type: 'run.failed', payload: { reason, step } }),
+  runCancelled: (by: string): RunEvent => ({ type: 'run.cancelled', payload: { reason: 'operator', by } }),
+};
+
+export interface SeedOptions {
+  readonly runId?: string;
+  readonly pipelineId: string;
+  readonly steps: readonly string[];
+  /** Default: the hash `definePipeline` computes for these steps (no drift). */
+  readonly definitionHash?: string;
+  readonly metadata?: JsonValue;
+  /** Events after run.created + run.claimed. */
+  readonly events?: readonly RunEvent[];
+  /** The worker that claimed the run and wrote every event. Default: a dead worker. */
+  readonly worker?: string;
+}
+
+export interface Seeded {
+  readonly runId: string;
+  readonly worker: string;
+  readonly appended: Appended;
+}
+
+/** Writes the journal a worker would have left when it died: created, claimed, then `events`. */
+export const seedRun = async (db: Database, opts: SeedOptions): Promise<Seeded> => {
+  const runId = opts.runId ?? uniqueRunId();
+  const worker = opts.worker ?? deadWorkerId();
+  const created: RunEvent = {
+    type: 'run.created',
+    payload: {
+      pipelineId: opts.pipelineId,
+      steps: [...opts.steps],
+      definitionHash: opts.definitionHash ?? definitionHashOf(opts.pipelineId, opts.steps),
+      metadata: opts.metadata ?? {},
+      triggeredBy: 'test',
+    },
+  };
+  const claimed: RunEvent = { type: 'run.claimed', payload: { worker } };
+  const appended = expectRight(await appendEvents(db, runId, 0, [created, claimed, ...(opts.events ?? [])], worker));
+  return { runId, worker, appended };
+};
+
+/** The journal as short strings: `step.started:b#2`, `run.resumed`. */
+export const journalOf = async (db: Database, runId: string): Promise<string[]> =>
+  expectRight(await readRunEvents(db, runId)).map((e) =>
+    'stepName' in e.event ? `${e.event.type}:${e.event.stepName}#${e.event.attempt}` : e.event.type,
+  );
+
+/** The decoded events of a run. */
+export const eventsOf = async (db: Database, runId: string) => expectRight(await readRunEvents(db, runId));
+
+export const countEvents = async (
+  db: Database,
+  runId: string,
+  where: { type?: string; writer?: string; stepName?: string } = {},
+): Promise<number> => {
+  const res = await db.pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM ${db.qs}.run_events
+      WHERE run_id = $1 AND ($2::text IS NULL OR type = $2) AND ($3::text IS NULL OR writer = $3)
+        AND ($4::text IS NULL OR step_name = $4)`,
+    [runId, where.type ?? null, where.writer ?? null, where.stepName ?? null],
+  );
+  return res.rows[0]?.n ?? 0;
+};
+
+/** Fails the test unless the projections of these runs equal the fold of their journals. */
+export const expectProjectionsMatch = async (db: Database, runIds: readonly string[]): Promise<void> => {
+  const report = expectRight(await checkProjections(db, runIds));
+  expect(report.differences).toEqual([]);
+  expect(report.runsChecked).toBe(runIds.length);
+};
+
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+export const waitFor = async <A>(
+  what: string,
+  check: () => Promise<A | undefined> | A | undefined,
+  timeoutMs = 5000,
+  everyMs = 20,
+): Promise<A> => {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(everyMs);
+  }
+};
+
+/** A promise with its resolve function outside, to hold a step handler until the test lets go. */
+export const deferred = <A = void>() => {
+  let resolve!: (a: A) => void;
+  const promise = new Promise<A>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+};
+
+/** Resolves when `signal` aborts, or after `ms` (whichever comes first), saying which. */
+export const abortedWithin = (signal: AbortSignal, ms: number): Promise<'aborted' | 'timeout'> =>
+  new Promise((resolve) => {
+    if (signal.aborted) return resolve('aborted');
+    const timer = setTimeout(() => resolve('timeout'), ms);
+    signal.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        resolve('aborted');
+      },
+      { once: true },
+    );
+  });
+
+/** The heartbeat row of a worker (null when it has none). */
+export const heartbeatOf = async (db: Database, workerId: string): Promise<Date | null> => {
+  const res = await db.pool.query<{ heartbeat_at: Date }>(`SELECT heartbeat_at FROM ${db.qs}.workers WHERE id = $1`, [workerId]);
+  return res.rows[0]?.heartbeat_at ?? null;
+};
