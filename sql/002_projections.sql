@@ -1,5 +1,5 @@
 -- Projections: a cache of the fold of run_events, kept current inside the appending transaction.
--- fold(journal) == these tables for every run; `orbit projections rebuild` recreates them.
+-- fold(journal) == these tables for every run; `orbit rebuild-projections` recreates them.
 
 CREATE TABLE __SCHEMA__.runs (
   id              text        PRIMARY KEY,

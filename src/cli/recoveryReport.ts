@@ -9,7 +9,7 @@ import type { Session } from './session';
 /** Recovers every interrupted run, printing the spec's lines. Used by `recover` and `--auto-recover`. */
 export const recoverAll = async (
   s: Session,
-  opts: { concurrency?: number; limit?: number; verbose?: boolean; stopSignal?: AbortSignal },
+  opts: { concurrency?: number; limit?: number; verbose?: boolean; stopSignal?: AbortSignal; abortSignal?: AbortSignal },
 ): Promise<E.Either<OrbitError, RecoverySummary>> => {
   const { client, out } = s;
   const orchestrator = new RunRecoveryOrchestrator({
@@ -17,6 +17,7 @@ export const recoverAll = async (
     concurrency: opts.concurrency,
     limit: opts.limit,
     stopSignal: opts.stopSignal,
+    abortSignal: opts.abortSignal,
     onEvent: (e) => {
       if (e.kind === 'attempt') out.line(`Attempting to recover run ${e.run.runId} (${e.run.pipelineId})...`);
       else if (e.kind === 'step') {
@@ -50,6 +51,8 @@ export const printSummary = (out: Output, s: RecoverySummary) => {
   if (s.skipped > 0) out.line(`  Skipped (claimed by another process): ${s.skipped}`);
   out.line();
   if (s.detected === 0) out.line('No interrupted runs found');
+  else if (s.failed === 0 && s.recovered === 0)
+    out.line('No run needed recovering by this process (the others were claimed elsewhere)');
   else if (s.failed === 0) out.line('All interrupted runs recovered successfully');
   else out.line(`${s.failed} run(s) could not be recovered`);
 };

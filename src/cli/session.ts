@@ -8,6 +8,7 @@ import { ExitCode } from './exitCodes';
 import { loadPipelines, pipelinesModulePath } from './loadPipelines';
 import { createOutput, type Output } from './output';
 import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
+import { installStopSignals } from './signals';
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -73,7 +74,11 @@ export const runCommand = async (
       // --auto-recover: recover interrupted runs first, then do what was asked.
       out.line('Run Recovery');
       out.line();
-      const recovered = await recoverAll(session.right, {});
+      const signals = installStopSignals(out.note);
+      const recovered = await recoverAll(session.right, {
+        stopSignal: signals.stopSignal,
+        abortSignal: signals.abortSignal,
+      }).finally(signals.dispose);
       if (E.isLeft(recovered)) {
         out.error(recovered.left);
         process.exitCode = ExitCode.error;

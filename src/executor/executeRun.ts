@@ -36,6 +36,8 @@ export type Progress =
 
 export interface ExecuteOptions {
   readonly onProgress?: (p: Progress) => void;
+  /** Called once the first append (creation or claim) is committed, before any step runs. */
+  readonly onClaimed?: (runId: string) => void;
   /** Graceful stop (first SIGINT/SIGTERM): finish the current step, then release the run. */
   readonly stopSignal?: AbortSignal;
   /** Hard stop (second signal): abort the current step and release the run at once. */
@@ -124,6 +126,7 @@ export const executeRun = async (
     writingUpTo = expectedSeq + events.length;
     const r = await appendToRun(client.db, { runId, expectedSeq, state, events, writer: client.workerId });
     if (E.isLeft(r)) return r;
+    if (!claimed) opts.onClaimed?.(runId);
     claimed = true;
     state = r.right.state;
     env.clock.observe(r.right.committedAt);

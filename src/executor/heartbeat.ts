@@ -29,6 +29,9 @@ export class Heartbeat {
   async start(): Promise<void> {
     if (this.timer) return;
     await this.beat();
+    // Rows of workers that died without stopping (kill -9) would pile up; a row not renewed for an
+    // hour belongs to a dead process (live ones renew at least every 10 s).
+    await this.db.pool.query(`DELETE FROM ${this.db.qs}.workers WHERE heartbeat_at < now() - interval '1 hour'`);
     this.timer = setInterval(() => {
       this.beating = this.beat().catch(this.onError);
     }, this.intervalMs);

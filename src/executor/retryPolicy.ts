@@ -9,22 +9,26 @@ export const DEFAULT_RETRY: RetryPolicy = {
   jitter: 0,
 };
 
+/** Drops fields set to `undefined`, so `{ backoffFactor: undefined }` means "the default". */
+const defined = (p: Partial<RetryPolicy> | undefined): Partial<RetryPolicy> =>
+  Object.fromEntries(Object.entries(p ?? {}).filter(([, v]) => v !== undefined)) as Partial<RetryPolicy>;
+
 /** Defaults, then the pipeline's policy, then the step's own. */
 export const policyFor = (pipeline: Pipeline, step: StepDefinition): RetryPolicy => ({
   ...DEFAULT_RETRY,
-  ...pipeline.retry,
-  ...step.retry,
+  ...defined(pipeline.retry),
+  ...defined(step.retry),
 });
 
 /**
  * The wait after failed attempt `attempt` (1-based): initialDelayMs * backoffFactor^(attempt-1),
- * capped at maxDelayMs, then spread by ±jitter. `random` is injectable for tests.
+ * spread by ±jitter, and never more than maxDelayMs. `random` is injectable for tests.
  */
 export const retryDelayMs = (policy: RetryPolicy, attempt: number, random: () => number = Math.random): number => {
   const base = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.backoffFactor ** Math.max(0, attempt - 1));
   const jitter = Math.min(1, Math.max(0, policy.jitter));
   const spread = base * jitter * (2 * random() - 1);
-  return Math.min(MAX_RETRY_DELAY_MS, Math.max(0, Math.round(base + spread)));
+  return Math.min(policy.maxDelayMs, MAX_RETRY_DELAY_MS, Math.max(0, Math.round(base + spread)));
 };
 
 /** Whether attempt `attempt` may be followed by another. */

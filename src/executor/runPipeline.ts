@@ -14,8 +14,6 @@ export interface RunPipelineOptions extends ExecuteOptions {
   readonly runId?: string;
   /** Who or what started the run (journaled). Default `api`. */
   readonly triggeredBy?: string;
-  /** Called with the run id once the run is journaled, before its first step runs. */
-  readonly onCreated?: (runId: string) => void;
 }
 
 /** Checks the metadata and returns the events that create and claim a run. */
@@ -64,6 +62,15 @@ export const runPipeline = async (
     });
   const leading = creationEvents(pipeline.right, metadata, options.triggeredBy ?? 'api', client.workerId);
   if (E.isLeft(leading)) return leading;
-  options.onCreated?.(runId);
-  return executeRun(client, pipeline.right, runId, { state: null, leading: leading.right }, options);
+  return executeRun(
+    client,
+    pipeline.right,
+    runId,
+    {
+      state: null,
+      leading: leading.right,
+      claimConflict: { _tag: 'InvalidInput', what: 'run id', message: `a run with id ${runId} already exists` },
+    },
+    options,
+  );
 };

@@ -44,6 +44,8 @@ export interface OrchestratorOptions {
   readonly onEvent?: (e: RecoveryEvent) => void;
   /** Graceful stop: resumed runs finish their current step and are released. */
   readonly stopSignal?: AbortSignal;
+  /** Hard stop: resumed runs abort their current step and are released. */
+  readonly abortSignal?: AbortSignal;
 }
 
 /**
@@ -74,6 +76,7 @@ export class RunRecoveryOrchestrator {
         thresholdMs: this.options.thresholdMs,
         maxRecoveries: this.options.maxRecoveries,
         stopSignal: this.options.stopSignal,
+        abortSignal: this.options.abortSignal,
         onProgress: (progress) => emit({ kind: 'step', progress }),
       });
       const base = { runId: run.runId, pipelineId: run.pipelineId };
@@ -92,7 +95,10 @@ export class RunRecoveryOrchestrator {
     const worker = async () => {
       while (next < runs.length) {
         const i = next++;
-        const outcome = await recoverOne(runs[i] as InterruptedRun);
+        const run = runs[i] as InterruptedRun;
+        const outcome: RecoveryOutcome = this.options.stopSignal?.aborted
+          ? { runId: run.runId, pipelineId: run.pipelineId, outcome: 'skipped', reason: 'not attempted (stopping)' }
+          : await recoverOne(run);
         results[i] = outcome;
         emit({ kind: 'outcome', outcome });
       }

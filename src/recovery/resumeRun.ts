@@ -4,24 +4,13 @@ import { executeRun, type ExecuteOptions } from '../executor/executeRun';
 import type { RunStatus } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
-import { analyzeState } from './analyzeStepCompletion';
-import { runLiveness } from './liveness';
-import { loadRecoverableRun } from './reconstructStepContext';
+import { loadRunState } from '../journal/loadRunState';
+import { planResume, type PlanOptions } from './planResume';
 
-export interface ResumeOptions extends ExecuteOptions {
+export interface ResumeOptions extends ExecuteOptions, PlanOptions {
   readonly client?: OrbitClient;
-  /** Re-execute steps that failed for good (after the cause was fixed); journaled as such. */
-  readonly retryFailed?: boolean;
-  /** Resume despite pipeline drift or a run that still looks alive. */
-  readonly force?: boolean;
   /** Why (journaled in `run.resumed`). Default `interrupted`. */
   readonly reason?: string;
-  /** Claim only if the journal is still at this seq (what detection saw). */
-  readonly expectedSeq?: number;
-  /** Liveness threshold for "is its holder still alive?". Default: the client's threshold. */
-  readonly thresholdMs?: number;
-  /** Give up on a run after this many takeovers (a step that keeps killing its worker). Default 5. */
-  readonly maxRecoveries?: number;
 }
 
 /** What a successful resume did. */
@@ -55,7 +44,22 @@ const ok = (value: ResumeSuccess): ResumeResult =>
 const fail = (error: OrbitError): ResumeResult =>
   ({ ...E.left(error), success: false, error: formatError(error) }) as ResumeResult;
 
-export const DEFAULT_MAX_RECOVERIES = 5;
+/** The poison-run cap was reached: journal the run's failure, with the reason. */
+const giveUp = async (client: OrbitClient, runId: string, attempts: number): Promise<OrbitError> => {
+  const state = await loadRunState(client.db, runId);
+  if (E.isLeft(state)) return state.left;
+  const reason = `taken over ${attempts} times without finishing; giving up (a step may be killing its worker)`;
+  const next = state.right.steps.find((s) => s.status !== 'success')?.name ?? null;
+  const r = await appendToRun(client.db, {
+    runId,
+    expectedSeq: state.right.lastSeq,
+    state: state.right,
+    writer: client.workerId,
+    events: [{ type: 'run.failed', payload: { reason, step: next } }],
+  });
+  if (E.isLeft(r)) return r.left._tag === 'ConcurrencyConflict' ? { _tag: 'RunAlreadyClaimed', runId } : r.left;
+  return { _tag: 'RecoveryLimitReached', runId, attempts };
+};
 
 /**
  * Resumes an interrupted run from its next step. Checks it may (not finished, no failed steps
@@ -70,66 +74,12 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
   if (E.isLeft(c)) return fail(c.left);
   const client = c.right;
 
-  const loaded = await loadRecoverableRun(client, runId, true, options.expectedSeq);
-  if (E.isLeft(loaded)) return fail(loaded.left);
-  const { state, pipeline } = loaded.right;
-  const analysis = analyzeState(state);
-
-  if (state.status === 'success')
-    return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'it already succeeded' });
-  if (state.status === 'cancelled')
-    return fail({ _tag: 'RunNotResumable', runId, status: state.status, reason: 'it was cancelled' });
-  if (analysis.failedSteps.length > 0 && options.retryFailed !== true) {
-    return fail({ _tag: 'RunHasFailedSteps', runId, failedSteps: analysis.failedSteps });
+  const plan = await planResume(client, runId, options);
+  if (E.isLeft(plan)) {
+    if (plan.left._tag === 'RecoveryLimitReached') return fail(await giveUp(client, runId, plan.left.attempts));
+    return fail(plan.left);
   }
-  if (state.status === 'failed' && options.retryFailed !== true) {
-    return fail({
-      _tag: 'RunNotResumable',
-      runId,
-      status: state.status,
-      reason: `it failed (${state.error ?? 'no reason recorded'}); use --retry-failed to run it again`,
-    });
-  }
-  if (state.definitionHash !== pipeline.definitionHash && options.force !== true) {
-    return fail({
-      _tag: 'PipelineDrift',
-      runId,
-      pipelineId: pipeline.name,
-      journaled: state.stepNames,
-      registered: pipeline.stepNames,
-    });
-  }
-  if (state.status === 'running' && options.force !== true) {
-    const thresholdMs = options.thresholdMs ?? client.thresholdMs;
-    const live = await runLiveness(client.db, runId, thresholdMs);
-    if (E.isLeft(live)) return fail(live.left);
-    // Someone holds it and is alive: it is not interrupted (or another recovery got there first).
-    if (!live.right.interrupted) {
-      return fail({
-        _tag: 'RunStillActive',
-        runId,
-        owner: live.right.owner ?? 'unknown',
-        lastActivityAt: live.right.lastActivityAt,
-        thresholdMs,
-      });
-    }
-  }
-  const maxRecoveries = options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES;
-  // Only a takeover from a silent holder counts (see RunState.recoveryCount); a manual
-  // --retry-failed is a person's decision and is never capped.
-  const isTakeover = state.status === 'running' && state.owner !== null;
-  if (isTakeover && options.retryFailed !== true && state.recoveryCount >= maxRecoveries) {
-    const reason = `recovered ${state.recoveryCount} times without finishing; giving up (a step may be killing its worker)`;
-    const r = await appendToRun(client.db, {
-      runId,
-      expectedSeq: state.lastSeq,
-      state,
-      writer: client.workerId,
-      events: [{ type: 'run.failed', payload: { reason, step: analysis.nextStep } }],
-    });
-    if (E.isLeft(r)) return fail(r.left._tag === 'ConcurrencyConflict' ? { _tag: 'RunAlreadyClaimed', runId } : r.left);
-    return fail({ _tag: 'RecoveryLimitReached', runId, attempts: state.recoveryCount });
-  }
+  const { state, pipeline, analysis } = plan.right;
 
   const executed = await executeRun(
     client,

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import type { OrbitError } from '../../errors';
-import { analyzeStepCompletion } from '../../recovery/analyzeStepCompletion';
+import { formatError, type OrbitError } from '../../errors';
+import { planResume } from '../../recovery/planResume';
 import { detectInterruptedRuns } from '../../recovery/detectInterruptedRuns';
 import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs, type Session } from '../session';
@@ -17,46 +17,39 @@ interface RecoverArgs extends GlobalArgs {
   readonly verbose: boolean;
 }
 
+/** The plan: every check a resume would make (planResume), and nothing claimed or written. */
 const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either<OrbitError, number>> => {
   const runs = await detectInterruptedRuns({ client, limit });
   if (E.isLeft(runs)) return runs;
   const plan = [];
   for (const r of runs.right) {
-    const a = await analyzeStepCompletion(r.runId, { client });
-    if (E.isLeft(a)) return a;
-    const pipeline = client.registry.getPipeline(r.pipelineId);
-    const blocker =
-      a.right.failedSteps.length > 0
-        ? `has ${a.right.failedSteps.length} failed step(s)`
-        : E.isLeft(pipeline)
-          ? 'pipeline not registered'
-          : null;
-    plan.push({
-      runId: r.runId,
-      pipelineId: r.pipelineId,
-      fromStep: a.right.nextStep,
-      reExecuted: a.right.inFlightSteps,
-      pending: a.right.pendingSteps,
-      retrying: a.right.retryingSteps,
-      blocker,
-    });
+    const p = await planResume(client, r.runId, { expectedSeq: r.lastSeq });
+    const base = { runId: r.runId, pipelineId: r.pipelineId };
+    if (E.isLeft(p)) {
+      plan.push({ ...base, refusal: formatError(p.left), fromStep: null, reExecuted: [], retrying: [] });
+    } else {
+      const a = p.right.analysis;
+      plan.push({ ...base, refusal: null, fromStep: a.nextStep, reExecuted: a.inFlightSteps, retrying: a.retryingSteps });
+    }
   }
   if (out.json) {
     out.document({ dryRun: true, plan });
     return E.right(ExitCode.ok);
   }
-  out.line(`Dry run: ${plan.length} interrupted run(s) would be recovered; nothing was claimed.`);
+  out.line(`Dry run: ${plan.length} interrupted run(s); nothing was claimed or written.`);
   out.line();
   for (const p of plan) {
     out.line(`Run ${p.runId} (${p.pipelineId})`);
-    if (p.blocker) out.line(`  Would be refused: ${p.blocker}`);
-    else {
-      out.line(`  Would resume from: ${p.fromStep ?? '(nothing left: would be marked succeeded)'}`);
-      if (p.reExecuted.length > 0) out.line(`  In-flight step(s) that would run again: ${p.reExecuted.join(', ')}`);
-      if (p.retrying.length > 0)
-        out.line(
-          `  Waiting for a retry: ${p.retrying.map((r) => `${r.name} (attempt ${r.nextAttempt} at ${r.nextRetryAt ?? 'once due'})`).join(', ')}`,
-        );
+    if (p.refusal !== null) {
+      out.line(`  Would be refused: ${p.refusal}`);
+      continue;
+    }
+    out.line(`  Would resume from: ${p.fromStep ?? '(nothing left: would be marked succeeded)'}`);
+    if (p.reExecuted.length > 0) out.line(`  In-flight step(s) that would run again: ${p.reExecuted.join(', ')}`);
+    if (p.retrying.length > 0) {
+      out.line(
+        `  Waiting for a retry: ${p.retrying.map((x) => `${x.name} (attempt ${x.nextAttempt} at ${x.nextRetryAt ?? 'once due'})`).join(', ')}`,
+      );
     }
   }
   return E.right(ExitCode.ok);
@@ -113,6 +106,7 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
           limit: args.limit,
           verbose: args.verbose,
           stopSignal: signals.stopSignal,
+          abortSignal: signals.abortSignal,
         });
         if (E.isLeft(summary)) return summary;
         if (out.json) out.document(summary.right);

@@ -46,7 +46,7 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
           client,
           runId: args.runId,
           triggeredBy: 'cli',
-          onCreated: (runId) => {
+          onClaimed: (runId) => {
             out.line(`Running pipeline ${out.bold(args.pipeline)} ${out.dim(`(run ${runId})`)}`);
             out.line();
           },

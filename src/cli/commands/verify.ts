@@ -36,7 +36,14 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
           );
         }
         if (ok) out.success(`Journal and projections verified (${projections.right.runsChecked} run(s))`);
-        else out.info('Projections can be rebuilt from the journal with: orbit rebuild-projections');
+        if (breaks.right.length > 0) {
+          // Rebuilding would copy the altered events into the projections: investigate first.
+          out.info(
+            'The journal was altered outside Orbit (a broken hash chain): investigate before trusting or rebuilding from it',
+          );
+        } else if (!ok) {
+          out.info('Projections can be rebuilt from the journal with: orbit rebuild-projections');
+        }
       }
       return E.right(ok ? ExitCode.ok : ExitCode.error);
     }),
