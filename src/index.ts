@@ -43,6 +43,7 @@ export { readRunEvents, streamRunEvents } from './journal/readEvents';
 export { loadRunState } from './journal/loadRunState';
 export { verifyJournal, type ChainBreak } from './journal/verifyJournal';
 export { rebuildProjections } from './projections/rebuildProjections';
+export { listRuns, type RunSummary, type ListRunsOptions } from './projections/listRuns';
 export { checkProjections, type ProjectionDifference, type ProjectionReport } from './projections/checkProjections';
 export { migrate } from './db/migrate';
 export { openDatabase, closeDatabase, type Database } from './db/database';

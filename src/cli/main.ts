@@ -8,6 +8,7 @@ import { migrateCommand } from './commands/migrate';
 import { recoverCommand } from './commands/recover';
 import { resumeCommand } from './commands/resume';
 import { runCmd } from './commands/run';
+import { runsCommand } from './commands/runs';
 import { statsCommand } from './commands/stats';
 import { rebuildCommand, verifyCommand } from './commands/verify';
 import { ExitCode } from './exitCodes';
@@ -48,6 +49,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(resumeCommand))
     .command(asCommand(recoverCommand))
     .command(asCommand(cancelCommand))
+    .command(asCommand(runsCommand))
     .command(asCommand(historyCommand))
     .command(asCommand(statsCommand))
     .command(asCommand(migrateCommand))
@@ -69,7 +71,7 @@ export const buildCli = (argv: readonly string[]) =>
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       if (err) throw err;
-      process.stderr.write(`Error: ${msg}. Run "orbit --help" for usage.\n`);
+      process.stderr.write(`Error: ${msg.replace(/\s*\n\s*/g, ' ')}. Run "orbit --help" for usage.\n`);
       process.exit(ExitCode.usage);
     });
 
