@@ -80,7 +80,7 @@ const main = async () => {
     'order-fulfilment',
     { orderId: 'o-2', amountCents: 500, shipDelayMs: 10_000 },
     {
-      onCreated: (runId) => {
+      onClaimed: (runId) => {
         setTimeout(async () => {
           const c = await cancelRun(runId, { reason: 'customer cancelled' });
           console.log(`cancelRun: ${E.isRight(c) ? c.right.status : formatError(c.left)}`);
