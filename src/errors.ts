@@ -217,7 +217,7 @@ export const formatError = (e: OrbitError): string => {
     case 'RunFailed':
       return `Run ${e.runId} ended ${e.status}: ${e.reason}`;
     case 'RecoveryLimitReached':
-      return `Run ${e.runId} was recovered ${e.attempts} times without finishing; giving up`;
+      return `Run ${e.runId} was taken over ${e.attempts} times without finishing; giving up (a step may be killing its worker)`;
   }
 };
 

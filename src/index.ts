@@ -25,6 +25,7 @@ export { DEFAULT_RETRY, retryDelayMs } from './executor/retryPolicy';
 export { detectInterruptedRuns, type InterruptedRun, type DetectOptions } from './recovery/detectInterruptedRuns';
 export { analyzeStepCompletion, type StepAnalysis } from './recovery/analyzeStepCompletion';
 export { reconstructStepContext, type ReconstructOptions } from './recovery/reconstructStepContext';
+export { planResume, type ResumePlan, type PlanOptions } from './recovery/planResume';
 export { resumeRun, type ResumeOptions, type ResumeResult, type ResumeSuccess } from './recovery/resumeRun';
 export {
   RunRecoveryOrchestrator,

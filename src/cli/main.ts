@@ -80,6 +80,11 @@ export const main = async (argv: readonly string[]): Promise<void> => {
 };
 
 if (require.main === module) {
+  // `orbit history <id> | head` closes the pipe early: that is the reader's choice, not an error.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
   main(hideBin(process.argv)).catch((err: unknown) => {
     // Only programmer errors get here; expected failures were printed as one line already.
     process.stderr.write(

@@ -27,11 +27,7 @@ export const recoverAll = async (
         if (o.outcome === 'recovered') {
           out.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
         } else if (o.outcome === 'skipped') {
-          out.info(
-            o.reason === 'claimed by another process'
-              ? `Run ${o.runId} was already claimed by another process, skipped`
-              : `Run ${o.runId} ${o.reason}`,
-          );
+          out.info(`Run ${o.runId} skipped: ${o.reason}`);
         } else {
           out.failure(`Failed to recover run ${o.runId}: ${o.message}`);
         }
@@ -48,11 +44,10 @@ export const printSummary = (out: Output, s: RecoverySummary) => {
   out.line(`  Detected: ${s.detected}`);
   out.line(`  Recovered: ${s.recovered}`);
   out.line(`  Failed: ${s.failed}`);
-  if (s.skipped > 0) out.line(`  Skipped (claimed by another process): ${s.skipped}`);
+  if (s.skipped > 0) out.line(`  Skipped (claimed elsewhere, still alive, or stopping): ${s.skipped}`);
   out.line();
   if (s.detected === 0) out.line('No interrupted runs found');
-  else if (s.failed === 0 && s.recovered === 0)
-    out.line('No run needed recovering by this process (the others were claimed elsewhere)');
+  else if (s.failed === 0 && s.recovered === 0) out.line('No run was recovered by this process (every one was skipped)');
   else if (s.failed === 0) out.line('All interrupted runs recovered successfully');
   else out.line(`${s.failed} run(s) could not be recovered`);
 };

@@ -86,6 +86,11 @@ export const runCommand = async (
       }
       printSummary(out, recovered.right);
       out.line();
+      if (signals.stopSignal.aborted) {
+        // Asked to stop while recovering: do not go on to start the command's own work.
+        process.exitCode = recoveryExitCode(recovered.right);
+        return;
+      }
       if (recoveryExitCode(recovered.right) !== ExitCode.ok) process.exitCode = ExitCode.recoveryIncomplete;
     }
     const result = await body(session.right);

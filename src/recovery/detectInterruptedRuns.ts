@@ -7,6 +7,8 @@ import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 export interface InterruptedRun {
   readonly runId: string;
   readonly pipelineId: string;
+  /** `running`, or `pending` for a run created and never claimed. */
+  readonly status: 'pending' | 'running';
   readonly startedAt: string;
   /** The later of its last journal event and its owner's last heartbeat. */
   readonly lastActivityAt: string;
@@ -34,6 +36,7 @@ export interface DetectOptions {
 interface Row {
   id: string;
   pipeline_id: string;
+  status: 'pending' | 'running';
   started_at: Date;
   last_activity_at: Date;
   completed: number;
@@ -57,7 +60,7 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
   const { db, thresholdMs } = c.right;
   const rows = await query<Row>(
     db,
-    `SELECT r.id, r.pipeline_id, r.started_at, r.owner, r.last_seq, r.recovery_count,
+    `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.owner, r.last_seq, r.recovery_count,
             greatest(r.last_event_at, w.heartbeat_at) AS last_activity_at,
             st.completed, st.failed, st.next_step, st.next_retry_at
        FROM ${db.qs}.runs r
@@ -82,6 +85,7 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
     rs.map((r): InterruptedRun => ({
       runId: r.id,
       pipelineId: r.pipeline_id,
+      status: r.status,
       startedAt: r.started_at.toISOString(),
       lastActivityAt: r.last_activity_at.toISOString(),
       completedSteps: r.completed,

@@ -86,8 +86,11 @@ export class RunRecoveryOrchestrator {
         return { ...base, outcome: 'recovered', result: r.right };
       }
       // Another claimant won, and may already be executing it: someone else's run now, not a failure.
-      if (r.left._tag === 'RunAlreadyClaimed' || r.left._tag === 'RunStillActive') {
-        return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
+      if (r.left._tag === 'RunAlreadyClaimed') return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
+      if (r.left._tag === 'RunStillActive') {
+        // Alive under a new holder: another recoverer won. Alive under the old one: its worker came back.
+        const reason = r.left.owner !== run.owner ? 'claimed by another process' : `its worker ${r.left.owner} is alive again`;
+        return { ...base, outcome: 'skipped', reason };
       }
       return { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
     };

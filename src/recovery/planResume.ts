@@ -27,6 +27,11 @@ export interface ResumePlan {
   readonly state: RunState;
   readonly pipeline: Pipeline;
   readonly analysis: StepAnalysis;
+  /**
+   * The run was taken over `maxRecoveries` times already: instead of resuming, fail it (at
+   * `state.lastSeq`, so that a process that claimed it meanwhile makes this a no-op).
+   */
+  readonly capReached: boolean;
 }
 
 /**
@@ -81,8 +86,7 @@ export const planResume = async (
   // Only a takeover from a silent holder counts (see RunState.recoveryCount); a manual
   // --retry-failed is a person's decision and is never capped.
   const isTakeover = state.status === 'running' && state.owner !== null;
-  if (isTakeover && options.retryFailed !== true && state.recoveryCount >= (options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES)) {
-    return E.left({ _tag: 'RecoveryLimitReached', runId, attempts: state.recoveryCount });
-  }
-  return E.right({ state, pipeline, analysis });
+  const capReached =
+    isTakeover && options.retryFailed !== true && state.recoveryCount >= (options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES);
+  return E.right({ state, pipeline, analysis, capReached });
 };

@@ -1,10 +1,9 @@
 import * as E from 'fp-ts/Either';
 import { formatError, type OrbitError } from '../errors';
 import { executeRun, type ExecuteOptions } from '../executor/executeRun';
-import type { RunStatus } from '../fold/runState';
+import type { RunState, RunStatus } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
-import { loadRunState } from '../journal/loadRunState';
 import { planResume, type PlanOptions } from './planResume';
 
 export interface ResumeOptions extends ExecuteOptions, PlanOptions {
@@ -44,21 +43,19 @@ const ok = (value: ResumeSuccess): ResumeResult =>
 const fail = (error: OrbitError): ResumeResult =>
   ({ ...E.left(error), success: false, error: formatError(error) }) as ResumeResult;
 
-/** The poison-run cap was reached: journal the run's failure, with the reason. */
-const giveUp = async (client: OrbitClient, runId: string, attempts: number): Promise<OrbitError> => {
-  const state = await loadRunState(client.db, runId);
-  if (E.isLeft(state)) return state.left;
+/** The poison-run cap was reached: journal the run's failure, at the seq the plan saw. */
+const giveUp = async (client: OrbitClient, state: RunState, next: string | null): Promise<OrbitError> => {
+  const attempts = state.recoveryCount;
   const reason = `taken over ${attempts} times without finishing; giving up (a step may be killing its worker)`;
-  const next = state.right.steps.find((s) => s.status !== 'success')?.name ?? null;
   const r = await appendToRun(client.db, {
-    runId,
-    expectedSeq: state.right.lastSeq,
-    state: state.right,
+    runId: state.runId,
+    expectedSeq: state.lastSeq,
+    state,
     writer: client.workerId,
     events: [{ type: 'run.failed', payload: { reason, step: next } }],
   });
-  if (E.isLeft(r)) return r.left._tag === 'ConcurrencyConflict' ? { _tag: 'RunAlreadyClaimed', runId } : r.left;
-  return { _tag: 'RecoveryLimitReached', runId, attempts };
+  if (E.isLeft(r)) return r.left._tag === 'ConcurrencyConflict' ? { _tag: 'RunAlreadyClaimed', runId: state.runId } : r.left;
+  return { _tag: 'RecoveryLimitReached', runId: state.runId, attempts };
 };
 
 /**
@@ -75,11 +72,9 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
   const client = c.right;
 
   const plan = await planResume(client, runId, options);
-  if (E.isLeft(plan)) {
-    if (plan.left._tag === 'RecoveryLimitReached') return fail(await giveUp(client, runId, plan.left.attempts));
-    return fail(plan.left);
-  }
-  const { state, pipeline, analysis } = plan.right;
+  if (E.isLeft(plan)) return fail(plan.left);
+  const { state, pipeline, analysis, capReached } = plan.right;
+  if (capReached) return fail(await giveUp(client, state, analysis.nextStep));
 
   const executed = await executeRun(
     client,

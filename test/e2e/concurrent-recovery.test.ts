@@ -43,7 +43,7 @@ const summaryNumber = (r: CliResult, label: string): number => {
 const report = (result: CliResult): ProcessReport => ({
   result,
   recovered: result.lines.flatMap((l) => /^✓ Recovered run (\S+), executed \d+ step\(s\)$/.exec(l)?.[1] ?? []),
-  skipped: result.lines.flatMap((l) => /^ℹ Run (\S+) was already claimed by another process, skipped$/.exec(l)?.[1] ?? []),
+  skipped: result.lines.flatMap((l) => /^ℹ Run (\S+) skipped: claimed by another process$/.exec(l)?.[1] ?? []),
   detected: summaryNumber(result, 'Detected'),
   recoveredCount: summaryNumber(result, 'Recovered'),
   failedCount: summaryNumber(result, 'Failed'),
@@ -131,9 +131,14 @@ describe('concurrent recovery: 4 recover processes, 50 interrupted runs', () => 
       expect(p.recoveredCount).toBe(p.recovered.length);
       // Whatever a process detected, it either recovered or saw claimed by another process.
       expect(p.detected).toBe(p.recovered.length + p.skipped.length);
-      if (p.skipped.length > 0) expect(p.result.lines).toContain(`  Skipped (claimed by another process): ${p.skipped.length}`);
+      if (p.skipped.length > 0)
+        expect(p.result.lines).toContain(`  Skipped (claimed elsewhere, still alive, or stopping): ${p.skipped.length}`);
       expect(p.result.lines).toContain(
-        p.detected === 0 ? 'No interrupted runs found' : 'All interrupted runs recovered successfully',
+        p.detected === 0
+          ? 'No interrupted runs found'
+          : p.recovered.length === 0
+            ? 'No run was recovered by this process (every one was skipped)'
+            : 'All interrupted runs recovered successfully',
       );
     }
   });

@@ -15,7 +15,8 @@ export const printInterruptedRun = (out: Output, r: InterruptedRun) => {
   out.line(`  Failed steps: ${r.failedSteps}`);
   out.line(`  Next step: ${r.nextStep ?? '(none: every step succeeded)'}`);
   if (r.nextRetryAt !== null) out.line(`  Next retry at: ${r.nextRetryAt}`);
-  if (r.owner === null) out.line(`  Released by its worker: yes`);
+  if (r.status === 'pending') out.line(`  Never claimed: created, but no worker started it`);
+  else if (r.owner === null) out.line(`  Released by its worker: yes`);
   out.line();
 };
 

@@ -29,7 +29,10 @@ const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either
       plan.push({ ...base, refusal: formatError(p.left), fromStep: null, reExecuted: [], retrying: [] });
     } else {
       const a = p.right.analysis;
-      plan.push({ ...base, refusal: null, fromStep: a.nextStep, reExecuted: a.inFlightSteps, retrying: a.retryingSteps });
+      const refusal = p.right.capReached
+        ? `would be failed instead: taken over ${p.right.state.recoveryCount} times without finishing (the recovery cap)`
+        : null;
+      plan.push({ ...base, refusal, fromStep: a.nextStep, reExecuted: a.inFlightSteps, retrying: a.retryingSteps });
     }
   }
   if (out.json) {
