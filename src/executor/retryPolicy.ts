@@ -11,7 +11,7 @@ export const DEFAULT_RETRY: RetryPolicy = {
 
 /** Drops fields set to `undefined`, so `{ backoffFactor: undefined }` means "the default". */
 const defined = (p: Partial<RetryPolicy> | undefined): Partial<RetryPolicy> =>
-  Object.fromEntries(Object.entries(p ?? {}).filter(([, v]) => v !== undefined)) as Partial<RetryPolicy>;
+  Object.fromEntries(Object.entries(p ?? {}).filter(([, v]) => v !== undefined));
 
 /** Defaults, then the pipeline's policy, then the step's own. */
 export const policyFor = (pipeline: Pipeline, step: StepDefinition): RetryPolicy => ({

@@ -75,7 +75,7 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
       }),
     );
     let runId = '';
-    const original = runPipeline('fence-notify', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const original = runPipeline('fence-notify', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     await waitFor('the step to start', () => step.signal);
     const writtenBefore = await countEvents(tc.client.db, runId, { writer: tc.client.workerId });
 
@@ -120,7 +120,7 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
       }),
     );
     let runId = '';
-    const original = runPipeline('fence-stubborn', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const original = runPipeline('fence-stubborn', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     await waitFor('the step to start', () => (started ? true : undefined));
     const writtenBefore = await countEvents(tc.client.db, runId, { writer: tc.client.workerId });
     await appendAsPeer(runId, takeOver);
@@ -156,7 +156,7 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
       }),
     );
     let runId = '';
-    const original = runPipeline('fence-seq', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const original = runPipeline('fence-seq', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     await waitFor('the step to start', () => (started ? true : undefined));
     const writtenBefore = await countEvents(tc.client.db, runId, { writer: tc.client.workerId });
     // step.failed is not a notifying event: the executor learns of it only when its own append is refused.
@@ -205,7 +205,7 @@ describe('cancellation mid-step', () => {
       }),
     );
     let runId = '';
-    const original = runPipeline('cancel-mid-step', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const original = runPipeline('cancel-mid-step', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     await waitFor('the step to start', () => step.signal);
 
     const t0 = Date.now();
@@ -259,7 +259,7 @@ describe('waiting for a scheduled retry', () => {
     const calls: number[] = [];
     retryingPipeline('cancel-during-retry', calls);
     let runId = '';
-    const original = runPipeline('cancel-during-retry', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const original = runPipeline('cancel-during-retry', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     await waitFor('the retry to be scheduled', async () => (runId ? retryScheduled(runId)() : undefined));
     const t0 = Date.now();
     expectRight(await cancelRun(runId, { client: peer }));
@@ -283,7 +283,7 @@ describe('waiting for a scheduled retry', () => {
     const original = runPipeline(
       'stop-during-retry',
       {},
-      { client: tc.client, stopSignal: stop.signal, onCreated: (id) => (runId = id) },
+      { client: tc.client, stopSignal: stop.signal, onClaimed: (id) => (runId = id) },
     );
     await waitFor('the retry to be scheduled', async () => (runId ? retryScheduled(runId)() : undefined));
     const t0 = Date.now();
@@ -312,7 +312,7 @@ describe('heartbeat', () => {
     );
     let runId = '';
     let finished = false;
-    const original = runPipeline('heartbeat-long', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const original = runPipeline('heartbeat-long', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     void original.then(() => (finished = true));
     await waitFor('the step to start', () => (started ? true : undefined));
 

@@ -140,7 +140,7 @@ describe('reconstructStepContext', () => {
     const running = runPipeline(
       'ctx-rebuild',
       { batchId: 'b-7', since: '2025-01-01T00:00:00.000Z' },
-      { client: tc.client, abortSignal: hardStop.signal, onCreated: (id) => (runId = id) },
+      { client: tc.client, abortSignal: hardStop.signal, onClaimed: (id) => (runId = id) },
     );
     const original = await waitFor('enrich to start', () => seen.ctx);
     hardStop.abort();

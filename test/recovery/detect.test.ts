@@ -67,6 +67,7 @@ describe('detectInterruptedRuns', () => {
     expect(find(runs, midway.runId)).toEqual({
       runId: midway.runId,
       pipelineId: 'etl-detect',
+      status: 'running',
       startedAt: midEvents[0]?.occurredAt,
       lastActivityAt: midEvents[midEvents.length - 1]?.occurredAt,
       completedSteps: 2,
@@ -107,7 +108,7 @@ describe('detectInterruptedRuns', () => {
       }),
     );
     let runId = '';
-    const running = runPipeline('long-step-detect', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const running = runPipeline('long-step-detect', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     await waitFor('the step to start', () => (step.started ? true : undefined));
 
     let polls = 0;
@@ -215,7 +216,7 @@ describe('detectInterruptedRuns', () => {
     );
     let runId = '';
     let finished = false;
-    const running = runPipeline('patient-retry', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const running = runPipeline('patient-retry', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     void running.then(() => (finished = true));
     await waitFor('the retry to be scheduled', () => (calls === 1 ? true : undefined));
     let polls = 0;

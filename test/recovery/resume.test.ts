@@ -191,7 +191,7 @@ describe('resumeRun finishes an interrupted run', () => {
     const original = runPipeline(
       'resume-same-key',
       {},
-      { client: tc.client, abortSignal: hardStop.signal, onCreated: (id) => (runId = id) },
+      { client: tc.client, abortSignal: hardStop.signal, onClaimed: (id) => (runId = id) },
     );
     await waitFor('ship to start', () => (seen.length === 2 ? true : undefined));
     touch(runId);
@@ -495,7 +495,7 @@ describe('resumeRun refuses what it must not resume', () => {
       }),
     );
     let runId = '';
-    const original = runPipeline('refuse-live', {}, { client: tc.client, onCreated: (id) => (runId = id) });
+    const original = runPipeline('refuse-live', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     await waitFor('the step to start', () => (attempts.length === 1 ? true : undefined));
     touch(runId);
     await waitPastThreshold(); // its last event is old; only the heartbeat says it is alive
@@ -618,7 +618,11 @@ describe('the recovery cap', () => {
     touch(runId);
     await waitPastThreshold();
     const r = await resumeRun(runId, { client: recoverer, maxRecoveries: 2 });
-    await expectRefusal(r, 'RecoveryLimitReached', `Run ${runId} was recovered 2 times without finishing; giving up`);
+    await expectRefusal(
+      r,
+      'RecoveryLimitReached',
+      `Run ${runId} was taken over 2 times without finishing; giving up (a step may be killing its worker)`,
+    );
     expect(E.isLeft(r) && r.left).toEqual({ _tag: 'RecoveryLimitReached', runId, attempts: 2 });
     expect(calls).toEqual([]);
     const events = await eventsOf(tc.client.db, runId);
@@ -626,13 +630,13 @@ describe('the recovery cap', () => {
     expect(last?.writer).toBe(recoverer.workerId);
     expect(last?.event).toEqual({
       type: 'run.failed',
-      payload: { reason: 'recovered 2 times without finishing; giving up (a step may be killing its worker)', step: 'explode' },
+      payload: { reason: 'taken over 2 times without finishing; giving up (a step may be killing its worker)', step: 'explode' },
     });
     // The run is over: no one resumes it again automatically.
     const again = await resumeRun(runId, { client: recoverer });
     expect(again.success).toBe(false);
     expect(E.isLeft(again) && again.left._tag).toBe('RunNotResumable');
-    if (!again.success) expect(again.error).toContain('recovered 2 times without finishing');
+    if (!again.success) expect(again.error).toContain('taken over 2 times without finishing');
   });
 
   it('lets an operator retry a run that hit the cap once the poison step is fixed (retryFailed)', async () => {
@@ -664,7 +668,7 @@ describe('the recovery cap', () => {
     await expectRefusal(
       await resumeRun(runId, { client: recoverer }),
       'RecoveryLimitReached',
-      `Run ${runId} was recovered 5 times without finishing; giving up`,
+      `Run ${runId} was taken over 5 times without finishing; giving up (a step may be killing its worker)`,
     );
   });
 });

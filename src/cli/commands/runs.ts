@@ -22,7 +22,7 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
       })
       .option('pipeline', { type: 'string', describe: 'Only runs of this pipeline' })
       .option('limit', { type: 'number', default: 20, describe: 'At most this many (newest first)' })
-      .example('$0 runs --status failed', 'Runs that failed, newest first') as unknown as Argv<RunsArgs>,
+      .example('$0 runs --status failed', 'Runs that failed, newest first'),
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
       if (!Number.isInteger(args.limit) || args.limit < 1) {
