@@ -1,13 +1,23 @@
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
 import type { Database } from './database';
 import { fromPgError } from './pgErrors';
 
-/** Where the numbered migration files live, both from src/ (tests) and from dist/ (package). */
-export const SQL_DIR = path.resolve(__dirname, '..', '..', 'sql');
+/**
+ * Where the numbered migration files live: the package's `sql/`, found by walking up from this
+ * file, so it works from src/ (tests), dist/ (the package) and dist-scripts/ (benchmarks) alike.
+ */
+const findSqlDir = (): string => {
+  for (let dir = __dirname, i = 0; i < 6; i++, dir = path.dirname(dir)) {
+    const candidate = path.join(dir, 'sql');
+    if (existsSync(path.join(candidate, '001_journal.sql'))) return candidate;
+  }
+  return path.resolve(__dirname, '..', '..', 'sql');
+};
+export const SQL_DIR = findSqlDir();
 
 export interface Migration {
   readonly version: number;

@@ -25,12 +25,23 @@ export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<
     : E.right(r.right);
 };
 
+/** Output codecs by step name, once per pipeline (the executor builds a context at every step). */
+const codecCache = new WeakMap<Pipeline, ReadonlyMap<string, t.Mixed>>();
+const outputCodecs = (pipeline: Pipeline): ReadonlyMap<string, t.Mixed> => {
+  let m = codecCache.get(pipeline);
+  if (m === undefined) {
+    m = new Map(pipeline.steps.flatMap((s) => (s.output ? [[s.name, s.output] as const] : [])));
+    codecCache.set(pipeline, m);
+  }
+  return m;
+};
+
 /** Every succeeded step's result by name, decoded with the step's `output` codec where it has one. */
 export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<OrbitError, Record<string, PrevResult>> => {
   const out: Record<string, PrevResult> = {};
   for (const step of state.steps) {
     if (step.status !== 'success') continue;
-    const codec = pipeline.steps.find((s) => s.name === step.name)?.output;
+    const codec = outputCodecs(pipeline).get(step.name);
     let data: unknown = step.result ?? undefined;
     if (codec !== undefined && data !== undefined) {
       const d = codec.decode(data);

@@ -18,7 +18,16 @@ export const addMs = (iso: string, ms: number): string | null => {
   return Number.isFinite(t) && Math.abs(t) <= 8.64e15 ? new Date(t).toISOString() : null;
 };
 
-const stepIndex = (d: Draft, name: string): number => d.stepNames.indexOf(name);
+/** Step positions by name, computed once per run's step list (replays fold thousands of events). */
+const indexCache = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
+const stepIndex = (d: Draft, name: string): number => {
+  let m = indexCache.get(d.stepNames);
+  if (m === undefined) {
+    m = new Map(d.stepNames.map((n, i) => [n, i]));
+    indexCache.set(d.stepNames, m);
+  }
+  return m.get(name) ?? -1;
+};
 
 /** Applies one event to the draft in place; returns a reason when the event is illegal. */
 const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
@@ -127,8 +136,12 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       switch (e.type) {
         case 'step.started': {
           if (step.status === 'success') return `step ${step.name} already succeeded`;
-          const before = d.steps.slice(0, i).find((s) => s.status !== 'success');
-          if (before) return `step ${step.name} cannot start before step ${before.name} succeeded`;
+          // Steps succeed in order and a success is never undone, so the previous step suffices.
+          const previous = i > 0 ? d.steps[i - 1] : undefined;
+          if (previous !== undefined && previous.status !== 'success') {
+            const before = d.steps.find((s) => s.status !== 'success') ?? previous;
+            return `step ${step.name} cannot start before step ${before.name} succeeded`;
+          }
           if (e.attempt !== step.attemptCount + 1)
             return `attempt ${e.attempt} of ${step.name} follows attempt ${step.attemptCount}`;
           d.steps[i] = {

@@ -26,18 +26,30 @@ export interface ProjectionReport {
  * Compares one run's projection rows with the fold of its journal, field by field, both read in
  * one snapshot so that appends happening meanwhile cannot show up as false differences.
  */
-export const diffRun = (db: Database, runId: string): Promise<E.Either<OrbitError, ProjectionDifference[]>> =>
+export const diffRun = async (db: Database, runId: string): Promise<E.Either<OrbitError, ProjectionDifference[]>> =>
+  E.map((r: { differences: ProjectionDifference[] }) => r.differences)(await foldAndDiffRun(db, runId));
+
+/**
+ * The fold of a run's journal (null when it has no events) and how the projections differ from
+ * it, from one snapshot and one replay: what recovery needs before it trusts a run.
+ */
+export const foldAndDiffRun = (
+  db: Database,
+  runId: string,
+): Promise<E.Either<OrbitError, { state: RunState | null; differences: ProjectionDifference[] }>> =>
   withTransaction(
     db,
-    async (client) => {
+    async (client): Promise<E.Either<OrbitError, { state: RunState | null; differences: ProjectionDifference[] }>> => {
       const folded = await loadRunState(db, runId, client);
       const projected = await readProjectedRun(db, runId, client);
       if (E.isLeft(projected)) return projected;
       if (E.isLeft(folded)) {
         if (folded.left._tag !== 'RunNotFound') return folded;
-        return E.right(projected.right === null ? [] : [{ runId, field: 'runs', projected: 'row', folded: 'no events' }]);
+        const orphan: ProjectionDifference[] =
+          projected.right === null ? [] : [{ runId, field: 'runs', projected: 'row', folded: 'no events' }];
+        return E.right({ state: null, differences: orphan });
       }
-      return E.right(differences(folded.right, projected.right));
+      return E.right({ state: folded.right, differences: differences(folded.right, projected.right) });
     },
     { snapshot: true },
   );

@@ -4,7 +4,7 @@ import type { RunState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
 import { buildStepContext } from '../executor/stepContext';
 import type { Pipeline, StepContext } from '../pipeline/types';
-import { diffRun } from '../projections/checkProjections';
+import { foldAndDiffRun, type ProjectionDifference } from '../projections/checkProjections';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 
 export interface ReconstructOptions {
@@ -24,25 +24,26 @@ export const loadRecoverableRun = async (
   /** When given, the journal must still be at this seq (else another process got there first). */
   expectedSeq?: number,
 ): Promise<E.Either<OrbitError, { state: RunState; pipeline: Pipeline }>> => {
-  const state = await loadRunState(client.db, runId);
-  if (E.isLeft(state)) return state;
-  if (expectedSeq !== undefined && state.right.lastSeq !== expectedSeq) return E.left({ _tag: 'RunAlreadyClaimed', runId });
-  if (checkProjections) {
-    const diff = await diffRun(client.db, runId);
-    if (E.isLeft(diff)) return diff;
-    if (diff.right.length > 0) {
-      return E.left({
-        _tag: 'ProjectionMismatch',
-        runId,
-        differences: diff.right.map(
-          (d) => `${d.field}: projection has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`,
-        ),
-      });
-    }
+  // One replay: inside the snapshot that also reads the projections when they are to be checked.
+  const loaded = checkProjections
+    ? await foldAndDiffRun(client.db, runId)
+    : E.map((s: RunState) => ({ state: s, differences: [] as ProjectionDifference[] }))(await loadRunState(client.db, runId));
+  if (E.isLeft(loaded)) return loaded;
+  const { state, differences } = loaded.right;
+  if (state === null) return E.left({ _tag: 'RunNotFound', runId });
+  if (expectedSeq !== undefined && state.lastSeq !== expectedSeq) return E.left({ _tag: 'RunAlreadyClaimed', runId });
+  if (differences.length > 0) {
+    return E.left({
+      _tag: 'ProjectionMismatch',
+      runId,
+      differences: differences.map(
+        (d) => `${d.field}: projection has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`,
+      ),
+    });
   }
-  const pipeline = client.registry.getPipeline(state.right.pipelineId);
+  const pipeline = client.registry.getPipeline(state.pipelineId);
   if (E.isLeft(pipeline)) return pipeline;
-  return E.right({ state: state.right, pipeline: pipeline.right });
+  return E.right({ state, pipeline: pipeline.right });
 };
 
 /**

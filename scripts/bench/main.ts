@@ -1,0 +1,110 @@
+import path from 'node:path';
+import { createContext } from './context';
+import { parseOptions } from './options';
+import { BaselineTable, type BaselineWindow } from './baseline';
+import { describeMachine, printMachine, printResults, writeResults, type Baseline, type ScenarioResult } from './report';
+import { S1 } from './s1';
+import { S2 } from './s2';
+import { runS3 } from './s3';
+import { runS4 } from './s4';
+import { runS5 } from './s5';
+import { runS6 } from './s6';
+import { runS7 } from './s7';
+import { median, nowMs } from './stats';
+import { describeDatabase } from '../../src/db/resolveDatabase';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
+
+const main = async (): Promise<number> => {
+  const t0 = nowMs();
+  const opts = parseOptions(process.argv.slice(2));
+  const ctx = createContext(opts);
+  const wants = (id: string) => opts.only.length === 0 || opts.only.includes(id);
+  let interrupted = false;
+  const onSignal = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    console.error('\ninterrupted: dropping the bench schemas (Ctrl-C again to leave them)');
+    void ctx.dispose().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const results: ScenarioResult[] = [];
+  let baseline: Baseline | null = null;
+  try {
+    const first = await ctx.client();
+    const pg = await ctx.raw();
+    const machine = await describeMachine(pg, describeDatabase(first.database));
+    await pg.end();
+    printMachine(machine);
+    ctx.log(`scale ${opts.scale}, ${opts.repeat} repetition(s), schemas ${ctx.prefix}*`);
+
+    if (wants('S1') || wants('S2') || wants('BASELINE')) {
+      const table = await BaselineTable.create(first.db.url, ctx.prefix);
+      const s1 = wants('S1') ? await S1.prepare(ctx) : undefined;
+      const s2 = wants('S2') ? await S2.prepare(ctx) : undefined;
+      const w1: BaselineWindow[] = [];
+      const w16: BaselineWindow[] = [];
+      for (let i = 0; i < opts.repeat; i++) {
+        const a = await table.measure(1, opts.baselineSeconds);
+        w1.push(a);
+        ctx.log(`baseline 1 client: ${a.tps.toFixed(0)} inserts/s`);
+        if (s1) ctx.log(`S1: ${(await s1.measureOnce()).toFixed(0)} steps/s`);
+        const b = await table.measure(16, opts.baselineSeconds);
+        w16.push(b);
+        ctx.log(`baseline 16 clients: ${b.tps.toFixed(0)} inserts/s`);
+        if (s2) ctx.log(`S2: ${(await s2.measureOnce()).toFixed(0)} steps/s`);
+      }
+      const b1 = w1.map((w) => w.tps);
+      const b16 = w16.map((w) => w.tps);
+      const cpuOf = (ws: BaselineWindow[]) => ({
+        node_ms_per_insert: median(ws.map((w) => w.nodeCpuMsPerOp)),
+        server_ms_per_insert: ws.every((w) => w.serverCpuMsPerOp !== null) ? median(ws.map((w) => w.serverCpuMsPerOp as number)) : null,
+      });
+      baseline = { insert_tps_1: median(b1), insert_tps_16: median(b16), samples_1: b1, samples_16: b16, cpu_1: cpuOf(w1), cpu_16: cpuOf(w16) };
+      if (s1) results.push(s1.result(b1));
+      if (s2) results.push(s2.result(b16));
+    }
+
+    const standalone: Array<[string, () => Promise<ScenarioResult>]> = [
+      ['S3', () => runS3(ctx)],
+      ['S4', () => runS4(ctx)],
+      ['S5', () => runS5(ctx)],
+      ['S6', () => runS6(ctx)],
+      ['S7', () => runS7(ctx)],
+    ];
+    for (const [id, run] of standalone) {
+      if (!wants(id)) continue;
+      const t = nowMs();
+      ctx.log(`${id}: start`);
+      results.push(await run());
+      ctx.log(`${id}: done in ${((nowMs() - t) / 1000).toFixed(1)} s`);
+    }
+
+    const totalSeconds = (nowMs() - t0) / 1000;
+    printResults(baseline, results, opts.scale);
+    const file = opts.out ?? path.join(REPO_ROOT, 'bench', 'results.json');
+    await writeResults(file, {
+      machine,
+      baseline,
+      scenarios: results,
+      options: { scale: opts.scale, quick: opts.quick, repeat: opts.repeat, baseline_seconds: opts.baselineSeconds },
+      total_seconds: totalSeconds,
+      finished_at: new Date().toISOString(),
+    });
+    console.log('');
+    console.log(`Wrote ${path.relative(process.cwd(), file) || file} in ${totalSeconds.toFixed(1)} s`);
+    return 0;
+  } finally {
+    await ctx.dispose();
+  }
+};
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exit(1);
+  },
+);
