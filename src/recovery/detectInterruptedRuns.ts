@@ -51,7 +51,7 @@ interface Row {
 /**
  * Runs that are running (or created and never claimed) and show no sign of life: no journal event
  * and no heartbeat from their owner for longer than the threshold (database clock), or released
- * by their worker. Reads the `runs_unfinished` partial index, so the cost follows the
+ * by their worker. Reads the `runs_unfinished_by_activity` partial index, so the cost follows the
  * number of unfinished runs, not the length of the journal.
  */
 export const detectInterruptedRuns = async (options: DetectOptions = {}): Promise<E.Either<OrbitError, InterruptedRun[]>> => {
