@@ -14,7 +14,8 @@ const threshold = '2s';
 const env = { ...process.env };
 if (process.stdout.isTTY) env.FORCE_COLOR = '1';
 
-const banner = (text) => process.stdout.write(`\n\x1b[1m== ${text}\x1b[0m\n\n`);
+const bold = (s) => (process.stdout.isTTY && !('NO_COLOR' in process.env) ? `\x1b[1m${s}\x1b[0m` : s);
+const banner = (text) => process.stdout.write(`\n${bold(`== ${text}`)}\n\n`);
 const orbit = (args) => {
   process.stdout.write(`$ orbit ${args.join(' ')}\n`);
   const r = spawnSync(process.execPath, [cli, ...common, ...args], { cwd: root, env, stdio: 'inherit' });
