@@ -53,6 +53,12 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
   return E.right({ client: client.right, out, args });
 };
 
+/** Refuses bad input before any connection is made: one line on stderr, exit 1, nothing touched. */
+export const refuse = (args: GlobalArgs, e: OrbitError): void => {
+  createOutput({ json: args.json, color: args.color }).error(e);
+  process.exitCode = ExitCode.error;
+};
+
 /**
  * Runs a command: opens the session, runs `body`, closes everything, sets the exit code.
  * `body` returns the exit code; expected failures come back as OrbitError and print one line.

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import * as E from 'fp-ts/Either';
+import type { OrbitError } from '../errors';
 
 /**
  * Run ids sort by creation time (base-36 milliseconds) and carry 48 random bits:
@@ -8,3 +10,13 @@ export const newRunId = (): string => `run_${Date.now().toString(36)}${randomByt
 
 /** Run ids accepted from users: printable, no whitespace, at most 200 characters. */
 export const isValidRunId = (s: string): boolean => /^[A-Za-z0-9._:-]{1,200}$/.test(s);
+
+/** A run id from a user, or the InvalidInput that says why it is not one. */
+export const parseRunId = (s: string): E.Either<OrbitError, string> =>
+  isValidRunId(s)
+    ? E.right(s)
+    : E.left({
+        _tag: 'InvalidInput',
+        what: 'run id',
+        message: `${JSON.stringify(s)} is not a run id (letters, digits, . _ : -; at most 200)`,
+      });

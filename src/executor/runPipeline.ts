@@ -4,7 +4,7 @@ import { toJsonValue } from '../events/json';
 import type { Pipeline } from '../pipeline/types';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
-import { isValidRunId, newRunId } from './runId';
+import { newRunId, parseRunId } from './runId';
 import { decodeMetadata } from './stepContext';
 
 export interface RunPipelineOptions extends ExecuteOptions {
@@ -53,13 +53,9 @@ export const runPipeline = async (
   const client = c.right;
   const pipeline = client.registry.getPipeline(name);
   if (E.isLeft(pipeline)) return pipeline;
-  const runId = options.runId ?? newRunId();
-  if (!isValidRunId(runId))
-    return E.left({
-      _tag: 'InvalidInput',
-      what: 'run id',
-      message: `${JSON.stringify(runId)} (use letters, digits, . _ : -; at most 200)`,
-    });
+  const parsed = options.runId === undefined ? E.right(newRunId()) : parseRunId(options.runId);
+  if (E.isLeft(parsed)) return parsed;
+  const runId = parsed.right;
   const leading = creationEvents(pipeline.right, metadata, options.triggeredBy ?? 'api', client.workerId);
   if (E.isLeft(leading)) return leading;
   return executeRun(

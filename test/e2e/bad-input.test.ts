@@ -79,6 +79,22 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
     expect(line).toContain('data-pipeline');
   });
 
+  it('a malformed run id or metadata is refused before any connection is made', async () => {
+    // The database given does not exist: had the command connected, it would say so instead.
+    const offline = ['--database-url', 'postgres://postgres@127.0.0.1:1/x'];
+    for (const args of [
+      ['resume', 'not a run id!'],
+      ['cancel', 'x'.repeat(201)],
+      ['history', 'semi;colon'],
+      ['run', 'data-pipeline', '--run-id', 'with space'],
+      ['run', 'data-pipeline', '--metadata', '[1,'],
+    ]) {
+      const r = await h.cli([...offline, ...args]);
+      expectExit(r, 1);
+      expectOneErrorLine(r, /^Error: Invalid (run id|--metadata): /);
+    }
+  });
+
   it('an unreachable database is one line, not a stack trace', async () => {
     const r = await h.cli(['--database-url', 'postgres://postgres@127.0.0.1:1/x', 'check-interrupted']);
     expectExit(r, 1);

@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { cancelRun } from '../../executor/cancelRun';
-import { isValidRunId } from '../../executor/runId';
+import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
-import { runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs } from '../session';
 
 interface CancelArgs extends GlobalArgs {
   readonly runId: string;
@@ -17,14 +17,15 @@ export const cancelCommand: CommandModule<GlobalArgs, CancelArgs> = {
     y
       .positional('runId', { type: 'string', demandOption: true })
       .option('reason', { type: 'string', default: 'cancelled from the CLI', describe: 'Why (journaled)' }),
-  handler: (args) =>
-    runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      if (!isValidRunId(args.runId))
-        return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` });
+  handler: (args) => {
+    const id = parseRunId(args.runId);
+    if (E.isLeft(id)) return refuse(args, id.left);
+    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
       const r = await cancelRun(args.runId, { client, reason: args.reason });
       if (E.isLeft(r)) return r;
       if (out.json) out.document({ runId: args.runId, status: r.right.status, seq: r.right.lastSeq });
       else out.success(`Run ${args.runId} cancelled`);
       return E.right(ExitCode.ok);
-    }),
+    });
+  },
 };

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { isValidRunId } from '../../executor/runId';
+import { parseRunId } from '../../executor/runId';
 import { streamRunEvents } from '../../journal/readEvents';
 import type { RecordedEvent } from '../../events/runEvents';
 import { ExitCode } from '../exitCodes';
-import { runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs } from '../session';
 
 interface HistoryArgs extends GlobalArgs {
   readonly runId: string;
@@ -43,10 +43,10 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
   command: 'history <runId>',
   describe: "Print a run's journal, event by event (streamed; fine for long histories)",
   builder: (y: Argv<GlobalArgs>) => y.positional('runId', { type: 'string', demandOption: true }),
-  handler: (args) =>
-    runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      if (!isValidRunId(args.runId))
-        return E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` });
+  handler: (args) => {
+    const id = parseRunId(args.runId);
+    if (E.isLeft(id)) return refuse(args, id.left);
+    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
       let count = 0;
       const all: RecordedEvent[] = [];
       for await (const batch of streamRunEvents(client.db, args.runId)) {
@@ -60,5 +60,6 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
       if (count === 0) return E.left({ _tag: 'RunNotFound', runId: args.runId });
       if (out.json) out.document(all);
       return E.right(ExitCode.ok);
-    }),
+    });
+  },
 };

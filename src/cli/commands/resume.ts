@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { isValidRunId } from '../../executor/runId';
+import { parseRunId } from '../../executor/runId';
 import { resumeRun } from '../../recovery/resumeRun';
 import { ExitCode } from '../exitCodes';
-import { runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { printProgress } from '../progress';
 
@@ -33,11 +33,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example('$0 resume run_lx2k9f0a3b7c1d2e4f', 'Resume one run') as unknown as Argv<ResumeArgs>,
   handler: (args) => {
-    if (!isValidRunId(args.runId)) {
-      return runCommand(args, { pipelines: false }, async () =>
-        E.left({ _tag: 'InvalidInput', what: 'run id', message: `${JSON.stringify(args.runId)} is not a run id` }),
-      );
-    }
+    const id = parseRunId(args.runId);
+    if (E.isLeft(id)) return refuse(args, id.left);
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       out.line(`Resuming Run: ${args.runId}`);
       out.line();

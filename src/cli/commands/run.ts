@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { runPipeline } from '../../executor/runPipeline';
+import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
 import { printProgress } from '../progress';
-import { runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 
 interface RunArgs extends GlobalArgs {
@@ -35,9 +36,11 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
     const metadata = parseMetadata(args.metadata);
-    if (E.isLeft(metadata)) {
-      // Refused before touching the database.
-      return runCommand(args, { pipelines: false }, async () => metadata);
+    // Refused before touching the database.
+    if (E.isLeft(metadata)) return refuse(args, metadata.left);
+    if (args.runId !== undefined) {
+      const id = parseRunId(args.runId);
+      if (E.isLeft(id)) return refuse(args, id.left);
     }
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       const signals = installStopSignals(out.note);
