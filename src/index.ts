@@ -34,6 +34,7 @@ export {
   type RecoveryOutcome,
   type RecoveryEvent,
 } from './recovery/orchestrator';
+export { RecoveryWorker, type RecoveryWorkerOptions, type WorkerEvent } from './recovery/recoveryWorker';
 export { recoveryStats, type RecoveryStats } from './recovery/recoveryStats';
 
 export { connect, defaultClient, closeDefaultClient, type OrbitClient, type ConnectOptions } from './runtime/orbitClient';

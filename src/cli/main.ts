@@ -9,6 +9,7 @@ import { recoverCommand } from './commands/recover';
 import { resumeCommand } from './commands/resume';
 import { runCmd } from './commands/run';
 import { runsCommand } from './commands/runs';
+import { workerCommand } from './commands/worker';
 import { statsCommand } from './commands/stats';
 import { rebuildCommand, verifyCommand } from './commands/verify';
 import { ExitCode } from './exitCodes';
@@ -48,6 +49,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(checkInterruptedCommand))
     .command(asCommand(resumeCommand))
     .command(asCommand(recoverCommand))
+    .command(asCommand(workerCommand))
     .command(asCommand(cancelCommand))
     .command(asCommand(runsCommand))
     .command(asCommand(historyCommand))

@@ -1,10 +1,25 @@
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
-import { RunRecoveryOrchestrator, type RecoverySummary } from '../recovery/orchestrator';
+import { RunRecoveryOrchestrator, type RecoveryEvent, type RecoverySummary } from '../recovery/orchestrator';
 import { ExitCode } from './exitCodes';
 import type { Output } from './output';
 import { printProgress } from './progress';
 import type { Session } from './session';
+
+/** The spec's lines for each recovery event ("Attempting to recover run …", "✓ Recovered run …"). */
+export const printRecoveryEvent =
+  (out: Output, verbose: boolean) =>
+  (e: RecoveryEvent): void => {
+    if (e.kind === 'attempt') out.line(`Attempting to recover run ${e.run.runId} (${e.run.pipelineId})...`);
+    else if (e.kind === 'step') {
+      if (verbose) printProgress(out)(e.progress);
+    } else {
+      const o = e.outcome;
+      if (o.outcome === 'recovered') out.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
+      else if (o.outcome === 'skipped') out.info(`Run ${o.runId} skipped: ${o.reason}`);
+      else out.failure(`Failed to recover run ${o.runId}: ${o.message}`);
+    }
+  };
 
 /** Recovers every interrupted run, printing the spec's lines. Used by `recover` and `--auto-recover`. */
 export const recoverAll = async (
@@ -18,21 +33,7 @@ export const recoverAll = async (
     limit: opts.limit,
     stopSignal: opts.stopSignal,
     abortSignal: opts.abortSignal,
-    onEvent: (e) => {
-      if (e.kind === 'attempt') out.line(`Attempting to recover run ${e.run.runId} (${e.run.pipelineId})...`);
-      else if (e.kind === 'step') {
-        if (opts.verbose) printProgress(out)(e.progress);
-      } else {
-        const o = e.outcome;
-        if (o.outcome === 'recovered') {
-          out.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
-        } else if (o.outcome === 'skipped') {
-          out.info(`Run ${o.runId} skipped: ${o.reason}`);
-        } else {
-          out.failure(`Failed to recover run ${o.runId}: ${o.message}`);
-        }
-      }
-    },
+    onEvent: printRecoveryEvent(out, opts.verbose === true),
   });
   const summary = await orchestrator.recoverInterruptedRuns();
   return E.isLeft(summary) ? summary : E.right(summary.right);

@@ -19,6 +19,7 @@ export class RunWatcher {
   private subscriber: Subscriber<{ [channel: string]: unknown }> | undefined;
   private connecting: Promise<void> | undefined;
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly everyRun = new Set<Listener>();
 
   constructor(private readonly db: Database) {}
 
@@ -33,6 +34,7 @@ export class RunWatcher {
       const n = RunNotification.decode(payload);
       if (E.isLeft(n)) return;
       for (const l of this.listeners.get(n.right.run_id) ?? []) l(n.right);
+      for (const l of this.everyRun) l(n.right);
     });
     this.subscriber = sub;
     this.connecting = (async () => {
@@ -59,6 +61,22 @@ export class RunWatcher {
       set?.delete(listener);
       if (set?.size === 0) this.listeners.delete(runId);
     };
+  }
+
+  /**
+   * Calls `listener` for every notification on the channel (the recovery worker's feed) until
+   * the returned function is called. Resolves once LISTEN is in place; rejects if it cannot be.
+   */
+  async watchAll(listener: Listener): Promise<() => void> {
+    this.everyRun.add(listener);
+    try {
+      await this.ensureConnected();
+    } catch (err) {
+      this.everyRun.delete(listener);
+      this.connecting = undefined;
+      throw err;
+    }
+    return () => void this.everyRun.delete(listener);
   }
 
   async close(): Promise<void> {
