@@ -5,13 +5,14 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 const isJson = (u: unknown, depth: number): u is JsonValue => {
   if (depth > 256) return false;
-  if (u === null || typeof u === 'string' || typeof u === 'boolean') return true;
+  if (typeof u === 'string') return isStorableText(u);
+  if (u === null || typeof u === 'boolean') return true;
   if (typeof u === 'number') return Number.isFinite(u);
   if (Array.isArray(u)) return u.every((x) => isJson(x, depth + 1));
   if (typeof u === 'object') {
     const proto = Object.getPrototypeOf(u) as unknown;
     if (proto !== Object.prototype && proto !== null) return false;
-    return Object.values(u as Record<string, unknown>).every((x) => isJson(x, depth + 1));
+    return Object.entries(u as Record<string, unknown>).every(([k, x]) => isStorableText(k) && isJson(x, depth + 1));
   }
   return false;
 };
@@ -53,8 +54,6 @@ export const toJsonValue = (value: unknown): { ok: true; value: JsonValue } | { 
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
   if (text === undefined) return { ok: false, reason: `a ${typeof value} cannot be represented as JSON` };
-  // PostgreSQL's jsonb cannot store the NUL character.
-  if (text.includes('\\u0000')) return { ok: false, reason: 'strings containing the NUL character (\\u0000) cannot be stored' };
   const parsed: unknown = JSON.parse(text);
   // JSON.stringify drops functions and turns NaN into null silently; a lossy result is refused.
   const lossless = isDeepJsonEqual(value, parsed);
@@ -62,13 +61,24 @@ export const toJsonValue = (value: unknown): { ok: true; value: JsonValue } | { 
     return {
       ok: false,
       reason:
-        'the value does not survive JSON serialisation unchanged (functions, undefined, NaN, Infinity, Map/Set or class instances)',
+        'the value does not survive JSON serialisation unchanged or cannot be stored (functions, undefined, NaN, Infinity, Map/Set or class instances, NUL characters, unpaired surrogates)',
     };
   return { ok: true, value: parsed as JsonValue };
 };
 
+/** An unpaired UTF-16 surrogate: valid in a JavaScript string, refused by PostgreSQL's jsonb. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Text PostgreSQL can store in jsonb: no NUL character, no unpaired surrogate. */
+export const isStorableText = (s: string): boolean => !s.includes('\u0000') && !LONE_SURROGATE.test(s);
+
+/** Makes any text storable: NUL and unpaired surrogates become U+FFFD. */
+export const toStorableText = (s: string): string =>
+  isStorableText(s) ? s : s.split('\u0000').join('\ufffd').replace(new RegExp(LONE_SURROGATE.source, 'g'), '\ufffd');
+
 const isDeepJsonEqual = (original: unknown, parsed: unknown): boolean => {
-  if (original === null || typeof original === 'string' || typeof original === 'boolean') return original === parsed;
+  if (typeof original === 'string') return original === parsed && isStorableText(original);
+  if (original === null || typeof original === 'boolean') return original === parsed;
   if (typeof original === 'number') return Number.isFinite(original) && original === parsed;
   if (original instanceof Date) return typeof parsed === 'string';
   if (Array.isArray(original)) {
@@ -79,7 +89,7 @@ const isDeepJsonEqual = (original: unknown, parsed: unknown): boolean => {
     if (proto !== Object.prototype && proto !== null) return false;
     const entries = Object.entries(original as Record<string, unknown>);
     const p = parsed as Record<string, unknown>;
-    return entries.every(([k, v]) => (v === undefined ? !(k in p) : isDeepJsonEqual(v, p[k])));
+    return entries.every(([k, v]) => isStorableText(k) && (v === undefined ? !(k in p) : isDeepJsonEqual(v, p[k])));
   }
   return false;
 };

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import { formatError, type OrbitError } from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import { isFinished, type RunState, type RunStatus, type StepState } from '../fold/runState';
@@ -120,6 +120,8 @@ export const executeRun = async (
   const executed = new Set<string>();
   let released = false;
   let claimed = false;
+  // Progress is reported once the outcome it describes is journaled, never before.
+  let unreported: Progress[] = [];
 
   const write = async (events: readonly RunEvent[]): Promise<E.Either<OrbitError, RunState>> => {
     const expectedSeq = state?.lastSeq ?? 0;
@@ -131,6 +133,9 @@ export const executeRun = async (
     state = r.right.state;
     env.clock.observe(r.right.committedAt);
     faultAfterAppend(events);
+    const report = unreported;
+    unreported = [];
+    for (const p of report) opts.onProgress?.(p);
     return E.right(state);
   };
 
@@ -148,7 +153,22 @@ export const executeRun = async (
   /** Our append was refused: find out who won. A cancellation ends the run normally; anything else fences us. */
   const lost = async (why: OrbitError): Promise<E.Either<OrbitError, RunResult>> => {
     runAbort.abort(new Error(`run ${runId} was taken over by another writer`));
-    if (why._tag !== 'ConcurrencyConflict') return E.left(why);
+    if (why._tag !== 'ConcurrencyConflict') {
+      // We hold the run but cannot journal its progress. Best effort: hand it back (database
+      // unreachable) or end it with the reason (the write itself is refused), so that our live
+      // heartbeat does not keep a run nobody is driving out of check-interrupted.
+      if (claimed && state !== null) {
+        const fallback: RunEvent =
+          why._tag === 'DatabaseUnavailable'
+            ? { type: 'run.released', payload: { worker: client.workerId, reason: 'cannot reach the database' } }
+            : {
+                type: 'run.failed',
+                payload: { reason: `could not journal the run's progress: ${formatError(why)}`, step: null },
+              };
+        await appendToRun(client.db, { runId, expectedSeq: state.lastSeq, state, events: [fallback], writer: client.workerId });
+      }
+      return E.left(why);
+    }
     if (!claimed) return E.left(start.claimConflict ?? why);
     const now = await loadRunState(client.db, runId);
     if (E.isRight(now) && now.right.status === 'cancelled') return result(now.right);
@@ -171,6 +191,9 @@ export const executeRun = async (
       }
       if (opts.stopSignal?.aborted || opts.abortSignal?.aborted) {
         released = true;
+        // Asked to stop before our claim was written: leave the run exactly as we found it (a
+        // claim-and-release would count as a takeover towards the poison-run cap).
+        if (!claimed && start.state !== null) return result(start.state);
         const w = await write([
           ...pending,
           { type: 'run.released', payload: { worker: client.workerId, reason: 'worker shutting down' } },
@@ -251,14 +274,14 @@ export const executeRun = async (
           }
           return lost({ _tag: 'ConcurrencyConflict', runId, expectedSeq: started.right.lastSeq, actualSeq: null });
         case 'succeeded':
-          opts.onProgress?.({ kind: 'step.succeeded', runId, stepName: step.name, attempt, durationMs });
+          unreported.push({ kind: 'step.succeeded', runId, stepName: step.name, attempt, durationMs });
           pending = [{ type: 'step.succeeded', stepName: step.name, attempt, payload: { result: outcome.result } }];
           break;
         case 'failed': {
           const policy = policyFor(pipeline, def);
           const retry = outcome.retryable && mayRetry(policy, attempt);
           const delayMs = retry ? retryDelayMs(policy, attempt) : null;
-          opts.onProgress?.({
+          unreported.push({
             kind: 'step.failed',
             runId,
             stepName: step.name,

@@ -19,7 +19,7 @@ export class ExecutionEnv {
   private idleTimer: NodeJS.Timeout | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
   private live = false;
-  private startError: OrbitError | undefined;
+  private started: Promise<OrbitError | undefined> = Promise.resolve(undefined);
 
   constructor(readonly client: OrbitClient) {
     this.heartbeat = new Heartbeat(client.db, client.workerId, heartbeatIntervalFor(client.thresholdMs));
@@ -39,18 +39,19 @@ export class ExecutionEnv {
     }
     if (!this.live) {
       this.live = true;
-      this.lifecycle = this.lifecycle.then(async () => {
+      // Every run waiting on this start attempt learns its outcome (not just the first reader).
+      this.started = this.lifecycle.then(async (): Promise<OrbitError | undefined> => {
         try {
           await this.heartbeat.start();
+          return undefined;
         } catch (err) {
           this.live = false;
-          this.startError = fromPgError(err);
+          return fromPgError(err);
         }
       });
+      this.lifecycle = this.started.then(() => undefined);
     }
-    await this.lifecycle;
-    const failed = this.startError;
-    this.startError = undefined;
+    const failed = await this.started;
     return failed === undefined ? E.right(undefined) : E.left(failed);
   }
 

@@ -56,6 +56,8 @@ export class RunWatcher {
       await this.ensureConnected();
     } catch {
       // Without LISTEN the fence still holds; the signal just fires later (at the next append).
+      // Drop the failed connection so that the next run tries again.
+      await this.reset();
     }
     return () => {
       set?.delete(listener);
@@ -73,10 +75,18 @@ export class RunWatcher {
       await this.ensureConnected();
     } catch (err) {
       this.everyRun.delete(listener);
-      this.connecting = undefined;
+      await this.reset();
       throw err;
     }
     return () => void this.everyRun.delete(listener);
+  }
+
+  /** Forgets a failed connection attempt (closing what it opened) so the next watch retries. */
+  private async reset(): Promise<void> {
+    const sub = this.subscriber;
+    this.subscriber = undefined;
+    this.connecting = undefined;
+    if (sub) await sub.close().catch(() => undefined);
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { toStorableText } from '../events/json';
 import type { StepError } from '../events/runEvents';
 
 /** Throw (or return as `error`) to fail a step without retrying it. */
@@ -10,8 +11,21 @@ export class NonRetryableError extends Error {
 
 const MAX_STACK = 4000;
 
-/** Turns whatever a handler threw or returned as `error` into the journaled form. */
+/**
+ * Turns whatever a handler threw or returned as `error` into the journaled form. Its text is made
+ * storable (PostgreSQL refuses NUL and unpaired surrogates), so a failure can always be journaled.
+ */
 export const toStepError = (err: unknown): StepError => {
+  const e = describe(err);
+  return {
+    ...e,
+    name: toStorableText(e.name),
+    message: toStorableText(e.message),
+    ...(e.stack === undefined ? {} : { stack: toStorableText(e.stack) }),
+  };
+};
+
+const describe = (err: unknown): StepError => {
   if (err instanceof Error) {
     const e: StepError = { name: err.name || 'Error', message: err.message };
     return err.stack ? { ...e, stack: err.stack.slice(0, MAX_STACK) } : e;

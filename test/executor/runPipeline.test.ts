@@ -177,6 +177,49 @@ describe('running a pipeline', () => {
     expect(expectRight(await checkProjections(tc.client.db, [r.runId])).differences).toEqual([]);
   });
 
+  it('fails (never sticks) a run whose step returns text PostgreSQL cannot store, or throws it', async () => {
+    tc.registry.registerPipeline(
+      definePipeline({
+        name: 'unstorable',
+        steps: [
+          { name: 'lone-surrogate', handler: () => ({ success: true, data: { s: 'x\ud800y' } }) },
+          { name: 'never', handler: () => ({ success: true }) },
+        ],
+      }),
+    );
+    const r = expectRight(await runPipeline('unstorable', {}, { client: tc.client }));
+    expect(r.status).toBe('failed');
+    expect(r.state.steps[0]?.error?.name).toBe('UnserializableResult');
+
+    tc.registry.registerPipeline(
+      definePipeline({
+        name: 'nul-error',
+        steps: [
+          {
+            name: 'a',
+            handler: () => {
+              throw new NonRetryableError('bad\u0000byte');
+            },
+          },
+        ],
+      }),
+    );
+    const n = expectRight(await runPipeline('nul-error', {}, { client: tc.client }));
+    expect(n.status).toBe('failed');
+    expect(n.state.steps[0]?.error?.message).toBe('bad\ufffdbyte');
+    for (const runId of [r.runId, n.runId]) {
+      expect(expectRight(await checkProjections(tc.client.db, [runId])).differences).toEqual([]);
+    }
+  });
+
+  it('refuses metadata that cannot be stored, journaling nothing', async () => {
+    tc.registry.registerPipeline(
+      definePipeline({ name: 'meta-nul', steps: [{ name: 'a', handler: () => ({ success: true }) }] }),
+    );
+    const e = expectLeft(await runPipeline('meta-nul', { note: 'a\u0000b' }, { client: tc.client }));
+    expect(e._tag).toBe('InvalidMetadata');
+  });
+
   it('refuses metadata its codec rejects, journaling nothing', async () => {
     tc.registry.registerPipeline(
       definePipeline({

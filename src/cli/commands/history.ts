@@ -54,8 +54,11 @@ const follow = async (db: Database, runId: string, afterSeq: number, print: (r: 
   const watcher = new RunWatcher(db);
   let wake: (() => void) | undefined;
   const unwatch = await watcher.watch(runId, () => wake?.());
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
+  let stopped = false;
+  const onSignal = () => {
+    stopped = true;
+    wake?.();
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   let last = afterSeq;
@@ -69,15 +72,16 @@ const follow = async (db: Database, runId: string, afterSeq: number, print: (r: 
           if (ENDS.has(r.event.type)) return E.right(undefined);
         }
       }
-      if (stop.signal.aborted) return E.right(undefined);
+      if (stopped) return E.right(undefined);
+      // Sleep until the poll interval, a notification, or a signal; one wake function at a time.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 500);
         wake = () => {
           clearTimeout(timer);
           resolve();
         };
-        stop.signal.addEventListener('abort', wake, { once: true });
       });
+      wake = undefined;
     }
   } finally {
     process.off('SIGINT', onSignal);
