@@ -2,12 +2,11 @@ import * as E from 'fp-ts/Either';
 import { RunRecoveryOrchestrator, type RecoveryEvent, type RecoverySummary } from '../../src/recovery/orchestrator';
 import { recoveryStats } from '../../src/recovery/recoveryStats';
 import { definePipeline } from '../../src/pipeline/definePipeline';
-import { NonRetryableError } from '../../src/executor/stepError';
 import { checkProjections } from '../../src/projections/checkProjections';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
-import { countEvents, ev, seedRun, sleep } from '../support/recoveryHelpers';
+import { countEvents, ev, seedRun, sleep, stillBrokenPipeline } from '../support/recoveryHelpers';
 
 const THRESHOLD_MS = 600;
 
@@ -135,20 +134,7 @@ describe('RunRecoveryOrchestrator.recoverInterruptedRuns', () => {
   });
 
   it('counts a run that fails again after being resumed as failed, with the run’s reason', async () => {
-    tc.registry.registerPipeline(
-      definePipeline({
-        name: 'orch-still-broken',
-        steps: [
-          { name: 'a', handler: () => ({ success: true }) },
-          {
-            name: 'b',
-            handler: () => {
-              throw new NonRetryableError('still broken');
-            },
-          },
-        ],
-      }),
-    );
+    tc.registry.registerPipeline(stillBrokenPipeline('orch-still-broken'));
     const { runId } = await seedRun(tc.client.db, {
       pipelineId: 'orch-still-broken',
       steps: ['a', 'b'],

@@ -19,6 +19,7 @@ import {
   seedRun,
   sleep,
   waitFor,
+  stillBrokenPipeline,
 } from '../support/recoveryHelpers';
 
 const THRESHOLD_MS = 600;
@@ -571,20 +572,7 @@ describe('resumeRun with retryFailed', () => {
 
 describe('resumeRun and the spec’s result shape', () => {
   it('does not report a resume whose run then failed as a success', async () => {
-    tc.registry.registerPipeline(
-      definePipeline({
-        name: 'resume-then-fail',
-        steps: [
-          { name: 'a', handler: () => ({ success: true }) },
-          {
-            name: 'b',
-            handler: () => {
-              throw new NonRetryableError('still broken');
-            },
-          },
-        ],
-      }),
-    );
+    tc.registry.registerPipeline(stillBrokenPipeline('resume-then-fail'));
     const { runId } = await seedRun(tc.client.db, {
       pipelineId: 'resume-then-fail',
       steps: ['a', 'b'],

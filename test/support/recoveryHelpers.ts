@@ -4,7 +4,9 @@ import type { JsonValue } from '../../src/events/json';
 import type { RunEvent } from '../../src/events/runEvents';
 import { appendEvents, type Appended } from '../../src/journal/appendEvents';
 import { readRunEvents } from '../../src/journal/readEvents';
-import { definitionHashOf } from '../../src/pipeline/definePipeline';
+import { definePipeline, definitionHashOf } from '../../src/pipeline/definePipeline';
+import { NonRetryableError } from '../../src/executor/stepError';
+import type { Pipeline } from '../../src/pipeline/types';
 import { checkProjections } from '../../src/projections/checkProjections';
 import { expectRight } from './testDatabase';
 
@@ -12,6 +14,21 @@ import { expectRight } from './testDatabase';
  * Helpers for recovery tests: journals left behind by a dead worker, event counting, waiting.
  * A "dead worker" is a writer id with no row in `workers`: nobody heartbeats for it.
  */
+
+/** A pipeline [a, b] whose step b still fails for good (its cause was not fixed). */
+export const stillBrokenPipeline = (name: string): Pipeline =>
+  definePipeline({
+    name,
+    steps: [
+      { name: 'a', handler: () => ({ success: true }) },
+      {
+        name: 'b',
+        handler: () => {
+          throw new NonRetryableError('still broken');
+        },
+      },
+    ],
+  });
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
