@@ -12,7 +12,6 @@ export type OrbitError =
   | IllegalTransition
   | RunNotFound
   | PipelineNotFound
-  | PipelineDefinitionInvalid
   | InvalidMetadata
   | RunNotResumable
   | RunHasFailedSteps
@@ -87,12 +86,6 @@ export interface PipelineNotFound {
   readonly _tag: 'PipelineNotFound';
   readonly pipelineId: string;
   readonly known: readonly string[];
-}
-
-export interface PipelineDefinitionInvalid {
-  readonly _tag: 'PipelineDefinitionInvalid';
-  readonly pipelineId: string;
-  readonly message: string;
 }
 
 export interface InvalidMetadata {
@@ -194,8 +187,6 @@ export const formatError = (e: OrbitError): string => {
       return `Run not found: ${e.runId}`;
     case 'PipelineNotFound':
       return `Pipeline "${e.pipelineId}" is not registered: the pipeline definition must be available (registered: ${stepList(e.known)})`;
-    case 'PipelineDefinitionInvalid':
-      return `Invalid pipeline definition "${e.pipelineId}": ${e.message}`;
     case 'InvalidMetadata':
       return `Invalid metadata for pipeline "${e.pipelineId}": ${e.message}`;
     case 'RunNotResumable':
@@ -218,13 +209,85 @@ export const formatError = (e: OrbitError): string => {
       return `Run ${e.runId} ended ${e.status}: ${e.reason}`;
     case 'RecoveryLimitReached':
       return `Run ${e.runId} was taken over ${e.attempts} times without finishing; giving up (a step may be killing its worker)`;
+    default:
+      return assertNever(e);
   }
 };
 
-/** Constructors keep call sites short and the tags spelled once. */
+/** Constructors keep call sites short and the tags spelled once: one per tag. */
 export const OrbitErrors = {
   databaseUnavailable: (message: string): OrbitError => ({ _tag: 'DatabaseUnavailable', message }),
   databaseError: (message: string, code?: string): OrbitError => ({ _tag: 'DatabaseError', message, code }),
+  invalidSchemaName: (schema: string): OrbitError => ({ _tag: 'InvalidSchemaName', schema }),
   invalidInput: (what: string, message: string): OrbitError => ({ _tag: 'InvalidInput', what, message }),
+  concurrencyConflict: (runId: string, expectedSeq: number, actualSeq: number | null): OrbitError => ({
+    _tag: 'ConcurrencyConflict',
+    runId,
+    expectedSeq,
+    actualSeq,
+  }),
+  eventDecodeError: (runId: string, seq: number, type: string, field: string, message: string): OrbitError => ({
+    _tag: 'EventDecodeError',
+    runId,
+    seq,
+    type,
+    field,
+    message,
+  }),
+  illegalTransition: (runId: string, seq: number, type: string, reason: string): OrbitError => ({
+    _tag: 'IllegalTransition',
+    runId,
+    seq,
+    type,
+    reason,
+  }),
   runNotFound: (runId: string): OrbitError => ({ _tag: 'RunNotFound', runId }),
+  pipelineNotFound: (pipelineId: string, known: readonly string[]): OrbitError => ({
+    _tag: 'PipelineNotFound',
+    pipelineId,
+    known,
+  }),
+  invalidMetadata: (pipelineId: string, message: string): OrbitError => ({ _tag: 'InvalidMetadata', pipelineId, message }),
+  runNotResumable: (runId: string, status: string, reason: string): OrbitError => ({
+    _tag: 'RunNotResumable',
+    runId,
+    status,
+    reason,
+  }),
+  runHasFailedSteps: (runId: string, failedSteps: readonly string[]): OrbitError => ({
+    _tag: 'RunHasFailedSteps',
+    runId,
+    failedSteps,
+  }),
+  pipelineDrift: (
+    runId: string,
+    pipelineId: string,
+    journaled: readonly string[],
+    registered: readonly string[],
+  ): OrbitError => ({ _tag: 'PipelineDrift', runId, pipelineId, journaled, registered }),
+  runAlreadyClaimed: (runId: string): OrbitError => ({ _tag: 'RunAlreadyClaimed', runId }),
+  runStillActive: (runId: string, owner: string, lastActivityAt: string | null, thresholdMs: number): OrbitError => ({
+    _tag: 'RunStillActive',
+    runId,
+    owner,
+    lastActivityAt,
+    thresholdMs,
+  }),
+  projectionMismatch: (runId: string, differences: readonly string[]): OrbitError => ({
+    _tag: 'ProjectionMismatch',
+    runId,
+    differences,
+  }),
+  runNotCancellable: (runId: string, status: string): OrbitError => ({ _tag: 'RunNotCancellable', runId, status }),
+  fenced: (runId: string): OrbitError => ({ _tag: 'Fenced', runId }),
+  recoveryLimitReached: (runId: string, attempts: number): OrbitError => ({ _tag: 'RecoveryLimitReached', runId, attempts }),
+  runFailed: (runId: string, status: string, reason: string): OrbitError => ({ _tag: 'RunFailed', runId, status, reason }),
+} satisfies { readonly [K in Uncapitalize<OrbitError['_tag']>]: (...args: never[]) => OrbitError };
+
+/**
+ * Ends every switch over a union (event types, error tags): adding a member makes the switch fail
+ * to compile until the new case is handled. Reaching it at run time is a programmer error.
+ */
+export const assertNever = (x: never): never => {
+  throw new Error(`unhandled case: ${JSON.stringify(x)}`);
 };
