@@ -20,7 +20,7 @@ export { runPipeline, type RunPipelineOptions } from './executor/runPipeline';
 export { cancelRun, type CancelOptions } from './executor/cancelRun';
 export { NonRetryableError } from './executor/stepError';
 export type { RunResult, Progress, ExecuteOptions } from './executor/executeRun';
-export { DEFAULT_RETRY, retryDelayMs } from './executor/retryPolicy';
+export { DEFAULT_RETRY, retryDelayMs } from './decide/retryPolicy';
 
 export { detectInterruptedRuns, type InterruptedRun, type DetectOptions } from './recovery/detectInterruptedRuns';
 export { analyzeStepCompletion, type StepAnalysis } from './recovery/analyzeStepCompletion';
@@ -56,3 +56,5 @@ export * as events from './events/runEvents';
 export type { RunEvent, RecordedEvent } from './events/runEvents';
 
 export { formatError, type OrbitError } from './errors';
+export { decideNext } from './decide/decideNext';
+export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './decide/decision';

@@ -1,15 +1,14 @@
 import * as E from 'fp-ts/Either';
 import type { StepError } from '../events/runEvents';
-import { toJsonValue, type JsonValue } from '../events/json';
+import { toJsonValue } from '../events/json';
+import { timeoutMessage } from '../decide/attemptEvents';
+import type { AttemptResult } from '../decide/decision';
 import type { StepContext, StepDefinition } from '../pipeline/types';
 import { describeDecodeError } from './stepContext';
 import { isNonRetryable, toStepError } from './stepError';
 
-/** What one attempt of a step came to. `aborted`: the run was cancelled or taken over mid-step. */
-export type AttemptOutcome =
-  | { readonly kind: 'succeeded'; readonly result: JsonValue }
-  | { readonly kind: 'failed'; readonly error: StepError; readonly retryable: boolean }
-  | { readonly kind: 'aborted'; readonly reason: string };
+/** What one attempt of a step came to. `aborted`: the run was cancelled, taken over or hard-stopped mid-step. */
+export type AttemptOutcome = AttemptResult | { readonly kind: 'aborted'; readonly reason: string };
 
 const failed = (error: StepError, retryable: boolean): AttemptOutcome => ({ kind: 'failed', error, retryable });
 
@@ -73,12 +72,13 @@ export const invokeHandler = async (
   let onAbort: (() => void) | undefined;
   const timedOut = new Promise<AttemptOutcome>((resolve) => {
     if (step.timeoutMs === undefined) return;
+    const afterMs = step.timeoutMs;
     timer = setTimeout(() => {
-      const error = { name: 'TimeoutError', message: `step "${step.name}" timed out after ${step.timeoutMs} ms` };
-      // Settle as a failed attempt before aborting, so the race below sees a timeout, not an abort.
-      resolve(failed(error, true));
-      controller.abort(Object.assign(new Error(error.message), { name: error.name }));
-    }, step.timeoutMs);
+      // Settle as timed out before aborting, so the race below sees a timeout, not an abort.
+      resolve({ kind: 'timedOut', afterMs });
+      const message = timeoutMessage(step.name, afterMs);
+      controller.abort(Object.assign(new Error(message), { name: 'TimeoutError' }));
+    }, afterMs);
   });
   const aborted = new Promise<AttemptOutcome>((resolve) => {
     onAbort = () => {

@@ -64,7 +64,7 @@ export const runPipeline = async (
     runId,
     {
       state: null,
-      leading: leading.right,
+      claim: { kind: 'claim', events: leading.right },
       claimConflict: { _tag: 'InvalidInput', what: 'run id', message: `a run with id ${runId} already exists` },
     },
     options,

@@ -1,5 +1,7 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import { decideNext } from '../decide/decideNext';
+import type { Decision, ResumeRequest } from '../decide/decision';
+import { OrbitErrors, type OrbitError } from '../errors';
 import type { RunState } from '../fold/runState';
 import type { Pipeline } from '../pipeline/types';
 import type { OrbitClient } from '../runtime/orbitClient';
@@ -22,6 +24,14 @@ export interface PlanOptions {
   readonly maxRecoveries?: number;
 }
 
+/** The terms of a resume, with the defaults filled in. */
+export const resumeRequest = (options: PlanOptions & { readonly reason?: string }): ResumeRequest => ({
+  reason: options.reason,
+  retryFailed: options.retryFailed === true,
+  force: options.force === true,
+  maxRecoveries: options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES,
+});
+
 /** A resume that may go ahead: the journaled run, its pipeline and where it stands. */
 export interface ResumePlan {
   readonly state: RunState;
@@ -32,12 +42,14 @@ export interface ResumePlan {
    * `state.lastSeq`, so that a process that claimed it meanwhile makes this a no-op).
    */
   readonly capReached: boolean;
+  /** What the resume would append first (decideNext): the claim and the next step's start, or the run's failure. */
+  readonly decision: Decision;
 }
 
 /**
- * Every check a resume makes, and nothing it writes: the run is unfinished, has no failed steps
- * (unless `retryFailed`), its pipeline is registered and unchanged (unless `force`), nobody alive
- * holds it (unless `force`), and it has not been taken over too often. `resumeRun` acts on the
+ * Every check a resume makes, and nothing it writes: decideNext refuses a finished run, failed
+ * steps (unless `retryFailed`) and pipeline drift (unless `force`) and applies the recovery cap;
+ * the database says whether anyone alive holds the run (unless `force`). `resumeRun` acts on the
  * plan; `orbit recover --dry-run` prints it.
  */
 export const planResume = async (
@@ -48,45 +60,22 @@ export const planResume = async (
   const loaded = await loadRecoverableRun(client, runId, true, options.expectedSeq);
   if (E.isLeft(loaded)) return loaded;
   const { state, pipeline } = loaded.right;
-  const analysis = analyzeState(state);
-  const refuse = (reason: string) => E.left<OrbitError>({ _tag: 'RunNotResumable', runId, status: state.status, reason });
-
-  if (state.status === 'success') return refuse('it already succeeded');
-  if (state.status === 'cancelled') return refuse('it was cancelled');
-  if (analysis.failedSteps.length > 0 && options.retryFailed !== true) {
-    return E.left({ _tag: 'RunHasFailedSteps', runId, failedSteps: analysis.failedSteps });
-  }
-  if (state.status === 'failed' && options.retryFailed !== true) {
-    return refuse(`it failed (${state.error ?? 'no reason recorded'}); use --retry-failed to run it again`);
-  }
-  if (state.definitionHash !== pipeline.definitionHash && options.force !== true) {
-    return E.left({
-      _tag: 'PipelineDrift',
-      runId,
-      pipelineId: pipeline.name,
-      journaled: state.stepNames,
-      registered: pipeline.stepNames,
-    });
-  }
+  const decision = decideNext(state, pipeline, {
+    kind: 'resume',
+    ...resumeRequest(options),
+    worker: client.workerId,
+    stopping: false,
+  });
+  if (E.isLeft(decision)) return decision;
   if (state.status === 'running' && options.force !== true) {
     const thresholdMs = options.thresholdMs ?? client.thresholdMs;
     const live = await runLiveness(client.db, runId, thresholdMs);
     if (E.isLeft(live)) return live;
     // Someone holds it and is alive: it is running, not interrupted (or another recovery got there first).
     if (!live.right.interrupted) {
-      return E.left({
-        _tag: 'RunStillActive',
-        runId,
-        owner: live.right.owner ?? 'unknown',
-        lastActivityAt: live.right.lastActivityAt,
-        thresholdMs,
-      });
+      return E.left(OrbitErrors.runStillActive(runId, live.right.owner ?? 'unknown', live.right.lastActivityAt, thresholdMs));
     }
   }
-  // Only a takeover from a silent holder counts (see RunState.recoveryCount); a manual
-  // --retry-failed is a person's decision and is never capped.
-  const isTakeover = state.status === 'running' && state.owner !== null;
-  const capReached =
-    isTakeover && options.retryFailed !== true && state.recoveryCount >= (options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES);
-  return E.right({ state, pipeline, analysis, capReached });
+  const capReached = decision.right.events[0]?.type === 'run.failed';
+  return E.right({ state, pipeline, analysis: analyzeState(state), capReached, decision: decision.right });
 };

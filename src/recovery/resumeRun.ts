@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/Either';
-import { formatError, type OrbitError } from '../errors';
+import { formatError, OrbitErrors, type OrbitError } from '../errors';
+import type { RunEvent } from '../events/runEvents';
 import { executeRun, type ExecuteOptions } from '../executor/executeRun';
 import type { RunState, RunStatus } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
-import { planResume, type PlanOptions } from './planResume';
+import { planResume, resumeRequest, type PlanOptions } from './planResume';
 
 export interface ResumeOptions extends ExecuteOptions, PlanOptions {
   readonly client?: OrbitClient;
@@ -43,19 +44,12 @@ const ok = (value: ResumeSuccess): ResumeResult =>
 const fail = (error: OrbitError): ResumeResult =>
   ({ ...E.left(error), success: false, error: formatError(error) }) as ResumeResult;
 
-/** The poison-run cap was reached: journal the run's failure, at the seq the plan saw. */
-const giveUp = async (client: OrbitClient, state: RunState, next: string | null): Promise<OrbitError> => {
-  const attempts = state.recoveryCount;
-  const reason = `taken over ${attempts} times without finishing; giving up (a step may be killing its worker)`;
-  const r = await appendToRun(client.db, {
-    runId: state.runId,
-    expectedSeq: state.lastSeq,
-    state,
-    writer: client.workerId,
-    events: [{ type: 'run.failed', payload: { reason, step: next } }],
-  });
-  if (E.isLeft(r)) return r.left._tag === 'ConcurrencyConflict' ? { _tag: 'RunAlreadyClaimed', runId: state.runId } : r.left;
-  return { _tag: 'RecoveryLimitReached', runId: state.runId, attempts };
+/** The poison-run cap was reached: journal the run's failure (the plan's events), at the seq the plan saw. */
+const giveUp = async (client: OrbitClient, state: RunState, events: readonly RunEvent[]): Promise<OrbitError> => {
+  const { runId } = state;
+  const r = await appendToRun(client.db, { runId, expectedSeq: state.lastSeq, state, writer: client.workerId, events });
+  if (E.isLeft(r)) return r.left._tag === 'ConcurrencyConflict' ? OrbitErrors.runAlreadyClaimed(runId) : r.left;
+  return OrbitErrors.recoveryLimitReached(runId, state.recoveryCount);
 };
 
 /**
@@ -73,8 +67,8 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
 
   const plan = await planResume(client, runId, options);
   if (E.isLeft(plan)) return fail(plan.left);
-  const { state, pipeline, analysis, capReached } = plan.right;
-  if (capReached) return fail(await giveUp(client, state, analysis.nextStep));
+  const { state, pipeline, analysis, capReached, decision } = plan.right;
+  if (capReached) return fail(await giveUp(client, state, decision.events));
 
   const executed = await executeRun(
     client,
@@ -82,27 +76,15 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
     runId,
     {
       state,
-      leading: [
-        {
-          type: 'run.resumed',
-          payload: {
-            by: client.workerId,
-            fromStep: analysis.nextStep,
-            inFlight: [...analysis.inFlightSteps],
-            reason: options.reason ?? (options.retryFailed ? 'retry failed steps' : 'interrupted'),
-            retryFailed: options.retryFailed === true,
-            force: options.force === true,
-          },
-        },
-      ],
-      claimConflict: { _tag: 'RunAlreadyClaimed', runId },
+      claim: { kind: 'resume', ...resumeRequest(options) },
+      claimConflict: OrbitErrors.runAlreadyClaimed(runId),
     },
     options,
   );
   if (E.isLeft(executed)) return fail(executed.left);
   const r = executed.right;
   if (r.status !== 'success' && !r.released) {
-    return fail({ _tag: 'RunFailed', runId, status: r.status, reason: r.error ?? 'no reason recorded' });
+    return fail(OrbitErrors.runFailed(runId, r.status, r.error ?? 'no reason recorded'));
   }
   return ok({
     runId,

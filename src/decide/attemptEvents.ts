@@ -1,0 +1,35 @@
+import type { RunEvent, StepError } from '../events/runEvents';
+import type { Pipeline } from '../pipeline/types';
+import type { Outcome } from './decision';
+import { DEFAULT_RETRY, mayRetry, policyFor, retryDelayMs } from './retryPolicy';
+
+/** What a timed-out attempt is journaled with (and the reason its AbortSignal carries). */
+export const timeoutMessage = (stepName: string, afterMs: number): string => `step "${stepName}" timed out after ${afterMs} ms`;
+
+type Attempt = Extract<Outcome, { kind: 'attempt' }>;
+
+/**
+ * The events that journal one attempt's end: its success, or its failure followed by either a
+ * retry (when the error is retryable and the policy allows another attempt) or the run's failure.
+ * A timeout is a retryable failure.
+ */
+export const attemptEvents = (pipeline: Pipeline, a: Attempt): RunEvent[] => {
+  const { stepName, attempt, result } = a;
+  if (result.kind === 'succeeded') return [{ type: 'step.succeeded', stepName, attempt, payload: { result: result.result } }];
+  const [error, retryable]: [StepError, boolean] =
+    result.kind === 'timedOut'
+      ? [{ name: 'TimeoutError', message: timeoutMessage(stepName, result.afterMs) }, true]
+      : [result.error, result.retryable];
+  const def = pipeline.steps.find((d) => d.name === stepName);
+  const policy = def === undefined ? DEFAULT_RETRY : policyFor(pipeline, def);
+  const failed: RunEvent = { type: 'step.failed', stepName, attempt, payload: { error, retryable } };
+  if (retryable && mayRetry(policy, attempt)) {
+    const delayMs = retryDelayMs(policy, attempt, () => a.random);
+    return [failed, { type: 'step.retry_scheduled', stepName, attempt, payload: { delayMs } }];
+  }
+  const why = retryable ? ` after ${attempt} attempt(s)` : ' (not retryable)';
+  return [
+    failed,
+    { type: 'run.failed', payload: { reason: `step "${stepName}" failed${why}: ${error.message}`, step: stepName } },
+  ];
+};

@@ -1,0 +1,50 @@
+import * as E from 'fp-ts/Either';
+import type { RunState } from '../fold/runState';
+import type { Pipeline } from '../pipeline/types';
+import { invokeHandler, type AttemptOutcome } from './invokeHandler';
+import { buildStepContext } from './stepContext';
+
+export interface AttemptRun {
+  readonly outcome: AttemptOutcome;
+  readonly durationMs: number;
+  /** Whether the handler was called (false when its context could not be built). */
+  readonly invoked: boolean;
+}
+
+/**
+ * Runs one attempt of a step whose `step.started` is journaled in `state`. The attempt's signal
+ * fires when any of `signals` does (fencing, cancellation, hard stop) or on timeout.
+ */
+export const runAttempt = async (
+  state: RunState,
+  pipeline: Pipeline,
+  stepName: string,
+  attempt: number,
+  signals: readonly (AbortSignal | undefined)[],
+): Promise<AttemptRun> => {
+  const controller = new AbortController();
+  const unlink = signals.map((signal) => {
+    if (!signal) return () => undefined;
+    const f = () => controller.abort(signal.reason);
+    if (signal.aborted) f();
+    else signal.addEventListener('abort', f, { once: true });
+    return () => signal.removeEventListener('abort', f);
+  });
+  const t0 = Date.now();
+  try {
+    const def = pipeline.steps.find((d) => d.name === stepName);
+    const ctx = buildStepContext(state, pipeline, stepName, attempt, controller.signal);
+    if (def === undefined || E.isLeft(ctx)) {
+      const why = E.isLeft(ctx) ? ctx.left._tag : 'StepNotRegistered';
+      return {
+        outcome: { kind: 'failed', error: { name: why, message: `cannot build the step context: ${why}` }, retryable: false },
+        durationMs: Date.now() - t0,
+        invoked: false,
+      };
+    }
+    const outcome = await invokeHandler(def, ctx.right, controller);
+    return { outcome, durationMs: Date.now() - t0, invoked: true };
+  } finally {
+    for (const u of unlink) u();
+  }
+};

@@ -1,0 +1,109 @@
+import * as E from 'fp-ts/Either';
+import { decideNext } from '../decide/decideNext';
+import { formatError, OrbitErrors, type OrbitError } from '../errors';
+import type { RunEvent } from '../events/runEvents';
+import type { RunState } from '../fold/runState';
+import { appendToRun } from '../journal/appendEvents';
+import { loadRunState } from '../journal/loadRunState';
+import type { Pipeline } from '../pipeline/types';
+import type { OrbitClient } from '../runtime/orbitClient';
+import type { ExecutionEnv } from './executionEnv';
+import { faultAfterAppend } from './faultPoints';
+import type { Progress } from './progress';
+
+/**
+ * One executor's view of one run's journal: the state as last committed, the appends (each
+ * stating the seq last seen), and what happens when one is refused. `fence` fires when another
+ * process writes to the run (a NOTIFY past our own seq) or one of our appends loses.
+ */
+export class RunJournal {
+  readonly fence = new AbortController();
+  private writingUpTo = 0;
+  private claimed = false;
+  private unwatch: () => void = () => undefined;
+  // Progress is reported once the outcome it describes is journaled, never before.
+  private unreported: Progress[] = [];
+
+  constructor(
+    private readonly client: OrbitClient,
+    private readonly env: ExecutionEnv,
+    readonly runId: string,
+    public state: RunState | null,
+    private readonly onClaimed?: (runId: string) => void,
+    private readonly onProgress?: (p: Progress) => void,
+  ) {}
+
+  async watch(): Promise<void> {
+    const { runId } = this;
+    this.unwatch = await this.env.watcher.watch(runId, (n) => {
+      if (n.seq > this.writingUpTo) {
+        this.fence.abort(new Error(`run ${runId} was changed by another process (${n.type} at seq ${n.seq})`));
+      }
+    });
+  }
+
+  close(): void {
+    this.unwatch();
+  }
+
+  /** Reported after the next successful append. */
+  report(p: Progress | undefined): void {
+    if (p !== undefined) this.unreported.push(p);
+  }
+
+  async write(events: readonly RunEvent[]): Promise<E.Either<OrbitError, RunState>> {
+    const { state, runId } = this;
+    const expectedSeq = state?.lastSeq ?? 0;
+    this.writingUpTo = expectedSeq + events.length;
+    const r = await appendToRun(this.client.db, { runId, expectedSeq, state, events, writer: this.client.workerId });
+    if (E.isLeft(r)) return r;
+    if (!this.claimed) this.onClaimed?.(runId);
+    this.claimed = true;
+    this.state = r.right.state;
+    this.env.clock.observe(r.right.committedAt);
+    faultAfterAppend(events);
+    const report = this.unreported;
+    this.unreported = [];
+    for (const p of report) this.onProgress?.(p);
+    return E.right(r.right.state);
+  }
+
+  /**
+   * Our append was refused, or would be (`fence` fired): find out who won. A cancellation ends
+   * the run normally; any other writer fences us; a refusal that is not a conflict ends the run
+   * or hands it back (decideNext says which), best effort.
+   */
+  async lost(
+    why: OrbitError,
+    pipeline: Pipeline,
+    claimConflict: OrbitError | undefined,
+  ): Promise<E.Either<OrbitError, RunState>> {
+    const { runId, state } = this;
+    this.fence.abort(new Error(`run ${runId} was taken over by another writer`));
+    if (why._tag !== 'ConcurrencyConflict') {
+      if (this.claimed && state !== null) {
+        const fallback = decideNext(state, pipeline, {
+          kind: 'journalRefused',
+          unreachable: why._tag === 'DatabaseUnavailable',
+          message: formatError(why),
+          worker: this.client.workerId,
+          stopping: false,
+        });
+        if (E.isRight(fallback) && fallback.right.events.length > 0) {
+          const events = fallback.right.events;
+          await appendToRun(this.client.db, { runId, expectedSeq: state.lastSeq, state, events, writer: this.client.workerId });
+        }
+      }
+      return E.left(why);
+    }
+    if (!this.claimed) return E.left(claimConflict ?? why);
+    const now = await loadRunState(this.client.db, runId);
+    if (E.isRight(now) && now.right.status === 'cancelled') return now;
+    return E.left(OrbitErrors.fenced(runId));
+  }
+
+  /** The conflict to report when the fence fired while we were not writing. */
+  conflict(): OrbitError {
+    return OrbitErrors.concurrencyConflict(this.runId, this.state?.lastSeq ?? 0, null);
+  }
+}
