@@ -56,5 +56,6 @@ export * as events from './events/runEvents';
 export type { RunEvent, RecordedEvent } from './events/runEvents';
 
 export { formatError, type OrbitError } from './errors';
+export { planRecovery, type RecoveryPlanEntry } from './recovery/planRecovery';
 export { decideNext } from './decide/decideNext';
 export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './decide/decision';

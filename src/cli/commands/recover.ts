@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { formatError, type OrbitError } from '../../errors';
-import { planResume } from '../../recovery/planResume';
+import type { OrbitError } from '../../errors';
+import { planRecovery } from '../../recovery/planRecovery';
 import { detectInterruptedRuns } from '../../recovery/detectInterruptedRuns';
 import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs, type Session } from '../session';
@@ -17,24 +17,11 @@ interface RecoverArgs extends GlobalArgs {
   readonly verbose: boolean;
 }
 
-/** The plan: every check a resume would make (planResume), and nothing claimed or written. */
+/** The plan (planRecovery): every check and decision a resume would make, and nothing claimed or written. */
 const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either<OrbitError, number>> => {
-  const runs = await detectInterruptedRuns({ client, limit });
-  if (E.isLeft(runs)) return runs;
-  const plan = [];
-  for (const r of runs.right) {
-    const p = await planResume(client, r.runId, { expectedSeq: r.lastSeq });
-    const base = { runId: r.runId, pipelineId: r.pipelineId };
-    if (E.isLeft(p)) {
-      plan.push({ ...base, refusal: formatError(p.left), fromStep: null, reExecuted: [], retrying: [] });
-    } else {
-      const a = p.right.analysis;
-      const refusal = p.right.capReached
-        ? `would be failed instead: taken over ${p.right.state.recoveryCount} times without finishing (the recovery cap)`
-        : null;
-      plan.push({ ...base, refusal, fromStep: a.nextStep, reExecuted: a.inFlightSteps, retrying: a.retryingSteps });
-    }
-  }
+  const planned = await planRecovery(client, { limit });
+  if (E.isLeft(planned)) return planned;
+  const plan = planned.right;
   if (out.json) {
     out.document({ dryRun: true, plan });
     return E.right(ExitCode.ok);
