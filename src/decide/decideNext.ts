@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type OrbitError } from '../errors';
+import { assertNever, OrbitErrors, type OrbitError } from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import { isFinished, type RunState } from '../fold/runState';
@@ -64,6 +64,8 @@ export const decideNext = (state: RunState | null, pipeline: Pipeline, outcome: 
               next: { kind: 'finished' },
             },
       );
+    default:
+      return assertNever(outcome);
   }
 };
 

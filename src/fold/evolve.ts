@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import { assertNever, type OrbitError } from '../errors';
 import type { RecordedEvent } from '../events/runEvents';
 import type { RunState, StepState } from './runState';
 
@@ -183,8 +183,12 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           d.steps[i] = { ...step, status: 'retrying', nextRetryAt: due };
           return d;
         }
+        default:
+          return assertNever(e);
       }
     }
+    default:
+      return assertNever(e);
   }
 };
 

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
-import type { RunState, RunStatus } from '../fold/runState';
+import type { RunState, RunStatus, StepStatus } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 
@@ -28,18 +28,20 @@ export interface StepAnalysis {
 
 /** Pure: the analysis of a folded run. */
 export const analyzeState = (s: RunState): StepAnalysis => {
-  const named = (status: string) => s.steps.filter((st) => st.status === status).map((st) => st.name);
+  // One list per status, spelled as a record so that a new StepStatus fails to compile here.
+  const named: { [K in StepStatus]: string[] } = { pending: [], running: [], success: [], failed: [], retrying: [] };
+  for (const st of s.steps) named[st.status].push(st.name);
   return {
     runId: s.runId,
     pipelineId: s.pipelineId,
     status: s.status,
-    completedSteps: named('success'),
-    failedSteps: named('failed'),
-    inFlightSteps: named('running'),
+    completedSteps: named.success,
+    failedSteps: named.failed,
+    inFlightSteps: named.running,
     retryingSteps: s.steps
       .filter((st) => st.status === 'retrying')
       .map((st) => ({ name: st.name, nextAttempt: st.attemptCount + 1, nextRetryAt: st.nextRetryAt })),
-    pendingSteps: named('pending'),
+    pendingSteps: named.pending,
     nextStep: s.steps.find((st) => st.status !== 'success')?.name ?? null,
   };
 };

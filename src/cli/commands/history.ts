@@ -4,7 +4,8 @@ import { parseRunId } from '../../executor/runId';
 import type { Database } from '../../db/database';
 import { RunWatcher } from '../../executor/runWatcher';
 import { streamRunEvents } from '../../journal/readEvents';
-import type { RecordedEvent } from '../../events/runEvents';
+import { assertNever } from '../../errors';
+import { TERMINAL_TYPES, type RecordedEvent } from '../../events/runEvents';
 import { ExitCode } from '../exitCodes';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 
@@ -36,14 +37,19 @@ const describe = (r: RecordedEvent): string => {
     case 'run.released':
       detail = e.payload.reason;
       break;
-    default:
+    case 'run.claimed':
+    case 'step.started':
+    case 'step.succeeded':
+    case 'run.succeeded':
       break;
+    default:
+      assertNever(e);
   }
   return `${String(r.seq).padStart(4)}  ${r.occurredAt}  ${e.type}${step}${detail ? `  ${detail}` : ''}  [${r.writer}]`;
 };
 
 /** Events after which nothing more is expected (a --retry-failed resume may still follow a failure). */
-const ENDS = new Set(['run.succeeded', 'run.failed', 'run.cancelled']);
+const ENDS: ReadonlySet<string> = TERMINAL_TYPES;
 
 /**
  * `--follow`: prints new events as they are journaled until the run ends or Ctrl+C. A NOTIFY on
