@@ -4,7 +4,7 @@ import { RunRecoveryOrchestrator, type RecoveryEvent, type RecoverySummary } fro
 import { ExitCode } from './exitCodes';
 import type { Output } from './output';
 import { printProgress } from './progress';
-import type { Session } from './session';
+import type { OrbitClient } from '../runtime/orbitClient';
 
 /** The spec's lines for each recovery event ("Attempting to recover run …", "✓ Recovered run …"). */
 export const printRecoveryEvent =
@@ -23,7 +23,8 @@ export const printRecoveryEvent =
 
 /** Recovers every interrupted run, printing the spec's lines. Used by `recover` and `--auto-recover`. */
 export const recoverAll = async (
-  s: Session,
+  // Not `Session`: session.ts calls this (for --auto-recover), so importing its type would be a cycle.
+  s: { readonly client: OrbitClient; readonly out: Output },
   opts: { concurrency?: number; limit?: number; verbose?: boolean; stopSignal?: AbortSignal; abortSignal?: AbortSignal },
 ): Promise<E.Either<OrbitError, RecoverySummary>> => {
   const { client, out } = s;

@@ -6,7 +6,7 @@ import type { OrbitError } from '../errors';
 import { eventCodecs, NOTIFYING_TYPES, type RecordedEvent, type RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
-import { changedStepRows, mutableRunFields, toRunRow } from '../projections/rows';
+import { changedStepRows, mutableRunFields, toRunRow } from '../fold/projectionRows';
 import { PENDING_EPOCH, resolvePendingTimes } from './pendingTime';
 import { loadRunState } from './loadRunState';
 

@@ -6,7 +6,7 @@ import type { OrbitError } from '../errors';
 import type { RunState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
 import { readProjectedRun, type ProjectedRun } from './readProjection';
-import { toRunRow, toStepRow } from './rows';
+import { toRunRow, toStepRow } from '../fold/projectionRows';
 
 /** One field where the projection tables and the fold of the journal disagree. */
 export interface ProjectionDifference {

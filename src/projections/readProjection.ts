@@ -4,7 +4,7 @@ import type { Database } from '../db/database';
 import { query } from '../db/database';
 import type { OrbitError } from '../errors';
 import type { JsonValue } from '../events/json';
-import type { RunRow, StepRow } from './rows';
+import type { RunRow, StepRow } from '../fold/projectionRows';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 

@@ -3,7 +3,7 @@ import type { Database } from '../db/database';
 import { query, withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
 import { loadRunState } from '../journal/loadRunState';
-import { toRunRow, toStepRow, type RunRow, type StepRow } from './rows';
+import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
 
 export interface RebuildReport {
   readonly runsRebuilt: number;

@@ -1,5 +1,6 @@
+/** The projection rows (`runs`, `steps`) of a folded run: pure, so the append path and the checks share it. */
 import type { JsonValue } from '../events/json';
-import type { RunState, StepState } from '../fold/runState';
+import type { RunState, StepState } from './runState';
 
 /** A `runs` row as Orbit writes it (times as ISO strings; the database stores timestamptz). */
 export interface RunRow {

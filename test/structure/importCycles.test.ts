@@ -1,0 +1,33 @@
+import * as path from 'node:path';
+import { cyclesOf, folderGraph, importGraph } from '../support/importGraph';
+
+/*
+ * Data flows one way (docs/ARCHITECTURE.md, "Layers"): no module of src/ may import itself back,
+ * directly or through others, and neither may a folder (`journal` -> `projections` -> `journal`).
+ * Type-only imports count: they tie the modules' shapes together all the same.
+ */
+const graph = importGraph(path.join(__dirname, '../../src'));
+
+describe('imports of src/', () => {
+  it('the graph is read (sanity check of the check itself)', () => {
+    expect(graph.get(path.join('executor', 'executeRun.ts'))).toContain(path.join('decide', 'decideNext.ts'));
+    expect(
+      cyclesOf(
+        new Map([
+          ['a', ['b']],
+          ['b', ['c']],
+          ['c', ['a']],
+          ['d', ['d']],
+        ]),
+      ),
+    ).toEqual([['a', 'b', 'c'], ['d']]);
+  });
+
+  it('no file imports itself back', () => {
+    expect(cyclesOf(graph)).toEqual([]);
+  });
+
+  it('no folder imports itself back', () => {
+    expect(cyclesOf(folderGraph(graph))).toEqual([]);
+  });
+});
