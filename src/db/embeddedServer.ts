@@ -19,6 +19,7 @@ import {
 import { acquireLock } from './embedded/lock';
 import { RunAs, isPostmasterOf, lastLine, orphanedPostmasters, run } from './embedded/proc';
 import { chownTo, resolveRunAs, unreachableAncestor } from './embedded/user';
+import { sleep } from '../util/sleep';
 
 /** A running private PostgreSQL owned by one base directory (e.g. `.orbit`). */
 export interface EmbeddedServer {
@@ -37,7 +38,6 @@ const START_TIMEOUT_S = 60;
 const START_ATTEMPTS = 3;
 
 const unavailable = <A>(message: string): E.Either<OrbitError, A> => E.left(OrbitErrors.databaseUnavailable(message));
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const serverAt = (l: Layout, port: number, reused: boolean): EmbeddedServer => ({
   url: urlFor(port),

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
-import type * as t from 'io-ts';
 import type { OrbitError } from '../errors';
+import { firstDecodeFailure } from './decodeErrors';
 import { eventCodecs, isRunEventType, type RecordedEvent } from './runEvents';
 
 /** A `run_events` row as `pg` returns it. */
@@ -18,19 +18,6 @@ export interface EventRow {
 
 /** Journal column names for the codec's field names, so errors name what an auditor can query. */
 const COLUMN_OF: Readonly<Record<string, string>> = { stepName: 'step_name', attempt: 'attempt', type: 'type' };
-
-const pathOf = (context: t.Context): string =>
-  context
-    .slice(1)
-    .map((c) => c.key)
-    .filter((k) => k !== '' && !/^\d+$/.test(k))
-    .map((k, i) => (i === 0 ? (COLUMN_OF[k] ?? k) : k))
-    .join('.');
-
-const show = (u: unknown): string => {
-  const s = u === undefined ? 'undefined' : JSON.stringify(u);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-};
 
 /** Decodes one row into a RecordedEvent, or an EventDecodeError naming run, seq and field. */
 export const decodeEventRow = (row: EventRow): E.Either<OrbitError, RecordedEvent> => {
@@ -57,10 +44,9 @@ export const decodeEventRow = (row: EventRow): E.Either<OrbitError, RecordedEven
   }
   const decoded = eventCodecs[type].decode(candidate);
   if (E.isLeft(decoded)) {
-    const first = decoded.left[0];
-    const field = first ? pathOf(first.context) || 'payload' : 'payload';
-    const expected = first?.context[first.context.length - 1]?.type.name ?? 'a valid value';
-    return fail(type, field, first?.message ?? `expected ${expected}, got ${show(first?.value)}`);
+    const { path, message } = firstDecodeFailure(decoded.left);
+    const field = path.map((k, i) => (i === 0 ? (COLUMN_OF[k] ?? k) : k)).join('.');
+    return fail(type, field || 'payload', message);
   }
   return E.right({
     runId,

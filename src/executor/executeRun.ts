@@ -6,7 +6,7 @@ import type { RunEvent } from '../events/runEvents';
 import type { RunState, RunStatus } from '../fold/runState';
 import type { Pipeline } from '../pipeline/types';
 import type { OrbitClient } from '../runtime/orbitClient';
-import { sleep } from '../runtime/sleep';
+import { sleep } from '../util/sleep';
 import { executionEnvFor } from './executionEnv';
 import { progressOf, type Progress } from './progress';
 import { runAttempt } from './runAttempt';

@@ -4,7 +4,7 @@ import { toJsonValue } from '../events/json';
 import { timeoutMessage } from '../decide/attemptEvents';
 import type { AttemptResult } from '../decide/decision';
 import type { StepContext, StepDefinition } from '../pipeline/types';
-import { describeDecodeError } from './stepContext';
+import { describeDecodeError } from '../events/decodeErrors';
 import { isNonRetryable, toStepError } from './stepError';
 
 /** What one attempt of a step came to. `aborted`: the run was cancelled, taken over or hard-stopped mid-step. */

@@ -1,20 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import type { OrbitError } from '../errors';
+import { describeDecodeError } from '../events/decodeErrors';
 import type { RunState } from '../fold/runState';
 import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/types';
-
-const describeDecodeError = (errors: t.Errors): string => {
-  const first = errors[0];
-  if (!first) return 'invalid value';
-  const path = first.context
-    .slice(1)
-    .map((c) => c.key)
-    .filter((k) => k !== '' && !/^\d+$/.test(k))
-    .join('.');
-  const expected = first.context[first.context.length - 1]?.type.name ?? 'a valid value';
-  return `${path || 'value'}: expected ${expected}, got ${JSON.stringify(first.value) ?? 'undefined'}`;
-};
 
 /** Decodes metadata with the pipeline's codec (as is, without one). */
 export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<OrbitError, unknown> => {
@@ -87,5 +76,3 @@ export const buildStepContext = (
     signal,
   });
 };
-
-export { describeDecodeError };

@@ -4,6 +4,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
+import { sleep } from '../../util/sleep';
 
 /** Where everything of one embedded server lives. */
 export interface Layout {
@@ -98,7 +99,7 @@ export const waitUntilReady = async (port: number, dataDir: string, timeoutMs: n
   for (;;) {
     if (await probe(port, dataDir)) return true;
     if (Date.now() > deadline) return false;
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
 };
 

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as E from 'fp-ts/Either';
 import { OrbitError, OrbitErrors } from '../../errors';
 import { pidAlive } from './proc';
+import { sleep } from '../../util/sleep';
 
 /** A lock untouched this long is abandoned even if its pid looks alive (pid reuse, other host). */
 const STALE_AFTER_MS = 60_000;
@@ -28,8 +29,6 @@ const parseHolder = (text: string): Holder | undefined => {
     return undefined;
   }
 };
-
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const readLock = async (lockPath: string): Promise<{ text: string; ageMs: number } | undefined> => {
   try {
