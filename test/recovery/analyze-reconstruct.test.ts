@@ -9,7 +9,8 @@ import { runPipeline } from '../../src/executor/runPipeline';
 import type { StepContext } from '../../src/pipeline/types';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectLeft, expectRight } from '../support/testDatabase';
-import { countEvents, eventsOf, ev, expectProjectionsMatch, seedRun, waitFor } from '../support/recoveryHelpers';
+import { countEvents, eventsOf, expectProjectionsMatch, seedRun, waitFor } from '../support/recoveryHelpers';
+import { ev } from '../support/eventBuilders';
 
 let tc: TestClient;
 beforeAll(async () => {

@@ -4,7 +4,8 @@ import { runPipeline } from '../../src/executor/runPipeline';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
-import { countEvents, eventsOf, ev, expectProjectionsMatch, seedRun, sleep, waitFor } from '../support/recoveryHelpers';
+import { countEvents, eventsOf, expectProjectionsMatch, seedRun, sleep, waitFor } from '../support/recoveryHelpers';
+import { ev } from '../support/eventBuilders';
 
 const THRESHOLD_MS = 600;
 
@@ -241,12 +242,16 @@ describe('detectInterruptedRuns', () => {
     const failed = await seedRun(db, {
       pipelineId: 'etl-done',
       steps: ['only'],
-      events: [ev.started('only'), ev.failed('only'), ev.runFailed('step "only" failed (not retryable): only broke', 'only')],
+      events: [
+        ev.started('only'),
+        ev.failed('only', 1, { retryable: false }),
+        ev.runFailed('step "only" failed (not retryable): only broke', 'only'),
+      ],
     });
     const cancelled = await seedRun(db, {
       pipelineId: 'etl-done',
       steps: ['only'],
-      events: [ev.started('only'), ev.runCancelled('cli')],
+      events: [ev.started('only'), ev.runCancelled()],
     });
     tc.registry.registerPipeline(
       definePipeline({ name: 'quick-detect', steps: [{ name: 'q', handler: () => ({ success: true }) }] }),

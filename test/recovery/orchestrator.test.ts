@@ -6,7 +6,8 @@ import { checkProjections } from '../../src/projections/checkProjections';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
-import { countEvents, ev, seedRun, sleep, stillBrokenPipeline } from '../support/recoveryHelpers';
+import { countEvents, seedRun, sleep, stillBrokenPipeline } from '../support/recoveryHelpers';
+import { ev } from '../support/eventBuilders';
 
 const THRESHOLD_MS = 600;
 
@@ -62,7 +63,7 @@ describe('RunRecoveryOrchestrator.recoverInterruptedRuns', () => {
       steps: ['extract', 'transform', 'load'],
       events: [ev.started('extract'), ev.failed('extract', 1, { retryable: false })],
     });
-    const done = await seedRun(db, { pipelineId: 'orch-mail', steps: ['render', 'send'], events: [ev.runCancelled('cli')] });
+    const done = await seedRun(db, { pipelineId: 'orch-mail', steps: ['render', 'send'], events: [ev.runCancelled()] });
     await waitPastThreshold();
 
     const recoverer = await tc.peer({ thresholdMs: THRESHOLD_MS });

@@ -13,7 +13,6 @@ import { expectRight } from '../support/testDatabase';
 import {
   countEvents,
   eventsOf,
-  ev,
   expectProjectionsMatch,
   journalOf,
   seedRun,
@@ -21,6 +20,7 @@ import {
   waitFor,
   stillBrokenPipeline,
 } from '../support/recoveryHelpers';
+import { ev } from '../support/eventBuilders';
 
 const THRESHOLD_MS = 600;
 
@@ -303,7 +303,7 @@ describe('resumeRun losing a race', () => {
           expectedSeq: appended.lastSeq,
           state: appended.state,
           writer: 'winner',
-          events: [ev.resumed('winner', 'a', ['a']), ev.started('a', 2)],
+          events: [ev.resumed({ by: 'winner', fromStep: 'a', inFlight: ['a'] }), ev.started('a', 2)],
         }),
       );
       await winnerTx.query('COMMIT');
@@ -597,9 +597,9 @@ describe('the recovery cap', () => {
       steps: ['explode', 'after'],
       events: [
         ev.started('explode', 1),
-        ev.resumed('dead-2', 'explode', ['explode']),
+        ev.resumed({ by: 'dead-2', fromStep: 'explode', inFlight: ['explode'] }),
         ev.started('explode', 2),
-        ev.resumed('dead-3', 'explode', ['explode']),
+        ev.resumed({ by: 'dead-3', fromStep: 'explode', inFlight: ['explode'] }),
         ev.started('explode', 3),
       ],
     });
@@ -632,7 +632,11 @@ describe('the recovery cap', () => {
     const { runId } = await seedRun(tc.client.db, {
       pipelineId: 'poison-fixed',
       steps: ['explode', 'after'],
-      events: [ev.started('explode', 1), ev.resumed('dead-2', 'explode', ['explode']), ev.started('explode', 2)],
+      events: [
+        ev.started('explode', 1),
+        ev.resumed({ by: 'dead-2', fromStep: 'explode', inFlight: ['explode'] }),
+        ev.started('explode', 2),
+      ],
     });
     touch(runId);
     await waitPastThreshold();
@@ -649,7 +653,8 @@ describe('the recovery cap', () => {
   it('uses a default cap of 5 recoveries', async () => {
     recordingPipeline('poison-default', ['explode']);
     const events = [ev.started('explode', 1)];
-    for (let i = 2; i <= 6; i++) events.push(ev.resumed(`dead-${i}`, 'explode', ['explode']), ev.started('explode', i));
+    for (let i = 2; i <= 6; i++)
+      events.push(ev.resumed({ by: `dead-${i}`, fromStep: 'explode', inFlight: ['explode'] }), ev.started('explode', i));
     const { runId } = await seedRun(tc.client.db, { pipelineId: 'poison-default', steps: ['explode'], events });
     touch(runId);
     await waitPastThreshold();

@@ -58,6 +58,7 @@ export const succeeded = (stepName: string, attempt = 1, result: JsonValue = { s
   payload: { result },
 });
 
+/** Retryable unless told otherwise, as a thrown error is (only NonRetryableError is not). */
 export const failed = (stepName: string, attempt = 1, opts: { retryable?: boolean; message?: string } = {}): RunEvent => ({
   type: 'step.failed',
   stepName,
@@ -80,6 +81,21 @@ export const runFailed = (reason = 'step failed', step: string | null = null): R
 });
 
 export const runCancelled = (reason = 'operator', by = 'cli'): RunEvent => ({ type: 'run.cancelled', payload: { reason, by } });
+
+/** The builders under one name, for tests that have variables called `started` or `failed`. */
+export const ev = {
+  created,
+  claimed,
+  released,
+  resumed,
+  started,
+  succeeded,
+  failed,
+  retryScheduled,
+  runSucceeded,
+  runFailed,
+  runCancelled,
+};
 
 /** Where recorded test events start in time, and how far apart they are. */
 export const T0 = '2025-01-15T10:30:00.000Z';

@@ -36,36 +36,6 @@ let counter = 0;
 export const uniqueRunId = (prefix = 'run'): string => `${prefix}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}`;
 export const deadWorkerId = (): string => `dead-host:${90000 + ++counter}:${randomBytes(3).toString('hex')}`;
 
-export const ev = {
-  started: (stepName: string, attempt = 1): RunEvent => ({ type: 'step.started', stepName, attempt, payload: {} }),
-  succeeded: (stepName: string, attempt = 1, result: JsonValue = { from: stepName }): RunEvent => ({
-    type: 'step.succeeded',
-    stepName,
-    attempt,
-    payload: { result },
-  }),
-  failed: (stepName: string, attempt = 1, opts: { retryable?: boolean; message?: string } = {}): RunEvent => ({
-    type: 'step.failed',
-    stepName,
-    attempt,
-    payload: { error: { name: 'Error', message: opts.message ?? `${stepName} broke` }, retryable: opts.retryable ?? false },
-  }),
-  retryScheduled: (stepName: string, attempt: number, delayMs: number): RunEvent => ({
-    type: 'step.retry_scheduled',
-    stepName,
-    attempt,
-    payload: { delayMs },
-  }),
-  released: (worker: string): RunEvent => ({ type: 'run.released', payload: { worker, reason: 'worker shutting down' } }),
-  resumed: (by: string, fromStep: string | null, inFlight: string[] = []): RunEvent => ({
-    type: 'run.resumed',
-    payload: { by, fromStep, inFlight, reason: 'interrupted', retryFailed: false, force: false },
-  }),
-  runSucceeded: (): RunEvent => ({ type: 'run.succeeded', payload: {} }),
-  runFailed: (reason: string, step: string | null): RunEvent => ({ type: 'run.failed', payload: { reason, step } }),
-  runCancelled: (by: string): RunEvent => ({ type: 'run.cancelled', payload: { reason: 'operator', by } }),
-};
-
 export interface SeedOptions {
   readonly runId?: string;
   readonly pipelineId: string;
