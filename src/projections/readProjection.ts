@@ -8,13 +8,15 @@ import type { RunRow, StepRow } from '../fold/projectionRows';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
-interface RawRun extends Omit<RunRow, 'started_at' | 'finished_at' | 'last_event_at'> {
+/** A `runs` row as `pg` returns it (timestamps as Date). */
+export interface StoredRunRow extends Omit<RunRow, 'started_at' | 'finished_at' | 'last_event_at'> {
   started_at: Date;
   finished_at: Date | null;
   last_event_at: Date;
 }
 
-interface RawStep extends Omit<StepRow, 'started_at' | 'finished_at' | 'next_retry_at' | 'result'> {
+/** A `steps` row as `pg` returns it. */
+export interface StoredStepRow extends Omit<StepRow, 'started_at' | 'finished_at' | 'next_retry_at' | 'result'> {
   started_at: Date | null;
   finished_at: Date | null;
   next_retry_at: Date | null;
@@ -32,11 +34,13 @@ export const readProjectedRun = async (
   runId: string,
   client?: PoolClient,
 ): Promise<E.Either<OrbitError, ProjectedRun | null>> => {
-  const runs = await query<RawRun>(client ?? db, `SELECT * FROM ${db.qs}.runs WHERE id = $1`, [runId]);
+  const runs = await query<StoredRunRow>(client ?? db, `SELECT * FROM ${db.qs}.runs WHERE id = $1`, [runId]);
   if (E.isLeft(runs)) return runs;
   const raw = runs.right[0];
   if (raw === undefined) return E.right(null);
-  const steps = await query<RawStep>(client ?? db, `SELECT * FROM ${db.qs}.steps WHERE run_id = $1 ORDER BY step_index`, [runId]);
+  const steps = await query<StoredStepRow>(client ?? db, `SELECT * FROM ${db.qs}.steps WHERE run_id = $1 ORDER BY step_index`, [
+    runId,
+  ]);
   if (E.isLeft(steps)) return steps;
   return E.right({
     run: {

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
+import type { StoredRunRow, StoredStepRow } from '../../src/projections/readProjection';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -142,21 +143,11 @@ export interface EventRow {
   readonly writer: string;
 }
 
-export interface RunRow {
-  readonly id: string;
-  readonly status: string;
-  readonly owner: string | null;
-  readonly error: string | null;
-  readonly recovery_count: number;
-  readonly last_seq: number;
-}
+/** The `runs` columns the harness reads (the row type is src's). */
+export type RunRow = Pick<StoredRunRow, 'id' | 'status' | 'owner' | 'error' | 'recovery_count' | 'last_seq'>;
 
-export interface StepRow {
-  readonly name: string;
-  readonly status: string;
-  readonly attempt_count: number;
-  readonly next_retry_at: Date | null;
-}
+/** The `steps` columns the harness reads. */
+export type StepRow = Pick<StoredStepRow, 'name' | 'status' | 'attempt_count' | 'next_retry_at'>;
 
 export interface TableCounts {
   readonly events: number;
