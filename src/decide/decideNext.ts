@@ -45,6 +45,7 @@ export const decideNext = (state: RunState | null, pipeline: Pipeline, outcome: 
       return afterward(state, pipeline, events, { stopping: outcome.stopping, worker: outcome.worker, now: null });
     }
     case 'journalRefused':
+      if (state === null || isFinished(state)) return E.right({ events: [], next: { kind: 'finished' } });
       // We hold the run but cannot journal its progress. Hand it back when the database is out
       // of reach (someone may resume it later); when the write itself is refused, end it with the
       // reason, so that a run nobody drives does not stay out of check-interrupted.

@@ -255,6 +255,14 @@ describe('fail', () => {
     });
   });
 
+  it('a refused append of a run already ended adds nothing', () => {
+    const ended = [...running, started('extract'), runCancelled()];
+    expect(decided(ended, etl(), { kind: 'journalRefused', unreachable: true, message: 'no' })).toEqual({
+      events: [],
+      next: { kind: 'finished' },
+    });
+  });
+
   it('a database out of reach hands the run back instead', () => {
     expect(
       decided([...running, started('extract')], etl(), { kind: 'journalRefused', unreachable: true, message: 'no' }),
