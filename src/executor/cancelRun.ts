@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import { OrbitErrors, type OrbitError } from '../errors';
 import type { RunState } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
@@ -23,7 +23,7 @@ export const cancelRun = async (runId: string, options: CancelOptions = {}): Pro
     const state = await loadRunState(client.db, runId);
     if (E.isLeft(state)) return state;
     const s = state.right;
-    if (s.status !== 'pending' && s.status !== 'running') return E.left({ _tag: 'RunNotCancellable', runId, status: s.status });
+    if (s.status !== 'pending' && s.status !== 'running') return E.left(OrbitErrors.runNotCancellable(runId, s.status));
     const r = await appendToRun(client.db, {
       runId,
       expectedSeq: s.lastSeq,
@@ -34,5 +34,5 @@ export const cancelRun = async (runId: string, options: CancelOptions = {}): Pro
     if (E.isRight(r)) return E.right(r.right.state);
     if (r.left._tag !== 'ConcurrencyConflict') return r;
   }
-  return E.left({ _tag: 'ConcurrencyConflict', runId, expectedSeq: -1, actualSeq: null });
+  return E.left(OrbitErrors.concurrencyConflict(runId, -1, null));
 };

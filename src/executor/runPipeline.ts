@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import { OrbitErrors, type OrbitError } from '../errors';
 import { toJsonValue } from '../events/json';
 import type { Pipeline } from '../pipeline/types';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
@@ -22,7 +22,7 @@ const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredBy: stri
   if (E.isLeft(decoded)) return decoded;
   const encoded = pipeline.metadata ? pipeline.metadata.encode(decoded.right) : decoded.right;
   const json = toJsonValue(encoded ?? null);
-  if (!json.ok) return E.left<OrbitError>({ _tag: 'InvalidMetadata', pipelineId: pipeline.name, message: json.reason });
+  if (!json.ok) return E.left(OrbitErrors.invalidMetadata(pipeline.name, json.reason));
   return E.right([
     {
       type: 'run.created' as const,
@@ -65,7 +65,7 @@ export const runPipeline = async (
     {
       state: null,
       claim: { kind: 'claim', events: leading.right },
-      claimConflict: { _tag: 'InvalidInput', what: 'run id', message: `a run with id ${runId} already exists` },
+      claimConflict: OrbitErrors.invalidInput('run id', `a run with id ${runId} already exists`),
     },
     options,
   );

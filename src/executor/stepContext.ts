@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
-import type { OrbitError } from '../errors';
+import { OrbitErrors, type OrbitError } from '../errors';
 import { describeDecodeError } from '../events/decodeErrors';
 import type { RunState } from '../fold/runState';
 import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/types';
@@ -9,9 +9,7 @@ import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/ty
 export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<OrbitError, unknown> => {
   if (pipeline.metadata === undefined) return E.right(metadata);
   const r = pipeline.metadata.decode(metadata);
-  return E.isLeft(r)
-    ? E.left({ _tag: 'InvalidMetadata', pipelineId: pipeline.name, message: describeDecodeError(r.left) })
-    : E.right(r.right);
+  return E.isLeft(r) ? E.left(OrbitErrors.invalidMetadata(pipeline.name, describeDecodeError(r.left))) : E.right(r.right);
 };
 
 /** Output codecs by step name, once per pipeline (the executor builds a context at every step). */
@@ -35,14 +33,9 @@ export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<Orb
     if (codec !== undefined && data !== undefined) {
       const d = codec.decode(data);
       if (E.isLeft(d)) {
-        return E.left({
-          _tag: 'EventDecodeError',
-          runId: state.runId,
-          seq: step.resultSeq ?? state.lastSeq,
-          type: 'step.succeeded',
-          field: `payload.result (${step.name})`,
-          message: describeDecodeError(d.left),
-        });
+        const seq = step.resultSeq ?? state.lastSeq;
+        const field = `payload.result (${step.name})`;
+        return E.left(OrbitErrors.eventDecodeError(state.runId, seq, 'step.succeeded', field, describeDecodeError(d.left)));
       }
       data = d.right;
     }

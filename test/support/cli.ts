@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import type { StoredRunRow, StoredStepRow } from '../../src/projections/readProjection';
+import { sleep } from '../../src/util/sleep';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -31,7 +32,7 @@ export const e2eDatabaseUrl = (): string => {
 export const randomHex = (bytes = 6): string => randomBytes(bytes).toString('hex');
 export const newE2eRunId = (label = 'run'): string => `e2e-${label}-${randomHex()}`;
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 export interface CliResult {
   /** Exit code, or null when the process died of a signal. */

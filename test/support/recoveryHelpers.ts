@@ -9,6 +9,7 @@ import { NonRetryableError } from '../../src/executor/stepError';
 import type { Pipeline } from '../../src/pipeline/types';
 import { checkProjections } from '../../src/projections/checkProjections';
 import { expectRight } from './testDatabase';
+import { sleep } from '../../src/util/sleep';
 
 /**
  * Helpers for recovery tests: journals left behind by a dead worker, event counting, waiting.
@@ -30,7 +31,7 @@ export const stillBrokenPipeline = (name: string): Pipeline =>
     ],
   });
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep };
 
 let counter = 0;
 export const uniqueRunId = (prefix = 'run'): string => `${prefix}-${process.pid}-${++counter}-${randomBytes(3).toString('hex')}`;
