@@ -129,6 +129,8 @@ export interface RunStillActive {
   readonly owner: string;
   readonly lastActivityAt: string | null;
   readonly thresholdMs: number;
+  /** Set when the owner holds a valid lease on the run: it is being executed right now. */
+  readonly leaseUntil?: string | null;
 }
 
 export interface ProjectionMismatch {
@@ -198,6 +200,9 @@ export const formatError = (e: OrbitError): string => {
     case 'RunAlreadyClaimed':
       return `Run ${e.runId} was already claimed by another process`;
     case 'RunStillActive':
+      if (e.leaseUntil != null) {
+        return `Run ${e.runId} is being executed: worker ${e.owner} holds a valid lease on it (until ${e.leaseUntil}); no threshold changes that. Wait for it, stop that worker, or take it over with --force (its running step may then run twice)`;
+      }
       return `Run ${e.runId} is not interrupted: worker ${e.owner} showed activity at ${e.lastActivityAt ?? 'an unknown time'}, within the threshold of ${Math.round(e.thresholdMs / 1000)} s (wait, lower --threshold, or use --force)`;
     case 'ProjectionMismatch':
       return `Projections disagree with the journal for run ${e.runId}: ${e.differences.join('; ')}`;
@@ -266,12 +271,19 @@ export const OrbitErrors = {
     registered: readonly string[],
   ): OrbitError => ({ _tag: 'PipelineDrift', runId, pipelineId, journaled, registered }),
   runAlreadyClaimed: (runId: string): OrbitError => ({ _tag: 'RunAlreadyClaimed', runId }),
-  runStillActive: (runId: string, owner: string, lastActivityAt: string | null, thresholdMs: number): OrbitError => ({
+  runStillActive: (
+    runId: string,
+    owner: string,
+    lastActivityAt: string | null,
+    thresholdMs: number,
+    leaseUntil: string | null = null,
+  ): OrbitError => ({
     _tag: 'RunStillActive',
     runId,
     owner,
     lastActivityAt,
     thresholdMs,
+    leaseUntil,
   }),
   projectionMismatch: (runId: string, differences: readonly string[]): OrbitError => ({
     _tag: 'ProjectionMismatch',

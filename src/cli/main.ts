@@ -13,6 +13,7 @@ import { workerCommand } from './commands/worker';
 import { statsCommand } from './commands/stats';
 import { rebuildCommand, verifyCommand } from './commands/verify';
 import { ExitCode } from './exitCodes';
+import { checkDurationSettings } from '../runtime/duration';
 import type { GlobalArgs } from './session';
 
 /** Commands are typed against GlobalArgs; yargs' inferred option types are structurally the same. */
@@ -64,6 +65,7 @@ export const buildCli = (argv: readonly string[]) =>
     .epilogue(
       'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\nDocs: docs/RECOVERY.md, docs/PIPELINES.md, docs/RETRY.md',
     )
+    .check((argv) => checkDurationSettings(argv))
     .demandCommand(1, 'Name a command (see --help)')
     .strict()
     .recommendCommands()
@@ -72,8 +74,10 @@ export const buildCli = (argv: readonly string[]) =>
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
-      if (err) throw err;
-      process.stderr.write(`Error: ${msg.replace(/\s*\n\s*/g, ' ')}. Run "orbit --help" for usage.\n`);
+      // A failed .check() arrives as a YError: a usage error, not a crash.
+      if (err instanceof Error && err.name !== 'YError') throw err;
+      const text = msg ?? (err instanceof Error ? err.message : String(err));
+      process.stderr.write(`Error: ${text.replace(/\s*\n\s*/g, ' ')}. Run "orbit --help" for usage.\n`);
       process.exit(ExitCode.usage);
     });
 

@@ -62,13 +62,15 @@ export const executeRun = async (
   opts: ExecuteOptions = {},
 ): Promise<E.Either<OrbitError, RunResult>> => {
   const env = executionEnvFor(client);
-  const acquired = await env.acquire();
+  const acquired = await env.acquire(runId);
   if (E.isLeft(acquired)) {
-    env.release();
+    env.release(runId);
     return acquired;
   }
   const journal = new RunJournal(client, env, runId, start.state, opts.onClaimed, opts.onProgress);
   await journal.watch();
+  // Losing the lease is a hard stop: no new step, the running one's signal fires.
+  opts = { ...opts, abortSignal: env.withLease(opts.abortSignal) };
   const executed = new Set<string>();
   const situation = () => ({
     worker: client.workerId,
@@ -136,6 +138,6 @@ export const executeRun = async (
     }
   } finally {
     journal.close();
-    env.release();
+    env.release(runId);
   }
 };

@@ -3,18 +3,22 @@ import { fromPgError } from '../db/pgErrors';
 import type { OrbitError } from '../errors';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { DbClock } from './dbClock';
-import { Heartbeat, heartbeatIntervalFor } from './heartbeat';
+import { DEFAULT_LEASE_MS, leaseFromEnv } from '../runtime/duration';
+import { Lease } from './heartbeat';
 import { RunWatcher } from './runWatcher';
 
 /**
- * What executing runs share within one process and one client: the heartbeat, the LISTEN
+ * What executing runs share within one process and one client: the lease, the LISTEN
  * connection and the database clock. Started when the first run starts; stopped a moment after
  * the last one ends, so a script that ran a pipeline can exit.
  */
 export class ExecutionEnv {
   readonly clock = new DbClock();
   readonly watcher: RunWatcher;
-  private readonly heartbeat: Heartbeat;
+  private readonly lease: Lease;
+  private readonly leaseError: OrbitError | undefined;
+  /** Aborted when the lease could not be renewed in time; replaced once a renewal succeeds again. */
+  private leaseLost = new AbortController();
   private active = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
@@ -22,16 +26,40 @@ export class ExecutionEnv {
   private started: Promise<OrbitError | undefined> = Promise.resolve(undefined);
 
   constructor(readonly client: OrbitClient) {
-    this.heartbeat = new Heartbeat(client.db, client.workerId, heartbeatIntervalFor(client.thresholdMs));
+    const leaseMs = leaseFromEnv();
+    this.leaseError = E.isLeft(leaseMs) ? leaseMs.left : undefined;
+    this.lease = new Lease(
+      client.db,
+      client.workerId,
+      E.isRight(leaseMs) ? leaseMs.right : DEFAULT_LEASE_MS,
+      () => this.leaseLost.abort(new Error('the lease could not be renewed in time; another process may take the run over')),
+      () => {
+        if (this.leaseLost.signal.aborted) this.leaseLost = new AbortController();
+      },
+    );
     this.watcher = new RunWatcher(client.db);
   }
 
   /**
-   * Call before executing a run; pair with `release` (also after a Left). Start and stop are
-   * serialised on one chain, so a run starting while the previous one's shutdown is under way
-   * gets a fresh heartbeat and listener rather than half-closed ones.
+   * The executor's hard-stop signal for a run: the caller's, or the loss of the lease. A process
+   * that cannot renew its lease stops starting steps and aborts the running ones: it may be
+   * partitioned, and another process may take the run over.
    */
-  async acquire(): Promise<E.Either<OrbitError, void>> {
+  withLease(abortSignal: AbortSignal | undefined): AbortSignal {
+    return abortSignal === undefined ? this.leaseLost.signal : AbortSignal.any([abortSignal, this.leaseLost.signal]);
+  }
+
+  /**
+   * Call before executing (claiming) `runId`; pair with `release(runId)` (also after a Left).
+   * Resolves once the lease row covers the run, so there is no moment where the run is claimed
+   * and unprotected. Start and stop are serialised on one chain, so a run starting while the
+   * previous one's shutdown is under way gets a fresh lease and listener rather than half-closed ones.
+   */
+  async acquire(runId: string): Promise<E.Either<OrbitError, void>> {
+    if (this.leaseError !== undefined) {
+      this.active += 1;
+      return E.left(this.leaseError);
+    }
     this.active += 1;
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
@@ -42,7 +70,7 @@ export class ExecutionEnv {
       // Every run waiting on this start attempt learns its outcome (not just the first reader).
       this.started = this.lifecycle.then(async (): Promise<OrbitError | undefined> => {
         try {
-          await this.heartbeat.start();
+          await this.lease.start();
           return undefined;
         } catch (err) {
           this.live = false;
@@ -52,24 +80,32 @@ export class ExecutionEnv {
       this.lifecycle = this.started.then(() => undefined);
     }
     const failed = await this.started;
-    return failed === undefined ? E.right(undefined) : E.left(failed);
+    if (failed !== undefined) return E.left(failed);
+    try {
+      await this.lease.add(runId);
+      return E.right(undefined);
+    } catch (err) {
+      return E.left(fromPgError(err));
+    }
   }
 
-  release(): void {
+  /** The run is no longer executed here: it leaves the lease at once. */
+  release(runId: string): void {
+    this.lease.drop(runId);
     this.active -= 1;
     if (this.active > 0) return;
     this.idleTimer = setTimeout(() => void this.shutdown(), 250);
     this.idleTimer.unref();
   }
 
-  /** Stops the heartbeat (removing this worker's row) and the listener, unless runs are active. */
+  /** Stops the lease (removing this worker's row) and the listener, unless runs are active. */
   shutdown(): Promise<void> {
     if (this.idleTimer) clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.lifecycle = this.lifecycle.then(async () => {
       if (this.active > 0 || !this.live) return;
       this.live = false;
-      await this.heartbeat.stop();
+      await this.lease.stop();
       await this.watcher.close();
     });
     return this.lifecycle;

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { query } from '../db/database';
 import type { OrbitError } from '../errors';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import { deadOwners, INTERRUPTED_VERDICTS } from './liveness';
 
 /** A run that is `running` but that nobody is executing: what `orbit check-interrupted` lists. */
 export interface InterruptedRun {
@@ -23,6 +24,8 @@ export interface InterruptedRun {
   /** The run's journal seq when detected; recovery claims only if it is still there. */
   readonly lastSeq: number;
   readonly recoveryCount: number;
+  /** Why it is interrupted: released by its worker, its owner's process is gone, or silent past the threshold. */
+  readonly reason: 'released' | 'dead' | 'stale';
 }
 
 export interface DetectOptions {
@@ -46,26 +49,29 @@ interface Row {
   owner: string | null;
   last_seq: number;
   recovery_count: number;
+  verdict: 'released' | 'dead' | 'stale';
 }
 
 /**
- * Runs that are running (or created and never claimed) and show no sign of life: no journal event
- * and no heartbeat from their owner for longer than the threshold (database clock), or released
- * by their worker. Reads the `runs_unfinished_by_activity` partial index, so the cost follows the
- * number of unfinished runs, not the length of the journal.
+ * Runs that nobody is executing, by the one liveness rule (`run_liveness`, database clock):
+ * released by their worker, owned by a process of this machine that no longer exists, or (no
+ * valid lease covering them) silent for longer than the threshold. A run under a valid lease is
+ * never listed, whatever the threshold.
  */
 export const detectInterruptedRuns = async (options: DetectOptions = {}): Promise<E.Either<OrbitError, InterruptedRun[]>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const { db, thresholdMs } = c.right;
+  const dead = await deadOwners(db);
+  if (E.isLeft(dead)) return dead;
   const rows = await query<Row>(
     db,
     `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.owner, r.last_seq, r.recovery_count,
-            greatest(r.last_event_at, w.heartbeat_at) AS last_activity_at,
+            l.last_activity_at, l.verdict,
             st.completed, st.failed, st.next_step, st.next_retry_at
        FROM ${db.qs}.runs r
-       LEFT JOIN ${db.qs}.workers w ON w.id = r.owner
-       CROSS JOIN LATERAL (
+      CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, $3) l
+      CROSS JOIN LATERAL (
          SELECT count(*) FILTER (WHERE s.status = 'success')::int AS completed,
                 count(*) FILTER (WHERE s.status = 'failed')::int AS failed,
                 (array_agg(s.name ORDER BY s.step_index) FILTER (WHERE s.status <> 'success'))[1] AS next_step,
@@ -73,12 +79,10 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
            FROM ${db.qs}.steps s
           WHERE s.run_id = r.id) st
       WHERE r.status IN ('pending', 'running')
-        AND ((r.status = 'running' AND r.owner IS NULL)
-             OR (r.last_event_at < now() - make_interval(secs => $1::float8 / 1000)
-                 AND coalesce(w.heartbeat_at, '-infinity') < now() - make_interval(secs => $1::float8 / 1000)))
+        AND l.verdict = ANY ($4::text[])
       ORDER BY r.last_event_at
       LIMIT $2`,
-    [options.thresholdMs ?? thresholdMs, options.limit ?? 1000],
+    [options.thresholdMs ?? thresholdMs, options.limit ?? 1000, dead.right, INTERRUPTED_VERDICTS],
     `orbit.detect:${db.schema}`,
   );
   return E.map((rs: Row[]) =>
@@ -95,6 +99,7 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
       owner: r.owner,
       lastSeq: r.last_seq,
       recoveryCount: r.recovery_count,
+      reason: r.verdict,
     })),
   )(rows);
 };

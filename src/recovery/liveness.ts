@@ -1,32 +1,110 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { query } from '../db/database';
 import type { OrbitError } from '../errors';
 
+/**
+ * What `run_liveness` (sql/006_leases.sql, the one place the rule is written) says of a run.
+ * `released`, `dead` and `stale` are interrupted; `leased` and `waiting` are not.
+ */
+export type Verdict = 'finished' | 'released' | 'dead' | 'leased' | 'stale' | 'waiting';
+
+export const INTERRUPTED_VERDICTS: readonly Verdict[] = ['released', 'dead', 'stale'];
+
 export interface Liveness {
-  /** True when nobody holds the run, or its holder showed no sign of life within the threshold. */
+  readonly verdict: Verdict;
   readonly interrupted: boolean;
   readonly owner: string | null;
   readonly lastActivityAt: string | null;
+  /** Until when the owner's lease protects the run (null when no valid lease covers it). */
+  readonly leaseUntil: string | null;
 }
 
-/** The detection rule of `detectInterruptedRuns`, for one run (database clock). */
-export const runLiveness = async (db: Database, runId: string, thresholdMs: number): Promise<E.Either<OrbitError, Liveness>> => {
-  const rows = await query<{ interrupted: boolean; owner: string | null; last_activity_at: Date | null }>(
+/** `/proc/<pid>/stat`: state and start time (clock ticks after boot), or null if there is no such process. */
+const procStat = (pid: number | 'self'): { state: string; start: string } | null => {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces and parentheses: split after its last ')'.
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    const state = fields[0];
+    const start = fields[19];
+    return state === undefined || start === undefined ? null : { state, start };
+  } catch {
+    return null;
+  }
+};
+
+const machine = (): { boot: string; ns: string } | null => {
+  try {
+    return {
+      boot: readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim(),
+      ns: readlinkSync('/proc/self/ns/pid'),
+    };
+  } catch {
+    return null;
+  }
+};
+
+/**
+ * This process, as another process on the same machine can check it: boot id, pid namespace,
+ * start time. Null where /proc is not available (then only the lease and threshold apply).
+ */
+export const processIdentity = (): string | null => {
+  const m = machine();
+  const self = procStat('self');
+  return m === null || self === null ? null : `${m.boot} ${m.ns} ${self.start}`;
+};
+
+/**
+ * Is the process that registered `identity` with `pid` provably gone? Only answerable for a
+ * process of this machine, this boot and this pid namespace; anything else is "not provably".
+ * A pid that exists but started at another time was reused: the owner is gone.
+ */
+export const provablyGone = (host: string, pid: number, identity: string | null): boolean => {
+  if (identity === null || host !== hostname()) return false;
+  const [boot, ns, start] = identity.split(' ');
+  const m = machine();
+  if (m === null || boot !== m.boot || ns !== m.ns) return false;
+  const now = procStat(pid);
+  return now === null || now.start !== start || now.state === 'Z' || now.state === 'X';
+};
+
+/** Owners (worker ids) registered on this host whose process no longer exists. */
+export const deadOwners = async (db: Database): Promise<E.Either<OrbitError, string[]>> => {
+  const rows = await query<{ id: string; host: string; pid: number; identity: string | null }>(
     db,
-    `SELECT r.owner,
-            greatest(r.last_event_at, w.heartbeat_at) AS last_activity_at,
-            ((r.status = 'running' AND r.owner IS NULL)
-             OR (r.last_event_at < now() - make_interval(secs => $2::float8 / 1000)
-                 AND coalesce(w.heartbeat_at, '-infinity') < now() - make_interval(secs => $2::float8 / 1000))) AS interrupted
-       FROM ${db.qs}.runs r LEFT JOIN ${db.qs}.workers w ON w.id = r.owner
-      WHERE r.id = $1`,
-    [runId, thresholdMs],
+    `SELECT id, host, pid, identity FROM ${db.qs}.workers WHERE host = $1`,
+    [hostname()],
   );
-  return E.map((rs: { interrupted: boolean; owner: string | null; last_activity_at: Date | null }[]) => {
+  return E.map((rs: { id: string; host: string; pid: number; identity: string | null }[]) =>
+    rs.filter((r) => provablyGone(r.host, r.pid, r.identity)).map((r) => r.id),
+  )(rows);
+};
+
+/** The liveness rule of `detectInterruptedRuns`, for one run (database clock). */
+export const runLiveness = async (db: Database, runId: string, thresholdMs: number): Promise<E.Either<OrbitError, Liveness>> => {
+  const dead = await deadOwners(db);
+  if (E.isLeft(dead)) return dead;
+  type Row = { verdict: Verdict; owner: string | null; last_activity_at: Date | null; lease_until: Date | null };
+  const rows = await query<Row>(
+    db,
+    `SELECT l.verdict, r.owner, l.last_activity_at, l.lease_until
+       FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $2, $3) l
+      WHERE r.id = $1`,
+    [runId, thresholdMs, dead.right],
+  );
+  return E.map((rs: Row[]): Liveness => {
     const r = rs[0];
     return r === undefined
-      ? { interrupted: true, owner: null, lastActivityAt: null }
-      : { interrupted: r.interrupted, owner: r.owner, lastActivityAt: r.last_activity_at?.toISOString() ?? null };
+      ? { verdict: 'released', interrupted: true, owner: null, lastActivityAt: null, leaseUntil: null }
+      : {
+          verdict: r.verdict,
+          interrupted: INTERRUPTED_VERDICTS.includes(r.verdict),
+          owner: r.owner,
+          lastActivityAt: r.last_activity_at?.toISOString() ?? null,
+          leaseUntil: r.verdict === 'leased' ? (r.lease_until?.toISOString() ?? null) : null,
+        };
   })(rows);
 };

@@ -73,7 +73,15 @@ export const planResume = async (
     if (E.isLeft(live)) return live;
     // Someone holds it and is alive: it is running, not interrupted (or another recovery got there first).
     if (!live.right.interrupted) {
-      return E.left(OrbitErrors.runStillActive(runId, live.right.owner ?? 'unknown', live.right.lastActivityAt, thresholdMs));
+      return E.left(
+        OrbitErrors.runStillActive(
+          runId,
+          live.right.owner ?? 'unknown',
+          live.right.lastActivityAt,
+          thresholdMs,
+          live.right.leaseUntil,
+        ),
+      );
     }
   }
   const capReached = decision.right.events[0]?.type === 'run.failed';

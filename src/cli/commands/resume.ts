@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { parseRunId } from '../../executor/runId';
+import { runLiveness } from '../../recovery/liveness';
 import { resumeRun } from '../../recovery/resumeRun';
 import { ExitCode } from '../exitCodes';
 import { refuse, runCommand, type GlobalArgs } from '../session';
@@ -28,7 +29,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       .option('force', {
         type: 'boolean',
         default: false,
-        describe: 'Resume even if the pipeline definition changed or the run still looks alive',
+        describe:
+          'Resume even if the pipeline definition changed or the run is held by a live worker (its running step may run twice; the old owner is fenced)',
       })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example('$0 resume run_lx2k9f0a3b7c1d2e4f', 'Resume one run') as unknown as Argv<ResumeArgs>,
@@ -38,6 +40,17 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       out.line(`Resuming Run: ${args.runId}`);
       out.line();
+      if (args.force) {
+        // Taking a run from a live owner is the one way a step can run twice at once: say so.
+        const live = await runLiveness(client.db, args.runId, client.thresholdMs);
+        if (E.isRight(live) && !live.right.interrupted && live.right.owner !== null) {
+          const held = live.right.leaseUntil !== null ? `holds a valid lease until ${live.right.leaseUntil}` : 'is still active';
+          out.note(
+            `WARNING: --force takes run ${args.runId} over from worker ${live.right.owner}, which ${held}. ` +
+              'Its running step may execute twice at the same time; its next journal write will be refused (fenced).',
+          );
+        }
+      }
       const signals = installStopSignals(out.note);
       try {
         const r = await resumeRun(args.runId, {
