@@ -108,3 +108,25 @@ export const runLiveness = async (db: Database, runId: string, thresholdMs: numb
         };
   })(rows);
 };
+
+/**
+ * Milliseconds (database clock) until the earliest moment some unfinished run can become
+ * interrupted by the rule: its owner's lease expiry or its threshold deadline, whichever is later.
+ * Null when no run is waiting to become interrupted. The recovery worker sleeps this long.
+ */
+export const msUntilNextInterruption = async (
+  db: Database,
+  thresholdMs: number,
+): Promise<E.Either<OrbitError, number | null>> => {
+  const rows = await query<{ ms: number | null }>(
+    db,
+    `SELECT (extract(epoch FROM min(l.interruptible_at) - now()) * 1000)::float8 AS ms
+       FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, '{}') l
+      WHERE r.status IN ('pending', 'running') AND l.verdict IN ('leased', 'waiting')`,
+    [thresholdMs],
+  );
+  return E.map((rs: { ms: number | null }[]) => {
+    const ms = rs[0]?.ms;
+    return ms === null || ms === undefined ? null : Math.max(0, Math.ceil(ms));
+  })(rows);
+};

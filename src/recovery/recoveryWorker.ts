@@ -3,24 +3,35 @@ import { fromPgError } from '../db/pgErrors';
 import { formatError, type OrbitError } from '../errors';
 import { RunWatcher, type RunNotification } from '../executor/runWatcher';
 import type { OrbitClient } from '../runtime/orbitClient';
-import { RunRecoveryOrchestrator, type RecoveryEvent, type RecoveryOutcome, type RecoverySummary } from './orchestrator';
+import { DEFAULT_LEASE_MS } from '../runtime/duration';
+import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
+import { msUntilNextInterruption } from './liveness';
+import type { RecoveryEvent, RecoveryOutcome } from './orchestrator';
 import { resumeRun } from './resumeRun';
 
-/** What the worker reports: the orchestrator's events, plus its own sweeps and wake-ups. */
+/** What the worker reports: recovery events, plus its own sweeps, wake-ups and connection state. */
 export type WorkerEvent =
   | RecoveryEvent
   | { readonly kind: 'notified'; readonly runId: string; readonly type: string }
-  | { readonly kind: 'sweep'; readonly summary: RecoverySummary }
-  | { readonly kind: 'sweep-failed'; readonly error: OrbitError };
+  /** A sweep found `detected` interrupted runs and started recovering `started` of them. */
+  | { readonly kind: 'sweep'; readonly detected: number; readonly started: number }
+  | { readonly kind: 'sweep-failed'; readonly error: OrbitError }
+  | { readonly kind: 'listen-lost'; readonly reason: string }
+  | { readonly kind: 'listen-restored'; readonly downMs: number };
 
 export interface RecoveryWorkerOptions {
   readonly client: OrbitClient;
   /** Default: the client's threshold. */
   readonly thresholdMs?: number;
-  /** How often to sweep for runs nobody announced (crashed workers). Default: threshold / 2, at most 60 s. */
+  /**
+   * Longest wait between two sweeps. The worker otherwise sleeps until the database says some run
+   * can next become interrupted (a lease expiry or a threshold deadline); this bound lets it see
+   * runs claimed since, and same-host owners that died. Default: one lease (15 s).
+   */
   readonly sweepIntervalMs?: number;
-  /** Runs resumed at the same time by one sweep. Default 4. */
+  /** Runs recovered at the same time. Default 4. */
   readonly concurrency?: number;
+  readonly maxRecoveries?: number;
   readonly onEvent?: (e: WorkerEvent) => void;
   /** Graceful stop of the runs it is executing (finish the step, release). */
   readonly stopSignal?: AbortSignal;
@@ -28,16 +39,20 @@ export interface RecoveryWorkerOptions {
 }
 
 /**
- * `orbit worker`: recovery that does not wait for cron. It LISTENs on the schema's channel and
- * resumes a run the moment its worker releases it (graceful shutdown, deploys), and sweeps every
- * `sweepIntervalMs` for runs whose worker died silently (kill -9), which no notification can
- * announce. Any number of workers may run: every resume is an optimistic claim, so each run is
- * taken by exactly one of them.
+ * `orbit worker`: recovery that does not wait for cron, and never waits for its own busy runs. It
+ * LISTENs on the schema's channel and resumes a run the moment its worker releases it; for runs
+ * whose worker died silently it sweeps at the earliest moment one can become interrupted (computed
+ * by the database), and at once when a same-host owner's process is gone. A sweep only starts
+ * recoveries; it never waits for their steps. The LISTEN connection is re-established forever,
+ * each return followed by an immediate sweep. Any number of workers may run: every resume is an
+ * optimistic claim, so each run is taken by exactly one of them.
  */
 export class RecoveryWorker {
   private unlisten: (() => void) | undefined;
+  private unconnection: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private sweepAgain = false;
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly watcher: RunWatcher;
   private stopped = false;
@@ -50,20 +65,36 @@ export class RecoveryWorker {
     return this.options.thresholdMs ?? this.options.client.thresholdMs;
   }
 
-  /** The sweep interval in use. */
-  get sweepIntervalMs(): number {
-    return this.options.sweepIntervalMs ?? Math.min(60_000, Math.max(100, Math.floor(this.thresholdMs / 2)));
+  private get concurrency(): number {
+    return Math.max(1, this.options.concurrency ?? 4);
   }
 
-  /** Starts listening, runs a first sweep, then sweeps on the interval. */
+  /** The longest wait between sweeps. */
+  get sweepIntervalMs(): number {
+    return this.options.sweepIntervalMs ?? DEFAULT_LEASE_MS;
+  }
+
+  /** The worker's LISTEN connection, for diagnostics and tests. */
+  get listener(): RunWatcher {
+    return this.watcher;
+  }
+
+  /** Starts listening and runs a first sweep; later sweeps are scheduled by the database's deadlines. */
   async start(): Promise<E.Either<OrbitError, void>> {
+    this.unconnection = this.watcher.onConnection((e) => {
+      if (e.kind === 'lost') this.emit({ kind: 'listen-lost', reason: e.reason });
+      else {
+        this.emit({ kind: 'listen-restored', downMs: e.downMs });
+        // Notifications sent while it was down are gone: look for what they announced.
+        this.sweepNow();
+      }
+    });
     try {
       this.unlisten = await this.watcher.watchAll((n) => this.onNotification(n));
     } catch (err) {
       return E.left(fromPgError(err));
     }
     this.sweepNow();
-    this.timer = setInterval(() => this.sweepNow(), this.sweepIntervalMs);
     return E.right(undefined);
   }
 
@@ -75,52 +106,100 @@ export class RecoveryWorker {
     // Released runs need no threshold: their worker handed them back on purpose.
     if (this.stopped || n.type !== 'run.released' || this.inFlight.has(n.run_id)) return;
     this.emit({ kind: 'notified', runId: n.run_id, type: n.type });
-    const job = this.resumeOne(n.run_id).finally(() => this.inFlight.delete(n.run_id));
-    this.inFlight.set(n.run_id, job);
+    this.launch(n.run_id, undefined, 'released; resumed by a recovery worker');
   }
 
-  private async resumeOne(runId: string): Promise<void> {
+  private launch(runId: string, run: InterruptedRun | undefined, reason: string): void {
+    const job = this.recover(runId, run, reason).finally(() => {
+      this.inFlight.delete(runId);
+      // A slot is free: runs left over for lack of one can be taken now.
+      if (this.sweepAgain) this.sweepNow();
+    });
+    this.inFlight.set(runId, job);
+  }
+
+  private async recover(runId: string, run: InterruptedRun | undefined, reason: string): Promise<void> {
     const r = await resumeRun(runId, {
       client: this.options.client,
+      expectedSeq: run?.lastSeq,
       thresholdMs: this.thresholdMs,
-      reason: 'released; resumed by a recovery worker',
+      maxRecoveries: this.options.maxRecoveries,
+      reason,
       stopSignal: this.options.stopSignal,
       abortSignal: this.options.abortSignal,
+      onProgress: (progress) => this.emit({ kind: 'step', progress }),
     });
-    const base = { runId, pipelineId: E.isRight(r) ? r.right.pipelineId : '' };
+    const base = { runId, pipelineId: E.isRight(r) ? r.right.pipelineId : (run?.pipelineId ?? '') };
     let outcome: RecoveryOutcome;
-    if (E.isRight(r)) outcome = { ...base, outcome: 'recovered', result: r.right };
-    else if (r.left._tag === 'RunAlreadyClaimed' || r.left._tag === 'RunStillActive') {
+    if (E.isRight(r)) {
+      outcome = r.right.released
+        ? { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' }
+        : { ...base, outcome: 'recovered', result: r.right };
+    } else if (r.left._tag === 'RunAlreadyClaimed' || r.left._tag === 'RunStillActive') {
       outcome = { ...base, outcome: 'skipped', reason: 'claimed by another process' };
     } else outcome = { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
     this.emit({ kind: 'outcome', outcome });
   }
 
-  /** Sweeps now unless a sweep is already running. */
+  /** Sweeps now (or right after the sweep under way), then schedules the next one. */
   sweepNow(): void {
-    if (this.stopped || this.sweeping) return;
+    if (this.stopped) return;
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     this.sweeping = (async () => {
-      const orchestrator = new RunRecoveryOrchestrator({
-        client: this.options.client,
-        thresholdMs: this.thresholdMs,
-        concurrency: this.options.concurrency,
-        stopSignal: this.options.stopSignal,
-        abortSignal: this.options.abortSignal,
-        onEvent: (e) => this.emit(e),
-      });
-      const summary = await orchestrator.recoverInterruptedRuns();
-      if (E.isLeft(summary)) this.emit({ kind: 'sweep-failed', error: summary.left });
-      else if (summary.right.detected > 0) this.emit({ kind: 'sweep', summary: summary.right });
+      do {
+        this.sweepAgain = false;
+        await this.sweepOnce();
+      } while (this.sweepAgain && !this.stopped && this.inFlight.size < this.concurrency);
+      await this.schedule();
     })().finally(() => {
       this.sweeping = undefined;
+      if (this.sweepAgain && this.inFlight.size < this.concurrency) this.sweepNow();
     });
+  }
+
+  private async sweepOnce(): Promise<void> {
+    const detected = await detectInterruptedRuns({ client: this.options.client, thresholdMs: this.thresholdMs });
+    if (E.isLeft(detected)) {
+      this.emit({ kind: 'sweep-failed', error: detected.left });
+      return;
+    }
+    let started = 0;
+    for (const run of detected.right) {
+      if (this.stopped || this.options.stopSignal?.aborted) break;
+      if (this.inFlight.has(run.runId)) continue;
+      if (this.inFlight.size >= this.concurrency) {
+        this.sweepAgain = true;
+        break;
+      }
+      this.emit({ kind: 'attempt', run });
+      this.launch(run.runId, run, 'interrupted; resumed by a recovery worker');
+      started += 1;
+    }
+    if (detected.right.length > 0) this.emit({ kind: 'sweep', detected: detected.right.length, started });
+  }
+
+  /** Sleeps until the database's next deadline (bounded by `sweepIntervalMs`), then sweeps. */
+  private async schedule(): Promise<void> {
+    if (this.stopped) return;
+    const next = await msUntilNextInterruption(this.options.client.db, this.thresholdMs);
+    // Unreachable database: try again soon rather than at a far deadline.
+    const wait = E.isLeft(next) ? Math.min(1000, this.sweepIntervalMs) : Math.min(next.right ?? Infinity, this.sweepIntervalMs);
+    if (this.stopped) return;
+    // A little past the deadline, so that the rule (strictly older than) holds when we look.
+    this.timer = setTimeout(() => this.sweepNow(), wait + 20);
   }
 
   /** Stops listening and sweeping, and waits for the runs it is executing to finish or be released. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.unlisten?.();
+    this.unconnection?.();
     await this.watcher.close();
     await Promise.allSettled([this.sweeping, ...this.inFlight.values()]);
   }

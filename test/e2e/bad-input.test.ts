@@ -157,8 +157,11 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
 
   it('--threshold banana is refused', async () => {
     const r = await h.cli(['--threshold', 'banana', 'check-interrupted']);
-    expectExit(r, 1);
-    expectOneErrorLine(r, 'Error: Invalid --threshold: "banana" is not a duration (use e.g. 30s, 10m, 1h)');
+    expectExit(r, 2);
+    expectOneErrorLine(
+      r,
+      'Error: --threshold: "banana" is not a duration (use a number with a unit: 500ms, 30s, 10m, 1h, 2d, e.g. 10m). Run "orbit --help" for usage.',
+    );
   });
 
   it('orbit --help and orbit resume --help exit 0 and describe the options', async () => {

@@ -67,11 +67,10 @@ describe('manual recovery: kill -9 during a step, check-interrupted, resume', ()
     ]);
   });
 
-  it('check-interrupted does not list the run while it is younger than the threshold', async () => {
-    const r = await h.cli(['check-interrupted', '--threshold', '10m']);
+  it('check-interrupted with the default 10 m threshold lists it at once: its process is provably gone', async () => {
+    const r = await h.cli(['check-interrupted']);
     expectExit(r, 0);
-    expect(r.stdout).not.toContain(runId);
-    expect(r.lines).toContain('✓ No interrupted runs found');
+    expect(r.lines).toContain(`Run ID: ${runId}`);
   });
 
   it("check-interrupted --threshold 1s lists it with the spec's lines: 1 completed, 0 failed, next transform-data", async () => {
@@ -112,7 +111,8 @@ describe('manual recovery: kill -9 during a step, check-interrupted, resume', ()
   });
 
   it("resume <runId> prints the spec's lines, exits 0 and re-runs only the in-flight step and the ones after it", async () => {
-    const r = await h.cli(['resume', runId, ...THRESHOLD]);
+    // Word for word from the spec: no flags.
+    const r = await h.cli(['resume', runId]);
     expectExit(r, 0);
     expect(r.lines).toEqual(
       expect.arrayContaining([`Resuming Run: ${runId}`, `✓ Run ${runId} resumed successfully`, 'ℹ Steps executed: 3']),

@@ -78,6 +78,7 @@ describe('detectInterruptedRuns', () => {
       owner: midway.worker,
       lastSeq: 7,
       recoveryCount: 0,
+      reason: 'stale',
     });
     expect(find(runs, withFailure.runId)).toMatchObject({
       pipelineId: 'etl-detect-2',
@@ -132,13 +133,19 @@ describe('detectInterruptedRuns', () => {
     await expectProjectionsMatch(tc.client.db, [runId]);
   });
 
-  it('does not list a run whose owner heartbeats, and lists it once the heartbeat row is gone', async () => {
+  it('does not list a run under a valid lease that covers it, whatever the threshold, and lists it once the lease row is gone', async () => {
     const db = tc.client.db;
     const seeded = await seedRun(db, { pipelineId: 'etl-hb', steps: STEPS, events: [ev.started('extract')] });
-    await db.pool.query(`INSERT INTO ${db.qs}.workers (id, host, pid) VALUES ($1, 'elsewhere', 4242)`, [seeded.worker]);
+    await db.pool.query(
+      `INSERT INTO ${db.qs}.workers (id, host, pid, lease_until, held) VALUES ($1, 'elsewhere', 4242, now() + interval '1 minute', ARRAY[$2])`,
+      [seeded.worker, seeded.runId],
+    );
     await sleep(THRESHOLD_MS + 150);
-    await db.pool.query(`UPDATE ${db.qs}.workers SET heartbeat_at = now() WHERE id = $1`, [seeded.worker]);
-    expect(find(await detected(watcher), seeded.runId)).toBeUndefined();
+    expect(find(await detected(watcher, { thresholdMs: 1 }), seeded.runId)).toBeUndefined();
+
+    // A lease covers only the runs in hand: a run the process gave up on is judged by the threshold.
+    await db.pool.query(`UPDATE ${db.qs}.workers SET held = '{}', heartbeat_at = now() WHERE id = $1`, [seeded.worker]);
+    expect(find(await detected(watcher), seeded.runId)).toMatchObject({ owner: seeded.worker, reason: 'stale' });
 
     await db.pool.query(`DELETE FROM ${db.qs}.workers WHERE id = $1`, [seeded.worker]);
     expect(find(await detected(watcher), seeded.runId)).toMatchObject({ owner: seeded.worker, nextStep: 'extract' });

@@ -510,7 +510,7 @@ describe('resumeRun refuses what it must not resume', () => {
     });
     expect(refused.success ? '' : refused.error).toMatch(
       new RegExp(
-        `^Run ${runId} is not interrupted: worker ${tc.client.workerId} showed activity at .*, within the threshold of 1 s \\(wait, lower --threshold, or use --force\\)$`,
+        `^Run ${runId} is being executed: worker ${tc.client.workerId} holds a valid lease on it \\(until .*\\); no threshold changes that\\. Wait for it, stop that worker, or take it over with --force`,
       ),
     );
     expect(await countEvents(tc.client.db, runId, { writer: recoverer.workerId })).toBe(0);

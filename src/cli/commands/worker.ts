@@ -16,16 +16,21 @@ interface WorkerArgs extends GlobalArgs {
 
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
   command: 'worker',
-  describe: 'Keep recovering: resume released runs the moment they are released (LISTEN/NOTIFY), and sweep for crashed ones',
+  describe:
+    'Keep recovering: resume released runs the moment they are released (LISTEN/NOTIFY), and crashed ones as soon as the liveness rule allows',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('sweep-interval', {
         type: 'string',
-        describe: 'How often to look for runs whose worker died silently (default: threshold/2, at most 1m)',
+        describe:
+          'Longest wait between sweeps (default 15s); the worker otherwise wakes when the database says a run can next become interrupted',
       })
-      .option('concurrency', { type: 'number', default: 4, describe: 'Runs resumed at the same time by a sweep' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'Runs recovered at the same time' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
-      .example('$0 worker --threshold 2m', 'Recover continuously; crashed runs are found within about 3 minutes'),
+      .example(
+        '$0 worker --threshold 30s',
+        'Recover continuously; a run whose worker died elsewhere is resumed about 30 s after its last sign of life',
+      ),
   handler: (args) => {
     let sweepIntervalMs: number | undefined;
     if (args.sweepInterval !== undefined) {
@@ -43,19 +48,20 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         stopSignal: signals.stopSignal,
         abortSignal: signals.abortSignal,
         onEvent: (e) => {
-          if (e.kind === 'notified') out.line(`Run ${e.runId} was released; resuming it`);
-          else if (e.kind === 'sweep')
-            out.line(
-              `Sweep: ${e.summary.detected} interrupted, ${e.summary.recovered} recovered, ${e.summary.failed} failed, ${e.summary.skipped} skipped`,
-            );
-          else if (e.kind === 'sweep-failed') out.failure(`Sweep failed: ${formatError(e.error)}`);
+          const at = new Date().toISOString();
+          if (e.kind === 'notified') out.line(`${at} Run ${e.runId} was released; resuming it`);
+          else if (e.kind === 'sweep') out.line(`${at} Sweep: ${e.detected} interrupted, ${e.started} being recovered`);
+          else if (e.kind === 'sweep-failed') out.failure(`${at} Sweep failed: ${formatError(e.error)}`);
+          else if (e.kind === 'listen-lost') out.failure(`${at} LISTEN connection lost (${e.reason}); reconnecting`);
+          else if (e.kind === 'listen-restored')
+            out.success(`${at} LISTEN connection restored after ${formatDuration(e.downMs)}; sweeping for what was missed`);
           else print(e);
         },
       });
       const started = await worker.start();
       if (E.isLeft(started)) return started;
       out.line(
-        `Recovery worker ${client.workerId} listening on ${client.db.channel} (threshold ${formatDuration(client.thresholdMs)}, sweep every ${formatDuration(worker.sweepIntervalMs)}); Ctrl+C to stop`,
+        `Recovery worker ${client.workerId} listening on ${client.db.channel} (threshold ${formatDuration(client.thresholdMs)}, at most ${formatDuration(worker.sweepIntervalMs)} between sweeps); Ctrl+C to stop`,
       );
       await new Promise<void>((resolve) => signals.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
       await worker.stop();
