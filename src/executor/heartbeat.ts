@@ -39,10 +39,14 @@ export class Lease {
     this.timer.unref();
   }
 
-  /** Adds a run to the lease; resolves once the database has it (call before claiming the run). */
+  /**
+   * Adds a run to the lease; resolves once the database has it (call before claiming the run).
+   * Announced on the schema's channel (ids only), so that recovery workers can move their next
+   * wake-up to this run's deadline instead of polling for new runs.
+   */
   async add(runId: string): Promise<void> {
     this.held.add(runId);
-    await this.renew();
+    await this.renew(runId);
   }
 
   /** Drops a run from the lease at once (finished, released or given up on); best effort. */
@@ -52,16 +56,20 @@ export class Lease {
   }
 
   /** One renewal; renewals are serialised so that a later one never writes an older `held`. */
-  renew(): Promise<void> {
+  renew(taken: string | null = null): Promise<void> {
     const next = this.chain.then(async () => {
       const sentAt = Date.now();
       await this.db.pool.query({
         name: `orbit.lease:${this.db.schema}`,
-        text: `INSERT INTO ${this.db.qs}.workers AS w (id, host, pid, identity, lease_until, held)
-               VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6)
-               ON CONFLICT (id) DO UPDATE
-                 SET heartbeat_at = now(), lease_until = EXCLUDED.lease_until, held = EXCLUDED.held`,
-        values: [this.workerId, hostname(), process.pid, this.identity, this.leaseMs, [...this.held]],
+        text: `WITH up AS (
+                 INSERT INTO ${this.db.qs}.workers AS w (id, host, pid, identity, lease_until, held)
+                 VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6)
+                 ON CONFLICT (id) DO UPDATE
+                   SET heartbeat_at = now(), lease_until = EXCLUDED.lease_until, held = EXCLUDED.held
+                 RETURNING 1)
+               SELECT pg_notify($7, json_build_object('run_id', $8::text, 'seq', 0, 'type', 'lease.taken')::text)
+                 FROM up WHERE $8::text IS NOT NULL`,
+        values: [this.workerId, hostname(), process.pid, this.identity, this.leaseMs, [...this.held], this.db.channel, taken],
       });
       this.arm(sentAt);
       this.onRenewed();

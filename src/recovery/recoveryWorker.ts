@@ -51,6 +51,7 @@ export class RecoveryWorker {
   private unlisten: (() => void) | undefined;
   private unconnection: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private rescheduling: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private sweepAgain = false;
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -103,8 +104,11 @@ export class RecoveryWorker {
   }
 
   private onNotification(n: RunNotification): void {
+    if (this.stopped) return;
+    // A run was taken under a lease somewhere: its deadline may be earlier than our next wake-up.
+    if (n.type === 'lease.taken') return this.rescheduleSoon();
     // Released runs need no threshold: their worker handed them back on purpose.
-    if (this.stopped || n.type !== 'run.released' || this.inFlight.has(n.run_id)) return;
+    if (n.type !== 'run.released' || this.inFlight.has(n.run_id)) return;
     this.emit({ kind: 'notified', runId: n.run_id, type: n.type });
     this.launch(n.run_id, undefined, 'released; resumed by a recovery worker');
   }
@@ -183,6 +187,15 @@ export class RecoveryWorker {
     if (detected.right.length > 0) this.emit({ kind: 'sweep', detected: detected.right.length, started });
   }
 
+  /** Recomputes the next wake-up shortly (many runs taken at once cost one query). */
+  private rescheduleSoon(): void {
+    if (this.sweeping || this.rescheduling) return;
+    this.rescheduling = setTimeout(() => {
+      this.rescheduling = undefined;
+      if (!this.sweeping) void this.schedule();
+    }, 50);
+  }
+
   /** Sleeps until the database's next deadline (bounded by `sweepIntervalMs`), then sweeps. */
   private async schedule(): Promise<void> {
     if (this.stopped) return;
@@ -190,6 +203,7 @@ export class RecoveryWorker {
     // Unreachable database: try again soon rather than at a far deadline.
     const wait = E.isLeft(next) ? Math.min(1000, this.sweepIntervalMs) : Math.min(next.right ?? Infinity, this.sweepIntervalMs);
     if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
     // A little past the deadline, so that the rule (strictly older than) holds when we look.
     this.timer = setTimeout(() => this.sweepNow(), wait + 20);
   }
@@ -198,6 +212,7 @@ export class RecoveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.rescheduling) clearTimeout(this.rescheduling);
     this.unlisten?.();
     this.unconnection?.();
     await this.watcher.close();

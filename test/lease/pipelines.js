@@ -1,0 +1,41 @@
+// Pipelines for the lease tests (`--pipelines test/lease/pipelines.js`), steered by metadata:
+//   metadata.firstSleepMs: { [step]: ms }  the step's FIRST attempt sleeps that long (honouring its signal);
+//                                          later attempts (after a takeover) return at once
+//   metadata.marker: "/path/file"          every handler appends "<step> <attempt> start|end|aborted\n"
+const fs = require('node:fs');
+const { definePipeline } = require('orbit-pipeline');
+
+const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    });
+  });
+
+const step = (name) => ({
+  name,
+  handler: async (ctx) => {
+    const m = ctx.metadata || {};
+    const mark = (what) => m.marker && fs.appendFileSync(m.marker, `${name} ${ctx.attempt} ${what}\n`);
+    mark('start');
+    const ms = ctx.attempt === 1 && m.firstSleepMs && m.firstSleepMs[name];
+    try {
+      if (ms) await sleep(ms, ctx.signal);
+    } catch (err) {
+      mark('aborted');
+      throw err;
+    }
+    mark('end');
+    return { success: true, data: { step: name, attempt: ctx.attempt } };
+  },
+});
+
+module.exports = [
+  definePipeline({
+    name: 'lease-pipeline',
+    retry: { maxAttempts: 1 },
+    steps: ['prepare', 'long', 'finish'].map(step),
+  }),
+];
