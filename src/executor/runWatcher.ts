@@ -15,8 +15,11 @@ export type ConnectionEvent =
   | { readonly kind: 'lost'; readonly reason: string }
   | { readonly kind: 'restored'; readonly downMs: number; readonly attempts: number };
 
-/** Wait before reconnection attempt `n` (1-based): 250 ms doubling to at most 10 s. */
-export const reconnectDelayMs = (attempt: number): number => Math.min(10_000, 250 * 2 ** Math.max(0, attempt - 1));
+/**
+ * Wait before reconnection attempt `n` (1-based): 250 ms, doubling to at most 1 s. One attempt a
+ * second per process is cheap for the server, and a worker is back within a second of the database.
+ */
+export const reconnectDelayMs = (attempt: number): number => Math.min(1_000, 250 * 2 ** Math.max(0, attempt - 1));
 
 /** How often an idle LISTEN connection is checked: a silent network loss raises no error by itself. */
 const CHECK_EVERY_MS = 5_000;
@@ -25,7 +28,7 @@ const CHECK_EVERY_MS = 5_000;
  * One LISTEN connection per process, shared by every run it executes: when another process
  * cancels or resumes one of them, the executing step's AbortSignal fires at once instead of at the
  * next append; the recovery worker takes its wake-ups from it. Once established, the connection is
- * re-established forever after any loss (backoff up to 10 s), and `onConnection` listeners hear of
+ * re-established forever after any loss (backoff up to 1 s), and `onConnection` listeners hear of
  * the loss and the return, so that a worker can sweep at once for what it missed. Notifications
  * can be missed while it is down; the seq fence on the next append still catches every takeover,
  * so for an executing run this is a shortcut, never the guarantee.
@@ -40,7 +43,11 @@ export class RunWatcher {
   private readonly everyRun = new Set<Listener>();
   private readonly connectionListeners = new Set<(e: ConnectionEvent) => void>();
 
-  constructor(private readonly db: Database) {}
+  /** `role` names the connection in pg_stat_activity (`orbit-<role>:<schema>`). */
+  constructor(
+    private readonly db: Database,
+    private readonly role = 'listen',
+  ) {}
 
   /** A backoff wait that `close` cuts short. */
   private sleep(ms: number): Promise<void> {
@@ -71,7 +78,11 @@ export class RunWatcher {
 
   /** Connects and LISTENs once; resolves with the client, which is closed when its connection ends. */
   private async open(): Promise<{ client: Client; ended: Promise<string> }> {
-    const client = new Client({ connectionString: this.db.url, keepAlive: true, application_name: 'orbit-listen' });
+    const client = new Client({
+      connectionString: this.db.url,
+      keepAlive: true,
+      application_name: `orbit-${this.role}:${this.db.schema}`.slice(0, 63),
+    });
     const ended = new Promise<string>((resolve) => {
       client.once('error', (err: Error) => resolve(err.message));
       client.once('end', () => resolve('connection ended'));

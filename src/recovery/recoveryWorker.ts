@@ -57,9 +57,10 @@ export class RecoveryWorker {
   private readonly inFlight = new Map<string, Promise<void>>();
   private readonly watcher: RunWatcher;
   private stopped = false;
+  private listenDown = false;
 
   constructor(private readonly options: RecoveryWorkerOptions) {
-    this.watcher = new RunWatcher(options.client.db);
+    this.watcher = new RunWatcher(options.client.db, 'worker');
   }
 
   private get thresholdMs(): number {
@@ -83,6 +84,7 @@ export class RecoveryWorker {
   /** Starts listening and runs a first sweep; later sweeps are scheduled by the database's deadlines. */
   async start(): Promise<E.Either<OrbitError, void>> {
     this.unconnection = this.watcher.onConnection((e) => {
+      this.listenDown = e.kind === 'lost';
       if (e.kind === 'lost') this.emit({ kind: 'listen-lost', reason: e.reason });
       else {
         this.emit({ kind: 'listen-restored', downMs: e.downMs });
@@ -169,7 +171,8 @@ export class RecoveryWorker {
   private async sweepOnce(): Promise<void> {
     const detected = await detectInterruptedRuns({ client: this.options.client, thresholdMs: this.thresholdMs });
     if (E.isLeft(detected)) {
-      this.emit({ kind: 'sweep-failed', error: detected.left });
+      // While the LISTEN connection is down the outage is already reported; its return sweeps.
+      if (!this.listenDown) this.emit({ kind: 'sweep-failed', error: detected.left });
       return;
     }
     let started = 0;

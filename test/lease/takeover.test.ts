@@ -108,7 +108,9 @@ describe('ownership by lease', () => {
     expect(check.lines).toContain(`Run ID: ${runId}`);
     // The command itself (node start-up, connect, query) is most of this.
     expect(listedAfterMs).toBeLessThan(1000 + check.durationMs);
-    process.stdout.write(`[lease] kill -9 to listed by check-interrupted: ${listedAfterMs} ms (command took ${check.durationMs} ms)\n`);
+    process.stdout.write(
+      `[lease] kill -9 to listed by check-interrupted: ${listedAfterMs} ms (command took ${check.durationMs} ms)\n`,
+    );
 
     const resume = await orbit(['resume', runId]);
     expectExit(resume, 0);
@@ -136,7 +138,11 @@ describe('ownership by lease', () => {
     );
     const lastSignAt = (lastSign.rows[0] as { at: Date }).at.getTime();
 
-    await h.waitFor('the worker to resume the run', async () => (await h.events(runId)).some((e) => e.type === 'run.resumed'), 20_000);
+    await h.waitFor(
+      'the worker to resume the run',
+      async () => (await h.events(runId)).some((e) => e.type === 'run.resumed'),
+      20_000,
+    );
     const resumed = ofType(await h.events(runId), 'run.resumed')[0] as EventRow;
     const afterMs = resumed.occurred_at.getTime() - lastSignAt;
     process.stdout.write(`[lease] other-host death: resumed ${afterMs} ms after the last sign of life (threshold 5 s)\n`);
