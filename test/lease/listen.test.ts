@@ -4,47 +4,11 @@
  * reaches PostgreSQL through a TCP proxy the test can cut), it says so, and a run released
  * during the outage is resumed within 2 s of the database's return.
  */
-import net from 'node:net';
 import path from 'node:path';
+import { Outage } from './outage';
 import { createE2eHarness, expectExit, ofType, REPO_ROOT, sleep, type E2eHarness, type EventRow } from '../support/cli';
 
 const P = ['--pipelines', path.join(REPO_ROOT, 'test', 'lease', 'pipelines.js')];
-
-/** A TCP proxy to the test database that can be taken down (every connection cut, none accepted) and back up. */
-class Outage {
-  private server: net.Server | undefined;
-  private readonly sockets = new Set<net.Socket>();
-  port = 0;
-
-  constructor(
-    private readonly host: string,
-    private readonly targetPort: number,
-  ) {}
-
-  async up(): Promise<void> {
-    const server = net.createServer((client) => {
-      const upstream = net.connect(this.targetPort, this.host);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((resolve) => server.listen(this.port, '127.0.0.1', resolve));
-    this.port = (server.address() as net.AddressInfo).port;
-    this.server = server;
-  }
-
-  async down(): Promise<void> {
-    const server = this.server;
-    this.server = undefined;
-    for (const s of this.sockets) s.destroy();
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
 
 describe('the worker re-establishes LISTEN forever', () => {
   let h: E2eHarness;
