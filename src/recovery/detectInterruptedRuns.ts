@@ -103,3 +103,86 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
     })),
   )(rows);
 };
+
+/** Why unfinished runs are not interrupted (what `check-interrupted` says when it finds none). */
+export interface UnfinishedSummary {
+  /** Runs covered by a valid lease: being executed by live workers. */
+  readonly leased: number;
+  /** Runs with no valid lease, waiting out the threshold. */
+  readonly waiting: number;
+  /** Milliseconds until the first waiting run becomes interrupted (null when none waits). */
+  readonly nextInMs: number | null;
+  /** A threshold that would list every waiting run now (null when none waits). */
+  readonly listingThresholdMs: number | null;
+}
+
+/** Counts unfinished runs that are not interrupted, by reason (one query, the same rule). */
+export const summarizeUnfinished = async (
+  options: { readonly client?: OrbitClient; readonly thresholdMs?: number } = {},
+): Promise<E.Either<OrbitError, UnfinishedSummary>> => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const { db, thresholdMs } = c.right;
+  const dead = await deadOwners(db);
+  if (E.isLeft(dead)) return dead;
+  type Row = { leased: number; waiting: number; next_ms: number | null; min_idle_ms: number | null };
+  const rows = await query<Row>(
+    db,
+    `SELECT count(*) FILTER (WHERE l.verdict = 'leased')::int AS leased,
+            count(*) FILTER (WHERE l.verdict = 'waiting')::int AS waiting,
+            (extract(epoch FROM min(l.interruptible_at - now()) FILTER (WHERE l.verdict = 'waiting')) * 1000)::float8 AS next_ms,
+            (extract(epoch FROM min(now() - l.last_activity_at) FILTER (WHERE l.verdict = 'waiting')) * 1000)::float8 AS min_idle_ms
+       FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, $2) l
+      WHERE r.status IN ('pending', 'running')`,
+    [options.thresholdMs ?? thresholdMs, dead.right],
+  );
+  return E.map((rs: Row[]): UnfinishedSummary => {
+    const r = rs[0] ?? { leased: 0, waiting: 0, next_ms: null, min_idle_ms: null };
+    // Whole seconds (or milliseconds below one), rounded down so that the suggestion does list them.
+    const idle = r.min_idle_ms;
+    const listing = idle === null ? null : idle >= 2000 ? Math.floor(idle / 1000) * 1000 : Math.max(1, Math.floor(idle));
+    return {
+      leased: r.leased,
+      waiting: r.waiting,
+      nextInMs: r.next_ms === null ? null : Math.max(0, Math.ceil(r.next_ms)),
+      listingThresholdMs: listing,
+    };
+  })(rows);
+};
+
+/** A run that ended with failed steps: the spec's limitation flow starts from these. */
+export interface FailedRun {
+  readonly runId: string;
+  readonly pipelineId: string;
+  readonly finishedAt: string | null;
+  readonly failedSteps: readonly { readonly name: string; readonly error: string | null }[];
+}
+
+/** Runs that failed with failed steps in the last `withinMs` (default a day), newest first. */
+export const recentFailedRuns = async (
+  options: { readonly client?: OrbitClient; readonly withinMs?: number; readonly limit?: number } = {},
+): Promise<E.Either<OrbitError, FailedRun[]>> => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const { db } = c.right;
+  type Row = { id: string; pipeline_id: string; finished_at: Date | null; steps: { name: string; error: string | null }[] };
+  const rows = await query<Row>(
+    db,
+    `SELECT r.id, r.pipeline_id, r.finished_at,
+            json_agg(json_build_object('name', s.name, 'error', s.error) ORDER BY s.step_index) AS steps
+       FROM ${db.qs}.runs r JOIN ${db.qs}.steps s ON s.run_id = r.id AND s.status = 'failed'
+      WHERE r.status = 'failed' AND r.finished_at > now() - make_interval(secs => $1::float8 / 1000)
+      GROUP BY r.id
+      ORDER BY r.finished_at DESC
+      LIMIT $2`,
+    [options.withinMs ?? 86_400_000, options.limit ?? 20],
+  );
+  return E.map((rs: Row[]) =>
+    rs.map((r): FailedRun => ({
+      runId: r.id,
+      pipelineId: r.pipeline_id,
+      finishedAt: r.finished_at?.toISOString() ?? null,
+      failedSteps: r.steps,
+    })),
+  )(rows);
+};

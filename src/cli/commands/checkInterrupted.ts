@@ -1,6 +1,14 @@
 import * as E from 'fp-ts/Either';
 import type { CommandModule } from 'yargs';
-import { detectInterruptedRuns, type InterruptedRun } from '../../recovery/detectInterruptedRuns';
+import {
+  detectInterruptedRuns,
+  recentFailedRuns,
+  summarizeUnfinished,
+  type FailedRun,
+  type InterruptedRun,
+  type UnfinishedSummary,
+} from '../../recovery/detectInterruptedRuns';
+import { formatDuration } from '../../runtime/duration';
 import { ExitCode } from '../exitCodes';
 import type { Output } from '../output';
 import { runCommand, type GlobalArgs } from '../session';
@@ -17,28 +25,73 @@ export const printInterruptedRun = (out: Output, r: InterruptedRun) => {
   if (r.nextRetryAt !== null) out.line(`  Next retry at: ${r.nextRetryAt}`);
   if (r.status === 'pending') out.line(`  Never claimed: created, but no worker started it`);
   else if (r.owner === null) out.line(`  Released by its worker: yes`);
+  else if (r.reason === 'dead') out.line(`  Owner gone: its process (${r.owner}) no longer exists`);
   out.line();
+};
+
+/** Why nothing is listed: runs held by live workers, runs waiting out the threshold. */
+const printWhyNone = (out: Output, s: UnfinishedSummary, thresholdMs: number) => {
+  if (s.leased > 0) out.info(`${s.leased} unfinished run(s) held by live workers (valid lease): being executed, not interrupted`);
+  if (s.waiting > 0 && s.nextInMs !== null && s.listingThresholdMs !== null) {
+    out.info(
+      `${s.waiting} unfinished run(s) with no live owner, waiting out the ${formatDuration(thresholdMs)} threshold: ` +
+        `the first is listed in ${formatDuration(Math.max(1000, Math.ceil(s.nextInMs / 1000) * 1000))}, ` +
+        `or now with --threshold ${formatDuration(s.listingThresholdMs)}`,
+    );
+  }
+};
+
+const printFailedRuns = (out: Output, runs: readonly FailedRun[]) => {
+  if (runs.length === 0) return;
+  out.line(`Runs that failed with failed steps (last 24 h): ${runs.length}`);
+  out.line();
+  for (const r of runs) {
+    out.line(`Run ID: ${r.runId}`);
+    out.line(`  Pipeline: ${r.pipelineId}`);
+    out.line(`  Finished: ${r.finishedAt ?? 'unknown'}`);
+    out.line(`  Failed steps: ${r.failedSteps.length}`);
+    for (const st of r.failedSteps) out.line(`    ${st.name}: ${st.error ?? 'no error recorded'}`);
+    out.line();
+  }
+  out.line('After fixing the cause, retry them with: orbit resume <runId> --retry-failed');
 };
 
 export const checkInterruptedCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'check-interrupted',
-  describe: 'List running runs with no activity (journal event or heartbeat) for longer than the threshold; changes nothing',
+  describe:
+    'List interrupted runs (released, owner process gone, or no valid lease and no activity for longer than the threshold), and recent runs with failed steps; changes nothing',
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
       out.line('Checking for Interrupted Runs');
       out.line();
       const runs = await detectInterruptedRuns({ client });
       if (E.isLeft(runs)) return runs;
-      if (out.json) out.document({ thresholdMs: client.thresholdMs, interrupted: runs.right });
+      const failed = await recentFailedRuns({ client });
+      if (E.isLeft(failed)) return failed;
+      const why = runs.right.length === 0 ? await summarizeUnfinished({ client }) : E.right(undefined);
+      if (E.isLeft(why)) return why;
+      if (out.json) {
+        out.document({
+          thresholdMs: client.thresholdMs,
+          interrupted: runs.right,
+          notInterrupted: why.right,
+          failed: failed.right,
+        });
+      }
       if (runs.right.length === 0) {
         out.success('No interrupted runs found');
-        return E.right(ExitCode.ok);
+        if (why.right !== undefined) printWhyNone(out, why.right, client.thresholdMs);
+      } else {
+        out.line(`Found ${runs.right.length} interrupted run(s):`);
+        out.line();
+        for (const r of runs.right) printInterruptedRun(out, r);
+        out.line('To resume a specific run, use: orbit resume <runId>');
+        out.line('To auto-resume all runs, use: orbit recover --auto-resume');
       }
-      out.line(`Found ${runs.right.length} interrupted run(s):`);
-      out.line();
-      for (const r of runs.right) printInterruptedRun(out, r);
-      out.line('To resume a specific run, use: orbit resume <runId>');
-      out.line('To auto-resume all runs, use: orbit recover --auto-resume');
+      if (failed.right.length > 0) {
+        out.line();
+        printFailedRuns(out, failed.right);
+      }
       return E.right(ExitCode.ok);
     }),
 };
