@@ -12,6 +12,7 @@ ALTER TABLE __SCHEMA__.workers
 -- wake-up all call this. p_dead: owners proven gone by the caller (same host, process no longer
 -- exists); the database cannot see processes, the caller cannot see the database's clock.
 --   finished  not pending/running
+--   queued    pending, put on the queue (`enqueueRun`): waiting for a worker, not interrupted
 --   released  running, nobody holds it (graceful stop): interrupted at once
 --   dead      its owner is proven gone: interrupted at once
 --   leased    its owner's lease is valid and covers it: never interrupted, whatever the threshold
@@ -23,6 +24,7 @@ RETURNS TABLE (verdict text, last_activity_at timestamptz, interruptible_at time
 LANGUAGE sql STABLE AS $$
   SELECT CASE
            WHEN p_run.status NOT IN ('pending', 'running') THEN 'finished'
+           WHEN p_run.status = 'pending' AND p_run.triggered_by LIKE 'queue:%' THEN 'queued'
            WHEN p_run.status = 'running' AND p_run.owner IS NULL THEN 'released'
            WHEN p_run.owner = ANY (p_dead) THEN 'dead'
            WHEN x.covered AND w.lease_until > now() THEN 'leased'
@@ -42,3 +44,6 @@ LANGUAGE sql STABLE AS $$
             greatest(p_run.last_event_at, CASE WHEN p_run.id = ANY (w.held) THEN w.heartbeat_at END) AS activity
    ) x
 $$;
+
+-- The queue: pending runs put there by `enqueueRun`, oldest first; workers claim with SKIP LOCKED.
+CREATE INDEX runs_queued ON __SCHEMA__.runs (started_at) WHERE status = 'pending' AND triggered_by LIKE 'queue:%';

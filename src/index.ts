@@ -59,3 +59,5 @@ export { formatError, type OrbitError } from './errors';
 export { planRecovery, type RecoveryPlanEntry } from './recovery/planRecovery';
 export { decideNext } from './decide/decideNext';
 export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './decide/decision';
+export { enqueueRun, type EnqueueOptions } from './executor/queue';
+export { startWorker, type StartWorkerOptions, type WorkerHandle } from './recovery/recoveryWorker';

@@ -17,7 +17,7 @@ export interface RunPipelineOptions extends ExecuteOptions {
 }
 
 /** Checks the metadata and returns the events that create and claim a run. */
-const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredBy: string, workerId: string) => {
+export const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredBy: string, workerId: string) => {
   const decoded = decodeMetadata(pipeline, metadata);
   if (E.isLeft(decoded)) return decoded;
   const encoded = pipeline.metadata ? pipeline.metadata.encode(decoded.right) : decoded.right;

@@ -9,7 +9,7 @@ import type { OrbitError } from '../errors';
  * What `run_liveness` (sql/006_leases.sql, the one place the rule is written) says of a run.
  * `released`, `dead` and `stale` are interrupted; `leased` and `waiting` are not.
  */
-export type Verdict = 'finished' | 'released' | 'dead' | 'leased' | 'stale' | 'waiting';
+export type Verdict = 'finished' | 'queued' | 'released' | 'dead' | 'leased' | 'stale' | 'waiting';
 
 export const INTERRUPTED_VERDICTS: readonly Verdict[] = ['released', 'dead', 'stale'];
 

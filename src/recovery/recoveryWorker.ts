@@ -1,8 +1,9 @@
 import * as E from 'fp-ts/Either';
 import { fromPgError } from '../db/pgErrors';
 import { formatError, type OrbitError } from '../errors';
+import { executeQueuedRun, releaseReservation, reserveQueuedRuns } from '../executor/queue';
 import { RunWatcher, type RunNotification } from '../executor/runWatcher';
-import type { OrbitClient } from '../runtime/orbitClient';
+import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { DEFAULT_LEASE_MS } from '../runtime/duration';
 import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
 import { msUntilNextInterruption } from './liveness';
@@ -16,6 +17,14 @@ export type WorkerEvent =
   /** A sweep found `detected` interrupted runs and started recovering `started` of them. */
   | { readonly kind: 'sweep'; readonly detected: number; readonly started: number }
   | { readonly kind: 'sweep-failed'; readonly error: OrbitError }
+  | { readonly kind: 'claimed'; readonly runId: string }
+  | {
+      readonly kind: 'executed';
+      readonly runId: string;
+      /** How the queued run ended here; `released` when this worker stopped before its end. */
+      readonly status: 'success' | 'failed' | 'cancelled' | 'released' | 'skipped' | 'error';
+      readonly detail: string | null;
+    }
   | { readonly kind: 'listen-lost'; readonly reason: string }
   | { readonly kind: 'listen-restored'; readonly downMs: number };
 
@@ -58,6 +67,8 @@ export class RecoveryWorker {
   private readonly watcher: RunWatcher;
   private stopped = false;
   private listenDown = false;
+  private claiming: Promise<void> | undefined;
+  private claimAgain = false;
 
   constructor(private readonly options: RecoveryWorkerOptions) {
     this.watcher = new RunWatcher(options.client.db, 'worker');
@@ -90,6 +101,7 @@ export class RecoveryWorker {
         this.emit({ kind: 'listen-restored', downMs: e.downMs });
         // Notifications sent while it was down are gone: look for what they announced.
         this.sweepNow();
+        this.claimNow();
       }
     });
     try {
@@ -98,6 +110,7 @@ export class RecoveryWorker {
       return E.left(fromPgError(err));
     }
     this.sweepNow();
+    this.claimNow();
     return E.right(undefined);
   }
 
@@ -109,6 +122,7 @@ export class RecoveryWorker {
     if (this.stopped) return;
     // A run was taken under a lease somewhere: its deadline may be earlier than our next wake-up.
     if (n.type === 'lease.taken') return this.rescheduleSoon();
+    if (n.type === 'run.queued') return this.claimNow();
     // Released runs need no threshold: their worker handed them back on purpose.
     if (n.type !== 'run.released' || this.inFlight.has(n.run_id)) return;
     this.emit({ kind: 'notified', runId: n.run_id, type: n.type });
@@ -116,12 +130,72 @@ export class RecoveryWorker {
   }
 
   private launch(runId: string, run: InterruptedRun | undefined, reason: string): void {
-    const job = this.recover(runId, run, reason).finally(() => {
+    this.track(runId, this.recover(runId, run, reason));
+  }
+
+  /** Counts a job against the concurrency; when it ends, work left over for lack of a slot is taken. */
+  private track(runId: string, work: Promise<void>): void {
+    const job = work.finally(() => {
       this.inFlight.delete(runId);
-      // A slot is free: runs left over for lack of one can be taken now.
       if (this.sweepAgain) this.sweepNow();
+      if (this.claimAgain) this.claimNow();
     });
     this.inFlight.set(runId, job);
+  }
+
+  /** Claims queued runs for the free slots (one claim round at a time). */
+  claimNow(): void {
+    if (this.stopped || this.options.stopSignal?.aborted) return;
+    if (this.claiming) {
+      this.claimAgain = true;
+      return;
+    }
+    this.claimAgain = false;
+    this.claiming = (async () => {
+      const free = this.concurrency - this.inFlight.size;
+      if (free <= 0) {
+        this.claimAgain = true;
+        return;
+      }
+      const reserved = await reserveQueuedRuns(this.options.client, free);
+      if (E.isLeft(reserved)) {
+        if (!this.listenDown) this.emit({ kind: 'sweep-failed', error: reserved.left });
+        return;
+      }
+      // As many as there was room for: there may be more.
+      if (reserved.right.length === free) this.claimAgain = true;
+      for (const runId of reserved.right) {
+        this.emit({ kind: 'claimed', runId });
+        this.track(runId, this.executeQueued(runId));
+      }
+    })().finally(() => {
+      this.claiming = undefined;
+      if (this.claimAgain && this.inFlight.size < this.concurrency) this.claimNow();
+    });
+  }
+
+  private async executeQueued(runId: string): Promise<void> {
+    try {
+      const r = await executeQueuedRun(this.options.client, runId, {
+        stopSignal: this.options.stopSignal,
+        abortSignal: this.options.abortSignal,
+        onProgress: (progress) => this.emit({ kind: 'step', progress }),
+      });
+      if (E.isLeft(r)) {
+        const skipped = r.left._tag === 'RunAlreadyClaimed';
+        this.emit({ kind: 'executed', runId, status: skipped ? 'skipped' : 'error', detail: formatError(r.left) });
+      } else {
+        const v = r.right;
+        const status = v.released
+          ? 'released'
+          : v.status === 'success' || v.status === 'failed' || v.status === 'cancelled'
+            ? v.status
+            : 'error';
+        this.emit({ kind: 'executed', runId, status, detail: v.error });
+      }
+    } finally {
+      releaseReservation(this.options.client, runId);
+    }
   }
 
   private async recover(runId: string, run: InterruptedRun | undefined, reason: string): Promise<void> {
@@ -208,7 +282,10 @@ export class RecoveryWorker {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
     // A little past the deadline, so that the rule (strictly older than) holds when we look.
-    this.timer = setTimeout(() => this.sweepNow(), wait + 20);
+    this.timer = setTimeout(() => {
+      this.sweepNow();
+      this.claimNow();
+    }, wait + 20);
   }
 
   /** Stops listening and sweeping, and waits for the runs it is executing to finish or be released. */
@@ -219,6 +296,42 @@ export class RecoveryWorker {
     this.unlisten?.();
     this.unconnection?.();
     await this.watcher.close();
-    await Promise.allSettled([this.sweeping, ...this.inFlight.values()]);
+    await Promise.allSettled([this.sweeping, this.claiming]);
+    await Promise.allSettled([...this.inFlight.values()]);
   }
 }
+
+export interface StartWorkerOptions extends Omit<RecoveryWorkerOptions, 'client'> {
+  /** Default: the shared client from the environment. */
+  readonly client?: OrbitClient;
+}
+
+/** A running worker: `stop()` stops claiming, lets running steps finish, releases what is left. */
+export interface WorkerHandle {
+  readonly workerId: string;
+  readonly stop: () => Promise<void>;
+}
+
+/**
+ * Starts a worker in this process (what `orbit worker` runs): it executes queued runs
+ * (`enqueueRun`) and recovers interrupted ones until `stop()`.
+ */
+export const startWorker = async (options: StartWorkerOptions = {}): Promise<E.Either<OrbitError, WorkerHandle>> => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const stopping = new AbortController();
+  const worker = new RecoveryWorker({
+    ...options,
+    client: c.right,
+    stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, stopping.signal]) : stopping.signal,
+  });
+  const started = await worker.start();
+  if (E.isLeft(started)) return started;
+  return E.right({
+    workerId: c.right.workerId,
+    stop: async () => {
+      stopping.abort(new Error('worker stopped'));
+      await worker.stop();
+    },
+  });
+};

@@ -1,6 +1,11 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
+import { query } from '../../db/database';
+import { enqueueRun } from '../../executor/queue';
 import { runPipeline } from '../../executor/runPipeline';
+import { RunWatcher } from '../../executor/runWatcher';
+import type { OrbitClient } from '../../runtime/orbitClient';
+import type { Output } from '../output';
 import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
 import { printProgress } from '../progress';
@@ -11,7 +16,58 @@ interface RunArgs extends GlobalArgs {
   readonly pipeline: string;
   readonly metadata: string;
   readonly runId?: string;
+  readonly queue: boolean;
+  readonly wait: boolean;
 }
+
+/** Waits for a queued run to end (NOTIFY wake-ups plus a cheap poll); its final status. */
+const waitForEnd = async (client: OrbitClient, runId: string): Promise<E.Either<import('../../errors').OrbitError, string>> => {
+  const watcher = new RunWatcher(client.db);
+  let wake: (() => void) | undefined;
+  const unwatch = await watcher.watch(runId, () => wake?.());
+  try {
+    for (;;) {
+      const rows = await query<{ status: string; error: string | null }>(
+        client.db,
+        `SELECT status, error FROM ${client.db.qs}.runs WHERE id = $1`,
+        [runId],
+      );
+      if (E.isLeft(rows)) return rows;
+      const status = rows.right[0]?.status;
+      if (status === 'success' || status === 'failed' || status === 'cancelled') return E.right(status);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+  } finally {
+    unwatch();
+    await watcher.close();
+  }
+};
+
+const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, out: Output) => {
+  const q = await enqueueRun(args.pipeline, metadata, { client, runId: args.runId, triggeredBy: 'cli' });
+  if (E.isLeft(q)) return q;
+  const { runId } = q.right;
+  if (!args.wait) {
+    if (out.json) out.document({ runId, pipelineId: args.pipeline, status: 'pending', queued: true });
+    out.success(`Queued run ${runId} (${args.pipeline}); a worker (orbit worker) will execute it`);
+    out.info(`Run ID: ${runId}`);
+    return E.right(ExitCode.ok);
+  }
+  out.line(`Queued run ${runId} (${args.pipeline}); waiting for it to end`);
+  const status = await waitForEnd(client, runId);
+  if (E.isLeft(status)) return status;
+  if (out.json) out.document({ runId, pipelineId: args.pipeline, status: status.right, queued: true });
+  if (status.right === 'success') out.success(`Run ${runId} succeeded`);
+  else out.failure(`Run ${runId} ${status.right}`);
+  out.info(`Run ID: ${runId}`);
+  return E.right(status.right === 'success' ? ExitCode.ok : ExitCode.error);
+};
 
 export const parseMetadata = (text: string): E.Either<import('../../errors').OrbitError, unknown> => {
   try {
@@ -33,6 +89,17 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       .positional('pipeline', { type: 'string', demandOption: true, describe: 'Pipeline name' })
       .option('metadata', { type: 'string', default: '{}', describe: 'Run input as JSON, e.g. \'{"batchId":"b-7"}\'' })
       .option('run-id', { type: 'string', describe: 'Use this run id instead of a generated one' })
+      .option('queue', {
+        type: 'boolean',
+        default: false,
+        describe: 'Put the run on the queue for a worker (orbit worker) instead of executing it here',
+      })
+      .option('wait', {
+        type: 'boolean',
+        default: false,
+        describe: 'With --queue: wait for the run to end and exit with its status',
+      })
+      .example('$0 run data-pipeline --queue --wait', 'Queue a run, let a worker execute it, exit 0 when it succeeded')
       .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
     const metadata = parseMetadata(args.metadata);
@@ -43,6 +110,7 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       if (E.isLeft(id)) return refuse(args, id.left);
     }
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
+      if (args.queue) return queueRun(args, metadata.right, client, out);
       const signals = installStopSignals(out.note);
       try {
         const r = await runPipeline(args.pipeline, metadata.right, {

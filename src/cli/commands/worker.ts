@@ -17,7 +17,7 @@ interface WorkerArgs extends GlobalArgs {
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
   command: 'worker',
   describe:
-    'Keep recovering: resume released runs the moment they are released (LISTEN/NOTIFY), and crashed ones as soon as the liveness rule allows',
+    'Execute queued runs (orbit run --queue) and keep recovering: resume released runs the moment they are released (LISTEN/NOTIFY), and crashed ones as soon as the liveness rule allows',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('sweep-interval', {
@@ -25,7 +25,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         describe:
           'Longest wait between sweeps (default 15s); the worker otherwise wakes when the database says a run can next become interrupted',
       })
-      .option('concurrency', { type: 'number', default: 4, describe: 'Runs recovered at the same time' })
+      .option('concurrency', { type: 'number', default: 4, describe: 'Runs executed or recovered at the same time' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example(
         '$0 worker --threshold 30s',
@@ -49,23 +49,34 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         abortSignal: signals.abortSignal,
         onEvent: (e) => {
           const at = new Date().toISOString();
+          // --json: one line per event, for log shippers (the human lines below are for people).
+          if (out.json) return void process.stdout.write(`${JSON.stringify({ at, ...e })}\n`);
           if (e.kind === 'notified') out.line(`${at} Run ${e.runId} was released; resuming it`);
           else if (e.kind === 'sweep') out.line(`${at} Sweep: ${e.detected} interrupted, ${e.started} being recovered`);
           else if (e.kind === 'sweep-failed') out.failure(`${at} Sweep failed: ${formatError(e.error)}`);
           else if (e.kind === 'listen-lost') out.failure(`${at} LISTEN connection lost (${e.reason}); reconnecting`);
           else if (e.kind === 'listen-restored')
             out.success(`${at} LISTEN connection restored after ${formatDuration(e.downMs)}; sweeping for what was missed`);
-          else print(e);
+          else if (e.kind === 'claimed') out.line(`${at} Claimed queued run ${e.runId}`);
+          else if (e.kind === 'executed') {
+            const text = `${at} Run ${e.runId} ${e.status}${e.detail !== null ? `: ${e.detail}` : ''}`;
+            if (e.status === 'success') out.success(text);
+            else if (e.status === 'released' || e.status === 'skipped') out.info(text);
+            else out.failure(text);
+          } else print(e);
         },
       });
       const started = await worker.start();
       if (E.isLeft(started)) return started;
+      if (out.json)
+        process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'listening', worker: client.workerId })}\n`);
       out.line(
         `Recovery worker ${client.workerId} listening on ${client.db.channel} (threshold ${formatDuration(client.thresholdMs)}, at most ${formatDuration(worker.sweepIntervalMs)} between sweeps); Ctrl+C to stop`,
       );
       await new Promise<void>((resolve) => signals.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
       await worker.stop();
       signals.dispose();
+      if (out.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'stopped' })}\n`);
       out.line('Recovery worker stopped');
       return E.right(ExitCode.ok);
     });

@@ -1,0 +1,147 @@
+import * as E from 'fp-ts/Either';
+import { query } from '../db/database';
+import { fromPgError } from '../db/pgErrors';
+import type { OrbitError } from '../errors';
+import { appendToRun } from '../journal/appendEvents';
+import { loadRunState } from '../journal/loadRunState';
+import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
+import { executionEnvFor } from './executionEnv';
+import { creationEvents } from './runPipeline';
+import { newRunId, parseRunId } from './runId';
+
+export interface EnqueueOptions {
+  readonly client?: OrbitClient;
+  /** Choose the run id (an idempotent trigger). Default: a new id. */
+  readonly runId?: string;
+  /** Who queued it (journaled as `queue:<triggeredBy>`). Default `api`. */
+  readonly triggeredBy?: string;
+}
+
+/**
+ * Journals a run as `pending` on the queue and notifies workers (ids only); `orbit worker` (or
+ * `startWorker`) executes it. Metadata is checked here, so a bad run is refused, never queued.
+ */
+export const enqueueRun = async (
+  name: string,
+  metadata: unknown = {},
+  options: EnqueueOptions = {},
+): Promise<E.Either<OrbitError, { readonly runId: string }>> => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const client = c.right;
+  const pipeline = client.registry.getPipeline(name);
+  if (E.isLeft(pipeline)) return pipeline;
+  const parsed = options.runId === undefined ? E.right(newRunId()) : parseRunId(options.runId);
+  if (E.isLeft(parsed)) return parsed;
+  const runId = parsed.right;
+  const events = creationEvents(pipeline.right, metadata, `queue:${options.triggeredBy ?? 'api'}`, client.workerId);
+  if (E.isLeft(events)) return events;
+  // Only the creation: the claim is the worker's.
+  const creation = events.right.filter((e) => e.type === 'run.created');
+  const created = await appendToRun(client.db, {
+    runId,
+    expectedSeq: 0,
+    state: null,
+    events: creation,
+    writer: client.workerId,
+  });
+  if (E.isLeft(created)) {
+    return created.left._tag === 'ConcurrencyConflict'
+      ? E.left({ _tag: 'InvalidInput', what: 'run id', message: `a run with id ${runId} already exists` })
+      : created;
+  }
+  // After the commit: a worker woken by this finds the run. A lost notification costs at most
+  // one sweep interval, since workers also look at the queue on every sweep.
+  const notified = await query(client.db, `SELECT pg_notify($1, $2)`, [
+    client.db.channel,
+    JSON.stringify({ run_id: runId, seq: 1, type: 'run.queued' }),
+  ]);
+  if (E.isLeft(notified)) return notified;
+  return E.right({ runId });
+};
+
+/**
+ * Takes up to `max` queued runs for this process: `FOR UPDATE SKIP LOCKED` so that concurrent
+ * workers pick different runs, each put under this process's lease before the row locks are
+ * released (so other workers skip it afterwards too). The claim itself is the executor's
+ * `run.claimed` append at the seq seen here: should two workers still pick the same run, the seq
+ * fence lets exactly one of them execute it. Returns the run ids reserved; pair each with
+ * `releaseReservation` once its execution is over.
+ */
+export const reserveQueuedRuns = async (client: OrbitClient, max: number): Promise<E.Either<OrbitError, string[]>> => {
+  if (max <= 0) return E.right([]);
+  const env = executionEnvFor(client);
+  const { db } = client;
+  let conn;
+  try {
+    conn = await db.pool.connect();
+  } catch (err) {
+    return E.left(fromPgError(err));
+  }
+  const reserved: string[] = [];
+  try {
+    await conn.query('BEGIN');
+    const rows = await conn.query<{ id: string }>(
+      `SELECT r.id FROM ${db.qs}.runs r
+        WHERE r.status = 'pending' AND r.triggered_by LIKE 'queue:%'
+          AND NOT EXISTS (SELECT 1 FROM ${db.qs}.workers w WHERE r.id = ANY (w.held) AND w.lease_until > now())
+        ORDER BY r.started_at
+        LIMIT $1
+        FOR UPDATE OF r SKIP LOCKED`,
+      [max],
+    );
+    for (const { id } of rows.rows) {
+      const acquired = await env.acquire(id);
+      if (E.isLeft(acquired)) {
+        env.release(id);
+        break;
+      }
+      reserved.push(id);
+    }
+    await conn.query('COMMIT');
+    return E.right(reserved);
+  } catch (err) {
+    await conn.query('ROLLBACK').catch(() => undefined);
+    for (const id of reserved) env.release(id);
+    return E.left(fromPgError(err));
+  } finally {
+    conn.release();
+  }
+};
+
+/** Ends a reservation made by `reserveQueuedRuns`. */
+export const releaseReservation = (client: OrbitClient, runId: string): void => executionEnvFor(client).release(runId);
+
+/** Executes a reserved queued run: claims it at the seq seen (the fence) and runs it to its end. */
+export const executeQueuedRun = async (
+  client: OrbitClient,
+  runId: string,
+  opts: ExecuteOptions = {},
+): Promise<E.Either<OrbitError, RunResult>> => {
+  const state = await loadRunState(client.db, runId);
+  if (E.isLeft(state)) return state;
+  if (state.right.status !== 'pending') return E.left({ _tag: 'RunAlreadyClaimed', runId });
+  const pipeline = client.registry.getPipeline(state.right.pipelineId);
+  if (E.isLeft(pipeline)) return pipeline;
+  if (pipeline.right.definitionHash !== state.right.definitionHash) {
+    return E.left({
+      _tag: 'PipelineDrift',
+      runId,
+      pipelineId: pipeline.right.name,
+      journaled: state.right.stepNames,
+      registered: pipeline.right.stepNames,
+    });
+  }
+  return executeRun(
+    client,
+    pipeline.right,
+    runId,
+    {
+      state: state.right,
+      leading: [{ type: 'run.claimed', payload: { worker: client.workerId } }],
+      claimConflict: { _tag: 'RunAlreadyClaimed', runId },
+    },
+    opts,
+  );
+};
