@@ -10,6 +10,7 @@ import { resumeCommand } from './commands/resume';
 import { runCmd } from './commands/run';
 import { runsCommand } from './commands/runs';
 import { workerCommand } from './commands/worker';
+import { workersCommand } from './commands/workers';
 import { statsCommand } from './commands/stats';
 import { rebuildCommand, verifyCommand } from './commands/verify';
 import { ExitCode } from './exitCodes';
@@ -51,6 +52,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(resumeCommand))
     .command(asCommand(recoverCommand))
     .command(asCommand(workerCommand))
+    .command(asCommand(workersCommand))
     .command(asCommand(cancelCommand))
     .command(asCommand(runsCommand))
     .command(asCommand(historyCommand))

@@ -1,6 +1,11 @@
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
-import { RunRecoveryOrchestrator, type RecoveryEvent, type RecoverySummary } from '../recovery/orchestrator';
+import {
+  RunRecoveryOrchestrator,
+  type OrchestratorOptions,
+  type RecoveryEvent,
+  type RecoverySummary,
+} from '../recovery/orchestrator';
 import { ExitCode } from './exitCodes';
 import type { Output } from './output';
 import { printProgress } from './progress';
@@ -25,7 +30,14 @@ export const printRecoveryEvent =
 export const recoverAll = async (
   // Not `Session`: session.ts calls this (for --auto-recover), so importing its type would be a cycle.
   s: { readonly client: OrbitClient; readonly out: Output },
-  opts: { concurrency?: number; limit?: number; verbose?: boolean; stopSignal?: AbortSignal; abortSignal?: AbortSignal },
+  opts: {
+    concurrency?: number;
+    limit?: number;
+    verbose?: boolean;
+    stopSignal?: AbortSignal;
+    abortSignal?: AbortSignal;
+    isolate?: OrchestratorOptions['isolate'];
+  },
 ): Promise<E.Either<OrbitError, RecoverySummary>> => {
   const { client, out } = s;
   const orchestrator = new RunRecoveryOrchestrator({
@@ -34,6 +46,7 @@ export const recoverAll = async (
     limit: opts.limit,
     stopSignal: opts.stopSignal,
     abortSignal: opts.abortSignal,
+    isolate: opts.isolate,
     onEvent: printRecoveryEvent(out, opts.verbose === true),
   });
   const summary = await orchestrator.recoverInterruptedRuns();

@@ -46,7 +46,16 @@ export interface OrchestratorOptions {
   readonly stopSignal?: AbortSignal;
   /** Hard stop: resumed runs abort their current step and are released. */
   readonly abortSignal?: AbortSignal;
+  /**
+   * Resumes a run that was already taken over at least once somewhere it can die alone (the CLI:
+   * a child process of its own), so that a step that kills its process is charged to its own run
+   * and never takes healthy neighbours (and their recovery counts) down with it.
+   */
+  readonly isolate?: (run: InterruptedRun) => Promise<RecoveryOutcome>;
 }
+
+/** Resume in isolation: the run has been taken over before, so it may be what killed its worker. */
+export const needsIsolation = (run: InterruptedRun): boolean => run.recoveryCount >= 1 && run.owner !== null;
 
 /**
  * Detects interrupted runs and resumes each (several at once). Any number of orchestrators, in
@@ -70,6 +79,7 @@ export class RunRecoveryOrchestrator {
 
     const recoverOne = async (run: InterruptedRun): Promise<RecoveryOutcome> => {
       emit({ kind: 'attempt', run });
+      if (this.options.isolate && needsIsolation(run)) return this.options.isolate(run);
       const r = await resumeRun(run.runId, {
         client,
         expectedSeq: run.lastSeq,

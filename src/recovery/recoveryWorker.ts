@@ -7,7 +7,7 @@ import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { DEFAULT_LEASE_MS } from '../runtime/duration';
 import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
 import { msUntilNextInterruption } from './liveness';
-import type { RecoveryEvent, RecoveryOutcome } from './orchestrator';
+import { type RecoveryEvent, type RecoveryOutcome } from './orchestrator';
 import { resumeRun } from './resumeRun';
 
 /** What the worker reports: recovery events, plus its own sweeps, wake-ups and connection state. */
@@ -41,6 +41,8 @@ export interface RecoveryWorkerOptions {
   /** Runs recovered at the same time. Default 4. */
   readonly concurrency?: number;
   readonly maxRecoveries?: number;
+  /** See `OrchestratorOptions.isolate`: where runs already taken over are resumed. */
+  readonly isolate?: (run: InterruptedRun) => Promise<RecoveryOutcome>;
   readonly onEvent?: (e: WorkerEvent) => void;
   /** Graceful stop of the runs it is executing (finish the step, release). */
   readonly stopSignal?: AbortSignal;
@@ -130,7 +132,19 @@ export class RecoveryWorker {
   }
 
   private launch(runId: string, run: InterruptedRun | undefined, reason: string): void {
-    this.track(runId, this.recover(runId, run, reason));
+    const isolate = this.options.isolate;
+    // A long-lived worker protects itself: every takeover from an owner that died (not a graceful
+    // release) may be what killed it, so it runs in isolation; a death there is that run's alone.
+    if (run !== undefined && isolate !== undefined && run.owner !== null) {
+      this.track(
+        runId,
+        isolate(run).then((outcome) => {
+          this.emit({ kind: 'outcome', outcome });
+          // If it died again, it is interrupted again at once (proof of death): look now.
+          if (outcome.outcome === 'failed') this.sweepAgain = true;
+        }),
+      );
+    } else this.track(runId, this.recover(runId, run, reason));
   }
 
   /** Counts a job against the concurrency; when it ends, work left over for lack of a slot is taken. */

@@ -1,6 +1,8 @@
 // Pipelines for the lease tests (`--pipelines test/lease/pipelines.js`), steered by metadata:
 //   metadata.firstSleepMs: { [step]: ms }  the step's FIRST attempt sleeps that long (honouring its signal);
 //                                          later attempts (after a takeover) return at once
+//   metadata.laterSleepMs: { [step]: ms }  attempts after the first sleep that long
+//   metadata.poison: "<step>"              that step kills its own process (SIGKILL) on every attempt
 //   metadata.marker: "/path/file"          every handler appends "<step> <attempt> start|end|aborted\n"
 const fs = require('node:fs');
 const { definePipeline } = require('orbit-pipeline');
@@ -20,7 +22,8 @@ const step = (name) => ({
     const m = ctx.metadata || {};
     const mark = (what) => m.marker && fs.appendFileSync(m.marker, `${name} ${ctx.attempt} ${what}\n`);
     mark('start');
-    const ms = ctx.attempt === 1 && m.firstSleepMs && m.firstSleepMs[name];
+    if (m.poison === name) process.kill(process.pid, 'SIGKILL');
+    const ms = ctx.attempt === 1 ? m.firstSleepMs && m.firstSleepMs[name] : m.laterSleepMs && m.laterSleepMs[name];
     try {
       if (ms) await sleep(ms, ctx.signal);
     } catch (err) {

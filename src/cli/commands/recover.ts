@@ -7,6 +7,7 @@ import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs, type Session } from '../session';
 import { installStopSignals } from '../signals';
 import { printInterruptedRun } from './checkInterrupted';
+import { isolatedResume } from './resume';
 import { printSummary, recoverAll, recoveryExitCode } from '../recoveryReport';
 
 interface RecoverArgs extends GlobalArgs {
@@ -97,6 +98,8 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
           verbose: args.verbose,
           stopSignal: signals.stopSignal,
           abortSignal: signals.abortSignal,
+          // Runs taken over before may be what killed their worker: each in a process of its own.
+          isolate: isolatedResume(args, client, client.thresholdMs),
         });
         if (E.isLeft(summary)) return summary;
         if (out.json) out.document(summary.right);

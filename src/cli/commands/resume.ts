@@ -1,8 +1,13 @@
+import { spawn } from 'node:child_process';
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { parseRunId } from '../../executor/runId';
 import { runLiveness } from '../../recovery/liveness';
-import { resumeRun } from '../../recovery/resumeRun';
+import type { InterruptedRun } from '../../recovery/detectInterruptedRuns';
+import type { RecoveryOutcome } from '../../recovery/orchestrator';
+import { resumeRun, type ResumeSuccess } from '../../recovery/resumeRun';
+import { formatDuration } from '../../runtime/duration';
+import type { OrbitClient } from '../../runtime/orbitClient';
 import { ExitCode } from '../exitCodes';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
@@ -76,3 +81,65 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     });
   },
 };
+
+/**
+ * `isolate` for the orchestrator and the worker: resumes a run that was already taken over in a
+ * child `orbit resume` process of its own, so that a step killing its process kills only that
+ * child, and the death is charged to that run alone.
+ */
+export const isolatedResume =
+  (args: GlobalArgs, client: OrbitClient, thresholdMs: number) =>
+  (run: InterruptedRun): Promise<RecoveryOutcome> =>
+    new Promise((resolve) => {
+      const argv = [
+        process.argv[1] ?? '',
+        ...(args.databaseUrl !== undefined ? ['--database-url', args.databaseUrl] : []),
+        '--schema',
+        client.db.schema,
+        ...(args.pipelines !== undefined ? ['--pipelines', args.pipelines] : []),
+        '--threshold',
+        formatDuration(thresholdMs),
+        '--json',
+        'resume',
+        run.runId,
+      ];
+      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      const base = { runId: run.runId, pipelineId: run.pipelineId };
+      child.once('close', (code, signal) => {
+        if (code === 0) {
+          try {
+            const result = JSON.parse(stdout) as ResumeSuccess;
+            resolve(
+              result.released
+                ? { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' }
+                : { ...base, outcome: 'recovered', result },
+            );
+            return;
+          } catch {
+            // Fall through: report what the child said.
+          }
+        }
+        const said =
+          stderr
+            .trim()
+            .split('\n')
+            .pop()
+            ?.replace(/^Error: /, '') ?? '';
+        if (/already claimed|is being executed|is not interrupted/.test(said)) {
+          resolve({ ...base, outcome: 'skipped', reason: 'claimed by another process' });
+          return;
+        }
+        const message =
+          signal !== null ? `resumed in a process of its own, which died (${signal}): a step may be killing its worker` : said;
+        resolve({
+          ...base,
+          outcome: 'failed',
+          error: { _tag: 'RunFailed', runId: run.runId, status: 'running', reason: message },
+          message,
+        });
+      });
+    });

@@ -7,6 +7,7 @@ import { ExitCode } from '../exitCodes';
 import { printRecoveryEvent } from '../recoveryReport';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
+import { isolatedResume } from './resume';
 
 interface WorkerArgs extends GlobalArgs {
   readonly sweepInterval?: string;
@@ -45,6 +46,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         client,
         sweepIntervalMs,
         concurrency: args.concurrency,
+        isolate: isolatedResume(args, client, client.thresholdMs),
         stopSignal: signals.stopSignal,
         abortSignal: signals.abortSignal,
         onEvent: (e) => {
