@@ -120,9 +120,18 @@ export const msUntilNextInterruption = async (
 ): Promise<E.Either<OrbitError, number | null>> => {
   const rows = await query<{ ms: number | null }>(
     db,
-    `SELECT (extract(epoch FROM min(l.interruptible_at) - now()) * 1000)::float8 AS ms
-       FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, '{}') l
-      WHERE r.status IN ('pending', 'running') AND l.verdict IN ('leased', 'waiting')`,
+    `SELECT (extract(epoch FROM min(t.at) - now()) * 1000)::float8 AS ms
+       FROM (SELECT l.interruptible_at AS at
+               FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, '{}') l
+              WHERE r.status IN ('pending', 'running') AND l.verdict IN ('leased', 'waiting')
+             UNION ALL
+             -- A lease taken for a run whose claim is not journaled yet: that run cannot become
+             -- interrupted before this lease expires; look again then.
+             SELECT w.lease_until
+               FROM ${db.qs}.workers w
+              WHERE w.lease_until > now()
+                AND EXISTS (SELECT 1 FROM unnest(w.held) h(id)
+                             WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.runs r WHERE r.id = h.id AND r.owner = w.id))) t`,
     [thresholdMs],
   );
   return E.map((rs: { ms: number | null }[]) => {

@@ -63,6 +63,7 @@ export class RecoveryWorker {
   private unconnection: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
   private rescheduling: NodeJS.Timeout | undefined;
+  private wakeAt: number | undefined;
   private sweeping: Promise<void> | undefined;
   private sweepAgain = false;
   private readonly inFlight = new Map<string, Promise<void>>();
@@ -244,6 +245,7 @@ export class RecoveryWorker {
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+    this.wakeAt = undefined;
     this.sweeping = (async () => {
       do {
         this.sweepAgain = false;
@@ -280,10 +282,10 @@ export class RecoveryWorker {
 
   /** Recomputes the next wake-up shortly (many runs taken at once cost one query). */
   private rescheduleSoon(): void {
-    if (this.sweeping || this.rescheduling) return;
+    if (this.rescheduling) return;
     this.rescheduling = setTimeout(() => {
       this.rescheduling = undefined;
-      if (!this.sweeping) void this.schedule();
+      void this.schedule();
     }, 50);
   }
 
@@ -294,12 +296,19 @@ export class RecoveryWorker {
     // Unreachable database: try again soon rather than at a far deadline.
     const wait = E.isLeft(next) ? Math.min(1000, this.sweepIntervalMs) : Math.min(next.right ?? Infinity, this.sweepIntervalMs);
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
     // A little past the deadline, so that the rule (strictly older than) holds when we look.
+    const at = Date.now() + wait + 20;
+    // Only ever earlier: two computations may finish out of order, and the older one may not
+    // yet know of a run taken since.
+    if (this.timer !== undefined && this.wakeAt !== undefined && this.wakeAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.wakeAt = at;
     this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.wakeAt = undefined;
       this.sweepNow();
       this.claimNow();
-    }, wait + 20);
+    }, at - Date.now());
   }
 
   /** Stops listening and sweeping, and waits for the runs it is executing to finish or be released. */
