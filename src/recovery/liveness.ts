@@ -111,7 +111,8 @@ export const runLiveness = async (db: Database, runId: string, thresholdMs: numb
 
 /**
  * Milliseconds (database clock) until the earliest moment some unfinished run can become
- * interrupted by the rule: its owner's lease expiry or its threshold deadline, whichever is later.
+ * interrupted by the rule: its owner's lease expiry or its threshold deadline, whichever is later,
+ * or (owners on this machine) the moment its owner's missed renewal would show it dead.
  * Null when no run is waiting to become interrupted. The recovery worker sleeps this long.
  */
 export const msUntilNextInterruption = async (
@@ -131,8 +132,15 @@ export const msUntilNextInterruption = async (
                FROM ${db.qs}.workers w
               WHERE w.lease_until > now()
                 AND EXISTS (SELECT 1 FROM unnest(w.held) h(id)
-                             WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.runs r WHERE r.id = h.id AND r.owner = w.id))) t`,
-    [thresholdMs],
+                             WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.runs r WHERE r.id = h.id AND r.owner = w.id))
+             UNION ALL
+             -- An owner on this machine can be proven dead at any moment: look again a second
+             -- after its next renewal is due (it renews at a third of its lease).
+             SELECT w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second'
+               FROM ${db.qs}.workers w
+              WHERE w.host = $2 AND w.identity IS NOT NULL AND cardinality(w.held) > 0
+                AND w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second' > now()) t`,
+    [thresholdMs, hostname()],
   );
   return E.map((rs: { ms: number | null }[]) => {
     const ms = rs[0]?.ms;
