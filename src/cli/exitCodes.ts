@@ -8,4 +8,6 @@ export const ExitCode = {
   usage: 2,
   /** Recovery ran, but some runs could not be recovered. */
   recoveryIncomplete: 3,
+  /** Stopped by a second SIGINT/SIGTERM: running steps were aborted; the runs stay recoverable. */
+  interrupted: 130,
 } as const;

@@ -63,7 +63,7 @@ describe('the worker re-establishes LISTEN forever', () => {
     proc.kill('SIGTERM');
     await sleep(200);
     proc.kill('SIGTERM'); // the second signal aborts the step: the run is released at once
-    expectExit(await proc.done, 0);
+    expectExit(await proc.done, 130);
     expect((await h.run(runId))?.owner).toBeNull();
     await sleep(Math.max(0, 30_000 - (Date.now() - downAt)));
     expect(ofType(await h.events(runId), 'run.resumed')).toHaveLength(0);

@@ -74,7 +74,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
         if (v.released) out.info(`Run ${v.runId} released before it finished; resume it again with: orbit resume ${v.runId}`);
         else out.success(`Run ${v.runId} resumed successfully`);
         out.info(`Steps executed: ${v.stepsExecuted}`);
-        return E.right(ExitCode.ok);
+        return E.right(v.released && signals.abortSignal.aborted ? ExitCode.interrupted : ExitCode.ok);
       } finally {
         signals.dispose();
       }

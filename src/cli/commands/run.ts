@@ -141,6 +141,8 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         else if (run.status === 'success') out.success(`Run ${run.runId} succeeded`);
         else out.failure(`Run ${run.runId} ${run.status}: ${run.error ?? ''}`);
         out.info(`Run ID: ${run.runId}`);
+        // A second signal aborted the step: not a clean stop, say so to the caller (shell, supervisor).
+        if (run.released && signals.abortSignal.aborted) return E.right(ExitCode.interrupted);
         return E.right(run.status === 'success' || run.released ? ExitCode.ok : ExitCode.error);
       } finally {
         signals.dispose();

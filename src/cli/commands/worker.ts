@@ -11,6 +11,7 @@ import { isolatedResume } from './resume';
 
 interface WorkerArgs extends GlobalArgs {
   readonly sweepInterval?: string;
+  readonly grace: string;
   readonly concurrency: number;
   readonly verbose: boolean;
 }
@@ -26,6 +27,11 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         describe:
           'Longest wait between sweeps (default 15s); the worker otherwise wakes when the database says a run can next become interrupted',
       })
+      .option('grace', {
+        type: 'string',
+        default: '30s',
+        describe: 'On SIGINT/SIGTERM: how long running steps may take to finish before they are aborted and their runs released',
+      })
       .option('concurrency', { type: 'number', default: 4, describe: 'Runs executed or recovered at the same time' })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example(
@@ -39,8 +45,25 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       if (E.isLeft(d)) return refuse(args, d.left);
       sweepIntervalMs = d.right;
     }
+    const grace = parseDuration(args.grace, '--grace');
+    if (E.isLeft(grace)) return refuse(args, grace.left);
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       const signals = installStopSignals(out.note);
+      // Past the grace period a graceful stop becomes a hard one (steps aborted, runs released).
+      const graceOver = new AbortController();
+      let graceTimer: NodeJS.Timeout | undefined;
+      signals.stopSignal.addEventListener(
+        'abort',
+        () => {
+          graceTimer = setTimeout(() => {
+            out.note(`Grace period of ${formatDuration(grace.right)} over: aborting running steps and releasing their runs`);
+            graceOver.abort(new Error('grace period over'));
+          }, grace.right);
+          graceTimer.unref();
+        },
+        { once: true },
+      );
+      const abortSignal = AbortSignal.any([signals.abortSignal, graceOver.signal]);
       const print = printRecoveryEvent(out, args.verbose);
       const worker = new RecoveryWorker({
         client,
@@ -48,7 +71,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         concurrency: args.concurrency,
         isolate: isolatedResume(args, client, client.thresholdMs),
         stopSignal: signals.stopSignal,
-        abortSignal: signals.abortSignal,
+        abortSignal,
         onEvent: (e) => {
           const at = new Date().toISOString();
           // --json: one line per event, for log shippers (the human lines below are for people).
@@ -77,10 +100,11 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       );
       await new Promise<void>((resolve) => signals.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
       await worker.stop();
+      if (graceTimer) clearTimeout(graceTimer);
       signals.dispose();
       if (out.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'stopped' })}\n`);
       out.line('Recovery worker stopped');
-      return E.right(ExitCode.ok);
+      return E.right(signals.abortSignal.aborted ? ExitCode.interrupted : ExitCode.ok);
     });
   },
 };
