@@ -143,6 +143,62 @@ BEGIN
 END
 $$;
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: runs; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.runs (
+    id text NOT NULL,
+    pipeline_id text NOT NULL,
+    status text NOT NULL,
+    triggered_by text,
+    metadata jsonb NOT NULL,
+    definition_hash text NOT NULL,
+    step_names jsonb NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    finished_at timestamp with time zone,
+    owner text,
+    error text,
+    recovery_count integer NOT NULL,
+    last_seq integer NOT NULL,
+    last_event_at timestamp with time zone NOT NULL,
+    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'success'::text, 'failed'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: run_liveness(__SCHEMA__.runs, double precision, text[]); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.run_liveness(p_run __SCHEMA__.runs, p_threshold_ms double precision, p_dead text[]) RETURNS TABLE(verdict text, last_activity_at timestamp with time zone, interruptible_at timestamp with time zone, lease_until timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+  SELECT CASE
+           WHEN p_run.status NOT IN ('pending', 'running') THEN 'finished'
+           WHEN p_run.status = 'pending' AND p_run.triggered_by LIKE 'queue:%' THEN 'queued'
+           WHEN p_run.status = 'running' AND p_run.owner IS NULL THEN 'released'
+           WHEN p_run.owner = ANY (p_dead) THEN 'dead'
+           WHEN x.covered AND w.lease_until > now() THEN 'leased'
+           WHEN x.activity < now() - make_interval(secs => p_threshold_ms / 1000) THEN 'stale'
+           ELSE 'waiting'
+         END,
+         x.activity,
+         CASE
+           WHEN x.covered THEN greatest(w.lease_until, x.activity + make_interval(secs => p_threshold_ms / 1000))
+           ELSE x.activity + make_interval(secs => p_threshold_ms / 1000)
+         END,
+         CASE WHEN x.covered THEN w.lease_until END
+    FROM (SELECT 1) AS one
+    LEFT JOIN __SCHEMA__.workers w ON w.id = p_run.owner
+   CROSS JOIN LATERAL (
+     SELECT coalesce(p_run.id = ANY (w.held), false) AS covered,
+            greatest(p_run.last_event_at, CASE WHEN p_run.id = ANY (w.held) THEN w.heartbeat_at END) AS activity
+   ) x
+$$;
+
 --
 -- Name: txn_time(timestamp with time zone); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
 --
@@ -156,10 +212,6 @@ CREATE FUNCTION __SCHEMA__.txn_time(t timestamp with time zone) RETURNS timestam
     ELSE t
   END
 $$;
-
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
 
 --
 -- Name: run_events; Type: TABLE; Schema: __SCHEMA__; Owner: -
@@ -202,28 +254,6 @@ ALTER TABLE __SCHEMA__.run_events ALTER COLUMN "position" ADD GENERATED ALWAYS A
 );
 
 --
--- Name: runs; Type: TABLE; Schema: __SCHEMA__; Owner: -
---
-
-CREATE TABLE __SCHEMA__.runs (
-    id text NOT NULL,
-    pipeline_id text NOT NULL,
-    status text NOT NULL,
-    triggered_by text,
-    metadata jsonb NOT NULL,
-    definition_hash text NOT NULL,
-    step_names jsonb NOT NULL,
-    started_at timestamp with time zone NOT NULL,
-    finished_at timestamp with time zone,
-    owner text,
-    error text,
-    recovery_count integer NOT NULL,
-    last_seq integer NOT NULL,
-    last_event_at timestamp with time zone NOT NULL,
-    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'success'::text, 'failed'::text, 'cancelled'::text])))
-);
-
---
 -- Name: schema_migrations; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -261,7 +291,10 @@ CREATE TABLE __SCHEMA__.workers (
     host text NOT NULL,
     pid integer NOT NULL,
     started_at timestamp with time zone DEFAULT now() NOT NULL,
-    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    lease_until timestamp with time zone DEFAULT now() NOT NULL,
+    held text[] DEFAULT '{}'::text[] NOT NULL,
+    identity text
 );
 
 --
@@ -324,6 +357,12 @@ CREATE INDEX run_events_resumed ON __SCHEMA__.run_events USING btree (occurred_a
 --
 
 CREATE INDEX runs_by_pipeline ON __SCHEMA__.runs USING btree (pipeline_id, started_at);
+
+--
+-- Name: runs_queued; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((status = 'pending'::text) AND (triggered_by ~~ 'queue:%'::text));
 
 --
 -- Name: runs_unfinished_by_activity; Type: INDEX; Schema: __SCHEMA__; Owner: -

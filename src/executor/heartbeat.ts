@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { Database } from '../db/database';
-import { processIdentity } from '../recovery/liveness';
+import { processIdentity } from './processIdentity';
 
 /**
  * This process's lease: one row in `workers`, renewed every third of the lease on the database

@@ -139,7 +139,7 @@ export const executeQueuedRun = async (
     runId,
     {
       state: state.right,
-      leading: [{ type: 'run.claimed', payload: { worker: client.workerId } }],
+      claim: { kind: 'claim', events: [{ type: 'run.claimed', payload: { worker: client.workerId } }] },
       claimConflict: { _tag: 'RunAlreadyClaimed', runId },
     },
     opts,
