@@ -61,3 +61,8 @@ export { decideNext } from './decide/decideNext';
 export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './decide/decision';
 export { enqueueRun, type EnqueueOptions } from './executor/queue';
 export { startWorker, type StartWorkerOptions, type WorkerHandle } from './recovery/recoveryWorker';
+
+export { auditJournal, type AuditReport } from './audit/auditJournal';
+export { auditRunJournal, type JournalAudit } from './audit/auditRun';
+export { describeProblem, type AuditProblem, type AuditProblemKind } from './audit/problems';
+export type { RebuildOptions, RebuildReport, SkippedRun } from './projections/rebuildProjections';

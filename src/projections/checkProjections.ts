@@ -49,12 +49,13 @@ export const foldAndDiffRun = (
           projected.right === null ? [] : [{ runId, field: 'runs', projected: 'row', folded: 'no events' }];
         return E.right({ state: null, differences: orphan });
       }
-      return E.right({ state: folded.right, differences: differences(folded.right, projected.right) });
+      return E.right({ state: folded.right, differences: projectionDifferences(folded.right, projected.right) });
     },
     { snapshot: true },
   );
 
-const differences = (state: RunState, projected: ProjectedRun | null): ProjectionDifference[] => {
+/** How a run's projection rows differ from the fold of its journal (field by field). */
+export const projectionDifferences = (state: RunState, projected: ProjectedRun | null): ProjectionDifference[] => {
   const out: ProjectionDifference[] = [];
   const runId = state.runId;
   if (projected === null) return [{ runId, field: 'runs', projected: 'no row', folded: 'row' }];

@@ -360,7 +360,7 @@ describe('projections are a cache of the journal', () => {
     expect(before.steps.length).toBeGreaterThan(7);
 
     const report = expectRight(await rebuildProjections(t.db));
-    expect(report).toEqual({ runsRebuilt: 7, orphansRemoved: 0 });
+    expect(report).toEqual({ runsRebuilt: 7, orphansRemoved: 0, skipped: [] });
 
     expect(await snapshot()).toEqual(before);
   });
@@ -404,7 +404,7 @@ describe('projections are a cache of the journal', () => {
     expect(await snapshot()).toEqual(before);
   });
 
-  it('a projection row with no journal behind it is reported, and a rebuild removes it', async () => {
+  it('a projection row with no journal behind it is reported, kept by a rebuild, removed by one that includes broken runs', async () => {
     const before = await snapshot();
     await t.db.pool.query(
       `INSERT INTO ${t.db.qs}.runs (id, pipeline_id, status, metadata, definition_hash, step_names, started_at, recovery_count, last_seq, last_event_at)
@@ -417,7 +417,17 @@ describe('projections are a cache of the journal', () => {
     const report = expectRight(await checkProjections(t.db));
     expect(report.differences).toEqual([{ runId: 'proj-orphan', field: 'runs', projected: 'row', folded: 'no events' }]);
 
-    expect(expectRight(await rebuildProjections(t.db))).toEqual({ runsRebuilt: 7, orphansRemoved: 2 });
+    // It may be all that is left of a deleted run: kept and named unless asked otherwise.
+    expect(expectRight(await rebuildProjections(t.db))).toEqual({
+      runsRebuilt: 7,
+      orphansRemoved: 0,
+      skipped: [{ runId: 'proj-orphan', reason: 'run proj-orphan: projection rows with no journal events behind them (kept)' }],
+    });
+    expect(expectRight(await rebuildProjections(t.db, { includeBroken: true }))).toEqual({
+      runsRebuilt: 7,
+      orphansRemoved: 2,
+      skipped: [],
+    });
     expect(await snapshot()).toEqual(before);
   });
 

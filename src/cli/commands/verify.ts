@@ -1,63 +1,92 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { verifyJournal } from '../../journal/verifyJournal';
-import { checkProjections } from '../../projections/checkProjections';
+import { auditJournal } from '../../audit/auditJournal';
+import { describeProblem, isJournalProblem } from '../../audit/problems';
+import { parseRunId } from '../../executor/runId';
 import { rebuildProjections } from '../../projections/rebuildProjections';
 import { ExitCode } from '../exitCodes';
-import { runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs } from '../session';
+import { allowVariadic, lastValues } from '../variadic';
 
 interface VerifyArgs extends GlobalArgs {
-  readonly runId?: string;
+  readonly runIds?: readonly string[];
 }
 
 export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
-  command: 'verify [runId]',
-  describe: "Check the journal's hash chain and that the projections equal the fold of the journal",
-  builder: (y: Argv<GlobalArgs>) => y.positional('runId', { type: 'string', describe: 'Only this run' }),
-  handler: (args) =>
-    runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const breaks = await verifyJournal(client.db, args.runId);
-      if (E.isLeft(breaks)) return breaks;
-      const projections = await checkProjections(client.db, args.runId === undefined ? undefined : [args.runId]);
-      if (E.isLeft(projections)) return projections;
-      const ok = breaks.right.length === 0 && projections.right.differences.length === 0;
+  command: 'verify [runIds..]',
+  describe:
+    "Check every run's journal (hash chain, seq order, decoding, legal order) and that the projections equal its fold; reports every problem, exit 1 if any",
+  builder: (y: Argv<GlobalArgs>) =>
+    allowVariadic(y).positional('runIds', { type: 'string', array: true, describe: 'Only these runs' }),
+  handler: (argv) => {
+    const args = lastValues(argv);
+    const ids = args.runIds === undefined || args.runIds.length === 0 ? undefined : args.runIds.map(String);
+    for (const id of ids ?? []) {
+      const parsed = parseRunId(id);
+      if (E.isLeft(parsed)) return refuse(args, parsed.left);
+    }
+    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+      const report = await auditJournal(client.db, ids);
+      if (E.isLeft(report)) return report;
+      const { problems, runsChecked, brokenRuns } = report.right;
+      const ok = problems.length === 0;
       if (out.json) {
-        out.document({
-          ok,
-          chainBreaks: breaks.right,
-          runsChecked: projections.right.runsChecked,
-          differences: projections.right.differences,
-        });
-      } else {
-        for (const b of breaks.right) out.failure(`Journal: run ${b.runId} seq ${b.seq}: ${b.reason}`);
-        for (const d of projections.right.differences) {
-          out.failure(
-            `Projection: run ${d.runId} ${d.field}: table has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`,
-          );
-        }
-        if (ok) out.success(`Journal and projections verified (${projections.right.runsChecked} run(s))`);
-        if (breaks.right.length > 0) {
-          // Rebuilding would copy the altered events into the projections: investigate first.
-          out.info(
-            'The journal was altered outside Orbit (a broken hash chain): investigate before trusting or rebuilding from it',
-          );
-        } else if (!ok) {
-          out.info('Projections can be rebuilt from the journal with: orbit rebuild-projections');
-        }
+        out.document({ ok, runsChecked, problems, brokenRuns });
+        return E.right(ok ? ExitCode.ok : ExitCode.error);
       }
-      return E.right(ok ? ExitCode.ok : ExitCode.error);
-    }),
+      for (const p of problems) out.failure(describeProblem(p));
+      if (ok) {
+        out.success(`Journal and projections verified (${runsChecked} run(s))`);
+        return E.right(ExitCode.ok);
+      }
+      const runsWithProblems = new Set(problems.map((p) => p.runId)).size;
+      out.line(`${problems.length} problem(s) in ${runsWithProblems} of ${runsChecked} run(s) checked`);
+      if (brokenRuns.length > 0) {
+        // Rebuilding would copy altered events into the projections: investigate first.
+        out.info(
+          `The journal of ${brokenRuns.length} run(s) was altered outside Orbit (${brokenRuns.join(', ')}): investigate before trusting it; rebuild-projections leaves these runs alone`,
+        );
+      }
+      if (problems.some((p) => !isJournalProblem(p))) {
+        out.info(
+          'Projections differ from the journal. If the journal itself may have been edited and re-hashed, check it against a checkpoint first; otherwise: orbit rebuild-projections',
+        );
+      }
+      return E.right(ExitCode.error);
+    });
+  },
 };
 
-export const rebuildCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+interface RebuildArgs extends GlobalArgs {
+  readonly includeBroken: boolean;
+}
+
+export const rebuildCommand: CommandModule<GlobalArgs, RebuildArgs> = {
   command: 'rebuild-projections',
-  describe: 'Recreate the runs and steps tables from the journal (the journal is only read)',
+  describe:
+    'Recreate the runs and steps tables from the journal (the journal is only read); runs whose journal does not verify are skipped and named',
+  builder: (y: Argv<GlobalArgs>) =>
+    y.option('include-broken', {
+      type: 'boolean',
+      default: false,
+      describe:
+        'Also rebuild runs whose journal does not verify, from the part that does (no altered event is copied), and remove projection rows with no journal',
+    }) as unknown as Argv<RebuildArgs>,
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const r = await rebuildProjections(client.db);
+      const r = await rebuildProjections(client.db, { includeBroken: args.includeBroken });
       if (E.isLeft(r)) return r;
+      const { runsRebuilt, orphansRemoved, skipped } = r.right;
       if (out.json) out.document(r.right);
-      else out.success(`Rebuilt projections of ${r.right.runsRebuilt} run(s); removed ${r.right.orphansRemoved} orphan row(s)`);
-      return E.right(ExitCode.ok);
+      else {
+        out.success(`Rebuilt projections of ${runsRebuilt} run(s); removed ${orphansRemoved} orphan row(s)`);
+        for (const s of skipped) out.failure(`Skipped ${s.reason}`);
+        if (skipped.length > 0) {
+          out.info(
+            `${skipped.length} run(s) left as they were: investigate (orbit verify), or rebuild them with --include-broken`,
+          );
+        }
+      }
+      return E.right(skipped.length === 0 ? ExitCode.ok : ExitCode.error);
     }),
 };

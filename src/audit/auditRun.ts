@@ -1,0 +1,159 @@
+import * as E from 'fp-ts/Either';
+import type { PoolClient } from 'pg';
+import type { Database } from '../db/database';
+import { query } from '../db/database';
+import type { OrbitError } from '../errors';
+import { formatError } from '../errors';
+import { decodeEventRow, type EventRow } from '../events/decodeRow';
+import { foldEvents } from '../fold/evolve';
+import type { RunState } from '../fold/runState';
+import { projectionDifferences } from '../projections/checkProjections';
+import { readProjectedRun } from '../projections/readProjection';
+import { chainBreaks } from './chainBreaks';
+import type { AuditProblem } from './problems';
+
+/** A run's journal, checked event by event. */
+export interface JournalAudit {
+  readonly runId: string;
+  /** Events in the journal (0: the run has none). */
+  readonly eventCount: number;
+  /** Every problem in the journal itself; empty when it verifies. */
+  readonly problems: readonly AuditProblem[];
+  /**
+   * The fold of the longest prefix that verifies (hash chain intact, every event decodes and is
+   * legal): the whole journal when `problems` is empty; null when not even `run.created` verifies.
+   */
+  readonly verifiedState: RunState | null;
+  /** The last seq of that prefix (0 when none). */
+  readonly verifiedThroughSeq: number;
+}
+
+const COLUMNS = 'run_id, seq, type, step_name, attempt, payload, occurred_at, writer, event_id';
+
+/**
+ * Checks one run's journal: hash chain and seq order (in SQL), then decodes every event and folds
+ * them, reporting each problem with its seq instead of stopping at the first. Once the fold meets
+ * an illegal event it cannot go on meaningfully, so later events are only decoded.
+ */
+export const auditRunJournal = async (
+  db: Database,
+  runId: string,
+  client?: PoolClient,
+): Promise<E.Either<OrbitError, JournalAudit>> => {
+  const breaks = await chainBreaks(db, [runId], client);
+  if (E.isLeft(breaks)) return breaks;
+  const rows = await query<EventRow & { seq: number }>(
+    client ?? db,
+    `SELECT ${COLUMNS} FROM ${db.qs}.run_events WHERE run_id = $1 ORDER BY seq`,
+    [runId],
+  );
+  if (E.isLeft(rows)) return rows;
+
+  const problems: AuditProblem[] = [...breaks.right];
+  const firstBreak = breaks.right.length === 0 ? Infinity : Math.min(...breaks.right.map((b) => b.seq ?? 0));
+  const reportedSeqs = new Set(breaks.right.map((b) => b.seq));
+  let state: RunState | null = null;
+  let verifiedState: RunState | null = null;
+  let verifiedThroughSeq = 0;
+  let folding = true;
+  let prefixIntact = true;
+
+  for (const row of rows.right) {
+    const decoded = decodeEventRow(row);
+    if (E.isLeft(decoded)) {
+      problems.push({ runId, seq: row.seq, kind: 'undecodable event', detail: detailOf(decoded.left) });
+      folding = false;
+      prefixIntact = false;
+      continue;
+    }
+    if (!folding) continue;
+    const next = foldEvents(state, [decoded.right]);
+    if (E.isLeft(next)) {
+      // A gap is already reported by the chain check; the fold's "expected seq" says the same.
+      if (!reportedSeqs.has(row.seq)) {
+        problems.push({ runId, seq: row.seq, kind: 'illegal event', detail: detailOf(next.left) });
+      }
+      folding = false;
+      prefixIntact = false;
+      continue;
+    }
+    state = next.right;
+    if (prefixIntact && row.seq < firstBreak) {
+      verifiedState = state;
+      verifiedThroughSeq = row.seq;
+    }
+  }
+  problems.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
+  return E.right({ runId, eventCount: rows.right.length, problems, verifiedState, verifiedThroughSeq });
+};
+
+const detailOf = (e: OrbitError): string => {
+  switch (e._tag) {
+    case 'EventDecodeError':
+      return `${e.type}: field ${e.field}: ${e.message}`;
+    case 'IllegalTransition':
+      return `${e.type}: ${e.reason}`;
+    default:
+      return formatError(e);
+  }
+};
+
+/** A run's journal and its projection rows, checked against each other. */
+export interface RunAudit extends JournalAudit {
+  /** Whether the projections hold a `runs` row for it. */
+  readonly projected: boolean;
+}
+
+/**
+ * Audits one run completely, in one snapshot: its journal, then its projection rows against the
+ * fold of the journal. Projections are compared only with a journal that verifies: against a
+ * broken journal every difference would be noise, and the projection may be the only intact copy.
+ */
+export const auditRun = async (db: Database, runId: string, client: PoolClient): Promise<E.Either<OrbitError, RunAudit>> => {
+  const journal = await auditRunJournal(db, runId, client);
+  if (E.isLeft(journal)) return journal;
+  const projected = await readProjectedRun(db, runId, client);
+  if (E.isLeft(projected)) return projected;
+  const problems = [...journal.right.problems];
+  const p = projected.right;
+
+  if (journal.right.eventCount === 0) {
+    if (p !== null) {
+      problems.push({ runId, seq: null, kind: 'projection row extra', detail: 'runs row with no journal events behind it' });
+    } else {
+      const steps = await query<{ name: string }>(
+        client,
+        `SELECT name FROM ${db.qs}.steps WHERE run_id = $1 ORDER BY step_index, name`,
+        [runId],
+      );
+      if (E.isLeft(steps)) return steps;
+      if (steps.right.length === 0) {
+        problems.push({ runId, seq: null, kind: 'unknown run', detail: 'no journal events and no projection rows' });
+      }
+      for (const s of steps.right) {
+        problems.push({
+          runId,
+          seq: null,
+          kind: 'orphan step row',
+          detail: `steps[${s.name}] has no runs row and no journal events`,
+        });
+      }
+    }
+  } else if (journal.right.problems.length === 0 && journal.right.verifiedState !== null) {
+    for (const d of projectionDifferences(journal.right.verifiedState, p)) {
+      const kind =
+        d.projected === 'no row'
+          ? 'projection row missing'
+          : d.folded === 'no step'
+            ? 'projection row extra'
+            : 'projection differs';
+      problems.push({
+        runId,
+        seq: null,
+        kind,
+        detail: `${d.field}: table has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`,
+      });
+    }
+  }
+  return E.right({ ...journal.right, problems, projected: p !== null });
+};

@@ -1,0 +1,39 @@
+/** What `verify` can find wrong with a run. */
+export type AuditProblemKind =
+  /** A seq is missing: an event was deleted (or the run's first events were). */
+  | 'seq gap'
+  /** An event's stored hash is not what its content and its predecessor say: it was edited. */
+  | 'hash mismatch'
+  /** A row that does not decode as an Orbit event. */
+  | 'undecodable event'
+  /** An event that cannot follow the run's state (e.g. anything after the run ended). */
+  | 'illegal event'
+  /** The fold of the journal has a row (run or step) the projection tables lack. */
+  | 'projection row missing'
+  /** The projection tables have a row the fold of the journal does not. */
+  | 'projection row extra'
+  /** A projection field differs from the fold of the journal. */
+  | 'projection differs'
+  /** A `steps` row whose run has neither a `runs` row nor any journal event. */
+  | 'orphan step row'
+  /** A run id that was asked for and is known to neither the journal nor the projections. */
+  | 'unknown run';
+
+/** One problem, with where it is and what differs, in words an auditor can act on. */
+export interface AuditProblem {
+  readonly runId: string;
+  /** The journal seq it concerns, when it concerns one event. */
+  readonly seq: number | null;
+  readonly kind: AuditProblemKind;
+  /** What differs, e.g. `steps[load].result: table has "x", journal says "y"`. */
+  readonly detail: string;
+}
+
+const JOURNAL_KINDS: ReadonlySet<AuditProblemKind> = new Set(['seq gap', 'hash mismatch', 'undecodable event', 'illegal event']);
+
+/** Whether the problem is in the journal itself (as opposed to the projection cache). */
+export const isJournalProblem = (p: AuditProblem): boolean => JOURNAL_KINDS.has(p.kind);
+
+/** One line for a terminal: `run r-3 seq 6: seq gap: ...`. */
+export const describeProblem = (p: AuditProblem): string =>
+  `run ${p.runId}${p.seq === null ? '' : ` seq ${p.seq}`}: ${p.kind}: ${p.detail}`;
