@@ -66,3 +66,4 @@ export { auditJournal, type AuditReport } from './audit/auditJournal';
 export { auditRunJournal, type JournalAudit } from './audit/auditRun';
 export { describeProblem, type AuditProblem, type AuditProblemKind } from './audit/problems';
 export type { RebuildOptions, RebuildReport, SkippedRun } from './projections/rebuildProjections';
+export { replayRun, parseReplayPoint, type Replay, type ReplayPoint, type ReplayedContext } from './audit/replayRun';
