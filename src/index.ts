@@ -67,3 +67,6 @@ export { auditRunJournal, type JournalAudit } from './audit/auditRun';
 export { describeProblem, type AuditProblem, type AuditProblemKind } from './audit/problems';
 export type { RebuildOptions, RebuildReport, SkippedRun } from './projections/rebuildProjections';
 export { replayRun, parseReplayPoint, type Replay, type ReplayPoint, type ReplayedContext } from './audit/replayRun';
+export { followRun, type FollowOptions, type FollowResult } from './audit/followRun';
+export { buildTimeline, formatDuration, type Timeline, type AttemptSpan, type WaitSpan, type RunMarker } from './audit/timeline';
+export { renderTimelineHtml } from './audit/timelineHtml';

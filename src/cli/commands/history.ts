@@ -1,17 +1,23 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
+import pc from 'picocolors';
+import { followRun } from '../../audit/followRun';
+import { buildTimeline } from '../../audit/timeline';
+import { renderTimelineHtml } from '../../audit/timelineHtml';
 import { parseRunId } from '../../executor/runId';
-import type { Database } from '../../db/database';
-import { RunWatcher } from '../../executor/runWatcher';
 import { streamRunEvents } from '../../journal/readEvents';
 import { assertNever } from '../../errors';
 import { TERMINAL_TYPES, type RecordedEvent } from '../../events/runEvents';
 import { ExitCode } from '../exitCodes';
+import { wantsColor } from '../output';
 import { refuse, runCommand, type GlobalArgs } from '../session';
+import { timelineLines } from '../timelineText';
 
 interface HistoryArgs extends GlobalArgs {
   readonly runId: string;
   readonly follow: boolean;
+  readonly results: boolean;
+  readonly html: boolean;
 }
 
 /** One line per event: what an auditor reads. */
@@ -48,89 +54,110 @@ const describe = (r: RecordedEvent): string => {
   return `${String(r.seq).padStart(4)}  ${r.occurredAt}  ${e.type}${step}${detail ? `  ${detail}` : ''}  [${r.writer}]`;
 };
 
-/** Events after which nothing more is expected (a --retry-failed resume may still follow a failure). */
-const ENDS: ReadonlySet<string> = TERMINAL_TYPES;
-
-/**
- * `--follow`: prints new events as they are journaled until the run ends or Ctrl+C. A NOTIFY on
- * the run's transitions wakes it at once; step events do not notify (they would cost every
- * commit a cluster-wide lock), so it also polls, cheaply, on the (run_id, seq) index.
- */
-const follow = async (db: Database, runId: string, afterSeq: number, print: (r: RecordedEvent) => void) => {
-  const watcher = new RunWatcher(db);
-  let wake: (() => void) | undefined;
-  const unwatch = await watcher.watch(runId, () => wake?.());
-  let stopped = false;
-  const onSignal = () => {
-    stopped = true;
-    wake?.();
+/** Stops `--follow` on Ctrl+C or SIGTERM; returns the signal and a function that uninstalls it. */
+const stopOnSignals = (): { signal: AbortSignal; dispose: () => void } => {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+    },
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let last = afterSeq;
-  try {
-    for (;;) {
-      for await (const batch of streamRunEvents(db, runId, { afterSeq: last })) {
-        if (E.isLeft(batch)) return batch;
-        for (const r of batch.right) {
-          print(r);
-          last = r.seq;
-          if (ENDS.has(r.event.type)) return E.right(undefined);
-        }
-      }
-      if (stopped) return E.right(undefined);
-      // Sleep until the poll interval, a notification, or a signal; one wake function at a time.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 500);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
-    }
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    unwatch();
-    await watcher.close();
-  }
 };
 
 export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
   command: 'history <runId>',
-  describe: "Print a run's journal, event by event (streamed; fine for long histories)",
+  describe: "Print a run's timeline (steps, attempts, durations, retries, crash and resume) and its journal, event by event",
   builder: (y: Argv<GlobalArgs>) =>
-    y.positional('runId', { type: 'string', demandOption: true }).option('follow', {
-      alias: 'f',
-      type: 'boolean',
-      default: false,
-      describe: 'Keep printing new events until the run ends (with --json: one JSON object per line)',
-    }),
+    y
+      .positional('runId', { type: 'string', demandOption: true })
+      .option('follow', {
+        alias: 'f',
+        type: 'boolean',
+        default: false,
+        describe: 'Keep printing new events until the run ends (with --json: one JSON object per line)',
+      })
+      .option('results', {
+        type: 'boolean',
+        default: false,
+        describe: "Show each succeeded step's result under its timeline row",
+      })
+      .option('html', {
+        type: 'boolean',
+        default: false,
+        describe: 'Write one self-contained HTML page (timeline and events table, no network fetches) to stdout',
+      })
+      .example('$0 history r-42 --results', 'Timeline with step results, then every event')
+      .example('$0 history r-42 --html > r-42.html', 'A page to open in a browser or attach to a ticket'),
   handler: (args) => {
     const id = parseRunId(args.runId);
     if (E.isLeft(id)) return refuse(args, id.left);
+    if (args.html && (args.follow || args.json)) {
+      return refuse(args, {
+        _tag: 'InvalidInput',
+        what: 'options',
+        message: '--html writes a finished page: not with --follow or --json',
+      });
+    }
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
       const print = (r: RecordedEvent) => (out.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : out.line(describe(r)));
-      let last = 0;
-      let ended = false;
+      if (args.follow) {
+        // Events stream as they are read: the history may be long and the run still going.
+        let last = 0;
+        let ended = false;
+        for await (const batch of streamRunEvents(client.db, args.runId)) {
+          if (E.isLeft(batch)) return batch;
+          for (const r of batch.right) {
+            print(r);
+            last = r.seq;
+            ended = TERMINAL_TYPES.has(r.event.type);
+          }
+        }
+        if (last === 0) return E.left({ _tag: 'RunNotFound', runId: args.runId });
+        if (!ended) {
+          const stop = stopOnSignals();
+          const followed = await followRun(client.db, args.runId, {
+            afterSeq: last,
+            onEvent: print,
+            signal: stop.signal,
+          }).finally(stop.dispose);
+          if (E.isLeft(followed)) return followed;
+        }
+        return E.right(ExitCode.ok);
+      }
       const all: RecordedEvent[] = [];
       for await (const batch of streamRunEvents(client.db, args.runId)) {
         if (E.isLeft(batch)) return batch;
-        for (const r of batch.right) {
-          last = r.seq;
-          ended = ENDS.has(r.event.type);
-          if (out.json && !args.follow) all.push(r);
-          else print(r);
-        }
+        all.push(...batch.right);
       }
-      if (last === 0) return E.left({ _tag: 'RunNotFound', runId: args.runId });
-      if (args.follow && !ended) {
-        const followed = await follow(client.db, args.runId, last, print);
-        if (E.isLeft(followed)) return followed;
-      } else if (out.json) {
+      const timeline = buildTimeline(all);
+      if (all.length === 0 || timeline === null) return E.left({ _tag: 'RunNotFound', runId: args.runId });
+      if (args.html) {
+        process.stdout.write(renderTimelineHtml(timeline, all));
+        return E.right(ExitCode.ok);
+      }
+      if (out.json) {
         out.document(all);
+        return E.right(ExitCode.ok);
       }
+      const fancy = wantsColor(args.color);
+      const colors = pc.createColors(fancy);
+      const columns = process.stdout.columns ?? 100;
+      for (const line of timelineLines(timeline, {
+        width: fancy ? Math.max(20, Math.min(60, columns - 90)) : 40,
+        fancy,
+        paint: { green: colors.green, red: colors.red, yellow: colors.yellow, dim: colors.dim },
+        results: args.results,
+      })) {
+        out.line(line);
+      }
+      out.line();
+      out.line('Events');
+      for (const r of all) print(r);
       return E.right(ExitCode.ok);
     });
   },

@@ -1,0 +1,68 @@
+import * as E from 'fp-ts/Either';
+import type { Database } from '../db/database';
+import type { OrbitError } from '../errors';
+import { TERMINAL_TYPES, type RecordedEvent } from '../events/runEvents';
+import { RunWatcher } from '../executor/runWatcher';
+import { streamRunEvents } from '../journal/readEvents';
+
+export interface FollowOptions {
+  /** Deliver events after this seq. Default 0 (the whole run). */
+  readonly afterSeq?: number;
+  /** Called for each event, in seq order, as soon as it is read. */
+  readonly onEvent: (e: RecordedEvent) => void;
+  /** Stops following (the promise then resolves with `ended: false`). */
+  readonly signal?: AbortSignal;
+  /** Poll interval between notifications. Default 500 ms. */
+  readonly pollMs?: number;
+}
+
+export interface FollowResult {
+  /** Whether the run reached a terminal event (a `--retry-failed` resume may still follow a failure). */
+  readonly ended: boolean;
+  /** The seq of the last event delivered (afterSeq when none). */
+  readonly lastSeq: number;
+}
+
+/**
+ * Streams a run's journal until the run ends or `signal` aborts. A NOTIFY on the run's transitions
+ * wakes it at once; step events do not notify (they would cost every commit a cluster-wide lock),
+ * so it also polls, cheaply, on the (run_id, seq) index.
+ */
+export const followRun = async (
+  db: Database,
+  runId: string,
+  opts: FollowOptions,
+): Promise<E.Either<OrbitError, FollowResult>> => {
+  const watcher = new RunWatcher(db);
+  let wake: (() => void) | undefined;
+  const unwatch = await watcher.watch(runId, () => wake?.());
+  const onAbort = () => wake?.();
+  opts.signal?.addEventListener('abort', onAbort);
+  let last = opts.afterSeq ?? 0;
+  try {
+    for (;;) {
+      for await (const batch of streamRunEvents(db, runId, { afterSeq: last })) {
+        if (E.isLeft(batch)) return batch;
+        for (const r of batch.right) {
+          opts.onEvent(r);
+          last = r.seq;
+          if (TERMINAL_TYPES.has(r.event.type)) return E.right({ ended: true, lastSeq: last });
+        }
+      }
+      if (opts.signal?.aborted === true) return E.right({ ended: false, lastSeq: last });
+      // Sleep until the poll interval, a notification, or the abort; one wake function at a time.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, opts.pollMs ?? 500);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    unwatch();
+    await watcher.close();
+  }
+};
