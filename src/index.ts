@@ -70,3 +70,11 @@ export { replayRun, parseReplayPoint, type Replay, type ReplayPoint, type Replay
 export { followRun, type FollowOptions, type FollowResult } from './audit/followRun';
 export { buildTimeline, formatDuration, type Timeline, type AttemptSpan, type WaitSpan, type RunMarker } from './audit/timeline';
 export { renderTimelineHtml } from './audit/timelineHtml';
+export {
+  diffRuns,
+  compareRunStates,
+  firstDifference,
+  type RunComparison,
+  type StepComparison,
+  type StepSide,
+} from './audit/diffRuns';

@@ -14,6 +14,7 @@ import { workersCommand } from './commands/workers';
 import { statsCommand } from './commands/stats';
 import { rebuildCommand, verifyCommand } from './commands/verify';
 import { replayCommand } from './commands/replay';
+import { diffCommand } from './commands/diff';
 import { ExitCode } from './exitCodes';
 import { checkDurationSettings } from '../runtime/duration';
 import type { GlobalArgs } from './session';
@@ -62,6 +63,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(verifyCommand))
     .command(asCommand(rebuildCommand))
     .command(asCommand(replayCommand))
+    .command(asCommand(diffCommand))
     .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run a pipeline')
     .example('$0 check-interrupted --threshold 30s', 'List runs with no activity for 30 s')
     .example('$0 recover --auto-resume', 'Resume every interrupted run')
