@@ -78,3 +78,7 @@ export {
   type StepComparison,
   type StepSide,
 } from './audit/diffRuns';
+export { exportRuns, type ExportSelection } from './audit/exportRuns';
+export { ExportedEvent, eventHashHex } from './audit/exportFormat';
+export { verifyExport, type ExportReport } from './audit/verifyExport';
+export { importRuns, type ImportReport } from './audit/importRuns';

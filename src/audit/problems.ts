@@ -17,7 +17,9 @@ export type AuditProblemKind =
   /** A `steps` row whose run has neither a `runs` row nor any journal event. */
   | 'orphan step row'
   /** A run id that was asked for and is known to neither the journal nor the projections. */
-  | 'unknown run';
+  | 'unknown run'
+  /** An export line that is not a JSON event record, or a run whose events are not together. */
+  | 'malformed export line';
 
 /** One problem, with where it is and what differs, in words an auditor can act on. */
 export interface AuditProblem {
@@ -29,7 +31,13 @@ export interface AuditProblem {
   readonly detail: string;
 }
 
-const JOURNAL_KINDS: ReadonlySet<AuditProblemKind> = new Set(['seq gap', 'hash mismatch', 'undecodable event', 'illegal event']);
+const JOURNAL_KINDS: ReadonlySet<AuditProblemKind> = new Set([
+  'seq gap',
+  'hash mismatch',
+  'undecodable event',
+  'illegal event',
+  'malformed export line',
+]);
 
 /** Whether the problem is in the journal itself (as opposed to the projection cache). */
 export const isJournalProblem = (p: AuditProblem): boolean => JOURNAL_KINDS.has(p.kind);

@@ -15,6 +15,8 @@ import { statsCommand } from './commands/stats';
 import { rebuildCommand, verifyCommand } from './commands/verify';
 import { replayCommand } from './commands/replay';
 import { diffCommand } from './commands/diff';
+import { exportCommand } from './commands/export';
+import { importCommand } from './commands/import';
 import { ExitCode } from './exitCodes';
 import { checkDurationSettings } from '../runtime/duration';
 import type { GlobalArgs } from './session';
@@ -64,6 +66,8 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(rebuildCommand))
     .command(asCommand(replayCommand))
     .command(asCommand(diffCommand))
+    .command(asCommand(exportCommand))
+    .command(asCommand(importCommand))
     .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run a pipeline')
     .example('$0 check-interrupted --threshold 30s', 'List runs with no activity for 30 s')
     .example('$0 recover --auto-resume', 'Resume every interrupted run')

@@ -2,24 +2,51 @@ import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { auditJournal } from '../../audit/auditJournal';
 import { describeProblem, isJournalProblem } from '../../audit/problems';
+import { verifyExport } from '../../audit/verifyExport';
 import { parseRunId } from '../../executor/runId';
 import { rebuildProjections } from '../../projections/rebuildProjections';
 import { ExitCode } from '../exitCodes';
+import { createOutput } from '../output';
+import { readLines } from '../readLines';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { allowVariadic, lastValues } from '../variadic';
 
 interface VerifyArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
+  readonly file?: string;
 }
+
+/** `verify --file`: an export checked with no database at all. */
+const verifyFile = async (args: VerifyArgs, file: string): Promise<void> => {
+  const out = createOutput({ json: args.json, color: args.color });
+  const report = await verifyExport(readLines(file)).catch((err: unknown) => err as Error);
+  if (report instanceof Error) {
+    out.error({ _tag: 'InvalidInput', what: 'file', message: report.message });
+    process.exitCode = ExitCode.error;
+    return;
+  }
+  const { runsChecked, eventsChecked, problems, brokenRuns } = report;
+  const ok = problems.length === 0;
+  if (out.json) out.document({ ok, runsChecked, eventsChecked, problems, brokenRuns });
+  else {
+    for (const p of problems) out.failure(describeProblem(p));
+    if (ok) out.success(`Export verified: ${runsChecked} run(s), ${eventsChecked} event(s), every hash chain intact`);
+    else out.line(`${problems.length} problem(s) in ${brokenRuns.length} of ${runsChecked} run(s) in ${file}`);
+  }
+  process.exitCode = ok ? ExitCode.ok : ExitCode.error;
+};
 
 export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   command: 'verify [runIds..]',
   describe:
     "Check every run's journal (hash chain, seq order, decoding, legal order) and that the projections equal its fold; reports every problem, exit 1 if any",
   builder: (y: Argv<GlobalArgs>) =>
-    allowVariadic(y).positional('runIds', { type: 'string', array: true, describe: 'Only these runs' }),
+    allowVariadic(y)
+      .positional('runIds', { type: 'string', array: true, describe: 'Only these runs' })
+      .option('file', { type: 'string', describe: 'Check an export (orbit export) instead, with no database' }),
   handler: (argv) => {
     const args = lastValues(argv);
+    if (args.file !== undefined) return verifyFile(args, String(args.file));
     const ids = args.runIds === undefined || args.runIds.length === 0 ? undefined : args.runIds.map(String);
     for (const id of ids ?? []) {
       const parsed = parseRunId(id);
