@@ -82,3 +82,12 @@ export { exportRuns, type ExportSelection } from './audit/exportRuns';
 export { ExportedEvent, eventHashHex } from './audit/exportFormat';
 export { verifyExport, type ExportReport } from './audit/verifyExport';
 export { importRuns, type ImportReport } from './audit/importRuns';
+export {
+  takeCheckpoint,
+  verifyCheckpoint,
+  checkCheckpointFile,
+  parseCheckpoint,
+  merkleRoot,
+  Checkpoint,
+  CheckpointRun,
+} from './audit/checkpoint';

@@ -19,7 +19,17 @@ export type AuditProblemKind =
   /** A run id that was asked for and is known to neither the journal nor the projections. */
   | 'unknown run'
   /** An export line that is not a JSON event record, or a run whose events are not together. */
-  | 'malformed export line';
+  | 'malformed export line'
+  /** Checkpoint: the file itself does not match its digest, root or key. */
+  | 'checkpoint altered'
+  /** Checkpoint: a run it lists has no events any more. */
+  | 'run deleted'
+  /** Checkpoint: the run's head event at the checkpoint is gone, or seqs before it are missing. */
+  | 'event deleted'
+  /** Checkpoint: the run's head hash differs: events up to it were edited and the chain recomputed. */
+  | 'events rewritten'
+  /** Checkpoint: a run that began before the checkpoint but is not in it (inserted afterwards). */
+  | 'run not in checkpoint';
 
 /** One problem, with where it is and what differs, in words an auditor can act on. */
 export interface AuditProblem {
@@ -37,6 +47,11 @@ const JOURNAL_KINDS: ReadonlySet<AuditProblemKind> = new Set([
   'undecodable event',
   'illegal event',
   'malformed export line',
+  'checkpoint altered',
+  'run deleted',
+  'event deleted',
+  'events rewritten',
+  'run not in checkpoint',
 ]);
 
 /** Whether the problem is in the journal itself (as opposed to the projection cache). */

@@ -17,6 +17,7 @@ import { replayCommand } from './commands/replay';
 import { diffCommand } from './commands/diff';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
+import { checkpointCommand } from './commands/checkpoint';
 import { ExitCode } from './exitCodes';
 import { checkDurationSettings } from '../runtime/duration';
 import type { GlobalArgs } from './session';
@@ -68,6 +69,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(diffCommand))
     .command(asCommand(exportCommand))
     .command(asCommand(importCommand))
+    .command(asCommand(checkpointCommand))
     .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run a pipeline')
     .example('$0 check-interrupted --threshold 30s', 'List runs with no activity for 30 s')
     .example('$0 recover --auto-resume', 'Resume every interrupted run')

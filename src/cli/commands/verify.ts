@@ -3,6 +3,9 @@ import type { Argv, CommandModule } from 'yargs';
 import { auditJournal } from '../../audit/auditJournal';
 import { describeProblem, isJournalProblem } from '../../audit/problems';
 import { verifyExport } from '../../audit/verifyExport';
+import { checkCheckpointFile, verifyCheckpoint } from '../../audit/checkpoint';
+import type { AuditProblem } from '../../audit/problems';
+import { checkpointKey, readCheckpoint } from '../checkpointKey';
 import { parseRunId } from '../../executor/runId';
 import { rebuildProjections } from '../../projections/rebuildProjections';
 import { ExitCode } from '../exitCodes';
@@ -14,6 +17,9 @@ import { allowVariadic, lastValues } from '../variadic';
 interface VerifyArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
   readonly file?: string;
+  readonly checkpoint?: string;
+  readonly previous?: string;
+  readonly keyFile?: string;
 }
 
 /** `verify --file`: an export checked with no database at all. */
@@ -43,7 +49,14 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     allowVariadic(y)
       .positional('runIds', { type: 'string', array: true, describe: 'Only these runs' })
-      .option('file', { type: 'string', describe: 'Check an export (orbit export) instead, with no database' }),
+      .option('file', { type: 'string', describe: 'Check an export (orbit export) instead, with no database' })
+      .option('checkpoint', {
+        type: 'string',
+        describe:
+          'Also check the journal against this checkpoint (orbit checkpoint): catches re-hashed edits, deleted runs and events',
+      })
+      .option('previous', { type: 'string', describe: 'With --checkpoint: the checkpoint before it, to check the chain link' })
+      .option('key-file', { type: 'string', describe: 'With --checkpoint: the signing key (default: $ORBIT_CHECKPOINT_KEY)' }),
   handler: (argv) => {
     const args = lastValues(argv);
     if (args.file !== undefined) return verifyFile(args, String(args.file));
@@ -52,10 +65,25 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       const parsed = parseRunId(id);
       if (E.isLeft(parsed)) return refuse(args, parsed.left);
     }
+    const key = checkpointKey(args.keyFile);
+    if (E.isLeft(key)) return refuse(args, key.left);
+    const checkpoint = args.checkpoint === undefined ? E.right(undefined) : readCheckpoint(args.checkpoint);
+    if (E.isLeft(checkpoint)) return refuse(args, checkpoint.left);
+    const previous = args.previous === undefined ? E.right(undefined) : readCheckpoint(args.previous);
+    if (E.isLeft(previous)) return refuse(args, previous.left);
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+      const fromCheckpoint: AuditProblem[] = [];
+      if (checkpoint.right !== undefined) {
+        fromCheckpoint.push(...checkCheckpointFile(checkpoint.right, { key: key.right, previous: previous.right }));
+        const found = await verifyCheckpoint(client.db, checkpoint.right);
+        if (E.isLeft(found)) return found;
+        fromCheckpoint.push(...found.right);
+      }
       const report = await auditJournal(client.db, ids);
       if (E.isLeft(report)) return report;
-      const { problems, runsChecked, brokenRuns } = report.right;
+      const problems = [...fromCheckpoint, ...report.right.problems];
+      const { runsChecked } = report.right;
+      const brokenRuns = [...new Set([...fromCheckpoint.map((p) => p.runId), ...report.right.brokenRuns])];
       const ok = problems.length === 0;
       if (out.json) {
         out.document({ ok, runsChecked, problems, brokenRuns });

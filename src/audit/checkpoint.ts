@@ -1,0 +1,182 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
+import type { Database } from '../db/database';
+import { query } from '../db/database';
+import type { OrbitError } from '../errors';
+import type { AuditProblem } from './problems';
+
+/** One run's head when the checkpoint was taken: its last seq and that event's chained hash. */
+export const CheckpointRun = t.type({ runId: t.string, lastSeq: t.number, headHash: t.string });
+export type CheckpointRun = t.TypeOf<typeof CheckpointRun>;
+
+/**
+ * A digest of every run's head, to be stored outside the database. Whoever can rewrite the journal
+ * (a superuser, the owner role) can recompute its per-run hash chains, but not this file: any edit,
+ * recomputed chain, deleted run or deleted event older than the checkpoint changes a head.
+ */
+export const Checkpoint = t.type({
+  orbitCheckpoint: t.literal(1),
+  createdAt: t.string,
+  schema: t.string,
+  /** `digest` of the checkpoint before this one, or null: checkpoints form a chain. */
+  previous: t.union([t.string, t.null]),
+  runs: t.array(CheckpointRun),
+  /** Merkle root over the runs (leaf: sha256 of runId, lastSeq, headHash), hex. */
+  root: t.string,
+  /** sha256 over createdAt, schema, previous and root: what identifies this checkpoint, hex. */
+  digest: t.string,
+  /** HMAC-SHA256 of `digest` with a key the database never sees, or null when taken without one. */
+  mac: t.union([t.string, t.null]),
+});
+export type Checkpoint = t.TypeOf<typeof Checkpoint>;
+
+const sha256 = (...parts: (string | Buffer)[]): Buffer => {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p);
+  return h.digest();
+};
+
+/** Merkle root of the runs, in runId order; an odd node is carried up unchanged. */
+export const merkleRoot = (runs: readonly CheckpointRun[]): string => {
+  let level = [...runs]
+    .sort((a, b) => (a.runId < b.runId ? -1 : a.runId > b.runId ? 1 : 0))
+    .map((r) => sha256('leaf\u001f', r.runId, '\u001f', String(r.lastSeq), '\u001f', r.headHash));
+  if (level.length === 0) return sha256('empty').toString('hex');
+  while (level.length > 1) {
+    const next: Buffer[] = [];
+    for (let i = 0; i < level.length; i += 2) {
+      const l = level[i] as Buffer;
+      const r = level[i + 1];
+      next.push(r === undefined ? l : sha256('node', l, r));
+    }
+    level = next;
+  }
+  return (level[0] as Buffer).toString('hex');
+};
+
+const digestOf = (c: Pick<Checkpoint, 'createdAt' | 'schema' | 'previous' | 'root'>): string =>
+  sha256('orbit-checkpoint-1\u001f', c.createdAt, '\u001f', c.schema, '\u001f', c.previous ?? '', '\u001f', c.root).toString(
+    'hex',
+  );
+
+const macOf = (key: Buffer, digest: string): string => createHmac('sha256', key).update(digest).digest('hex');
+
+/**
+ * Takes a checkpoint: every run's head, read in one statement (one snapshot). `previous` chains it
+ * to the last checkpoint; `key` signs it (HMAC) so a forged checkpoint file is detected too.
+ */
+export const takeCheckpoint = async (
+  db: Database,
+  opts: { readonly previous?: Checkpoint; readonly key?: Buffer } = {},
+): Promise<E.Either<OrbitError, Checkpoint>> => {
+  const rows = await query<{ run_id: string; seq: number; hash: string }>(
+    db,
+    `SELECT DISTINCT ON (run_id) run_id, seq, encode(hash, 'hex') AS hash
+       FROM ${db.qs}.run_events ORDER BY run_id, seq DESC`,
+  );
+  if (E.isLeft(rows)) return rows;
+  const now = await query<{ now: Date }>(db, 'SELECT now() AS now');
+  if (E.isLeft(now)) return now;
+  const runs = rows.right.map((r): CheckpointRun => ({ runId: r.run_id, lastSeq: r.seq, headHash: r.hash }));
+  const base = {
+    createdAt: (now.right[0] as { now: Date }).now.toISOString(),
+    schema: db.schema,
+    previous: opts.previous?.digest ?? null,
+    root: merkleRoot(runs),
+  };
+  const digest = digestOf(base);
+  return E.right({ orbitCheckpoint: 1, ...base, runs, digest, mac: opts.key === undefined ? null : macOf(opts.key, digest) });
+};
+
+/** Parses a checkpoint file's text. */
+export const parseCheckpoint = (text: string): E.Either<OrbitError, Checkpoint> => {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return E.left({ _tag: 'InvalidInput', what: 'checkpoint', message: 'not JSON' });
+  }
+  const c = Checkpoint.decode(json);
+  return E.isLeft(c)
+    ? E.left({ _tag: 'InvalidInput', what: 'checkpoint', message: 'not an Orbit checkpoint' })
+    : E.right(c.right);
+};
+
+/** Problems with the checkpoint file itself: root, digest, signature, link to the previous one. */
+export const checkCheckpointFile = (
+  c: Checkpoint,
+  opts: { readonly key?: Buffer; readonly previous?: Checkpoint } = {},
+): AuditProblem[] => {
+  const out: AuditProblem[] = [];
+  const bad = (detail: string) => out.push({ runId: '(checkpoint)', seq: null, kind: 'checkpoint altered', detail });
+  if (merkleRoot(c.runs) !== c.root) bad('its runs do not hash to its Merkle root');
+  if (digestOf(c) !== c.digest) bad('its digest does not match its contents');
+  if (opts.key !== undefined) {
+    const want = Buffer.from(macOf(opts.key, c.digest), 'hex');
+    const got = Buffer.from(c.mac ?? '', 'hex');
+    if (got.length !== want.length || !timingSafeEqual(got, want)) bad('its signature does not verify with this key');
+  }
+  if (opts.previous !== undefined && c.previous !== opts.previous.digest)
+    bad('it is not chained to the previous checkpoint given');
+  return out;
+};
+
+/**
+ * Checks the journal against a checkpoint: every run it lists must still have the same head hash
+ * at the same seq and no missing seq before it; a run that began before the checkpoint must be in
+ * it. Catches what the hash chain alone cannot: an edit with the chain recomputed, a whole run
+ * deleted, an event deleted and the rest renumbered.
+ */
+export const verifyCheckpoint = async (db: Database, c: Checkpoint): Promise<E.Either<OrbitError, AuditProblem[]>> => {
+  const rows = await query<{ run_id: string; seq: number; head: string; hash: string | null; events: number; present: number }>(
+    db,
+    `SELECT c.run_id, c.seq, c.head, encode(e.hash, 'hex') AS hash,
+            (SELECT count(*)::int FROM ${db.qs}.run_events x WHERE x.run_id = c.run_id AND x.seq <= c.seq) AS events,
+            (SELECT count(*)::int FROM ${db.qs}.run_events x WHERE x.run_id = c.run_id) AS present
+       FROM unnest($1::text[], $2::int[], $3::text[]) AS c(run_id, seq, head)
+       LEFT JOIN ${db.qs}.run_events e ON e.run_id = c.run_id AND e.seq = c.seq
+      ORDER BY c.run_id`,
+    [c.runs.map((r) => r.runId), c.runs.map((r) => r.lastSeq), c.runs.map((r) => r.headHash)],
+  );
+  if (E.isLeft(rows)) return rows;
+  const out: AuditProblem[] = [];
+  for (const r of rows.right) {
+    if (r.present === 0) {
+      out.push({ runId: r.run_id, seq: null, kind: 'run deleted', detail: `had ${r.seq} event(s) at the checkpoint; none now` });
+    } else if (r.hash === null || r.events < r.seq) {
+      out.push({
+        runId: r.run_id,
+        seq: r.seq,
+        kind: 'event deleted',
+        detail: `the checkpoint saw seq 1..${r.seq}; ${r.events} of them remain${r.hash === null ? `, seq ${r.seq} among the missing` : ''}`,
+      });
+    } else if (r.hash !== r.head) {
+      out.push({
+        runId: r.run_id,
+        seq: r.seq,
+        kind: 'events rewritten',
+        detail: `head hash at seq ${r.seq} was ${r.head.slice(0, 16)}…, is ${r.hash.slice(0, 16)}…: an event at or before it was changed and the chain recomputed`,
+      });
+    }
+  }
+  const added = await query<{ run_id: string }>(
+    db,
+    // A minute's margin: an append that was in flight while the checkpoint was read carries an
+    // earlier time than the checkpoint yet was not visible to it.
+    `SELECT run_id FROM ${db.qs}.run_events
+      WHERE seq = 1 AND occurred_at < $1::timestamptz - interval '60 seconds' AND NOT (run_id = ANY($2::text[]))
+      ORDER BY run_id`,
+    [c.createdAt, c.runs.map((r) => r.runId)],
+  );
+  if (E.isLeft(added)) return added;
+  for (const a of added.right) {
+    out.push({
+      runId: a.run_id,
+      seq: 1,
+      kind: 'run not in checkpoint',
+      detail: `began more than a minute before the checkpoint (${c.createdAt}) but is not in it`,
+    });
+  }
+  return E.right(out);
+};
