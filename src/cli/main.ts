@@ -75,7 +75,7 @@ export const buildCli = (argv: readonly string[]) =>
     .example('$0 recover --auto-resume', 'Resume every interrupted run')
     .example('$0 --auto-recover run my-pipeline', 'Recover first, then run')
     .epilogue(
-      'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\nDocs: docs/RECOVERY.md, docs/PIPELINES.md, docs/RETRY.md',
+      'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\nDocs: docs/RECOVERY.md, docs/PIPELINES.md, docs/RETRY.md, docs/AUDIT.md',
     )
     .check((argv) => checkDurationSettings(argv))
     .demandCommand(1, 'Name a command (see --help)')

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { auditJournal } from '../../audit/auditJournal';
-import { describeProblem, isJournalProblem } from '../../audit/problems';
+import { describeProblem } from '../../audit/problems';
 import { verifyExport } from '../../audit/verifyExport';
 import { checkCheckpointFile, verifyCheckpoint } from '../../audit/checkpoint';
 import type { AuditProblem } from '../../audit/problems';
@@ -102,7 +102,7 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
           `The journal of ${brokenRuns.length} run(s) was altered outside Orbit (${brokenRuns.join(', ')}): investigate before trusting it; rebuild-projections leaves these runs alone`,
         );
       }
-      if (problems.some((p) => !isJournalProblem(p))) {
+      if (problems.some((p) => p.kind.startsWith('projection') || p.kind === 'orphan step row')) {
         out.info(
           'Projections differ from the journal. If the journal itself may have been edited and re-hashed, check it against a checkpoint first; otherwise: orbit rebuild-projections',
         );
