@@ -134,6 +134,9 @@ describe('orbit history --html in a real browser', () => {
     expect(rows[4]).toMatch(/ ≤[0-9.]+m?s interrupted /);
     expect(r.lines.slice(r.lines.indexOf('Events') + 1)).toHaveLength(events.length);
 
+    const onlyEvents = await h.cli(['history', runId, '--events']);
+    expect(onlyEvents.lines).toEqual(r.lines.slice(r.lines.indexOf('Events') + 1));
+
     const withResults = await h.cli(['history', runId, '--results']);
     expect(withResults.stdout).toContain('result: {"saw":["fetch-data","transform-data"],"step":"load-data","attempt":2}');
   });

@@ -18,6 +18,7 @@ interface HistoryArgs extends GlobalArgs {
   readonly follow: boolean;
   readonly results: boolean;
   readonly html: boolean;
+  readonly events: boolean;
 }
 
 /** One line per event: what an auditor reads. */
@@ -81,6 +82,7 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         default: false,
         describe: 'Keep printing new events until the run ends (with --json: one JSON object per line)',
       })
+      .option('events', { type: 'boolean', default: false, describe: 'Only the events, one line each (no timeline)' })
       .option('results', {
         type: 'boolean',
         default: false,
@@ -142,6 +144,10 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
       }
       if (out.json) {
         out.document(all);
+        return E.right(ExitCode.ok);
+      }
+      if (args.events) {
+        for (const r of all) print(r);
         return E.right(ExitCode.ok);
       }
       const fancy = wantsColor(args.color);
