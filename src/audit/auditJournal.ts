@@ -44,10 +44,11 @@ export const auditJournal = async (db: Database, runIds?: readonly string[]): Pr
     // Every run id known anywhere: the journal (even with seq 1 deleted), runs rows, steps rows.
     const page = await query<{ id: string }>(
       db,
+      // Each branch stops after a page (an index scan with a limit), so paging stays linear.
       `SELECT id FROM (
-         SELECT DISTINCT run_id AS id FROM ${db.qs}.run_events WHERE run_id > $1
-         UNION SELECT id FROM ${db.qs}.runs WHERE id > $1
-         UNION SELECT run_id FROM ${db.qs}.steps WHERE run_id > $1) ids
+         (SELECT DISTINCT run_id AS id FROM ${db.qs}.run_events WHERE run_id > $1 ORDER BY 1 LIMIT ${PAGE})
+         UNION (SELECT id FROM ${db.qs}.runs WHERE id > $1 ORDER BY 1 LIMIT ${PAGE})
+         UNION (SELECT DISTINCT run_id FROM ${db.qs}.steps WHERE run_id > $1 ORDER BY 1 LIMIT ${PAGE})) ids
        ORDER BY id LIMIT ${PAGE}`,
       [after],
     );

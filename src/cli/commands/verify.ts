@@ -104,7 +104,9 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       }
       if (problems.some((p) => p.kind.startsWith('projection') || p.kind === 'orphan step row')) {
         out.info(
-          'Projections differ from the journal. If the journal itself may have been edited and re-hashed, check it against a checkpoint first; otherwise: orbit rebuild-projections',
+          checkpoint.right === undefined
+            ? 'Projections differ from the journal. If the journal itself may have been edited and re-hashed, check it against a checkpoint first; otherwise: orbit rebuild-projections'
+            : 'Projections differ from the journal. Rebuild them (orbit rebuild-projections) only for runs the checkpoint did not flag',
         );
       }
       return E.right(ExitCode.error);
