@@ -3,6 +3,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
+import type { PoolClient } from 'pg';
 import type { Database } from './database';
 import { fromPgError } from './pgErrors';
 
@@ -55,6 +56,26 @@ export const loadMigrations = async (dir: string = SQL_DIR): Promise<Migration[]
 /** Splices the (validated, quoted) schema and the channel name into a migration's text. */
 const render = (db: Database, sql: string): string => sql.replace(/__SCHEMA__/g, db.qs).replace(/__CHANNEL__/g, db.channel);
 
+/** Whether every migration is recorded in the schema with an unchanged checksum. */
+const isUpToDate = async (client: PoolClient, db: Database, migrations: readonly Migration[]): Promise<boolean> => {
+  const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${db.qs}.schema_migrations`]);
+  if (exists.rows[0]?.t === null || exists.rows[0]?.t === undefined) return false;
+  const done = await client.query<{ version: number; checksum: string }>(
+    `SELECT version, checksum FROM ${db.qs}.schema_migrations`,
+  );
+  const byVersion = new Map(done.rows.map((r) => [r.version, r.checksum]));
+  return migrations.every((m) => byVersion.get(m.version) === m.checksum);
+};
+
+/** A DDL refused for lack of rights (42501) says what to do instead of only "permission denied". */
+const withoutRights = (db: Database, e: OrbitError): OrbitError =>
+  e._tag === 'DatabaseError' && e.code === '42501'
+    ? {
+        ...e,
+        message: `schema "${db.schema}" is missing or older than this version of Orbit, and this role may not create or change it (${e.message}): run "orbit migrate" as the schema's owner`,
+      }
+    : e;
+
 /**
  * Applies every migration not yet recorded in `<schema>.schema_migrations`, each in its own
  * transaction, under a session advisory lock keyed by the schema: two processes migrating at once
@@ -71,6 +92,8 @@ export const migrate = async (db: Database): Promise<E.Either<OrbitError, Migrat
   const lockKey = `orbit.migrate:${db.schema}`;
   try {
     await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey]);
+    // An up-to-date schema needs no DDL at all, so a runtime role without DDL rights can connect.
+    if (await isUpToDate(client, db, migrations)) return E.right({ applied: [], alreadyApplied: migrations.length });
     await client.query(`CREATE SCHEMA IF NOT EXISTS ${db.qs}`);
     await client.query(
       `CREATE TABLE IF NOT EXISTS ${db.qs}.schema_migrations (
@@ -105,14 +128,14 @@ export const migrate = async (db: Database): Promise<E.Either<OrbitError, Migrat
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => undefined);
-        const e = fromPgError(err);
+        const e = withoutRights(db, fromPgError(err));
         return E.left(e._tag === 'DatabaseError' ? { ...e, message: `${m.name}: ${e.message}` } : e);
       }
       applied.push(m.name);
     }
     return E.right({ applied, alreadyApplied: migrations.length - applied.length });
   } catch (err) {
-    return E.left(fromPgError(err));
+    return E.left(withoutRights(db, fromPgError(err)));
   } finally {
     await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]).catch(() => undefined);
     client.release();

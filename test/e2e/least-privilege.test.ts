@@ -1,0 +1,85 @@
+import { Pool } from 'pg';
+import { createE2eHarness, expectExit, randomHex, type E2eHarness } from '../support/cli';
+
+/*
+ * Issue 10 item 7 (in part): the whole workflow runs under a role with no DDL rights, holding only
+ * the GRANTs docs/AUDIT.md lists, and that role cannot change or empty the journal.
+ */
+
+const grants = (schema: string, role: string): string[] => [
+  `GRANT USAGE ON SCHEMA "${schema}" TO ${role}`,
+  `GRANT SELECT ON "${schema}".schema_migrations TO ${role}`,
+  `GRANT SELECT, INSERT ON "${schema}".run_events TO ${role}`,
+  `GRANT SELECT, INSERT, UPDATE ON "${schema}".runs, "${schema}".steps TO ${role}`,
+  `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".workers TO ${role}`,
+];
+
+describe('the runtime role', () => {
+  let h: E2eHarness;
+  let role: string;
+  let url: string;
+  let rt: Pool;
+
+  beforeAll(async () => {
+    h = await createE2eHarness('leastpriv');
+    expectExit(await h.cli(['migrate']), 0); // as the owner
+    role = `orbit_rt_${randomHex(4)}`;
+    await h.pool.query(`CREATE ROLE ${role} LOGIN PASSWORD 'runtime-pw' NOSUPERUSER NOCREATEDB NOCREATEROLE`);
+    for (const g of grants(h.schema, role)) await h.pool.query(g);
+    const u = new URL(h.url);
+    u.username = role;
+    u.password = 'runtime-pw';
+    url = u.toString();
+    rt = new Pool({ connectionString: url, max: 2 });
+  });
+  afterAll(async () => {
+    await rt?.end();
+    await h.dispose();
+    await h.pool.query(`DROP OWNED BY ${role}`).catch(() => undefined);
+    await h.pool.query(`DROP ROLE IF EXISTS ${role}`).catch(() => undefined);
+  });
+
+  it('runs, crashes, is detected, resumed, read and verified with only its GRANTs', async () => {
+    const as = { databaseUrl: url };
+    const { runId } = await h.startRunAndKillWhen(
+      'data-pipeline',
+      { fail: { 'transform-data': 1 }, sleepMs: { 'load-data': 5000 } },
+      (ev) => ev.some((e) => e.type === 'step.started' && e.step_name === 'load-data'),
+      as,
+    );
+    await h.waitUntilStale([runId], 1000);
+    const check = await h.cli(['check-interrupted', '--threshold', '1s', '--json'], as);
+    expectExit(check, 0);
+    expect(check.stdout).toContain(runId);
+    expectExit(await h.cli(['resume', runId, '--threshold', '1s'], { ...as, timeoutMs: 30_000 }), 0);
+    expectExit(await h.cli(['history', runId], as), 0);
+    expectExit(await h.cli(['verify'], as), 0);
+    expect((await h.run(runId))?.status).toBe('success');
+  }, 60_000);
+
+  it('cannot UPDATE, DELETE, TRUNCATE the journal, disable its trigger, or turn triggers off', async () => {
+    const code = async (sql: string): Promise<string | undefined> => {
+      try {
+        await rt.query(sql);
+        return 'succeeded';
+      } catch (err) {
+        return (err as { code?: string }).code;
+      }
+    };
+    const qs = h.qs;
+    expect(await code(`UPDATE ${qs}.run_events SET payload = '{}'`)).toBe('42501');
+    expect(await code(`DELETE FROM ${qs}.run_events`)).toBe('42501');
+    expect(await code(`TRUNCATE ${qs}.run_events`)).toBe('42501');
+    expect(await code(`ALTER TABLE ${qs}.run_events DISABLE TRIGGER USER`)).toBe('42501');
+    expect(await code(`SET session_replication_role = replica`)).toBe('42501');
+    expect(await code(`CREATE TABLE ${qs}.x (a int)`)).toBe('42501');
+  });
+
+  it('a schema that is missing or older than the code is a clear error, not a permission dump', async () => {
+    const r = await h.cli(['runs'], { databaseUrl: url, schema: `nothere_${randomHex(3)}` });
+    expectExit(r, 1);
+    expect(r.stderr).toMatch(
+      /is missing or older than this version of Orbit, and this role may not create or change it .*: run "orbit migrate" as the schema's owner/,
+    );
+  });
+});
