@@ -1,0 +1,104 @@
+/**
+ * A lease covers only the runs in hand: a process executing two runs loses the database; one
+ * run's step ends during the outage, so its append and its fallback release both fail and the
+ * process gives it up. Once the database is back, that run is listed as interrupted (by the
+ * threshold) while the same process is still executing the other, whose lease is intact.
+ */
+import * as E from 'fp-ts/Either';
+import { formatError } from '../../src/errors';
+import { runPipeline } from '../../src/executor/runPipeline';
+import { definePipeline } from '../../src/pipeline/definePipeline';
+import { detectInterruptedRuns } from '../../src/recovery/detectInterruptedRuns';
+import { createRegistry } from '../../src/pipeline/registry';
+import { connect, type OrbitClient } from '../../src/runtime/orbitClient';
+import { testDatabaseUrl, uniqueSchemaName } from '../support/testDatabase';
+import { Outage, viaProxy } from './outage';
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(new Error('aborted'));
+    });
+  });
+
+describe('giving a run up', () => {
+  let proxy: Outage;
+  let executor: OrbitClient;
+  let checker: OrbitClient;
+
+  beforeAll(async () => {
+    const url = testDatabaseUrl();
+    const u = new URL(url);
+    proxy = new Outage(u.hostname, Number(u.port || 5432));
+    await proxy.up();
+    const schema = uniqueSchemaName('lease_giveup');
+    const registry = createRegistry();
+    for (const [name, ms] of [
+      ['short-step', 1500],
+      ['long-step', 20_000],
+    ] as const) {
+      registry.registerPipeline(
+        definePipeline({
+          name,
+          steps: [{ name: 'work', handler: async (ctx) => (await sleep(ms, ctx.signal), { success: true }) }],
+        }),
+      );
+    }
+    const c1 = await connect({ databaseUrl: viaProxy(url, proxy), schema, registry });
+    const c2 = await connect({ databaseUrl: url, schema, registry, thresholdMs: 1000 });
+    if (E.isLeft(c1) || E.isLeft(c2)) throw new Error('cannot connect');
+    executor = c1.right;
+    checker = c2.right;
+  });
+  afterAll(async () => {
+    await checker.db.pool.query(`DROP SCHEMA IF EXISTS ${checker.db.qs} CASCADE`);
+    await checker.close();
+    await executor.close();
+    await proxy.down();
+  });
+
+  it('lists the given-up run within the threshold while the same process still executes the other', async () => {
+    let shortId = '';
+    let longId = '';
+    const short = runPipeline('short-step', {}, { client: executor, onClaimed: (id) => (shortId = id) });
+    const stopLong = new AbortController();
+    const long = runPipeline(
+      'long-step',
+      {},
+      { client: executor, onClaimed: (id) => (longId = id), abortSignal: stopLong.signal },
+    );
+    while (shortId === '' || longId === '') await sleep(20);
+    await sleep(300);
+    await proxy.down(); // the short step ends during the outage: its append and release fail
+    const given = await short;
+    expect(E.isLeft(given) && given.left._tag).toBe('DatabaseUnavailable');
+    await proxy.up();
+
+    const back = Date.now();
+    let listed: string[] = [];
+    while (Date.now() - back < 10_000) {
+      const d = await detectInterruptedRuns({ client: checker });
+      if (E.isLeft(d)) throw new Error(formatError(d.left));
+      listed = d.right.map((r) => r.runId);
+      if (listed.includes(shortId)) break;
+      await sleep(100);
+    }
+    expect(listed).toContain(shortId);
+    expect(listed).not.toContain(longId);
+    const lease = await checker.db.pool.query<{ held: string[] }>(`SELECT held FROM ${checker.db.qs}.workers WHERE id = $1`, [
+      executor.workerId,
+    ]);
+    expect(lease.rows[0]?.held).toEqual([longId]);
+    process.stdout.write(`[lease] given-up run listed ${Date.now() - back} ms after the database returned (threshold 1 s)\n`);
+    // The other run is still being executed by the same process.
+    const status = await checker.db.pool.query<{ status: string }>(`SELECT status FROM ${checker.db.qs}.runs WHERE id = $1`, [
+      longId,
+    ]);
+    expect(status.rows[0]?.status).toBe('running');
+    stopLong.abort();
+    const released = await long;
+    expect(E.isRight(released) && released.right.released).toBe(true);
+  }, 60_000);
+});
