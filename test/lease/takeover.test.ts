@@ -145,9 +145,17 @@ describe('ownership by lease', () => {
     );
     const resumed = ofType(await h.events(runId), 'run.resumed')[0] as EventRow;
     const afterMs = resumed.occurred_at.getTime() - lastSignAt;
-    process.stdout.write(`[lease] other-host death: resumed ${afterMs} ms after the last sign of life (threshold 5 s)\n`);
-    expect(afterMs).toBeGreaterThanOrEqual(5000);
-    expect(afterMs).toBeLessThan(7000);
+    // Detected by the sweep (the worker's own timestamp), then claimed by the isolated child
+    // `orbit resume` (a run taken from a dead owner is resumed in a process of its own), whose
+    // start-up is most of the difference and grows with the machine's load.
+    const sweep = /^(\S+) Sweep: 1 interrupted, 1 being recovered$/m.exec(worker.stdout);
+    const detectedMs = Date.parse(sweep?.[1] ?? '') - lastSignAt;
+    process.stdout.write(
+      `[lease] other-host death: detected ${detectedMs} ms, resumed ${afterMs} ms after the last sign of life (threshold 5 s)\n`,
+    );
+    expect(detectedMs).toBeGreaterThanOrEqual(5000);
+    expect(detectedMs).toBeLessThan(7000);
+    expect(afterMs).toBeLessThan(12_000);
     await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 15_000);
     worker.kill('SIGINT');
     const w = await worker.done;
