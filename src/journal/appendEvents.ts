@@ -8,6 +8,7 @@ import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
 import { changedStepRows, mutableRunFields, toRunRow } from '../fold/projectionRows';
 import { PENDING_EPOCH, resolvePendingTimes } from './pendingTime';
+import { appendBatcherFor, type AppendCall } from './appendBatcher';
 import { loadRunState } from './loadRunState';
 
 export interface AppendRequest {
@@ -31,12 +32,6 @@ export interface Appended {
   readonly duplicate: boolean;
 }
 
-interface AppendResultRow {
-  outcome: 'ok' | 'duplicate' | 'conflict';
-  last_seq: number | null;
-  committed_at: Date | null;
-}
-
 const RETRY_DELAYS_MS = [50, 250, 1000];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -46,7 +41,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * the events with chained hashes, writes the projection rows folded from the same events, and
  * notifies listeners for the transitions they act on. A stale `expectedSeq` is a
  * ConcurrencyConflict and writes nothing; an event the fold rejects is an IllegalTransition and
- * writes nothing. A dropped connection is retried with the same event ids, so an append whose
+ * writes nothing. Concurrent appends on one pool share commits (see `AppendBatcher`), each still
+ * checked and reported on its own. A dropped connection is retried with the same event ids, so an append whose
  * COMMIT landed but whose reply was lost is found, not written twice.
  */
 export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.Either<OrbitError, Appended>> => {
@@ -77,11 +73,11 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
   if (E.isLeft(folded)) return folded;
   const after = folded.right as RunState;
 
-  const params = [
-    req.runId,
-    req.expectedSeq,
-    req.writer,
-    JSON.stringify(
+  const call: AppendCall = {
+    runId: req.runId,
+    expectedSeq: req.expectedSeq,
+    writer: req.writer,
+    events: JSON.stringify(
       records.map((r) => ({
         event_id: r.eventId,
         type: r.event.type,
@@ -91,19 +87,16 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
       })),
     ),
     // After creation only the mutable fields travel: metadata and step lists can be large.
-    JSON.stringify(req.expectedSeq === 0 ? toRunRow(after) : mutableRunFields(toRunRow(after))),
-    JSON.stringify(changedStepRows(req.state, after)),
-    req.events.some((e) => NOTIFYING_TYPES.has(e.type)),
-  ];
+    run: JSON.stringify(req.expectedSeq === 0 ? toRunRow(after) : mutableRunFields(toRunRow(after))),
+    steps: JSON.stringify(changedStepRows(req.state, after)),
+    notify: req.events.some((e) => NOTIFYING_TYPES.has(e.type)),
+  };
+  // Shared with every other writer on this pool: appends ready at the same moment commit together.
+  const batcher = appendBatcherFor(db);
 
   for (let attempt = 0; ; attempt++) {
     try {
-      const res = await db.pool.query<AppendResultRow>({
-        name: `orbit.append:${db.schema}`,
-        text: `SELECT outcome, last_seq, committed_at FROM ${db.qs}.append_events($1, $2, $3, $4, $5, $6, $7)`,
-        values: params,
-      });
-      const row = res.rows[0];
+      const row = await batcher.submit(call);
       if (row === undefined) return E.left({ _tag: 'DatabaseError', message: 'append_events returned no row', code: undefined });
       if (row.outcome === 'conflict') {
         return E.left(

@@ -1,0 +1,144 @@
+import type { Pool } from 'pg';
+import type { Database } from '../db/database';
+
+/** One run's call of `append_events`, its jsonb arguments already serialised. */
+export interface AppendCall {
+  readonly runId: string;
+  readonly expectedSeq: number;
+  readonly writer: string;
+  /** JSON text: `[{event_id, type, step_name, attempt, payload}, ...]`. */
+  readonly events: string;
+  /** JSON text: the runs row (or its mutable fields). */
+  readonly run: string;
+  /** JSON text: the steps rows the events changed. */
+  readonly steps: string;
+  readonly notify: boolean;
+}
+
+export interface AppendResultRow {
+  outcome: 'ok' | 'duplicate' | 'conflict';
+  last_seq: number | null;
+  committed_at: Date | null;
+}
+
+interface Waiting {
+  readonly call: AppendCall;
+  readonly resolve: (row: AppendResultRow | undefined) => void;
+  readonly reject: (err: unknown) => void;
+}
+
+/** A bound on one statement's size; what is left over forms the next batch at once. */
+const MAX_BATCH = 64;
+
+/**
+ * Group commit: appends that are ready while a commit is in flight wait for it, then go to
+ * PostgreSQL together, as one statement calling `append_events` once per run (one round trip, one
+ * transaction, one WAL flush). There is no timer: a lone append goes at once, exactly as before,
+ * so sequential latency does not grow. Each run keeps its own expected-seq check, so a conflict
+ * comes back as that run's row; an error that aborts the statement is retried run by run, so one
+ * bad run fails only itself. Promises settle after the COMMIT: no run proceeds before its events
+ * are durable. Per-run retries (transient errors, ambiguous commits) sit on top of `submit`, with
+ * the same event ids, exactly as they did on a plain query.
+ */
+export class AppendBatcher {
+  private queue: Waiting[] = [];
+  private draining = false;
+  /** Commits sent, appends they carried, commits of more than one append, for tests and the bench. */
+  readonly stats = { commits: 0, appends: 0, batches: 0, largestBatch: 0, fallbacks: 0 };
+
+  constructor(private readonly db: Database) {}
+
+  /** Resolves with the run's `append_events` row once it is committed; rejects with what `pg` threw. */
+  submit(call: AppendCall): Promise<AppendResultRow | undefined> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ call, resolve, reject });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, MAX_BATCH);
+        this.stats.commits += 1;
+        this.stats.appends += batch.length;
+        this.stats.largestBatch = Math.max(this.stats.largestBatch, batch.length);
+        if (batch.length > 1) this.stats.batches += 1;
+        if (batch.length === 1) await this.sendOne(batch[0] as Waiting);
+        else await this.sendBatch(batch);
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async sendOne(w: Waiting): Promise<void> {
+    const { call } = w;
+    try {
+      const res = await this.db.pool.query<AppendResultRow>({
+        name: `orbit.append:${this.db.schema}`,
+        text: `SELECT outcome, last_seq, committed_at FROM ${this.db.qs}.append_events($1, $2, $3, $4, $5, $6, $7)`,
+        values: [call.runId, call.expectedSeq, call.writer, call.events, call.run, call.steps, call.notify],
+      });
+      w.resolve(res.rows[0]);
+    } catch (err) {
+      w.reject(err);
+    }
+  }
+
+  private async sendBatch(batch: Waiting[]): Promise<void> {
+    // Row locks are taken in run id order, so two processes' batches over the same runs queue
+    // behind each other instead of deadlocking. The sort is stable: one run's appends keep their order.
+    const ordered = batch
+      .map((w, i) => ({ w, i }))
+      .sort((a, b) => (a.w.call.runId < b.w.call.runId ? -1 : a.w.call.runId > b.w.call.runId ? 1 : a.i - b.i));
+    // The jsonb arguments are already JSON text: splice them in rather than parse and reserialise.
+    const json = `[${ordered
+      .map(
+        ({ w, i }) =>
+          `{"i":${i},"run_id":${JSON.stringify(w.call.runId)},"expected_seq":${w.call.expectedSeq},"writer":${JSON.stringify(w.call.writer)},` +
+          `"events":${w.call.events},"run":${w.call.run},"steps":${w.call.steps},"notify":${w.call.notify}}`,
+      )
+      .join(',')}]`;
+    let rows: (AppendResultRow & { i: number })[];
+    try {
+      // A LATERAL call runs once per input row, in input order, all in this statement's transaction.
+      const res = await this.db.pool.query<AppendResultRow & { i: number }>({
+        name: `orbit.appendBatch:${this.db.schema}`,
+        text:
+          `SELECT b.i, a.outcome, a.last_seq, a.committed_at FROM jsonb_to_recordset($1::jsonb) AS ` +
+          `b(i integer, run_id text, expected_seq integer, writer text, events jsonb, run jsonb, steps jsonb, notify boolean) ` +
+          `CROSS JOIN LATERAL ${this.db.qs}.append_events(b.run_id, b.expected_seq, b.writer, b.events, b.run, b.steps, b.notify) AS a`,
+        values: [json],
+      });
+      rows = res.rows;
+    } catch {
+      // The whole statement rolled back (or, on a lost connection, may have committed): each run
+      // goes again alone with the same event ids, so a bad run fails only itself and a committed
+      // one is found as a duplicate.
+      this.stats.fallbacks += 1;
+      await Promise.all(batch.map((w) => this.sendOne(w)));
+      return;
+    }
+    const byIndex = new Map(rows.map((r) => [r.i, r]));
+    batch.forEach((w, i) => w.resolve(byIndex.get(i)));
+  }
+}
+
+const batchers = new WeakMap<Pool, Map<string, AppendBatcher>>();
+
+/** The process's batcher for this pool and schema: every writer on the pool shares it. */
+export const appendBatcherFor = (db: Database): AppendBatcher => {
+  let bySchema = batchers.get(db.pool);
+  if (bySchema === undefined) {
+    bySchema = new Map();
+    batchers.set(db.pool, bySchema);
+  }
+  let batcher = bySchema.get(db.schema);
+  if (batcher === undefined) {
+    batcher = new AppendBatcher(db);
+    bySchema.set(db.schema, batcher);
+  }
+  return batcher;
+};
