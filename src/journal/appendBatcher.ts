@@ -31,33 +31,53 @@ interface Waiting {
 const MAX_BATCH = 64;
 
 /**
- * Group commit: appends that are ready while a commit is in flight wait for it, then go to
- * PostgreSQL together, as one statement calling `append_events` once per run (one round trip, one
- * transaction, one WAL flush). There is no timer: a lone append goes at once, exactly as before,
+ * Commits in flight at once. With one, the server executes each batch on a single backend while
+ * the other core may idle, and a run waits for the commit in flight plus its own; with two, one
+ * batch forms while the other commits. S2 (16 runs) on a loaded 2-core machine: 0.10–0.19× with
+ * one, 0.14–0.22× with two, 0.19–0.23× with four (docs/PERFORMANCE.md); two keeps most of the
+ * sharing (0.26 commits per step against 0.15 with one and 0.44 with four).
+ */
+const COMMITS_IN_FLIGHT = 2;
+
+/** `ORBIT_APPEND_SLOTS` overrides it, for measuring (docs/PERFORMANCE.md); anything but 1–64 is ignored. */
+const slotsFromEnv = (value: string | undefined): number => {
+  const n = Number(value);
+  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : COMMITS_IN_FLIGHT;
+};
+
+/**
+ * Group commit: appends that are ready while the commits in flight (`slots`, two) are busy wait
+ * for one of them to finish, then go to PostgreSQL together, as one statement calling
+ * `append_events` once per run (one round trip, one transaction, one WAL flush). There is no timer: a lone append goes at once, exactly as before,
  * so sequential latency does not grow. Each run keeps its own expected-seq check, so a conflict
  * comes back as that run's row; an error that aborts the statement is retried run by run, so one
  * bad run fails only itself. Promises settle after the COMMIT: no run proceeds before its events
  * are durable. Per-run retries (transient errors, ambiguous commits) sit on top of `submit`, with
- * the same event ids, exactly as they did on a plain query.
+ * the same event ids, exactly as they did on a plain query. The price: a batch waiting on a row
+ * lock (another process writing the same run, a projection rebuild) holds its slot meanwhile.
  */
 export class AppendBatcher {
   private queue: Waiting[] = [];
-  private draining = false;
+  private inFlight = 0;
   /** Commits sent, appends they carried, commits of more than one append, for tests and the bench. */
   readonly stats = { commits: 0, appends: 0, batches: 0, largestBatch: 0, fallbacks: 0 };
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    /** How many commits may be in flight; appends that arrive while all are busy form the next batch. */
+    readonly slots = slotsFromEnv(process.env.ORBIT_APPEND_SLOTS),
+  ) {}
 
   /** Resolves with the run's `append_events` row once it is committed; rejects with what `pg` threw. */
   submit(call: AppendCall): Promise<AppendResultRow | undefined> {
     return new Promise((resolve, reject) => {
       this.queue.push({ call, resolve, reject });
-      if (!this.draining) void this.drain();
+      if (this.inFlight < this.slots) void this.drain();
     });
   }
 
   private async drain(): Promise<void> {
-    this.draining = true;
+    this.inFlight += 1;
     try {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
@@ -69,7 +89,7 @@ export class AppendBatcher {
         else await this.sendBatch(batch);
       }
     } finally {
-      this.draining = false;
+      this.inFlight -= 1;
     }
   }
 

@@ -44,23 +44,24 @@ const eventCount = async (db: Database, runId: string): Promise<number> =>
     .n;
 
 /**
- * Holds `holder`'s projection row while `queueUp` runs, so its append is in flight (waiting on the
- * lock) and whatever `queueUp` appends queues behind it and forms one batch when the lock goes.
+ * Keeps every commit slot of the pool's batcher busy (each holder's append waits on a row lock)
+ * while `queueUp` runs, so what `queueUp` appends queues and forms one batch when the locks go.
  */
-const withCommitInFlight = async <A>(
+const withCommitsInFlight = async <A>(
   db: Database,
-  holder: Appended,
+  label: string,
   queueUp: () => A,
-): Promise<{ first: Promise<unknown>; queued: A }> => {
+): Promise<{ held: Promise<unknown>; queued: A }> => {
+  const holders = await Promise.all(Array.from({ length: appendBatcherFor(db).slots }, () => newRun(db, label)));
   const blocker = await db.pool.connect();
   try {
     await blocker.query('BEGIN');
-    await blocker.query(`SELECT 1 FROM ${db.qs}.runs WHERE id = $1 FOR UPDATE`, [holder.state.runId]);
-    const first = appendToRun(db, stepA(holder));
-    await waitForLockWaiter(db);
+    await blocker.query(`SELECT 1 FROM ${db.qs}.runs WHERE id = ANY($1) FOR UPDATE`, [holders.map((h) => h.state.runId)]);
+    const held = Promise.all(holders.map((h) => appendToRun(db, stepA(h)).then(expectRight)));
+    await waitForLockWaiters(db, holders.length);
     const queued = queueUp();
     await blocker.query('COMMIT');
-    return { first, queued };
+    return { held, queued };
   } catch (err) {
     await blocker.query('ROLLBACK').catch(() => undefined);
     throw err;
@@ -69,55 +70,56 @@ const withCommitInFlight = async <A>(
   }
 };
 
-const waitForLockWaiter = async (db: Database): Promise<void> => {
+const waitForLockWaiters = async (db: Database, n: number): Promise<void> => {
   for (let i = 0; i < 500; i++) {
     const r = await db.pool.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity
         WHERE wait_event_type = 'Lock' AND datname = current_database() AND position($1 in query) > 0`,
       [db.qs],
     );
-    if ((r.rows[0]?.n ?? 0) >= 1) return;
+    if ((r.rows[0]?.n ?? 0) >= n) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new Error('the first append never waited for the lock');
+  throw new Error(`fewer than ${n} appends ever waited for a lock`);
 };
 
 describe('group commit', () => {
   it('sends appends that arrive during a commit as one batch, each run answered with its own result', async () => {
-    const holder = await newRun(t.db, 'holder');
     const runs = await Promise.all([1, 2, 3, 4].map(() => newRun(t.db, 'batched')));
     const batcher = appendBatcherFor(t.db);
-    const before = { ...batcher.stats };
+    let before = { ...batcher.stats };
 
-    const { first, queued } = await withCommitInFlight(t.db, holder, () => runs.map((r) => appendToRun(t.db, stepA(r))));
-    expectRight((await first) as E.Either<never, Appended>);
+    const { held, queued } = await withCommitsInFlight(t.db, 'holder', () => {
+      before = { ...batcher.stats };
+      return runs.map((r) => appendToRun(t.db, stepA(r)));
+    });
+    await held;
     const results = (await Promise.all(queued)).map(expectRight);
 
-    // The held append went alone; the four that queued behind it went as one commit.
+    // The four that queued behind the held commits went as one commit.
     expect({ commits: batcher.stats.commits - before.commits, appends: batcher.stats.appends - before.appends }).toEqual({
-      commits: 2,
-      appends: 5,
+      commits: 1,
+      appends: 4,
     });
     expect(results.map((r) => [r.state.runId, r.lastSeq, r.duplicate])).toEqual(runs.map((r) => [r.state.runId, 4, false]));
     // One transaction: the same commit time for all of them.
     expect(new Set(results.map((r) => r.committedAt)).size).toBe(1);
-    const ids = [holder, ...runs].map((r) => r.state.runId);
+    const ids = runs.map((r) => r.state.runId);
     expect(expectRight(await verifyJournal(t.db)).filter((b) => ids.includes(b.runId))).toEqual([]);
     expect(expectRight(await checkProjections(t.db, ids)).differences).toEqual([]);
   });
 
   it('a run whose expected seq is stale gets its own ConcurrencyConflict while the others in its batch commit', async () => {
-    const holder = await newRun(t.db, 'holder');
     const [stale, ok1, ok2] = await Promise.all([1, 2, 3].map(() => newRun(t.db, 'conflict')));
     // Another writer moves `stale` on; our copy of its state still says seq 2.
     expectRight(await appendToRun(t.db, { ...stepA(stale!), writer: 'other' }));
     const batcher = appendBatcherFor(t.db);
     const fallbacks = batcher.stats.fallbacks;
 
-    const { first, queued } = await withCommitInFlight(t.db, holder, () =>
+    const { held, queued } = await withCommitsInFlight(t.db, 'holder', () =>
       [stale!, ok1!, ok2!].map((r) => appendToRun(t.db, stepA(r))),
     );
-    await first;
+    await held;
     const [conflict, r1, r2] = await Promise.all(queued);
 
     expect(expectLeft(conflict!)).toEqual({
@@ -134,7 +136,6 @@ describe('group commit', () => {
   });
 
   it('a payload the server refuses fails only its own run; the rest of its batch commits', async () => {
-    const holder = await newRun(t.db, 'holder');
     const [good1, poisoned, good2] = await Promise.all([1, 2, 3].map(() => newRun(t.db, 'poison')));
     // A check the server makes and the client cannot (a constraint, a trigger): it aborts the whole statement.
     await t.db.pool.query(
@@ -145,12 +146,12 @@ describe('group commit', () => {
     try {
       const batcher = appendBatcherFor(t.db);
       const fallbacks = batcher.stats.fallbacks;
-      const { first, queued } = await withCommitInFlight(t.db, holder, () => [
+      const { held, queued } = await withCommitsInFlight(t.db, 'holder', () => [
         appendToRun(t.db, stepA(good1!)),
         appendToRun(t.db, stepA(poisoned!, succeeded('a', 1, { poison: true }))),
         appendToRun(t.db, stepA(good2!)),
       ]);
-      await first;
+      await held;
       const [r1, bad, r2] = await Promise.all(queued);
 
       expect(batcher.stats.fallbacks).toBe(fallbacks + 1);
@@ -170,7 +171,6 @@ describe('group commit', () => {
     if (E.isLeft(opened)) throw new Error(formatError(opened.left));
     const db = opened.right;
     try {
-      const holder = await newRun(db, 'holder');
       const runs = await Promise.all([1, 2, 3].map(() => newRun(db, 'lostreply')));
       const pool = db.pool as unknown as { query: (...args: unknown[]) => Promise<unknown> };
       const realQuery = pool.query.bind(db.pool);
@@ -184,8 +184,8 @@ describe('group commit', () => {
         }
         return result;
       };
-      const { first, queued } = await withCommitInFlight(db, holder, () => runs.map((r) => appendToRun(db, stepA(r))));
-      await first;
+      const { held, queued } = await withCommitsInFlight(db, 'holder', () => runs.map((r) => appendToRun(db, stepA(r))));
+      await held;
       const results = (await Promise.all(queued)).map(expectRight);
 
       expect(lost).toBe(1);
