@@ -109,6 +109,19 @@ describe('group commit', () => {
     expect(expectRight(await checkProjections(t.db, ids)).differences).toEqual([]);
   });
 
+  it('a lone append goes at once, alone, through the same single-run call as before', async () => {
+    const run = await newRun(t.db, 'lone');
+    const batcher = appendBatcherFor(t.db);
+    const before = { ...batcher.stats };
+    expect(expectRight(await appendToRun(t.db, stepA(run))).lastSeq).toBe(4);
+    expect({ ...batcher.stats, largestBatch: 0 }).toEqual({
+      ...before,
+      commits: before.commits + 1,
+      appends: before.appends + 1,
+      largestBatch: 0,
+    });
+  });
+
   it('a run whose expected seq is stale gets its own ConcurrencyConflict while the others in its batch commit', async () => {
     const [stale, ok1, ok2] = await Promise.all([1, 2, 3].map(() => newRun(t.db, 'conflict')));
     // Another writer moves `stale` on; our copy of its state still says seq 2.
