@@ -44,7 +44,7 @@ export { appendEvents, appendToRun, type Appended, type AppendRequest } from './
 export { readRunEvents, streamRunEvents } from './journal/readEvents';
 export { loadRunState } from './journal/loadRunState';
 export { verifyJournal, type ChainBreak } from './journal/verifyJournal';
-export { rebuildProjections } from './projections/rebuildProjections';
+export { rebuildProjections } from './audit/rebuildProjections';
 export { listRuns, type RunSummary, type ListRunsOptions } from './projections/listRuns';
 export { checkProjections, type ProjectionDifference, type ProjectionReport } from './projections/checkProjections';
 export { migrate } from './db/migrate';
@@ -65,7 +65,7 @@ export { startWorker, type StartWorkerOptions, type WorkerHandle } from './recov
 export { auditJournal, type AuditReport } from './audit/auditJournal';
 export { auditRunJournal, type JournalAudit } from './audit/auditRun';
 export { describeProblem, type AuditProblem, type AuditProblemKind } from './audit/problems';
-export type { RebuildOptions, RebuildReport, SkippedRun } from './projections/rebuildProjections';
+export type { RebuildOptions, RebuildReport, SkippedRun } from './audit/rebuildProjections';
 export { replayRun, parseReplayPoint, type Replay, type ReplayPoint, type ReplayedContext } from './audit/replayRun';
 export { followRun, type FollowOptions, type FollowResult } from './audit/followRun';
 export { buildTimeline, formatDuration, type Timeline, type AttemptSpan, type WaitSpan, type RunMarker } from './audit/timeline';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as E from 'fp-ts/Either';
 import { formatError } from '../../src/errors';
-import { rebuildRuns } from '../../src/projections/rebuildProjections';
+import { rebuildRuns } from '../../src/audit/rebuildProjections';
 import { checkSeededRuns } from './check';
 import type { BenchContext } from './context';
 import type { ScenarioResult } from './report';

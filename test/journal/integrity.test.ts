@@ -8,7 +8,7 @@ import { loadRunState } from '../../src/journal/loadRunState';
 import { readRunEvents, streamRunEvents } from '../../src/journal/readEvents';
 import { verifyJournal } from '../../src/journal/verifyJournal';
 import { checkProjections } from '../../src/projections/checkProjections';
-import { rebuildProjections } from '../../src/projections/rebuildProjections';
+import { rebuildProjections } from '../../src/audit/rebuildProjections';
 import {
   claimed,
   created,

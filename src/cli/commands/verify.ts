@@ -7,7 +7,7 @@ import { checkCheckpointFile, verifyCheckpoint } from '../../audit/checkpoint';
 import type { AuditProblem } from '../../audit/problems';
 import { checkpointKey, readCheckpoint } from '../checkpointKey';
 import { parseRunId } from '../../executor/runId';
-import { rebuildProjections } from '../../projections/rebuildProjections';
+import { rebuildProjections } from '../../audit/rebuildProjections';
 import { ExitCode } from '../exitCodes';
 import { createOutput } from '../output';
 import { readLines } from '../readLines';

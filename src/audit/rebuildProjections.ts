@@ -2,8 +2,8 @@ import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { query, withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
-import { auditRunJournal } from '../audit/auditRun';
-import { describeProblem } from '../audit/problems';
+import { auditRunJournal } from './auditRun';
+import { describeProblem } from './problems';
 import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
 
 export interface RebuildReport {
