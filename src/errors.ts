@@ -176,7 +176,7 @@ export const formatError = (e: OrbitError): string => {
     case 'DatabaseError':
       return `Database error${e.code ? ` ${e.code}` : ''}: ${e.message}`;
     case 'InvalidSchemaName':
-      return `Invalid schema name ${JSON.stringify(e.schema)}: use lower-case letters, digits and _ (at most 48 characters, not starting with a digit or pg_)`;
+      return `Invalid schema name ${JSON.stringify(e.schema)}: use lower-case letters, digits and _ (at most 48 characters, not starting with a digit or pg_; not public or information_schema)`;
     case 'InvalidInput':
       return `Invalid ${e.what}: ${e.message}`;
     case 'ConcurrencyConflict':

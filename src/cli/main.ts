@@ -36,7 +36,15 @@ export const buildCli = (argv: readonly string[]) =>
       type: 'string',
       describe: 'PostgreSQL URL (default: $DATABASE_URL, else an embedded server under ./.orbit)',
     })
-    .option('schema', { type: 'string', describe: 'Schema of Orbit\'s tables (default: $ORBIT_SCHEMA or "orbit")' })
+    .option('schema', {
+      type: 'string',
+      describe: 'Schema of Orbit\'s tables (default: $ORBIT_SCHEMA or "orbit"); must already exist, except for "orbit migrate"',
+    })
+    .option('migrate', {
+      type: 'boolean',
+      describe:
+        "Create or upgrade the schema first, needs DDL rights (default: $ORBIT_MIGRATE; on only for the embedded server's default schema)",
+    })
     .option('pipelines', {
       type: 'string',
       describe: 'Module that exports or registers pipelines (default: $ORBIT_PIPELINES, else ./orbit.config.js)',

@@ -19,6 +19,8 @@ export interface GlobalArgs {
   readonly color: boolean;
   readonly threshold?: string;
   readonly autoRecover: boolean;
+  /** --migrate: create or upgrade the schema before the command (needs DDL rights). */
+  readonly migrate?: boolean;
 }
 
 export interface Session {
@@ -30,9 +32,11 @@ export interface Session {
 export interface SessionNeeds {
   /** Load the pipelines module (commands that execute steps). */
   readonly pipelines: boolean;
+  /** Create or upgrade the schema on connect (`orbit migrate`); otherwise it must already be current. */
+  readonly migrate?: boolean;
 }
 
-/** Connects, migrates and (when needed) loads pipelines; any failure is one line on stderr. */
+/** Connects, migrates when asked, and (when needed) loads pipelines; any failure is one line on stderr. */
 const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): Promise<E.Either<OrbitError, Session>> => {
   let thresholdMs: number | undefined;
   if (args.threshold !== undefined) {
@@ -47,7 +51,14 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
       if (E.isLeft(loaded)) return loaded;
     }
   }
-  const client = await connect({ databaseUrl: args.databaseUrl, schema: args.schema, thresholdMs, registry: defaultRegistry });
+  const client = await connect({
+    databaseUrl: args.databaseUrl,
+    schema: args.schema,
+    thresholdMs,
+    registry: defaultRegistry,
+    // undefined leaves the choice to connect(): ORBIT_MIGRATE, else the embedded server's default schema.
+    migrate: needs.migrate === true || args.migrate === true ? true : undefined,
+  });
   if (E.isLeft(client)) return client;
   if (client.right.database.source === 'embedded' && !out.json) out.note(describeDatabase(client.right.database));
   return E.right({ client: client.right, out, args });

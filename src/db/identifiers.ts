@@ -10,9 +10,16 @@ const PLAIN_IDENTIFIER = /^[a-z_][a-z0-9_]{0,47}$/;
 
 export const DEFAULT_SCHEMA = 'orbit';
 
+/**
+ * Schemas Orbit never uses: PostgreSQL's own (pg_*: CREATE SCHEMA fails with 42939;
+ * information_schema) and `public`, which every role can usually read and the application's own
+ * tables share, so the journal's GRANTs (docs/AUDIT.md) could not be kept to Orbit's tables.
+ */
+const isReserved = (schema: string): boolean =>
+  schema.startsWith('pg_') || schema === 'information_schema' || schema === 'public';
+
 export const validateSchemaName = (schema: string): E.Either<OrbitError, string> =>
-  // pg_ names are reserved for PostgreSQL's own schemas (CREATE SCHEMA would fail with 42939).
-  PLAIN_IDENTIFIER.test(schema) && !schema.startsWith('pg_') ? E.right(schema) : E.left({ _tag: 'InvalidSchemaName', schema });
+  PLAIN_IDENTIFIER.test(schema) && !isReserved(schema) ? E.right(schema) : E.left({ _tag: 'InvalidSchemaName', schema });
 
 /** Double-quotes an identifier; safe for any string, though Orbit only quotes validated names. */
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;

@@ -67,6 +67,39 @@ const isUpToDate = async (client: PoolClient, db: Database, migrations: readonly
   return migrations.every((m) => byVersion.get(m.version) === m.checksum);
 };
 
+/**
+ * For a connection that does not migrate: the schema must already hold every migration of this
+ * version of Orbit. A missing schema (a typo in --schema) or an older one is one line that names
+ * it and says to run `orbit migrate`, instead of silently creating an empty schema.
+ */
+export const checkSchema = async (db: Database): Promise<E.Either<OrbitError, void>> => {
+  const migrations = await loadMigrations();
+  let client;
+  try {
+    client = await db.pool.connect();
+  } catch (err) {
+    return E.left(fromPgError(err));
+  }
+  try {
+    const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [
+      db.schema,
+    ]);
+    const exists = (found.rows[0]?.n ?? 0) > 0;
+    if (exists && (await isUpToDate(client, db, migrations))) return E.right(undefined);
+    return E.left({
+      _tag: 'DatabaseError',
+      code: undefined,
+      message: exists
+        ? `schema "${db.schema}" is older than this version of Orbit (or not an Orbit schema): run "orbit migrate" as the schema's owner`
+        : `schema "${db.schema}" does not exist: run "orbit migrate" to create it (or check --schema / ORBIT_SCHEMA)`,
+    });
+  } catch (err) {
+    return E.left(fromPgError(err));
+  } finally {
+    client.release();
+  }
+};
+
 /** A DDL refused for lack of rights (42501) says what to do instead of only "permission denied". */
 const withoutRights = (db: Database, e: OrbitError): OrbitError =>
   e._tag === 'DatabaseError' && e.code === '42501'

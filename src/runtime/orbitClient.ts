@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
 import { closeDatabase, openDatabase, ping, type Database } from '../db/database';
-import { migrate as runMigrations } from '../db/migrate';
+import { checkSchema, migrate as runMigrations } from '../db/migrate';
 import { resolveDatabase, type ResolvedDatabase } from '../db/resolveDatabase';
 import type { OrbitError } from '../errors';
 import { registry as defaultRegistry, type Registry } from '../pipeline/registry';
@@ -35,7 +35,12 @@ export interface ConnectOptions {
   readonly registry?: Registry;
   /** Default: `ORBIT_INTERRUPTED_THRESHOLD` or 10 minutes. */
   readonly thresholdMs?: number;
-  /** Apply pending migrations on connect. Default true. */
+  /**
+   * Create or upgrade the schema on connect (needs DDL rights). Default: `ORBIT_MIGRATE=1`, else
+   * only for the default schema of the embedded server Orbit manages itself. Without it the schema
+   * must already be current (see `orbit migrate`), so a runtime role needs no DDL rights and a
+   * mistyped schema is an error rather than a new, empty schema.
+   */
   readonly migrate?: boolean;
   /** Pool size. Default 10. */
   readonly poolSize?: number;
@@ -60,8 +65,13 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Orbit
     await closeDatabase(db);
     return alive;
   }
-  if (opts.migrate !== false) {
-    const m = await runMigrations(db);
+  const shouldMigrate =
+    opts.migrate ??
+    (env.ORBIT_MIGRATE !== undefined && env.ORBIT_MIGRATE !== ''
+      ? !['0', 'false', 'no'].includes(env.ORBIT_MIGRATE.toLowerCase())
+      : resolved.right.source === 'embedded' && opts.schema === undefined && env.ORBIT_SCHEMA === undefined);
+  {
+    const m = shouldMigrate ? await runMigrations(db) : await checkSchema(db);
     if (E.isLeft(m)) {
       await closeDatabase(db);
       return m;

@@ -43,6 +43,10 @@ describe('validateSchemaName', () => {
     ['a 64-byte name', 'a'.repeat(64)],
     ['non-ASCII letters', 'ünïcode'],
     ['a name reserved for PostgreSQL (pg_)', 'pg_orbit'],
+    ['the system catalog', 'pg_catalog'],
+    ['the toast schema', 'pg_toast'],
+    ['the SQL-standard catalog', 'information_schema'],
+    ['the shared default schema', 'public'],
   ])('refuses a name with %s as InvalidSchemaName', (_why, name) => {
     expect(validateSchemaName(name)).toEqual(E.left({ _tag: 'InvalidSchemaName', schema: name }));
   });

@@ -57,6 +57,32 @@ describe('the runtime role', () => {
     expect((await h.run(runId))?.status).toBe('success');
   }, 60_000);
 
+  it('recover --auto-resume and worker recover crashed runs with only its GRANTs', async () => {
+    const as = { databaseUrl: url };
+    const crash = async (): Promise<string> =>
+      (
+        await h.startRunAndKillWhen(
+          'data-pipeline',
+          { sleepMs: { 'load-data': 5000 } },
+          (ev) => ev.some((e) => e.type === 'step.started' && e.step_name === 'load-data'),
+          as,
+        )
+      ).runId;
+    const first = await crash();
+    await h.waitUntilStale([first], 1000);
+    const recovered = await h.cli(['recover', '--auto-resume', '--threshold', '1s'], { ...as, timeoutMs: 30_000 });
+    expectExit(recovered, 0);
+    expect((await h.run(first))?.status).toBe('success');
+
+    const second = await crash();
+    const worker = h.start(['--threshold', '1s', 'worker', '--sweep-interval', '500ms'], { ...as, timeoutMs: 60_000 });
+    await h.waitFor('the worker to recover the killed run', async () => (await h.run(second))?.status === 'success', 30_000);
+    worker.kill('SIGINT');
+    const stopped = await worker.done;
+    expect(stopped.stderr).not.toMatch(/permission denied|42501/);
+    expect(stopped.lines[stopped.lines.length - 1]).toBe('Recovery worker stopped');
+  }, 90_000);
+
   it('cannot UPDATE, DELETE, TRUNCATE the journal, disable its trigger, or turn triggers off', async () => {
     const code = async (sql: string): Promise<string | undefined> => {
       try {
@@ -75,11 +101,23 @@ describe('the runtime role', () => {
     expect(await code(`CREATE TABLE ${qs}.x (a int)`)).toBe('42501');
   });
 
-  it('a schema that is missing or older than the code is a clear error, not a permission dump', async () => {
-    const r = await h.cli(['runs'], { databaseUrl: url, schema: `nothere_${randomHex(3)}` });
+  it('a schema that is missing is one clear line, not a permission dump', async () => {
+    const schema = `nothere_${randomHex(3)}`;
+    const r = await h.cli(['runs'], { databaseUrl: url, schema });
     expectExit(r, 1);
-    expect(r.stderr).toMatch(
-      /is missing or older than this version of Orbit, and this role may not create or change it .*: run "orbit migrate" as the schema's owner/,
-    );
+    expect(r.errLines).toEqual([
+      `Error: Database error: schema "${schema}" does not exist: run "orbit migrate" to create it (or check --schema / ORBIT_SCHEMA)`,
+    ]);
+  });
+
+  it('orbit migrate (or --migrate) under the runtime role says it may not create the schema', async () => {
+    const schema = `nothere_${randomHex(3)}`;
+    for (const args of [['migrate'], ['--migrate', 'runs']]) {
+      const r = await h.cli(args, { databaseUrl: url, schema, pipelines: false });
+      expectExit(r, 1);
+      expect(r.stderr).toMatch(
+        /is missing or older than this version of Orbit, and this role may not create or change it .*: run "orbit migrate" as the schema's owner/,
+      );
+    }
   });
 });

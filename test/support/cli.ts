@@ -7,6 +7,7 @@
  *   const { runId } = await h.startRunAndKillWhen('data-pipeline', meta, (ev) => ev.some(...));
  *   afterAll(() => h.dispose());                      // kills leftover children, drops the schema
  *
+ * The schema is migrated when the harness is made (the CLI only migrates when asked).
  * Every child gets DATABASE_URL, `--schema <private>`, `--pipelines test/fixtures/pipelines.js`,
  * NO_COLOR, and none of the caller's ORBIT_* variables (tests stay hermetic; pass `env` to set one).
  */
@@ -14,7 +15,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import * as E from 'fp-ts/Either';
 import { Pool } from 'pg';
+import { closeDatabase, openDatabase } from '../../src/db/database';
+import { migrate } from '../../src/db/migrate';
+import { formatError } from '../../src/errors';
 import type { StoredRunRow, StoredStepRow } from '../../src/projections/readProjection';
 import { sleep } from '../../src/util/sleep';
 
@@ -207,6 +212,12 @@ export const createE2eHarness = async (prefix = 'e2e'): Promise<E2eHarness> => {
   const url = e2eDatabaseUrl();
   const schema = `${prefix}_${randomHex()}`;
   const qs = `"${schema}"`;
+  // The CLI does not migrate unless asked (issue 10 item 7): create the schema as its owner would.
+  const opened = openDatabase({ url, schema, max: 1 });
+  if (E.isLeft(opened)) throw new Error(formatError(opened.left));
+  const migrated = await migrate(opened.right);
+  await closeDatabase(opened.right);
+  if (E.isLeft(migrated)) throw new Error(formatError(migrated.left));
   const pool = new Pool({ connectionString: url, max: 4 });
   pool.on('error', () => undefined);
   const children = new Set<CliProcess>();

@@ -8,7 +8,7 @@ export const migrateCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   command: 'migrate',
   describe: "Create or upgrade Orbit's schema (safe to run from several processes at once)",
   handler: (args) =>
-    runCommand(args, { pipelines: false }, async ({ client, out }) => {
+    runCommand(args, { pipelines: false, migrate: true }, async ({ client, out }) => {
       // connect() already migrated; run again to report what is in place (a no-op under the lock).
       const r = await migrate(client.db);
       if (E.isLeft(r)) return r;
