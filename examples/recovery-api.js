@@ -11,6 +11,9 @@ const E = require('fp-ts/Either');
 // The demo cannot wait 10 minutes: a run is interrupted after 1 s without activity. Set before the
 // first call, because the default client reads it once. Production keeps the 10-minute default.
 process.env.ORBIT_INTERRUPTED_THRESHOLD ??= '1s';
+// A fresh database has no schema yet: let the example create it (in production the schema's owner
+// runs `orbit migrate` once, and the application connects without DDL rights).
+process.env.ORBIT_MIGRATE ??= '1';
 
 const {
   registry,

@@ -2,6 +2,9 @@
 // it, run it (an Either comes back), see invalid metadata refused, and cancel a run mid-step.
 //
 //   npm run build && node examples/run-api.js      (DATABASE_URL, else the embedded PostgreSQL)
+// A fresh database has no schema yet: let the example create it (in production the schema's owner
+// runs `orbit migrate` once, and the application connects without DDL rights).
+process.env.ORBIT_MIGRATE ??= '1';
 const t = require('io-ts');
 const E = require('fp-ts/Either');
 const { definePipeline, registry, runPipeline, cancelRun, formatError, closeDefaultClient } = require('orbit-pipeline');

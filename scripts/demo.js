@@ -12,6 +12,9 @@ const schema = process.env.ORBIT_SCHEMA || 'orbit_demo';
 const common = ['--schema', schema, '--pipelines', path.join(root, 'examples', 'data-pipeline.js')];
 const threshold = '2s';
 const env = { ...process.env };
+// The demo's schema may not exist yet: each command creates or upgrades it first (needs DDL rights;
+// in production the schema's owner runs `orbit migrate` once instead).
+env.ORBIT_MIGRATE ??= '1';
 if (process.stdout.isTTY) env.FORCE_COLOR = '1';
 
 const bold = (s) => (process.stdout.isTTY && !('NO_COLOR' in process.env) ? `\x1b[1m${s}\x1b[0m` : s);

@@ -52,6 +52,8 @@ export const createContext = (opts: BenchOptions): OwnedContext => {
         registry: extra.registry ?? createRegistry(),
         thresholdMs: extra.thresholdMs ?? 10 * 60_000,
         poolSize: extra.poolSize ?? 10,
+        // The bench owns its fresh schemas (and drops them): create them, as `orbit migrate` would.
+        migrate: true,
       };
       const c = await connect(options);
       if (E.isLeft(c)) throw new Error(`cannot connect: ${formatError(c.left)}`);
