@@ -103,7 +103,8 @@ describe('orbit export, verify --file, import', () => {
   });
 
   it('import loads a good export into another database: same events, same hashes, projections that verify', async () => {
-    const r = await h.cli(['import', file()], { schema: target });
+    // A fresh archive schema: --migrate creates it first (import runs as the owner anyway).
+    const r = await h.cli(['--migrate', 'import', file()], { schema: target });
     expectExit(r, 0);
     expect(r.lines).toEqual([`✓ Imported 2 run(s), ${lines().length} event(s); hash chains verified`]);
     expectExit(await h.cli(['verify'], { schema: target }), 0);
