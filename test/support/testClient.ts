@@ -20,12 +20,19 @@ export const createTestClient = async (opts: { prefix?: string; thresholdMs?: nu
   const schema = uniqueSchemaName(opts.prefix ?? 'x');
   const registry = createRegistry();
   const peers: OrbitClient[] = [];
-  const open = async (thresholdMs?: number): Promise<OrbitClient> => {
-    const c = await connect({ databaseUrl: url, schema, registry, thresholdMs: thresholdMs ?? opts.thresholdMs ?? 600_000 });
+  // The first client creates the private schema (connect() migrates only when asked); peers only check it.
+  const open = async (thresholdMs?: number, migrate = false): Promise<OrbitClient> => {
+    const c = await connect({
+      databaseUrl: url,
+      schema,
+      registry,
+      thresholdMs: thresholdMs ?? opts.thresholdMs ?? 600_000,
+      migrate,
+    });
     if (E.isLeft(c)) throw new Error(formatError(c.left));
     return c.right;
   };
-  const client = await open();
+  const client = await open(undefined, true);
   return {
     client,
     registry,
