@@ -3,8 +3,16 @@ import * as t from 'io-ts';
 /** Any value that survives JSON.stringify/JSON.parse unchanged. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 
+/**
+ * How deeply journaled JSON may nest (a scalar is depth 0, `[1]` depth 1). PostgreSQL's jsonb
+ * accepts deeper values only as far as its `max_stack_depth` allows (about 10,000 levels at the
+ * default 2MB, measured on PostgreSQL 15), so the limit is Orbit's own, the same on every server.
+ */
+export const MAX_JSON_DEPTH = 256;
+
+/** `depth` counts the containers around `u`; `u` itself, if a container, is one more. */
 const isJson = (u: unknown, depth: number): u is JsonValue => {
-  if (depth > 256) return false;
+  if (typeof u === 'object' && u !== null && depth >= MAX_JSON_DEPTH) return false;
   if (typeof u === 'string') return isStorableText(u);
   if (u === null || typeof u === 'boolean') return true;
   if (typeof u === 'number') return Number.isFinite(u);
@@ -51,10 +59,17 @@ export const toJsonValue = (value: unknown): { ok: true; value: JsonValue } | { 
   try {
     text = JSON.stringify(value);
   } catch (err) {
+    // V8 gives up on very deep values with "Maximum call stack size exceeded": say which limit.
+    if (err instanceof RangeError)
+      return { ok: false, reason: `it nests more than ${MAX_JSON_DEPTH} levels deep (Orbit's limit for journaled JSON)` };
     return { ok: false, reason: err instanceof Error ? err.message : String(err) };
   }
   if (text === undefined) return { ok: false, reason: `a ${typeof value} cannot be represented as JSON` };
   const parsed: unknown = JSON.parse(text);
+  // Checked on the parsed tree, iteratively: the recursive checks below must not exhaust the stack.
+  const depth = jsonDepth(parsed, MAX_JSON_DEPTH + 1);
+  if (depth > MAX_JSON_DEPTH)
+    return { ok: false, reason: `it nests more than ${MAX_JSON_DEPTH} levels deep (Orbit's limit for journaled JSON)` };
   // JSON.stringify drops functions and turns NaN into null silently; a lossy result is refused.
   const lossless = isDeepJsonEqual(value, parsed);
   if (!lossless)
@@ -64,6 +79,21 @@ export const toJsonValue = (value: unknown): { ok: true; value: JsonValue } | { 
         'the value does not survive JSON serialisation unchanged or cannot be stored (functions, undefined, NaN, Infinity, Map/Set or class instances, NUL characters, unpaired surrogates)',
     };
   return { ok: true, value: parsed as JsonValue };
+};
+
+/** Nesting depth of a JSON tree (no cycles), counted without recursion; stops once past `stopAt`. */
+export const jsonDepth = (value: unknown, stopAt = Number.POSITIVE_INFINITY): number => {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    const children = Array.isArray(v) ? (v as unknown[]) : Object.values(v as Record<string, unknown>);
+    if (d + 1 > max) max = d + 1;
+    if (max >= stopAt) return max;
+    for (const c of children) if (c !== null && typeof c === 'object') stack.push([c, d + 1]);
+  }
+  return max;
 };
 
 /** An unpaired UTF-16 surrogate: valid in a JavaScript string, refused by PostgreSQL's jsonb. */

@@ -21,7 +21,9 @@ export const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredB
   const decoded = decodeMetadata(pipeline, metadata);
   if (E.isLeft(decoded)) return decoded;
   const encoded = pipeline.metadata ? pipeline.metadata.encode(decoded.right) : decoded.right;
-  const json = toJsonValue(encoded ?? null);
+  // NULL would reach the NOT NULL column as a raw database error; undefined means "none given".
+  if (encoded === null) return E.left(OrbitErrors.invalidMetadata(pipeline.name, 'metadata is null (pass {} for none)'));
+  const json = toJsonValue(encoded ?? {});
   if (!json.ok) return E.left(OrbitErrors.invalidMetadata(pipeline.name, json.reason));
   return E.right([
     {

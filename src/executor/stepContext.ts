@@ -5,11 +5,13 @@ import { describeDecodeError } from '../events/decodeErrors';
 import type { RunState } from '../fold/runState';
 import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/types';
 
-/** Decodes metadata with the pipeline's codec (as is, without one). */
+/** Decodes metadata with the pipeline's codec (as is, without one). Errors never quote the value: metadata carries secrets. */
 export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<OrbitError, unknown> => {
   if (pipeline.metadata === undefined) return E.right(metadata);
   const r = pipeline.metadata.decode(metadata);
-  return E.isLeft(r) ? E.left(OrbitErrors.invalidMetadata(pipeline.name, describeDecodeError(r.left))) : E.right(r.right);
+  return E.isLeft(r)
+    ? E.left(OrbitErrors.invalidMetadata(pipeline.name, describeDecodeError(r.left, { showValue: false })))
+    : E.right(r.right);
 };
 
 /** Output codecs by step name, once per pipeline (the executor builds a context at every step). */

@@ -230,7 +230,7 @@ describe('running a pipeline', () => {
     );
     const before = await tc.client.db.pool.query(`SELECT count(*)::int AS n FROM ${tc.client.db.qs}.run_events`);
     const e = expectLeft(await runPipeline('typed', { batchId: 7 }, { client: tc.client }));
-    expect(e).toEqual({ _tag: 'InvalidMetadata', pipelineId: 'typed', message: 'batchId: expected string, got 7' });
+    expect(e).toEqual({ _tag: 'InvalidMetadata', pipelineId: 'typed', message: 'batchId: expected string, got a number' });
     const after = await tc.client.db.pool.query(`SELECT count(*)::int AS n FROM ${tc.client.db.qs}.run_events`);
     expect(after.rows[0].n).toBe(before.rows[0].n);
   });
