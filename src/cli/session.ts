@@ -8,6 +8,7 @@ import { ExitCode } from './exitCodes';
 import { loadPipelines, pipelinesModulePath } from './loadPipelines';
 import { createOutput, type Output } from './output';
 import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
+import { checkGlobalOptions, refuseUsage } from './options';
 import { installStopSignals } from './signals';
 
 /** Options every command accepts. */
@@ -79,6 +80,8 @@ export const runCommand = async (
   needs: SessionNeeds,
   body: (s: Session) => Promise<E.Either<OrbitError, number>>,
 ): Promise<void> => {
+  const usage = checkGlobalOptions(args);
+  if (E.isLeft(usage)) return refuseUsage(args, usage.left);
   const out = createOutput({ json: args.json, color: args.color });
   const session = await openSession(args, out, needs);
   if (E.isLeft(session)) {

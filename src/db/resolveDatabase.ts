@@ -23,8 +23,17 @@ const parseUrl = (url: string, what: string): E.Either<OrbitError, URL> => {
       OrbitErrors.invalidInput(what, `unsupported scheme "${parsed.protocol}": expected postgres:// or postgresql://`),
     );
   }
+  // `pg` turns a non-numeric port into NaN and then waits out its connect timeout in silence.
+  const port = parsed.searchParams.get('port') ?? (parsed.port !== '' ? parsed.port : undefined);
+  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
+    return E.left(OrbitErrors.invalidInput(what, `port ${JSON.stringify(port)} is not a port number (1 to 65535)`));
+  }
   return E.right(parsed);
 };
+
+/** Checks a PostgreSQL URL without connecting: scheme and port. Never echoes the URL (it may hold a password). */
+export const validateDatabaseUrl = (url: string, what: string): E.Either<OrbitError, void> =>
+  E.map(() => undefined)(parseUrl(url, what));
 
 /**
  * Picks the database: the `databaseUrl` option, else `env.DATABASE_URL`, else the embedded

@@ -4,6 +4,7 @@ import type { OrbitError } from '../../errors';
 import { planRecovery } from '../../recovery/planRecovery';
 import { detectInterruptedRuns } from '../../recovery/detectInterruptedRuns';
 import { ExitCode } from '../exitCodes';
+import { MAX_CONCURRENCY, MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs, type Session } from '../session';
 import { installStopSignals } from '../signals';
 import { printInterruptedRun } from './checkInterrupted';
@@ -13,8 +14,8 @@ import { printSummary, recoverAll, recoveryExitCode } from '../recoveryReport';
 interface RecoverArgs extends GlobalArgs {
   readonly autoResume: boolean;
   readonly dryRun: boolean;
-  readonly concurrency: number;
-  readonly limit: number;
+  readonly concurrency: string;
+  readonly limit: string;
   readonly verbose: boolean;
 }
 
@@ -61,21 +62,25 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
         default: false,
         describe: 'Print the plan (runs, from which step, which in-flight steps run again) without claiming anything',
       })
-      .option('concurrency', { type: 'number', default: 4, describe: 'Runs resumed at the same time' })
-      .option('limit', { type: 'number', default: 1000, describe: 'At most this many runs per call' })
+      .option('concurrency', { type: 'string', default: '4', describe: `Runs resumed at the same time (1 to ${MAX_CONCURRENCY})` })
+      .option('limit', { type: 'string', default: '1000', describe: `At most this many runs per call (1 to ${MAX_LIMIT})` })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example(
         '$0 recover --auto-resume',
         'Recover every interrupted run (cron-friendly: exit 0 when all went well, 3 when some could not be recovered)',
       ) as unknown as Argv<RecoverArgs>,
-  handler: (args) =>
-    runCommand(args, { pipelines: true }, async (s) => {
-      if (args.dryRun) return dryRun(s, args.limit);
+  handler: (args) => {
+    const concurrency = parseCount(args.concurrency, '--concurrency', MAX_CONCURRENCY);
+    if (E.isLeft(concurrency)) return refuseUsage(args, concurrency.left);
+    const limit = parseCount(args.limit, '--limit', MAX_LIMIT);
+    if (E.isLeft(limit)) return refuseUsage(args, limit.left);
+    return runCommand(args, { pipelines: true }, async (s) => {
+      if (args.dryRun) return dryRun(s, limit.right);
       const { out, client } = s;
       if (!args.autoResume) {
         out.line('Run Recovery');
         out.line();
-        const runs = await detectInterruptedRuns({ client, limit: args.limit });
+        const runs = await detectInterruptedRuns({ client, limit: limit.right });
         if (E.isLeft(runs)) return runs;
         if (out.json) {
           out.document({ detected: runs.right.length, interrupted: runs.right });
@@ -93,8 +98,8 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
       const signals = installStopSignals(out.note);
       try {
         const summary = await recoverAll(s, {
-          concurrency: args.concurrency,
-          limit: args.limit,
+          concurrency: concurrency.right,
+          limit: limit.right,
           verbose: args.verbose,
           stopSignal: signals.stopSignal,
           abortSignal: signals.abortSignal,
@@ -108,5 +113,6 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
       } finally {
         signals.dispose();
       }
-    }),
+    });
+  },
 };

@@ -9,6 +9,7 @@ import type { Output } from '../output';
 import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
 import { printProgress } from '../progress';
+import { parseMetadataOption, refuseUsage } from '../options';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 
@@ -69,18 +70,6 @@ const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, o
   return E.right(status.right === 'success' ? ExitCode.ok : ExitCode.error);
 };
 
-export const parseMetadata = (text: string): E.Either<import('../../errors').OrbitError, unknown> => {
-  try {
-    return E.right(JSON.parse(text) as unknown);
-  } catch (err) {
-    return E.left({
-      _tag: 'InvalidInput',
-      what: '--metadata',
-      message: `not valid JSON (${err instanceof Error ? err.message : String(err)})`,
-    });
-  }
-};
-
 export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run <pipeline>',
   describe: 'Run a registered pipeline from its first step',
@@ -102,9 +91,9 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       .example('$0 run data-pipeline --queue --wait', 'Queue a run, let a worker execute it, exit 0 when it succeeded')
       .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
-    const metadata = parseMetadata(args.metadata);
+    const metadata = parseMetadataOption(args.metadata);
     // Refused before touching the database.
-    if (E.isLeft(metadata)) return refuse(args, metadata.left);
+    if (E.isLeft(metadata)) return refuseUsage(args, metadata.left);
     if (args.runId !== undefined) {
       const id = parseRunId(args.runId);
       if (E.isLeft(id)) return refuse(args, id.left);

@@ -5,6 +5,7 @@ import { formatDuration, parseDuration } from '../../runtime/duration';
 import { formatError } from '../../errors';
 import { ExitCode } from '../exitCodes';
 import { printRecoveryEvent } from '../recoveryReport';
+import { MAX_CONCURRENCY, parseCount, refuseUsage } from '../options';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { isolatedResume } from './resume';
@@ -12,7 +13,7 @@ import { isolatedResume } from './resume';
 interface WorkerArgs extends GlobalArgs {
   readonly sweepInterval?: string;
   readonly grace: string;
-  readonly concurrency: number;
+  readonly concurrency: string;
   readonly verbose: boolean;
 }
 
@@ -32,13 +33,19 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         default: '30s',
         describe: 'On SIGINT/SIGTERM: how long running steps may take to finish before they are aborted and their runs released',
       })
-      .option('concurrency', { type: 'number', default: 4, describe: 'Runs executed or recovered at the same time' })
+      .option('concurrency', {
+        type: 'string',
+        default: '4',
+        describe: `Runs executed or recovered at the same time (1 to ${MAX_CONCURRENCY})`,
+      })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example(
         '$0 worker --threshold 30s',
         'Recover continuously; a run whose worker died elsewhere is resumed about 30 s after its last sign of life',
       ),
   handler: (args) => {
+    const concurrency = parseCount(args.concurrency, '--concurrency', MAX_CONCURRENCY);
+    if (E.isLeft(concurrency)) return refuseUsage(args, concurrency.left);
     let sweepIntervalMs: number | undefined;
     if (args.sweepInterval !== undefined) {
       const d = parseDuration(args.sweepInterval, '--sweep-interval');
@@ -68,7 +75,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       const worker = new RecoveryWorker({
         client,
         sweepIntervalMs,
-        concurrency: args.concurrency,
+        concurrency: concurrency.right,
         isolate: isolatedResume(args, client, client.thresholdMs),
         stopSignal: signals.stopSignal,
         abortSignal,

@@ -1,0 +1,57 @@
+import * as E from 'fp-ts/Either';
+import { validateDatabaseUrl } from '../db/resolveDatabase';
+import { OrbitErrors, type OrbitError } from '../errors';
+import { ExitCode } from './exitCodes';
+import { createOutput } from './output';
+
+/**
+ * Parsers for option values the CLI must check before it connects. Each returns the value or an
+ * InvalidInput naming the option; `refuseUsage` prints it as one line and exits 2 (usage).
+ */
+
+/**
+ * A count option (`--concurrency`, `--limit`) taken as the text the user typed: yargs' `number`
+ * type turns `abc` into NaN and `1e300` into a float, which then reach SQL or a worker pool.
+ */
+export const parseCount = (raw: unknown, what: string, max: number): E.Either<OrbitError, number> => {
+  const text = String(raw).trim();
+  if (!/^\d+$/.test(text)) {
+    return E.left(OrbitErrors.invalidInput(what, `${JSON.stringify(String(raw))} is not a whole number (use 1 to ${max})`));
+  }
+  const n = Number(text);
+  if (n < 1 || n > max) return E.left(OrbitErrors.invalidInput(what, `${text} is out of range (use 1 to ${max})`));
+  return E.right(n);
+};
+
+/** Largest `--concurrency`: more runs at once than this only queues on the connection pool. */
+export const MAX_CONCURRENCY = 256;
+/** Largest `--limit`: PostgreSQL's LIMIT takes a bigint, but a batch this size is already a day's work. */
+export const MAX_LIMIT = 1_000_000;
+
+/** `--metadata`: JSON text, not `null` (a run's metadata is never null; omit it for `{}`). */
+export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown> => {
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (err) {
+    return E.left(
+      OrbitErrors.invalidInput('--metadata', `not valid JSON (${err instanceof Error ? err.message : String(err)})`),
+    );
+  }
+  if (value === null) {
+    return E.left(OrbitErrors.invalidInput('--metadata', `null is not metadata: give a JSON value such as '{"batchId":"b-7"}', or omit --metadata for {}`));
+  }
+  return E.right(value);
+};
+
+/** Options every command shares that can be checked without a connection (`--database-url`). */
+export const checkGlobalOptions = (args: { readonly databaseUrl?: string }): E.Either<OrbitError, void> =>
+  args.databaseUrl === undefined || args.databaseUrl === ''
+    ? E.right(undefined)
+    : validateDatabaseUrl(args.databaseUrl, '--database-url');
+
+/** Refuses a usage error before any connection is made: one line on stderr, exit 2, nothing touched. */
+export const refuseUsage = (args: { readonly json: boolean; readonly color: boolean }, e: OrbitError): void => {
+  createOutput({ json: args.json, color: args.color }).error(e);
+  process.exitCode = ExitCode.usage;
+};
