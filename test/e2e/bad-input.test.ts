@@ -66,7 +66,7 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
 
   it('run with --metadata that is not JSON is refused', async () => {
     const r = await h.cli(['run', 'data-pipeline', '--metadata', '{bad json']);
-    expectExit(r, 1);
+    expectExit(r, 2);
     expectOneErrorLine(r, /^Error: Invalid --metadata: not valid JSON \(.+\)$/);
     expect(r.stdout).toBe('');
   });
@@ -90,7 +90,8 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
       ['run', 'data-pipeline', '--metadata', '[1,'],
     ]) {
       const r = await h.cli([...offline, ...args]);
-      expectExit(r, 1);
+      // A malformed option value is a usage error (2); a malformed run id is bad input (1).
+      expectExit(r, args.includes('--metadata') ? 2 : 1);
       expectOneErrorLine(r, /^Error: Invalid (run id|--metadata): /);
     }
   });
