@@ -34,12 +34,15 @@ export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown>
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
-    return E.left(
-      OrbitErrors.invalidInput('--metadata', `not valid JSON (${err instanceof Error ? err.message : String(err)})`),
-    );
+    return E.left(OrbitErrors.invalidInput('--metadata', `not valid JSON (${err instanceof Error ? err.message : String(err)})`));
   }
   if (value === null) {
-    return E.left(OrbitErrors.invalidInput('--metadata', `null is not metadata: give a JSON value such as '{"batchId":"b-7"}', or omit --metadata for {}`));
+    return E.left(
+      OrbitErrors.invalidInput(
+        '--metadata',
+        `null is not metadata: give a JSON value such as '{"batchId":"b-7"}', or omit --metadata for {}`,
+      ),
+    );
   }
   return E.right(value);
 };

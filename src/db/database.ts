@@ -2,7 +2,8 @@ import * as E from 'fp-ts/Either';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { OrbitError } from '../errors';
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from './identifiers';
-import { fromPgError } from './pgErrors';
+import { fromPgError, isServerBusy } from './pgErrors';
+import { retryTransient } from './retryTransient';
 
 /** A connection pool bound to one Orbit schema. Everything that touches SQL takes one of these. */
 export interface Database {
@@ -49,7 +50,11 @@ export const closeDatabase = async (db: Database): Promise<void> => {
   await db.pool.end();
 };
 
-/** Runs one parameterised statement; failures come back as OrbitError values. */
+/**
+ * Runs one parameterised statement; failures come back as OrbitError values. Transient failures
+ * are retried within the retry budget: statements run through here are reads (or, inside a
+ * transaction, roll back whole), so repeating one is safe.
+ */
 export const query = async <R extends QueryResultRow>(
   db: Database | PoolClient,
   text: string,
@@ -58,7 +63,9 @@ export const query = async <R extends QueryResultRow>(
 ): Promise<E.Either<OrbitError, R[]>> => {
   const runner = 'pool' in db ? db.pool : db;
   try {
-    const res = await runner.query<R>(name ? { name, text, values: [...values] } : { text, values: [...values] });
+    const run = () => runner.query<R>(name ? { name, text, values: [...values] } : { text, values: [...values] });
+    // A client inside a transaction cannot be retried alone: its transaction is gone with it.
+    const res = 'pool' in db ? await retryTransient(run) : await run();
     return E.right(res.rows);
   } catch (err) {
     return E.left(fromPgError(err));
@@ -76,7 +83,7 @@ export const withTransaction = async <A>(
 ): Promise<E.Either<OrbitError, A>> => {
   let client: PoolClient;
   try {
-    client = await db.pool.connect();
+    client = await retryTransient(() => db.pool.connect());
   } catch (err) {
     return E.left(fromPgError(err));
   }
@@ -93,6 +100,18 @@ export const withTransaction = async <A>(
   }
 };
 
-/** Checks that the database answers; used by commands before they report anything. */
-export const ping = async (db: Database): Promise<E.Either<OrbitError, string>> =>
-  E.map((rows: { v: string }[]) => rows[0]?.v ?? 'unknown')(await query<{ v: string }>(db, 'SHOW server_version'));
+/**
+ * Checks that the database answers; used by commands before they report anything. A server that
+ * is not there fails at once (a typo in a URL should not make anyone wait); one that answers
+ * "starting up" or "shutting down" is waited for within the retry budget.
+ */
+export const ping = async (db: Database): Promise<E.Either<OrbitError, string>> => {
+  try {
+    const res = await retryTransient(() => db.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v"), {
+      retryable: isServerBusy,
+    });
+    return E.right(res.rows[0]?.v ?? 'unknown');
+  } catch (err) {
+    return E.left(fromPgError(err));
+  }
+};

@@ -24,11 +24,27 @@ const errorMessage = (err: unknown): string => {
   return String(err);
 };
 
+/**
+ * SQLSTATEs a retry can outlive: connection exceptions (08xxx), an administrator or a restart
+ * ending the session or refusing it while the server shuts down or starts (57P01-57P03), a
+ * serialization failure or deadlock (40001, 40P01: the transaction was rolled back whole), and a
+ * full connection table (53300).
+ */
+const isTransientSqlState = (code: string): boolean =>
+  code.startsWith('08') || ['57P01', '57P02', '57P03', '40001', '40P01', '53300'].includes(code);
+
 /** True for failures where retrying the same statement on a new connection may succeed. */
 export const isTransient = (err: unknown): boolean => {
   const code = errorCode(err);
-  if (code === undefined) return /Connection terminated/i.test(errorMessage(err));
-  return NETWORK_CODES.has(code) || code.startsWith('08') || code === '57P01';
+  // `pg` reports a dropped socket and a pool connect timeout as plain Errors without a code.
+  if (code === undefined) return /Connection terminated|timeout exceeded when trying to connect/i.test(errorMessage(err));
+  return NETWORK_CODES.has(code) || isTransientSqlState(code);
+};
+
+/** The server answered but is going away or coming up (or full): worth waiting for even on a first connect. */
+export const isServerBusy = (err: unknown): boolean => {
+  const code = errorCode(err);
+  return code !== undefined && ['57P01', '57P02', '57P03', '53300'].includes(code);
 };
 
 /** Maps anything `pg` throws to an OrbitError, by SQLSTATE or errno, never by message text. */

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { fromPgError, isTransient } from '../db/pgErrors';
+import { fromPgError } from '../db/pgErrors';
+import { retryTransient } from '../db/retryTransient';
 import type { OrbitError } from '../errors';
 import { eventCodecs, NOTIFYING_TYPES, type RecordedEvent, type RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
@@ -32,10 +33,6 @@ export interface Appended {
   readonly duplicate: boolean;
 }
 
-const RETRY_DELAYS_MS = [50, 250, 1000];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Appends events to a run in one transaction and one round trip: checks the expected seq, inserts
  * the events with chained hashes, writes the projection rows folded from the same events, and
@@ -43,7 +40,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * ConcurrencyConflict and writes nothing; an event the fold rejects is an IllegalTransition and
  * writes nothing. Concurrent appends on one pool share commits (see `AppendBatcher`), each still
  * checked and reported on its own. A dropped connection is retried with the same event ids, so an append whose
- * COMMIT landed but whose reply was lost is found, not written twice.
+ * COMMIT landed but whose reply was lost is found, not written twice; transient failures
+ * (connection loss, a restarting server, serialization failures) are retried within
+ * `retryBudgetMs()` before the caller gets DatabaseUnavailable.
  */
 export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.Either<OrbitError, Appended>> => {
   if (req.events.length === 0) return E.left({ _tag: 'InvalidInput', what: 'append', message: 'no events to append' });
@@ -94,29 +93,25 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
   // Shared with every other writer on this pool: appends ready at the same moment commit together.
   const batcher = appendBatcherFor(db);
 
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const row = await batcher.submit(call);
-      if (row === undefined) return E.left({ _tag: 'DatabaseError', message: 'append_events returned no row', code: undefined });
-      if (row.outcome === 'conflict') {
-        return E.left(
-          row.last_seq === null && req.expectedSeq > 0
-            ? { _tag: 'RunNotFound', runId: req.runId }
-            : { _tag: 'ConcurrencyConflict', runId: req.runId, expectedSeq: req.expectedSeq, actualSeq: row.last_seq },
-        );
-      }
-      const committedAt = (row.committed_at as Date).toISOString();
-      return E.right({
-        state: resolvePendingTimes(after, committedAt),
-        lastSeq: row.last_seq as number,
-        committedAt,
-        duplicate: row.outcome === 'duplicate',
-      });
-    } catch (err) {
-      const delay = RETRY_DELAYS_MS[attempt];
-      if (delay === undefined || !isTransient(err)) return E.left(fromPgError(err));
-      await sleep(delay);
+  try {
+    const row = await retryTransient(() => batcher.submit(call));
+    if (row === undefined) return E.left({ _tag: 'DatabaseError', message: 'append_events returned no row', code: undefined });
+    if (row.outcome === 'conflict') {
+      return E.left(
+        row.last_seq === null && req.expectedSeq > 0
+          ? { _tag: 'RunNotFound', runId: req.runId }
+          : { _tag: 'ConcurrencyConflict', runId: req.runId, expectedSeq: req.expectedSeq, actualSeq: row.last_seq },
+      );
     }
+    const committedAt = (row.committed_at as Date).toISOString();
+    return E.right({
+      state: resolvePendingTimes(after, committedAt),
+      lastSeq: row.last_seq as number,
+      committedAt,
+      duplicate: row.outcome === 'duplicate',
+    });
+  } catch (err) {
+    return E.left(fromPgError(err));
   }
 };
 

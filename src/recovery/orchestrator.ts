@@ -68,7 +68,10 @@ export class RunRecoveryOrchestrator {
   async recoverInterruptedRuns(): Promise<E.Either<OrbitError, RecoverySummary> & Partial<RecoverySummary>> {
     const t0 = Date.now();
     // NaN or 0 workers would "recover" nothing and report every run as a null result.
-    for (const [what, n] of [['concurrency', this.options.concurrency], ['limit', this.options.limit]] as const) {
+    for (const [what, n] of [
+      ['concurrency', this.options.concurrency],
+      ['limit', this.options.limit],
+    ] as const) {
       if (n !== undefined && !(Number.isSafeInteger(n) && n >= 1))
         return E.left({ _tag: 'InvalidInput', what, message: `${String(n)} is not a positive whole number` });
     }

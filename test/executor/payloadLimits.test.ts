@@ -26,15 +26,17 @@ const nested = (depth: number): unknown => {
 };
 
 const journalRows = async (): Promise<number> =>
-  (await tc.client.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tc.client.db.qs}.run_events`)).rows[0]
-    ?.n ?? -1;
+  (await tc.client.db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${tc.client.db.qs}.run_events`)).rows[0]?.n ?? -1;
 
 describe('JSON depth', () => {
   it('toJsonValue accepts the limit and names it one level past, without exhausting the stack', () => {
     expect(toJsonValue(nested(MAX_JSON_DEPTH))).toEqual({ ok: true, value: nested(MAX_JSON_DEPTH) });
     for (const depth of [MAX_JSON_DEPTH + 1, 1_000, 10_000, 200_000]) {
       const r = toJsonValue(nested(depth));
-      expect(r).toEqual({ ok: false, reason: `it nests more than ${MAX_JSON_DEPTH} levels deep (Orbit's limit for journaled JSON)` });
+      expect(r).toEqual({
+        ok: false,
+        reason: `it nests more than ${MAX_JSON_DEPTH} levels deep (Orbit's limit for journaled JSON)`,
+      });
     }
   });
 
@@ -76,7 +78,9 @@ describe('JSON depth', () => {
   });
 
   it('metadata past the limit is refused by name before anything is journaled', async () => {
-    tc.registry.registerPipeline(definePipeline({ name: 'meta-deep', steps: [{ name: 'a', handler: () => ({ success: true }) }] }));
+    tc.registry.registerPipeline(
+      definePipeline({ name: 'meta-deep', steps: [{ name: 'a', handler: () => ({ success: true }) }] }),
+    );
     const before = await journalRows();
     for (const d of [MAX_JSON_DEPTH + 1, 1_000]) {
       const e = expectLeft(await runPipeline('meta-deep', { deep: nested(d) }, { client: tc.client }));
@@ -90,7 +94,9 @@ describe('JSON depth', () => {
 
 describe('metadata refusals', () => {
   it('null metadata is InvalidMetadata, not a NOT NULL violation, and nothing is journaled', async () => {
-    tc.registry.registerPipeline(definePipeline({ name: 'meta-null', steps: [{ name: 'a', handler: () => ({ success: true }) }] }));
+    tc.registry.registerPipeline(
+      definePipeline({ name: 'meta-null', steps: [{ name: 'a', handler: () => ({ success: true }) }] }),
+    );
     const before = await journalRows();
     const e = expectLeft(await runPipeline('meta-null', null, { client: tc.client }));
     expect(e).toEqual({ _tag: 'InvalidMetadata', pipelineId: 'meta-null', message: 'metadata is null (pass {} for none)' });

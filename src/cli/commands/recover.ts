@@ -62,7 +62,11 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
         default: false,
         describe: 'Print the plan (runs, from which step, which in-flight steps run again) without claiming anything',
       })
-      .option('concurrency', { type: 'string', default: '4', describe: `Runs resumed at the same time (1 to ${MAX_CONCURRENCY})` })
+      .option('concurrency', {
+        type: 'string',
+        default: '4',
+        describe: `Runs resumed at the same time (1 to ${MAX_CONCURRENCY})`,
+      })
       .option('limit', { type: 'string', default: '1000', describe: `At most this many runs per call (1 to ${MAX_LIMIT})` })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .example(

@@ -7,6 +7,7 @@ import { RunWatcher } from '../../executor/runWatcher';
 import type { OrbitClient } from '../../runtime/orbitClient';
 import type { Output } from '../output';
 import { parseRunId } from '../../executor/runId';
+import type { OrbitError } from '../../errors';
 import { ExitCode } from '../exitCodes';
 import { printProgress } from '../progress';
 import { parseMetadataOption, refuseUsage } from '../options';
@@ -70,6 +71,16 @@ const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, o
   return E.right(status.right === 'success' ? ExitCode.ok : ExitCode.error);
 };
 
+/**
+ * The database failed under a run this process had claimed (past the retry budget): the executor
+ * has released the run if the database let it, else the run turns up as interrupted. Either way
+ * the one error line says how to carry on.
+ */
+const withResumeHint = (e: OrbitError, runId: string | undefined): OrbitError =>
+  runId !== undefined && (e._tag === 'DatabaseUnavailable' || e._tag === 'DatabaseError')
+    ? { ...e, message: `${e.message} (run ${runId} is left for recovery; once the database is back: orbit resume ${runId})` }
+    : e;
+
 export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
   command: 'run <pipeline>',
   describe: 'Run a registered pipeline from its first step',
@@ -101,12 +112,14 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       if (args.queue) return queueRun(args, metadata.right, client, out);
       const signals = installStopSignals(out.note);
+      let claimedRunId: string | undefined;
       try {
         const r = await runPipeline(args.pipeline, metadata.right, {
           client,
           runId: args.runId,
           triggeredBy: 'cli',
           onClaimed: (runId) => {
+            claimedRunId = runId;
             out.line(`Running pipeline ${out.bold(args.pipeline)} ${out.dim(`(run ${runId})`)}`);
             out.line();
           },
@@ -114,7 +127,7 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
           stopSignal: signals.stopSignal,
           abortSignal: signals.abortSignal,
         });
-        if (E.isLeft(r)) return r;
+        if (E.isLeft(r)) return E.left(withResumeHint(r.left, claimedRunId));
         const run = r.right;
         if (out.json)
           out.document({
