@@ -1,0 +1,87 @@
+// Chaos workload, loaded by the `orbit` CLI (`--pipelines scripts/chaos/pipelines.js`) and by
+// scripts/chaos/child.js. Pipelines chaos-4 … chaos-10 have that many steps. Each step sleeps
+// metadata.sleeps[i] ms (honouring its signal), then, in one transaction of its own:
+//   - counts the execution in <ledger>.executions (one row per execution: re-runs show), and
+//   - writes its effect to <ledger>.ledger keyed by ctx.idempotencyKey (ON CONFLICT DO NOTHING),
+// so double execution and double effects are both visible. The ledger lives in the schema
+// CHAOS_LEDGER_SCHEMA of CHAOS_LEDGER_URL.
+const { Pool } = require('pg');
+const { definePipeline } = require('orbit-pipeline');
+
+let pool;
+const ledgerPool = () => {
+  if (!pool) {
+    pool = new Pool({ connectionString: process.env.CHAOS_LEDGER_URL, max: 4, allowExitOnIdle: true });
+    pool.on('error', () => undefined);
+  }
+  return pool;
+};
+const ledger = () => `"${process.env.CHAOS_LEDGER_SCHEMA}"`;
+
+const sleep = (ms, signal) =>
+  new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    });
+  });
+
+/** The effect, retried through a restarting server like any careful handler would. */
+const recordEffect = async (ctx, name) => {
+  for (let attempt = 0; ; attempt++) {
+    const client = await ledgerPool()
+      .connect()
+      .catch((e) => e);
+    if (client instanceof Error) {
+      if (attempt > 60) throw client;
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      await client.query('BEGIN');
+      await client.query(`INSERT INTO ${ledger()}.executions (run_id, step, key) VALUES ($1, $2, $3)`, [
+        ctx.runId,
+        name,
+        ctx.idempotencyKey,
+      ]);
+      await client.query(`INSERT INTO ${ledger()}.ledger (key, run_id, step) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [
+        ctx.idempotencyKey,
+        ctx.runId,
+        name,
+      ]);
+      await client.query('COMMIT');
+      client.release();
+      return;
+    } catch (e) {
+      client.release(true);
+      if (attempt > 60) throw e;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+};
+
+const chaosStep = (name, index) => ({
+  name,
+  handler: async (ctx) => {
+    const m = ctx.metadata || {};
+    const ms = (m.sleeps && m.sleeps[index]) || 0;
+    if (ms > 0) await sleep(ms, ctx.signal);
+    await recordEffect(ctx, name);
+    return { success: true, data: { step: name, n: index } };
+  },
+});
+
+const chaosPipelines = [];
+for (let n = 4; n <= 10; n++) {
+  chaosPipelines.push(
+    definePipeline({
+      name: `chaos-${n}`,
+      retry: { maxAttempts: 5, initialDelayMs: 50, backoffFactor: 2 },
+      steps: Array.from({ length: n }, (_, i) => chaosStep(`s${i + 1}`, i)),
+    }),
+  );
+}
+
+module.exports = chaosPipelines;
