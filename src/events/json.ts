@@ -62,7 +62,9 @@ export const toJsonValue = (value: unknown): { ok: true; value: JsonValue } | { 
     // V8 gives up on very deep values with "Maximum call stack size exceeded": say which limit.
     if (err instanceof RangeError)
       return { ok: false, reason: `it nests more than ${MAX_JSON_DEPTH} levels deep (Orbit's limit for journaled JSON)` };
-    return { ok: false, reason: err instanceof Error ? err.message : String(err) };
+    // V8's message for a cycle spans lines (it draws the cycle); the error is printed as one line.
+    const message = err instanceof Error ? err.message : String(err);
+    return { ok: false, reason: message.split('\n')[0] ?? message };
   }
   if (text === undefined) return { ok: false, reason: `a ${typeof value} cannot be represented as JSON` };
   const parsed: unknown = JSON.parse(text);

@@ -103,6 +103,17 @@ describe('metadata refusals', () => {
     expect(await journalRows()).toBe(before);
   });
 
+  it('circular metadata is refused in one line (V8 draws the cycle over several)', async () => {
+    tc.registry.registerPipeline(
+      definePipeline({ name: 'meta-cycle', steps: [{ name: 'a', handler: () => ({ success: true }) }] }),
+    );
+    const m: Record<string, unknown> = {};
+    m.self = m;
+    const line = formatError(expectLeft(await runPipeline('meta-cycle', m, { client: tc.client })));
+    expect(line).toMatch(/^Invalid metadata for pipeline "meta-cycle": Converting circular structure to JSON/);
+    expect(line).not.toContain('\n');
+  });
+
   it('InvalidMetadata names the path and the expected type, never the value', async () => {
     tc.registry.registerPipeline(
       definePipeline({
