@@ -3,12 +3,13 @@ import type { Argv, CommandModule } from 'yargs';
 import type { RunStatus } from '../../fold/runState';
 import { listRuns } from '../../projections/listRuns';
 import { ExitCode } from '../exitCodes';
+import { MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
 
 interface RunsArgs extends GlobalArgs {
   readonly status?: RunStatus;
   readonly pipeline?: string;
-  readonly limit: number;
+  readonly limit: string;
 }
 
 export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
@@ -21,14 +22,13 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
         describe: 'Only runs in this status',
       })
       .option('pipeline', { type: 'string', describe: 'Only runs of this pipeline' })
-      .option('limit', { type: 'number', default: 20, describe: 'At most this many (newest first)' })
+      .option('limit', { type: 'string', default: '20', describe: `At most this many, newest first (1 to ${MAX_LIMIT})` })
       .example('$0 runs --status failed', 'Runs that failed, newest first'),
-  handler: (args) =>
-    runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      if (!Number.isInteger(args.limit) || args.limit < 1) {
-        return E.left({ _tag: 'InvalidInput', what: '--limit', message: `${String(args.limit)} is not a positive integer` });
-      }
-      const runs = await listRuns(client.db, { status: args.status, pipelineId: args.pipeline, limit: args.limit });
+  handler: (args) => {
+    const limit = parseCount(args.limit, '--limit', MAX_LIMIT);
+    if (E.isLeft(limit)) return refuseUsage(args, limit.left);
+    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+      const runs = await listRuns(client.db, { status: args.status, pipelineId: args.pipeline, limit: limit.right });
       if (E.isLeft(runs)) return runs;
       if (out.json) {
         out.document(runs.right);
@@ -45,5 +45,6 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
         if (r.error) out.line(`  ${out.dim(r.error)}`);
       }
       return E.right(ExitCode.ok);
-    }),
+    });
+  },
 };
