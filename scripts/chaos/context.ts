@@ -108,11 +108,11 @@ export const orbit = (
   opts: { env?: Record<string, string>; pipelines?: boolean } = {},
 ): Proc =>
   track(
-    spawn(
-      process.execPath,
-      [CLI, '--schema', schema, ...(opts.pipelines === false ? [] : ['--pipelines', PIPELINES]), ...args],
-      { cwd: REPO_ROOT, env: childEnv(ctx, schema, opts.env), stdio: ['ignore', 'pipe', 'pipe'] },
-    ),
+    spawn(process.execPath, [CLI, '--schema', schema, ...(opts.pipelines === false ? [] : ['--pipelines', PIPELINES]), ...args], {
+      cwd: REPO_ROOT,
+      env: childEnv(ctx, schema, opts.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
   );
 
 export interface RunSpec {
@@ -147,7 +147,9 @@ export const ledgerSchema = (schema: string): string => `${schema}_ledger`;
 export const prepareSchema = async (ctx: Ctx, schema: string): Promise<void> => {
   const l = `"${ledgerSchema(schema)}"`;
   await ctx.pool.query(`CREATE SCHEMA IF NOT EXISTS ${l}`);
-  await ctx.pool.query(`CREATE TABLE IF NOT EXISTS ${l}.executions (id bigserial PRIMARY KEY, run_id text NOT NULL, step text NOT NULL, key text NOT NULL)`);
+  await ctx.pool.query(
+    `CREATE TABLE IF NOT EXISTS ${l}.executions (id bigserial PRIMARY KEY, run_id text NOT NULL, step text NOT NULL, key text NOT NULL)`,
+  );
   await ctx.pool.query(`CREATE TABLE IF NOT EXISTS ${l}.ledger (key text PRIMARY KEY, run_id text NOT NULL, step text NOT NULL)`);
   const m = await orbit(ctx, schema, ['migrate'], { pipelines: false }).done;
   if (m.code !== 0) throw new Error(`orbit migrate failed: ${m.stderr}`);
@@ -161,7 +163,9 @@ export const openDb = (ctx: Ctx, schema: string): Database => {
 
 /** Statuses of the given runs (absent runs are missing from the map). */
 export const statuses = async (ctx: Ctx, schema: string, ids: readonly string[]): Promise<Map<string, string>> => {
-  const r = await ctx.pool.query<{ id: string; status: string }>(`SELECT id, status FROM "${schema}".runs WHERE id = ANY($1)`, [ids]);
+  const r = await ctx.pool.query<{ id: string; status: string }>(`SELECT id, status FROM "${schema}".runs WHERE id = ANY($1)`, [
+    ids,
+  ]);
   return new Map(r.rows.map((x) => [x.id, x.status]));
 };
 
@@ -227,11 +231,7 @@ export const checkJournal = async (
       )
     : 0;
   const reExecuted = checkLedger
-    ? await one(
-        ctx,
-        `SELECT count(*) - count(DISTINCT (run_id, step)) AS n FROM ${l}.executions WHERE run_id = ANY($1)`,
-        ids,
-      )
+    ? await one(ctx, `SELECT count(*) - count(DISTINCT (run_id, step)) AS n FROM ${l}.executions WHERE run_id = ANY($1)`, ids)
     : 0;
   const db = openDb(ctx, schema);
   let hashBreaks = -1;
@@ -247,7 +247,9 @@ export const checkJournal = async (
   const failures: string[] = [];
   if (opts.expectSuccess !== false && lost > 0) {
     const sample = ids.filter((id) => st.get(id) !== 'success').slice(0, 3);
-    failures.push(`${lost} run(s) did not succeed (e.g. ${sample.map((id) => `${id}: ${st.get(id) ?? 'never created'}`).join(', ')})`);
+    failures.push(
+      `${lost} run(s) did not succeed (e.g. ${sample.map((id) => `${id}: ${st.get(id) ?? 'never created'}`).join(', ')})`,
+    );
   }
   if (doubleSuccesses > 0) failures.push(`${doubleSuccesses} step(s) succeeded twice in the journal`);
   if (seqGaps > 0) failures.push(`${seqGaps} run(s) with a seq gap`);

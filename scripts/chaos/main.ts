@@ -7,11 +7,17 @@ import { Pool } from 'pg';
 import { startCluster } from './cluster';
 import { Rng, type Ctx, type ScenarioResult } from './context';
 import { r1 } from './r1';
+import { r3 } from './r3';
+import { r9 } from './r9';
 
 type Scenario = (ctx: Ctx) => Promise<ScenarioResult>;
 
 /** In the order they run: the cheapest proofs of the core invariants first. */
-export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [['R1', r1]];
+export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
+  ['R1', r1],
+  ['R3', r3],
+  ['R9', r9],
+];
 
 export interface ChaosOptions {
   readonly seed: number;
@@ -38,12 +44,25 @@ export const runChaos = async (opts: ChaosOptions): Promise<ChaosReport> => {
       if (opts.only && !opts.only.includes(id)) continue;
       log(`${id}: running (seed ${opts.seed})...`);
       // Each scenario draws from its own stream, so --only reproduces the same numbers.
-      const ctx: Ctx = { cluster, seed: opts.seed, rng: new Rng(opts.seed * 31 + id.charCodeAt(1)), small: opts.small, pool, log };
+      const ctx: Ctx = {
+        cluster,
+        seed: opts.seed,
+        rng: new Rng(opts.seed * 31 + id.charCodeAt(1)),
+        small: opts.small,
+        pool,
+        log,
+      };
       let r: ScenarioResult;
       try {
         r = await scenario(ctx);
       } catch (err) {
-        r = { id, title: 'harness error', figures: [], failures: [`crashed: ${err instanceof Error ? err.stack : String(err)}`], ms: 0 };
+        r = {
+          id,
+          title: 'harness error',
+          figures: [],
+          failures: [`crashed: ${err instanceof Error ? err.stack : String(err)}`],
+          ms: 0,
+        };
       }
       results.push(r);
       log(`${id}: ${r.failures.length === 0 ? 'ok' : 'FAILED'} in ${(r.ms / 1000).toFixed(1)} s`);

@@ -6,7 +6,8 @@
 // so double execution and double effects are both visible. The ledger lives in the schema
 // CHAOS_LEDGER_SCHEMA of CHAOS_LEDGER_URL.
 const { Pool } = require('pg');
-const { definePipeline } = require('orbit-pipeline');
+const t = require('io-ts');
+const { definePipeline, NonRetryableError } = require('orbit-pipeline');
 
 let pool;
 const ledgerPool = () => {
@@ -83,5 +84,33 @@ for (let n = 4; n <= 10; n++) {
     }),
   );
 }
+
+// A run that fails (for refusals of resume), and one whose metadata is typed (for secrets in errors).
+chaosPipelines.push(
+  definePipeline({
+    name: 'chaos-fail',
+    steps: [
+      {
+        name: 'doomed',
+        handler: async () => {
+          throw new NonRetryableError('doomed cannot succeed');
+        },
+      },
+    ],
+  }),
+  definePipeline({
+    name: 'chaos-secret',
+    metadata: t.type({ user: t.string, password: t.string }),
+    steps: [
+      {
+        name: 'login',
+        handler: async (ctx) => {
+          if (ctx.metadata.user === 'fail') throw new Error('login refused');
+          return { success: true, data: { user: ctx.metadata.user } };
+        },
+      },
+    ],
+  }),
+);
 
 module.exports = chaosPipelines;

@@ -30,7 +30,11 @@ export const r1 = async (ctx: Ctx): Promise<ScenarioResult> => {
     void entry.proc.done.then(async (r) => {
       if (!entry.killed && r.code !== 0) crashed += 1;
       // Runs this process never created go back in the queue; created ones are recovery's.
-      const st = await statuses(ctx, schema, mine.map((x) => x.id));
+      const st = await statuses(
+        ctx,
+        schema,
+        mine.map((x) => x.id),
+      );
       queue.push(...mine.filter((x) => !st.has(x.id)));
       live.delete(entry);
     });
@@ -41,7 +45,11 @@ export const r1 = async (ctx: Ctx): Promise<ScenarioResult> => {
       await sleep(ctx.rng.int(100, 400));
       // Kill a process in the middle of its runs (one that holds a running run).
       const alive = [...live].filter((e) => !e.killed);
-      const st = await statuses(ctx, schema, alive.flatMap((e) => e.runs.map((x) => x.id)));
+      const st = await statuses(
+        ctx,
+        schema,
+        alive.flatMap((e) => e.runs.map((x) => x.id)),
+      );
       const candidates = alive.filter((e) => e.runs.some((x) => st.get(x.id) === 'running'));
       if (candidates.length === 0) continue;
       const victim = ctx.rng.pick(candidates);
