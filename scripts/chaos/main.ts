@@ -8,6 +8,7 @@ import { startCluster } from './cluster';
 import { Rng, type Ctx, type ScenarioResult } from './context';
 import { r1 } from './r1';
 import { r3 } from './r3';
+import { r7 } from './r7';
 import { r9 } from './r9';
 
 type Scenario = (ctx: Ctx) => Promise<ScenarioResult>;
@@ -17,6 +18,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R1', r1],
   ['R3', r3],
   ['R9', r9],
+  ['R7', r7],
 ];
 
 export interface ChaosOptions {
