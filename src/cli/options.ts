@@ -28,13 +28,24 @@ export const MAX_CONCURRENCY = 256;
 /** Largest `--limit`: PostgreSQL's LIMIT takes a bigint, but a batch this size is already a day's work. */
 export const MAX_LIMIT = 1_000_000;
 
+/**
+ * Where JSON text is broken, without quoting it: V8's message quotes the text ("Unexpected token
+ * 'h', \"{"a": hunter2}\" is not valid JSON"), and metadata carries secrets.
+ */
+const jsonSyntaxHint = (err: unknown): string => {
+  const message = err instanceof Error ? err.message : '';
+  if (/Unexpected end/i.test(message)) return 'the text ends too early';
+  const pos = /at position (\d+)/.exec(message);
+  return pos ? `syntax error at position ${pos[1]}` : 'syntax error';
+};
+
 /** `--metadata`: JSON text, not `null` (a run's metadata is never null; omit it for `{}`). */
 export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown> => {
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch (err) {
-    return E.left(OrbitErrors.invalidInput('--metadata', `not valid JSON (${err instanceof Error ? err.message : String(err)})`));
+    return E.left(OrbitErrors.invalidInput('--metadata', `not valid JSON (${jsonSyntaxHint(err)})`));
   }
   if (value === null) {
     return E.left(

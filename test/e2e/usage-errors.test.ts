@@ -48,6 +48,12 @@ describe('usage errors: exit 2, one line, before any connection', () => {
     expectUsage(dry, 'Error: Invalid --limit: 0 is out of range (use 1 to 1000000)');
   });
 
+  it('--metadata that is not JSON is refused without quoting it (it may hold a secret)', async () => {
+    const r = await h.cli([...OFFLINE, 'run', 'data-pipeline', '--metadata', '{"password": hunter2-secret}']);
+    expectUsage(r, 'Error: Invalid --metadata: not valid JSON (syntax error)');
+    expect(r.stderr).not.toContain('hunter2');
+  });
+
   it('--metadata null is refused (a run has metadata; omit the option for {})', async () => {
     const r = await h.cli([...OFFLINE, 'run', 'data-pipeline', '--metadata', 'null']);
     expectUsage(r, /^Error: Invalid --metadata: null is not metadata/);
