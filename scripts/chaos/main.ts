@@ -9,6 +9,7 @@ import { Rng, type Ctx, type ScenarioResult } from './context';
 import { r1 } from './r1';
 import { r3 } from './r3';
 import { r7 } from './r7';
+import { r8 } from './r8';
 import { r9 } from './r9';
 
 type Scenario = (ctx: Ctx) => Promise<ScenarioResult>;
@@ -19,6 +20,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R3', r3],
   ['R9', r9],
   ['R7', r7],
+  ['R8', r8],
 ];
 
 export interface ChaosOptions {
