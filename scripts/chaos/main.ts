@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import { startCluster } from './cluster';
 import { Rng, type Ctx, type ScenarioResult } from './context';
 import { r1 } from './r1';
+import { r2 } from './r2';
 import { r3 } from './r3';
 import { r7 } from './r7';
 import { r8 } from './r8';
@@ -21,6 +22,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R9', r9],
   ['R7', r7],
   ['R8', r8],
+  ['R2', r2],
 ];
 
 export interface ChaosOptions {
