@@ -9,6 +9,7 @@ import { Rng, type Ctx, type ScenarioResult } from './context';
 import { r1 } from './r1';
 import { r2 } from './r2';
 import { r3 } from './r3';
+import { r5 } from './r5';
 import { r7 } from './r7';
 import { r8 } from './r8';
 import { r9 } from './r9';
@@ -23,6 +24,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R7', r7],
   ['R8', r8],
   ['R2', r2],
+  ['R5', r5],
 ];
 
 export interface ChaosOptions {
