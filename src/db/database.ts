@@ -42,6 +42,9 @@ export const openDatabase = (opts: OpenDatabaseOptions): E.Either<OrbitError, Da
     });
     // An idle client losing its connection must not crash the process; the next query reports it.
     pool.on('error', () => undefined);
+    // Nor may a checked-out one between two statements (a transaction, the migration lock): pg-pool
+    // listens only on idle clients, and a restart's 57P01 would be an unhandled 'error' event.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return { pool, schema: valid, qs: quoteIdent(valid), channel: channelFor(valid), url: opts.url };
   })(validateSchemaName(schema));
 };
