@@ -29,34 +29,20 @@ const sleep = (ms, signal) =>
     });
   });
 
-/** The effect, retried through a restarting server like any careful handler would. */
+/**
+ * The effect: one statement (so one implicit transaction) that counts the execution and writes
+ * the ledger row, retried through a restarting server like any careful handler would.
+ */
 const recordEffect = async (ctx, name) => {
   for (let attempt = 0; ; attempt++) {
-    const client = await ledgerPool()
-      .connect()
-      .catch((e) => e);
-    if (client instanceof Error) {
-      if (attempt > 60) throw client;
-      await new Promise((r) => setTimeout(r, 500));
-      continue;
-    }
     try {
-      await client.query('BEGIN');
-      await client.query(`INSERT INTO ${ledger()}.executions (run_id, step, key) VALUES ($1, $2, $3)`, [
-        ctx.runId,
-        name,
-        ctx.idempotencyKey,
-      ]);
-      await client.query(`INSERT INTO ${ledger()}.ledger (key, run_id, step) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING`, [
-        ctx.idempotencyKey,
-        ctx.runId,
-        name,
-      ]);
-      await client.query('COMMIT');
-      client.release();
+      await ledgerPool().query(
+        `WITH execution AS (INSERT INTO ${ledger()}.executions (run_id, step, key) VALUES ($1, $2, $3))
+         INSERT INTO ${ledger()}.ledger (key, run_id, step) VALUES ($3, $1, $2) ON CONFLICT (key) DO NOTHING`,
+        [ctx.runId, name, ctx.idempotencyKey],
+      );
       return;
     } catch (e) {
-      client.release(true);
       if (attempt > 60) throw e;
       await new Promise((r) => setTimeout(r, 500));
     }

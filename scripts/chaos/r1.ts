@@ -8,9 +8,9 @@ import type { Ctx, Proc, RunSpec, ScenarioResult } from './context';
 export const r1 = async (ctx: Ctx): Promise<ScenarioResult> => {
   const t0 = Date.now();
   const schema = `chaos_r1_${ctx.seed}`;
-  const runs = ctx.small ? 24 : 200;
+  const runs = ctx.small ? 16 : 200;
   const slots = ctx.small ? 3 : 10;
-  const killsWanted = ctx.small ? 4 : 50;
+  const killsWanted = ctx.small ? 3 : 50;
   const batch = ctx.small ? 4 : 8;
   await prepareSchema(ctx, schema);
 

@@ -12,9 +12,9 @@ export const r2 = async (ctx: Ctx): Promise<ScenarioResult> => {
   const t0 = Date.now();
   const schema = `chaos_r2_${ctx.seed}`;
   await prepareSchema(ctx, schema);
-  const runsPerFault = ctx.small ? 8 : 20;
+  const runsPerFault = ctx.small ? 6 : 20;
   const procs = ctx.small ? 2 : 4;
-  const downMs = ctx.small ? 3_000 : 15_000;
+  const downMs = ctx.small ? 1_500 : 15_000;
   const faults: Fault[] = [
     ['fast restart', (c) => c.cluster.restart()],
     [
@@ -37,7 +37,7 @@ export const r2 = async (ctx: Ctx): Promise<ScenarioResult> => {
   const all: string[] = [];
   for (const [i, [name, inject]] of faults.entries()) {
     const runs: RunSpec[] = Array.from({ length: runsPerFault }, (_, k) =>
-      randomRun(ctx, `r2-${ctx.seed}-${i}-${k}`, [100, 400]),
+      randomRun(ctx, `r2-${ctx.seed}-${i}-${k}`, ctx.small ? [50, 200] : [100, 400]),
     );
     const ids = runs.map((r) => r.id);
     all.push(...ids);
@@ -79,7 +79,7 @@ export const r2 = async (ctx: Ctx): Promise<ScenarioResult> => {
         `${name}: ${badExits} worker process(es) crashed: ${exits
           .find((e) => e.code !== 0)
           ?.stderr.trim()
-          .slice(0, 200)}`,
+          .slice(0, 3000)}`,
       );
   }
   const check = await checkJournal(ctx, schema, all);

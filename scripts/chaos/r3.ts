@@ -16,7 +16,7 @@ const GHOST = 'chaos-ghost-host:999999:dead';
 export const r3 = async (ctx: Ctx): Promise<ScenarioResult> => {
   const t0 = Date.now();
   const schema = `chaos_r3_${ctx.seed}`;
-  const runs = ctx.small ? 30 : 200;
+  const runs = ctx.small ? 20 : 200;
   await prepareSchema(ctx, schema);
   const steps = ['s1', 's2', 's3', 's4'];
   const ids = Array.from({ length: runs }, (_, i) => `r3-${ctx.seed}-${i}`);
