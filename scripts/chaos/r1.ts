@@ -42,7 +42,8 @@ export const r1 = async (ctx: Ctx): Promise<ScenarioResult> => {
 
   const killer = (async () => {
     while (kills < killsWanted && (queue.length > 0 || live.size > 0)) {
-      await sleep(ctx.rng.int(100, 400));
+      // Often enough that the kills land while runs are still being dispatched.
+      await sleep(ctx.rng.int(40, 160));
       // Kill a process in the middle of its runs (one that holds a running run).
       const alive = [...live].filter((e) => !e.killed);
       const st = await statuses(
