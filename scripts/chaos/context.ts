@@ -8,6 +8,7 @@ import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { Pool } from 'pg';
 import { closeDatabase, openDatabase, type Database } from '../../src/db/database';
+import { migrate } from '../../src/db/migrate';
 import { formatError } from '../../src/errors';
 import { verifyJournal } from '../../src/journal/verifyJournal';
 import { checkProjections } from '../../src/projections/checkProjections';
@@ -143,7 +144,7 @@ export const randomRun = (ctx: Ctx, id: string, sleepMs: readonly [number, numbe
 
 export const ledgerSchema = (schema: string): string => `${schema}_ledger`;
 
-/** Creates the Orbit schema (orbit migrate) and the ledger tables of a scenario. */
+/** Creates the Orbit schema (the migrations, in-process: one process fewer) and the ledger tables of a scenario. */
 export const prepareSchema = async (ctx: Ctx, schema: string): Promise<void> => {
   const l = `"${ledgerSchema(schema)}"`;
   await ctx.pool.query(`CREATE SCHEMA IF NOT EXISTS ${l}`);
@@ -151,8 +152,13 @@ export const prepareSchema = async (ctx: Ctx, schema: string): Promise<void> => 
     `CREATE TABLE IF NOT EXISTS ${l}.executions (id bigserial PRIMARY KEY, run_id text NOT NULL, step text NOT NULL, key text NOT NULL)`,
   );
   await ctx.pool.query(`CREATE TABLE IF NOT EXISTS ${l}.ledger (key text PRIMARY KEY, run_id text NOT NULL, step text NOT NULL)`);
-  const m = await orbit(ctx, schema, ['migrate'], { pipelines: false }).done;
-  if (m.code !== 0) throw new Error(`orbit migrate failed: ${m.stderr}`);
+  const db = openDb(ctx, schema);
+  try {
+    const m = await migrate(db);
+    if (E.isLeft(m)) throw new Error(`migrations failed: ${formatError(m.left)}`);
+  } finally {
+    await closeDatabase(db);
+  }
 };
 
 export const openDb = (ctx: Ctx, schema: string): Database => {

@@ -13,7 +13,7 @@ export const r2 = async (ctx: Ctx): Promise<ScenarioResult> => {
   const schema = `chaos_r2_${ctx.seed}`;
   await prepareSchema(ctx, schema);
   const runsPerFault = ctx.small ? 6 : 20;
-  const procs = ctx.small ? 2 : 4;
+  const procs = ctx.small ? 1 : 4;
   const downMs = ctx.small ? 1_500 : 15_000;
   const faults: Fault[] = [
     ['fast restart', (c) => c.cluster.restart()],

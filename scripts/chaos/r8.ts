@@ -80,7 +80,7 @@ export const r8 = async (ctx: Ctx): Promise<ScenarioResult> => {
       }
     }
   };
-  for (const [name, args, env] of ctx.small ? cases.filter((_, i) => i % 5 === 0) : cases) {
+  for (const [name, args, env] of ctx.small ? cases.filter((_, i) => i % 7 === 0) : cases) {
     const r = await orbit(ctx, schema, args, { env: { DATABASE_URL: url, ...(env ?? {}) } }).done;
     scan(name, r.stdout + r.stderr);
   }

@@ -240,8 +240,8 @@ export const r9 = async (ctx: Ctx): Promise<ScenarioResult> => {
     else failures.push(`${name}: ${verdict}`);
   };
 
-  // The small version (npm test) tries every seventh CLI case; the API and NOTIFY cases are cheap.
-  for (const k of ctx.small ? cases.filter((_, i) => i % 7 === 0) : cases) {
+  // The small version (npm test) tries every tenth CLI case; the API and NOTIFY cases are cheap.
+  for (const k of ctx.small ? cases.filter((_, i) => i % 10 === 0) : cases) {
     const r = await orbit(ctx, k.schema ?? schema, k.args, { env: k.offline ? { DATABASE_URL: OFFLINE } : {} }).done;
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     let verdict: string | undefined;
