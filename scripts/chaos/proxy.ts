@@ -1,6 +1,6 @@
 /**
  * A TCP proxy on loopback between Orbit and PostgreSQL that makes commits ambiguous: for a chosen
- * share of appends (a Bind of the prepared statement `orbit.append:…`), it lets the statement run
+ * share of appends (a Bind of a prepared `orbit.append…` statement, single or batched), it lets the statement run
  * and commit on the server, swallows the server's reply up to ReadyForQuery, then cuts both
  * connections. Orbit sees a dropped connection after its events were durably written.
  */
@@ -46,7 +46,7 @@ class Framer {
 export const startAmbiguityProxy = async (
   targetPort: number,
   shouldDrop: () => boolean,
-  marker = 'orbit.append:',
+  marker = 'orbit.append',
 ): Promise<AmbiguityProxy> => {
   let dropped = 0;
   const sockets = new Set<net.Socket>();
