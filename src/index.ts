@@ -1,6 +1,8 @@
 /**
  * orbit-pipeline: multi-step pipelines on PostgreSQL, journaled event by event, recovered after
- * crashes. This file only re-exports; see docs/ for the guides.
+ * crashes. This file only re-exports, and only what callers may use: it is the public surface
+ * (scripts/consumer/ checks that its types compile in a fresh project). See docs/ for the guides.
+ * `orbit-pipeline/promise` (src/promise.ts) offers the same names with plain results.
  */
 export { definePipeline, PipelineDefinitionError } from './pipeline/definePipeline';
 export { registry, createRegistry, type Registry } from './pipeline/registry';
@@ -16,7 +18,8 @@ export type {
   StepData,
 } from './pipeline/types';
 
-export { runPipeline, type RunPipelineOptions } from './executor/runPipeline';
+export { runPipeline } from './run';
+export type { RunPipelineOptions } from './executor/runPipeline';
 export { cancelRun, type CancelOptions } from './executor/cancelRun';
 export { NonRetryableError } from './executor/stepError';
 export type { RunResult, Progress, ExecuteOptions } from './executor/executeRun';
@@ -40,20 +43,25 @@ export { recoveryStats, type RecoveryStats } from './recovery/recoveryStats';
 export { connect, defaultClient, closeDefaultClient, type OrbitClient, type ConnectOptions } from './runtime/orbitClient';
 export { parseDuration, DEFAULT_THRESHOLD_MS } from './runtime/duration';
 
-export { appendEvents, appendToRun, type Appended, type AppendRequest } from './journal/appendEvents';
-export { readRunEvents, streamRunEvents } from './journal/readEvents';
-export { loadRunState } from './journal/loadRunState';
-export { verifyJournal, type ChainBreak } from './journal/verifyJournal';
-export { rebuildProjections } from './audit/rebuildProjections';
-export { listRuns, type RunSummary, type ListRunsOptions } from './projections/listRuns';
-export { checkProjections, type ProjectionDifference, type ProjectionReport } from './projections/checkProjections';
-export { migrate } from './db/migrate';
-export { openDatabase, closeDatabase, type Database } from './db/database';
+// Read-only views that take a client. The pool, the append path (appendEvents, appendToRun) and
+// projection rebuilding stay internal: a caller holding them could break the journal's invariants.
+export {
+  listRuns,
+  readRunEvents,
+  loadRunState,
+  verifyJournal,
+  checkProjections,
+  type ClientOption,
+  type RunSummary,
+  type ListRunsOptions,
+  type ChainBreak,
+  type ProjectionDifference,
+  type ProjectionReport,
+} from './inspect';
 
-export { foldEvents, evolve } from './fold/evolve';
 export type { RunState, StepState, RunStatus, StepStatus } from './fold/runState';
-export * as events from './events/runEvents';
 export type { RunEvent, RecordedEvent } from './events/runEvents';
+export type { JsonValue, JsonObject } from './pipeline/types';
 
 export { formatError, type OrbitError } from './errors';
 export { planRecovery, type RecoveryPlanEntry } from './recovery/planRecovery';

@@ -51,7 +51,10 @@ export const DEFAULT_THRESHOLD_MS = 10 * 60_000;
 export const DEFAULT_LEASE_MS = 15_000;
 
 /** `ORBIT_INTERRUPTED_THRESHOLD` if set and valid, else the default. */
-export const thresholdFromEnv = (env: NodeJS.ProcessEnv = process.env): E.Either<OrbitError, number> => {
+// A plain record, not NodeJS.ProcessEnv: the emitted .d.ts must compile without @types/node.
+export const thresholdFromEnv = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): E.Either<OrbitError, number> => {
   const v = env.ORBIT_INTERRUPTED_THRESHOLD;
   return v === undefined || v === '' ? E.right(DEFAULT_THRESHOLD_MS) : parseDuration(v, 'ORBIT_INTERRUPTED_THRESHOLD');
 };

@@ -13,15 +13,16 @@ import { DEFAULT_THRESHOLD_MS, thresholdFromEnv } from './duration';
  * Everything in the library takes one (the spec-style free functions use `defaultClient()`).
  */
 export interface OrbitClient {
+  /** @internal Raw pool access: internal only (and kept out of the .d.ts, which must not need pg's types). */
   readonly db: Database;
   readonly registry: Registry;
   /** This process, as journaled in `writer` and in `run.claimed`/`run.resumed`: host:pid:random. */
   readonly workerId: string;
   /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
   readonly thresholdMs: number;
-  /** Where the database is (for messages). */
+  /** @internal Where the database is (for the CLI's messages). */
   readonly database: ResolvedDatabase;
-  /** Runs `hook` when the client closes (before the pool ends): listeners, heartbeats. */
+  /** @internal Runs `hook` when the client closes (before the pool ends): listeners, heartbeats. */
   onClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
 }
@@ -40,7 +41,8 @@ export interface ConnectOptions {
   /** Pool size. Default 10. */
   readonly poolSize?: number;
   readonly cwd?: string;
-  readonly env?: NodeJS.ProcessEnv;
+  /** Default `process.env`. (A plain record: the published types must not need @types/node.) */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export const newWorkerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
