@@ -3,13 +3,15 @@
 // recovery ones. Blocks are changed only where they could not stand alone: the package name gets
 // its `/promise` entry point, user functions come from declared stubs, and a bare step literal
 // (`{ name, handler }` at the start of a line) is collected into a `StepDefinition[]`.
-// Usage: node extract-spec.mjs <spec.md> <out-dir>; prints the run-worthy block files.
+// With --as-is (the README), blocks are written unchanged (```ts as .ts, ```js as .cjs) and all run.
+// Usage: node extract-spec.mjs [--as-is] <file.md> <out-dir>; prints the run-worthy block files.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [specPath, outDir] = process.argv.slice(2);
+const asIs = process.argv[2] === '--as-is';
+const [specPath, outDir] = process.argv.slice(asIs ? 3 : 2);
 if (!specPath || !outDir) {
-  console.error('usage: node extract-spec.mjs <spec.md> <out-dir>');
+  console.error('usage: node extract-spec.mjs [--as-is] <file.md> <out-dir>');
   process.exit(2);
 }
 
@@ -22,13 +24,25 @@ let current = null;
 readFileSync(specPath, 'utf8')
   .split('\n')
   .forEach((line, i) => {
-    if (current === null && /^```(typescript|ts)\s*$/.test(line)) current = { line: i + 1, body: [] };
+    const open = /^```(typescript|ts|js)\s*$/.exec(line);
+    if (current === null && open && (asIs || open[1] !== 'js')) current = { line: i + 1, lang: open[1], body: [] };
     else if (current !== null && /^```\s*$/.test(line)) {
       blocks.push(current);
       current = null;
     } else if (current !== null) current.body.push(line);
   });
 if (blocks.length === 0) throw new Error(`no TypeScript blocks in ${specPath}`);
+
+if (asIs) {
+  mkdirSync(outDir, { recursive: true });
+  const files = blocks.map((block, n) => {
+    const name = `block-${String(n + 1).padStart(2, '0')}.${block.lang === 'js' ? 'cjs' : 'ts'}`;
+    writeFileSync(join(outDir, name), block.body.join('\n') + '\n');
+    return name;
+  });
+  console.log(files.join('\n'));
+  process.exit(0);
+}
 
 mkdirSync(join(outDir, 'pipelines'), { recursive: true });
 // Block "Pipeline must be registered" imports a user's pipeline module.

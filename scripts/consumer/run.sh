@@ -18,6 +18,8 @@ if [ ! -f "$spec" ]; then
   exit 1
 fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/orbit-consumer.XXXXXX")
+# mktemp makes it 0700; the embedded server runs as user postgres when we are root.
+chmod 755 "$tmp"
 cleanup() {
   # Drop this run's schema (the database may be shared), with the pg the app installed.
   if [ -n "${ORBIT_SCHEMA:-}" ] && [ -d "$tmp/app/node_modules/pg" ] && [ -n "${DATABASE_URL:-}" ]; then
@@ -57,18 +59,25 @@ cp "$here/project/register.mjs" "$here/project/crash.mjs" spec/
 echo '{ "type": "module" }' >spec/package.json
 echo "{ \"compilerOptions\": { $base, \"module\": \"esnext\", \"moduleResolution\": \"bundler\", \"outDir\": \"out\" }, \"include\": [\"*.ts\", \"pipelines/*.ts\"] }" >spec/tsconfig.json
 to_run=$(node "$here/extract-spec.mjs" "$spec" spec)
+# The README's snippets, as printed: TypeScript as an ES module (nodenext), JavaScript as CommonJS.
+mkdir -p readme/out
+readme_blocks=$(node "$here/extract-spec.mjs" --as-is "$repo/README.md" readme)
+echo '{ "type": "module" }' >readme/package.json
+cp readme/package.json readme/out/
+cp readme/*.cjs readme/out/
+echo "{ \"compilerOptions\": { $base, \"module\": \"nodenext\", \"outDir\": \"out\" }, \"include\": [\"*.ts\"] }" >readme/tsconfig.json
 mkdir -p spec/out
 cp spec/register.mjs spec/crash.mjs spec/package.json spec/out/
 
 for ts in ts5 ts7; do
   tsc="node node_modules/$ts/bin/tsc"
-  for project in esm cjs spec; do
+  for project in esm cjs spec readme; do
     step "$($tsc --version) --strict, no skipLibCheck: $project"
     $tsc -p $project --noEmit
   done
 done
 step "emit with TypeScript 5"
-for project in esm cjs spec; do node node_modules/ts5/bin/tsc -p $project; done
+for project in esm cjs spec readme; do node node_modules/ts5/bin/tsc -p $project; done
 
 export ORBIT_SCHEMA="consumer_$$_$RANDOM"
 where=embedded
@@ -76,6 +85,12 @@ where=embedded
 step "run the ESM and CommonJS programs (schema $ORBIT_SCHEMA on the $where server)"
 node esm/out/main.js
 node cjs/out/main.js
+
+for block in $readme_blocks; do
+  step "README snippet $block"
+  case $block in *.ts) file=${block%.ts}.js ;; *) file=$block ;; esac
+  node "readme/out/$file"
+done
 
 step "crash a run (SIGKILL mid-step), then run the spec's recovery blocks"
 set +e
@@ -87,8 +102,9 @@ sleep 2
 out=""
 for block in $to_run; do
   step "node $block"
-  out+=$(cd spec/out && ORBIT_INTERRUPTED_THRESHOLD=1s node --import ./register.mjs "$block" 2>&1 | tee /dev/stderr)
-  out+=$'\n'
+  block_out=$(cd spec/out && ORBIT_INTERRUPTED_THRESHOLD=1s node --import ./register.mjs "$block" 2>&1)
+  echo "$block_out"
+  out+="$block_out"$'\n'
 done
 grep -q 'Recovered 1/1 runs' <<<"$out" || { echo "consumer: the spec's orchestrator did not recover the crashed run" >&2; exit 1; }
 

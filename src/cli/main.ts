@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import * as path from 'path';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
@@ -21,6 +22,9 @@ import { checkpointCommand } from './commands/checkpoint';
 import { ExitCode } from './exitCodes';
 import { checkDurationSettings } from '../runtime/duration';
 import type { GlobalArgs } from './session';
+
+/** The docs the package ships (dist/cli/ or src/cli/ -> <package root>/docs), so --help can name them. */
+const DOCS_DIR = path.resolve(__dirname, '..', '..', 'docs');
 
 /** Commands are typed against GlobalArgs; yargs' inferred option types are structurally the same. */
 const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => c as unknown as CommandModule;
@@ -75,7 +79,8 @@ export const buildCli = (argv: readonly string[]) =>
     .example('$0 recover --auto-resume', 'Resume every interrupted run')
     .example('$0 --auto-recover run my-pipeline', 'Recover first, then run')
     .epilogue(
-      'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\nDocs: docs/RECOVERY.md, docs/PIPELINES.md, docs/RETRY.md, docs/AUDIT.md',
+      'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\n' +
+        `Docs (installed with the package): ${DOCS_DIR}/RECOVERY.md, PIPELINES.md, RETRY.md, AUDIT.md`,
     )
     .check((argv) => checkDurationSettings(argv))
     .demandCommand(1, 'Name a command (see --help)')

@@ -16,6 +16,8 @@ export interface OrbitClient {
   /** @internal Raw pool access: internal only (and kept out of the .d.ts, which must not need pg's types). */
   readonly db: Database;
   readonly registry: Registry;
+  /** The PostgreSQL URL in use (`DATABASE_URL`, the option, or the embedded server's), e.g. for a step's own pool. */
+  readonly databaseUrl: string;
   /** This process, as journaled in `writer` and in `run.claimed`/`run.resumed`: host:pid:random. */
   readonly workerId: string;
   /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
@@ -73,6 +75,7 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Orbit
   let closed: Promise<void> | undefined;
   return E.right({
     db,
+    databaseUrl: resolved.right.url,
     registry: opts.registry ?? defaultRegistry,
     workerId: newWorkerId(),
     thresholdMs: threshold.right ?? DEFAULT_THRESHOLD_MS,
