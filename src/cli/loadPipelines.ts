@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
 import { isPipeline } from '../pipeline/definePipeline';
@@ -24,6 +25,21 @@ const pipelinesIn = (exported: unknown, depth = 0): Pipeline[] => {
   return values.flatMap((v) => pipelinesIn(v, depth + 1));
 };
 
+// A real import(): TypeScript would compile `import()` to require() under module commonjs.
+// eslint-disable-next-line @typescript-eslint/no-implied-eval
+const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+/** require(), or import() for an ES module that require() refuses (ERR_REQUIRE_ESM). */
+const requireOrImport = (modulePath: string): unknown => {
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(modulePath) as unknown;
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'ERR_REQUIRE_ESM') return importModule(pathToFileURL(modulePath).href);
+    throw err;
+  }
+};
+
 /**
  * Loads a pipelines module and registers what it exports. A module may also register its
  * pipelines itself (`registry.registerPipeline`), or export `register(registry)`.
@@ -34,11 +50,21 @@ export const loadPipelines = async (modulePath: string, registry: Registry): Pro
   }
   let mod: unknown;
   try {
-    // User modules are CommonJS (or transpiled to it); require keeps them in this process's registry.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(modulePath) as unknown;
+    // CommonJS (or transpiled to it) through require; ES modules through import(). Both share
+    // this process's registry, since they resolve 'orbit-pipeline' to the same files.
+    mod = /\.mjs$/.test(modulePath) ? await importModule(pathToFileURL(modulePath).href) : requireOrImport(modulePath);
+    if (mod instanceof Promise) mod = (await mod) as unknown;
   } catch (err) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    if (/\.[cm]?ts$/.test(modulePath)) {
+      return E.left({
+        _tag: 'InvalidInput',
+        what: 'pipelines module',
+        message:
+          `${modulePath} is TypeScript, which Node.js ${process.version} does not load by itself (${message}): ` +
+          'compile it and pass the .js file, or run orbit through a loader: node --import tsx node_modules/.bin/orbit ...',
+      });
+    }
     return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} failed to load: ${message}` });
   }
   try {

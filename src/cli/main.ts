@@ -21,17 +21,38 @@ import { importCommand } from './commands/import';
 import { checkpointCommand } from './commands/checkpoint';
 import { ExitCode } from './exitCodes';
 import { checkDurationSettings } from '../runtime/duration';
+import { usageMessage } from './suggest';
 import type { GlobalArgs } from './session';
 
 /** The docs the package ships (dist/cli/ or src/cli/ -> <package root>/docs), so --help can name them. */
 const DOCS_DIR = path.resolve(__dirname, '..', '..', 'docs');
 
 /** Commands are typed against GlobalArgs; yargs' inferred option types are structurally the same. */
-const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => c as unknown as CommandModule;
+const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => {
+  // Every registered command's names, for the "unknown command" message.
+  for (const name of [c.command, c.aliases].flat()) if (typeof name === 'string') KNOWN_COMMANDS.add(name.split(' ')[0] ?? name);
+  return c as unknown as CommandModule;
+};
+const KNOWN_COMMANDS = new Set<string>();
+
+/** The instance being built: its `fail` handler asks it which options take a value. */
+let current: unknown;
+const tracked = <T>(y: T): T => {
+  current = y;
+  return y;
+};
+
+/** Options that take a value (to find the command word after them); yargs keeps them untyped. */
+const stringOptionsOf = (y: unknown): ReadonlySet<string> => {
+  const get = (y as { getOptions?: unknown }).getOptions;
+  const opts: unknown = typeof get === 'function' ? (get as () => unknown).call(y) : undefined;
+  const list = (opts as { string?: unknown } | undefined)?.string;
+  return new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
+};
 
 /** The `orbit` command line. Commands are thin: they format what the library returns. */
 export const buildCli = (argv: readonly string[]) =>
-  yargs(argv)
+  tracked(yargs(argv))
     .scriptName('orbit')
     // `--schema a --schema b` means b, as in most CLIs, not an array.
     .parserConfiguration({ 'duplicate-arguments-array': false })
@@ -85,7 +106,6 @@ export const buildCli = (argv: readonly string[]) =>
     .check((argv) => checkDurationSettings(argv))
     .demandCommand(1, 'Name a command (see --help)')
     .strict()
-    .recommendCommands()
     .help()
     .alias('h', 'help')
     .version()
@@ -94,7 +114,8 @@ export const buildCli = (argv: readonly string[]) =>
       // A failed .check() arrives as a YError: a usage error, not a crash.
       if (err instanceof Error && err.name !== 'YError') throw err;
       const text = msg ?? (err instanceof Error ? err.message : String(err));
-      process.stderr.write(`Error: ${text.replace(/\s*\n\s*/g, ' ')}. Run "orbit --help" for usage.\n`);
+      const valueOptions = stringOptionsOf(current);
+      process.stderr.write(`Error: ${usageMessage(text, argv, KNOWN_COMMANDS, valueOptions)} Run "orbit --help" for usage.\n`);
       process.exit(ExitCode.usage);
     });
 

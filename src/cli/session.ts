@@ -5,6 +5,7 @@ import { describeDatabase } from '../db/resolveDatabase';
 import { parseDuration } from '../runtime/duration';
 import { connect, type OrbitClient } from '../runtime/orbitClient';
 import { ExitCode } from './exitCodes';
+import { hintFor } from './hints';
 import { loadPipelines, pipelinesModulePath } from './loadPipelines';
 import { createOutput, type Output } from './output';
 import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
@@ -102,6 +103,8 @@ export const runCommand = async (
     const result = await body(session.right);
     if (E.isLeft(result)) {
       out.error(result.left);
+      const hint = hintFor(result.left);
+      if (hint !== undefined) out.note(hint);
       process.exitCode = ExitCode.error;
     } else if (result.right !== ExitCode.ok || process.exitCode === undefined) {
       process.exitCode = result.right;

@@ -8,6 +8,7 @@ import type { OrbitClient } from '../../runtime/orbitClient';
 import type { Output } from '../output';
 import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
+import { orbitCommand } from '../hints';
 import { printProgress } from '../progress';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
@@ -137,7 +138,8 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
             error: run.error,
           });
         out.line();
-        if (run.released) out.info(`Run ${run.runId} released before it finished; resume it with: orbit resume ${run.runId}`);
+        if (run.released)
+          out.info(`Run ${run.runId} released before it finished; resume it with: ${orbitCommand(args, 'resume', run.runId)}`);
         else if (run.status === 'success') out.success(`Run ${run.runId} succeeded`);
         else out.failure(`Run ${run.runId} ${run.status}: ${run.error ?? ''}`);
         out.info(`Run ID: ${run.runId}`);
