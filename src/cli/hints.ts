@@ -18,12 +18,16 @@ const redacted = (url: string): string => {
 
 /**
  * The `orbit` command line for `rest`, with the options of this invocation that the follow-up
- * needs to find the same run: --database-url, --schema and --pipelines when they were given as
+ * needs to find the same run: --database-url, --data-dir, --schema and --pipelines when they were given as
  * flags (environment variables and orbit.config.js are still there in the same shell).
  */
-export const orbitCommand = (args: Pick<GlobalArgs, 'databaseUrl' | 'schema' | 'pipelines'>, ...rest: string[]): string => {
+export const orbitCommand = (
+  args: Pick<GlobalArgs, 'databaseUrl' | 'dataDir' | 'schema' | 'pipelines'>,
+  ...rest: string[]
+): string => {
   const words = ['orbit'];
   if (args.databaseUrl !== undefined && args.databaseUrl !== '') words.push('--database-url', redacted(args.databaseUrl));
+  if (args.dataDir !== undefined && args.dataDir !== '') words.push('--data-dir', args.dataDir);
   if (args.schema !== undefined && args.schema !== '') words.push('--schema', args.schema);
   if (args.pipelines !== undefined && args.pipelines !== '') words.push('--pipelines', args.pipelines);
   return [...words, ...rest].map(shellWord).join(' ');

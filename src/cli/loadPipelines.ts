@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
 import { isPipeline } from '../pipeline/definePipeline';
 import type { Registry } from '../pipeline/registry';
 import type { Pipeline } from '../pipeline/types';
+import { loadModule } from './config';
 
 export const CONFIG_FILE = 'orbit.config.js';
 
@@ -25,21 +25,6 @@ const pipelinesIn = (exported: unknown, depth = 0): Pipeline[] => {
   return values.flatMap((v) => pipelinesIn(v, depth + 1));
 };
 
-// A real import(): TypeScript would compile `import()` to require() under module commonjs.
-// eslint-disable-next-line @typescript-eslint/no-implied-eval
-const importModule = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
-/** require(), or import() for an ES module that require() refuses (ERR_REQUIRE_ESM). */
-const requireOrImport = (modulePath: string): unknown => {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(modulePath) as unknown;
-  } catch (err) {
-    if ((err as { code?: unknown }).code === 'ERR_REQUIRE_ESM') return importModule(pathToFileURL(modulePath).href);
-    throw err;
-  }
-};
-
 /**
  * Loads a pipelines module and registers what it exports. A module may also register its
  * pipelines itself (`registry.registerPipeline`), or export `register(registry)`.
@@ -52,8 +37,7 @@ export const loadPipelines = async (modulePath: string, registry: Registry): Pro
   try {
     // CommonJS (or transpiled to it) through require; ES modules through import(). Both share
     // this process's registry, since they resolve 'orbit-pipeline' to the same files.
-    mod = /\.mjs$/.test(modulePath) ? await importModule(pathToFileURL(modulePath).href) : requireOrImport(modulePath);
-    if (mod instanceof Promise) mod = (await mod) as unknown;
+    mod = await loadModule(modulePath);
   } catch (err) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
     if (/\.[cm]?ts$/.test(modulePath)) {

@@ -4,6 +4,8 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
 import { checkInterruptedCommand } from './commands/checkInterrupted';
+import { configCommand } from './commands/config';
+import { dbCommand } from './commands/db';
 import { historyCommand } from './commands/history';
 import { migrateCommand } from './commands/migrate';
 import { recoverCommand } from './commands/recover';
@@ -59,12 +61,16 @@ export const buildCli = (argv: readonly string[]) =>
     .usage('$0 <command> [options]\n\nRun multi-step pipelines on PostgreSQL and recover them after crashes.')
     .option('database-url', {
       type: 'string',
-      describe: 'PostgreSQL URL (default: $DATABASE_URL, else an embedded server under ./.orbit)',
+      describe: 'PostgreSQL URL (default: $DATABASE_URL, else the embedded server: see orbit db)',
+    })
+    .option('data-dir', {
+      type: 'string',
+      describe: 'Directory of the embedded PostgreSQL (default: $ORBIT_HOME, else .orbit at the project root)',
     })
     .option('schema', { type: 'string', describe: 'Schema of Orbit\'s tables (default: $ORBIT_SCHEMA or "orbit")' })
     .option('pipelines', {
       type: 'string',
-      describe: 'Module that exports or registers pipelines (default: $ORBIT_PIPELINES, else ./orbit.config.js)',
+      describe: 'Module that exports or registers pipelines (default: $ORBIT_PIPELINES, else orbit.config.js)',
     })
     .option('threshold', {
       type: 'string',
@@ -95,6 +101,8 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(exportCommand))
     .command(asCommand(importCommand))
     .command(asCommand(checkpointCommand))
+    .command(asCommand(dbCommand))
+    .command(asCommand(configCommand))
     .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run a pipeline')
     .example('$0 check-interrupted --threshold 30s', 'List runs with no activity for 30 s')
     .example('$0 recover --auto-resume', 'Resume every interrupted run')

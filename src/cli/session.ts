@@ -1,3 +1,4 @@
+import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
 import { registry as defaultRegistry } from '../pipeline/registry';
@@ -6,7 +7,8 @@ import { parseDuration } from '../runtime/duration';
 import { connect, type OrbitClient } from '../runtime/orbitClient';
 import { ExitCode } from './exitCodes';
 import { hintFor } from './hints';
-import { loadPipelines, pipelinesModulePath } from './loadPipelines';
+import { loadSettings } from './config';
+import { loadPipelines } from './loadPipelines';
 import { createOutput, type Output } from './output';
 import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
 import { installStopSignals } from './signals';
@@ -14,6 +16,7 @@ import { installStopSignals } from './signals';
 /** Options every command accepts. */
 export interface GlobalArgs {
   readonly databaseUrl?: string;
+  readonly dataDir?: string;
   readonly schema?: string;
   readonly pipelines?: string;
   readonly json: boolean;
@@ -35,20 +38,27 @@ export interface SessionNeeds {
 
 /** Connects, migrates and (when needed) loads pipelines; any failure is one line on stderr. */
 const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): Promise<E.Either<OrbitError, Session>> => {
+  // Flags > environment > orbit.config.js > defaults (src/cli/config.ts; `orbit config` shows it).
+  const loaded = await loadSettings(args, process.env, process.cwd());
+  if (E.isLeft(loaded)) return loaded;
+  const settings = loaded.right;
   let thresholdMs: number | undefined;
-  if (args.threshold !== undefined) {
-    const t = parseDuration(args.threshold, '--threshold');
+  if (settings.threshold.source !== 'default' && settings.threshold.value !== undefined) {
+    const t = parseDuration(settings.threshold.value, settings.threshold.from);
     if (E.isLeft(t)) return t;
     thresholdMs = t.right;
   }
-  if (needs.pipelines || args.autoRecover) {
-    const modulePath = pipelinesModulePath(args.pipelines, process.env, process.cwd());
-    if (modulePath !== undefined) {
-      const loaded = await loadPipelines(modulePath, defaultRegistry);
-      if (E.isLeft(loaded)) return loaded;
-    }
+  if ((needs.pipelines || args.autoRecover) && settings.pipelines.value !== undefined) {
+    const registered = await loadPipelines(path.resolve(settings.pipelines.value), defaultRegistry);
+    if (E.isLeft(registered)) return registered;
   }
-  const client = await connect({ databaseUrl: args.databaseUrl, schema: args.schema, thresholdMs, registry: defaultRegistry });
+  const client = await connect({
+    databaseUrl: settings.databaseUrl.value,
+    dataDir: settings.dataDir.value,
+    schema: settings.schema.value,
+    thresholdMs,
+    registry: defaultRegistry,
+  });
   if (E.isLeft(client)) return client;
   if (client.right.database.source === 'embedded' && !out.json) out.note(describeDatabase(client.right.database));
   return E.right({ client: client.right, out, args });

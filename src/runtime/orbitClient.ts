@@ -42,6 +42,8 @@ export interface ConnectOptions {
   readonly migrate?: boolean;
   /** Pool size. Default 10. */
   readonly poolSize?: number;
+  /** Where the embedded server lives (used without a database URL). Default `ORBIT_HOME`, else `.orbit` at the project root (nearest package.json). */
+  readonly dataDir?: string;
   readonly cwd?: string;
   /** Default `process.env`. (A plain record: the published types must not need @types/node.) */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -54,7 +56,12 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Orbit
   const env = opts.env ?? process.env;
   const threshold = opts.thresholdMs !== undefined ? E.right(opts.thresholdMs) : thresholdFromEnv(env);
   if (E.isLeft(threshold)) return threshold;
-  const resolved = await resolveDatabase({ databaseUrl: opts.databaseUrl, env, cwd: opts.cwd ?? process.cwd() });
+  const resolved = await resolveDatabase({
+    databaseUrl: opts.databaseUrl,
+    env,
+    cwd: opts.cwd ?? process.cwd(),
+    dataDir: opts.dataDir,
+  });
   if (E.isLeft(resolved)) return resolved;
   const opened = openDatabase({ url: resolved.right.url, schema: opts.schema ?? env.ORBIT_SCHEMA, max: opts.poolSize });
   if (E.isLeft(opened)) return opened;

@@ -2,10 +2,11 @@
  * The CLI's messages a new user meets first: an unknown command, an unregistered pipeline, a
  * TypeScript pipelines module, an ES module one, and the table `orbit runs` prints.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createE2eHarness, expectExit, REPO_ROOT, type E2eHarness } from '../support/cli';
+import { CLI_PATH, createE2eHarness, expectExit, REPO_ROOT, type E2eHarness } from '../support/cli';
 
 let h: E2eHarness;
 let dir: string;
@@ -69,5 +70,42 @@ describe('CLI manners', () => {
     expectExit(r, 0);
     expect(r.lines[0]).toMatch(/^RUN +PIPELINE +STATUS +STEPS +STARTED +DURATION$/);
     expect(r.lines[1]).toMatch(/ etl-pipeline +success +3\/3 +\S+Z +\d+(ms|\.\ds|s)$/);
+  });
+});
+
+describe('orbit config', () => {
+  it('shows each setting with its source: flag over environment over orbit.config.js', () => {
+    const proj = path.join(dir, 'configured');
+    mkdirSync(path.join(proj, 'sub'), { recursive: true });
+    writeFileSync(path.join(proj, 'package.json'), '{}');
+    writeFileSync(path.join(proj, 'orbit.config.js'), "module.exports = { schema: 'file_schema', threshold: '45s' };\n");
+    const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: 'postgres://someone:secret@db.example:5432/x' };
+    delete env.ORBIT_SCHEMA;
+    delete env.ORBIT_INTERRUPTED_THRESHOLD;
+    // From a subfolder: the file at the project root applies.
+    const r = spawnSync(process.execPath, [CLI_PATH, 'config', '--json', '--threshold', '2m'], {
+      cwd: path.join(proj, 'sub'),
+      env,
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as Record<string, { value: string; source: string } | string>;
+    expect(doc.configFile).toBe(path.join(proj, 'orbit.config.js'));
+    expect(doc.schema).toMatchObject({ value: 'file_schema', source: 'file' });
+    expect(doc.threshold).toMatchObject({ value: '2m', source: 'flag' });
+    expect(doc.databaseUrl).toMatchObject({ value: 'postgres://someone:***@db.example:5432/x', source: 'env' });
+    expect(doc.dataDir).toMatchObject({ value: path.join(proj, '.orbit'), source: 'default' });
+  });
+
+  it('reads the default export of orbit.config.mjs', () => {
+    const proj = path.join(dir, 'esm-configured');
+    mkdirSync(proj, { recursive: true });
+    writeFileSync(path.join(proj, 'package.json'), '{}');
+    writeFileSync(path.join(proj, 'orbit.config.mjs'), "export default { schema: 'esm_schema' };\n");
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    delete env.ORBIT_SCHEMA;
+    const r = spawnSync(process.execPath, [CLI_PATH, 'config', '--json'], { cwd: proj, env, encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect((JSON.parse(r.stdout) as Record<string, unknown>).schema).toMatchObject({ value: 'esm_schema', source: 'file' });
   });
 });
