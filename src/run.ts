@@ -4,7 +4,7 @@
  * pipeline in the client's registry first.
  */
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from './errors';
+import { OrbitErrors, type OrbitError } from './errors';
 import type { RunResult } from './executor/executeRun';
 import { runPipeline as runByName, type RunPipelineOptions } from './executor/runPipeline';
 import type { JsonObject, Pipeline } from './pipeline/types';
@@ -37,11 +37,7 @@ export async function runPipeline(
   const known = client.registry.getPipeline(pipeline.name);
   if (E.isLeft(known)) client.registry.registerPipeline(pipeline);
   else if (known.right.definitionHash !== pipeline.definitionHash) {
-    return E.left({
-      _tag: 'PipelineDefinitionInvalid',
-      pipelineId: pipeline.name,
-      message: 'a different pipeline of this name is already registered',
-    });
+    return E.left(OrbitErrors.invalidInput('pipeline', `a different pipeline named "${pipeline.name}" is already registered`));
   }
   return runByName(pipeline.name, metadata, { ...options, client });
 }
