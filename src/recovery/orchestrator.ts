@@ -65,7 +65,7 @@ export const needsIsolation = (run: InterruptedRun): boolean => run.recoveryCoun
 export class RunRecoveryOrchestrator {
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
-  async recoverInterruptedRuns(): Promise<E.Either<OrbitError, RecoverySummary> & Partial<RecoverySummary>> {
+  async recoverInterruptedRuns(): Promise<E.Either<OrbitError, RecoverySummary>> {
     const t0 = Date.now();
     const c = await clientOr(this.options.client);
     if (E.isLeft(c)) return c;
@@ -127,6 +127,6 @@ export class RunRecoveryOrchestrator {
       results,
       durationMs: Date.now() - t0,
     };
-    return { ...E.right(summary), ...summary };
+    return E.right(summary);
   }
 }
