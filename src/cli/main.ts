@@ -76,6 +76,7 @@ export const buildCli = (argv: readonly string[]) =>
       type: 'string',
       describe: 'Interrupted-run threshold, e.g. 30s, 10m (default: $ORBIT_INTERRUPTED_THRESHOLD or 10m)',
     })
+    .option('verbose', { type: 'boolean', describe: 'Say more (which database is used; step progress where supported)' })
     .option('auto-recover', { type: 'boolean', default: false, describe: 'Recover interrupted runs before running the command' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout' })
     .option('color', {

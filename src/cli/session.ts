@@ -23,6 +23,8 @@ export interface GlobalArgs {
   readonly color: boolean;
   readonly threshold?: string;
   readonly autoRecover: boolean;
+  /** Also say which database is used when it is not the embedded one. */
+  readonly verbose?: boolean;
 }
 
 export interface Session {
@@ -53,14 +55,17 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     if (E.isLeft(registered)) return registered;
   }
   const client = await connect({
-    databaseUrl: settings.databaseUrl.value,
+    // From the environment, connect() reads it itself and says so ("from DATABASE_URL").
+    databaseUrl: settings.databaseUrl.source === 'env' ? undefined : settings.databaseUrl.value,
     dataDir: settings.dataDir.value,
     schema: settings.schema.value,
     thresholdMs,
     registry: defaultRegistry,
   });
   if (E.isLeft(client)) return client;
-  if (client.right.database.source === 'embedded' && !out.json) out.note(describeDatabase(client.right.database));
+  if ((client.right.database.source === 'embedded' || args.verbose === true) && !out.json) {
+    out.note(describeDatabase(client.right.database));
+  }
   return E.right({ client: client.right, out, args });
 };
 

@@ -64,6 +64,14 @@ describe('CLI manners', () => {
     expect(r.stdout).toMatch(/Run \S+ succeeded/);
   });
 
+  it('--verbose says which server is used when it comes from DATABASE_URL', async () => {
+    const r = await h.cli(['runs', '--verbose', '--limit', '1']);
+    expectExit(r, 0);
+    expect(r.stderr).toMatch(/PostgreSQL at \S+ \(from DATABASE_URL\)/);
+    const quiet = await h.cli(['runs', '--limit', '1']);
+    expect(quiet.stderr).toBe('');
+  });
+
   it('orbit runs prints a header row and a duration column', async () => {
     expectExit(await h.cli(['run', 'etl-pipeline']), 0);
     const r = await h.cli(['runs']);
