@@ -37,8 +37,8 @@ export const orbitCommand = (
 export const hintFor = (e: OrbitError): string | undefined => {
   if (e._tag === 'PipelineNotFound') {
     return (
-      `Register "${e.pipelineId}" in a module that defines it, given by one of: --pipelines <module>, ` +
-      'ORBIT_PIPELINES=<module>, or an orbit.config.js in the current directory.'
+      `Register "${e.pipelineId}" with a module that defines it, given by --pipelines <module>, ` +
+      'ORBIT_PIPELINES=<module>, or orbit.config.js (docs/PIPELINES.md)'
     );
   }
   return undefined;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import { formatError, type OrbitError } from '../errors';
 import { registry as defaultRegistry } from '../pipeline/registry';
 import { describeDatabase } from '../db/resolveDatabase';
 import { parseDuration } from '../runtime/duration';
@@ -117,9 +117,9 @@ export const runCommand = async (
     }
     const result = await body(session.right);
     if (E.isLeft(result)) {
-      out.error(result.left);
+      // Still one line: the hint, when there is one, follows the error's own message.
       const hint = hintFor(result.left);
-      if (hint !== undefined) out.note(hint);
+      out.error(hint === undefined ? result.left : `${formatError(result.left)}. ${hint}`);
       process.exitCode = ExitCode.error;
     } else if (result.right !== ExitCode.ok || process.exitCode === undefined) {
       process.exitCode = result.right;

@@ -35,6 +35,7 @@ describe('CLI manners', () => {
   it('an unregistered pipeline names the three ways to register one', async () => {
     const r = await h.cli(['run', 'no-such-pipeline']);
     expectExit(r, 1);
+    expect(r.errLines).toHaveLength(1);
     expect(r.errLines[0]).toMatch(/^Error: Pipeline "no-such-pipeline" is not registered/);
     expect(r.stderr).toContain('--pipelines <module>');
     expect(r.stderr).toContain('ORBIT_PIPELINES=<module>');
