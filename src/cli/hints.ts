@@ -1,5 +1,4 @@
 import type { OrbitError } from '../errors';
-import type { GlobalArgs } from './session';
 
 /** Quotes a word for a POSIX shell when it needs it, so printed commands paste as they are. */
 export const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);
@@ -16,15 +15,20 @@ const redacted = (url: string): string => {
   }
 };
 
+/** The options a follow-up command repeats (a subset of the CLI's global options). */
+export interface ConnectionFlags {
+  readonly databaseUrl?: string;
+  readonly dataDir?: string;
+  readonly schema?: string;
+  readonly pipelines?: string;
+}
+
 /**
  * The `orbit` command line for `rest`, with the options of this invocation that the follow-up
- * needs to find the same run: --database-url, --data-dir, --schema and --pipelines when they were given as
- * flags (environment variables and orbit.config.js are still there in the same shell).
+ * needs to find the same run: --database-url, --data-dir, --schema and --pipelines when they
+ * were given as flags (environment variables and orbit.config.js are still there in the shell).
  */
-export const orbitCommand = (
-  args: Pick<GlobalArgs, 'databaseUrl' | 'dataDir' | 'schema' | 'pipelines'>,
-  ...rest: string[]
-): string => {
+export const orbitCommand = (args: ConnectionFlags, ...rest: string[]): string => {
   const words = ['orbit'];
   if (args.databaseUrl !== undefined && args.databaseUrl !== '') words.push('--database-url', redacted(args.databaseUrl));
   if (args.dataDir !== undefined && args.dataDir !== '') words.push('--data-dir', args.dataDir);
