@@ -18,6 +18,7 @@ const FileSettings = t.partial({
   databaseUrl: t.string,
   schema: t.string,
   threshold: t.union([t.string, t.number]),
+  lease: t.union([t.string, t.number]),
   dataDir: t.string,
   pipelines: t.unknown,
 });
@@ -42,6 +43,8 @@ export interface Settings {
   readonly databaseUrl: Setting;
   readonly schema: Setting;
   readonly threshold: Setting;
+  /** How long a worker's claim on its runs lasts without renewal (ORBIT_LEASE; no flag). */
+  readonly lease: Setting;
   readonly dataDir: Setting;
   readonly pipelines: Setting;
   readonly file: ConfigFile | undefined;
@@ -128,7 +131,8 @@ export const resolveSettings = (
   // Paths in the file are relative to the file, as a user reading it would expect.
   const fromFile = (p: string | undefined): string | undefined =>
     file !== undefined && nonEmpty(p) ? path.resolve(path.dirname(file.path), p) : undefined;
-  const threshold = s.threshold === undefined ? undefined : typeof s.threshold === 'number' ? `${s.threshold}ms` : s.threshold;
+  const asDuration = (v: string | number | undefined): string | undefined => (typeof v === 'number' ? `${v}ms` : v);
+  const threshold = asDuration(s.threshold);
   const pipelinesInFile = typeof s.pipelines === 'string' ? fromFile(s.pipelines) : undefined;
   const dataDir = pick('--data-dir', flags.dataDir, 'ORBIT_HOME', fromFile(s.dataDir), {
     value: embeddedHome({ cwd, env: {} }),
@@ -147,6 +151,7 @@ export const resolveSettings = (
       source: 'default',
       from: 'default',
     }),
+    lease: pick('(no flag)', undefined, 'ORBIT_LEASE', asDuration(s.lease), { value: '15s', source: 'default', from: 'default' }),
     dataDir,
     pipelines: pick('--pipelines', flags.pipelines, 'ORBIT_PIPELINES', pipelinesInFile, {
       value: file?.path,

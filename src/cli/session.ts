@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import { formatError, type OrbitError } from '../errors';
 import { registry as defaultRegistry } from '../pipeline/registry';
 import { describeDatabase } from '../db/resolveDatabase';
-import { parseDuration } from '../runtime/duration';
+import { leaseFromEnv, parseDuration } from '../runtime/duration';
 import { connect, type OrbitClient } from '../runtime/orbitClient';
 import { ExitCode } from './exitCodes';
 import { hintFor } from './hints';
@@ -44,6 +44,12 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
   const loaded = await loadSettings(args, process.env, process.cwd());
   if (E.isLeft(loaded)) return loaded;
   const settings = loaded.right;
+  if (settings.lease.source === 'file' && settings.lease.value !== undefined) {
+    // The executor reads the lease from ORBIT_LEASE; a file's value fills it in when unset.
+    const lease = leaseFromEnv({ ORBIT_LEASE: settings.lease.value });
+    if (E.isLeft(lease)) return lease;
+    process.env.ORBIT_LEASE = settings.lease.value;
+  }
   let thresholdMs: number | undefined;
   if (settings.threshold.source !== 'default' && settings.threshold.value !== undefined) {
     const t = parseDuration(settings.threshold.value, settings.threshold.from);

@@ -24,7 +24,7 @@ const project = (name: string, files: Record<string, string>): string => {
 describe('orbit.config.js', () => {
   it('each setting comes from the flag, else the environment, else the file, else the default', async () => {
     const dir = project('cjs', {
-      'orbit.config.js': `module.exports = { databaseUrl: 'postgres://file@h/db', schema: 'from_file', threshold: 30000, dataDir: 'data', pipelines: './pipelines.js' };`,
+      'orbit.config.js': `module.exports = { databaseUrl: 'postgres://file@h/db', schema: 'from_file', threshold: 30000, lease: '20s', dataDir: 'data', pipelines: './pipelines.js' };`,
     });
     const file = await loadConfigFile(path.join(dir, 'orbit.config.js'));
     if (E.isLeft(file)) throw new Error(file.left._tag);
@@ -33,6 +33,8 @@ describe('orbit.config.js', () => {
     expect(fileOnly.databaseUrl).toMatchObject({ value: 'postgres://file@h/db', source: 'file' });
     expect(fileOnly.schema).toMatchObject({ value: 'from_file', source: 'file' });
     expect(fileOnly.threshold).toMatchObject({ value: '30000ms', source: 'file' });
+    expect(fileOnly.lease).toMatchObject({ value: '20s', source: 'file' });
+    expect(resolveSettings({}, { ORBIT_LEASE: '9s' }, file.right, dir).lease).toMatchObject({ value: '9s', source: 'env' });
     // Paths in the file are relative to the file.
     expect(fileOnly.dataDir).toMatchObject({ value: path.join(dir, 'data'), source: 'file' });
     expect(fileOnly.pipelines).toMatchObject({ value: path.join(dir, 'pipelines.js'), source: 'file' });

@@ -33,6 +33,7 @@ export const configCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       ['databaseUrl', { ...s.databaseUrl, value: redact(s.databaseUrl.value) }],
       ['schema', s.schema],
       ['threshold', s.threshold],
+      ['lease', s.lease],
       ['dataDir', s.dataDir],
       ['pipelines', s.pipelines],
     ];
