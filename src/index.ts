@@ -70,32 +70,14 @@ export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './de
 export { enqueueRun, type EnqueueOptions } from './executor/queue';
 export { startWorker, type StartWorkerOptions, type WorkerHandle } from './recovery/recoveryWorker';
 
-export { auditJournal, type AuditReport } from './audit/auditJournal';
-export { auditRunJournal, type JournalAudit } from './audit/auditRun';
 export { describeProblem, type AuditProblem, type AuditProblemKind } from './audit/problems';
-export type { RebuildOptions, RebuildReport, SkippedRun } from './audit/rebuildProjections';
 export { replayRun, parseReplayPoint, type Replay, type ReplayPoint, type ReplayedContext } from './audit/replayRun';
-export { followRun, type FollowOptions, type FollowResult } from './audit/followRun';
 export { buildTimeline, formatDuration, type Timeline, type AttemptSpan, type WaitSpan, type RunMarker } from './audit/timeline';
 export { renderTimelineHtml } from './audit/timelineHtml';
-export {
-  diffRuns,
-  compareRunStates,
-  firstDifference,
-  type RunComparison,
-  type StepComparison,
-  type StepSide,
-} from './audit/diffRuns';
-export { exportRuns, type ExportSelection } from './audit/exportRuns';
 export { ExportedEvent, eventHashHex } from './audit/exportFormat';
 export { verifyExport, type ExportReport } from './audit/verifyExport';
-export { importRuns, type ImportReport } from './audit/importRuns';
-export {
-  takeCheckpoint,
-  verifyCheckpoint,
-  checkCheckpointFile,
-  parseCheckpoint,
-  merkleRoot,
-  Checkpoint,
-  CheckpointRun,
-} from './audit/checkpoint';
+
+// Not exported while they take the raw pool (their .d.ts would need pg's types, and the pool lets a
+// caller bypass the journal's invariants): auditJournal, auditRunJournal, followRun, diffRuns,
+// exportRuns, importRuns, takeCheckpoint/verifyCheckpoint. The CLI uses them; a public version
+// takes an OrbitClient, as src/inspect.ts does for listRuns and verifyJournal.
