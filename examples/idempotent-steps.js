@@ -3,19 +3,20 @@
 //   orbit --pipelines examples/idempotent-steps.js run order-import \
 //     --metadata '{"batchId":"b-1","userId":"u-1","orderId":"o-1","amountCents":1999}'
 //
-// Each step keeps its side effects in tables of the schema `orbit_examples` (same database as
-// Orbit: DATABASE_URL). ORBIT_DEMO_CRASH_IN=<step> kills the process (SIGKILL) on that step's
+// Each step keeps its side effects in tables of the schema `orbit_examples`, in Orbit's own
+// database (DATABASE_URL, else the embedded server: the client says which). ORBIT_DEMO_CRASH_IN=<step> kills the process (SIGKILL) on that step's
 // first attempt right after its side effect and before its result is journaled: the worst moment.
 // After `orbit resume`, every table still holds exactly one row per batch, user, order and key.
 const { Pool } = require('pg');
-const { definePipeline, NonRetryableError } = require('orbit-pipeline');
-
-const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 2, allowExitOnIdle: true });
+const { defaultClient, definePipeline, formatError, NonRetryableError } = require('orbit-pipeline');
 
 let ready;
-/** Creates the example tables once per process. */
+/** Opens a pool on Orbit's database and creates the example tables, once per process. */
 const db = () => {
-  ready ??= pool.query(`
+  ready ??= defaultClient().then(async (client) => {
+    if (client._tag === 'Left') throw new Error(formatError(client.left));
+    const pool = new Pool({ connectionString: client.right.databaseUrl, max: 2, allowExitOnIdle: true });
+    await pool.query(`
     CREATE SCHEMA IF NOT EXISTS orbit_examples;
     CREATE TABLE IF NOT EXISTS orbit_examples.imports (
       id serial PRIMARY KEY, batch_id text NOT NULL UNIQUE, rows int NOT NULL);
@@ -28,7 +29,9 @@ const db = () => {
     CREATE TABLE IF NOT EXISTS orbit_examples.outbox (
       idempotency_key text PRIMARY KEY, user_id text NOT NULL, body text NOT NULL);
   `);
-  return ready.then(() => pool);
+    return pool;
+  });
+  return ready;
 };
 
 /** Kills the process after a side effect, before Orbit journals the step's result. */

@@ -88,8 +88,8 @@ const main = async () => {
   // Orchestrated recovery of all the others.
   const orchestrator = new RunRecoveryOrchestrator();
   const summary = await orchestrator.recoverInterruptedRuns();
-  console.log(`Recovered ${summary.recovered}/${summary.detected} runs`);
-  if (E.isLeft(summary)) console.error(formatError(summary.left));
+  if (E.isRight(summary)) console.log(`Recovered ${summary.right.recovered}/${summary.right.detected} runs`);
+  else console.error(formatError(summary.left));
 
   await closeDefaultClient();
 };

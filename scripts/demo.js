@@ -19,8 +19,12 @@ if (process.stdout.isTTY) env.FORCE_COLOR = '1';
 
 const bold = (s) => (process.stdout.isTTY && !('NO_COLOR' in process.env) ? `\x1b[1m${s}\x1b[0m` : s);
 const banner = (text) => process.stdout.write(`\n${bold(`== ${text}`)}\n\n`);
+// Commands are printed as they can be pasted into a shell at the repository's root.
+const quote = (w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+const shown = (args) =>
+  ['node', 'dist/cli/main.js', '--schema', schema, '--pipelines', 'examples/data-pipeline.js', ...args].map(quote).join(' ');
 const orbit = (args) => {
-  process.stdout.write(`$ orbit ${args.join(' ')}\n`);
+  process.stdout.write(`$ ${shown(args)}\n`);
   const r = spawnSync(process.execPath, [cli, ...common, ...args], { cwd: root, env, stdio: 'inherit' });
   return r.status ?? 1;
 };
@@ -30,7 +34,7 @@ async function main() {
   const batchId = `demo-${Date.now().toString(36)}`;
   banner('1. Run data-pipeline, and kill -9 the process while transform-data is running');
   const args = ['run', 'data-pipeline', '--metadata', JSON.stringify({ batchId, size: 4 })];
-  process.stdout.write(`$ orbit ${args.join(' ')}\n`);
+  process.stdout.write(`$ ${shown(args)}\n`);
   const child = spawn(process.execPath, [cli, ...common, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   let runId;

@@ -1,6 +1,8 @@
 /**
  * orbit-pipeline: multi-step pipelines on PostgreSQL, journaled event by event, recovered after
- * crashes. This file only re-exports; see docs/ for the guides.
+ * crashes. This file only re-exports, and only what callers may use: it is the public surface
+ * (scripts/consumer/ checks that its types compile in a fresh project). See docs/ for the guides.
+ * `orbit-pipeline/promise` (src/promise.ts) offers the same names with plain results.
  */
 export { definePipeline, PipelineDefinitionError } from './pipeline/definePipeline';
 export { registry, createRegistry, type Registry } from './pipeline/registry';
@@ -16,7 +18,8 @@ export type {
   StepData,
 } from './pipeline/types';
 
-export { runPipeline, type RunPipelineOptions } from './executor/runPipeline';
+export { runPipeline } from './run';
+export type { RunPipelineOptions } from './executor/runPipeline';
 export { cancelRun, type CancelOptions } from './executor/cancelRun';
 export { NonRetryableError } from './executor/stepError';
 export type { RunResult, Progress, ExecuteOptions } from './executor/executeRun';
@@ -40,20 +43,25 @@ export { recoveryStats, type RecoveryStats } from './recovery/recoveryStats';
 export { connect, defaultClient, closeDefaultClient, type OrbitClient, type ConnectOptions } from './runtime/orbitClient';
 export { parseDuration, DEFAULT_THRESHOLD_MS } from './runtime/duration';
 
-export { appendEvents, appendToRun, type Appended, type AppendRequest } from './journal/appendEvents';
-export { readRunEvents, streamRunEvents } from './journal/readEvents';
-export { loadRunState } from './journal/loadRunState';
-export { verifyJournal, type ChainBreak } from './journal/verifyJournal';
-export { rebuildProjections } from './audit/rebuildProjections';
-export { listRuns, type RunSummary, type ListRunsOptions } from './projections/listRuns';
-export { checkProjections, type ProjectionDifference, type ProjectionReport } from './projections/checkProjections';
-export { migrate } from './db/migrate';
-export { openDatabase, closeDatabase, type Database } from './db/database';
+// Read-only views that take a client. The pool, the append path (appendEvents, appendToRun) and
+// projection rebuilding stay internal: a caller holding them could break the journal's invariants.
+export {
+  listRuns,
+  readRunEvents,
+  loadRunState,
+  verifyJournal,
+  checkProjections,
+  type ClientOption,
+  type RunSummary,
+  type ListRunsOptions,
+  type ChainBreak,
+  type ProjectionDifference,
+  type ProjectionReport,
+} from './inspect';
 
-export { foldEvents, evolve } from './fold/evolve';
 export type { RunState, StepState, RunStatus, StepStatus } from './fold/runState';
-export * as events from './events/runEvents';
 export type { RunEvent, RecordedEvent } from './events/runEvents';
+export type { JsonValue, JsonObject } from './pipeline/types';
 
 export { formatError, type OrbitError } from './errors';
 export { planRecovery, type RecoveryPlanEntry } from './recovery/planRecovery';
@@ -62,32 +70,14 @@ export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './de
 export { enqueueRun, type EnqueueOptions } from './executor/queue';
 export { startWorker, type StartWorkerOptions, type WorkerHandle } from './recovery/recoveryWorker';
 
-export { auditJournal, type AuditReport } from './audit/auditJournal';
-export { auditRunJournal, type JournalAudit } from './audit/auditRun';
 export { describeProblem, type AuditProblem, type AuditProblemKind } from './audit/problems';
-export type { RebuildOptions, RebuildReport, SkippedRun } from './audit/rebuildProjections';
 export { replayRun, parseReplayPoint, type Replay, type ReplayPoint, type ReplayedContext } from './audit/replayRun';
-export { followRun, type FollowOptions, type FollowResult } from './audit/followRun';
 export { buildTimeline, formatDuration, type Timeline, type AttemptSpan, type WaitSpan, type RunMarker } from './audit/timeline';
 export { renderTimelineHtml } from './audit/timelineHtml';
-export {
-  diffRuns,
-  compareRunStates,
-  firstDifference,
-  type RunComparison,
-  type StepComparison,
-  type StepSide,
-} from './audit/diffRuns';
-export { exportRuns, type ExportSelection } from './audit/exportRuns';
 export { ExportedEvent, eventHashHex } from './audit/exportFormat';
 export { verifyExport, type ExportReport } from './audit/verifyExport';
-export { importRuns, type ImportReport } from './audit/importRuns';
-export {
-  takeCheckpoint,
-  verifyCheckpoint,
-  checkCheckpointFile,
-  parseCheckpoint,
-  merkleRoot,
-  Checkpoint,
-  CheckpointRun,
-} from './audit/checkpoint';
+
+// Not exported while they take the raw pool (their .d.ts would need pg's types, and the pool lets a
+// caller bypass the journal's invariants): auditJournal, auditRunJournal, followRun, diffRuns,
+// exportRuns, importRuns, takeCheckpoint/verifyCheckpoint. The CLI uses them; a public version
+// takes an OrbitClient, as src/inspect.ts does for listRuns and verifyJournal.

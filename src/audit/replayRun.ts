@@ -11,8 +11,9 @@ import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 /** A moment in a run's history: just after the event with this seq, or at this time. */
 export type ReplayPoint = { readonly seq: number } | { readonly time: string };
 
+// Metadata as decoded by the pipeline's codec, or the raw journal value: unknown, not JsonObject.
 /** The StepContext as data (no AbortSignal): what a handler would have been given. */
-export type ReplayedContext = Omit<StepContext, 'signal'>;
+export type ReplayedContext = Omit<StepContext<unknown>, 'signal'>;
 
 /** A run as it stood at a past moment. */
 export interface Replay {

@@ -5,6 +5,7 @@ import type { OrbitError } from '../errors';
 import { isPipeline } from '../pipeline/definePipeline';
 import type { Registry } from '../pipeline/registry';
 import type { Pipeline } from '../pipeline/types';
+import { loadModule } from './config';
 
 export const CONFIG_FILE = 'orbit.config.js';
 
@@ -34,11 +35,20 @@ export const loadPipelines = async (modulePath: string, registry: Registry): Pro
   }
   let mod: unknown;
   try {
-    // User modules are CommonJS (or transpiled to it); require keeps them in this process's registry.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    mod = require(modulePath) as unknown;
+    // CommonJS (or transpiled to it) through require; ES modules through import(). Both share
+    // this process's registry, since they resolve 'orbit-pipeline' to the same files.
+    mod = await loadModule(modulePath);
   } catch (err) {
     const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    if (/\.[cm]?ts$/.test(modulePath)) {
+      return E.left({
+        _tag: 'InvalidInput',
+        what: 'pipelines module',
+        message:
+          `${modulePath} is TypeScript, which Node.js ${process.version} does not load by itself (${message}): ` +
+          'compile it and pass the .js file, or run orbit through a loader: node --import tsx node_modules/.bin/orbit ...',
+      });
+    }
     return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} failed to load: ${message}` });
   }
   try {

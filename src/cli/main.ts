@@ -1,8 +1,11 @@
 #!/usr/bin/env node
+import * as path from 'path';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
 import { checkInterruptedCommand } from './commands/checkInterrupted';
+import { configCommand } from './commands/config';
+import { dbCommand } from './commands/db';
 import { historyCommand } from './commands/history';
 import { migrateCommand } from './commands/migrate';
 import { recoverCommand } from './commands/recover';
@@ -20,21 +23,49 @@ import { importCommand } from './commands/import';
 import { checkpointCommand } from './commands/checkpoint';
 import { ExitCode } from './exitCodes';
 import { checkDurationSettings } from '../runtime/duration';
+import { usageMessage } from './suggest';
 import type { GlobalArgs } from './session';
 
+/** The docs the package ships (dist/cli/ or src/cli/ -> <package root>/docs), so --help can name them. */
+const DOCS_DIR = path.resolve(__dirname, '..', '..', 'docs');
+
 /** Commands are typed against GlobalArgs; yargs' inferred option types are structurally the same. */
-const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => c as unknown as CommandModule;
+const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => {
+  // Every registered command's names, for the "unknown command" message.
+  for (const name of [c.command, c.aliases].flat()) if (typeof name === 'string') KNOWN_COMMANDS.add(name.split(' ')[0] ?? name);
+  return c as unknown as CommandModule;
+};
+const KNOWN_COMMANDS = new Set<string>();
+
+/** The instance being built: its `fail` handler asks it which options take a value. */
+let current: unknown;
+const tracked = <T>(y: T): T => {
+  current = y;
+  return y;
+};
+
+/** Options that take a value (to find the command word after them); yargs keeps them untyped. */
+const stringOptionsOf = (y: unknown): ReadonlySet<string> => {
+  const get = (y as { getOptions?: unknown }).getOptions;
+  const opts: unknown = typeof get === 'function' ? (get as () => unknown).call(y) : undefined;
+  const list = (opts as { string?: unknown } | undefined)?.string;
+  return new Set(Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : []);
+};
 
 /** The `orbit` command line. Commands are thin: they format what the library returns. */
 export const buildCli = (argv: readonly string[]) =>
-  yargs(argv)
+  tracked(yargs(argv))
     .scriptName('orbit')
     // `--schema a --schema b` means b, as in most CLIs, not an array.
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\nRun multi-step pipelines on PostgreSQL and recover them after crashes.')
     .option('database-url', {
       type: 'string',
-      describe: 'PostgreSQL URL (default: $DATABASE_URL, else an embedded server under ./.orbit)',
+      describe: 'PostgreSQL URL (default: $DATABASE_URL, else the embedded server: see orbit db)',
+    })
+    .option('data-dir', {
+      type: 'string',
+      describe: 'Directory of the embedded PostgreSQL (default: $ORBIT_HOME, else .orbit at the project root)',
     })
     .option('schema', {
       type: 'string',
@@ -47,12 +78,13 @@ export const buildCli = (argv: readonly string[]) =>
     })
     .option('pipelines', {
       type: 'string',
-      describe: 'Module that exports or registers pipelines (default: $ORBIT_PIPELINES, else ./orbit.config.js)',
+      describe: 'Module that exports or registers pipelines (default: $ORBIT_PIPELINES, else orbit.config.js)',
     })
     .option('threshold', {
       type: 'string',
       describe: 'Interrupted-run threshold, e.g. 30s, 10m (default: $ORBIT_INTERRUPTED_THRESHOLD or 10m)',
     })
+    .option('verbose', { type: 'boolean', describe: 'Say more (which database is used; step progress where supported)' })
     .option('auto-recover', { type: 'boolean', default: false, describe: 'Recover interrupted runs before running the command' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout' })
     .option('color', {
@@ -78,17 +110,19 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(exportCommand))
     .command(asCommand(importCommand))
     .command(asCommand(checkpointCommand))
+    .command(asCommand(dbCommand))
+    .command(asCommand(configCommand))
     .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run a pipeline')
     .example('$0 check-interrupted --threshold 30s', 'List runs with no activity for 30 s')
     .example('$0 recover --auto-resume', 'Resume every interrupted run')
     .example('$0 --auto-recover run my-pipeline', 'Recover first, then run')
     .epilogue(
-      'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\nDocs: docs/RECOVERY.md, docs/PIPELINES.md, docs/RETRY.md, docs/AUDIT.md',
+      'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\n' +
+        `Docs (installed with the package): ${DOCS_DIR}/RECOVERY.md, PIPELINES.md, RETRY.md, AUDIT.md`,
     )
     .check((argv) => checkDurationSettings(argv))
     .demandCommand(1, 'Name a command (see --help)')
     .strict()
-    .recommendCommands()
     .help()
     .alias('h', 'help')
     .version()
@@ -97,7 +131,8 @@ export const buildCli = (argv: readonly string[]) =>
       // A failed .check() arrives as a YError: a usage error, not a crash.
       if (err instanceof Error && err.name !== 'YError') throw err;
       const text = msg ?? (err instanceof Error ? err.message : String(err));
-      process.stderr.write(`Error: ${text.replace(/\s*\n\s*/g, ' ')}. Run "orbit --help" for usage.\n`);
+      const valueOptions = stringOptionsOf(current);
+      process.stderr.write(`Error: ${usageMessage(text, argv, KNOWN_COMMANDS, valueOptions)} Run "orbit --help" for usage.\n`);
       process.exit(ExitCode.usage);
     });
 

@@ -1,11 +1,14 @@
+import path from 'node:path';
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import { formatError, type OrbitError } from '../errors';
 import { registry as defaultRegistry } from '../pipeline/registry';
 import { describeDatabase } from '../db/resolveDatabase';
-import { parseDuration } from '../runtime/duration';
+import { leaseFromEnv, parseDuration } from '../runtime/duration';
 import { connect, type OrbitClient } from '../runtime/orbitClient';
 import { ExitCode } from './exitCodes';
-import { loadPipelines, pipelinesModulePath } from './loadPipelines';
+import { hintFor } from './hints';
+import { loadSettings } from './config';
+import { loadPipelines } from './loadPipelines';
 import { createOutput, type Output } from './output';
 import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
 import { checkGlobalOptions, refuseUsage } from './options';
@@ -14,6 +17,7 @@ import { installStopSignals } from './signals';
 /** Options every command accepts. */
 export interface GlobalArgs {
   readonly databaseUrl?: string;
+  readonly dataDir?: string;
   readonly schema?: string;
   readonly pipelines?: string;
   readonly json: boolean;
@@ -22,6 +26,8 @@ export interface GlobalArgs {
   readonly autoRecover: boolean;
   /** --migrate: create or upgrade the schema before the command (needs DDL rights). */
   readonly migrate?: boolean;
+  /** Also say which database is used when it is not the embedded one. */
+  readonly verbose?: boolean;
 }
 
 export interface Session {
@@ -39,29 +45,40 @@ export interface SessionNeeds {
 
 /** Connects, migrates when asked, and (when needed) loads pipelines; any failure is one line on stderr. */
 const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): Promise<E.Either<OrbitError, Session>> => {
+  // Flags > environment > orbit.config.js > defaults (src/cli/config.ts; `orbit config` shows it).
+  const loaded = await loadSettings(args, process.env, process.cwd());
+  if (E.isLeft(loaded)) return loaded;
+  const settings = loaded.right;
+  if (settings.lease.source === 'file' && settings.lease.value !== undefined) {
+    // The executor reads the lease from ORBIT_LEASE; a file's value fills it in when unset.
+    const lease = leaseFromEnv({ ORBIT_LEASE: settings.lease.value });
+    if (E.isLeft(lease)) return lease;
+    process.env.ORBIT_LEASE = settings.lease.value;
+  }
   let thresholdMs: number | undefined;
-  if (args.threshold !== undefined) {
-    const t = parseDuration(args.threshold, '--threshold');
+  if (settings.threshold.source !== 'default' && settings.threshold.value !== undefined) {
+    const t = parseDuration(settings.threshold.value, settings.threshold.from);
     if (E.isLeft(t)) return t;
     thresholdMs = t.right;
   }
-  if (needs.pipelines || args.autoRecover) {
-    const modulePath = pipelinesModulePath(args.pipelines, process.env, process.cwd());
-    if (modulePath !== undefined) {
-      const loaded = await loadPipelines(modulePath, defaultRegistry);
-      if (E.isLeft(loaded)) return loaded;
-    }
+  if ((needs.pipelines || args.autoRecover) && settings.pipelines.value !== undefined) {
+    const registered = await loadPipelines(path.resolve(settings.pipelines.value), defaultRegistry);
+    if (E.isLeft(registered)) return registered;
   }
   const client = await connect({
-    databaseUrl: args.databaseUrl,
-    schema: args.schema,
+    // From the environment, connect() reads it itself and says so ("from DATABASE_URL").
+    databaseUrl: settings.databaseUrl.source === 'env' ? undefined : settings.databaseUrl.value,
+    dataDir: settings.dataDir.value,
+    schema: settings.schema.value,
     thresholdMs,
     registry: defaultRegistry,
     // undefined leaves the choice to connect(): ORBIT_MIGRATE, else the embedded server's default schema.
     migrate: needs.migrate === true || args.migrate === true ? true : undefined,
   });
   if (E.isLeft(client)) return client;
-  if (client.right.database.source === 'embedded' && !out.json) out.note(describeDatabase(client.right.database));
+  if ((client.right.database.source === 'embedded' || args.verbose === true) && !out.json) {
+    out.note(describeDatabase(client.right.database));
+  }
   return E.right({ client: client.right, out, args });
 };
 
@@ -115,7 +132,9 @@ export const runCommand = async (
     }
     const result = await body(session.right);
     if (E.isLeft(result)) {
-      out.error(result.left);
+      // Still one line: the hint, when there is one, follows the error's own message.
+      const hint = hintFor(result.left);
+      out.error(hint === undefined ? result.left : `${formatError(result.left)}. ${hint}`);
       process.exitCode = ExitCode.error;
     } else if (result.right !== ExitCode.ok || process.exitCode === undefined) {
       process.exitCode = result.right;

@@ -58,7 +58,9 @@ const logReason = async (logFile: string): Promise<string | undefined> => {
 const reachHint = async (paths: readonly string[], runAs: RunAs | undefined): Promise<string> => {
   for (const p of paths) {
     const dir = await unreachableAncestor(p, runAs);
-    if (dir && runAs) return `; user ${runAs.name} cannot enter ${dir} (chmod o+x it, or set DATABASE_URL)`;
+    // One command that fixes it, ready to paste (o+x lets it pass through, not list or read).
+    if (dir && runAs)
+      return `; user ${runAs.name} cannot enter ${dir}; fix: chmod o+x ${dir} (or set DATABASE_URL, or ORBIT_HOME)`;
   }
   return '';
 };
@@ -245,4 +247,56 @@ export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<Orbi
   } finally {
     await lock.right();
   }
+}
+
+/** What `orbit db status` reports about the embedded server of a base directory. */
+export interface EmbeddedStatus {
+  readonly baseDir: string;
+  readonly dataDir: string;
+  readonly logFile: string;
+  /** False until the first start creates the cluster. */
+  readonly initialized: boolean;
+  /** The cluster's major version (PG_VERSION), when initialized. */
+  readonly version: string | null;
+  readonly running: boolean;
+  readonly pid: number | null;
+  readonly port: number | null;
+  /** Set when running: a URL to paste into psql or DATABASE_URL. */
+  readonly url: string | null;
+  /** Bytes under the data directory (null when it cannot be read). */
+  readonly sizeBytes: number | null;
+}
+
+const sizeOf = async (dir: string): Promise<number> => {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await sizeOf(p);
+    else if (entry.isFile()) total += (await fs.stat(p)).size;
+  }
+  return total;
+};
+
+/** The embedded server's state, read without starting or changing anything. */
+export async function embeddedStatus(baseDir: string): Promise<EmbeddedStatus> {
+  const l = layout(baseDir);
+  const version = await fs.readFile(path.join(l.dataDir, 'PG_VERSION'), 'utf8').then(
+    (v) => v.trim(),
+    () => null,
+  );
+  const pm = await readPostmasterPid(l.dataDir);
+  const running = pm !== undefined && (await isPostmasterOf(pm.pid, l.dataDir));
+  const port = running ? (pm?.port ?? (await readState(l.stateFile))?.port ?? null) : null;
+  return {
+    baseDir: l.baseDir,
+    dataDir: l.dataDir,
+    logFile: l.logFile,
+    initialized: version !== null,
+    version,
+    running,
+    pid: running ? (pm?.pid ?? null) : null,
+    port,
+    url: port !== null ? urlFor(port) : null,
+    sizeBytes: version !== null ? await sizeOf(l.dataDir).catch(() => null) : null,
+  };
 }

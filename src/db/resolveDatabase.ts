@@ -1,3 +1,4 @@
+import { existsSync } from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { OrbitError, OrbitErrors } from '../errors';
@@ -35,14 +36,38 @@ const parseUrl = (url: string, what: string): E.Either<OrbitError, URL> => {
 export const validateDatabaseUrl = (url: string, what: string): E.Either<OrbitError, void> =>
   E.map(() => undefined)(parseUrl(url, what));
 
+/** The project root: the nearest directory from `cwd` up that holds a package.json (else `cwd`). */
+export function projectRoot(cwd: string): string {
+  for (let dir = path.resolve(cwd); ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(cwd);
+  }
+}
+
+/**
+ * Where the embedded server lives: `dataDir` (--data-dir), else `ORBIT_HOME`, else `.orbit` at the
+ * project root, so `orbit runs` in a subfolder finds the same server, not a second, empty one.
+ */
+export function embeddedHome(opts: {
+  dataDir?: string;
+  env?: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+}): string {
+  const given = opts.dataDir !== undefined && opts.dataDir !== '' ? opts.dataDir : opts.env?.ORBIT_HOME;
+  if (given !== undefined && given !== '') return path.resolve(opts.cwd, given);
+  return path.join(projectRoot(opts.cwd), '.orbit');
+}
+
 /**
  * Picks the database: the `databaseUrl` option, else `env.DATABASE_URL`, else the embedded
- * server under `cwd/.orbit` (started on demand, so Orbit works with zero setup).
+ * server of `embeddedHome` (started on demand, so Orbit works with zero setup).
  */
 export async function resolveDatabase(opts: {
   databaseUrl?: string;
   env?: NodeJS.ProcessEnv;
   cwd: string;
+  /** The embedded server's directory (--data-dir); default ORBIT_HOME, else <project root>/.orbit. */
+  dataDir?: string;
 }): Promise<E.Either<OrbitError, ResolvedDatabase>> {
   const env = opts.env ?? process.env;
   const given: { url: string; source: 'option' | 'env' } | undefined =
@@ -55,7 +80,7 @@ export async function resolveDatabase(opts: {
     const parsed = parseUrl(given.url, given.source === 'option' ? 'database URL' : 'DATABASE_URL');
     return E.isLeft(parsed) ? parsed : E.right({ url: given.url, source: given.source });
   }
-  const server = await ensureEmbeddedServer(path.join(opts.cwd, '.orbit'));
+  const server = await ensureEmbeddedServer(embeddedHome({ dataDir: opts.dataDir, env, cwd: opts.cwd }));
   return E.isLeft(server) ? server : E.right({ url: server.right.url, source: 'embedded', embedded: server.right });
 }
 
@@ -85,7 +110,9 @@ export function urlLocation(url: string): string | undefined {
 export function describeDatabase(db: ResolvedDatabase): string {
   if (db.embedded) {
     const e = db.embedded;
-    return `embedded PostgreSQL at 127.0.0.1:${e.port} (data in ${shortPath(e.dataDir)}, ${e.reused ? 'reused' : 'started'})`;
+    if (e.reused) return `embedded PostgreSQL at 127.0.0.1:${e.port} (data in ${shortPath(e.dataDir)}, reused)`;
+    // Started by this process: it keeps running in the background, so say how to stop it.
+    return `started embedded PostgreSQL at 127.0.0.1:${e.port} (data in ${shortPath(e.dataDir)}); it keeps running in the background: stop it with "orbit db stop"`;
   }
   const from = db.source === 'option' ? '--database-url' : 'DATABASE_URL';
   return `PostgreSQL at ${urlLocation(db.url) ?? '(unparsable URL)'} (from ${from})`;

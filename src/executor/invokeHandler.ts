@@ -64,8 +64,8 @@ const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
  * that ignores its signal keeps running in the background, but its result is discarded.
  */
 export const invokeHandler = async (
-  step: StepDefinition,
-  ctx: StepContext,
+  step: StepDefinition<unknown>,
+  ctx: StepContext<unknown>,
   controller: AbortController,
 ): Promise<AttemptOutcome> => {
   let timer: NodeJS.Timeout | undefined;

@@ -55,7 +55,7 @@ export const buildStepContext = (
   stepName: string,
   attempt: number,
   signal: AbortSignal,
-): E.Either<OrbitError, StepContext> => {
+): E.Either<OrbitError, StepContext<unknown>> => {
   const metadata = decodeMetadata(pipeline, state.metadata);
   if (E.isLeft(metadata)) return metadata;
   const prev = prevResultsOf(state, pipeline);

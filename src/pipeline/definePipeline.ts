@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { MAX_RETRY_DELAY_MS } from '../events/runEvents';
-import type { Pipeline, PipelineConfig, RetryPolicy, StepDefinition } from './types';
+import type { JsonObject, Pipeline, PipelineConfig, RetryPolicy, StepDefinition } from './types';
 
 /** Thrown by `definePipeline` for definitions that can never run: a programmer error. */
 export class PipelineDefinitionError extends Error {
@@ -60,7 +60,7 @@ const checkRetry = (pipeline: string, where: string, retry: Partial<RetryPolicy>
  * Declares a pipeline. Refuses, at definition time, what could never run: no steps, duplicate or
  * malformed step names, missing handlers, nonsensical timeouts or retry counts.
  */
-export const definePipeline = <M = unknown>(config: PipelineConfig<M>): Pipeline<M> => {
+export const definePipeline = <M = JsonObject>(config: PipelineConfig<M>): Pipeline<M> => {
   if (typeof config.name !== 'string' || !NAME.test(config.name)) {
     throw new PipelineDefinitionError(String(config.name), 'name must be 1-128 characters of letters, digits, . _ : -');
   }

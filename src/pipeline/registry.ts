@@ -18,7 +18,7 @@ export const createRegistry = (): Registry => {
       if (existing !== undefined && existing !== (pipeline as Pipeline) && existing.definitionHash !== pipeline.definitionHash) {
         throw new Error(`A different pipeline named "${pipeline.name}" is already registered`);
       }
-      pipelines.set(pipeline.name, pipeline as Pipeline);
+      pipelines.set(pipeline.name, pipeline);
     },
     getPipeline(name) {
       const p = pipelines.get(name);

@@ -7,14 +7,29 @@ export interface PrevResult {
   readonly data?: StepData;
 }
 
+/** A JSON value, as metadata and step data are journaled and read back. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | JsonObject;
+
+/**
+ * A JSON object. A field may be absent, so reads are `JsonValue | undefined` and the spec's
+ * `ctx.metadata?.batchId` compiles under `--strict`.
+ */
+export interface JsonObject {
+  readonly [key: string]: JsonValue | undefined;
+}
+
 /**
  * Step data as seen by later steps. JSON objects are the common case, so fields can be read
- * directly (`data?.userId`); use the step's `output` codec to narrow further.
+ * directly (`data?.userId`); a step that returns another JSON value (an array, a number) should
+ * declare an `output` codec, and readers narrow with it.
  */
-export type StepData = { readonly [key: string]: unknown };
+export type StepData = JsonObject;
 
-/** Everything a step handler knows about its run. Rebuilt identically by recovery. */
-export interface StepContext<M = unknown> {
+/**
+ * Everything a step handler knows about its run. Rebuilt identically by recovery. `M` is the
+ * metadata's type: a JSON object by default, or what the pipeline's `metadata` codec decodes to.
+ */
+export interface StepContext<M = JsonObject> {
   readonly runId: string;
   readonly pipelineId: string;
   readonly stepName: string;
@@ -38,7 +53,7 @@ export type StepResult =
   | { readonly success: true; readonly data?: unknown }
   | { readonly success: false; readonly error: unknown; readonly retryable?: boolean };
 
-export type StepHandler<M> = (ctx: StepContext<M>) => Promise<StepResult> | StepResult;
+export type StepHandler<M = JsonObject> = (ctx: StepContext<M>) => Promise<StepResult> | StepResult;
 
 /** How a failing step is retried. Delays: initialDelayMs * backoffFactor^(attempt-1), capped. */
 export interface RetryPolicy {
@@ -54,9 +69,11 @@ export interface RetryPolicy {
   readonly jitter: number;
 }
 
-export interface StepDefinition<M = unknown> {
+export interface StepDefinition<M = JsonObject> {
   readonly name: string;
-  readonly handler: StepHandler<M>;
+  // Method syntax on purpose: it makes a step (and a pipeline) of specific metadata usable where
+  // any pipeline is expected (the registry, the executor), which a function property would not.
+  handler(ctx: StepContext<M>): Promise<StepResult> | StepResult;
   /** Overrides the pipeline's retry policy for this step. */
   readonly retry?: Partial<RetryPolicy>;
   /** Abort the attempt (and count it failed, retryable) after this long. */
@@ -65,11 +82,25 @@ export interface StepDefinition<M = unknown> {
   readonly output?: t.Mixed;
 }
 
+/**
+ * What Orbit needs of a metadata codec; every io-ts codec is one. Methods, not function
+ * properties, so that a pipeline of specific metadata is still a `Pipeline` (of unknown metadata)
+ * where the registry and the executor take any pipeline.
+ */
+export interface MetadataCodec<M> {
+  readonly name: string;
+  decode(input: unknown): t.Validation<M>;
+  encode(value: M): unknown;
+}
+
 export interface PipelineConfig<M = unknown> {
   readonly name: string;
   readonly steps: readonly StepDefinition<M>[];
-  /** Validates the run's metadata before anything is journaled. */
-  readonly metadata?: t.Type<M, unknown, unknown>;
+  /**
+   * Validates the run's metadata before anything is journaled, and types it: an io-ts codec such
+   * as `t.type({ batchId: t.string })` makes `ctx.metadata` a `{ batchId: string }`.
+   */
+  readonly metadata?: MetadataCodec<M>;
   /** Default retry policy of every step. */
   readonly retry?: Partial<RetryPolicy>;
   readonly description?: string;

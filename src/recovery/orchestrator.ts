@@ -65,7 +65,7 @@ export const needsIsolation = (run: InterruptedRun): boolean => run.recoveryCoun
 export class RunRecoveryOrchestrator {
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
-  async recoverInterruptedRuns(): Promise<E.Either<OrbitError, RecoverySummary> & Partial<RecoverySummary>> {
+  async recoverInterruptedRuns(): Promise<E.Either<OrbitError, RecoverySummary>> {
     const t0 = Date.now();
     // NaN or 0 workers would "recover" nothing and report every run as a null result.
     for (const [what, n] of [
@@ -135,6 +135,6 @@ export class RunRecoveryOrchestrator {
       results,
       durationMs: Date.now() - t0,
     };
-    return { ...E.right(summary), ...summary };
+    return E.right(summary);
   }
 }

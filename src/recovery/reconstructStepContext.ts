@@ -56,7 +56,7 @@ export const reconstructStepContext = async (
   runId: string,
   pipelineId: string,
   options: ReconstructOptions = {},
-): Promise<E.Either<OrbitError, StepContext>> => {
+): Promise<E.Either<OrbitError, StepContext<unknown>>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const loaded = await loadRecoverableRun(c.right, runId, options.checkProjections !== false);

@@ -90,7 +90,7 @@ export class RecoveryWorker {
     return this.options.sweepIntervalMs ?? DEFAULT_LEASE_MS;
   }
 
-  /** The worker's LISTEN connection, for diagnostics and tests. */
+  /** @internal The worker's LISTEN connection, for diagnostics and tests (kept out of the published types: pg). */
   get listener(): RunWatcher {
     return this.watcher;
   }

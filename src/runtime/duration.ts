@@ -51,13 +51,16 @@ export const DEFAULT_THRESHOLD_MS = 10 * 60_000;
 export const DEFAULT_LEASE_MS = 15_000;
 
 /** `ORBIT_INTERRUPTED_THRESHOLD` if set and valid, else the default. */
-export const thresholdFromEnv = (env: NodeJS.ProcessEnv = process.env): E.Either<OrbitError, number> => {
+// A plain record, not NodeJS.ProcessEnv: the emitted .d.ts must compile without @types/node.
+export const thresholdFromEnv = (
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): E.Either<OrbitError, number> => {
   const v = env.ORBIT_INTERRUPTED_THRESHOLD;
   return v === undefined || v === '' ? E.right(DEFAULT_THRESHOLD_MS) : parseDuration(v, 'ORBIT_INTERRUPTED_THRESHOLD');
 };
 
 /** `ORBIT_LEASE` if set and valid (at least 300 ms, so renewals at a third stay meaningful), else 15 s. */
-export const leaseFromEnv = (env: NodeJS.ProcessEnv = process.env): E.Either<OrbitError, number> => {
+export const leaseFromEnv = (env: Readonly<Record<string, string | undefined>> = process.env): E.Either<OrbitError, number> => {
   const v = env.ORBIT_LEASE;
   if (v === undefined || v === '') return E.right(DEFAULT_LEASE_MS);
   const d = parseDuration(v, 'ORBIT_LEASE');
@@ -72,7 +75,7 @@ export const leaseFromEnv = (env: NodeJS.ProcessEnv = process.env): E.Either<Orb
  */
 export const checkDurationSettings = (
   argv: { readonly threshold?: string | number },
-  env: NodeJS.ProcessEnv = process.env,
+  env: Readonly<Record<string, string | undefined>> = process.env,
 ): true | string => {
   const checks = [
     argv.threshold === undefined ? E.right(0) : parseDuration(String(argv.threshold), '--threshold'),

@@ -13,15 +13,18 @@ import { DEFAULT_THRESHOLD_MS, thresholdFromEnv } from './duration';
  * Everything in the library takes one (the spec-style free functions use `defaultClient()`).
  */
 export interface OrbitClient {
+  /** @internal Raw pool access: internal only (and kept out of the .d.ts, which must not need pg's types). */
   readonly db: Database;
   readonly registry: Registry;
+  /** The PostgreSQL URL in use (`DATABASE_URL`, the option, or the embedded server's), e.g. for a step's own pool. */
+  readonly databaseUrl: string;
   /** This process, as journaled in `writer` and in `run.claimed`/`run.resumed`: host:pid:random. */
   readonly workerId: string;
   /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
   readonly thresholdMs: number;
-  /** Where the database is (for messages). */
+  /** @internal Where the database is (for the CLI's messages). */
   readonly database: ResolvedDatabase;
-  /** Runs `hook` when the client closes (before the pool ends): listeners, heartbeats. */
+  /** @internal Runs `hook` when the client closes (before the pool ends): listeners, heartbeats. */
   onClose(hook: () => Promise<void>): void;
   close(): Promise<void>;
 }
@@ -44,8 +47,11 @@ export interface ConnectOptions {
   readonly migrate?: boolean;
   /** Pool size. Default 10. */
   readonly poolSize?: number;
+  /** Where the embedded server lives (used without a database URL). Default `ORBIT_HOME`, else `.orbit` at the project root (nearest package.json). */
+  readonly dataDir?: string;
   readonly cwd?: string;
-  readonly env?: NodeJS.ProcessEnv;
+  /** Default `process.env`. (A plain record: the published types must not need @types/node.) */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export const newWorkerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -55,7 +61,12 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Orbit
   const env = opts.env ?? process.env;
   const threshold = opts.thresholdMs !== undefined ? E.right(opts.thresholdMs) : thresholdFromEnv(env);
   if (E.isLeft(threshold)) return threshold;
-  const resolved = await resolveDatabase({ databaseUrl: opts.databaseUrl, env, cwd: opts.cwd ?? process.cwd() });
+  const resolved = await resolveDatabase({
+    databaseUrl: opts.databaseUrl,
+    env,
+    cwd: opts.cwd ?? process.cwd(),
+    dataDir: opts.dataDir,
+  });
   if (E.isLeft(resolved)) return resolved;
   const opened = openDatabase({ url: resolved.right.url, schema: opts.schema ?? env.ORBIT_SCHEMA, max: opts.poolSize });
   if (E.isLeft(opened)) return opened;
@@ -81,6 +92,7 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Orbit
   let closed: Promise<void> | undefined;
   return E.right({
     db,
+    databaseUrl: resolved.right.url,
     registry: opts.registry ?? defaultRegistry,
     workerId: newWorkerId(),
     thresholdMs: threshold.right ?? DEFAULT_THRESHOLD_MS,

@@ -222,7 +222,9 @@ describe('ensureEmbeddedServer', () => {
     const res = await ensureEmbeddedServer(path.join(closed, 'inner'));
     expect(E.isLeft(res) && res.left._tag).toBe('DatabaseUnavailable');
     const message = E.isLeft(res) ? formatError(res.left) : '';
-    expect(message).toContain(`cannot enter ${closed}`);
+    // One line, with the one command that fixes it.
+    expect(message).toContain(`cannot enter ${closed}; fix: chmod o+x ${closed}`);
+    expect(message).not.toContain('\n');
     expect(message).toContain(path.join(closed, 'inner', 'postgres.log'));
   });
 });
@@ -251,8 +253,9 @@ describe('resolveDatabase', () => {
     expect(db.embedded?.dataDir).toBe(path.join(cwd, '.orbit', 'pg'));
     expect(db.url).toBe(db.embedded?.url);
     expect(await selectOne(db.url)).toBe(1);
+    // The first start says where the server is and how to stop it; later ones say it was reused.
     expect(describeDatabase(db)).toMatch(
-      /^embedded PostgreSQL at 127\.0\.0\.1:\d+ \(data in .*\.orbit[/\\]pg, (started|reused)\)$/,
+      /^(started embedded PostgreSQL at 127\.0\.0\.1:\d+ \(data in .*\.orbit[/\\]pg\); it keeps running in the background: stop it with "orbit db stop"|embedded PostgreSQL at 127\.0\.0\.1:\d+ \(data in .*\.orbit[/\\]pg, reused\))$/,
     );
   });
 

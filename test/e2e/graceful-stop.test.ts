@@ -5,7 +5,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createE2eHarness, DATA_PIPELINE_STEPS, expectExit, ofType, succeededPerStep, type E2eHarness } from '../support/cli';
+import {
+  createE2eHarness,
+  DATA_PIPELINE_STEPS,
+  expectExit,
+  FIXTURE_PIPELINES,
+  ofType,
+  succeededPerStep,
+  type E2eHarness,
+} from '../support/cli';
 
 describe('graceful stop with SIGTERM', () => {
   let h: E2eHarness;
@@ -31,7 +39,10 @@ describe('graceful stop with SIGTERM', () => {
     started.proc.kill('SIGTERM');
     const r = await started.proc.done;
     expectExit(r, 0);
-    expect(r.lines).toContain(`ℹ Run ${runId} released before it finished; resume it with: orbit resume ${runId}`);
+    // The hint repeats the options the resume needs (schema, pipelines module): it pastes as is.
+    expect(r.lines).toContain(
+      `ℹ Run ${runId} released before it finished; resume it with: orbit --schema ${h.schema} --pipelines ${FIXTURE_PIPELINES} resume ${runId}`,
+    );
     expect(r.stderr).toContain('SIGTERM: finishing the current step');
 
     const events = await h.events(runId);

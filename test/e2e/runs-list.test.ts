@@ -15,9 +15,10 @@ describe('orbit runs', () => {
 
     const failed = await h.cli(['runs', '--status', 'failed']);
     expectExit(failed, 0);
-    expect(failed.lines).toHaveLength(2);
-    expect(failed.lines[0]).toMatch(new RegExp(`^${bad}  etl-pipeline  failed  steps 1/3  started \\S+  finished \\S+$`));
-    expect(failed.lines[1]).toBe('  step "clean" failed (not retryable): clean cannot succeed');
+    expect(failed.lines).toHaveLength(3);
+    expect(failed.lines[0]).toMatch(/^RUN +PIPELINE +STATUS +STEPS +STARTED +DURATION$/);
+    expect(failed.lines[1]).toMatch(new RegExp(`^${bad}  etl-pipeline  failed  1/3    \\S+Z  \\d+(ms|\\.\\ds)$`));
+    expect(failed.lines[2]).toBe('  step "clean" failed (not retryable): clean cannot succeed');
 
     const json = await h.cli(['runs', '--json']);
     expectExit(json, 0);

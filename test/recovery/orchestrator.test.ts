@@ -85,9 +85,6 @@ describe('RunRecoveryOrchestrator.recoverInterruptedRuns', () => {
       failed: 1,
       skipped: 0,
     });
-    // The summary also reads like the spec's example: `summary.recovered`, `summary.detected`.
-    expect(result.recovered).toBe(2);
-    expect(result.detected).toBe(3);
 
     const byRun = new Map(summary.results.map((r) => [r.runId, r]));
     expect(byRun.get(etl.runId)).toMatchObject({

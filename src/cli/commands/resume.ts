@@ -9,6 +9,7 @@ import { resumeRun, type ResumeSuccess } from '../../recovery/resumeRun';
 import { formatDuration } from '../../runtime/duration';
 import type { OrbitClient } from '../../runtime/orbitClient';
 import { ExitCode } from '../exitCodes';
+import { orbitCommand } from '../hints';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { printProgress } from '../progress';
@@ -71,7 +72,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
         const v = r.right;
         if (out.json) out.document(v);
         // A resume that ends any other way than success or a release is a Left (RunFailed).
-        if (v.released) out.info(`Run ${v.runId} released before it finished; resume it again with: orbit resume ${v.runId}`);
+        if (v.released)
+          out.info(`Run ${v.runId} released before it finished; resume it again with: ${orbitCommand(args, 'resume', v.runId)}`);
         else out.success(`Run ${v.runId} resumed successfully`);
         out.info(`Steps executed: ${v.stepsExecuted}`);
         return E.right(v.released && signals.abortSignal.aborted ? ExitCode.interrupted : ExitCode.ok);

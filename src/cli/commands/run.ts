@@ -9,6 +9,7 @@ import type { Output } from '../output';
 import { parseRunId } from '../../executor/runId';
 import type { OrbitError } from '../../errors';
 import { ExitCode } from '../exitCodes';
+import { orbitCommand } from '../hints';
 import { printProgress } from '../progress';
 import { parseMetadataOption, refuseUsage } from '../options';
 import { refuse, runCommand, type GlobalArgs } from '../session';
@@ -139,7 +140,8 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
             error: run.error,
           });
         out.line();
-        if (run.released) out.info(`Run ${run.runId} released before it finished; resume it with: orbit resume ${run.runId}`);
+        if (run.released)
+          out.info(`Run ${run.runId} released before it finished; resume it with: ${orbitCommand(args, 'resume', run.runId)}`);
         else if (run.status === 'success') out.success(`Run ${run.runId} succeeded`);
         else out.failure(`Run ${run.runId} ${run.status}: ${run.error ?? ''}`);
         out.info(`Run ID: ${run.runId}`);

@@ -6,6 +6,21 @@ import { ExitCode } from '../exitCodes';
 import { MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
 
+/** 1.2s, 3m04s, 2h05m: how long a run took, or has been going (then suffixed "so far"). */
+export const formatDuration = (ms: number): string => {
+  if (ms < 1000) return `${Math.max(0, Math.round(ms))}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+};
+
+const runDuration = (r: { readonly startedAt: string; readonly finishedAt: string | null }, now: number): string => {
+  const start = Date.parse(r.startedAt);
+  return r.finishedAt !== null ? formatDuration(Date.parse(r.finishedAt) - start) : `${formatDuration(now - start)} so far`;
+};
+
 interface RunsArgs extends GlobalArgs {
   readonly status?: RunStatus;
   readonly pipeline?: string;
@@ -38,10 +53,20 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
         out.line('No runs found');
         return E.right(ExitCode.ok);
       }
-      for (const r of runs.right) {
-        out.line(
-          `${r.runId}  ${r.pipelineId}  ${r.status}  steps ${r.stepsSucceeded}/${r.stepsTotal}  started ${r.startedAt}${r.finishedAt ? `  finished ${r.finishedAt}` : ''}`,
-        );
+      const rows = runs.right.map((r) => ({
+        cells: [r.runId, r.pipelineId, r.status, `${r.stepsSucceeded}/${r.stepsTotal}`, r.startedAt, runDuration(r, Date.now())],
+        error: r.error,
+      }));
+      const header = ['RUN', 'PIPELINE', 'STATUS', 'STEPS', 'STARTED', 'DURATION'];
+      const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i]?.length ?? 0)));
+      const line = (cells: readonly string[]) =>
+        cells
+          .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+          .join('  ')
+          .trimEnd();
+      out.line(out.dim(line(header)));
+      for (const r of rows) {
+        out.line(line(r.cells));
         if (r.error) out.line(`  ${out.dim(r.error)}`);
       }
       return E.right(ExitCode.ok);

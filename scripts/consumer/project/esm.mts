@@ -1,0 +1,78 @@
+// A consumer's ESM program (module nodenext). Compiled strictly, without skipLibCheck, by
+// scripts/consumer/run.sh against the packed tarball, then run against a real database.
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { definePipeline, formatError, runPipeline as runEither, type StepContext } from 'orbit-pipeline';
+import {
+  closeDefaultClient,
+  detectInterruptedRuns,
+  listRuns,
+  OrbitFailure,
+  runPipeline,
+  type JsonObject,
+} from 'orbit-pipeline/promise';
+
+// Untyped metadata is a JSON object: the spec's optional property reads compile.
+const untyped = definePipeline({
+  name: 'consumer-esm-untyped',
+  steps: [
+    {
+      name: 'fetch-user',
+      handler: async (ctx: StepContext) => ({ success: true, data: { userId: ctx.metadata?.userId ?? null } }),
+    },
+    {
+      name: 'greet',
+      handler: async (ctx) => {
+        const userId = ctx.prevResults['fetch-user']?.data?.userId;
+        return { success: true, data: { greeted: userId ?? null } };
+      },
+    },
+  ],
+});
+
+// An io-ts codec types the metadata precisely, in handlers and at runPipeline.
+const typed = definePipeline({
+  name: 'consumer-esm-typed',
+  metadata: t.type({ batchId: t.string, size: t.number }),
+  steps: [
+    {
+      name: 'import',
+      handler: async (ctx) => {
+        const id: string = ctx.metadata.batchId;
+        return { success: true, data: { imported: ctx.metadata.size, id } };
+      },
+    },
+  ],
+});
+
+const check = (cond: boolean, what: string): void => {
+  if (!cond) throw new Error(`consumer check failed: ${what}`);
+};
+
+const meta: JsonObject = { userId: 'u-1' };
+const r1 = await runPipeline(untyped, meta);
+check(r1.status === 'success', `untyped run succeeded (${r1.status})`);
+
+const r2 = await runPipeline(typed, { batchId: 'b-1', size: 3 });
+check(r2.status === 'success', 'typed run succeeded');
+// @ts-expect-error metadata of the wrong type is refused at compile time
+await runPipeline(typed, { batchId: 1 }).catch(() => undefined);
+
+// The root entry point returns Either values with the tagged error.
+const bad = await runEither('no-such-pipeline', {});
+check(E.isLeft(bad) && bad.left._tag === 'PipelineNotFound', 'root API returns a tagged Left');
+if (E.isLeft(bad)) console.log(`expected error: ${formatError(bad.left)}`);
+
+// The promise entry point rejects with an OrbitFailure carrying the same tagged error.
+try {
+  await runPipeline('no-such-pipeline');
+  check(false, 'promise API rejects');
+} catch (err) {
+  check(err instanceof OrbitFailure && err.error._tag === 'PipelineNotFound', 'promise API rejects with OrbitFailure');
+}
+
+const interrupted = await detectInterruptedRuns();
+const runs = await listRuns({ limit: 5 });
+check(runs.length >= 2, 'listRuns sees the runs');
+console.log(`esm ok: ${runs.length} runs listed, ${interrupted.length} interrupted`);
+await closeDefaultClient();
