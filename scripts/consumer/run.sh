@@ -82,7 +82,11 @@ for project in esm cjs spec readme; do node node_modules/ts5/bin/tsc -p $project
 export ORBIT_SCHEMA="consumer_$$_$RANDOM"
 where=embedded
 [ -z "${DATABASE_URL:-}" ] || where=DATABASE_URL
-step "run the ESM and CommonJS programs (schema $ORBIT_SCHEMA on the $where server)"
+# A private schema is created by its owner first, as in production: the library does not migrate
+# on connect unless asked (docs/AUDIT.md, least privilege).
+step "npx orbit migrate (schema $ORBIT_SCHEMA on the $where server)"
+npx --no-install orbit migrate
+step "run the ESM and CommonJS programs"
 node esm/out/main.js
 node cjs/out/main.js
 
