@@ -1,3 +1,4 @@
+import { sleep } from '../util/sleep';
 import { isTransient } from './pgErrors';
 
 /**
@@ -20,8 +21,6 @@ export interface RetryOptions {
   /** Which failures to retry. Default `isTransient`. */
   readonly retryable?: (err: unknown) => boolean;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Runs `attempt` until it resolves, retrying transient failures with exponential backoff

@@ -32,11 +32,18 @@ describe('losing the lease', () => {
   it('aborts the running step within the lease once renewals fail, starts no further step, and the run is recoverable', async () => {
     const marker = path.join(dir, 'marks.txt');
     const marks = () => readFileSync(marker, 'utf8').trim().split('\n');
+    // A short transient-retry budget: the process gives up on the cut database in a second, not 30 s.
     const { runId, proc } = await h.startRunUntil(
       'lease-pipeline',
       { firstSleepMs: { long: 60_000 }, marker },
       (ev: readonly EventRow[]) => ofType(ev, 'step.started', 'long').length > 0,
-      { pipelines: false, extraArgs: P, databaseUrl: viaProxy(h.url, proxy), env: { ORBIT_LEASE: '2s' }, timeoutMs: 60_000 },
+      {
+        pipelines: false,
+        extraArgs: P,
+        databaseUrl: viaProxy(h.url, proxy),
+        env: { ORBIT_LEASE: '2s', ORBIT_RETRY_BUDGET_MS: '1000' },
+        timeoutMs: 60_000,
+      },
     );
     const cutAt = Date.now();
     await proxy.down();
