@@ -87,6 +87,7 @@ export const buildCli = (argv: readonly string[]) =>
     .option('verbose', { type: 'boolean', describe: 'Say more (which database is used; step progress where supported)' })
     .option('auto-recover', { type: 'boolean', default: false, describe: 'Recover interrupted runs before running the command' })
     .option('json', { type: 'boolean', default: false, describe: 'Print one JSON document on stdout' })
+    .option('timestamps', { type: 'boolean', default: false, describe: 'Start each output line with its ISO time (cron logs)' })
     .option('color', {
       type: 'boolean',
       default: true,

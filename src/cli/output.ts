@@ -25,22 +25,49 @@ export interface Output {
 export const wantsColor = (flag: boolean, env: NodeJS.ProcessEnv = process.env, isTTY = process.stdout.isTTY === true): boolean =>
   flag && !('NO_COLOR' in env) && (env.FORCE_COLOR !== undefined && env.FORCE_COLOR !== '0' ? true : isTTY);
 
-export const createOutput = (opts: { json: boolean; color: boolean }): Output => {
+export const createOutput = (opts: { json: boolean; color: boolean; timestamps?: boolean }): Output => {
   const colors = pc.createColors(wantsColor(opts.color));
   const out = (s: string) => void process.stdout.write(`${s}\n`);
   const err = (s: string) => void process.stderr.write(`${s}\n`);
+  // --timestamps: each non-blank human line starts with the ISO time it was printed (cron logs).
+  const stamp = (s: string) => (opts.timestamps === true && s !== '' ? `${new Date().toISOString()} ${s}` : s);
   // In --json mode stdout carries only the document, and stderr only errors.
-  const human = opts.json ? () => undefined : out;
+  const human = opts.json ? () => undefined : (s: string) => out(stamp(s));
   return {
     json: opts.json,
     line: (text = '') => human(text),
     success: (text) => human(`${colors.green('✓')} ${text}`),
     info: (text) => human(`${colors.cyan('ℹ')} ${text}`),
     failure: (text) => human(`${colors.red('✗')} ${text}`),
-    note: (text) => err(colors.dim(text)),
+    note: (text) => err(colors.dim(stamp(text))),
     document: (value) => out(JSON.stringify(value, null, 2)),
     error: (e) => err(`${colors.red('Error:')} ${typeof e === 'string' ? e : formatError(e)}`),
     bold: colors.bold,
     dim: colors.dim,
+  };
+};
+
+/**
+ * An Output whose human lines are held until `flush()` (then written to `out`, in order): keeps
+ * one run's lines together when several runs are recovered at once. Notes, documents and errors
+ * go through at once.
+ */
+export const bufferedOutput = (out: Output): { readonly out: Output; readonly flush: () => void } => {
+  const held: (() => void)[] = [];
+  const hold =
+    (f: (text: string) => void) =>
+    (text = ''): void =>
+      void held.push(() => f(text));
+  return {
+    out: {
+      ...out,
+      line: hold(out.line),
+      success: hold(out.success),
+      info: hold(out.info),
+      failure: hold(out.failure),
+    },
+    flush: () => {
+      for (const f of held.splice(0)) f();
+    },
   };
 };

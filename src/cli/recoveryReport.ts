@@ -7,24 +7,36 @@ import {
   type RecoverySummary,
 } from '../recovery/orchestrator';
 import { ExitCode } from './exitCodes';
-import type { Output } from './output';
+import { bufferedOutput, type Output } from './output';
 import { printProgress } from './progress';
 import type { OrbitClient } from '../runtime/orbitClient';
 
-/** The spec's lines for each recovery event ("Attempting to recover run …", "✓ Recovered run …"). */
-export const printRecoveryEvent =
-  (out: Output, verbose: boolean) =>
-  (e: RecoveryEvent): void => {
-    if (e.kind === 'attempt') out.line(`Attempting to recover run ${e.run.runId} (${e.run.pipelineId})...`);
-    else if (e.kind === 'step') {
-      if (verbose) printProgress(out)(e.progress);
+/**
+ * The spec's lines for each recovery event ("Attempting to recover run …", "✓ Recovered run …").
+ * Runs recovered at the same time would interleave: each run's lines are held and printed as one
+ * block when its outcome is known, so the output reads like the spec's transcript at any concurrency.
+ */
+export const printRecoveryEvent = (out: Output, verbose: boolean): ((e: RecoveryEvent) => void) => {
+  const blocks = new Map<string, ReturnType<typeof bufferedOutput>>();
+  const forRun = (runId: string): Output => blocks.get(runId)?.out ?? out;
+  return (e) => {
+    if (e.kind === 'attempt') {
+      const b = bufferedOutput(out);
+      blocks.set(e.run.runId, b);
+      b.out.line(`Attempting to recover run ${e.run.runId} (${e.run.pipelineId})...`);
+    } else if (e.kind === 'step') {
+      if (verbose) printProgress(forRun(e.progress.runId))(e.progress);
     } else {
       const o = e.outcome;
-      if (o.outcome === 'recovered') out.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
-      else if (o.outcome === 'skipped') out.info(`Run ${o.runId} skipped: ${o.reason}`);
-      else out.failure(`Failed to recover run ${o.runId}: ${o.message}`);
+      const o2 = forRun(o.runId);
+      if (o.outcome === 'recovered') o2.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
+      else if (o.outcome === 'skipped') o2.info(`Run ${o.runId} skipped: ${o.reason}`);
+      else o2.failure(`Failed to recover run ${o.runId}: ${o.message}`);
+      blocks.get(o.runId)?.flush();
+      blocks.delete(o.runId);
     }
   };
+};
 
 /** Recovers every interrupted run, printing the spec's lines. Used by `recover` and `--auto-recover`. */
 export const recoverAll = async (
@@ -53,8 +65,9 @@ export const recoverAll = async (
   return E.isLeft(summary) ? summary : E.right(summary.right);
 };
 
-export const printSummary = (out: Output, s: RecoverySummary) => {
-  out.line();
+/** `leadingBlank: false` when the line before is already blank (nothing was detected). */
+export const printSummary = (out: Output, s: RecoverySummary, leadingBlank = true) => {
+  if (leadingBlank) out.line();
   out.line('Recovery Summary:');
   out.line(`  Detected: ${s.detected}`);
   out.line(`  Recovered: ${s.recovered}`);

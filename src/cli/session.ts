@@ -28,6 +28,8 @@ export interface GlobalArgs {
   readonly migrate?: boolean;
   /** Also say which database is used when it is not the embedded one. */
   readonly verbose?: boolean;
+  /** --timestamps: each human output line starts with its ISO time. */
+  readonly timestamps?: boolean;
 }
 
 export interface Session {
@@ -84,7 +86,7 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
 
 /** Refuses bad input before any connection is made: one line on stderr, exit 1, nothing touched. */
 export const refuse = (args: GlobalArgs, e: OrbitError): void => {
-  createOutput({ json: args.json, color: args.color }).error(e);
+  createOutput({ json: args.json, color: args.color, timestamps: args.timestamps }).error(e);
   process.exitCode = ExitCode.error;
 };
 
@@ -99,7 +101,7 @@ export const runCommand = async (
 ): Promise<void> => {
   const usage = checkGlobalOptions(args);
   if (E.isLeft(usage)) return refuseUsage(args, usage.left);
-  const out = createOutput({ json: args.json, color: args.color });
+  const out = createOutput({ json: args.json, color: args.color, timestamps: args.timestamps });
   const session = await openSession(args, out, needs);
   if (E.isLeft(session)) {
     out.error(session.left);

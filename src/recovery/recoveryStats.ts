@@ -8,6 +8,14 @@ import { detectInterruptedRuns } from './detectInterruptedRuns';
 export interface RecoveryStats {
   /** Runs interrupted right now (not yet recovered). */
   readonly interruptedNow: number;
+  /**
+   * Running total of runs detected as interrupted: distinct runs the journal shows resumed after
+   * an interruption (a `run.resumed` without `retryFailed`; with `since`, resumed in the window),
+   * plus the runs interrupted now and never resumed. A run interrupted several times counts once;
+   * an interrupted run that was cancelled, or never detected before it was, leaves no trace and
+   * is not counted.
+   */
+  readonly interruptedTotal: number;
   /** Distinct runs that recovery resumed at least once. */
   readonly runsRecovered: number;
   /** `run.resumed` events. */
@@ -33,6 +41,7 @@ interface Row {
   in_flight: number;
   avg_recovery_ms: number | null;
   avg_downtime_ms: number | null;
+  interrupted_total: number;
 }
 
 /** Recovery metrics over the whole journal, or over resumptions since `sinceMs` ago. */
@@ -42,6 +51,8 @@ export const recoveryStats = async (
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const { db } = c.right;
+  const now = await detectInterruptedRuns({ client: c.right });
+  if (E.isLeft(now)) return now;
   const rows = await query<Row>(
     db,
     `WITH resumed AS (
@@ -70,17 +81,21 @@ export const recoveryStats = async (
             coalesce(sum(in_flight), 0)::int AS in_flight,
             avg(extract(epoch FROM ended_at - occurred_at) * 1000)
               FILTER (WHERE end_type IN ('run.succeeded', 'run.failed', 'run.cancelled'))::float8 AS avg_recovery_ms,
-            avg(extract(epoch FROM occurred_at - before_at) * 1000)::float8 AS avg_downtime_ms
+            avg(extract(epoch FROM occurred_at - before_at) * 1000)::float8 AS avg_downtime_ms,
+            (SELECT count(*)::int FROM (
+               SELECT i.run_id FROM ${db.qs}.run_events i
+                WHERE i.type = 'run.resumed' AND NOT coalesce((i.payload ->> 'retryFailed')::boolean, false)
+                  AND ($1::float8 IS NULL OR i.occurred_at >= now() - make_interval(secs => $1::float8 / 1000))
+               UNION SELECT unnest($2::text[])) ids) AS interrupted_total
        FROM spans`,
-    [options.sinceMs ?? null],
+    [options.sinceMs ?? null, now.right.map((r) => r.runId)],
   );
   if (E.isLeft(rows)) return rows;
-  const now = await detectInterruptedRuns({ client: c.right });
-  if (E.isLeft(now)) return now;
   const r = rows.right[0] as Row;
   const per = (n: number) => (r.recoveries === 0 ? null : n / r.recoveries);
   return E.right({
     interruptedNow: now.right.length,
+    interruptedTotal: r.interrupted_total,
     runsRecovered: r.runs,
     recoveries: r.recoveries,
     successRate: r.ended === 0 ? null : r.succeeded / r.ended,

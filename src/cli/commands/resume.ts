@@ -44,8 +44,14 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
     const id = parseRunId(args.runId);
     if (E.isLeft(id)) return refuse(args, id.left);
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
-      out.line(`Resuming Run: ${args.runId}`);
-      out.line();
+      // The header comes with the first thing the resume has to say, never before a refusal.
+      let headed = false;
+      const header = () => {
+        if (headed) return;
+        headed = true;
+        out.line(`Resuming Run: ${args.runId}`);
+        out.line();
+      };
       if (args.force) {
         // Taking a run from a live owner is the one way a step can run twice at once: say so.
         const live = await runLiveness(client.db, args.runId, client.thresholdMs);
@@ -64,13 +70,19 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
           retryFailed: args.retryFailed,
           force: args.force,
           reason: args.retryFailed ? 'manual resume with --retry-failed' : 'manual resume',
-          onProgress: args.verbose ? printProgress(out) : undefined,
+          onProgress: args.verbose
+            ? (p) => {
+                header();
+                printProgress(out)(p);
+              }
+            : undefined,
           stopSignal: signals.stopSignal,
           abortSignal: signals.abortSignal,
         });
         if (E.isLeft(r)) return E.left(r.left);
         const v = r.right;
         if (out.json) out.document(v);
+        header();
         // A resume that ends any other way than success or a release is a Left (RunFailed).
         if (v.released)
           out.info(`Run ${v.runId} released before it finished; resume it again with: ${orbitCommand(args, 'resume', v.runId)}`);

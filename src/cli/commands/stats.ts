@@ -35,6 +35,7 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
       out.line(`Recovery Metrics${args.since ? ` (last ${args.since})` : ''}`);
       out.line();
       out.line(`  Interrupted runs now: ${v.interruptedNow}`);
+      out.line(`  Runs detected as interrupted (total): ${v.interruptedTotal}`);
       out.line(`  Runs recovered: ${v.runsRecovered} (${v.recoveries} recoveries)`);
       out.line(`  Recovery success rate: ${pct(v.successRate)}`);
       out.line(`  Steps executed per recovery: ${num(v.stepsExecutedPerRecovery)}`);
