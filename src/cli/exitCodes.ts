@@ -8,6 +8,9 @@ export const ExitCode = {
   usage: 2,
   /** Recovery ran, but some runs could not be recovered. */
   recoveryIncomplete: 3,
-  /** Stopped by a second SIGINT/SIGTERM: running steps were aborted; the runs stay recoverable. */
+  /**
+   * Stopped by SIGINT/SIGTERM before the end: `orbit run` whose run was released (one signal or
+   * two); any command stopped by a second signal (running steps aborted). The runs stay recoverable.
+   */
   interrupted: 130,
 } as const;

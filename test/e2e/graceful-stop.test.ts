@@ -1,5 +1,5 @@
 /**
- * SIGTERM to `orbit run` during a step: it finishes the step, journals run.released and exits 0;
+ * SIGTERM to `orbit run` during a step: it finishes the step, journals run.released and exits 130;
  * the run is listed by check-interrupted at once (default threshold) and `resume` finishes it.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,14 +31,14 @@ describe('graceful stop with SIGTERM', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('SIGTERM during transform-data: the step finishes, run.released is journaled, exit 0', async () => {
+  it('SIGTERM during transform-data: the step finishes, run.released is journaled, exit 130', async () => {
     const started = await h.startRunUntil('data-pipeline', { sleepMs: { 'transform-data': 1500 }, marker }, (ev) =>
       ev.some((e) => e.type === 'step.started' && e.step_name === 'transform-data'),
     );
     runId = started.runId;
     started.proc.kill('SIGTERM');
     const r = await started.proc.done;
-    expectExit(r, 0);
+    expectExit(r, 130);
     // The hint repeats the options the resume needs (schema, pipelines module): it pastes as is.
     expect(r.lines).toContain(
       `ℹ Run ${runId} released before it finished; resume it with: orbit --schema ${h.schema} --pipelines ${FIXTURE_PIPELINES} resume ${runId}`,

@@ -33,7 +33,7 @@ describe('orbit worker', () => {
       ev.some((e) => e.type === 'step.started' && e.step_name === 'transform-data'),
     );
     started.proc.kill('SIGTERM');
-    expectExit(await started.proc.done, 0);
+    expectExit(await started.proc.done, 130); // released, not ended
     await h.waitFor('the worker to finish the released run', finished(started.runId), 10_000);
     expect(worker.stdout).toContain(`Run ${started.runId} was released; resuming it`);
     expect(worker.stdout).toContain(`✓ Recovered run ${started.runId}, executed 2 step(s)`);

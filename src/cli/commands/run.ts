@@ -145,9 +145,10 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         else if (run.status === 'success') out.success(`Run ${run.runId} succeeded`);
         else out.failure(`Run ${run.runId} ${run.status}: ${run.error ?? ''}`);
         out.info(`Run ID: ${run.runId}`);
-        // A second signal aborted the step: not a clean stop, say so to the caller (shell, supervisor).
-        if (run.released && signals.abortSignal.aborted) return E.right(ExitCode.interrupted);
-        return E.right(run.status === 'success' || run.released ? ExitCode.ok : ExitCode.error);
+        // Released on SIGINT/SIGTERM (one signal or two): the run did not end, say so to the caller
+        // (shell, supervisor) with 130, like any interrupted command.
+        if (run.released) return E.right(ExitCode.interrupted);
+        return E.right(run.status === 'success' ? ExitCode.ok : ExitCode.error);
       } finally {
         signals.dispose();
       }

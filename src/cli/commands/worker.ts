@@ -2,8 +2,9 @@ import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { RecoveryWorker } from '../../recovery/recoveryWorker';
 import { formatDuration, parseDuration } from '../../runtime/duration';
-import { formatError } from '../../errors';
+import { formatError, OrbitErrors } from '../../errors';
 import { ExitCode } from '../exitCodes';
+import { createWorkerMetrics, type WorkerMetrics } from '../metrics';
 import { printRecoveryEvent } from '../recoveryReport';
 import { MAX_CONCURRENCY, parseCount, refuseUsage } from '../options';
 import { refuse, runCommand, type GlobalArgs } from '../session';
@@ -15,6 +16,8 @@ interface WorkerArgs extends GlobalArgs {
   readonly grace: string;
   readonly concurrency: string;
   readonly verbose: boolean;
+  readonly metricsPort?: string;
+  readonly metricsHost?: string;
 }
 
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
@@ -39,6 +42,14 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         describe: `Runs executed or recovered at the same time (1 to ${MAX_CONCURRENCY})`,
       })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
+      .option('metrics-port', {
+        type: 'string',
+        describe: 'Serve Prometheus metrics on http://<metrics-host>:<port>/metrics (0: any free port, printed at start)',
+      })
+      .option('metrics-host', {
+        type: 'string',
+        describe: 'Address the metrics endpoint listens on, with --metrics-port (default 127.0.0.1)',
+      })
       .example(
         '$0 worker --threshold 30s',
         'Recover continuously; a run whose worker died elsewhere is resumed about 30 s after its last sign of life',
@@ -54,6 +65,17 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
     }
     const grace = parseDuration(args.grace, '--grace');
     if (E.isLeft(grace)) return refuse(args, grace.left);
+    let metricsPort: number | undefined;
+    if (args.metricsPort !== undefined) {
+      const text = String(args.metricsPort).trim();
+      if (!/^\d+$/.test(text) || Number(text) > 65535)
+        return refuseUsage(
+          args,
+          OrbitErrors.invalidInput('--metrics-port', `${JSON.stringify(text)} is not a port (use 0 to 65535; 0: any free port)`),
+        );
+      metricsPort = Number(text);
+    }
+    const metricsHost = args.metricsHost ?? '127.0.0.1';
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       const signals = installStopSignals(out.note);
       // Past the grace period a graceful stop becomes a hard one (steps aborted, runs released).
@@ -72,6 +94,23 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       );
       const abortSignal = AbortSignal.any([signals.abortSignal, graceOver.signal]);
       const print = printRecoveryEvent(out, args.verbose);
+      let metrics: WorkerMetrics | undefined;
+      if (metricsPort !== undefined) {
+        metrics = createWorkerMetrics();
+        const bound = await metrics.listen(metricsHost, metricsPort).then(
+          (port) => E.right(port),
+          (err: unknown) => E.left(err instanceof Error ? err.message : String(err)),
+        );
+        if (E.isLeft(bound)) {
+          signals.dispose();
+          return E.left(
+            OrbitErrors.invalidInput('--metrics-port', `cannot serve metrics on ${metricsHost}:${metricsPort}: ${bound.left}`),
+          );
+        }
+        const url = `http://${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${bound.right}/metrics`;
+        if (out.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'metrics', url })}\n`);
+        else out.line(`Prometheus metrics on ${url}`);
+      }
       const worker = new RecoveryWorker({
         client,
         sweepIntervalMs,
@@ -80,6 +119,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         stopSignal: signals.stopSignal,
         abortSignal,
         onEvent: (e) => {
+          metrics?.onEvent(e);
           const at = new Date().toISOString();
           // --json: one line per event, for log shippers (the human lines below are for people).
           if (out.json) return void process.stdout.write(`${JSON.stringify({ at, ...e })}\n`);
@@ -99,7 +139,10 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         },
       });
       const started = await worker.start();
-      if (E.isLeft(started)) return started;
+      if (E.isLeft(started)) {
+        await metrics?.close();
+        return started;
+      }
       if (out.json)
         process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'listening', worker: client.workerId })}\n`);
       out.line(
@@ -107,6 +150,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       );
       await new Promise<void>((resolve) => signals.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
       await worker.stop();
+      await metrics?.close();
       if (graceTimer) clearTimeout(graceTimer);
       signals.dispose();
       if (out.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'stopped' })}\n`);
