@@ -123,11 +123,18 @@ export interface RunSpec {
 }
 
 /** A chaos worker process running `runs` with the library, `concurrency` at a time. */
-export const worker = (ctx: Ctx, schema: string, runs: readonly RunSpec[], concurrency: number, url = ctx.cluster.url): Proc =>
+export const worker = (
+  ctx: Ctx,
+  schema: string,
+  runs: readonly RunSpec[],
+  concurrency: number,
+  url = ctx.cluster.url,
+  env: Record<string, string> = {},
+): Proc =>
   track(
     spawn(process.execPath, [CHILD], {
       cwd: REPO_ROOT,
-      env: childEnv(ctx, schema, { CHAOS_SPEC: JSON.stringify({ url, schema, concurrency, runs }) }),
+      env: childEnv(ctx, schema, { ...env, CHAOS_SPEC: JSON.stringify({ url, schema, concurrency, runs }) }),
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );

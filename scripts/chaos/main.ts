@@ -9,7 +9,9 @@ import { Rng, type Ctx, type ScenarioResult } from './context';
 import { r1 } from './r1';
 import { r2 } from './r2';
 import { r3 } from './r3';
+import { r4 } from './r4';
 import { r5 } from './r5';
+import { r6 } from './r6';
 import { r7 } from './r7';
 import { r8 } from './r8';
 import { r9 } from './r9';
@@ -25,6 +27,8 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R8', r8],
   ['R2', r2],
   ['R5', r5],
+  ['R4', r4],
+  ['R6', r6],
 ];
 
 export interface ChaosOptions {

@@ -4,7 +4,10 @@
 //   - counts the execution in <ledger>.executions (one row per execution: re-runs show), and
 //   - writes its effect to <ledger>.ledger keyed by ctx.idempotencyKey (ON CONFLICT DO NOTHING),
 // so double execution and double effects are both visible. The ledger lives in the schema
-// CHAOS_LEDGER_SCHEMA of CHAOS_LEDGER_URL.
+// CHAOS_LEDGER_SCHEMA of CHAOS_LEDGER_URL. Attempts after the first (after a takeover) sleep
+// metadata.laterSleeps[i] instead when given; a step whose name is metadata.poison kills its own
+// process (SIGKILL) on every attempt; a sleep cut short by the step's signal prints
+// "aborted <runId> <step> <attempt>" to stderr.
 const { Pool } = require('pg');
 const t = require('io-ts');
 const { definePipeline, NonRetryableError } = require('orbit-pipeline');
@@ -53,8 +56,15 @@ const chaosStep = (name, index) => ({
   name,
   handler: async (ctx) => {
     const m = ctx.metadata || {};
-    const ms = (m.sleeps && m.sleeps[index]) || 0;
-    if (ms > 0) await sleep(ms, ctx.signal);
+    if (m.poison === name) process.kill(process.pid, 'SIGKILL');
+    const sleeps = ctx.attempt > 1 && m.laterSleeps ? m.laterSleeps : m.sleeps;
+    const ms = (sleeps && sleeps[index]) || 0;
+    try {
+      if (ms > 0) await sleep(ms, ctx.signal);
+    } catch (err) {
+      process.stderr.write(`aborted ${ctx.runId} ${name} ${ctx.attempt}\n`);
+      throw err;
+    }
     await recordEffect(ctx, name);
     return { success: true, data: { step: name, n: index } };
   },
