@@ -4,11 +4,10 @@ import { fromPgError } from '../db/pgErrors';
 import type { OrbitError } from '../errors';
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
-import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../runtime/orbitClient';
 import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
 import { executionEnvFor } from './executionEnv';
-import { creationEvents } from './runPipeline';
-import { newRunId, parseRunId } from './runId';
+import { prepareRun } from './runPipeline';
 
 export interface EnqueueOptions {
   readonly client?: OrbitClient;
@@ -27,18 +26,11 @@ export const enqueueRun = async (
   metadata: unknown = {},
   options: EnqueueOptions = {},
 ): Promise<E.Either<OrbitError, { readonly runId: string }>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  const client = c.right;
-  const pipeline = client.registry.getPipeline(name);
-  if (E.isLeft(pipeline)) return pipeline;
-  const parsed = options.runId === undefined ? E.right(newRunId()) : parseRunId(options.runId);
-  if (E.isLeft(parsed)) return parsed;
-  const runId = parsed.right;
-  const events = creationEvents(pipeline.right, metadata, `queue:${options.triggeredBy ?? 'api'}`, client.workerId);
-  if (E.isLeft(events)) return events;
+  const prepared = await prepareRun(name, metadata, options, `queue:${options.triggeredBy ?? 'api'}`);
+  if (E.isLeft(prepared)) return prepared;
+  const { client, runId, events } = prepared.right;
   // Only the creation: the claim is the worker's.
-  const creation = events.right.filter((e) => e.type === 'run.created');
+  const creation = events.filter((e) => e.type === 'run.created');
   const created = await appendToRun(client.db, {
     runId,
     expectedSeq: 0,

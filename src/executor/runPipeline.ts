@@ -40,6 +40,25 @@ export const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredB
   ]);
 };
 
+/** What starting a run needs, checked before anything is journaled: the client, the pipeline, the run id and its creation events. */
+export const prepareRun = async (
+  name: string,
+  metadata: unknown,
+  options: { readonly client?: OrbitClient; readonly runId?: string },
+  triggeredBy: string,
+) => {
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const client = c.right;
+  const pipeline = client.registry.getPipeline(name);
+  if (E.isLeft(pipeline)) return pipeline;
+  const parsed = options.runId === undefined ? E.right(newRunId()) : parseRunId(options.runId);
+  if (E.isLeft(parsed)) return parsed;
+  const events = creationEvents(pipeline.right, metadata, triggeredBy, client.workerId);
+  if (E.isLeft(events)) return events;
+  return E.right({ client, pipeline: pipeline.right, runId: parsed.right, events: events.right });
+};
+
 /**
  * Runs a registered pipeline from its first step to its end in this process. Invalid metadata is
  * refused before anything is journaled. The result says how the run ended; a run that this
@@ -50,23 +69,16 @@ export const runPipeline = async (
   metadata: unknown = {},
   options: RunPipelineOptions = {},
 ): Promise<E.Either<OrbitError, RunResult>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  const client = c.right;
-  const pipeline = client.registry.getPipeline(name);
-  if (E.isLeft(pipeline)) return pipeline;
-  const parsed = options.runId === undefined ? E.right(newRunId()) : parseRunId(options.runId);
-  if (E.isLeft(parsed)) return parsed;
-  const runId = parsed.right;
-  const leading = creationEvents(pipeline.right, metadata, options.triggeredBy ?? 'api', client.workerId);
-  if (E.isLeft(leading)) return leading;
+  const prepared = await prepareRun(name, metadata, options, options.triggeredBy ?? 'api');
+  if (E.isLeft(prepared)) return prepared;
+  const { client, pipeline, runId, events } = prepared.right;
   return executeRun(
     client,
-    pipeline.right,
+    pipeline,
     runId,
     {
       state: null,
-      claim: { kind: 'claim', events: leading.right },
+      claim: { kind: 'claim', events },
       claimConflict: OrbitErrors.invalidInput('run id', `a run with id ${runId} already exists`),
     },
     options,
