@@ -36,7 +36,9 @@ describe('orbit worker', () => {
     expectExit(await started.proc.done, 130); // released, not ended
     await h.waitFor('the worker to finish the released run', finished(started.runId), 10_000);
     expect(worker.stdout).toContain(`Run ${started.runId} was released; resuming it`);
-    expect(worker.stdout).toContain(`✓ Recovered run ${started.runId}, executed 2 step(s)`);
+    // The run's block is printed once its resume returns, a moment after its last commit.
+    const recovered = `✓ Recovered run ${started.runId}, executed 2 step(s)`;
+    await h.waitFor('the worker to report the recovery', async () => worker.stdout.includes(recovered), 5_000);
     const events = await h.events(started.runId);
     expect(ofType(events, 'run.resumed')).toHaveLength(1);
     expect(succeededPerStep(events)).toEqual(Object.fromEntries(DATA_PIPELINE_STEPS.map((s) => [s, 1])));
