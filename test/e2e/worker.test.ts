@@ -49,7 +49,9 @@ describe('orbit worker', () => {
       ev.some((e) => e.type === 'step.started' && e.step_name === 'load-data'),
     );
     await h.waitFor('the worker to recover the killed run', finished(runId), 15_000);
-    expect(worker.stdout).toContain(`Attempting to recover run ${runId} (data-pipeline)...`);
+    // A run's block is printed together once its recovery returns, a moment after its last commit.
+    const attempting = `Attempting to recover run ${runId} (data-pipeline)...`;
+    await h.waitFor('the worker to report the recovery', async () => worker.stdout.includes(attempting), 5_000);
     const events = await h.events(runId);
     expect(ofType(events, 'step.started', 'load-data').map((e) => e.attempt)).toEqual([1, 2]);
     expect(succeededPerStep(events)).toEqual(Object.fromEntries(DATA_PIPELINE_STEPS.map((s) => [s, 1])));
