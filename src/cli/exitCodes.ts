@@ -9,8 +9,10 @@ export const ExitCode = {
   /** Recovery ran, but some runs could not be recovered. */
   recoveryIncomplete: 3,
   /**
-   * Stopped by SIGINT/SIGTERM before the end: `orbit run` whose run was released (one signal or
-   * two); any command stopped by a second signal (running steps aborted). The runs stay recoverable.
+   * Stopped by SIGINT/SIGTERM before the end: `orbit run` and `orbit resume` whose run was
+   * released, `orbit recover --auto-resume` (and `--auto-recover`) stopped (one signal or two);
+   * any command stopped by a second signal (running steps aborted). The runs stay recoverable.
+   * `orbit worker` exits 0 after one signal: stopping is its normal end.
    */
   interrupted: 130,
 } as const;

@@ -80,5 +80,9 @@ export const printSummary = (out: Output, s: RecoverySummary, leadingBlank = tru
   else out.line(`${s.failed} run(s) could not be recovered`);
 };
 
-/** Exit code of a recovery: 0 when nothing failed (skipped runs are someone else's), 3 otherwise. */
-export const recoveryExitCode = (s: RecoverySummary): number => (s.failed > 0 ? ExitCode.recoveryIncomplete : ExitCode.ok);
+/**
+ * Exit code of a recovery: 130 when SIGINT/SIGTERM stopped it (runs released or not attempted:
+ * still recoverable), else 0 when nothing failed (skipped runs are someone else's), 3 otherwise.
+ */
+export const recoveryExitCode = (s: RecoverySummary, stopped = false): number =>
+  stopped ? ExitCode.interrupted : s.failed > 0 ? ExitCode.recoveryIncomplete : ExitCode.ok;

@@ -127,7 +127,7 @@ export const runCommand = async (
       out.line();
       if (signals.stopSignal.aborted) {
         // Asked to stop while recovering: do not go on to start the command's own work.
-        process.exitCode = recoveryExitCode(recovered.right);
+        process.exitCode = recoveryExitCode(recovered.right, true);
         return;
       }
       if (recoveryExitCode(recovered.right) !== ExitCode.ok) process.exitCode = ExitCode.recoveryIncomplete;

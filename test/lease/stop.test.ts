@@ -1,7 +1,9 @@
 /**
  * Graceful stop: a worker asked to stop lets its running step finish within the grace period,
  * then aborts it and releases the run (exit 0); a second signal aborts at once and exits 130.
- * `orbit run` stopped by a second signal exits 130 too. Every released run stays recoverable.
+ * `orbit run` stopped by a second signal exits 130 too; `orbit resume` and `orbit recover
+ * --auto-resume` stopped by a single signal release their run and exit 130 (the run did not end).
+ * Every released run stays recoverable.
  */
 import path from 'node:path';
 import { createE2eHarness, expectExit, ofType, REPO_ROOT, sleep, type E2eHarness } from '../support/cli';
@@ -66,4 +68,54 @@ describe('stopping', () => {
     const check = await h.cli([...P, 'check-interrupted'], { pipelines: false });
     expect(check.lines).toEqual(expect.arrayContaining([`Run ID: ${runId}`, `Run ID: ${direct}`]));
   });
+
+  /** A run whose process was killed with SIGKILL in `long`; the attempts after the first sleep `laterMs`. */
+  const killedInLong = async (laterMs: number): Promise<string> => {
+    const { runId } = await h.startRunAndKillWhen(
+      'lease-pipeline',
+      { firstSleepMs: { long: 60_000 }, laterSleepMs: { long: laterMs } },
+      (ev) => ofType(ev, 'step.started', 'long').length > 0,
+      { pipelines: false, extraArgs: P },
+    );
+    return runId;
+  };
+  const secondAttemptStarted = (runId: string) => async () => ofType(await h.events(runId), 'step.started', 'long').length > 1;
+
+  it('one SIGINT to orbit resume: the step finishes, the run is released, exit 130; it stays recoverable', async () => {
+    const runId = await killedInLong(1500);
+    const resume = h.start([...P, 'resume', runId], { pipelines: false });
+    await h.waitFor('the resumed long step to start', secondAttemptStarted(runId), 15_000);
+    resume.kill('SIGINT');
+    const r = await resume.done;
+    expectExit(r, 130);
+    expect(r.stderr).toContain('SIGINT: finishing the current step');
+    expect(r.stdout).toContain(`Run ${runId} released before it finished`);
+    const events = await h.events(runId);
+    expect(events.slice(-2).map((e) => [e.type, e.step_name])).toEqual([
+      ['step.succeeded', 'long'],
+      ['run.released', null],
+    ]);
+    expect([(await h.run(runId))?.status, (await h.run(runId))?.owner]).toEqual(['running', null]);
+
+    const again = await h.cli([...P, 'resume', runId], { pipelines: false });
+    expectExit(again, 0);
+    expect((await h.run(runId))?.status).toBe('success');
+    expect(ofType(await h.events(runId), 'step.succeeded', 'long')).toHaveLength(1);
+  }, 60_000);
+
+  it('one SIGTERM to orbit recover --auto-resume: the run is released, exit 130; it stays recoverable', async () => {
+    const runId = await killedInLong(1500);
+    const recover = h.start([...P, 'recover', '--auto-resume'], { pipelines: false });
+    await h.waitFor('the resumed long step to start', secondAttemptStarted(runId), 15_000);
+    recover.kill('SIGTERM');
+    const r = await recover.done;
+    expectExit(r, 130);
+    expect(r.stdout).toContain(`Run ${runId} skipped: released unfinished (shutting down)`);
+    expect([(await h.run(runId))?.status, (await h.run(runId))?.owner]).toEqual(['running', null]);
+
+    const again = await h.cli([...P, 'recover', '--auto-resume'], { pipelines: false });
+    expectExit(again, 0);
+    expect(again.stdout).toContain(`Recovered run ${runId}`);
+    expect((await h.run(runId))?.status).toBe('success');
+  }, 60_000);
 });

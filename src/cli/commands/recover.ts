@@ -113,7 +113,7 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
         if (E.isLeft(summary)) return summary;
         if (out.json) out.document(summary.right);
         printSummary(out, summary.right, summary.right.detected > 0);
-        return E.right(recoveryExitCode(summary.right));
+        return E.right(recoveryExitCode(summary.right, signals.stopSignal.aborted));
       } finally {
         signals.dispose();
       }

@@ -88,7 +88,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
           out.info(`Run ${v.runId} released before it finished; resume it again with: ${orbitCommand(args, 'resume', v.runId)}`);
         else out.success(`Run ${v.runId} resumed successfully`);
         out.info(`Steps executed: ${v.stepsExecuted}`);
-        return E.right(v.released && signals.abortSignal.aborted ? ExitCode.interrupted : ExitCode.ok);
+        // Released: the run did not end (SIGINT/SIGTERM, or a lost lease): 130, like `orbit run`.
+        return E.right(v.released ? ExitCode.interrupted : ExitCode.ok);
       } finally {
         signals.dispose();
       }
@@ -124,7 +125,8 @@ export const isolatedResume =
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       const base = { runId: run.runId, pipelineId: run.pipelineId };
       child.once('close', (code, signal) => {
-        if (code === 0) {
+        // 130: the child was stopped by a signal and released the run; its document says so.
+        if (code === ExitCode.ok || code === ExitCode.interrupted) {
           try {
             const result = JSON.parse(stdout) as ResumeSuccess;
             resolve(
@@ -145,6 +147,12 @@ export const isolatedResume =
             ?.replace(/^Error: /, '') ?? '';
         if (/already claimed|is being executed|is not interrupted/.test(said)) {
           resolve({ ...base, outcome: 'skipped', reason: 'claimed by another process' });
+          return;
+        }
+        // Another recoverer finished it while the child started (a lost race, not a failure: a
+        // failure would make the worker sweep again at once and start yet another child).
+        if (/cannot be resumed: it (already succeeded|was cancelled)/.test(said)) {
+          resolve({ ...base, outcome: 'skipped', reason: 'ended by another process' });
           return;
         }
         const message =
