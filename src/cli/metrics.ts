@@ -1,11 +1,23 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Counter, Registry } from 'prom-client';
+import * as E from 'fp-ts/Either';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { OrbitError } from '../errors';
 import type { WorkerEvent } from '../recovery/recoveryWorker';
+
+/** Where the metrics read what the event stream does not carry. */
+export interface WorkerMetricsSources {
+  /** Queued runs waiting for a worker, read from the database on each scrape. */
+  readonly queueDepth: () => Promise<E.Either<OrbitError, number>>;
+}
+
+/** Claim latency buckets (seconds): an idle worker claims in tens of milliseconds, a busy queue in minutes. */
+const CLAIM_LATENCY_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
 /**
  * Prometheus metrics of `orbit worker --metrics-port`: counters fed by the worker's own event
- * stream (the one `worker --json` prints), served on GET /metrics.
+ * stream (the one `worker --json` prints), and the queue depth read from the database when
+ * scraped; served on GET /metrics.
  */
 export interface WorkerMetrics {
   readonly onEvent: (e: WorkerEvent) => void;
@@ -14,7 +26,7 @@ export interface WorkerMetrics {
   readonly close: () => Promise<void>;
 }
 
-export const createWorkerMetrics = (): WorkerMetrics => {
+export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetrics => {
   const registry = new Registry();
   const runsStarted = new Counter({
     name: 'orbit_worker_runs_started_total',
@@ -55,17 +67,52 @@ export const createWorkerMetrics = (): WorkerMetrics => {
     help: 'Times the LISTEN connection was lost',
     registers: [registry],
   });
+  new Gauge({
+    name: 'orbit_worker_queue_depth',
+    help: 'Queued runs waiting for a worker (every worker of the schema), read from the database on each scrape; NaN when it cannot be read',
+    registers: [registry],
+    async collect() {
+      const n = await sources.queueDepth();
+      // An unreachable database must not fail the scrape: the counters are still this process's truth.
+      this.set(E.isRight(n) ? n.right : Number.NaN);
+    },
+  });
+  const claimLatency = new Histogram({
+    name: 'orbit_worker_claim_latency_seconds',
+    help: 'Seconds from a run becoming available (source="queue": queued; source="released": released by its worker) to its claim by this worker, by the journal timestamps',
+    labelNames: ['source'],
+    buckets: CLAIM_LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const leaseExpiries = new Counter({
+    name: 'orbit_worker_lease_expiries_total',
+    help: 'Expired leases: this worker\'s own, not renewed in time (event="lost"); runs it took over because their owner\'s lease had expired (event="taken_over")',
+    labelNames: ['event'],
+    registers: [registry],
+  });
   // Every label the worker can report, at zero, so that a scrape shows the series before they move.
   for (const s of ['queue', 'recovery']) runsStarted.inc({ source: s }, 0);
   for (const s of ['success', 'failed', 'cancelled', 'released', 'skipped', 'error']) queuedRunsEnded.inc({ status: s }, 0);
   for (const o of ['recovered', 'failed', 'skipped']) recoveries.inc({ outcome: o }, 0);
   for (const r of ['succeeded', 'failed']) steps.inc({ result: r }, 0);
+  for (const ev of ['lost', 'taken_over']) leaseExpiries.inc({ event: ev }, 0);
+  for (const src of ['queue', 'released']) claimLatency.zero({ source: src });
 
+  // Runs being recovered whose owner's lease had expired: counted once the takeover is not skipped.
+  const expiredOwner = new Set<string>();
   const onEvent = (e: WorkerEvent): void => {
     if (e.kind === 'claimed') runsStarted.inc({ source: 'queue' });
-    else if (e.kind === 'attempt') runsStarted.inc({ source: 'recovery' });
+    else if (e.kind === 'attempt') {
+      runsStarted.inc({ source: 'recovery' });
+      // `stale`: no valid lease covered it (its owner's expired, or dropped it) and it was silent past the threshold.
+      if (e.run.reason === 'stale' && e.run.owner !== null) expiredOwner.add(e.run.runId);
+    } else if (e.kind === 'notified') runsStarted.inc({ source: 'recovery' });
     else if (e.kind === 'executed') queuedRunsEnded.inc({ status: e.status });
-    else if (e.kind === 'outcome') recoveries.inc({ outcome: e.outcome.outcome });
+    else if (e.kind === 'outcome') {
+      recoveries.inc({ outcome: e.outcome.outcome });
+      if (expiredOwner.delete(e.outcome.runId) && e.outcome.outcome !== 'skipped') leaseExpiries.inc({ event: 'taken_over' });
+    } else if (e.kind === 'claim-latency') claimLatency.observe({ source: e.source }, e.seconds);
+    else if (e.kind === 'lease-lost') leaseExpiries.inc({ event: 'lost' });
     else if (e.kind === 'step') {
       steps.inc({ result: e.progress.kind === 'step.succeeded' ? 'succeeded' : 'failed' });
       if (e.progress.attempt > 1) stepRetries.inc();

@@ -24,6 +24,7 @@ export class ExecutionEnv {
   private lifecycle: Promise<void> = Promise.resolve();
   private live = false;
   private started: Promise<OrbitError | undefined> = Promise.resolve(undefined);
+  private readonly leaseLostListeners = new Set<() => void>();
 
   constructor(readonly client: OrbitClient) {
     const leaseMs = leaseFromEnv();
@@ -32,7 +33,10 @@ export class ExecutionEnv {
       client.db,
       client.workerId,
       E.isRight(leaseMs) ? leaseMs.right : DEFAULT_LEASE_MS,
-      () => this.leaseLost.abort(new Error('the lease could not be renewed in time; another process may take the run over')),
+      () => {
+        this.leaseLost.abort(new Error('the lease could not be renewed in time; another process may take the run over'));
+        for (const l of this.leaseLostListeners) l();
+      },
       () => {
         if (this.leaseLost.signal.aborted) this.leaseLost = new AbortController();
       },
@@ -47,6 +51,12 @@ export class ExecutionEnv {
    */
   withLease(abortSignal: AbortSignal | undefined): AbortSignal {
     return abortSignal === undefined ? this.leaseLost.signal : AbortSignal.any([abortSignal, this.leaseLost.signal]);
+  }
+
+  /** Calls `listener` each time this process's lease runs out unrenewed (metrics, logs); returns the unsubscribe. */
+  onLeaseLost(listener: () => void): () => void {
+    this.leaseLostListeners.add(listener);
+    return () => this.leaseLostListeners.delete(listener);
   }
 
   /**

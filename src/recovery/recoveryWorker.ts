@@ -1,7 +1,10 @@
 import * as E from 'fp-ts/Either';
 import { fromPgError } from '../db/pgErrors';
 import { formatError, type OrbitError } from '../errors';
+import { executionEnvFor } from '../executor/executionEnv';
 import { executeQueuedRun, releaseReservation, reserveQueuedRuns } from '../executor/queue';
+import { countQueuedRuns } from '../queries/countQueuedRuns';
+import { readClaimLatency, type ClaimLatency } from '../queries/readClaimLatency';
 import { RunWatcher, type RunNotification } from '../executor/runWatcher';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { DEFAULT_LEASE_MS } from '../runtime/duration';
@@ -26,7 +29,11 @@ export type WorkerEvent =
       readonly detail: string | null;
     }
   | { readonly kind: 'listen-lost'; readonly reason: string }
-  | { readonly kind: 'listen-restored'; readonly downMs: number };
+  | { readonly kind: 'listen-restored'; readonly downMs: number }
+  /** This worker claimed a queued or released run `seconds` after it became available (journal timestamps). */
+  | ({ readonly kind: 'claim-latency'; readonly runId: string } & ClaimLatency)
+  /** This process's lease ran out before a renewal succeeded: its running steps are aborted. */
+  | { readonly kind: 'lease-lost' };
 
 export interface RecoveryWorkerOptions {
   readonly client: OrbitClient;
@@ -44,6 +51,11 @@ export interface RecoveryWorkerOptions {
   /** See `OrchestratorOptions.isolate`: where runs already taken over are resumed. */
   readonly isolate?: (run: InterruptedRun) => Promise<RecoveryOutcome>;
   readonly onEvent?: (e: WorkerEvent) => void;
+  /**
+   * Report each claim of a queued or released run as a `claim-latency` event, measured from the
+   * journal (one small query per claim). Default false; `orbit worker --metrics-port` turns it on.
+   */
+  readonly measureClaims?: boolean;
   /** Graceful stop of the runs it is executing (finish the step, release). */
   readonly stopSignal?: AbortSignal;
   readonly abortSignal?: AbortSignal;
@@ -72,6 +84,8 @@ export class RecoveryWorker {
   private listenDown = false;
   private claiming: Promise<void> | undefined;
   private claimAgain = false;
+  private unleaseLost: (() => void) | undefined;
+  private readonly measuring = new Set<Promise<void>>();
 
   constructor(private readonly options: RecoveryWorkerOptions) {
     this.watcher = new RunWatcher(options.client.db, 'worker');
@@ -97,6 +111,7 @@ export class RecoveryWorker {
 
   /** Starts listening and runs a first sweep; later sweeps are scheduled by the database's deadlines. */
   async start(): Promise<E.Either<OrbitError, void>> {
+    this.unleaseLost = executionEnvFor(this.options.client).onLeaseLost(() => this.emit({ kind: 'lease-lost' }));
     this.unconnection = this.watcher.onConnection((e) => {
       this.listenDown = e.kind === 'lost';
       if (e.kind === 'lost') this.emit({ kind: 'listen-lost', reason: e.reason });
@@ -119,6 +134,23 @@ export class RecoveryWorker {
 
   private emit(e: WorkerEvent): void {
     this.options.onEvent?.(e);
+  }
+
+  /** Queued runs waiting for a worker, now (for the queue-depth gauge). */
+  queueDepth(): Promise<E.Either<OrbitError, number>> {
+    return countQueuedRuns(this.options.client.db);
+  }
+
+  /** After this worker's claim of `runId` committed: how long the run had waited (when it was queued or released). */
+  private measureClaim(runId: string): void {
+    if (this.options.measureClaims !== true) return;
+    const { client } = this.options;
+    const measured = readClaimLatency(client.db, runId, client.workerId).then((r) => {
+      // A failed measurement costs one sample, never the run.
+      if (E.isRight(r) && r.right !== null) this.emit({ kind: 'claim-latency', runId, ...r.right });
+    });
+    this.measuring.add(measured);
+    void measured.finally(() => this.measuring.delete(measured));
   }
 
   private onNotification(n: RunNotification): void {
@@ -192,6 +224,7 @@ export class RecoveryWorker {
   private async executeQueued(runId: string): Promise<void> {
     try {
       const r = await executeQueuedRun(this.options.client, runId, {
+        onClaimed: (id) => this.measureClaim(id),
         stopSignal: this.options.stopSignal,
         abortSignal: this.options.abortSignal,
         onProgress: (progress) => this.emit({ kind: 'step', progress }),
@@ -220,6 +253,7 @@ export class RecoveryWorker {
       thresholdMs: this.thresholdMs,
       maxRecoveries: this.options.maxRecoveries,
       reason,
+      onClaimed: (id) => this.measureClaim(id),
       stopSignal: this.options.stopSignal,
       abortSignal: this.options.abortSignal,
       onProgress: (progress) => this.emit({ kind: 'step', progress }),
@@ -321,6 +355,8 @@ export class RecoveryWorker {
     await this.watcher.close();
     await Promise.allSettled([this.sweeping, this.claiming]);
     await Promise.allSettled([...this.inFlight.values()]);
+    await Promise.allSettled([...this.measuring]);
+    this.unleaseLost?.();
   }
 }
 

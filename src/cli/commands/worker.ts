@@ -7,7 +7,7 @@ import { ExitCode } from '../exitCodes';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics';
 import { printRecoveryEvent } from '../recoveryReport';
 import { MAX_CONCURRENCY, parseCount, refuseUsage } from '../options';
-import { refuse, runCommand, type GlobalArgs } from '../session';
+import { runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { isolatedResume } from './resume';
 
@@ -60,11 +60,11 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
     let sweepIntervalMs: number | undefined;
     if (args.sweepInterval !== undefined) {
       const d = parseDuration(args.sweepInterval, '--sweep-interval');
-      if (E.isLeft(d)) return refuse(args, d.left);
+      if (E.isLeft(d)) return refuseUsage(args, d.left);
       sweepIntervalMs = d.right;
     }
     const grace = parseDuration(args.grace, '--grace');
-    if (E.isLeft(grace)) return refuse(args, grace.left);
+    if (E.isLeft(grace)) return refuseUsage(args, grace.left);
     let metricsPort: number | undefined;
     if (args.metricsPort !== undefined) {
       const text = String(args.metricsPort).trim();
@@ -95,27 +95,12 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       const abortSignal = AbortSignal.any([signals.abortSignal, graceOver.signal]);
       const print = printRecoveryEvent(out, args.verbose);
       let metrics: WorkerMetrics | undefined;
-      if (metricsPort !== undefined) {
-        metrics = createWorkerMetrics();
-        const bound = await metrics.listen(metricsHost, metricsPort).then(
-          (port) => E.right(port),
-          (err: unknown) => E.left(err instanceof Error ? err.message : String(err)),
-        );
-        if (E.isLeft(bound)) {
-          signals.dispose();
-          return E.left(
-            OrbitErrors.invalidInput('--metrics-port', `cannot serve metrics on ${metricsHost}:${metricsPort}: ${bound.left}`),
-          );
-        }
-        const url = `http://${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${bound.right}/metrics`;
-        if (out.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'metrics', url })}\n`);
-        else out.line(`Prometheus metrics on ${url}`);
-      }
       const worker = new RecoveryWorker({
         client,
         sweepIntervalMs,
         concurrency: concurrency.right,
         isolate: isolatedResume(args, client, client.thresholdMs),
+        measureClaims: metricsPort !== undefined,
         stopSignal: signals.stopSignal,
         abortSignal,
         onEvent: (e) => {
@@ -130,6 +115,10 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
           else if (e.kind === 'listen-restored')
             out.success(`${at} LISTEN connection restored after ${formatDuration(e.downMs)}; sweeping for what was missed`);
           else if (e.kind === 'claimed') out.line(`${at} Claimed queued run ${e.runId}`);
+          else if (e.kind === 'lease-lost')
+            out.failure(`${at} Lease not renewed in time: running steps aborted (their runs may be taken over)`);
+          else if (e.kind === 'claim-latency')
+            return; // a metric (and a --json line), not a line for people
           else if (e.kind === 'executed') {
             const text = `${at} Run ${e.runId} ${e.status}${e.detail !== null ? `: ${e.detail}` : ''}`;
             if (e.status === 'success') out.success(text);
@@ -138,6 +127,22 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
           } else print(e);
         },
       });
+      if (metricsPort !== undefined) {
+        metrics = createWorkerMetrics({ queueDepth: () => worker.queueDepth() });
+        const bound = await metrics.listen(metricsHost, metricsPort).then(
+          (port) => E.right(port),
+          (err: unknown) => E.left(err instanceof Error ? err.message : String(err)),
+        );
+        if (E.isLeft(bound)) {
+          signals.dispose();
+          return E.left(
+            OrbitErrors.invalidInput('--metrics-port', `cannot serve metrics on ${metricsHost}:${metricsPort}: ${bound.left}`),
+          );
+        }
+        const url = `http://${metricsHost.includes(':') ? `[${metricsHost}]` : metricsHost}:${bound.right}/metrics`;
+        if (out.json) process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'metrics', url })}\n`);
+        else out.line(`Prometheus metrics on ${url}`);
+      }
       const started = await worker.start();
       if (E.isLeft(started)) {
         await metrics?.close();

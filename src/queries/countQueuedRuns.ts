@@ -1,0 +1,18 @@
+import * as E from 'fp-ts/Either';
+import { query, type Database } from '../db/database';
+import type { OrbitError } from '../errors';
+
+/**
+ * Queued runs still waiting for a worker (the queue depth): `pending` runs put on the queue by
+ * `enqueueRun`, not yet taken under any valid lease (the same test the workers' claim uses). One
+ * count over the `runs_queued` partial index.
+ */
+export const countQueuedRuns = async (db: Database): Promise<E.Either<OrbitError, number>> =>
+  E.map((rows: { n: number }[]) => rows[0]?.n ?? 0)(
+    await query<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM ${db.qs}.runs r
+        WHERE r.status = 'pending' AND r.triggered_by LIKE 'queue:%'
+          AND NOT EXISTS (SELECT 1 FROM ${db.qs}.workers w WHERE r.id = ANY (w.held) AND w.lease_until > now())`,
+    ),
+  );
