@@ -184,12 +184,7 @@ export const r9 = async (ctx: Ctx): Promise<ScenarioResult> => {
     ...['banana', '-5s', '5 parsecs', '99999999999999999999d'].map((v) =>
       offlineUsage(`--threshold ${v}`, [`--threshold=${v}`, 'check-interrupted'], /--threshold/),
     ),
-    {
-      name: 'worker --sweep-interval banana',
-      args: ['worker', '--sweep-interval', 'banana'],
-      exit: 1,
-      line: /Invalid --sweep-interval/,
-    },
+    offlineUsage('worker --sweep-interval banana', ['worker', '--sweep-interval', 'banana'], /Invalid --sweep-interval/),
     { name: 'resume a succeeded run', args: ['resume', ok], exit: 1 },
     { name: 'resume a cancelled run', args: ['resume', cancelled], exit: 1 },
     { name: 'resume a failed run', args: ['resume', failed], exit: 1, line: /failed step/ },

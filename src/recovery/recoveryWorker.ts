@@ -7,11 +7,15 @@ import { countQueuedRuns } from '../queries/countQueuedRuns';
 import { readClaimLatency, type ClaimLatency } from '../queries/readClaimLatency';
 import { RunWatcher, type RunNotification } from '../executor/runWatcher';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
-import { DEFAULT_LEASE_MS } from '../runtime/duration';
 import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
 import { msUntilNextInterruption } from './liveness';
 import { type RecoveryEvent, type RecoveryOutcome } from './orchestrator';
 import { resumeRun } from './resumeRun';
+
+/** How soon a failed sweep or claim is tried again. */
+const RETRY_MS = 1000;
+/** setTimeout's limit (about 24.8 days): a threshold may be longer; the worker then looks again. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What the worker reports: recovery events, plus its own sweeps, wake-ups and connection state. */
 export type WorkerEvent =
@@ -40,9 +44,11 @@ export interface RecoveryWorkerOptions {
   /** Default: the client's threshold. */
   readonly thresholdMs?: number;
   /**
-   * Longest wait between two sweeps. The worker otherwise sleeps until the database says some run
-   * can next become interrupted (a lease expiry or a threshold deadline); this bound lets it see
-   * runs claimed since, and same-host owners that died. Default: one lease (15 s).
+   * A safety sweep at least this often. Default: none. The worker needs no polling: it wakes on
+   * NOTIFY (queued, released, a lease taken), at the database's next deadline (a lease expiry, a
+   * threshold, a same-machine owner's missed renewal), after each LISTEN reconnect, and a second
+   * after a sweep or claim that failed (test/lease/takeover.test.ts, listen.test.ts,
+   * test/e2e/worker.test.ts run without it).
    */
   readonly sweepIntervalMs?: number;
   /** Runs recovered at the same time. Default 4. */
@@ -84,6 +90,9 @@ export class RecoveryWorker {
   private listenDown = false;
   private claiming: Promise<void> | undefined;
   private claimAgain = false;
+  private claimRetry: NodeJS.Timeout | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  private sweepFailed = false;
   private unleaseLost: (() => void) | undefined;
   private readonly measuring = new Set<Promise<void>>();
 
@@ -99,9 +108,9 @@ export class RecoveryWorker {
     return Math.max(1, this.options.concurrency ?? 4);
   }
 
-  /** The longest wait between sweeps. */
-  get sweepIntervalMs(): number {
-    return this.options.sweepIntervalMs ?? DEFAULT_LEASE_MS;
+  /** The longest wait between sweeps; null: no periodic sweep (the default). */
+  get sweepIntervalMs(): number | null {
+    return this.options.sweepIntervalMs ?? null;
   }
 
   /** @internal The worker's LISTEN connection, for diagnostics and tests (kept out of the published types: pg). */
@@ -111,6 +120,10 @@ export class RecoveryWorker {
 
   /** Starts listening and runs a first sweep; later sweeps are scheduled by the database's deadlines. */
   async start(): Promise<E.Either<OrbitError, void>> {
+    // A worker runs until stop(). Its LISTEN socket is what keeps the process alive; while that is
+    // being re-established (backoff timers do not hold a process) and no deadline timer is armed,
+    // nothing else would, and the process would exit mid-reconnect.
+    this.keepAlive = setInterval(() => undefined, MAX_TIMER_MS);
     this.unleaseLost = executionEnvFor(this.options.client).onLeaseLost(() => this.emit({ kind: 'lease-lost' }));
     this.unconnection = this.watcher.onConnection((e) => {
       this.listenDown = e.kind === 'lost';
@@ -125,6 +138,7 @@ export class RecoveryWorker {
     try {
       this.unlisten = await this.watcher.watchAll((n) => this.onNotification(n));
     } catch (err) {
+      clearInterval(this.keepAlive);
       return E.left(fromPgError(err));
     }
     this.sweepNow();
@@ -207,6 +221,13 @@ export class RecoveryWorker {
       const reserved = await reserveQueuedRuns(this.options.client, free);
       if (E.isLeft(reserved)) {
         if (!this.listenDown) this.emit({ kind: 'sweep-failed', error: reserved.left });
+        // No NOTIFY will announce these runs again: try again in a second (a LISTEN return also does).
+        if (this.claimRetry === undefined && !this.stopped) {
+          this.claimRetry = setTimeout(() => {
+            this.claimRetry = undefined;
+            this.claimNow();
+          }, RETRY_MS);
+        }
         return;
       }
       // As many as there was room for: there may be more.
@@ -294,6 +315,8 @@ export class RecoveryWorker {
 
   private async sweepOnce(): Promise<void> {
     const detected = await detectInterruptedRuns({ client: this.options.client, thresholdMs: this.thresholdMs });
+    // A failed sweep is retried a second later (see schedule), whatever the next deadline.
+    this.sweepFailed = E.isLeft(detected);
     if (E.isLeft(detected)) {
       // While the LISTEN connection is down the outage is already reported; its return sweeps.
       if (!this.listenDown) this.emit({ kind: 'sweep-failed', error: detected.left });
@@ -323,13 +346,16 @@ export class RecoveryWorker {
     }, 50);
   }
 
-  /** Sleeps until the database's next deadline (bounded by `sweepIntervalMs`), then sweeps. */
+  /** Sleeps until the database's next deadline (bounded by `sweepIntervalMs` when set), then sweeps. */
   private async schedule(): Promise<void> {
     if (this.stopped) return;
     const next = await msUntilNextInterruption(this.options.client.db, this.thresholdMs);
-    // Unreachable database: try again soon rather than at a far deadline.
-    const wait = E.isLeft(next) ? Math.min(1000, this.sweepIntervalMs) : Math.min(next.right ?? Infinity, this.sweepIntervalMs);
-    if (this.stopped) return;
+    // Unreachable database, or a sweep that failed: try again soon rather than at a far deadline.
+    const deadline = E.isLeft(next) || this.sweepFailed ? RETRY_MS : (next.right ?? Infinity);
+    // Nothing can become interrupted until some NOTIFY says so (a run taken, queued, released).
+    const until = Math.min(deadline, this.sweepIntervalMs ?? Infinity);
+    if (this.stopped || until === Infinity) return;
+    const wait = Math.min(until, MAX_TIMER_MS);
     // A little past the deadline, so that the rule (strictly older than) holds when we look.
     const at = Date.now() + wait + 20;
     // Only ever earlier: two computations may finish out of order, and the older one may not
@@ -349,6 +375,8 @@ export class RecoveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    if (this.claimRetry) clearTimeout(this.claimRetry);
+    clearInterval(this.keepAlive);
     if (this.rescheduling) clearTimeout(this.rescheduling);
     this.unlisten?.();
     this.unconnection?.();

@@ -39,6 +39,17 @@ describe('usage errors: exit 2, one line, before any connection', () => {
     }
   });
 
+  it('worker durations that are not durations (--sweep-interval, --grace)', async () => {
+    for (const [option, value] of [
+      ['--sweep-interval', 'banana'],
+      ['--sweep-interval', '15'],
+      ['--grace', 'soon'],
+    ] as const) {
+      const r = await h.cli([...OFFLINE, 'worker', option, value]);
+      expectUsage(r, new RegExp(`^Error: Invalid ${option}: `));
+    }
+  });
+
   it('recover --limit 0, -1, abc and 1e300 are refused like runs --limit', async () => {
     for (const value of ['0', '-1', 'abc', '1e300']) {
       const r = await h.cli([...OFFLINE, 'recover', '--limit', value]);

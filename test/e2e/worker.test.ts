@@ -1,6 +1,7 @@
 /**
- * `orbit worker`: released runs are resumed the moment they are released (LISTEN/NOTIFY), runs
- * whose process was killed are found by the next sweep after the threshold.
+ * `orbit worker` with no sweep interval (the default: no polling): released runs are resumed the
+ * moment they are released (LISTEN/NOTIFY); a run whose process on this machine was killed is
+ * found at the deadline the database computes (a second after its owner's missed renewal).
  */
 import {
   createE2eHarness,
@@ -18,7 +19,7 @@ describe('orbit worker', () => {
 
   beforeAll(async () => {
     h = await createE2eHarness('e2e_worker');
-    worker = h.start(['--threshold', '1s', 'worker', '--sweep-interval', '500ms'], { timeoutMs: 60_000 });
+    worker = h.start(['--threshold', '1s', 'worker'], { timeoutMs: 60_000 });
     await h.waitFor('the worker to listen', async () => worker.stdout.includes('listening on'), 15_000);
   });
   afterAll(async () => {
@@ -44,11 +45,13 @@ describe('orbit worker', () => {
     expect(succeededPerStep(events)).toEqual(Object.fromEntries(DATA_PIPELINE_STEPS.map((s) => [s, 1])));
   });
 
-  it('finds a run whose process was killed with SIGKILL at the next sweep after the threshold', async () => {
+  it('finds a run whose process was killed with SIGKILL at the deadline of its missed renewal', async () => {
     const { runId } = await h.startRunAndKillWhen('data-pipeline', { sleepMs: { 'load-data': 5000 } }, (ev) =>
       ev.some((e) => e.type === 'step.started' && e.step_name === 'load-data'),
     );
-    await h.waitFor('the worker to recover the killed run', finished(runId), 15_000);
+    // Found about lease/3 + 1 s after the last renewal (6 s with the default 15 s lease), then
+    // resumed in a child process of its own, whose load-data sleeps 5 s again.
+    await h.waitFor('the worker to recover the killed run', finished(runId), 25_000);
     // A run's block is printed together once its recovery returns, a moment after its last commit.
     const attempting = `Attempting to recover run ${runId} (data-pipeline)...`;
     await h.waitFor('the worker to report the recovery', async () => worker.stdout.includes(attempting), 5_000);
@@ -61,6 +64,7 @@ describe('orbit worker', () => {
     worker.kill('SIGINT');
     const r = await worker.done;
     expectExit(r, 0);
+    expect(r.lines[0]).toMatch(/^Recovery worker \S+ listening on \S+ \(threshold 1s\); Ctrl\+C to stop$/);
     expect(r.lines[r.lines.length - 1]).toBe('Recovery worker stopped');
   });
 });

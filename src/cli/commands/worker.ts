@@ -29,7 +29,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       .option('sweep-interval', {
         type: 'string',
         describe:
-          'Longest wait between sweeps (default 15s); the worker otherwise wakes when the database says a run can next become interrupted',
+          'Also sweep at least this often (default: never; the worker wakes on NOTIFY and when the database says a run can next become interrupted, so this is only for the paranoid)',
       })
       .option('grace', {
         type: 'string',
@@ -151,7 +151,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       if (out.json)
         process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'listening', worker: client.workerId })}\n`);
       out.line(
-        `Recovery worker ${client.workerId} listening on ${client.db.channel} (threshold ${formatDuration(client.thresholdMs)}, at most ${formatDuration(worker.sweepIntervalMs)} between sweeps); Ctrl+C to stop`,
+        `Recovery worker ${client.workerId} listening on ${client.db.channel} (threshold ${formatDuration(client.thresholdMs)}${worker.sweepIntervalMs === null ? '' : `, a sweep at least every ${formatDuration(worker.sweepIntervalMs)}`}); Ctrl+C to stop`,
       );
       await new Promise<void>((resolve) => signals.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
       await worker.stop();
