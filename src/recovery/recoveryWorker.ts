@@ -182,6 +182,10 @@ export class RecoveryWorker {
     const isolate = this.options.isolate;
     // A long-lived worker protects itself: every takeover from an owner that died (not a graceful
     // release) may be what killed it, so it runs in isolation; a death there is that run's alone.
+    // The cost is a process start per such run, paid by every worker that detects it at the same
+    // deadline (all but one then lose the claim; docs/RELIABILITY.md, R1 and R3). Reserving the
+    // run before spawning (SKIP LOCKED plus the lease, as reserveQueuedRuns does, with detection
+    // skipping reserved runs) would leave one start per run.
     if (run !== undefined && isolate !== undefined && run.owner !== null) {
       this.track(
         runId,
