@@ -15,6 +15,8 @@ export interface BenchContext {
   client(suffix?: string, extra?: ClientExtras): Promise<OrbitClient>;
   /** A plain `pg` client on the same database (baseline, seeding). Closed by the caller. */
   raw(): Promise<Client>;
+  /** Drops `schema` at the end too (one the bench's peers or children create themselves). */
+  track(schema: string): void;
   /** Scale a full-size count, never below `min`. */
   size(full: number, min: number): number;
   log(line: string): void;
@@ -67,6 +69,9 @@ export const createContext = (opts: BenchOptions): OwnedContext => {
       client.on('error', () => undefined);
       await client.connect();
       return client;
+    },
+    track: (schema) => {
+      schemas.add(schema);
     },
     size: (full, min) => Math.max(min, Math.round(full * opts.scale)),
     log: (line) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)}s] ${line}`),

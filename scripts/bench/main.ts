@@ -2,14 +2,16 @@ import path from 'node:path';
 import { createContext } from './context';
 import { parseOptions } from './options';
 import { BaselineTable, type BaselineWindow } from './baseline';
-import { describeMachine, printMachine, printResults, writeResults, type Baseline, type ScenarioResult } from './report';
+import { describeMachine, printMachine, printPeers, printResults, writeResults, type Baseline, type ScenarioResult } from './report';
 import { S1 } from './s1';
 import { S2 } from './s2';
+import { Peers, type PeerResult } from './peers';
 import { runS3 } from './s3';
 import { runS4 } from './s4';
 import { runS5 } from './s5';
 import { runS6 } from './s6';
 import { runS7 } from './s7';
+import { runS8 } from './s8';
 import { median, nowMs } from './stats';
 import { describeDatabase } from '../../src/db/resolveDatabase';
 
@@ -32,6 +34,7 @@ const main = async (): Promise<number> => {
 
   const results: ScenarioResult[] = [];
   let baseline: Baseline | null = null;
+  let peerResults: Record<string, PeerResult> | null = null;
   try {
     const first = await ctx.client();
     const pg = await ctx.raw();
@@ -44,17 +47,24 @@ const main = async (): Promise<number> => {
       const table = await BaselineTable.create(first.db.url, ctx.prefix);
       const s1 = wants('S1') ? await S1.prepare(ctx) : undefined;
       const s2 = wants('S2') ? await S2.prepare(ctx) : undefined;
+      const peers = opts.peers ? await Peers.start(ctx, first.db.url) : null;
       const w1: BaselineWindow[] = [];
       const w16: BaselineWindow[] = [];
-      for (let i = 0; i < opts.repeat; i++) {
-        const a = await table.measure(1, opts.baselineSeconds);
-        w1.push(a);
-        ctx.log(`baseline 1 client: ${a.tps.toFixed(0)} inserts/s`);
-        if (s1) ctx.log(`S1: ${(await s1.measureOnce()).toFixed(0)} steps/s`);
-        const b = await table.measure(16, opts.baselineSeconds);
-        w16.push(b);
-        ctx.log(`baseline 16 clients: ${b.tps.toFixed(0)} inserts/s`);
-        if (s2) ctx.log(`S2: ${(await s2.measureOnce()).toFixed(0)} steps/s`);
+      try {
+        for (let i = 0; i < opts.repeat; i++) {
+          const a = await table.measure(1, opts.baselineSeconds);
+          w1.push(a);
+          ctx.log(`baseline 1 client: ${a.tps.toFixed(0)} inserts/s`);
+          if (s1) ctx.log(`S1: ${(await s1.measureOnce()).toFixed(0)} steps/s`);
+          if (s1 && peers) await peers.s1(i, s1.steps);
+          const b = await table.measure(16, opts.baselineSeconds);
+          w16.push(b);
+          ctx.log(`baseline 16 clients: ${b.tps.toFixed(0)} inserts/s`);
+          if (s2) ctx.log(`S2: ${(await s2.measureOnce()).toFixed(0)} steps/s`);
+          if (s2 && peers) await peers.s2(i, s2.runs, S2.STEPS, S2.CONCURRENCY);
+        }
+      } finally {
+        await peers?.stop();
       }
       const b1 = w1.map((w) => w.tps);
       const b16 = w16.map((w) => w.tps);
@@ -65,6 +75,7 @@ const main = async (): Promise<number> => {
       baseline = { insert_tps_1: median(b1), insert_tps_16: median(b16), samples_1: b1, samples_16: b16, cpu_1: cpuOf(w1), cpu_16: cpuOf(w16) };
       if (s1) results.push(s1.result(b1));
       if (s2) results.push(s2.result(b16));
+      if (peers) peerResults = peers.results(b1, b16);
     }
 
     const standalone: Array<[string, () => Promise<ScenarioResult>]> = [
@@ -73,6 +84,7 @@ const main = async (): Promise<number> => {
       ['S5', () => runS5(ctx)],
       ['S6', () => runS6(ctx)],
       ['S7', () => runS7(ctx)],
+      ['S8', () => runS8(ctx)],
     ];
     for (const [id, run] of standalone) {
       if (!wants(id)) continue;
@@ -84,18 +96,22 @@ const main = async (): Promise<number> => {
 
     const totalSeconds = (nowMs() - t0) / 1000;
     printResults(baseline, results, opts.scale);
+    if (peerResults) printPeers(results, peerResults);
     const file = opts.out ?? path.join(REPO_ROOT, 'bench', 'results.json');
     await writeResults(file, {
       machine,
       baseline,
       scenarios: results,
-      options: { scale: opts.scale, quick: opts.quick, repeat: opts.repeat, baseline_seconds: opts.baselineSeconds },
+      peers: peerResults,
+      options: { scale: opts.scale, quick: opts.quick, repeat: opts.repeat, baseline_seconds: opts.baselineSeconds, peers: opts.peers },
       total_seconds: totalSeconds,
       finished_at: new Date().toISOString(),
     });
     console.log('');
     console.log(`Wrote ${path.relative(process.cwd(), file) || file} in ${totalSeconds.toFixed(1)} s`);
-    return 0;
+    const failed = results.filter((r) => r.fail !== undefined);
+    for (const r of failed) console.log(`FAIL ${r.id}: ${r.fail}`);
+    return failed.length > 0 ? 1 : 0;
   } finally {
     await ctx.dispose();
   }

@@ -20,16 +20,23 @@ export interface BenchOptions {
   readonly recoverConcurrency: number;
   /** Where results.json goes. Default bench/results.json at the repository root. */
   readonly out: string | undefined;
+  /** Also measure DBOS Transact and graphile-worker's S1/S2 in the same baseline windows. */
+  readonly peers: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--only S1,S3,...]
                        [--baseline-seconds S] [--recover-concurrency N] [--database-url URL]
-                       [--keep] [--out FILE]
+                       [--peers] [--keep] [--out FILE]
 
   --quick            scale 0.1, one repetition, short baseline windows (CI; under a minute)
   --scale X          multiply every scenario's size by X (default 1: the issue's sizes)
   --repeat N         interleaved baseline/S1/S2 repetitions (default 3; 1 with --quick)
   --only LIST        run only these scenarios (the baseline runs when S1 or S2 does)
+                     ids: S1 S2 S3 S4 S5 S6 S7 S8 (and BASELINE)
+  --peers            also run DBOS Transact and graphile-worker's S1/S2 in the same baseline
+                     windows (installed into scripts/bench/peers/ with npm ci on first use;
+                     skipped with one line if that fails). Not part of --quick
+  --scale 10         S3 on a 10M-event journal too (seeded in SQL; allow a few minutes)
   --keep             keep the bench schemas for inspection (EXPLAIN ANALYZE); drop them yourself
   Profiling: node --cpu-prof dist-scripts/scripts/bench/main.js --only S1`;
 
@@ -44,6 +51,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let databaseUrl: string | undefined;
   let recoverConcurrency = 16;
   let out: string | undefined;
+  let peers = false;
   const value = (flag: string): string => {
     const v = args.shift();
     if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -86,6 +94,9 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
       case '--out':
         out = value(flag);
         break;
+      case '--peers':
+        peers = true;
+        break;
       case '--help':
       case '-h':
         console.log(USAGE);
@@ -95,6 +106,8 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
         throw new Error(`unknown option ${raw}\n${USAGE}`);
     }
   }
+  // CI runs --quick: it must stay short, and must not depend on installing the peers.
+  if (quick && peers) throw new Error(`--peers is not available with --quick\n${USAGE}`);
   return {
     scale: scale ?? (quick ? 0.1 : 1),
     quick,
@@ -105,5 +118,6 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     databaseUrl,
     recoverConcurrency,
     out,
+    peers,
   };
 };

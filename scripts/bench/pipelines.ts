@@ -31,3 +31,18 @@ export const countRoundTrips = (): { readonly count: () => number; readonly rest
     },
   };
 };
+
+/** S8's short queued pipeline: two no-op steps; `onStep` sees every execution (exactly-once check). */
+export const queuedPipeline = (onStep: (runId: string, stepName: string) => void = () => undefined): Pipeline =>
+  definePipeline({
+    name: 'bench-s8',
+    steps: stepNames(2).map(
+      (stepName): StepDefinition => ({
+        name: stepName,
+        handler: (ctx) => {
+          onStep(ctx.runId, ctx.stepName);
+          return { success: true };
+        },
+      }),
+    ),
+  });

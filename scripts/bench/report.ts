@@ -14,6 +14,8 @@ export interface ScenarioResult {
   readonly ratio: number | null;
   readonly goal: string;
   readonly met: boolean;
+  /** A correctness failure (not a missed goal): printed as FAIL, and the bench exits non-zero. */
+  readonly fail?: string;
   readonly details: Readonly<Record<string, unknown>>;
 }
 
@@ -107,6 +109,27 @@ export const printResults = (baseline: Baseline | null, results: readonly Scenar
       .map(([k, v]) => `${k}=${typeof v === 'number' ? fmt(v) : String(v)}`);
     if (extra.length > 0) console.log(`  ${r.id}: ${extra.join(', ')}`);
   }
+};
+
+/** The peers' ratios beside Orbit's: one row per scenario, one column per system. */
+export const printPeers = (
+  results: readonly ScenarioResult[],
+  peers: Readonly<Record<string, { readonly name: string; readonly version: string; readonly error: string | null } & Record<'S1' | 'S2', { readonly value: number; readonly ratio: number } | null>>>,
+): void => {
+  const list = Object.values(peers);
+  const cell = (f: { readonly value: number; readonly ratio: number | null } | null | undefined) =>
+    f ? `${fmt(f.ratio)}x (${fmt(f.value)} steps/s)` : '-';
+  console.log('');
+  console.log('Peers, in the same baseline windows (ratio to the baseline, median of the repetitions):');
+  console.log(
+    table(
+      ['id', 'Orbit', ...list.map((p) => `${p.name} ${p.version}`)],
+      (['S1', 'S2'] as const)
+        .filter((id) => results.some((r) => r.id === id))
+        .map((id) => [id, cell(results.find((r) => r.id === id)), ...list.map((p) => cell(p[id]))]),
+    ),
+  );
+  for (const p of list) if (p.error !== null) console.log(`  ${p.name}: ${p.error}`);
 };
 
 export const writeResults = async (

@@ -18,7 +18,8 @@ export class S1 {
 
   private constructor(
     private readonly client: OrbitClient,
-    private readonly steps: number,
+    /** Steps of the measured run (the peers run as many). */
+    readonly steps: number,
   ) {}
 
   static async prepare(ctx: BenchContext): Promise<S1> {

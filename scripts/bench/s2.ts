@@ -21,8 +21,12 @@ export class S2 {
 
   private constructor(
     private readonly client: OrbitClient,
-    private readonly runs: number,
+    /** Runs per measurement (the peers run as many). */
+    readonly runs: number,
   ) {}
+
+  static readonly STEPS = STEPS;
+  static readonly CONCURRENCY = CONCURRENCY;
 
   static async prepare(ctx: BenchContext): Promise<S2> {
     const runs = ctx.size(2000, 160);
