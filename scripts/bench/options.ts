@@ -20,13 +20,15 @@ export interface BenchOptions {
   readonly recoverConcurrency: number;
   /** Where results.json goes. Default bench/results.json at the repository root. */
   readonly out: string | undefined;
+  /** S8: one queued run every this many ms. Default 20. */
+  readonly s8PaceMs: number;
   /** Also measure DBOS Transact and graphile-worker's S1/S2 in the same baseline windows. */
   readonly peers: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--only S1,S3,...]
                        [--baseline-seconds S] [--recover-concurrency N] [--database-url URL]
-                       [--peers] [--keep] [--out FILE]
+                       [--peers] [--s8-pace MS] [--keep] [--out FILE]
 
   --quick            scale 0.1, one repetition, short baseline windows (CI; under a minute)
   --scale X          multiply every scenario's size by X (default 1: the issue's sizes)
@@ -36,6 +38,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--onl
   --peers            also run DBOS Transact and graphile-worker's S1/S2 in the same baseline
                      windows (installed into scripts/bench/peers/ with npm ci on first use;
                      skipped with one line if that fails). Not part of --quick
+  --s8-pace MS       S8 queues one run every MS ms (default 20: 50 runs/s)
   --scale 10         S3 on a 10M-event journal too (seeded in SQL; allow a few minutes)
   --keep             keep the bench schemas for inspection (EXPLAIN ANALYZE); drop them yourself
   Profiling: node --cpu-prof dist-scripts/scripts/bench/main.js --only S1`;
@@ -52,6 +55,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let recoverConcurrency = 16;
   let out: string | undefined;
   let peers = false;
+  let s8PaceMs = 20;
   const value = (flag: string): string => {
     const v = args.shift();
     if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -94,6 +98,9 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
       case '--out':
         out = value(flag);
         break;
+      case '--s8-pace':
+        s8PaceMs = number(flag, 0);
+        break;
       case '--peers':
         peers = true;
         break;
@@ -119,5 +126,6 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     recoverConcurrency,
     out,
     peers,
+    s8PaceMs,
   };
 };

@@ -1,6 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
+import { closeDatabase, openDatabase } from '../../src/db/database';
 import { formatError } from '../../src/errors';
 import { Lease } from '../../src/executor/heartbeat';
 import { enqueueRun } from '../../src/executor/queue';
@@ -14,13 +15,12 @@ import { median, nowMs, percentile, sleep } from './stats';
 
 const WORKERS = 2;
 const CONCURRENCY = 4;
-/** Enqueue one run every this many ms: arrivals, not a backlog, so the figure is the wake-up and claim. */
-const PACE_MS = 20;
 
 interface ChildReply {
   readonly ready?: boolean;
   readonly workerId?: string;
   readonly executions?: Array<[string, number]>;
+  readonly notified?: Array<[string, number]>;
   readonly error?: string;
 }
 
@@ -40,19 +40,32 @@ const nextMessage = (child: ChildProcess, ms: number): Promise<ChildReply> =>
 
 /** Server CPU and wall time of one lease renewal (the worker's UPDATE of its row), with and without its NOTIFY. */
 const leaseCost = async (client: OrbitClient, renewals: number) => {
-  const lease = new Lease(client.db, 'bench-s8-lease', 15_000, () => undefined);
+  // A pool of one: every renewal on the same backend, whose CPU is read before and after.
+  const opened = openDatabase({ url: client.db.url, schema: client.db.schema, max: 1, applicationName: 'orbit-bench-s8' });
+  if (E.isLeft(opened)) throw new Error(formatError(opened.left));
+  const db = opened.right;
+  const lease = new Lease(db, 'bench-s8-lease', 15_000, () => undefined);
   try {
     for (let i = 0; i < 20; i++) await lease.renew(i % 2 === 0 ? null : 'r-warmup');
-    const one = async (taken: string | null) => {
+    // Interleaved rounds, so that a drift of the machine's load touches both kinds alike.
+    const total = { update: { ms: 0, server: 0 as number | null }, notify: { ms: 0, server: 0 as number | null } };
+    const round = async (taken: string | null, into: { ms: number; server: number | null }) => {
       const t0 = nowMs();
       const { cpu } = await measureCpu(async () => {
-        for (let i = 0; i < renewals; i++) await lease.renew(taken);
+        for (let i = 0; i < renewals / 4; i++) await lease.renew(taken);
       });
-      return { ms: (nowMs() - t0) / renewals, serverMs: cpu.serverMs === null ? null : cpu.serverMs / renewals };
+      into.ms += nowMs() - t0;
+      into.server = into.server === null || cpu.serverMs === null ? null : into.server + cpu.serverMs;
     };
-    return { update: await one(null), updateNotify: await one('r-taken') };
+    for (let r = 0; r < 4; r++) {
+      await round(null, total.update);
+      await round('r-taken', total.notify);
+    }
+    const per = (t: { ms: number; server: number | null }) => ({ ms: t.ms / renewals, serverMs: t.server === null ? null : t.server / renewals });
+    return { update: per(total.update), updateNotify: per(total.notify) };
   } finally {
     await lease.stop();
+    await closeDatabase(db);
   }
 };
 
@@ -65,6 +78,8 @@ const leaseCost = async (client: OrbitClient, renewals: number) => {
  * a FAIL (the bench then exits non-zero), not a missed goal.
  */
 export const runS8 = async (ctx: BenchContext): Promise<ScenarioResult> => {
+  // One run every pace ms: arrivals, not a backlog, so the figure is the wake-up and the claim.
+  const PACE_MS = ctx.opts.s8PaceMs;
   const runs = ctx.opts.quick ? 50 : ctx.size(200, 50);
   const registry = createRegistry();
   registry.registerPipeline(queuedPipeline());
@@ -110,16 +125,28 @@ export const runS8 = async (ctx: BenchContext): Promise<ScenarioResult> => {
     const drainMs = nowMs() - t0;
 
     const executions = new Map<string, number>();
+    const notifiedAt = new Map<string, number>();
     for (const child of children) {
       child.send({ cmd: 'stop' });
       const reply = await nextMessage(child, 30_000);
       if (reply.executions === undefined) throw new Error(`S8: a worker did not stop cleanly: ${reply.error ?? '?'}`);
       for (const [key, n] of reply.executions) executions.set(key, (executions.get(key) ?? 0) + n);
+      for (const [id, at] of reply.notified ?? []) notifiedAt.set(id, Math.min(at, notifiedAt.get(id) ?? at));
     }
 
     const rows = (
-      await client.db.pool.query<{ run_id: string; ms: number | null; worker: string | null; claims: number; starts: number; status: string }>(
-        `SELECT c.run_id, extract(epoch FROM k.occurred_at - c.occurred_at)::float8 * 1000 AS ms, k.payload ->> 'worker' AS worker,
+      await client.db.pool.query<{
+        run_id: string;
+        created: number;
+        claimed: number | null;
+        ms: number | null;
+        worker: string | null;
+        claims: number;
+        starts: number;
+        status: string;
+      }>(
+        `SELECT c.run_id, extract(epoch FROM c.occurred_at)::float8 * 1000 AS created, extract(epoch FROM k.occurred_at)::float8 * 1000 AS claimed,
+                extract(epoch FROM k.occurred_at - c.occurred_at)::float8 * 1000 AS ms, k.payload ->> 'worker' AS worker,
                 (SELECT count(*)::int FROM ${client.db.qs}.run_events x WHERE x.run_id = c.run_id AND x.type = 'run.claimed') AS claims,
                 (SELECT count(*)::int FROM ${client.db.qs}.run_events x WHERE x.run_id = c.run_id AND x.type = 'step.started') AS starts,
                 r.status
@@ -132,6 +159,11 @@ export const runS8 = async (ctx: BenchContext): Promise<ScenarioResult> => {
       )
     ).rows;
     const latencies = rows.flatMap((r) => (r.ms === null ? [] : [r.ms]));
+    // Split: enqueue transaction's start -> NOTIFY received (commit, delivery), then -> claim.
+    const toNotify = rows.flatMap((r) => (notifiedAt.has(r.run_id) ? [(notifiedAt.get(r.run_id) as number) - r.created] : []));
+    const notifyToClaim = rows.flatMap((r) => (r.claimed !== null && notifiedAt.has(r.run_id) ? [r.claimed - (notifiedAt.get(r.run_id) as number)] : []));
+    // Backlog: the most runs queued and not yet claimed at any enqueue (0 means none waited behind another).
+    const backlog = Math.max(0, ...rows.map((r) => rows.filter((o) => o.run_id !== r.run_id && o.created <= r.created && (o.claimed ?? Infinity) > r.created).length));
     const perWorker = workerIds.map((id) => rows.filter((r) => r.worker === id).length);
     const problems: string[] = [];
     if (finished !== runs) problems.push(`${runs - finished} of ${runs} runs did not finish within 60 s`);
@@ -167,10 +199,15 @@ export const runS8 = async (ctx: BenchContext): Promise<ScenarioResult> => {
         claim_ms_median: med,
         claim_ms_p95: percentile(latencies, 95),
         claim_ms_max: percentile(latencies, 100),
+        enqueue_to_notify_ms_median: median(toNotify),
+        notify_to_claim_ms_median: median(notifyToClaim),
+        notify_to_claim_ms_p95: percentile(notifyToClaim, 95),
+        max_backlog: backlog,
         runs_per_worker: perWorker.join(' / '),
         runs_per_worker_list: perWorker,
         exactly_once: problems.length === 0,
         drain_s: drainMs / 1000,
+        pace_ms: PACE_MS,
         lease_renew_ms: lease.update.ms,
         lease_renew_server_cpu_ms: lease.update.serverMs,
         lease_renew_notify_ms: lease.updateNotify.ms,

@@ -34,6 +34,8 @@ export const serve = async (setup) => {
     await send({ ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
     process.exit(1);
   }
+  // The bench died (Ctrl-C twice, a crash): do not outlive it.
+  process.on('disconnect', () => process.exit(0));
   process.on('message', (msg) => {
     void (async () => {
       if (msg.cmd === 'stop') {
