@@ -51,17 +51,27 @@ const main = async (): Promise<number> => {
       const w1: BaselineWindow[] = [];
       const w16: BaselineWindow[] = [];
       try {
+        // Orbit and the peers take turns at going first after a baseline window (the one nearest
+        // it sees the machine most like the baseline did): repetition i starts with system i.
+        const rotate = <T>(xs: T[], i: number): T[] => xs.map((_, k) => xs[(k + i) % xs.length] as T);
+        const peerIds = Array.from({ length: peers?.count ?? 0 }, (_, k) => k);
         for (let i = 0; i < opts.repeat; i++) {
           const a = await table.measure(1, opts.baselineSeconds);
           w1.push(a);
           ctx.log(`baseline 1 client: ${a.tps.toFixed(0)} inserts/s`);
-          if (s1) ctx.log(`S1: ${(await s1.measureOnce()).toFixed(0)} steps/s`);
-          if (s1 && peers) await peers.s1(i, s1.steps);
+          if (s1) {
+            const orbit = async () => ctx.log(`S1: ${(await s1.measureOnce()).toFixed(0)} steps/s`);
+            const others = peers ? peerIds.map((k) => () => peers.s1(k, i, s1.steps)) : [];
+            for (const run of rotate([orbit, ...others], i)) await run();
+          }
           const b = await table.measure(16, opts.baselineSeconds);
           w16.push(b);
           ctx.log(`baseline 16 clients: ${b.tps.toFixed(0)} inserts/s`);
-          if (s2) ctx.log(`S2: ${(await s2.measureOnce()).toFixed(0)} steps/s`);
-          if (s2 && peers) await peers.s2(i, s2.runs, S2.STEPS, S2.CONCURRENCY);
+          if (s2) {
+            const orbit = async () => ctx.log(`S2: ${(await s2.measureOnce()).toFixed(0)} steps/s`);
+            const others = peers ? peerIds.map((k) => () => peers.s2(k, i, s2.runs, S2.STEPS, S2.CONCURRENCY)) : [];
+            for (const run of rotate([orbit, ...others], i)) await run();
+          }
         }
       } finally {
         await peers?.stop();

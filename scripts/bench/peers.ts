@@ -164,29 +164,33 @@ export class Peers {
     return new Peers(ctx, peers);
   }
 
-  private async measure(kind: 's1' | 's2', window: number, msg: Record<string, unknown>): Promise<void> {
-    for (const p of this.peers) {
-      if (p.error !== null) continue;
-      const r = await p.proc.ask({ cmd: kind, ...msg });
-      if (!r.ok || r.ms === undefined || r.steps === undefined) {
-        p.error = firstLine(r.error);
-        this.ctx.log(`peers: ${p.spec.name} ${kind.toUpperCase()} failed: ${p.error}`);
-        continue;
-      }
-      const sample = { window, sps: (r.steps / r.ms) * 1000, nodeCpuMsPerStep: (r.node_cpu_ms ?? Number.NaN) / r.steps };
-      p[kind].push(sample);
-      this.ctx.log(`${kind.toUpperCase()} ${p.spec.name}: ${sample.sps.toFixed(0)} steps/s`);
+  /** How many peers started (each measured by its index). */
+  get count(): number {
+    return this.peers.length;
+  }
+
+  private async measure(peer: number, kind: 's1' | 's2', window: number, msg: Record<string, unknown>): Promise<void> {
+    const p = this.peers[peer];
+    if (p === undefined || p.error !== null) return;
+    const r = await p.proc.ask({ cmd: kind, ...msg });
+    if (!r.ok || r.ms === undefined || r.steps === undefined) {
+      p.error = firstLine(r.error);
+      this.ctx.log(`peers: ${p.spec.name} ${kind.toUpperCase()} failed: ${p.error}`);
+      return;
     }
+    const sample = { window, sps: (r.steps / r.ms) * 1000, nodeCpuMsPerStep: (r.node_cpu_ms ?? Number.NaN) / r.steps };
+    p[kind].push(sample);
+    this.ctx.log(`${kind.toUpperCase()} ${p.spec.name}: ${sample.sps.toFixed(0)} steps/s`);
   }
 
-  /** Each peer's S1: one workflow (chain) of `steps` no-op steps, sequential. */
-  s1(window: number, steps: number): Promise<void> {
-    return this.measure('s1', window, { steps });
+  /** A peer's S1: one workflow (chain) of `steps` no-op steps, sequential. */
+  s1(peer: number, window: number, steps: number): Promise<void> {
+    return this.measure(peer, 's1', window, { steps });
   }
 
-  /** Each peer's S2: `runs` workflows of `steps` steps, 16 at a time. */
-  s2(window: number, runs: number, steps: number, concurrency: number): Promise<void> {
-    return this.measure('s2', window, { runs, steps, concurrency });
+  /** A peer's S2: `runs` workflows of `steps` steps, 16 at a time. */
+  s2(peer: number, window: number, runs: number, steps: number, concurrency: number): Promise<void> {
+    return this.measure(peer, 's2', window, { runs, steps, concurrency });
   }
 
   results(baseline1: readonly number[], baseline16: readonly number[]): Record<string, PeerResult> {
