@@ -1,7 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { query, withTransaction } from '../db/database';
+import { withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
+import { listKnownRunIds } from '../queries/listKnownRunIds';
+import { forEachPage } from '../util/forEachPage';
 import { auditRun } from './auditRun';
 import { isJournalProblem, type AuditProblem } from './problems';
 
@@ -38,25 +40,8 @@ export const auditJournal = async (db: Database, runIds?: readonly string[]): Pr
   };
   const done = () => ({ runsChecked: checked, problems, brokenRuns: broken });
 
-  if (runIds !== undefined) return E.map(done)(await visit(runIds));
-  let after = '';
-  for (;;) {
-    // Every run id known anywhere: the journal (even with seq 1 deleted), runs rows, steps rows.
-    const page = await query<{ id: string }>(
-      db,
-      // Each branch stops after a page (an index scan with a limit), so paging stays linear.
-      `SELECT id FROM (
-         (SELECT DISTINCT run_id AS id FROM ${db.qs}.run_events WHERE run_id > $1 ORDER BY 1 LIMIT ${PAGE})
-         UNION (SELECT id FROM ${db.qs}.runs WHERE id > $1 ORDER BY 1 LIMIT ${PAGE})
-         UNION (SELECT DISTINCT run_id FROM ${db.qs}.steps WHERE run_id > $1 ORDER BY 1 LIMIT ${PAGE})) ids
-       ORDER BY id LIMIT ${PAGE}`,
-      [after],
-    );
-    if (E.isLeft(page)) return page;
-    if (page.right.length === 0) break;
-    const r = await visit(page.right.map((p) => p.id));
-    if (E.isLeft(r)) return r;
-    after = (page.right[page.right.length - 1] as { id: string }).id;
-  }
-  return E.right(done());
+  // Every run id known anywhere: the journal (even with seq 1 deleted), runs rows, steps rows.
+  const visited =
+    runIds !== undefined ? await visit(runIds) : await forEachPage('', (after) => listKnownRunIds(db, after, PAGE), visit);
+  return E.map(done)(visited);
 };

@@ -1,14 +1,15 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
 import { formatError } from '../errors';
-import { decodeEventRow, type EventRow } from '../events/decodeRow';
+import { decodeEventRow } from '../events/decodeRow';
 import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
 import { projectionDifferences } from '../projections/checkProjections';
 import { readProjectedRun } from '../projections/readProjection';
+import { listStepNames } from '../queries/listStepNames';
+import { readRunEventRows } from '../queries/readRunEventRows';
 import { chainBreaks } from './chainBreaks';
 import type { AuditProblem } from './problems';
 
@@ -28,8 +29,6 @@ export interface JournalAudit {
   readonly verifiedThroughSeq: number;
 }
 
-const COLUMNS = 'run_id, seq, type, step_name, attempt, payload, occurred_at, writer, event_id';
-
 /**
  * Checks one run's journal: hash chain and seq order (in SQL), then decodes every event and folds
  * them, reporting each problem with its seq instead of stopping at the first. Once the fold meets
@@ -42,11 +41,7 @@ export const auditRunJournal = async (
 ): Promise<E.Either<OrbitError, JournalAudit>> => {
   const breaks = await chainBreaks(db, [runId], client);
   if (E.isLeft(breaks)) return breaks;
-  const rows = await query<EventRow & { seq: number }>(
-    client ?? db,
-    `SELECT ${COLUMNS} FROM ${db.qs}.run_events WHERE run_id = $1 ORDER BY seq`,
-    [runId],
-  );
+  const rows = await readRunEventRows(db, runId, 0, client);
   if (E.isLeft(rows)) return rows;
 
   const problems: AuditProblem[] = [...breaks.right];
@@ -121,11 +116,7 @@ export const auditRun = async (db: Database, runId: string, client: PoolClient):
     if (p !== null) {
       problems.push({ runId, seq: null, kind: 'projection row extra', detail: 'runs row with no journal events behind it' });
     } else {
-      const steps = await query<{ name: string }>(
-        client,
-        `SELECT name FROM ${db.qs}.steps WHERE run_id = $1 ORDER BY step_index, name`,
-        [runId],
-      );
+      const steps = await listStepNames(db, runId, client);
       if (E.isLeft(steps)) return steps;
       if (steps.right.length === 0) {
         problems.push({ runId, seq: null, kind: 'unknown run', detail: 'no journal events and no projection rows' });

@@ -1,16 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
+import { listChainBreaks, type ChainBreakRow } from '../queries/listChainBreaks';
 import type { AuditProblem } from './problems';
-
-interface BreakRow {
-  run_id: string;
-  seq: number;
-  kind: 'seq gap' | 'hash mismatch';
-  expected_seq: number;
-}
 
 /**
  * Recomputes the hash chain of the given runs in one statement and reports every event whose
@@ -23,23 +16,8 @@ export const chainBreaks = async (
   runIds: readonly string[],
   client?: PoolClient,
 ): Promise<E.Either<OrbitError, AuditProblem[]>> => {
-  const rows = await query<BreakRow>(
-    client ?? db,
-    `SELECT run_id, seq, expected_seq,
-            CASE WHEN seq <> expected_seq THEN 'seq gap' ELSE 'hash mismatch' END AS kind
-       FROM (
-         SELECT e.run_id, e.seq, e.hash, coalesce(lag(e.seq) OVER w, 0) + 1 AS expected_seq,
-                ${db.qs}.event_hash(lag(e.hash) OVER w, e.run_id, e.seq, e.type, e.step_name, e.attempt,
-                                    e.payload, e.occurred_at, e.writer, e.event_id) AS recomputed
-           FROM ${db.qs}.run_events e
-          WHERE e.run_id = ANY($1::text[])
-         WINDOW w AS (PARTITION BY e.run_id ORDER BY e.seq)
-       ) x
-      WHERE seq <> expected_seq OR hash <> recomputed
-      ORDER BY run_id, seq`,
-    [runIds],
-  );
-  return E.map((rs: BreakRow[]) =>
+  const rows = await listChainBreaks(db, runIds, client);
+  return E.map((rs: readonly ChainBreakRow[]) =>
     rs.map((r): AuditProblem => ({
       runId: r.run_id,
       seq: r.seq,

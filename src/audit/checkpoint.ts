@@ -2,8 +2,11 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
+import { listRunHeads } from '../queries/listRunHeads';
+import { listRunsCreatedBefore } from '../queries/listRunsCreatedBefore';
+import { readCheckpointedHeads } from '../queries/readCheckpointedHeads';
+import { readDatabaseNow } from '../queries/readDatabaseNow';
 import type { AuditProblem } from './problems';
 
 /** One run's head when the checkpoint was taken: its last seq and that event's chained hash. */
@@ -70,17 +73,13 @@ export const takeCheckpoint = async (
   db: Database,
   opts: { readonly previous?: Checkpoint; readonly key?: Buffer } = {},
 ): Promise<E.Either<OrbitError, Checkpoint>> => {
-  const rows = await query<{ run_id: string; seq: number; hash: string }>(
-    db,
-    `SELECT DISTINCT ON (run_id) run_id, seq, encode(hash, 'hex') AS hash
-       FROM ${db.qs}.run_events ORDER BY run_id, seq DESC`,
-  );
+  const rows = await listRunHeads(db);
   if (E.isLeft(rows)) return rows;
-  const now = await query<{ now: Date }>(db, 'SELECT now() AS now');
+  const now = await readDatabaseNow(db);
   if (E.isLeft(now)) return now;
   const runs = rows.right.map((r): CheckpointRun => ({ runId: r.run_id, lastSeq: r.seq, headHash: r.hash }));
   const base = {
-    createdAt: (now.right[0] as { now: Date }).now.toISOString(),
+    createdAt: now.right.toISOString(),
     schema: db.schema,
     previous: opts.previous?.digest ?? null,
     root: merkleRoot(runs),
@@ -129,16 +128,7 @@ export const checkCheckpointFile = (
  * deleted, an event deleted and the rest renumbered.
  */
 export const verifyCheckpoint = async (db: Database, c: Checkpoint): Promise<E.Either<OrbitError, AuditProblem[]>> => {
-  const rows = await query<{ run_id: string; seq: number; head: string; hash: string | null; events: number; present: number }>(
-    db,
-    `SELECT c.run_id, c.seq, c.head, encode(e.hash, 'hex') AS hash,
-            (SELECT count(*)::int FROM ${db.qs}.run_events x WHERE x.run_id = c.run_id AND x.seq <= c.seq) AS events,
-            (SELECT count(*)::int FROM ${db.qs}.run_events x WHERE x.run_id = c.run_id) AS present
-       FROM unnest($1::text[], $2::int[], $3::text[]) AS c(run_id, seq, head)
-       LEFT JOIN ${db.qs}.run_events e ON e.run_id = c.run_id AND e.seq = c.seq
-      ORDER BY c.run_id`,
-    [c.runs.map((r) => r.runId), c.runs.map((r) => r.lastSeq), c.runs.map((r) => r.headHash)],
-  );
+  const rows = await readCheckpointedHeads(db, c.runs);
   if (E.isLeft(rows)) return rows;
   const out: AuditProblem[] = [];
   for (const r of rows.right) {
@@ -160,14 +150,13 @@ export const verifyCheckpoint = async (db: Database, c: Checkpoint): Promise<E.E
       });
     }
   }
-  const added = await query<{ run_id: string }>(
+  // A minute's margin: an append that was in flight while the checkpoint was read carries an
+  // earlier time than the checkpoint yet was not visible to it.
+  const added = await listRunsCreatedBefore(
     db,
-    // A minute's margin: an append that was in flight while the checkpoint was read carries an
-    // earlier time than the checkpoint yet was not visible to it.
-    `SELECT run_id FROM ${db.qs}.run_events
-      WHERE seq = 1 AND occurred_at < $1::timestamptz - interval '60 seconds' AND NOT (run_id = ANY($2::text[]))
-      ORDER BY run_id`,
-    [c.createdAt, c.runs.map((r) => r.runId)],
+    c.createdAt,
+    60,
+    c.runs.map((r) => r.runId),
   );
   if (E.isLeft(added)) return added;
   for (const a of added.right) {

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
+import { readExportPage, type ExportRow } from '../queries/readExportPage';
 import type { ExportedEvent } from './exportFormat';
 
 export interface ExportSelection {
@@ -11,20 +11,6 @@ export interface ExportSelection {
   readonly since?: string;
 }
 
-interface Row {
-  run_id: string;
-  seq: number;
-  type: string;
-  step_name: string | null;
-  attempt: number | null;
-  payload: unknown;
-  payload_text: string;
-  occurred_at: Date;
-  writer: string;
-  event_id: string;
-  hash: string;
-}
-
 const PAGE = 2000;
 
 /**
@@ -32,20 +18,9 @@ const PAGE = 2000;
  * stored, hashes included. A run id with no events is RunNotFound.
  */
 export async function* exportRuns(db: Database, sel: ExportSelection): AsyncGenerator<E.Either<OrbitError, ExportedEvent[]>> {
-  const read = async (runIds: readonly string[] | null, afterRun: string, afterSeq: number) =>
-    query<Row>(
-      db,
-      `SELECT e.run_id, e.seq, e.type, e.step_name, e.attempt, e.payload, e.payload::text AS payload_text, e.occurred_at,
-              e.writer, e.event_id, encode(e.hash, 'hex') AS hash
-         FROM ${db.qs}.run_events e
-        WHERE ($1::text[] IS NULL OR e.run_id = ANY($1))
-          AND ($2::timestamptz IS NULL OR EXISTS (
-                SELECT 1 FROM ${db.qs}.run_events c WHERE c.run_id = e.run_id AND c.seq = 1 AND c.occurred_at >= $2))
-          AND (e.run_id, e.seq) > ($3, $4)
-        ORDER BY e.run_id, e.seq LIMIT ${PAGE}`,
-      [runIds, sel.since ?? null, afterRun, afterSeq],
-    );
-  const toExported = (r: Row): ExportedEvent => ({
+  const read = (runIds: readonly string[] | null, afterRun: string, afterSeq: number) =>
+    readExportPage(db, { runIds, since: sel.since ?? null, afterRun, afterSeq, limit: PAGE });
+  const toExported = (r: ExportRow): ExportedEvent => ({
     runId: r.run_id,
     seq: r.seq,
     type: r.type,
@@ -73,7 +48,7 @@ export async function* exportRuns(db: Database, sel: ExportSelection): AsyncGene
       if (rows.right.length === 0) break;
       seen += rows.right.length;
       yield E.right(rows.right.map(toExported));
-      const last = rows.right[rows.right.length - 1] as Row;
+      const last = rows.right[rows.right.length - 1] as ExportRow;
       afterRun = last.run_id;
       afterSeq = last.seq;
       if (rows.right.length < PAGE) break;

@@ -3,6 +3,10 @@ import type { Database } from '../db/database';
 import { withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
 import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
+import { insertImportedEvents } from '../queries/insertImportedEvents';
+import { insertRunRows } from '../queries/insertRunRows';
+import { insertStepRows } from '../queries/insertStepRows';
+import { listExistingRunIds } from '../queries/listExistingRunIds';
 import { chainBreaks } from './chainBreaks';
 import { describeProblem } from './problems';
 import type { ExportReport } from './verifyExport';
@@ -31,16 +35,13 @@ export const importRuns = (db: Database, exported: ExportReport): Promise<E.Eith
   }
   const ids = [...exported.runs.keys()];
   return withTransaction(db, async (client): Promise<E.Either<OrbitError, ImportReport>> => {
-    const existing = await client.query<{ id: string }>(
-      `SELECT run_id AS id FROM ${db.qs}.run_events WHERE run_id = ANY($1) AND seq = 1
-       UNION SELECT id FROM ${db.qs}.runs WHERE id = ANY($1) ORDER BY 1 LIMIT 5`,
-      [ids],
-    );
-    if (existing.rows.length > 0) {
+    const existing = await listExistingRunIds(db, ids, 5, client);
+    if (E.isLeft(existing)) return existing;
+    if (existing.right.length > 0) {
       return E.left({
         _tag: 'InvalidInput',
         what: 'export',
-        message: `run(s) already in this database: ${existing.rows.map((r) => r.id).join(', ')}`,
+        message: `run(s) already in this database: ${existing.right.map((r) => r.id).join(', ')}`,
       });
     }
     let events = 0;
@@ -51,14 +52,8 @@ export const importRuns = (db: Database, exported: ExportReport): Promise<E.Eith
       events += run.events.length;
       // Batches keep each statement's parameter small on long histories.
       for (let i = 0; i < run.events.length; i += 1000) {
-        await client.query(
-          `INSERT INTO ${db.qs}.run_events (run_id, seq, type, step_name, attempt, payload, occurred_at, writer, event_id, hash)
-           SELECT x."runId", x.seq, x.type, x."stepName", x.attempt, x."payloadText"::jsonb, x."occurredAt", x.writer,
-                  x."eventId", decode(x.hash, 'hex')
-             FROM jsonb_to_recordset($1::jsonb) AS x("runId" text, seq int, type text, "stepName" text, attempt int,
-                  "payloadText" text, "occurredAt" timestamptz, writer text, "eventId" uuid, hash text)`,
-          [JSON.stringify(run.events.slice(i, i + 1000))],
-        );
+        const inserted = await insertImportedEvents(db, run.events.slice(i, i + 1000), client);
+        if (E.isLeft(inserted)) return inserted;
       }
       runRows.push(toRunRow(run.state));
       for (const s of run.state.steps) stepRows.push(toStepRow(id, s));
@@ -74,12 +69,10 @@ export const importRuns = (db: Database, exported: ExportReport): Promise<E.Eith
         message: `refused, the chain does not verify here: ${describeProblem(firstBreak)}`,
       });
     }
-    await client.query(`INSERT INTO ${db.qs}.runs SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.runs, $1::jsonb)`, [
-      JSON.stringify(runRows),
-    ]);
-    await client.query(`INSERT INTO ${db.qs}.steps SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.steps, $1::jsonb)`, [
-      JSON.stringify(stepRows),
-    ]);
+    const runsWritten = await insertRunRows(db, runRows, client);
+    if (E.isLeft(runsWritten)) return runsWritten;
+    const stepsWritten = await insertStepRows(db, stepRows, client);
+    if (E.isLeft(stepsWritten)) return stepsWritten;
     return E.right({ runsImported: runRows.length, eventsImported: events });
   });
 };

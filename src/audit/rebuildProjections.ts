@@ -1,10 +1,18 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { query, withTransaction } from '../db/database';
+import { withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
+import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
+import { deleteOrphanProjectionRows } from '../queries/deleteOrphanProjectionRows';
+import { deleteStepRows } from '../queries/deleteStepRows';
+import { insertStepRows } from '../queries/insertStepRows';
+import { listJournaledRunIds } from '../queries/listJournaledRunIds';
+import { listOrphanProjectionRunIds } from '../queries/listOrphanProjectionRunIds';
+import { lockRunRows } from '../queries/lockRunRows';
+import { upsertRunRows } from '../queries/upsertRunRows';
+import { forEachPage } from '../util/forEachPage';
 import { auditRunJournal } from './auditRun';
 import { describeProblem } from './problems';
-import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
 
 export interface RebuildReport {
   readonly runsRebuilt: number;
@@ -44,48 +52,31 @@ export const rebuildProjections = async (
 ): Promise<E.Either<OrbitError, RebuildReport>> => {
   let rebuilt = 0;
   const skipped: SkippedRun[] = [];
-  let after = '';
-  for (;;) {
-    // Every run with events, even one whose seq 1 was deleted (it is then skipped and named).
-    const page = await query<{ run_id: string }>(
-      db,
-      `SELECT DISTINCT run_id FROM ${db.qs}.run_events WHERE run_id > $1 ORDER BY run_id LIMIT ${PAGE}`,
-      [after],
-    );
-    if (E.isLeft(page)) return page;
-    const ids = page.right.map((r) => r.run_id);
-    if (ids.length === 0) break;
-    const r = await rebuildRuns(db, ids, opts);
-    if (E.isLeft(r)) return r;
-    rebuilt += ids.length - r.right.length;
-    skipped.push(...r.right);
-    after = ids[ids.length - 1] as string;
-  }
+  // Every run with events, even one whose seq 1 was deleted (it is then skipped and named).
+  const pages = await forEachPage<OrbitError, string>(
+    '',
+    (after) => listJournaledRunIds(db, after, PAGE),
+    async (ids) => {
+      const r = await rebuildRuns(db, ids, opts);
+      if (E.isRight(r)) {
+        rebuilt += ids.length - r.right.length;
+        skipped.push(...r.right);
+      }
+      return r;
+    },
+  );
+  if (E.isLeft(pages)) return pages;
   // Projection rows with no journal behind them may be all that is left of a deleted run: kept
   // and named unless the caller asked to include broken runs.
   if (opts.includeBroken !== true) {
-    const orphans = await query<{ id: string }>(
-      db,
-      `SELECT DISTINCT id FROM (
-         SELECT id FROM ${db.qs}.runs r WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.run_events e WHERE e.run_id = r.id)
-         UNION SELECT run_id FROM ${db.qs}.steps s WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.run_events e WHERE e.run_id = s.run_id)) o
-       ORDER BY id`,
-    );
+    const orphans = await listOrphanProjectionRunIds(db);
     if (E.isLeft(orphans)) return orphans;
-    for (const o of orphans.right) {
-      skipped.push({ runId: o.id, reason: `run ${o.id}: projection rows with no journal events behind them (kept)` });
+    for (const { id } of orphans.right) {
+      skipped.push({ runId: id, reason: `run ${id}: projection rows with no journal events behind them (kept)` });
     }
     return E.right({ runsRebuilt: rebuilt, orphansRemoved: 0, skipped });
   }
-  const orphans = await withTransaction(db, async (client) => {
-    const steps = await client.query(
-      `DELETE FROM ${db.qs}.steps s WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.run_events e WHERE e.run_id = s.run_id)`,
-    );
-    const runs = await client.query(
-      `DELETE FROM ${db.qs}.runs r WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.run_events e WHERE e.run_id = r.id)`,
-    );
-    return E.right((steps.rowCount ?? 0) + (runs.rowCount ?? 0));
-  });
+  const orphans = await withTransaction(db, (client) => deleteOrphanProjectionRows(db, client));
   return E.map((orphansRemoved: number) => ({ runsRebuilt: rebuilt, orphansRemoved, skipped }))(orphans);
 };
 
@@ -100,7 +91,8 @@ export const rebuildRuns = (
   opts: RebuildOptions = {},
 ): Promise<E.Either<OrbitError, SkippedRun[]>> =>
   withTransaction(db, async (client) => {
-    await client.query(`SELECT 1 FROM ${db.qs}.runs WHERE id = ANY($1) FOR UPDATE`, [runIds]);
+    const locked = await lockRunRows(db, runIds, client);
+    if (E.isLeft(locked)) return locked;
     const runRows: RunRow[] = [];
     const stepRows: StepRow[] = [];
     const skipped: SkippedRun[] = [];
@@ -119,21 +111,12 @@ export const rebuildRuns = (
       runRows.push(toRunRow(verifiedState));
       for (const s of verifiedState.steps) stepRows.push(toStepRow(id, s));
     }
-    // Runs rows are rewritten in place, never deleted: a writer waiting on one of these rows
-    // must find it still there (with an unchanged last_seq), not conclude it lost a race.
-    await client.query(
-      `INSERT INTO ${db.qs}.runs SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.runs, $1::jsonb)
-       ON CONFLICT (id) DO UPDATE SET
-         pipeline_id = EXCLUDED.pipeline_id, status = EXCLUDED.status, triggered_by = EXCLUDED.triggered_by,
-         metadata = EXCLUDED.metadata, definition_hash = EXCLUDED.definition_hash, step_names = EXCLUDED.step_names,
-         started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, owner = EXCLUDED.owner,
-         error = EXCLUDED.error, recovery_count = EXCLUDED.recovery_count, last_seq = EXCLUDED.last_seq,
-         last_event_at = EXCLUDED.last_event_at`,
-      [JSON.stringify(runRows)],
-    );
-    await client.query(`DELETE FROM ${db.qs}.steps WHERE run_id = ANY($1)`, [rebuiltIds]);
-    await client.query(`INSERT INTO ${db.qs}.steps SELECT * FROM jsonb_populate_recordset(NULL::${db.qs}.steps, $1::jsonb)`, [
-      JSON.stringify(stepRows),
-    ]);
+    // Runs rows are rewritten in place, never deleted (see upsertRunRows); steps rows are replaced.
+    const written = await upsertRunRows(db, runRows, client);
+    if (E.isLeft(written)) return written;
+    const deleted = await deleteStepRows(db, rebuiltIds, client);
+    if (E.isLeft(deleted)) return deleted;
+    const inserted = await insertStepRows(db, stepRows, client);
+    if (E.isLeft(inserted)) return inserted;
     return E.right(skipped);
   });

@@ -34,6 +34,50 @@ export interface StepRow {
   readonly next_retry_at: string | null;
 }
 
+/**
+ * The `runs` and `steps` columns (sql/002_projections.sql), in table order: the one list every
+ * statement that names them is built from (src/queries). The checks below fail to compile when a
+ * row type gains a field the list lacks, or the other way round.
+ */
+export const RUN_COLUMNS = [
+  'id',
+  'pipeline_id',
+  'status',
+  'triggered_by',
+  'metadata',
+  'definition_hash',
+  'step_names',
+  'started_at',
+  'finished_at',
+  'owner',
+  'error',
+  'recovery_count',
+  'last_seq',
+  'last_event_at',
+] as const satisfies readonly (keyof RunRow)[];
+
+export const STEP_COLUMNS = [
+  'run_id',
+  'name',
+  'step_index',
+  'status',
+  'started_at',
+  'finished_at',
+  'attempt_count',
+  'error',
+  'result',
+  'next_retry_at',
+] as const satisfies readonly (keyof StepRow)[];
+
+type Unlisted<Row, List extends readonly string[]> = Exclude<keyof Row, List[number]>;
+const everyColumnListed: [[Unlisted<RunRow, typeof RUN_COLUMNS>], [Unlisted<StepRow, typeof STEP_COLUMNS>]] extends [
+  [never],
+  [never],
+]
+  ? true
+  : false = true;
+void everyColumnListed;
+
 export const toRunRow = (s: RunState): RunRow => ({
   id: s.runId,
   pipeline_id: s.pipelineId,

@@ -1,12 +1,11 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
 import { decodeEventRow, type EventRow } from '../events/decodeRow';
 import type { RecordedEvent } from '../events/runEvents';
-
-const COLUMNS = 'run_id, seq, type, step_name, attempt, payload, occurred_at, writer, event_id';
+import { readRunEventPage } from '../queries/readRunEventPage';
+import { readRunEventRows } from '../queries/readRunEventRows';
 
 const decodeAll = (rows: readonly EventRow[]): E.Either<OrbitError, RecordedEvent[]> => {
   const out: RecordedEvent[] = [];
@@ -24,13 +23,7 @@ export const readRunEvents = async (
   runId: string,
   afterSeq = 0,
 ): Promise<E.Either<OrbitError, RecordedEvent[]>> => {
-  const rows = await query<EventRow>(
-    db,
-    `SELECT ${COLUMNS} FROM ${db.qs}.run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
-    [runId, afterSeq],
-    `orbit.read:${db.schema}`,
-  );
-  return E.chain(decodeAll)(rows);
+  return E.chain(decodeAll)(await readRunEventRows(db, runId, afterSeq));
 };
 
 export interface StreamOptions {
@@ -55,13 +48,7 @@ export async function* streamRunEvents(
   const batchSize = opts.batchSize ?? 2000;
   let after = opts.afterSeq ?? 0;
   for (;;) {
-    const rows = await query<EventRow>(
-      opts.client ?? db,
-      `SELECT ${COLUMNS} FROM ${db.qs}.run_events WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
-      [runId, after, batchSize],
-      `orbit.stream:${db.schema}`,
-    );
-    const batch = E.chain(decodeAll)(rows);
+    const batch = E.chain(decodeAll)(await readRunEventPage(db, runId, after, batchSize, opts.client));
     yield batch;
     if (E.isLeft(batch) || batch.right.length < batchSize) return;
     after = (batch.right[batch.right.length - 1] as RecordedEvent).seq;

@@ -1,12 +1,14 @@
 import { isDeepStrictEqual } from 'node:util';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { query, withTransaction } from '../db/database';
+import { withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
 import type { RunState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
-import { readProjectedRun, type ProjectedRun } from './readProjection';
 import { toRunRow, toStepRow } from '../fold/projectionRows';
+import { listCreatedOrProjectedRunIds } from '../queries/listCreatedOrProjectedRunIds';
+import { forEachPage } from '../util/forEachPage';
+import { readProjectedRun, type ProjectedRun } from './readProjection';
 
 /** One field where the projection tables and the fold of the journal disagree. */
 export interface ProjectionDifference {
@@ -100,26 +102,10 @@ export const checkProjections = async (
     }
     return E.right(undefined);
   };
-  if (runIds !== undefined) {
-    const r = await visit(runIds);
-    return E.map(() => ({ runsChecked: checked, differences: all }))(r);
-  }
-  let after = '';
-  for (;;) {
-    // Runs known to either side: journal (seq 1) or projection.
-    const page = await query<{ id: string }>(
-      db,
-      `SELECT id FROM (
-         SELECT run_id AS id FROM ${db.qs}.run_events WHERE seq = 1 AND run_id > $1
-         UNION SELECT id FROM ${db.qs}.runs WHERE id > $1) ids
-       ORDER BY id LIMIT 500`,
-      [after],
-    );
-    if (E.isLeft(page)) return page;
-    if (page.right.length === 0) break;
-    const r = await visit(page.right.map((p) => p.id));
-    if (E.isLeft(r)) return r;
-    after = (page.right[page.right.length - 1] as { id: string }).id;
-  }
-  return E.right({ runsChecked: checked, differences: all });
+  // Runs known to either side: journal (seq 1) or projection.
+  const visited =
+    runIds !== undefined
+      ? await visit(runIds)
+      : await forEachPage('', (after) => listCreatedOrProjectedRunIds(db, after, 500), visit);
+  return E.map(() => ({ runsChecked: checked, differences: all }))(visited);
 };

@@ -1,27 +1,12 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
-import type { JsonValue } from '../events/json';
 import type { RunRow, StepRow } from '../fold/projectionRows';
+import { readRunRow } from '../queries/readRunRow';
+import { readStepRows } from '../queries/readStepRows';
 
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
-
-/** A `runs` row as `pg` returns it (timestamps as Date). */
-export interface StoredRunRow extends Omit<RunRow, 'started_at' | 'finished_at' | 'last_event_at'> {
-  started_at: Date;
-  finished_at: Date | null;
-  last_event_at: Date;
-}
-
-/** A `steps` row as `pg` returns it. */
-export interface StoredStepRow extends Omit<StepRow, 'started_at' | 'finished_at' | 'next_retry_at' | 'result'> {
-  started_at: Date | null;
-  finished_at: Date | null;
-  next_retry_at: Date | null;
-  result: JsonValue | null;
-}
 
 export interface ProjectedRun {
   readonly run: RunRow;
@@ -34,13 +19,11 @@ export const readProjectedRun = async (
   runId: string,
   client?: PoolClient,
 ): Promise<E.Either<OrbitError, ProjectedRun | null>> => {
-  const runs = await query<StoredRunRow>(client ?? db, `SELECT * FROM ${db.qs}.runs WHERE id = $1`, [runId]);
+  const runs = await readRunRow(db, runId, client);
   if (E.isLeft(runs)) return runs;
   const raw = runs.right[0];
   if (raw === undefined) return E.right(null);
-  const steps = await query<StoredStepRow>(client ?? db, `SELECT * FROM ${db.qs}.steps WHERE run_id = $1 ORDER BY step_index`, [
-    runId,
-  ]);
+  const steps = await readStepRows(db, runId, client);
   if (E.isLeft(steps)) return steps;
   return E.right({
     run: {

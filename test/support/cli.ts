@@ -20,7 +20,8 @@ import { Pool } from 'pg';
 import { closeDatabase, openDatabase } from '../../src/db/database';
 import { migrate } from '../../src/db/migrate';
 import { formatError } from '../../src/errors';
-import type { StoredRunRow, StoredStepRow } from '../../src/projections/readProjection';
+import type { StoredRunRow } from '../../src/queries/readRunRow';
+import type { StoredStepRow } from '../../src/queries/readStepRows';
 import { sleep } from '../../src/util/sleep';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
