@@ -9,61 +9,19 @@ import type { RecordedEvent } from './events/runEvents';
 import type { RunState } from './fold/runState';
 import { loadRunState as loadState } from './journal/loadRunState';
 import { readRunEvents as readEvents } from './journal/readEvents';
-import { verifyJournal as verify, type ChainBreak as InternalChainBreak } from './journal/verifyJournal';
-import { checkProjections as check, type ProjectionReport as InternalProjectionReport } from './projections/checkProjections';
-import {
-  listRuns as list,
-  type ListRunsOptions as InternalListOptions,
-  type RunSummary as InternalRunSummary,
-} from './projections/listRuns';
-import type { RunStatus } from './fold/runState';
+import { verifyJournal as verify } from './journal/verifyJournal';
+import { checkProjections as check } from './projections/checkProjections';
+import { listRuns as list } from './projections/listRuns';
 import { clientOr, type OrbitClient } from './runtime/orbitClient';
+// The result types come from modules of types only, so the published .d.ts does not load the
+// pool-taking modules, and with them pg's types.
+import type { ChainBreak } from './journal/chainBreak';
+import type { ProjectionReport } from './projections/projectionReport';
+import type { ListRunsOptions, RunSummary } from './projections/runSummary';
 
-// The public copies of the internal modules' result types. Declared here because importing them
-// from those modules would make the published .d.ts load the modules' pool-taking functions, and
-// with them pg's types. The checks below keep the copies in step with the originals.
-export interface RunSummary {
-  readonly runId: string;
-  readonly pipelineId: string;
-  readonly status: RunStatus;
-  readonly startedAt: string;
-  readonly finishedAt: string | null;
-  readonly stepsSucceeded: number;
-  readonly stepsTotal: number;
-  readonly error: string | null;
-}
-export interface ListRunsOptions {
-  readonly status?: RunStatus;
-  readonly pipelineId?: string;
-  /** Newest first; default 20. */
-  readonly limit?: number;
-}
-/** An event whose stored hash is not what its content and its predecessor say it should be. */
-export interface ChainBreak {
-  readonly runId: string;
-  readonly seq: number;
-  readonly reason: 'hash mismatch' | 'seq gap';
-}
-/** One field where the projection tables and the fold of the journal disagree. */
-export interface ProjectionDifference {
-  readonly runId: string;
-  /** e.g. `runs.status` or `steps[transform].attempt_count`. */
-  readonly field: string;
-  readonly projected: unknown;
-  readonly folded: unknown;
-}
-export interface ProjectionReport {
-  readonly runsChecked: number;
-  readonly differences: readonly ProjectionDifference[];
-}
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const inStep: [
-  Same<RunSummary, InternalRunSummary>,
-  Same<ListRunsOptions, InternalListOptions>,
-  Same<ChainBreak, InternalChainBreak>,
-  Same<ProjectionReport, InternalProjectionReport>,
-] = [true, true, true, true];
-void inStep;
+export type { ChainBreak } from './journal/chainBreak';
+export type { ProjectionDifference, ProjectionReport } from './projections/projectionReport';
+export type { ListRunsOptions, RunSummary } from './projections/runSummary';
 
 export interface ClientOption {
   /** Default: the shared client from the environment (`DATABASE_URL`, else embedded). */

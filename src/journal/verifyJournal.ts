@@ -1,14 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import type { OrbitError } from '../errors';
+import type { ChainBreak } from './chainBreak';
 import { listChainBreaks, type ChainBreakRow } from '../queries/listChainBreaks';
 
-/** An event whose stored hash is not what its content and its predecessor say it should be. */
-export interface ChainBreak {
-  readonly runId: string;
-  readonly seq: number;
-  readonly reason: 'hash mismatch' | 'seq gap';
-}
+export type { ChainBreak } from './chainBreak';
 
 /**
  * Recomputes the hash chain of one run (or of every run) in the database. Any edit of an event

@@ -8,21 +8,10 @@ import { loadRunState } from '../journal/loadRunState';
 import { toRunRow, toStepRow } from '../fold/projectionRows';
 import { listCreatedOrProjectedRunIds } from '../queries/listCreatedOrProjectedRunIds';
 import { forEachPage } from '../util/forEachPage';
+import type { ProjectionDifference, ProjectionReport } from './projectionReport';
 import { readProjectedRun, type ProjectedRun } from './readProjection';
 
-/** One field where the projection tables and the fold of the journal disagree. */
-export interface ProjectionDifference {
-  readonly runId: string;
-  /** e.g. `runs.status` or `steps[transform].attempt_count`. */
-  readonly field: string;
-  readonly projected: unknown;
-  readonly folded: unknown;
-}
-
-export interface ProjectionReport {
-  readonly runsChecked: number;
-  readonly differences: readonly ProjectionDifference[];
-}
+export type { ProjectionDifference, ProjectionReport } from './projectionReport';
 
 /**
  * Compares one run's projection rows with the fold of its journal, field by field, both read in

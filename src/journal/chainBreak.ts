@@ -1,0 +1,6 @@
+/** An event whose stored hash is not what its content and its predecessor say it should be. (Types only: see src/inspect.ts.) */
+export interface ChainBreak {
+  readonly runId: string;
+  readonly seq: number;
+  readonly reason: 'hash mismatch' | 'seq gap';
+}
