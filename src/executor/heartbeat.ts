@@ -1,5 +1,8 @@
 import { hostname } from 'node:os';
 import type { Database } from '../db/database';
+import { deleteExpiredWorkers } from '../queries/deleteExpiredWorkers';
+import { deleteWorker } from '../queries/deleteWorker';
+import { renewLease } from '../queries/renewLease';
 import { processIdentity } from './processIdentity';
 
 /**
@@ -32,9 +35,7 @@ export class Lease {
   async start(): Promise<void> {
     if (this.timer) return;
     await this.renew();
-    // Rows of processes that died without stopping (kill -9) would pile up; an hour past its lease
-    // a row protects nothing and proves nothing.
-    await this.db.pool.query(`DELETE FROM ${this.db.qs}.workers WHERE lease_until < now() - interval '1 hour'`);
+    await deleteExpiredWorkers(this.db);
     this.timer = setInterval(() => void this.renew().catch(this.onError), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
   }
@@ -59,17 +60,14 @@ export class Lease {
   renew(taken: string | null = null): Promise<void> {
     const next = this.chain.then(async () => {
       const sentAt = Date.now();
-      await this.db.pool.query({
-        name: `orbit.lease:${this.db.schema}`,
-        text: `WITH up AS (
-                 INSERT INTO ${this.db.qs}.workers AS w (id, host, pid, identity, lease_until, held)
-                 VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5::float8 / 1000), $6)
-                 ON CONFLICT (id) DO UPDATE
-                   SET heartbeat_at = now(), lease_until = EXCLUDED.lease_until, held = EXCLUDED.held
-                 RETURNING 1)
-               SELECT pg_notify($7, json_build_object('run_id', $8::text, 'seq', 0, 'type', 'lease.taken')::text)
-                 FROM up WHERE $8::text IS NOT NULL`,
-        values: [this.workerId, hostname(), process.pid, this.identity, this.leaseMs, [...this.held], this.db.channel, taken],
+      await renewLease(this.db, {
+        workerId: this.workerId,
+        host: hostname(),
+        pid: process.pid,
+        identity: this.identity,
+        leaseMs: this.leaseMs,
+        held: [...this.held],
+        taken,
       });
       this.arm(sentAt);
       this.onRenewed();
@@ -92,6 +90,6 @@ export class Lease {
     this.timer = undefined;
     this.watchdog = undefined;
     await this.chain;
-    await this.db.pool.query(`DELETE FROM ${this.db.qs}.workers WHERE id = $1`, [this.workerId]).catch(this.onError);
+    await deleteWorker(this.db, this.workerId).catch(this.onError);
   }
 }

@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/Either';
-import { query } from '../db/database';
-import { fromPgError } from '../db/pgErrors';
+import { withTransaction } from '../db/database';
 import type { OrbitError } from '../errors';
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
+import { lockQueuedRuns } from '../queries/lockQueuedRuns';
+import { notifyRunQueued } from '../queries/notifyRunQueued';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
 import { executionEnvFor } from './executionEnv';
@@ -45,10 +46,7 @@ export const enqueueRun = async (
   }
   // After the commit: a worker woken by this finds the run. A lost notification costs at most
   // one sweep interval, since workers also look at the queue on every sweep.
-  const notified = await query(client.db, `SELECT pg_notify($1, $2)`, [
-    client.db.channel,
-    JSON.stringify({ run_id: runId, seq: 1, type: 'run.queued' }),
-  ]);
+  const notified = await notifyRunQueued(client.db, runId);
   if (E.isLeft(notified)) return notified;
   return E.right({ runId });
 };
@@ -64,26 +62,11 @@ export const enqueueRun = async (
 export const reserveQueuedRuns = async (client: OrbitClient, max: number): Promise<E.Either<OrbitError, string[]>> => {
   if (max <= 0) return E.right([]);
   const env = executionEnvFor(client);
-  const { db } = client;
-  let conn;
-  try {
-    conn = await db.pool.connect();
-  } catch (err) {
-    return E.left(fromPgError(err));
-  }
   const reserved: string[] = [];
-  try {
-    await conn.query('BEGIN');
-    const rows = await conn.query<{ id: string }>(
-      `SELECT r.id FROM ${db.qs}.runs r
-        WHERE r.status = 'pending' AND r.triggered_by LIKE 'queue:%'
-          AND NOT EXISTS (SELECT 1 FROM ${db.qs}.workers w WHERE r.id = ANY (w.held) AND w.lease_until > now())
-        ORDER BY r.started_at
-        LIMIT $1
-        FOR UPDATE OF r SKIP LOCKED`,
-      [max],
-    );
-    for (const { id } of rows.rows) {
+  const r = await withTransaction(client.db, async (conn): Promise<E.Either<OrbitError, string[]>> => {
+    const ids = await lockQueuedRuns(client.db, max, conn);
+    if (E.isLeft(ids)) return ids;
+    for (const id of ids.right) {
       const acquired = await env.acquire(id);
       if (E.isLeft(acquired)) {
         env.release(id);
@@ -91,15 +74,11 @@ export const reserveQueuedRuns = async (client: OrbitClient, max: number): Promi
       }
       reserved.push(id);
     }
-    await conn.query('COMMIT');
     return E.right(reserved);
-  } catch (err) {
-    await conn.query('ROLLBACK').catch(() => undefined);
-    for (const id of reserved) env.release(id);
-    return E.left(fromPgError(err));
-  } finally {
-    conn.release();
-  }
+  });
+  // Not committed: the runs are not reserved after all.
+  if (E.isLeft(r)) for (const id of reserved) env.release(id);
+  return r;
 };
 
 /** Ends a reservation made by `reserveQueuedRuns`. */

@@ -2,7 +2,9 @@ import { Client, type Notification } from 'pg';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { quoteIdent } from '../db/identifiers';
+import { listen } from '../queries/listen';
+import { probeConnection } from '../queries/probeConnection';
+import { readBackendPid } from '../queries/readBackendPid';
 
 /** What `append_events` sends on the schema's channel: ids only. */
 export const RunNotification = t.type({ run_id: t.string, seq: t.number, type: t.string });
@@ -90,7 +92,7 @@ export class RunWatcher {
     client.on('notification', (m) => this.dispatch(m));
     try {
       await client.connect();
-      await client.query(`LISTEN ${quoteIdent(this.db.channel)}`);
+      await listen(client, this.db.channel);
     } catch (err) {
       await client.end().catch(() => undefined);
       throw err;
@@ -106,7 +108,7 @@ export class RunWatcher {
         this.client = current.client;
         const c = current.client;
         // A partition can leave a socket open and silent: probe it while idle.
-        const probe = setInterval(() => void c.query('SELECT 1').catch(() => c.end().catch(() => undefined)), CHECK_EVERY_MS);
+        const probe = setInterval(() => void probeConnection(c).catch(() => c.end().catch(() => undefined)), CHECK_EVERY_MS);
         probe.unref();
         const reason = await current.ended;
         clearInterval(probe);
@@ -159,8 +161,7 @@ export class RunWatcher {
     const c = this.client;
     if (c === undefined) return null;
     try {
-      const r = await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-      return r.rows[0]?.pid ?? null;
+      return await readBackendPid(c);
     } catch {
       return null;
     }

@@ -1,0 +1,23 @@
+import * as E from 'fp-ts/Either';
+import type { PoolClient } from 'pg';
+import { query, type Database } from '../db/database';
+import type { OrbitError } from '../errors';
+
+/**
+ * Up to `max` queued runs (pending, triggered `queue:…`) that no valid lease holds, oldest first,
+ * their `runs` rows locked until the caller's transaction ends. `SKIP LOCKED`: concurrent workers
+ * pick different runs.
+ */
+export const lockQueuedRuns = async (db: Database, max: number, client: PoolClient): Promise<E.Either<OrbitError, string[]>> =>
+  E.map((rs: { id: string }[]) => rs.map((r) => r.id))(
+    await query<{ id: string }>(
+      client,
+      `SELECT r.id FROM ${db.qs}.runs r
+        WHERE r.status = 'pending' AND r.triggered_by LIKE 'queue:%'
+          AND NOT EXISTS (SELECT 1 FROM ${db.qs}.workers w WHERE r.id = ANY (w.held) AND w.lease_until > now())
+        ORDER BY r.started_at
+        LIMIT $1
+        FOR UPDATE OF r SKIP LOCKED`,
+      [max],
+    ),
+  );

@@ -1,0 +1,5 @@
+import { query, type Database } from '../db/database';
+
+/** Tells workers on the schema's channel that a run was queued (ids only, as `append_events` does). */
+export const notifyRunQueued = (db: Database, runId: string) =>
+  query(db, `SELECT pg_notify($1, $2)`, [db.channel, JSON.stringify({ run_id: runId, seq: 1, type: 'run.queued' })]);
