@@ -134,6 +134,12 @@ export const NOTIFYING_TYPES: ReadonlySet<RunEventType> = new Set([
   'run.failed',
 ]);
 
+/**
+ * Events that end what a `run.resumed` began: the run ended, or changed hands again (another
+ * resume, a release). Recovery metrics measure each resumption up to the first of these.
+ */
+export const RECOVERY_SPAN_END_TYPES: ReadonlySet<RunEventType> = new Set([...TERMINAL_TYPES, 'run.resumed', 'run.released']);
+
 /** An event as stored: the event plus where and when it was written. */
 export interface RecordedEvent {
   readonly runId: string;

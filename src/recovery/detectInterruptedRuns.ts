@@ -1,8 +1,10 @@
 import * as E from 'fp-ts/Either';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
+import { countUnfinishedRuns, type UnfinishedCountsRow } from '../queries/countUnfinishedRuns';
+import { listInterruptedRuns, type InterruptedRunRow } from '../queries/listInterruptedRuns';
+import { listRecentFailedRuns, type FailedRunRow } from '../queries/listRecentFailedRuns';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
-import { deadOwners, INTERRUPTED_VERDICTS } from './liveness';
+import { deadOwners } from './liveness';
 
 /** A run that is `running` but that nobody is executing: what `orbit check-interrupted` lists. */
 export interface InterruptedRun {
@@ -36,22 +38,6 @@ export interface DetectOptions {
   readonly limit?: number;
 }
 
-interface Row {
-  id: string;
-  pipeline_id: string;
-  status: 'pending' | 'running';
-  started_at: Date;
-  last_activity_at: Date;
-  completed: number;
-  failed: number;
-  next_step: string | null;
-  next_retry_at: Date | null;
-  owner: string | null;
-  last_seq: number;
-  recovery_count: number;
-  verdict: 'released' | 'dead' | 'stale';
-}
-
 /**
  * Runs that nobody is executing, by the one liveness rule (`run_liveness`, database clock):
  * released by their worker, owned by a process of this machine that no longer exists, or (no
@@ -64,28 +50,8 @@ export const detectInterruptedRuns = async (options: DetectOptions = {}): Promis
   const { db, thresholdMs } = c.right;
   const dead = await deadOwners(db);
   if (E.isLeft(dead)) return dead;
-  const rows = await query<Row>(
-    db,
-    `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.owner, r.last_seq, r.recovery_count,
-            l.last_activity_at, l.verdict,
-            st.completed, st.failed, st.next_step, st.next_retry_at
-       FROM ${db.qs}.runs r
-      CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, $3) l
-      CROSS JOIN LATERAL (
-         SELECT count(*) FILTER (WHERE s.status = 'success')::int AS completed,
-                count(*) FILTER (WHERE s.status = 'failed')::int AS failed,
-                (array_agg(s.name ORDER BY s.step_index) FILTER (WHERE s.status <> 'success'))[1] AS next_step,
-                min(s.next_retry_at) FILTER (WHERE s.status = 'retrying') AS next_retry_at
-           FROM ${db.qs}.steps s
-          WHERE s.run_id = r.id) st
-      WHERE r.status IN ('pending', 'running')
-        AND l.verdict = ANY ($4::text[])
-      ORDER BY r.last_event_at
-      LIMIT $2`,
-    [options.thresholdMs ?? thresholdMs, options.limit ?? 1000, dead.right, INTERRUPTED_VERDICTS],
-    `orbit.detect:${db.schema}`,
-  );
-  return E.map((rs: Row[]) =>
+  const rows = await listInterruptedRuns(db, options.thresholdMs ?? thresholdMs, options.limit ?? 1000, dead.right);
+  return E.map((rs: readonly InterruptedRunRow[]) =>
     rs.map((r): InterruptedRun => ({
       runId: r.id,
       pipelineId: r.pipeline_id,
@@ -125,18 +91,8 @@ export const summarizeUnfinished = async (
   const { db, thresholdMs } = c.right;
   const dead = await deadOwners(db);
   if (E.isLeft(dead)) return dead;
-  type Row = { leased: number; waiting: number; next_ms: number | null; min_idle_ms: number | null };
-  const rows = await query<Row>(
-    db,
-    `SELECT count(*) FILTER (WHERE l.verdict = 'leased')::int AS leased,
-            count(*) FILTER (WHERE l.verdict = 'waiting')::int AS waiting,
-            (extract(epoch FROM min(l.interruptible_at - now()) FILTER (WHERE l.verdict = 'waiting')) * 1000)::float8 AS next_ms,
-            (extract(epoch FROM min(now() - l.last_activity_at) FILTER (WHERE l.verdict = 'waiting')) * 1000)::float8 AS min_idle_ms
-       FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, $2) l
-      WHERE r.status IN ('pending', 'running')`,
-    [options.thresholdMs ?? thresholdMs, dead.right],
-  );
-  return E.map((rs: Row[]): UnfinishedSummary => {
+  const rows = await countUnfinishedRuns(db, options.thresholdMs ?? thresholdMs, dead.right);
+  return E.map((rs: readonly UnfinishedCountsRow[]): UnfinishedSummary => {
     const r = rs[0] ?? { leased: 0, waiting: 0, next_ms: null, min_idle_ms: null };
     // Whole seconds (or milliseconds below one), rounded down so that the suggestion does list them.
     const idle = r.min_idle_ms;
@@ -165,19 +121,8 @@ export const recentFailedRuns = async (
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const { db } = c.right;
-  type Row = { id: string; pipeline_id: string; finished_at: Date | null; steps: { name: string; error: string | null }[] };
-  const rows = await query<Row>(
-    db,
-    `SELECT r.id, r.pipeline_id, r.finished_at,
-            json_agg(json_build_object('name', s.name, 'error', s.error) ORDER BY s.step_index) AS steps
-       FROM ${db.qs}.runs r JOIN ${db.qs}.steps s ON s.run_id = r.id AND s.status = 'failed'
-      WHERE r.status = 'failed' AND r.finished_at > now() - make_interval(secs => $1::float8 / 1000)
-      GROUP BY r.id
-      ORDER BY r.finished_at DESC
-      LIMIT $2`,
-    [options.withinMs ?? 86_400_000, options.limit ?? 20],
-  );
-  return E.map((rs: Row[]) =>
+  const rows = await listRecentFailedRuns(db, options.withinMs ?? 86_400_000, options.limit ?? 20);
+  return E.map((rs: readonly FailedRunRow[]) =>
     rs.map((r): FailedRun => ({
       runId: r.id,
       pipelineId: r.pipeline_id,

@@ -1,17 +1,14 @@
 import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import { query } from '../db/database';
 import type { OrbitError } from '../errors';
 import { provablyGone } from '../executor/processIdentity';
+import { listWorkersOnHost } from '../queries/listWorkersOnHost';
+import { readMsUntilNextInterruption } from '../queries/readMsUntilNextInterruption';
+import { readRunLiveness, type RunLivenessRow } from '../queries/readRunLiveness';
+import { INTERRUPTED_VERDICTS, type Verdict } from '../queries/runLivenessVerdict';
 
-/**
- * What `run_liveness` (sql/006_leases.sql, the one place the rule is written) says of a run.
- * `released`, `dead` and `stale` are interrupted; `leased` and `waiting` are not.
- */
-export type Verdict = 'finished' | 'queued' | 'released' | 'dead' | 'leased' | 'stale' | 'waiting';
-
-export const INTERRUPTED_VERDICTS: readonly Verdict[] = ['released', 'dead', 'stale'];
+export { INTERRUPTED_VERDICTS, type Verdict } from '../queries/runLivenessVerdict';
 
 export interface Liveness {
   readonly verdict: Verdict;
@@ -23,30 +20,16 @@ export interface Liveness {
 }
 
 /** Owners (worker ids) registered on this host whose process no longer exists. */
-export const deadOwners = async (db: Database): Promise<E.Either<OrbitError, string[]>> => {
-  const rows = await query<{ id: string; host: string; pid: number; identity: string | null }>(
-    db,
-    `SELECT id, host, pid, identity FROM ${db.qs}.workers WHERE host = $1`,
-    [hostname()],
-  );
-  return E.map((rs: { id: string; host: string; pid: number; identity: string | null }[]) =>
+export const deadOwners = async (db: Database): Promise<E.Either<OrbitError, string[]>> =>
+  E.map((rs: { id: string; host: string; pid: number; identity: string | null }[]) =>
     rs.filter((r) => provablyGone(r.host, r.pid, r.identity)).map((r) => r.id),
-  )(rows);
-};
+  )(await listWorkersOnHost(db, hostname()));
 
 /** The liveness rule of `detectInterruptedRuns`, for one run (database clock). */
 export const runLiveness = async (db: Database, runId: string, thresholdMs: number): Promise<E.Either<OrbitError, Liveness>> => {
   const dead = await deadOwners(db);
   if (E.isLeft(dead)) return dead;
-  type Row = { verdict: Verdict; owner: string | null; last_activity_at: Date | null; lease_until: Date | null };
-  const rows = await query<Row>(
-    db,
-    `SELECT l.verdict, r.owner, l.last_activity_at, l.lease_until
-       FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $2, $3) l
-      WHERE r.id = $1`,
-    [runId, thresholdMs, dead.right],
-  );
-  return E.map((rs: Row[]): Liveness => {
+  return E.map((rs: readonly RunLivenessRow[]): Liveness => {
     const r = rs[0];
     return r === undefined
       ? { verdict: 'released', interrupted: true, owner: null, lastActivityAt: null, leaseUntil: null }
@@ -57,7 +40,7 @@ export const runLiveness = async (db: Database, runId: string, thresholdMs: numb
           lastActivityAt: r.last_activity_at?.toISOString() ?? null,
           leaseUntil: r.verdict === 'leased' ? (r.lease_until?.toISOString() ?? null) : null,
         };
-  })(rows);
+  })(await readRunLiveness(db, runId, thresholdMs, dead.right));
 };
 
 /**
@@ -66,35 +49,7 @@ export const runLiveness = async (db: Database, runId: string, thresholdMs: numb
  * or (owners on this machine) the moment its owner's missed renewal would show it dead.
  * Null when no run is waiting to become interrupted. The recovery worker sleeps this long.
  */
-export const msUntilNextInterruption = async (
-  db: Database,
-  thresholdMs: number,
-): Promise<E.Either<OrbitError, number | null>> => {
-  const rows = await query<{ ms: number | null }>(
-    db,
-    `SELECT (extract(epoch FROM min(t.at) - now()) * 1000)::float8 AS ms
-       FROM (SELECT l.interruptible_at AS at
-               FROM ${db.qs}.runs r CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, '{}') l
-              WHERE r.status IN ('pending', 'running') AND l.verdict IN ('leased', 'waiting')
-             UNION ALL
-             -- A lease taken for a run whose claim is not journaled yet: that run cannot become
-             -- interrupted before this lease expires; look again then.
-             SELECT w.lease_until
-               FROM ${db.qs}.workers w
-              WHERE w.lease_until > now()
-                AND EXISTS (SELECT 1 FROM unnest(w.held) h(id)
-                             WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.runs r WHERE r.id = h.id AND r.owner = w.id))
-             UNION ALL
-             -- An owner on this machine can be proven dead at any moment: look again a second
-             -- after its next renewal is due (it renews at a third of its lease).
-             SELECT w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second'
-               FROM ${db.qs}.workers w
-              WHERE w.host = $2 AND w.identity IS NOT NULL AND cardinality(w.held) > 0
-                AND w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second' > now()) t`,
-    [thresholdMs, hostname()],
+export const msUntilNextInterruption = async (db: Database, thresholdMs: number): Promise<E.Either<OrbitError, number | null>> =>
+  E.map((ms: number | null) => (ms === null ? null : Math.max(0, Math.ceil(ms))))(
+    await readMsUntilNextInterruption(db, thresholdMs, hostname()),
   );
-  return E.map((rs: { ms: number | null }[]) => {
-    const ms = rs[0]?.ms;
-    return ms === null || ms === undefined ? null : Math.max(0, Math.ceil(ms));
-  })(rows);
-};
