@@ -13,7 +13,7 @@ import { runS6 } from './s6';
 import { runS7 } from './s7';
 import { runS8 } from './s8';
 import { median, nowMs } from './stats';
-import { describeDatabase } from '../../src/db/resolveDatabase';
+import { describeDatabase } from '../../src/server/resolveDatabase';
 
 const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 

@@ -10,7 +10,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { ensureEmbeddedServer, stopEmbeddedServer } from '../../src/db/embeddedServer';
+import { ensureEmbeddedServer, stopEmbeddedServer } from '../../src/server/embeddedServer';
 import { formatError, type OrbitError } from '../../src/errors';
 
 export interface Cluster {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { Pool } from 'pg';
 import { closeDatabase, openDatabase, type Database } from '../../src/db/database';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/migrations/migrate';
 import { formatError } from '../../src/errors';
 import { verifyJournal } from '../../src/journal/verifyJournal';
 import { checkProjections } from '../../src/projections/checkProjections';

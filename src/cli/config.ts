@@ -8,7 +8,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { embeddedHome, projectRoot } from '../db/resolveDatabase';
+import { embeddedHome, projectRoot } from '../server/resolveDatabase';
 import type { OrbitError } from '../errors';
 
 export const CONFIG_FILES = ['orbit.config.js', 'orbit.config.mjs', 'orbit.config.cjs'] as const;

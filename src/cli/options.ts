@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { validateDatabaseUrl } from '../db/resolveDatabase';
+import { validateDatabaseUrl } from '../server/resolveDatabase';
 import { OrbitErrors, type OrbitError } from '../errors';
 import { ExitCode } from './exitCodes';
 import { createOutput } from './output';

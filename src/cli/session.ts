@@ -2,7 +2,7 @@ import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { formatError, type OrbitError } from '../errors';
 import { registry as defaultRegistry } from '../pipeline/registry';
-import { describeDatabase } from '../db/resolveDatabase';
+import { describeDatabase } from '../server/resolveDatabase';
 import { leaseFromEnv, parseDuration } from '../runtime/duration';
 import { connect, type OrbitClient } from '../runtime/orbitClient';
 import { ExitCode } from './exitCodes';

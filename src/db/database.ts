@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 import type { OrbitError } from '../errors';
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from './identifiers';
-import { fromPgError, isServerBusy } from './pgErrors';
+import { fromPgError } from './pgErrors';
 import { retryTransient } from './retryTransient';
 
 /** A connection pool bound to one Orbit schema. Everything that touches SQL takes one of these. */
@@ -76,27 +76,24 @@ export const query = async <R extends QueryResultRow>(
 };
 
 /**
- * Runs `work` inside BEGIN/COMMIT on one client; a Left or a throw rolls back. `snapshot` makes it
- * a read-only REPEATABLE READ transaction: every read sees the same moment.
+ * Runs `work` on one checked-out client, released afterwards (a statement's failure there is the
+ * work's own business; a throw becomes a Left). `retryConnect` rides out a transient failure to
+ * connect within the retry budget.
  */
-export const withTransaction = async <A>(
+export const withClient = async <A>(
   db: Database,
   work: (client: PoolClient) => Promise<E.Either<OrbitError, A>>,
-  opts: { readonly snapshot?: boolean } = {},
+  opts: { readonly retryConnect?: boolean } = {},
 ): Promise<E.Either<OrbitError, A>> => {
   let client: PoolClient;
   try {
-    client = await retryTransient(() => db.pool.connect());
+    client = opts.retryConnect === true ? await retryTransient(() => db.pool.connect()) : await db.pool.connect();
   } catch (err) {
     return E.left(fromPgError(err));
   }
   try {
-    await client.query(opts.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-    const result = await work(client);
-    await client.query(E.isRight(result) ? 'COMMIT' : 'ROLLBACK');
-    return result;
+    return await work(client);
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => undefined);
     return E.left(fromPgError(err));
   } finally {
     client.release();
@@ -104,17 +101,26 @@ export const withTransaction = async <A>(
 };
 
 /**
- * Checks that the database answers; used by commands before they report anything. A server that
- * is not there fails at once (a typo in a URL should not make anyone wait); one that answers
- * "starting up" or "shutting down" is waited for within the retry budget.
+ * Runs `work` inside BEGIN/COMMIT on one client; a Left or a throw rolls back. `snapshot` makes it
+ * a read-only REPEATABLE READ transaction: every read sees the same moment.
  */
-export const ping = async (db: Database): Promise<E.Either<OrbitError, string>> => {
-  try {
-    const res = await retryTransient(() => db.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v"), {
-      retryable: isServerBusy,
-    });
-    return E.right(res.rows[0]?.v ?? 'unknown');
-  } catch (err) {
-    return E.left(fromPgError(err));
-  }
-};
+export const withTransaction = <A>(
+  db: Database,
+  work: (client: PoolClient) => Promise<E.Either<OrbitError, A>>,
+  opts: { readonly snapshot?: boolean } = {},
+): Promise<E.Either<OrbitError, A>> =>
+  withClient(
+    db,
+    async (client) => {
+      try {
+        await client.query(opts.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+        const result = await work(client);
+        await client.query(E.isRight(result) ? 'COMMIT' : 'ROLLBACK');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        return E.left(fromPgError(err));
+      }
+    },
+    { retryConnect: true },
+  );

@@ -56,4 +56,8 @@ export interface RunState {
   readonly steps: readonly StepState[];
 }
 
-export const isFinished = (s: RunState): boolean => s.status === 'success' || s.status === 'failed' || s.status === 'cancelled';
+/** Whether a run in this status has ended (`failed` can still be resumed with `--retry-failed`). */
+export const isFinishedStatus = (status: RunStatus): boolean =>
+  status === 'success' || status === 'failed' || status === 'cancelled';
+
+export const isFinished = (s: RunState): boolean => isFinishedStatus(s.status);

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
-import { closeDatabase, openDatabase, ping, type Database } from '../db/database';
-import { checkSchema, migrate as runMigrations } from '../db/migrate';
-import { resolveDatabase, type ResolvedDatabase } from '../db/resolveDatabase';
+import { closeDatabase, openDatabase, type Database } from '../db/database';
+import { readServerVersion } from '../queries/readServerVersion';
+import { checkSchema, migrate as runMigrations } from '../migrations/migrate';
+import { resolveDatabase, type ResolvedDatabase } from '../server/resolveDatabase';
 import type { OrbitError } from '../errors';
 import { registry as defaultRegistry, type Registry } from '../pipeline/registry';
 import { DEFAULT_THRESHOLD_MS, thresholdFromEnv } from './duration';
@@ -71,7 +72,7 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Orbit
   const opened = openDatabase({ url: resolved.right.url, schema: opts.schema ?? env.ORBIT_SCHEMA, max: opts.poolSize });
   if (E.isLeft(opened)) return opened;
   const db = opened.right;
-  const alive = await ping(db);
+  const alive = await readServerVersion(db);
   if (E.isLeft(alive)) {
     await closeDatabase(db);
     return alive;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
-import { ensureEmbeddedServer } from '../../src/db/embeddedServer';
+import { ensureEmbeddedServer } from '../../src/server/embeddedServer';
 import { connect } from '../../src/runtime/orbitClient';
 import { formatError } from '../../src/errors';
 

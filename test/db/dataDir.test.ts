@@ -2,7 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { embeddedHome, projectRoot } from '../../src/db/resolveDatabase';
+import { embeddedHome, projectRoot } from '../../src/server/resolveDatabase';
 
 let root: string;
 beforeAll(() => {

@@ -5,10 +5,10 @@ import * as os from 'os';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
-import { locateBinaries } from '../../src/db/embedded/binaries';
-import { acquireLock } from '../../src/db/embedded/lock';
-import { EmbeddedServer, ensureEmbeddedServer, stopEmbeddedServer } from '../../src/db/embeddedServer';
-import { describeDatabase, resolveDatabase } from '../../src/db/resolveDatabase';
+import { locateBinaries } from '../../src/server/embedded/binaries';
+import { acquireLock } from '../../src/server/embedded/lock';
+import { EmbeddedServer, ensureEmbeddedServer, stopEmbeddedServer } from '../../src/server/embeddedServer';
+import { describeDatabase, resolveDatabase } from '../../src/server/resolveDatabase';
 import { OrbitError, formatError } from '../../src/errors';
 
 // initdb + start take a few seconds; several tests start more than one server.
@@ -16,7 +16,7 @@ jest.setTimeout(120_000);
 
 const repoRoot = path.resolve(__dirname, '..', '..');
 const registerTs = path.join(repoRoot, 'test', 'support', 'registerTs.js');
-const embeddedModule = path.join(repoRoot, 'src', 'db', 'embeddedServer.ts');
+const embeddedModule = path.join(repoRoot, 'src', 'server', 'embeddedServer.ts');
 const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 let root = '';

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import pg from 'pg';
 import { closeDatabase, openDatabase } from '../../src/db/database';
 import { channelFor, quoteIdent, validateSchemaName } from '../../src/db/identifiers';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/migrations/migrate';
 import { formatError } from '../../src/errors';
 import { appendEvents } from '../../src/journal/appendEvents';
 import { readRunEvents } from '../../src/journal/readEvents';

@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { closeDatabase, openDatabase, type Database } from '../../src/db/database';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/migrations/migrate';
 import { formatError } from '../../src/errors';
 import { expectLeft, expectRight, testDatabaseUrl, uniqueSchemaName } from '../support/testDatabase';
 

@@ -18,7 +18,7 @@ import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { Pool } from 'pg';
 import { closeDatabase, openDatabase } from '../../src/db/database';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/migrations/migrate';
 import { formatError } from '../../src/errors';
 import type { StoredRunRow } from '../../src/queries/readRunRow';
 import type { StoredStepRow } from '../../src/queries/readStepRows';

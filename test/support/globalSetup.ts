@@ -1,8 +1,8 @@
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
-import { ensureEmbeddedServer } from '../../src/db/embeddedServer';
-import { urlLocation } from '../../src/db/resolveDatabase';
+import { ensureEmbeddedServer } from '../../src/server/embeddedServer';
+import { urlLocation } from '../../src/server/resolveDatabase';
 import { formatError } from '../../src/errors';
 
 const repoRoot = path.resolve(__dirname, '..', '..');

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import { closeDatabase, openDatabase, type Database } from '../../src/db/database';
-import { migrate } from '../../src/db/migrate';
+import { migrate } from '../../src/migrations/migrate';
 import { formatError } from '../../src/errors';
 
 /** The server the suite runs against: DATABASE_URL, set by globalSetup when not given. */

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { embeddedStatus, ensureEmbeddedServer, stopEmbeddedServer, type EmbeddedStatus } from '../../db/embeddedServer';
-import { embeddedHome, urlLocation } from '../../db/resolveDatabase';
+import { embeddedStatus, ensureEmbeddedServer, stopEmbeddedServer, type EmbeddedStatus } from '../../server/embeddedServer';
+import { embeddedHome, urlLocation } from '../../server/resolveDatabase';
 import { loadSettings } from '../config';
 import { ExitCode } from '../exitCodes';
 import { createOutput, type Output } from '../output';

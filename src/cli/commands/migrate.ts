@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { CommandModule } from 'yargs';
-import { migrate } from '../../db/migrate';
+import { migrate } from '../../migrations/migrate';
+import { listAppliedMigrations } from '../../queries/listAppliedMigrations';
 import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs } from '../session';
 
@@ -12,15 +13,13 @@ export const migrateCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       // connect() already migrated; run again to report what is in place (a no-op under the lock).
       const r = await migrate(client.db);
       if (E.isLeft(r)) return r;
-      const applied = await client.db.pool.query<{ name: string }>(
-        `SELECT name FROM ${client.db.qs}.schema_migrations ORDER BY version`,
-      );
+      const applied = await listAppliedMigrations(client.db);
+      if (E.isLeft(applied)) return applied;
+      const names = applied.right.map((x) => x.name);
       if (out.json) {
-        out.document({ schema: client.db.schema, migrations: applied.rows.map((x) => x.name) });
+        out.document({ schema: client.db.schema, migrations: names });
       } else {
-        out.success(
-          `Schema "${client.db.schema}" is up to date (${applied.rows.length} migration(s): ${applied.rows.map((x) => x.name).join(', ')})`,
-        );
+        out.success(`Schema "${client.db.schema}" is up to date (${names.length} migration(s): ${names.join(', ')})`);
       }
       return E.right(ExitCode.ok);
     }),

@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { query } from '../../db/database';
 import { enqueueRun } from '../../executor/queue';
 import { runPipeline } from '../../executor/runPipeline';
 import { RunWatcher } from '../../executor/runWatcher';
+import { isFinishedStatus } from '../../fold/runState';
+import { readRunStatus } from '../../queries/readRunStatus';
 import type { OrbitClient } from '../../runtime/orbitClient';
 import type { Output } from '../output';
 import { parseRunId } from '../../executor/runId';
@@ -30,14 +31,10 @@ const waitForEnd = async (client: OrbitClient, runId: string): Promise<E.Either<
   const unwatch = await watcher.watch(runId, () => wake?.());
   try {
     for (;;) {
-      const rows = await query<{ status: string; error: string | null }>(
-        client.db,
-        `SELECT status, error FROM ${client.db.qs}.runs WHERE id = $1`,
-        [runId],
-      );
+      const rows = await readRunStatus(client.db, runId);
       if (E.isLeft(rows)) return rows;
       const status = rows.right[0]?.status;
-      if (status === 'success' || status === 'failed' || status === 'cancelled') return E.right(status);
+      if (status !== undefined && isFinishedStatus(status)) return E.right(status);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, 1000);
         wake = () => {

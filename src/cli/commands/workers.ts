@@ -1,21 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { CommandModule } from 'yargs';
-import { query } from '../../db/database';
+import { listWorkers } from '../../queries/listWorkers';
 import { formatDuration } from '../../runtime/duration';
 import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs } from '../session';
-
-interface WorkerRow {
-  id: string;
-  host: string;
-  pid: number;
-  started_at: Date;
-  heartbeat_at: Date;
-  lease_until: Date;
-  held: string[];
-  live: boolean;
-  lease_ms: number;
-}
 
 /** `orbit workers`: the lease table, as the liveness rule sees it (database clock). */
 export const workersCommand: CommandModule<GlobalArgs, GlobalArgs> = {
@@ -23,13 +11,7 @@ export const workersCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'List processes holding leases (live) or whose lease expired: host, pid, lease, runs held',
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const { db } = client;
-      const rows = await query<WorkerRow>(
-        db,
-        `SELECT id, host, pid, started_at, heartbeat_at, lease_until, held, lease_until > now() AS live,
-                (extract(epoch FROM lease_until - now()) * 1000)::float8 AS lease_ms
-           FROM ${db.qs}.workers ORDER BY started_at`,
-      );
+      const rows = await listWorkers(client.db);
       if (E.isLeft(rows)) return rows;
       const workers = rows.right.map((r) => ({
         id: r.id,

@@ -2,10 +2,17 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
 import type { PoolClient } from 'pg';
-import type { Database } from './database';
-import { fromPgError } from './pgErrors';
+import { withClient, type Database } from '../db/database';
+import { fromPgError } from '../db/pgErrors';
+import type { OrbitError } from '../errors';
+import { applyMigration } from '../queries/applyMigration';
+import { createMigrationsTable } from '../queries/createMigrationsTable';
+import { listAppliedMigrations, type AppliedMigrationRow } from '../queries/listAppliedMigrations';
+import { lockMigrations } from '../queries/lockMigrations';
+import { migrationsTableExists } from '../queries/migrationsTableExists';
+import { schemaExists } from '../queries/schemaExists';
+import { unlockMigrations } from '../queries/unlockMigrations';
 
 /**
  * Where the numbered migration files live: the package's `sql/`, found by walking up from this
@@ -57,14 +64,17 @@ export const loadMigrations = async (dir: string = SQL_DIR): Promise<Migration[]
 const render = (db: Database, sql: string): string => sql.replace(/__SCHEMA__/g, db.qs).replace(/__CHANNEL__/g, db.channel);
 
 /** Whether every migration is recorded in the schema with an unchanged checksum. */
-const isUpToDate = async (client: PoolClient, db: Database, migrations: readonly Migration[]): Promise<boolean> => {
-  const exists = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${db.qs}.schema_migrations`]);
-  if (exists.rows[0]?.t === null || exists.rows[0]?.t === undefined) return false;
-  const done = await client.query<{ version: number; checksum: string }>(
-    `SELECT version, checksum FROM ${db.qs}.schema_migrations`,
-  );
-  const byVersion = new Map(done.rows.map((r) => [r.version, r.checksum]));
-  return migrations.every((m) => byVersion.get(m.version) === m.checksum);
+const isUpToDate = async (
+  client: PoolClient,
+  db: Database,
+  migrations: readonly Migration[],
+): Promise<E.Either<OrbitError, boolean>> => {
+  const exists = await migrationsTableExists(db, client);
+  if (E.isLeft(exists) || !exists.right) return exists;
+  return E.map((done: readonly AppliedMigrationRow[]) => {
+    const byVersion = new Map(done.map((r) => [r.version, r.checksum]));
+    return migrations.every((m) => byVersion.get(m.version) === m.checksum);
+  })(await listAppliedMigrations(db, client));
 };
 
 /**
@@ -74,30 +84,20 @@ const isUpToDate = async (client: PoolClient, db: Database, migrations: readonly
  */
 export const checkSchema = async (db: Database): Promise<E.Either<OrbitError, void>> => {
   const migrations = await loadMigrations();
-  let client;
-  try {
-    client = await db.pool.connect();
-  } catch (err) {
-    return E.left(fromPgError(err));
-  }
-  try {
-    const found = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_namespace WHERE nspname = $1', [
-      db.schema,
-    ]);
-    const exists = (found.rows[0]?.n ?? 0) > 0;
-    if (exists && (await isUpToDate(client, db, migrations))) return E.right(undefined);
+  return withClient(db, async (client): Promise<E.Either<OrbitError, void>> => {
+    const exists = await schemaExists(db, client);
+    if (E.isLeft(exists)) return exists;
+    const upToDate = exists.right ? await isUpToDate(client, db, migrations) : E.right(false);
+    if (E.isLeft(upToDate)) return upToDate;
+    if (upToDate.right) return E.right(undefined);
     return E.left({
       _tag: 'DatabaseError',
       code: undefined,
-      message: exists
+      message: exists.right
         ? `schema "${db.schema}" is older than this version of Orbit (or not an Orbit schema): run "orbit migrate" as the schema's owner`
         : `schema "${db.schema}" does not exist: run "orbit migrate" to create it (or check --schema / ORBIT_SCHEMA)`,
     });
-  } catch (err) {
-    return E.left(fromPgError(err));
-  } finally {
-    client.release();
-  }
+  });
 };
 
 /** A DDL refused for lack of rights (42501) says what to do instead of only "permission denied". */
@@ -116,61 +116,44 @@ const withoutRights = (db: Database, e: OrbitError): OrbitError =>
  */
 export const migrate = async (db: Database): Promise<E.Either<OrbitError, MigrationReport>> => {
   const migrations = await loadMigrations();
-  let client;
-  try {
-    client = await db.pool.connect();
-  } catch (err) {
-    return E.left(fromPgError(err));
-  }
   const lockKey = `orbit.migrate:${db.schema}`;
-  try {
-    await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [lockKey]);
-    // An up-to-date schema needs no DDL at all, so a runtime role without DDL rights can connect.
-    if (await isUpToDate(client, db, migrations)) return E.right({ applied: [], alreadyApplied: migrations.length });
-    await client.query(`CREATE SCHEMA IF NOT EXISTS ${db.qs}`);
-    await client.query(
-      `CREATE TABLE IF NOT EXISTS ${db.qs}.schema_migrations (
-         version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
-         applied_at timestamptz NOT NULL DEFAULT now())`,
-    );
-    const done = await client.query<{ version: number; name: string; checksum: string }>(
-      `SELECT version, name, checksum FROM ${db.qs}.schema_migrations`,
-    );
-    const byVersion = new Map(done.rows.map((r) => [r.version, r]));
-    const applied: string[] = [];
-    for (const m of migrations) {
-      const prior = byVersion.get(m.version);
-      if (prior) {
-        if (prior.checksum !== m.checksum) {
-          return E.left({
-            _tag: 'DatabaseError',
-            code: undefined,
-            message: `migration ${m.name} was changed after it was applied (released migrations are never edited; add a new one)`,
-          });
+  return withClient(db, async (client): Promise<E.Either<OrbitError, MigrationReport>> => {
+    try {
+      await lockMigrations(client, lockKey);
+      // An up-to-date schema needs no DDL at all, so a runtime role without DDL rights can connect.
+      const upToDate = await isUpToDate(client, db, migrations);
+      if (E.isLeft(upToDate)) return E.left(withoutRights(db, upToDate.left));
+      if (upToDate.right) return E.right({ applied: [], alreadyApplied: migrations.length });
+      const created = await createMigrationsTable(db, client);
+      if (E.isLeft(created)) return E.left(withoutRights(db, created.left));
+      const done = await listAppliedMigrations(db, client);
+      if (E.isLeft(done)) return E.left(withoutRights(db, done.left));
+      const byVersion = new Map(done.right.map((r) => [r.version, r]));
+      const applied: string[] = [];
+      for (const m of migrations) {
+        const prior = byVersion.get(m.version);
+        if (prior) {
+          if (prior.checksum !== m.checksum) {
+            return E.left({
+              _tag: 'DatabaseError',
+              code: undefined,
+              message: `migration ${m.name} was changed after it was applied (released migrations are never edited; add a new one)`,
+            });
+          }
+          continue;
         }
-        continue;
+        const r = await applyMigration(db, client, m, render(db, m.sql));
+        if (E.isLeft(r)) {
+          const e = withoutRights(db, r.left);
+          return E.left(e._tag === 'DatabaseError' ? { ...e, message: `${m.name}: ${e.message}` } : e);
+        }
+        applied.push(m.name);
       }
-      await client.query('BEGIN');
-      try {
-        await client.query(render(db, m.sql));
-        await client.query(`INSERT INTO ${db.qs}.schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [
-          m.version,
-          m.name,
-          m.checksum,
-        ]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        const e = withoutRights(db, fromPgError(err));
-        return E.left(e._tag === 'DatabaseError' ? { ...e, message: `${m.name}: ${e.message}` } : e);
-      }
-      applied.push(m.name);
+      return E.right({ applied, alreadyApplied: migrations.length - applied.length });
+    } catch (err) {
+      return E.left(withoutRights(db, fromPgError(err)));
+    } finally {
+      await unlockMigrations(client, lockKey).catch(() => undefined);
     }
-    return E.right({ applied, alreadyApplied: migrations.length - applied.length });
-  } catch (err) {
-    return E.left(withoutRights(db, fromPgError(err)));
-  } finally {
-    await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]).catch(() => undefined);
-    client.release();
-  }
+  });
 };

@@ -4,6 +4,7 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { Client } from 'pg';
+import { readServedDataDirectory } from '../../queries/readServedDataDirectory';
 import { sleep } from '../../util/sleep';
 
 /** Where everything of one embedded server lives. */
@@ -78,13 +79,9 @@ export const probe = async (port: number, dataDir: string, timeoutMs = 1_500): P
   client.on('error', () => undefined); // a dropped connection must not crash the process
   try {
     await client.connect();
-    const res = await client.query<{ one: number; dir: string }>("SELECT 1 AS one, current_setting('data_directory') AS dir");
-    const row = res.rows[0];
-    if (!row || row.one !== 1) return false;
-    const [served, ours] = await Promise.all([
-      fs.realpath(row.dir).catch(() => row.dir),
-      fs.realpath(dataDir).catch(() => dataDir),
-    ]);
+    const dir = await readServedDataDirectory(client);
+    if (dir === null) return false;
+    const [served, ours] = await Promise.all([fs.realpath(dir).catch(() => dir), fs.realpath(dataDir).catch(() => dataDir)]);
     return served === ours;
   } catch {
     return false;
