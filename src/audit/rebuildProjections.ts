@@ -5,7 +5,7 @@ import type { OrbitError } from '../errors';
 import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
 import { deleteOrphanProjectionRows } from '../queries/deleteOrphanProjectionRows';
 import { deleteStepRows } from '../queries/deleteStepRows';
-import { insertStepRows } from '../queries/insertStepRows';
+import { insertStepRows } from '../queries/insertProjectionRows';
 import { listJournaledRunIds } from '../queries/listJournaledRunIds';
 import { listOrphanProjectionRunIds } from '../queries/listOrphanProjectionRunIds';
 import { lockRunRows } from '../queries/lockRunRows';
