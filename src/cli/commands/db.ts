@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
+import type { OrbitError } from '../../errors';
 import { embeddedStatus, ensureEmbeddedServer, stopEmbeddedServer, type EmbeddedStatus } from '../../server/embeddedServer';
 import { embeddedHome, urlLocation } from '../../server/resolveDatabase';
 import { loadSettings } from '../config';
@@ -43,13 +44,14 @@ export const dbCommand: CommandModule<GlobalArgs, DbArgs> = {
       .example('$0 db stop', 'Stop it (the next command that needs it starts it again)'),
   handler: async (args) => {
     const out = createOutput({ json: args.json, color: args.color });
+    // A failure is its one line and exit code 1, as runCommand does for the other commands.
+    const fail = (e: OrbitError): void => {
+      out.error(e);
+      process.exitCode = ExitCode.error;
+    };
     // The same data dir and database URL every other command would use (flags, env, config file).
     const settings = await loadSettings(args, process.env, process.cwd());
-    if (E.isLeft(settings)) {
-      out.error(settings.left);
-      process.exitCode = ExitCode.error;
-      return;
-    }
+    if (E.isLeft(settings)) return fail(settings.left);
     const { databaseUrl, dataDir } = settings.right;
     const home = dataDir.value ?? embeddedHome({ env: {}, cwd: process.cwd() });
     if (databaseUrl.value !== undefined && !out.json) {
@@ -66,11 +68,7 @@ export const dbCommand: CommandModule<GlobalArgs, DbArgs> = {
       case 'start':
       case 'url': {
         const r = await ensureEmbeddedServer(home);
-        if (E.isLeft(r)) {
-          out.error(r.left);
-          process.exitCode = ExitCode.error;
-          return;
-        }
+        if (E.isLeft(r)) return fail(r.left);
         const { url, port, dataDir, reused } = r.right;
         if (out.json) out.document({ url, port, dataDir, started: !reused });
         else if (args.action === 'url') process.stdout.write(`${url}\n`);
@@ -80,11 +78,7 @@ export const dbCommand: CommandModule<GlobalArgs, DbArgs> = {
       }
       case 'stop': {
         const r = await stopEmbeddedServer(home);
-        if (E.isLeft(r)) {
-          out.error(r.left);
-          process.exitCode = ExitCode.error;
-          return;
-        }
+        if (E.isLeft(r)) return fail(r.left);
         if (out.json) out.document({ stopped: r.right, dataDir: `${home}/pg` });
         else
           out.success(
