@@ -140,6 +140,12 @@ export const NOTIFYING_TYPES: ReadonlySet<RunEventType> = new Set([
  */
 export const RECOVERY_SPAN_END_TYPES: ReadonlySet<RunEventType> = new Set([...TERMINAL_TYPES, 'run.resumed', 'run.released']);
 
+/** The events that take a run for execution: a queued run's claim, a resume's. */
+export const CLAIM_TYPES: ReadonlySet<RunEventType> = new Set(['run.claimed', 'run.resumed']);
+
+/** What makes a run available to be claimed: created (on the queue), or released by its worker. */
+export const AVAILABLE_TYPES: ReadonlySet<RunEventType> = new Set(['run.created', 'run.released']);
+
 /** An event as stored: the event plus where and when it was written. */
 export interface RecordedEvent {
   readonly runId: string;

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
 import type { OrbitError } from '../errors';
+import { waitingOnQueue } from './waitingOnQueue';
 
 /**
  * Queued runs still waiting for a worker (the queue depth): `pending` runs put on the queue by
@@ -9,10 +10,5 @@ import type { OrbitError } from '../errors';
  */
 export const countQueuedRuns = async (db: Database): Promise<E.Either<OrbitError, number>> =>
   E.map((rows: { n: number }[]) => rows[0]?.n ?? 0)(
-    await query<{ n: number }>(
-      db,
-      `SELECT count(*)::int AS n FROM ${db.qs}.runs r
-        WHERE r.status = 'pending' AND r.triggered_by LIKE 'queue:%'
-          AND NOT EXISTS (SELECT 1 FROM ${db.qs}.workers w WHERE r.id = ANY (w.held) AND w.lease_until > now())`,
-    ),
+    await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM ${db.qs}.runs r WHERE ${waitingOnQueue(db.qs)}`),
   );

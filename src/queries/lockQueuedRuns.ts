@@ -2,9 +2,10 @@ import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import { query, type Database } from '../db/database';
 import type { OrbitError } from '../errors';
+import { waitingOnQueue } from './waitingOnQueue';
 
 /**
- * Up to `max` queued runs (pending, triggered `queue:…`) that no valid lease holds, oldest first,
+ * Up to `max` runs waiting on the queue (waitingOnQueue), oldest first,
  * their `runs` rows locked until the caller's transaction ends. `SKIP LOCKED`: concurrent workers
  * pick different runs.
  */
@@ -13,8 +14,7 @@ export const lockQueuedRuns = async (db: Database, max: number, client: PoolClie
     await query<{ id: string }>(
       client,
       `SELECT r.id FROM ${db.qs}.runs r
-        WHERE r.status = 'pending' AND r.triggered_by LIKE 'queue:%'
-          AND NOT EXISTS (SELECT 1 FROM ${db.qs}.workers w WHERE r.id = ANY (w.held) AND w.lease_until > now())
+        WHERE ${waitingOnQueue(db.qs)}
         ORDER BY r.started_at
         LIMIT $1
         FOR UPDATE OF r SKIP LOCKED`,

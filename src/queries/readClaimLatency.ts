@@ -1,12 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
 import type { OrbitError } from '../errors';
-import type { RunEventType } from '../events/runEvents';
-
-/** The events that take a run for execution: a queued run's claim, a resume's. */
-const CLAIM_TYPES: readonly RunEventType[] = ['run.claimed', 'run.resumed'];
-/** What made the run available just before that claim: queued (created), or released by its worker. */
-const AVAILABLE_TYPES: readonly RunEventType[] = ['run.created', 'run.released'];
+import { AVAILABLE_TYPES, CLAIM_TYPES } from '../events/runEvents';
 
 export interface ClaimLatency {
   /** `queue`: from the run's creation on the queue; `released`: from its release by another worker. */
@@ -32,7 +27,7 @@ export const readClaimLatency = async (
       WHERE c.run_id = $1 AND c.writer = $2 AND c.type = ANY ($3::text[]) AND p.type = ANY ($4::text[])
       ORDER BY c.seq DESC
       LIMIT 1`,
-    [runId, writer, CLAIM_TYPES, AVAILABLE_TYPES],
+    [runId, writer, [...CLAIM_TYPES], [...AVAILABLE_TYPES]],
   );
   return E.map((rs: { from_type: string; seconds: number }[]): ClaimLatency | null => {
     const r = rs[0];
