@@ -30,4 +30,13 @@ describe('imports of src/', () => {
   it('no folder imports itself back', () => {
     expect(cyclesOf(folderGraph(graph))).toEqual([]);
   });
+
+  // queries/ is its own layer just above db/: it sees only the connection layer and the pure
+  // vocabulary (events, fold, errors); db/ sees nothing above it.
+  it('queries/ sits just above db/', () => {
+    const folders = folderGraph(graph);
+    expect(folders.get('queries')).toContain('db');
+    expect((folders.get('queries') ?? []).filter((f) => !['db', 'events', 'fold', 'errors.ts'].includes(f))).toEqual([]);
+    expect((folders.get('db') ?? []).filter((f) => !['errors.ts', 'util'].includes(f))).toEqual([]);
+  });
 });
