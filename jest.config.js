@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   preset: 'ts-jest',
-  testEnvironment: 'node',
+  // node, plus a check after each file that it left no connection or child process behind.
+  testEnvironment: '<rootDir>/test/support/leakCheckEnvironment.ts',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   globalSetup: '<rootDir>/test/support/globalSetup.ts',

@@ -1,0 +1,193 @@
+/**
+ * What a test file left behind: PostgreSQL connections this jest process still holds to the
+ * suite's server, and processes it spawned that are still alive. Run by leakCheckEnvironment.ts
+ * after every test file (after its afterAll hooks), so a leak fails the file that made it.
+ *
+ * Connections are identified by socket ownership, not by name: every TCP socket in this process's
+ * fd table whose peer is the server's port is a connection the file opened (earlier files were
+ * checked when they ended), whatever application_name the pool chose. pg_stat_activity then says
+ * what each one is doing. Processes are the live children of this process plus every process whose
+ * environment carries this file's token (grandchildren re-parented to init after their parent was
+ * killed still carry it). The embedded server started by globalSetup predates the token and is
+ * never one of them.
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { Client } from 'pg';
+
+/** Environment variable carrying the running test file's token into every process it spawns. */
+export const LEAK_TOKEN_VAR = 'TEST_FILE_LEAK_TOKEN';
+
+export interface LeakedConnection {
+  readonly localPort: number;
+  /** Filled from pg_stat_activity when the server still lists the backend. */
+  readonly backendPid?: number;
+  readonly applicationName?: string;
+  readonly state?: string;
+  readonly query?: string;
+}
+
+export interface LeakedProcess {
+  readonly pid: number;
+  readonly cmdline: string;
+}
+
+export interface Leaks {
+  readonly connections: readonly LeakedConnection[];
+  readonly processes: readonly LeakedProcess[];
+}
+
+const readText = (file: string): string | undefined => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+
+/** Inodes of the sockets open in this process (`/proc/self/fd/N -> socket:[inode]`). */
+const ownSocketInodes = (): Set<string> => {
+  const inodes = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return inodes;
+  }
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/self/fd/${fd}`));
+      if (m?.[1]) inodes.add(m[1]);
+    } catch {
+      // The fd closed while we listed them.
+    }
+  }
+  return inodes;
+};
+
+const ESTABLISHED = '01';
+
+/** Local ports of this process's established TCP connections to `serverPort` (IPv4 and IPv6). */
+export const ownConnectionPorts = (serverPort: number): number[] => {
+  const inodes = ownSocketInodes();
+  const ports: number[] = [];
+  for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+    const lines = (readText(table) ?? '').split('\n').slice(1);
+    for (const line of lines) {
+      // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+      const f = line.trim().split(/\s+/);
+      const [local, remote, st, inode] = [f[1], f[2], f[3], f[9]];
+      if (!local || !remote || !inode || st !== ESTABLISHED || !inodes.has(inode)) continue;
+      if (parseInt(remote.split(':')[1] ?? '', 16) !== serverPort) continue;
+      ports.push(parseInt(local.split(':')[1] ?? '', 16));
+    }
+  }
+  return ports.sort((a, b) => a - b);
+};
+
+/** The server's TCP port from a connection URL, or undefined for a socket directory / no port. */
+export const tcpPortOf = (url: string): number | undefined => {
+  try {
+    const u = new URL(url);
+    if (u.hostname === '' || u.searchParams.get('host')?.startsWith('/')) return undefined;
+    return u.port === '' ? 5432 : Number(u.port);
+  } catch {
+    return undefined;
+  }
+};
+
+/** Live processes (zombies excluded) that are this process's children or carry `token`. */
+export const leftoverProcesses = (token: string): LeakedProcess[] => {
+  const found: LeakedProcess[] = [];
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return found;
+  }
+  for (const p of pids) {
+    const pid = Number(p);
+    if (pid === process.pid) continue;
+    const stat = readText(`/proc/${p}/stat`);
+    if (!stat) continue;
+    // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
+    const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (state === 'Z' || state === 'X') continue;
+    const child = Number(ppid) === process.pid;
+    const marked = (readText(`/proc/${p}/environ`) ?? '').split('\0').includes(`${LEAK_TOKEN_VAR}=${token}`);
+    if (!child && !marked) continue;
+    const cmdline = (readText(`/proc/${p}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ');
+    found.push({ pid, cmdline: cmdline.slice(0, 300) });
+  }
+  return found;
+};
+
+/** Asks the server what the backends behind these local ports are doing. */
+const describeConnections = async (url: string, ports: readonly number[]): Promise<LeakedConnection[]> => {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000, application_name: 'orbit-leak-check' });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    const res = await client.query<{
+      pid: number;
+      application_name: string;
+      state: string | null;
+      query: string;
+      client_port: number;
+    }>(
+      `SELECT pid, application_name, state, left(query, 200) AS query, client_port
+         FROM pg_stat_activity WHERE client_port = ANY($1::int[]) AND pid <> pg_backend_pid()`,
+      [ports],
+    );
+    return ports.map((localPort) => {
+      const row = res.rows.find((r) => r.client_port === localPort);
+      return row
+        ? {
+            localPort,
+            backendPid: row.pid,
+            applicationName: row.application_name,
+            state: row.state ?? 'unknown',
+            query: row.query,
+          }
+        : { localPort };
+    });
+  } catch {
+    return ports.map((localPort) => ({ localPort }));
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+};
+
+/**
+ * Polls for up to `graceMs` (pools and killed children go away asynchronously) and returns what
+ * is still there at the end; empty lists when nothing leaked.
+ */
+export const findLeaks = async (opts: { url: string | undefined; token: string; graceMs?: number }): Promise<Leaks> => {
+  const serverPort = opts.url === undefined ? undefined : tcpPortOf(opts.url);
+  const deadline = Date.now() + (opts.graceMs ?? 2_000);
+  for (;;) {
+    const ports = serverPort === undefined ? [] : ownConnectionPorts(serverPort);
+    const processes = leftoverProcesses(opts.token);
+    if (ports.length === 0 && processes.length === 0) return { connections: [], processes: [] };
+    if (Date.now() >= deadline) {
+      const connections = ports.length > 0 && opts.url !== undefined ? await describeConnections(opts.url, ports) : [];
+      return { connections, processes };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+};
+
+/** The failure message for a file's leaks. */
+export const formatLeaks = (testPath: string, leaks: Leaks): string => {
+  const lines = [`leak check: ${testPath} left behind:`];
+  for (const c of leaks.connections) {
+    lines.push(
+      c.backendPid === undefined
+        ? `  open PostgreSQL connection from local port ${c.localPort} (not in pg_stat_activity)`
+        : `  open PostgreSQL connection: application_name=${JSON.stringify(c.applicationName)} state=${c.state} ` +
+            `backend pid ${c.backendPid}, local port ${c.localPort}, last query: ${JSON.stringify(c.query)}`,
+    );
+  }
+  for (const p of leaks.processes) lines.push(`  live child process: pid ${p.pid}: ${p.cmdline}`);
+  lines.push('Close every pool/client and stop every process the file started (afterAll) before it ends.');
+  return lines.join('\n');
+};
