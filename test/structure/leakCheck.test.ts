@@ -69,16 +69,21 @@ it('fails a file that leaves a connection open, naming the connection', () => {
   expect(r.message).toContain('last query: "SELECT 1 AS one"');
 });
 
-it('fails a file that leaves a child process alive, naming the process', () => {
+it('fails a file that leaves processes alive, naming each: its child, and a re-parented grandchild', () => {
   const r = resultOf('leaky-process.leak.ts');
   expect(r.status).toBe('failed');
   expect(r.message).toContain('leak check: test/fixtures/leaks/leaky-process.leak.ts left behind:');
-  const m = /live child process: pid (\d+): (.*)/.exec(r.message);
-  expect(m?.[2]).toContain('leaky-fixture-child');
-  // The fixture's child outlived its jest; it is this test's to stop.
-  try {
-    process.kill(Number(m?.[1]), 'SIGKILL');
-  } catch {
-    // Already gone.
+  const listed = [...r.message.matchAll(/live child process: pid (\d+): (.*)/g)].map((m) => ({
+    pid: Number(m[1]),
+    cmdline: m[2] ?? '',
+  }));
+  // The fixture's processes outlived its jest; they are this test's to stop.
+  for (const p of listed) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
   }
+  expect(listed.map((p) => p.cmdline.split(' ').pop()).sort()).toEqual(['leaky-fixture-child', 'leaky-fixture-grandchild']);
 });

@@ -8,10 +8,11 @@
  * checked when they ended), whatever application_name the pool chose. pg_stat_activity then says
  * what each one is doing. Processes are the live children of this process plus every process whose
  * environment carries this file's token (grandchildren re-parented to init after their parent was
- * killed still carry it). The embedded server started by globalSetup predates the token and is
- * never one of them.
+ * killed still carry it). The shared embedded server of `.orbit-test` is never one of them,
+ * whichever file happened to start it.
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
 import { Client } from 'pg';
 
 /** Environment variable carrying the running test file's token into every process it spawns. */
@@ -95,30 +96,49 @@ export const tcpPortOf = (url: string): number | undefined => {
   }
 };
 
-/** Live processes (zombies excluded) that are this process's children or carry `token`. */
-export const leftoverProcesses = (token: string): LeakedProcess[] => {
-  const found: LeakedProcess[] = [];
+/**
+ * The shared embedded server of `.orbit-test` (started by globalSetup, or by a test through
+ * ensureEmbeddedServer, and left running on purpose for the next run): its postmaster's pid.
+ */
+export const sharedServerPid = (repoRoot: string): number | undefined => {
+  const first = (readText(path.join(repoRoot, '.orbit-test', 'pg', 'postmaster.pid')) ?? '').split('\n')[0];
+  return first && /^\d+$/.test(first) ? Number(first) : undefined;
+};
+
+/**
+ * Live processes (zombies excluded) that are this process's children or carry `token`, except
+ * `excluded` pids and their descendants.
+ */
+export const leftoverProcesses = (token: string, excluded: readonly number[] = []): LeakedProcess[] => {
   let pids: string[];
   try {
     pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
   } catch {
-    return found;
+    return [];
   }
+  const parent = new Map<number, number>();
+  const candidates: LeakedProcess[] = [];
   for (const p of pids) {
     const pid = Number(p);
-    if (pid === process.pid) continue;
     const stat = readText(`/proc/${p}/stat`);
     if (!stat) continue;
     // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
     const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (state === 'Z' || state === 'X') continue;
+    parent.set(pid, Number(ppid));
+    if (pid === process.pid || state === 'Z' || state === 'X') continue;
     const child = Number(ppid) === process.pid;
     const marked = (readText(`/proc/${p}/environ`) ?? '').split('\0').includes(`${LEAK_TOKEN_VAR}=${token}`);
     if (!child && !marked) continue;
     const cmdline = (readText(`/proc/${p}/cmdline`) ?? '').split('\0').filter(Boolean).join(' ');
-    found.push({ pid, cmdline: cmdline.slice(0, 300) });
+    candidates.push({ pid, cmdline: cmdline.slice(0, 300) });
   }
-  return found;
+  const underExcluded = (pid: number): boolean => {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) {
+      if (excluded.includes(p)) return true;
+    }
+    return false;
+  };
+  return candidates.filter((c) => !underExcluded(c.pid));
 };
 
 /** Asks the server what the backends behind these local ports are doing. */
@@ -161,12 +181,18 @@ const describeConnections = async (url: string, ports: readonly number[]): Promi
  * Polls for up to `graceMs` (pools and killed children go away asynchronously) and returns what
  * is still there at the end; empty lists when nothing leaked.
  */
-export const findLeaks = async (opts: { url: string | undefined; token: string; graceMs?: number }): Promise<Leaks> => {
+export const findLeaks = async (opts: {
+  url: string | undefined;
+  token: string;
+  /** Processes (with their descendants) that are never a leak: the shared embedded server. */
+  excludedPids?: () => readonly number[];
+  graceMs?: number;
+}): Promise<Leaks> => {
   const serverPort = opts.url === undefined ? undefined : tcpPortOf(opts.url);
   const deadline = Date.now() + (opts.graceMs ?? 2_000);
   for (;;) {
     const ports = serverPort === undefined ? [] : ownConnectionPorts(serverPort);
-    const processes = leftoverProcesses(opts.token);
+    const processes = leftoverProcesses(opts.token, opts.excludedPids?.() ?? []);
     if (ports.length === 0 && processes.length === 0) return { connections: [], processes: [] };
     if (Date.now() >= deadline) {
       const connections = ports.length > 0 && opts.url !== undefined ? await describeConnections(opts.url, ports) : [];

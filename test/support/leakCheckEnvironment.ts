@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { EnvironmentContext, JestEnvironmentConfig } from '@jest/environment';
 import type { Circus } from '@jest/types';
 import NodeEnvironment from 'jest-environment-node';
-import { findLeaks, formatLeaks, LEAK_TOKEN_VAR } from './leakCheck';
+import { findLeaks, formatLeaks, LEAK_TOKEN_VAR, sharedServerPid } from './leakCheck';
 
 /**
  * The suite's test environment: node, plus a leak check once a file's last afterAll has run.
@@ -14,11 +14,13 @@ import { findLeaks, formatLeaks, LEAK_TOKEN_VAR } from './leakCheck';
 export default class LeakCheckEnvironment extends NodeEnvironment {
   private readonly token: string;
   private readonly testPath: string;
+  private readonly rootDir: string;
 
   constructor(config: JestEnvironmentConfig, context: EnvironmentContext) {
     super(config, context);
     this.token = randomBytes(8).toString('hex');
-    this.testPath = path.relative(config.globalConfig.rootDir, context.testPath);
+    this.rootDir = config.globalConfig.rootDir;
+    this.testPath = path.relative(this.rootDir, context.testPath);
     // Children spawned without `env` inherit the real process.env; those spawned with a copy of
     // the test's `process.env` (test/support/cli.ts) inherit the test global's. Mark both.
     process.env[LEAK_TOKEN_VAR] = this.token;
@@ -28,7 +30,12 @@ export default class LeakCheckEnvironment extends NodeEnvironment {
 
   async handleTestEvent(event: Circus.Event, state: Circus.State): Promise<void> {
     if (event.name !== 'run_finish') return;
-    const leaks = await findLeaks({ url: process.env.DATABASE_URL, token: this.token });
+    const shared = sharedServerPid(this.rootDir);
+    const leaks = await findLeaks({
+      url: process.env.DATABASE_URL,
+      token: this.token,
+      excludedPids: () => (shared === undefined ? [] : [shared]),
+    });
     if (leaks.connections.length > 0 || leaks.processes.length > 0) {
       const error = new Error(formatLeaks(this.testPath, leaks));
       error.stack = error.message; // the frame would point here, not at the leak
