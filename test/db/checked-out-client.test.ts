@@ -8,6 +8,7 @@ import { Client } from 'pg';
 import { closeDatabase, openDatabase, withTransaction } from '../../src/db/database';
 import { formatError } from '../../src/errors';
 import { testDatabaseUrl, uniqueSchemaName } from '../support/testDatabase';
+import { waitFor } from '../support/waitFor';
 
 it('a terminated backend between two statements of a transaction is a Left, and the process lives on', async () => {
   const opened = openDatabase({ url: testDatabaseUrl(), schema: uniqueSchemaName('checkout') });
@@ -18,9 +19,11 @@ it('a terminated backend between two statements of a transaction is a Left, and 
   try {
     const r = await withTransaction(db, async (client) => {
       const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid;
+      let errored = false;
+      client.once('error', () => (errored = true));
       await admin.query('SELECT pg_terminate_backend($1)', [pid]);
       // The FATAL arrives while no statement is active: pg emits it as an 'error' event.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await waitFor(() => errored, { what: "the terminated backend's FATAL to reach the client as an 'error' event" });
       await client.query('SELECT 1');
       return E.right('unreachable');
     });

@@ -10,6 +10,7 @@ import { acquireLock } from '../../src/server/embedded/lock';
 import { EmbeddedServer, ensureEmbeddedServer, stopEmbeddedServer } from '../../src/server/embeddedServer';
 import { describeDatabase, resolveDatabase } from '../../src/server/resolveDatabase';
 import { OrbitError, formatError } from '../../src/errors';
+import { waitFor } from '../support/waitFor';
 
 // initdb + start take a few seconds; several tests start more than one server.
 jest.setTimeout(120_000);
@@ -138,7 +139,10 @@ describe('ensureEmbeddedServer', () => {
     const lines = (await fs.readFile(pidFile, 'utf8')).split('\n');
     const postmaster = Number(lines[0]);
     process.kill(postmaster, 'SIGKILL');
-    while (!(await processGone(postmaster))) await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => processGone(postmaster), {
+      what: `postmaster ${postmaster} to be gone after SIGKILL`,
+      timeoutMs: 10_000,
+    });
     // Worst case: the recorded pid now belongs to a live process that is not PostgreSQL.
     lines[0] = String(process.pid);
     await fs.writeFile(pidFile, lines.join('\n'));
@@ -157,8 +161,7 @@ describe('ensureEmbeddedServer', () => {
     const fresh = expectRight(await ensureEmbeddedServer(dir));
     expect(fresh.reused).toBe(false);
     expect(await selectOne(fresh.url)).toBe(1);
-    const deadline = Date.now() + 20_000;
-    while (!(await processGone(oldPid)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => processGone(oldPid), { what: `the orphaned server (pid ${oldPid}) to shut down`, timeoutMs: 20_000 });
     expect(await processGone(oldPid)).toBe(true);
   });
 

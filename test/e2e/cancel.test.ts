@@ -5,7 +5,8 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createE2eHarness, describeResult, expectExit, ofType, sleep, type E2eHarness } from '../support/cli';
+import { createE2eHarness, describeResult, expectExit, ofType, type E2eHarness } from '../support/cli';
+import { holdsFor } from '../support/waitFor';
 
 describe('cancel a running run from another process', () => {
   let h: E2eHarness;
@@ -44,7 +45,11 @@ describe('cancel a running run from another process', () => {
     expect(run.lines).toContain(`✗ Run ${runId} cancelled: e2e says stop`);
 
     // Nothing is written after the cancellation, even a moment later.
-    await sleep(300);
+    await holdsFor(async () => (await h.events(runId)).at(-1)?.type === 'run.cancelled', {
+      what: 'run.cancelled staying the last event',
+      forMs: 300,
+      everyMs: 50,
+    });
     const events = await h.events(runId);
     expect(events[events.length - 1]).toMatchObject({ type: 'run.cancelled' });
     expect(ofType(events, 'run.cancelled')[0]?.payload).toMatchObject({ reason: 'e2e says stop' });

@@ -52,13 +52,18 @@ describe('a PostgreSQL restart while runs execute', () => {
     );
     // Down for a few seconds: longer than any single reconnect, well within the retry budget.
     await cluster.stop();
+    // The outage's length is the scenario (longer than one reconnect, within the retry budget).
     await sleep(3_000);
     await cluster.start();
     const results = await Promise.all(procs.map((p) => p.done));
     for (const r of results) {
       if (r.code !== 0) throw new Error(`a run did not ride out the restart\n${describeResult(r)}`);
     }
-    await sleep(300);
+    await h.waitFor(
+      'every run to be success',
+      async () => (await Promise.all(ids.map(statusOf))).every((s) => s === 'success'),
+      5_000,
+    );
     for (const id of ids) expect(await statusOf(id)).toBe('success');
     const doubles = await pool.query(
       `SELECT run_id, step_name FROM ${h.qs}.run_events WHERE run_id = ANY($1) AND type = 'step.succeeded'

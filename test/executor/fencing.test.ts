@@ -10,6 +10,7 @@ import { resumeRun } from '../../src/recovery/resumeRun';
 import type { RunEvent } from '../../src/events/runEvents';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
+import { holdsFor } from '../support/waitFor';
 import { expectLeft, expectRight } from '../support/testDatabase';
 import {
   abortedWithin,
@@ -90,7 +91,10 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
     expect(fenced).toEqual({ _tag: 'Fenced', runId });
     expect(formatError(fenced)).toBe(`Run ${runId} was taken over by another writer; this process stopped writing to it`);
 
-    await sleep(300);
+    await holdsFor(async () => (await countEvents(tc.client.db, runId, { writer: tc.client.workerId })) === writtenBefore, {
+      what: 'no event from the fenced writer',
+      forMs: 300,
+    });
     expect(await countEvents(tc.client.db, runId, { writer: tc.client.workerId })).toBe(writtenBefore);
     expect(afterCalled).toBe(false);
     const events = await eventsOf(tc.client.db, runId);
@@ -128,7 +132,10 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
     expect(expectLeft(await original)).toEqual({ _tag: 'Fenced', runId });
     expect(finished).toBe(false); // the executor did not wait for the handler
     await waitFor('the handler to finish', () => (finished ? true : undefined));
-    await sleep(100);
+    await holdsFor(async () => (await countEvents(tc.client.db, runId, { writer: tc.client.workerId })) === writtenBefore, {
+      what: 'no event from the fenced writer once its handler returned',
+      forMs: 100,
+    });
     expect(await countEvents(tc.client.db, runId, { writer: tc.client.workerId })).toBe(writtenBefore);
     expect(await countEvents(tc.client.db, runId, { type: 'step.succeeded' })).toBe(0);
   });
@@ -138,6 +145,7 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
     const gate = new Promise<void>((r) => (release = r));
     let started = false;
     let signalAborted = false;
+    let stepSignal: AbortSignal | undefined;
     tc.registry.registerPipeline(
       definePipeline({
         name: 'fence-seq',
@@ -146,6 +154,7 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
             name: 'wait',
             handler: async (ctx) => {
               started = true;
+              stepSignal = ctx.signal;
               await gate;
               signalAborted = ctx.signal.aborted;
               return { success: true };
@@ -168,7 +177,11 @@ describe('fencing: a worker whose run was taken over stops writing', () => {
         payload: { error: { name: 'Error', message: 'declared dead' }, retryable: false },
       },
     ]);
-    await sleep(100);
+    // No notification comes for step.failed, so nothing may abort the step meanwhile.
+    await holdsFor(() => stepSignal?.aborted === false, {
+      what: "the step's signal not aborted by the peer's step.failed",
+      forMs: 100,
+    });
     release();
 
     expect(expectLeft(await original)).toEqual({ _tag: 'Fenced', runId });
@@ -216,7 +229,7 @@ describe('cancellation mid-step', () => {
     expect(step.outcome).toBe('aborted');
     expect(r).toMatchObject({ runId, status: 'cancelled', released: false, error: 'operator changed their mind' });
 
-    await sleep(200);
+    await holdsFor(() => !secondCalled, { what: 'no step after the cancelled one', forMs: 200 });
     expect(secondCalled).toBe(false);
     expect(await journalOf(tc.client.db, runId)).toEqual([
       'run.created',
@@ -317,18 +330,23 @@ describe('lease', () => {
     await waitFor('the step to start', () => (started ? true : undefined));
 
     let polls = 0;
-    while (!finished) {
-      const listed = expectRight(await detectInterruptedRuns({ client: peer, thresholdMs: 1 })).some((r) => r.runId === runId);
-      const lease = await tc.client.db.pool.query<{ held: string[]; valid: boolean }>(
-        `SELECT held, lease_until > now() AS valid FROM ${tc.client.db.qs}.workers WHERE id = $1`,
-        [tc.client.workerId],
-      );
-      if (finished) break;
-      expect(listed).toBe(false);
-      expect(lease.rows[0]).toEqual({ held: [runId], valid: true });
-      polls += 1;
-      await sleep(100);
-    }
+    await waitFor(
+      'the run to finish, never listed meanwhile',
+      async () => {
+        const listed = expectRight(await detectInterruptedRuns({ client: peer, thresholdMs: 1 })).some((r) => r.runId === runId);
+        const lease = await tc.client.db.pool.query<{ held: string[]; valid: boolean }>(
+          `SELECT held, lease_until > now() AS valid FROM ${tc.client.db.qs}.workers WHERE id = $1`,
+          [tc.client.workerId],
+        );
+        if (finished) return true;
+        expect(listed).toBe(false);
+        expect(lease.rows[0]).toEqual({ held: [runId], valid: true });
+        polls += 1;
+        return undefined;
+      },
+      15_000,
+      100,
+    );
     expect(expectRight(await original).status).toBe('success');
     expect(polls).toBeGreaterThanOrEqual(10);
 

@@ -11,6 +11,7 @@ import { verifyJournal } from '../../src/journal/verifyJournal';
 import { checkProjections } from '../../src/projections/checkProjections';
 import { claimed, created, started, succeeded } from '../support/eventBuilders';
 import { createTestDatabase, expectLeft, expectRight, type TestDatabase } from '../support/testDatabase';
+import { waitFor } from '../support/waitFor';
 
 /*
  * Group commit: appends that are ready while a commit is in flight share the next one. Each run
@@ -71,16 +72,17 @@ const withCommitsInFlight = async <A>(
 };
 
 const waitForLockWaiters = async (db: Database, n: number): Promise<void> => {
-  for (let i = 0; i < 500; i++) {
-    const r = await db.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE wait_event_type = 'Lock' AND datname = current_database() AND position($1 in query) > 0`,
-      [db.qs],
-    );
-    if ((r.rows[0]?.n ?? 0) >= n) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`fewer than ${n} appends ever waited for a lock`);
+  await waitFor(
+    async () => {
+      const r = await db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND datname = current_database() AND position($1 in query) > 0`,
+        [db.qs],
+      );
+      return (r.rows[0]?.n ?? 0) >= n;
+    },
+    { what: `${n} appends on this schema to wait for a lock`, timeoutMs: 10_000, everyMs: 10 },
+  );
 };
 
 describe('group commit', () => {

@@ -23,6 +23,7 @@ import {
   succeeded,
 } from '../support/eventBuilders';
 import { createTestDatabase, expectLeft, expectRight, type TestDatabase } from '../support/testDatabase';
+import { waitFor } from '../support/waitFor';
 
 /*
  * Invariants 1, 3 and 6 against a real PostgreSQL: the journal refuses changes, a change made
@@ -458,16 +459,17 @@ describe('projections are a cache of the journal', () => {
 
 /** Waits until `n` statements on this file's schema are waiting for a lock. */
 const waitForLockWaiters = async (t: TestDatabase, n: number): Promise<void> => {
-  for (let i = 0; i < 500; i++) {
-    const r = await t.db.pool.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM pg_stat_activity
-        WHERE wait_event_type = 'Lock' AND datname = current_database() AND position($1 in query) > 0`,
-      [t.db.qs],
-    );
-    if ((r.rows[0]?.n ?? 0) >= n) return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`fewer than ${n} statements ever waited for a lock`);
+  await waitFor(
+    async () => {
+      const r = await t.db.pool.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM pg_stat_activity
+          WHERE wait_event_type = 'Lock' AND datname = current_database() AND position($1 in query) > 0`,
+        [t.db.qs],
+      );
+      return (r.rows[0]?.n ?? 0) >= n;
+    },
+    { what: `${n} statements on this schema to wait for a lock`, timeoutMs: 10_000, everyMs: 10 },
+  );
 };
 
 describe('projections stay a cache at the edges', () => {

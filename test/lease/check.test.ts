@@ -4,7 +4,7 @@
  * with failed steps under their own heading.
  */
 import path from 'node:path';
-import { createE2eHarness, expectExit, ofType, REPO_ROOT, sleep, type E2eHarness, type EventRow } from '../support/cli';
+import { createE2eHarness, expectExit, ofType, REPO_ROOT, type E2eHarness, type EventRow } from '../support/cli';
 
 const P = ['--pipelines', path.join(REPO_ROOT, 'test', 'lease', 'pipelines.js')];
 const longStarted = (ev: readonly EventRow[]) => ofType(ev, 'step.started', 'long').length > 0;
@@ -32,7 +32,18 @@ describe('check-interrupted explains an empty result', () => {
     await h.pool.query(`UPDATE ${h.qs}.workers SET host = 'another-host' WHERE $1 = ANY (held)`, [gone.runId]);
     gone.proc.kill('SIGKILL');
     await gone.proc.done;
-    await sleep(2500); // its lease (1 s) has expired; it has been silent for more than 2 s
+    // Until its lease (1 s) has expired and it has been silent for more than 2 s, by the rule itself.
+    await h.waitFor(
+      'the killed run to be stale with a 2 s threshold',
+      async () =>
+        (
+          await h.pool.query<{ verdict: string }>(
+            `SELECT l.verdict FROM ${h.qs}.runs r CROSS JOIN LATERAL ${h.qs}.run_liveness(r, 2000, '{}') l WHERE r.id = $1`,
+            [gone.runId],
+          )
+        ).rows[0]?.verdict === 'stale',
+      10_000,
+    );
 
     const r = await h.cli([...P, 'check-interrupted'], { pipelines: false });
     expectExit(r, 0);

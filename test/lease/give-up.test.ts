@@ -12,6 +12,7 @@ import { detectInterruptedRuns } from '../../src/recovery/detectInterruptedRuns'
 import { createRegistry } from '../../src/pipeline/registry';
 import { connect, type OrbitClient } from '../../src/runtime/orbitClient';
 import { testDatabaseUrl, uniqueSchemaName } from '../support/testDatabase';
+import { waitFor } from '../support/waitFor';
 import { Outage, viaProxy } from './outage';
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -73,8 +74,19 @@ describe('giving a run up', () => {
       {},
       { client: executor, onClaimed: (id) => (longId = id), abortSignal: stopLong.signal },
     );
-    while (shortId === '' || longId === '') await sleep(20);
-    await sleep(300);
+    // Both steps under way (journaled), so that the short one ends during the outage.
+    await waitFor(
+      async () =>
+        shortId !== '' &&
+        longId !== '' &&
+        (
+          await checker.db.pool.query<{ n: number }>(
+            `SELECT count(*)::int AS n FROM ${checker.db.qs}.run_events WHERE run_id = ANY ($1) AND type = 'step.started'`,
+            [[shortId, longId]],
+          )
+        ).rows[0]?.n === 2,
+      { what: 'both runs to be claimed and their steps started' },
+    );
     await proxy.down(); // the short step ends during the outage: its append and release fail
     const given = await short;
     expect(E.isLeft(given) && given.left._tag).toBe('DatabaseUnavailable');
@@ -82,13 +94,15 @@ describe('giving a run up', () => {
 
     const back = Date.now();
     let listed: string[] = [];
-    while (Date.now() - back < 10_000) {
-      const d = await detectInterruptedRuns({ client: checker });
-      if (E.isLeft(d)) throw new Error(formatError(d.left));
-      listed = d.right.map((r) => r.runId);
-      if (listed.includes(shortId)) break;
-      await sleep(100);
-    }
+    await waitFor(
+      async () => {
+        const d = await detectInterruptedRuns({ client: checker });
+        if (E.isLeft(d)) throw new Error(formatError(d.left));
+        listed = d.right.map((r) => r.runId);
+        return listed.includes(shortId);
+      },
+      { what: 'the given-up run to be listed as interrupted', timeoutMs: 10_000, everyMs: 100 },
+    );
     expect(listed).toContain(shortId);
     expect(listed).not.toContain(longId);
     const lease = await checker.db.pool.query<{ held: string[] }>(`SELECT held FROM ${checker.db.qs}.workers WHERE id = $1`, [

@@ -61,10 +61,13 @@ describe('the worker re-establishes LISTEN forever', () => {
     await proxy.down();
     await h.waitFor('the worker to notice', async () => count('LISTEN connection lost') === 2, 15_000);
     proc.kill('SIGTERM');
-    await sleep(200);
+    await h.waitFor('orbit run to take the first SIGTERM', async () =>
+      proc.stderr.includes('SIGTERM: finishing the current step'),
+    );
     proc.kill('SIGTERM'); // the second signal aborts the step: the run is released at once
     expectExit(await proc.done, 130);
     expect((await h.run(runId))?.owner).toBeNull();
+    // The outage's length is the scenario: the worker must still LISTEN after 30 s without a database.
     await sleep(Math.max(0, 30_000 - (Date.now() - downAt)));
     expect(ofType(await h.events(runId), 'run.resumed')).toHaveLength(0);
 

@@ -76,7 +76,9 @@ describe('queued runs', () => {
       const q = await enqueueRun('lease-pipeline', { i }, { client });
       if (E.isLeft(q)) throw new Error(formatError(q.left));
       ids.push(q.right.runId);
-      await new Promise((r) => setTimeout(r, 150));
+      // The worker is idle again (its run done) before the next NOTIFY.
+      const runId = q.right.runId;
+      await h.waitFor(`queued run ${runId} to succeed`, async () => (await h.run(runId))?.status === 'success', 10_000);
     }
     const latency = await h.pool.query<{ ms: number }>(
       `SELECT extract(epoch FROM c.occurred_at - q.occurred_at) * 1000 AS ms

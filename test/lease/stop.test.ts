@@ -6,7 +6,7 @@
  * Every released run stays recoverable.
  */
 import path from 'node:path';
-import { createE2eHarness, expectExit, ofType, REPO_ROOT, sleep, type E2eHarness } from '../support/cli';
+import { createE2eHarness, expectExit, ofType, REPO_ROOT, type E2eHarness } from '../support/cli';
 
 const P = ['--pipelines', path.join(REPO_ROOT, 'test', 'lease', 'pipelines.js')];
 
@@ -48,7 +48,9 @@ describe('stopping', () => {
     const worker = h.start([...P, 'worker'], { pipelines: false });
     await h.waitFor('the long step to start', longStarted(runId), 15_000);
     worker.kill('SIGTERM');
-    await sleep(300);
+    await h.waitFor('the worker to take the first SIGTERM', async () =>
+      worker.stderr.includes('SIGTERM: finishing the current step'),
+    );
     worker.kill('SIGTERM');
     expectExit(await worker.done, 130);
     expect((await h.run(runId))?.owner).toBeNull();
@@ -60,7 +62,7 @@ describe('stopping', () => {
       { pipelines: false, extraArgs: P },
     );
     proc.kill('SIGINT');
-    await sleep(300);
+    await h.waitFor('orbit run to take the first SIGINT', async () => proc.stderr.includes('SIGINT: finishing the current step'));
     proc.kill('SIGINT');
     expectExit(await proc.done, 130);
     expect((await h.run(direct))?.owner).toBeNull();

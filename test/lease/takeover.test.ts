@@ -15,12 +15,12 @@ import {
   expectExit,
   ofType,
   REPO_ROOT,
-  sleep,
   succeededPerStep,
   type CliOptions,
   type E2eHarness,
   type EventRow,
 } from '../support/cli';
+import { holdsFor } from '../support/waitFor';
 
 const PIPELINES = path.join(REPO_ROOT, 'test', 'lease', 'pipelines.js');
 const P = ['--pipelines', PIPELINES];
@@ -52,7 +52,18 @@ describe('ownership by lease', () => {
       extraArgs: P,
       timeoutMs: 60_000,
     });
-    await sleep(1200); // its last journal event is now older than every threshold below
+    // Until its last journal event is older than every threshold below (database clock).
+    await h.waitFor(
+      'its last journal event to be more than 1 s old',
+      async () =>
+        (
+          await h.pool.query<{ old: boolean }>(
+            `SELECT last_event_at < now() - interval '1 second' AS old FROM ${h.qs}.runs WHERE id = $1`,
+            [runId],
+          )
+        ).rows[0]?.old === true,
+      10_000,
+    );
 
     const resume = await orbit(['--threshold', '1s', 'resume', runId]);
     expectExit(resume, 1);
@@ -65,7 +76,12 @@ describe('ownership by lease', () => {
 
     const worker = h.start([...P, '--threshold', '1s', 'worker'], { ...NO_FIXTURE, timeoutMs: 30_000 });
     await h.waitFor('the worker to listen', async () => worker.stdout.includes('listening on'), 15_000);
-    await sleep(2500);
+    // The worker sweeps with a 1 s threshold meanwhile: the live run must stay untouched.
+    await holdsFor(async () => ofType(await h.events(runId), 'run.resumed').length === 0 && proc.running, {
+      what: 'the live run neither resumed nor stopped while the worker sweeps',
+      forMs: 2500,
+      everyMs: 100,
+    });
     worker.kill('SIGINT');
     expectExit(await worker.done, 0);
     expect(worker.stdout).not.toContain(runId);

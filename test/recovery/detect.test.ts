@@ -4,7 +4,15 @@ import { runPipeline } from '../../src/executor/runPipeline';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
-import { countEvents, eventsOf, expectProjectionsMatch, seedRun, sleep, waitFor } from '../support/recoveryHelpers';
+import {
+  countEvents,
+  eventsOf,
+  expectProjectionsMatch,
+  seedRun,
+  sleep,
+  waitFor,
+  waitUntilSilent,
+} from '../support/recoveryHelpers';
 import { ev } from '../support/eventBuilders';
 
 const THRESHOLD_MS = 600;
@@ -60,7 +68,7 @@ describe('detectInterruptedRuns', () => {
     });
     expect(find(await detected(watcher), midway.runId)).toBeUndefined();
 
-    await sleep(THRESHOLD_MS + 150);
+    await waitUntilSilent(db, THRESHOLD_MS, [midway.runId, withFailure.runId]);
     const before = await countEvents(db, midway.runId);
     const runs = await detected(watcher);
 
@@ -117,14 +125,19 @@ describe('detectInterruptedRuns', () => {
     let oldestEventAgeSeen = 0;
     let finished = false;
     void running.then(() => (finished = true));
-    while (!finished) {
-      const runs = await detected(watcher);
-      if (finished) break;
-      expect(find(runs, runId)).toBeUndefined();
-      oldestEventAgeSeen = Math.max(oldestEventAgeSeen, await lastEventAgeMs(runId));
-      polls += 1;
-      await sleep(150);
-    }
+    await waitFor(
+      'the run to finish, never listed meanwhile',
+      async () => {
+        const runs = await detected(watcher);
+        if (finished) return true;
+        expect(find(runs, runId)).toBeUndefined();
+        oldestEventAgeSeen = Math.max(oldestEventAgeSeen, await lastEventAgeMs(runId));
+        polls += 1;
+        return undefined;
+      },
+      15_000,
+      150,
+    );
     const r = expectRight(await running);
     expect(r.status).toBe('success');
     expect(polls).toBeGreaterThanOrEqual(6);
@@ -140,7 +153,7 @@ describe('detectInterruptedRuns', () => {
       `INSERT INTO ${db.qs}.workers (id, host, pid, lease_until, held) VALUES ($1, 'elsewhere', 4242, now() + interval '1 minute', ARRAY[$2])`,
       [seeded.worker, seeded.runId],
     );
-    await sleep(THRESHOLD_MS + 150);
+    await waitUntilSilent(db, THRESHOLD_MS, [seeded.runId]);
     expect(find(await detected(watcher, { thresholdMs: 1 }), seeded.runId)).toBeUndefined();
 
     // A lease covers only the runs in hand: a run the process gave up on is judged by the threshold.
@@ -158,7 +171,7 @@ describe('detectInterruptedRuns', () => {
       `INSERT INTO ${db.qs}.workers (id, host, pid, started_at, heartbeat_at) VALUES ($1, 'elsewhere', 4242, now() - interval '2 hours', now() - interval '1 hour')`,
       [seeded.worker],
     );
-    await sleep(THRESHOLD_MS + 150);
+    await waitUntilSilent(db, THRESHOLD_MS, [seeded.runId]);
     const events = await eventsOf(db, seeded.runId);
     expect(find(await detected(watcher), seeded.runId)).toMatchObject({
       owner: seeded.worker,
@@ -194,7 +207,7 @@ describe('detectInterruptedRuns', () => {
         ev.retryScheduled('transform', 1, 60_000),
       ],
     });
-    await sleep(THRESHOLD_MS + 150);
+    await waitUntilSilent(db, THRESHOLD_MS, [seeded.runId]);
     const events = await eventsOf(db, seeded.runId);
     const scheduledAt = Date.parse(events[events.length - 1]?.occurredAt ?? '');
     expect(find(await detected(watcher), seeded.runId)).toMatchObject({
@@ -228,13 +241,18 @@ describe('detectInterruptedRuns', () => {
     void running.then(() => (finished = true));
     await waitFor('the retry to be scheduled', () => (calls === 1 ? true : undefined));
     let polls = 0;
-    while (!finished) {
-      const runs = await detected(watcher);
-      if (finished) break;
-      expect(find(runs, runId)).toBeUndefined();
-      polls += 1;
-      await sleep(150);
-    }
+    await waitFor(
+      'the run to finish, never listed meanwhile',
+      async () => {
+        const runs = await detected(watcher);
+        if (finished) return true;
+        expect(find(runs, runId)).toBeUndefined();
+        polls += 1;
+        return undefined;
+      },
+      15_000,
+      150,
+    );
     expect(polls).toBeGreaterThanOrEqual(5);
     expect(expectRight(await running).status).toBe('success');
   });
@@ -266,7 +284,7 @@ describe('detectInterruptedRuns', () => {
     const executed = expectRight(await runPipeline('quick-detect', {}, { client: tc.client }));
     expect(executed.status).toBe('success');
 
-    await sleep(200);
+    await waitUntilSilent(db, 1, [ok.runId, failed.runId, cancelled.runId, executed.runId]);
     const runs = await detected(watcher, { thresholdMs: 1 });
     for (const id of [ok.runId, failed.runId, cancelled.runId, executed.runId]) expect(find(runs, id)).toBeUndefined();
   });
@@ -274,7 +292,7 @@ describe('detectInterruptedRuns', () => {
   it('honours the threshold option over the client threshold', async () => {
     const db = tc.client.db;
     const seeded = await seedRun(db, { pipelineId: 'etl-threshold', steps: STEPS, events: [ev.started('extract')] });
-    await sleep(250);
+    await waitUntilSilent(db, 100, [seeded.runId]);
     expect(find(await detected(watcher), seeded.runId)).toBeUndefined(); // client threshold: 600 ms
     expect(find(await detected(watcher, { thresholdMs: 60_000 }), seeded.runId)).toBeUndefined();
     expect(find(await detected(watcher, { thresholdMs: 100 }), seeded.runId)).toBeDefined();

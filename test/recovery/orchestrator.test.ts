@@ -6,7 +6,7 @@ import { checkProjections } from '../../src/projections/checkProjections';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
-import { countEvents, seedRun, sleep, stillBrokenPipeline } from '../support/recoveryHelpers';
+import { countEvents, seedRun, sleep, stillBrokenPipeline, waitUntilSilent } from '../support/recoveryHelpers';
 import { ev } from '../support/eventBuilders';
 
 const THRESHOLD_MS = 600;
@@ -18,7 +18,8 @@ beforeEach(async () => {
 });
 afterEach(async () => tc.dispose());
 
-const waitPastThreshold = () => sleep(THRESHOLD_MS + 150);
+/** Until every unfinished run's journal is older than the threshold (database clock). */
+const waitPastThreshold = () => waitUntilSilent(tc.client.db, THRESHOLD_MS);
 
 const summaryOf = (s: E.Either<unknown, RecoverySummary>): RecoverySummary => {
   if (E.isLeft(s)) throw new Error(`orchestrator failed: ${JSON.stringify(s.left)}`);
@@ -221,7 +222,7 @@ describe('RunRecoveryOrchestrator.recoverInterruptedRuns', () => {
     const calls: string[] = [];
     countingPipeline('orch-threshold', ['a', 'b'], calls);
     const { runId } = await seedRun(tc.client.db, { pipelineId: 'orch-threshold', steps: ['a', 'b'], events: [ev.started('a')] });
-    await sleep(400);
+    await waitUntilSilent(tc.client.db, 300, [runId]);
     // A client with the default 10-minute threshold, told to treat 300 ms of silence as interrupted.
     const patient = await tc.peer({ thresholdMs: 600_000 });
     const summary = summaryOf(await new RunRecoveryOrchestrator({ client: patient, thresholdMs: 300 }).recoverInterruptedRuns());

@@ -2,7 +2,7 @@ import { planRecovery } from '../../src/recovery/planRecovery';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
-import { countEvents, seedRun, sleep, stillBrokenPipeline } from '../support/recoveryHelpers';
+import { countEvents, seedRun, stillBrokenPipeline, waitUntilSilent } from '../support/recoveryHelpers';
 import { ev } from '../support/eventBuilders';
 
 /*
@@ -34,7 +34,7 @@ it('says where each interrupted run would resume, what it would append, and writ
     steps: ['a', 'b'],
     events: [ev.started('a'), ev.succeeded('a'), ev.started('b'), ev.failed('b', 1, { retryable: false })],
   });
-  await sleep(THRESHOLD_MS + 150);
+  await waitUntilSilent(db, THRESHOLD_MS, [inFlight.runId, broken.runId]);
 
   const plan = expectRight(await planRecovery(tc.client));
 

@@ -16,7 +16,7 @@ import {
   expectProjectionsMatch,
   journalOf,
   seedRun,
-  sleep,
+  waitUntilSilent,
   waitFor,
   stillBrokenPipeline,
 } from '../support/recoveryHelpers';
@@ -44,7 +44,8 @@ afterEach(async () => {
   if (ids.length > 0) await expectProjectionsMatch(tc.client.db, ids);
 });
 
-const waitPastThreshold = () => sleep(THRESHOLD_MS + 150);
+/** Until the journals of this test's runs are older than the threshold (database clock). */
+const waitPastThreshold = () => waitUntilSilent(tc.client.db, THRESHOLD_MS, touched);
 
 /** A pipeline whose handlers record every call (step name, attempt, idempotency key). */
 const recordingPipeline = (name: string, steps: readonly string[]) => {

@@ -23,6 +23,7 @@ import { formatError } from '../../src/errors';
 import type { StoredRunRow } from '../../src/queries/readRunRow';
 import type { StoredStepRow } from '../../src/queries/readStepRows';
 import { sleep } from '../../src/util/sleep';
+import { waitFor as waitForCondition } from './waitFor';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
 export const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli', 'main.js');
@@ -270,12 +271,7 @@ export const createE2eHarness = async (prefix = 'e2e'): Promise<E2eHarness> => {
     ).rows;
 
   const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> => {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (await check()) return;
-      if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-      await sleep(25);
-    }
+    await waitForCondition(check, { what, timeoutMs, everyMs: 25 });
   };
 
   const tableExists = async (): Promise<boolean> =>

@@ -10,6 +10,7 @@ import type { Pipeline } from '../../src/pipeline/types';
 import { checkProjections } from '../../src/projections/checkProjections';
 import { expectRight } from './testDatabase';
 import { sleep } from '../../src/util/sleep';
+import { waitFor as waitForCondition } from './waitFor';
 
 /**
  * Helpers for recovery tests: journals left behind by a dead worker, event counting, waiting.
@@ -105,20 +106,45 @@ export const expectProjectionsMatch = async (db: Database, runIds: readonly stri
   expect(report.runsChecked).toBe(runIds.length);
 };
 
-/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs`. */
+/** Polls until `check` returns a value other than undefined, or fails after `timeoutMs` naming `what`. */
 export const waitFor = async <A>(
   what: string,
   check: () => Promise<A | undefined> | A | undefined,
   timeoutMs = 5000,
   everyMs = 20,
 ): Promise<A> => {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
+  // `false` and `null` are values here (only undefined means "not yet"): box them for the shared poller.
+  const boxed = await waitForCondition(
+    async () => {
+      const v = await check();
+      return v === undefined ? undefined : { v };
+    },
+    { what, timeoutMs, everyMs },
+  );
+  return boxed.v;
+};
+
+/**
+ * Waits until the journals of `runIds` (default: every unfinished run of the schema) have been
+ * silent for longer than `thresholdMs` by the database's clock, the clock detection uses: the
+ * moment a detector with that threshold sees them as silent, instead of a guessed sleep.
+ */
+export const waitUntilSilent = async (db: Database, thresholdMs: number, runIds?: readonly string[]): Promise<void> => {
+  await waitForCondition(
+    async () => {
+      const res = await db.pool.query<{ silent: boolean }>(
+        `SELECT coalesce(bool_and(last_event_at < now() - make_interval(secs => $1::float8 / 1000)), true) AS silent
+           FROM ${db.qs}.runs
+          WHERE CASE WHEN $2::text[] IS NULL THEN status IN ('pending', 'running') ELSE id = ANY ($2::text[]) END`,
+        [thresholdMs, runIds ?? null],
+      );
+      return res.rows[0]?.silent === true;
+    },
+    {
+      what: `the journals of ${runIds ? runIds.join(', ') : 'every unfinished run'} to be silent for ${thresholdMs} ms`,
+      timeoutMs: thresholdMs + 10_000,
+    },
+  );
 };
 
 /** A promise with its resolve function outside, to hold a step handler until the test lets go. */
