@@ -61,12 +61,13 @@ it('passes a file that closes its pool and its child', () => {
   expect(resultOf('clean.leak.ts')).toMatchObject({ status: 'passed' });
 });
 
-it('fails a file that leaves a connection open, naming the connection', () => {
+it('fails a file that leaves a connection open or a server listening, naming each', () => {
   const r = resultOf('leaky-connection.leak.ts');
   expect(r.status).toBe('failed');
   expect(r.message).toContain('leak check: test/fixtures/leaks/leaky-connection.leak.ts left behind:');
   expect(r.message).toMatch(/open PostgreSQL connection: application_name="leaky-fixture" state=idle backend pid \d+/);
   expect(r.message).toContain('last query: "SELECT 1 AS one"');
+  expect(r.message).toMatch(/listening TCP socket on 127\.0\.0\.1:\d+/);
 });
 
 it('fails a file that leaves processes alive, naming each: its child, and a re-parented grandchild', () => {

@@ -1,6 +1,7 @@
 /**
  * What a test file left behind: PostgreSQL connections this jest process still holds to the
- * suite's server, and processes it spawned that are still alive. Run by leakCheckEnvironment.ts
+ * suite's server (and any other TCP socket it still has open or listening: a throwaway cluster,
+ * a proxy), and processes it spawned that are still alive. Run by leakCheckEnvironment.ts
  * after every test file (after its afterAll hooks), so a leak fails the file that made it.
  *
  * Connections are identified by socket ownership, not by name: every TCP socket in this process's
@@ -34,6 +35,8 @@ export interface LeakedProcess {
 
 export interface Leaks {
   readonly connections: readonly LeakedConnection[];
+  /** Other TCP sockets still open: connections to other servers (throwaway clusters, proxies), listeners. */
+  readonly sockets: readonly OwnSocket[];
   readonly processes: readonly LeakedProcess[];
 }
 
@@ -65,24 +68,47 @@ const ownSocketInodes = (): Set<string> => {
   return inodes;
 };
 
-const ESTABLISHED = '01';
+/** A TCP socket in this process's fd table, connected or listening. */
+export interface OwnSocket {
+  readonly state: 'ESTABLISHED' | 'LISTEN';
+  readonly local: string;
+  readonly localPort: number;
+  readonly remote: string;
+  readonly remotePort: number;
+}
 
-/** Local ports of this process's established TCP connections to `serverPort` (IPv4 and IPv6). */
-export const ownConnectionPorts = (serverPort: number): number[] => {
+const STATES: Readonly<Record<string, OwnSocket['state']>> = { '01': 'ESTABLISHED', '0A': 'LISTEN' };
+
+/** `0100007F:1F90` (little-endian IPv4) or a 32-digit IPv6 as printed by /proc/net/tcp6. */
+const address = (hex: string): { host: string; port: number } => {
+  const [ip = '', port = ''] = hex.split(':');
+  const host =
+    ip.length === 8
+      ? [6, 4, 2, 0].map((i) => parseInt(ip.slice(i, i + 2), 16)).join('.')
+      : ip === '0000000000000000FFFF00000100007F'
+        ? '127.0.0.1'
+        : `[${ip}]`;
+  return { host, port: parseInt(port, 16) };
+};
+
+/** This process's established and listening TCP sockets (IPv4 and IPv6). */
+export const ownTcpSockets = (): OwnSocket[] => {
   const inodes = ownSocketInodes();
-  const ports: number[] = [];
+  const sockets: OwnSocket[] = [];
   for (const table of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
     const lines = (readText(table) ?? '').split('\n').slice(1);
     for (const line of lines) {
       // sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
       const f = line.trim().split(/\s+/);
-      const [local, remote, st, inode] = [f[1], f[2], f[3], f[9]];
-      if (!local || !remote || !inode || st !== ESTABLISHED || !inodes.has(inode)) continue;
-      if (parseInt(remote.split(':')[1] ?? '', 16) !== serverPort) continue;
-      ports.push(parseInt(local.split(':')[1] ?? '', 16));
+      const [localHex, remoteHex, st, inode] = [f[1], f[2], f[3], f[9]];
+      const state = st === undefined ? undefined : STATES[st];
+      if (!localHex || !remoteHex || !inode || !state || !inodes.has(inode)) continue;
+      const local = address(localHex);
+      const remote = address(remoteHex);
+      sockets.push({ state, local: local.host, localPort: local.port, remote: remote.host, remotePort: remote.port });
     }
   }
-  return ports.sort((a, b) => a - b);
+  return sockets.sort((a, b) => a.localPort - b.localPort);
 };
 
 /** The server's TCP port from a connection URL, or undefined for a socket directory / no port. */
@@ -191,12 +217,15 @@ export const findLeaks = async (opts: {
   const serverPort = opts.url === undefined ? undefined : tcpPortOf(opts.url);
   const deadline = Date.now() + (opts.graceMs ?? 2_000);
   for (;;) {
-    const ports = serverPort === undefined ? [] : ownConnectionPorts(serverPort);
+    const sockets = ownTcpSockets();
+    const isDb = (s: OwnSocket) => s.state === 'ESTABLISHED' && s.remotePort === serverPort;
+    const ports = sockets.filter(isDb).map((s) => s.localPort);
+    const others = sockets.filter((s) => !isDb(s));
     const processes = leftoverProcesses(opts.token, opts.excludedPids?.() ?? []);
-    if (ports.length === 0 && processes.length === 0) return { connections: [], processes: [] };
+    if (sockets.length === 0 && processes.length === 0) return { connections: [], sockets: [], processes: [] };
     if (Date.now() >= deadline) {
       const connections = ports.length > 0 && opts.url !== undefined ? await describeConnections(opts.url, ports) : [];
-      return { connections, processes };
+      return { connections, sockets: others, processes };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -213,7 +242,14 @@ export const formatLeaks = (testPath: string, leaks: Leaks): string => {
             `backend pid ${c.backendPid}, local port ${c.localPort}, last query: ${JSON.stringify(c.query)}`,
     );
   }
+  for (const s of leaks.sockets) {
+    lines.push(
+      s.state === 'LISTEN'
+        ? `  listening TCP socket on ${s.local}:${s.localPort}`
+        : `  open TCP connection ${s.local}:${s.localPort} -> ${s.remote}:${s.remotePort}`,
+    );
+  }
   for (const p of leaks.processes) lines.push(`  live child process: pid ${p.pid}: ${p.cmdline}`);
-  lines.push('Close every pool/client and stop every process the file started (afterAll) before it ends.');
+  lines.push('Close every pool, client and server and stop every process the file started (afterAll) before it ends.');
   return lines.join('\n');
 };

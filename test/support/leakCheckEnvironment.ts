@@ -36,7 +36,7 @@ export default class LeakCheckEnvironment extends NodeEnvironment {
       token: this.token,
       excludedPids: () => (shared === undefined ? [] : [shared]),
     });
-    if (leaks.connections.length > 0 || leaks.processes.length > 0) {
+    if (leaks.connections.length > 0 || leaks.sockets.length > 0 || leaks.processes.length > 0) {
       const error = new Error(formatLeaks(this.testPath, leaks));
       error.stack = error.message; // the frame would point here, not at the leak
       state.unhandledErrors.push(error);
