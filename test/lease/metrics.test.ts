@@ -5,7 +5,7 @@
  * counted on both sides: the worker that lost its lease, and the worker that took its run over.
  */
 import path from 'node:path';
-import { createE2eHarness, expectExit, ofType, REPO_ROOT, sleep, type CliProcess, type E2eHarness } from '../support/cli';
+import { createE2eHarness, expectExit, ofType, REPO_ROOT, type CliProcess, type E2eHarness } from '../support/cli';
 import { Outage, viaProxy } from './outage';
 
 const PIPELINES = path.join(REPO_ROOT, 'test', 'lease', 'pipelines.js');
@@ -114,7 +114,7 @@ describe('orbit worker --metrics-port', () => {
       { pipelines: false, extraArgs: P },
     );
     proc.kill('SIGINT');
-    await sleep(300);
+    await h.waitFor('orbit run to take the first SIGINT', async () => proc.stderr.includes('SIGINT: finishing the current step'));
     proc.kill('SIGINT');
     expectExit(await proc.done, 130);
     await h.waitFor(
