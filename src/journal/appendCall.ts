@@ -53,7 +53,7 @@ export const appendCallOf = (
     types[i] = e.type;
     stepNames[i] = 'stepName' in e ? e.stepName : null;
     attempts[i] = 'attempt' in e ? e.attempt : null;
-    payloads[i] = e.payload as JsonValue;
+    payloads[i] = e.payload;
     if (NOTIFYING_TYPES.has(e.type)) notify = true;
   }
   const m = changed.length;

@@ -7,7 +7,7 @@ const byName = new WeakMap<Pipeline, ReadonlyMap<string, StepDefinition<unknown>
 export const stepDefinition = (pipeline: Pipeline, stepName: string): StepDefinition<unknown> | undefined => {
   let m = byName.get(pipeline);
   if (m === undefined) {
-    m = new Map(pipeline.steps.map((d) => [d.name, d as StepDefinition<unknown>]));
+    m = new Map(pipeline.steps.map((d) => [d.name, d]));
     byName.set(pipeline, m);
   }
   return m.get(stepName);
