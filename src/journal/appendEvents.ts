@@ -78,7 +78,8 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
 
   try {
     const row = await retryTransient(() => batcher.submit(call));
-    if (row === undefined) return E.left({ _tag: 'DatabaseError', message: 'append_events returned no row', code: undefined });
+    if (row === undefined)
+      return E.left({ _tag: 'DatabaseError', message: 'append_run_events returned no row', code: undefined });
     if (row.outcome === 'conflict') {
       return E.left(
         row.last_seq === null && req.expectedSeq > 0

@@ -3,7 +3,7 @@ import type { RunState, StepState } from '../fold/runState';
 /**
  * Events being appended have no time yet: the database stamps them at commit. The writer folds
  * them with this sentinel as their time, so every time the fold derives from them (a step's start,
- * a retry 1.5 s later) is "sentinel + offset". `append_events` turns such values into
+ * a retry 1.5 s later) is "sentinel + offset". `append_run_events` turns such values into
  * "transaction time + offset" (see sql/003_append.sql), and `resolvePendingTimes` does the same
  * to the writer's in-memory state once the commit time is known.
  */
