@@ -23,46 +23,42 @@ SET row_security = off;
 CREATE SCHEMA __SCHEMA__;
 
 --
--- Name: append_events(text, integer, text, jsonb, jsonb, jsonb, boolean); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+-- Name: append_run_events(text, integer, text, uuid[], text[], text[], integer[], jsonb, text, timestamp with time zone, text, text, integer, timestamp with time zone, text[], text[], timestamp with time zone[], timestamp with time zone[], integer[], text[], jsonb, timestamp with time zone[], boolean, jsonb); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
 --
 
-CREATE FUNCTION __SCHEMA__.append_events(p_run_id text, p_expected_seq integer, p_writer text, p_events jsonb, p_run jsonb, p_steps jsonb, p_notify boolean) RETURNS TABLE(outcome text, last_seq integer, committed_at timestamp with time zone)
+CREATE FUNCTION __SCHEMA__.append_run_events(p_run_id text, p_expected_seq integer, p_writer text, p_event_ids uuid[], p_types text[], p_step_names text[], p_attempts integer[], p_payloads jsonb, p_status text, p_finished_at timestamp with time zone, p_owner text, p_error text, p_recovery_count integer, p_last_event_at timestamp with time zone, p_step_rows text[], p_step_status text[], p_step_started timestamp with time zone[], p_step_finished timestamp with time zone[], p_step_attempts integer[], p_step_errors text[], p_step_results jsonb, p_step_next_retry timestamp with time zone[], p_notify boolean, p_created jsonb) RETURNS TABLE(outcome text, last_seq integer, committed_at timestamp with time zone)
     LANGUAGE plpgsql
     AS $$
 DECLARE
-  v_run  __SCHEMA__.runs%ROWTYPE;
-  v_now  timestamptz := date_trunc('milliseconds', now());
-  v_seq  integer := p_expected_seq;
-  v_prev bytea;
-  v_hash bytea;
-  v_type text;
-  e      jsonb;
+  v_now    timestamptz := date_trunc('milliseconds', now());
+  v_n      integer := cardinality(p_event_ids);
+  v_last   integer := p_expected_seq + cardinality(p_event_ids);
+  v_prev   bytea;
+  v_hashes bytea[] := '{}';
 BEGIN
-  v_run := jsonb_populate_record(NULL::__SCHEMA__.runs, p_run);
-  v_run.started_at    := __SCHEMA__.txn_time(v_run.started_at);
-  v_run.finished_at   := __SCHEMA__.txn_time(v_run.finished_at);
-  v_run.last_event_at := __SCHEMA__.txn_time(v_run.last_event_at);
-
   -- The runs row is the lock: a second writer with the same expected seq waits here, then finds
   -- last_seq moved on and reports a conflict instead of writing.
   IF p_expected_seq = 0 THEN
-    INSERT INTO __SCHEMA__.runs VALUES (v_run.*) ON CONFLICT (id) DO NOTHING;
+    INSERT INTO __SCHEMA__.runs (id, pipeline_id, status, triggered_by, metadata, definition_hash, step_names,
+                                 started_at, finished_at, owner, error, recovery_count, last_seq, last_event_at)
+    VALUES (p_run_id, p_created ->> 'pipeline_id', p_status, p_created ->> 'triggered_by', p_created -> 'metadata',
+            p_created ->> 'definition_hash', p_created -> 'step_names', v_now, __SCHEMA__.txn_time(p_finished_at),
+            p_owner, p_error, p_recovery_count, v_last, __SCHEMA__.txn_time(p_last_event_at))
+    ON CONFLICT (id) DO NOTHING;
   ELSE
-    -- Only what events can change after creation; the caller sends just these fields.
     UPDATE __SCHEMA__.runs AS r SET
-      status = v_run.status, finished_at = v_run.finished_at, owner = v_run.owner,
-      error = v_run.error, recovery_count = v_run.recovery_count, last_seq = v_run.last_seq,
-      last_event_at = v_run.last_event_at
+      status = p_status, finished_at = __SCHEMA__.txn_time(p_finished_at), owner = p_owner, error = p_error,
+      recovery_count = p_recovery_count, last_seq = v_last, last_event_at = __SCHEMA__.txn_time(p_last_event_at)
     WHERE r.id = p_run_id AND r.last_seq = p_expected_seq;
   END IF;
 
   IF NOT FOUND THEN
     -- Either another writer won, or this is a retry of an append whose COMMIT reached the server
-    -- but whose reply was lost: its events are already there, identified by their event ids.
+    -- but whose reply was lost: then its last event is at v_last, with the same id.
     RETURN QUERY
       SELECT 'duplicate'::text, ev.seq, ev.occurred_at
         FROM __SCHEMA__.run_events ev
-       WHERE ev.event_id = (p_events -> -1 ->> 'event_id')::uuid;
+       WHERE ev.run_id = p_run_id AND ev.seq = v_last AND ev.event_id = p_event_ids[v_n];
     IF NOT FOUND THEN
       RETURN QUERY
         SELECT 'conflict'::text, (SELECT r.last_seq FROM __SCHEMA__.runs r WHERE r.id = p_run_id), NULL::timestamptz;
@@ -71,47 +67,40 @@ BEGIN
   END IF;
 
   IF p_expected_seq > 0 THEN
-    SELECT ev.hash INTO v_prev FROM __SCHEMA__.run_events ev
-     WHERE ev.run_id = p_run_id AND ev.seq = p_expected_seq;
+    SELECT ev.hash INTO v_prev FROM __SCHEMA__.run_events ev WHERE ev.run_id = p_run_id AND ev.seq = p_expected_seq;
   END IF;
-
-  FOR e IN SELECT value FROM jsonb_array_elements(p_events) LOOP
-    v_seq  := v_seq + 1;
-    v_type := e ->> 'type';
-    v_hash := __SCHEMA__.event_hash(v_prev, p_run_id, v_seq, v_type, e ->> 'step_name',
-                                    (e ->> 'attempt')::integer, e -> 'payload', v_now, p_writer,
-                                    (e ->> 'event_id')::uuid);
-    INSERT INTO __SCHEMA__.run_events
-      (run_id, seq, type, step_name, attempt, payload, occurred_at, writer, event_id, hash)
-    VALUES
-      (p_run_id, v_seq, v_type, e ->> 'step_name', (e ->> 'attempt')::integer, e -> 'payload',
-       v_now, p_writer, (e ->> 'event_id')::uuid, v_hash);
-    v_prev := v_hash;
+  FOR i IN 1 .. v_n LOOP
+    v_prev := __SCHEMA__.event_hash(v_prev, p_run_id, p_expected_seq + i, p_types[i], p_step_names[i], p_attempts[i],
+                                    p_payloads -> (i - 1), v_now, p_writer, p_event_ids[i]);
+    v_hashes[i] := v_prev;
   END LOOP;
 
-  IF v_run.last_seq IS DISTINCT FROM v_seq THEN
-    RAISE EXCEPTION 'projection row for run % says last_seq %, journal is at %', p_run_id, v_run.last_seq, v_seq;
-  END IF;
+  INSERT INTO __SCHEMA__.run_events (run_id, seq, type, step_name, attempt, payload, occurred_at, writer, event_id, hash)
+  SELECT p_run_id, p_expected_seq + e.i::integer, e.type, e.step_name, e.attempt, p_payloads -> (e.i::integer - 1),
+         v_now, p_writer, e.event_id, e.hash
+    FROM unnest(p_types, p_step_names, p_attempts, p_event_ids, v_hashes)
+         WITH ORDINALITY AS e(type, step_name, attempt, event_id, hash, i);
 
-  IF jsonb_array_length(p_steps) > 0 THEN
-    INSERT INTO __SCHEMA__.steps AS s
-      (run_id, name, step_index, status, started_at, finished_at, attempt_count, error, result, next_retry_at)
-    SELECT x.run_id, x.name, x.step_index, x.status, __SCHEMA__.txn_time(x.started_at),
-           __SCHEMA__.txn_time(x.finished_at), x.attempt_count, x.error, x.result,
-           __SCHEMA__.txn_time(x.next_retry_at)
-      FROM jsonb_populate_recordset(NULL::__SCHEMA__.steps, p_steps) x
-    ON CONFLICT (run_id, name) DO UPDATE SET
-      step_index = EXCLUDED.step_index, status = EXCLUDED.status, started_at = EXCLUDED.started_at,
-      finished_at = EXCLUDED.finished_at, attempt_count = EXCLUDED.attempt_count,
-      error = EXCLUDED.error, result = EXCLUDED.result, next_retry_at = EXCLUDED.next_retry_at;
+  IF p_expected_seq = 0 THEN
+    INSERT INTO __SCHEMA__.steps (run_id, name, step_index, status, attempt_count)
+    SELECT p_run_id, s.name, s.i::integer - 1, 'pending', 0
+      FROM jsonb_array_elements_text(p_created -> 'step_names') WITH ORDINALITY AS s(name, i);
   END IF;
+  FOR i IN 1 .. coalesce(cardinality(p_step_rows), 0) LOOP
+    UPDATE __SCHEMA__.steps AS s SET
+      status = p_step_status[i], started_at = __SCHEMA__.txn_time(p_step_started[i]),
+      finished_at = __SCHEMA__.txn_time(p_step_finished[i]), attempt_count = p_step_attempts[i],
+      error = p_step_errors[i], result = nullif(p_step_results -> (i - 1), 'null'::jsonb),
+      next_retry_at = __SCHEMA__.txn_time(p_step_next_retry[i])
+     WHERE s.run_id = p_run_id AND s.name = p_step_rows[i];
+  END LOOP;
 
   -- Ids only: NOTIFY payloads are capped at 8000 bytes and results can be large.
   IF p_notify THEN
-    PERFORM pg_notify('__CHANNEL__', json_build_object('run_id', p_run_id, 'seq', v_seq, 'type', v_type)::text);
+    PERFORM pg_notify('__CHANNEL__', json_build_object('run_id', p_run_id, 'seq', v_last, 'type', p_types[v_n])::text);
   END IF;
 
-  RETURN QUERY SELECT 'ok'::text, v_seq, v_now;
+  RETURN QUERY SELECT 'ok'::text, v_last, v_now;
 END
 $$;
 
@@ -296,13 +285,6 @@ CREATE TABLE __SCHEMA__.workers (
     held text[] DEFAULT '{}'::text[] NOT NULL,
     identity text
 );
-
---
--- Name: run_events run_events_event_id_key; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
---
-
-ALTER TABLE ONLY __SCHEMA__.run_events
-    ADD CONSTRAINT run_events_event_id_key UNIQUE (event_id);
 
 --
 -- Name: run_events run_events_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -

@@ -29,13 +29,15 @@ export interface RetryOptions {
  * Only for work that is safe to repeat: reads, and appends (they carry their event ids).
  */
 export const retryTransient = async <A>(attempt: () => Promise<A>, opts: RetryOptions = {}): Promise<A> => {
-  const budget = opts.budgetMs ?? retryBudgetMs();
   const retryable = opts.retryable ?? isTransient;
-  const deadline = Date.now() + budget;
+  const started = Date.now();
+  // Read on the first failure only: process.env is slow to read, and every append comes through here.
+  let deadline: number | undefined;
   for (let i = 0; ; i++) {
     try {
       return await attempt();
     } catch (err) {
+      deadline ??= started + (opts.budgetMs ?? retryBudgetMs());
       const delay = Math.min(2_000, 50 * 2 ** i) * (0.5 + Math.random() / 2);
       if (!retryable(err) || Date.now() + delay > deadline) throw err;
       await sleep(delay);

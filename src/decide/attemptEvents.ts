@@ -1,4 +1,5 @@
 import type { RunEvent, StepError } from '../events/runEvents';
+import { stepDefinition } from '../pipeline/stepDefinition';
 import type { Pipeline } from '../pipeline/types';
 import type { Outcome } from './decision';
 import { DEFAULT_RETRY, mayRetry, policyFor, retryDelayMs } from './retryPolicy';
@@ -20,7 +21,7 @@ export const attemptEvents = (pipeline: Pipeline, a: Attempt): RunEvent[] => {
     result.kind === 'timedOut'
       ? [{ name: 'TimeoutError', message: timeoutMessage(stepName, result.afterMs) }, true]
       : [result.error, result.retryable];
-  const def = pipeline.steps.find((d) => d.name === stepName);
+  const def = stepDefinition(pipeline, stepName);
   const policy = def === undefined ? DEFAULT_RETRY : policyFor(pipeline, def);
   const failed: RunEvent = { type: 'step.failed', stepName, attempt, payload: { error, retryable } };
   if (retryable && mayRetry(policy, attempt)) {

@@ -4,6 +4,7 @@ import type { RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import { isFinished, type RunState } from '../fold/runState';
 import { PENDING_EPOCH } from '../journal/pendingTime';
+import { stepDefinition } from '../pipeline/stepDefinition';
 import type { Pipeline } from '../pipeline/types';
 import type { Decision, Next, Outcome } from './decision';
 import { attemptEvents } from './attemptEvents';
@@ -114,7 +115,7 @@ const afterward = (
 
   const step = view.steps.find((s) => s.status !== 'success');
   if (step === undefined) return then([{ type: 'run.succeeded', payload: {} }], { kind: 'finished' });
-  const def = pipeline.steps.find((d) => d.name === step.name);
+  const def = stepDefinition(pipeline, step.name);
   if (def === undefined || step.status === 'failed') {
     const reason =
       def === undefined

@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { RunState } from '../fold/runState';
+import { stepDefinition } from '../pipeline/stepDefinition';
 import type { Pipeline } from '../pipeline/types';
 import { invokeHandler, type AttemptOutcome } from './invokeHandler';
 import { buildStepContext } from './stepContext';
@@ -32,7 +33,7 @@ export const runAttempt = async (
   });
   const t0 = Date.now();
   try {
-    const def = pipeline.steps.find((d) => d.name === stepName);
+    const def = stepDefinition(pipeline, stepName);
     const ctx = buildStepContext(state, pipeline, stepName, attempt, controller.signal);
     if (def === undefined || E.isLeft(ctx)) {
       const why = E.isLeft(ctx) ? ctx.left._tag : 'StepNotRegistered';

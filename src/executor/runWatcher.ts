@@ -6,7 +6,7 @@ import { listen } from '../queries/listen';
 import { probeConnection } from '../queries/probeConnection';
 import { readBackendPid } from '../queries/readBackendPid';
 
-/** What `append_events` sends on the schema's channel: ids only. */
+/** What `append_run_events` sends on the schema's channel: ids only. */
 export const RunNotification = t.type({ run_id: t.string, seq: t.number, type: t.string });
 export type RunNotification = t.TypeOf<typeof RunNotification>;
 

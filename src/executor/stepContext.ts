@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import { OrbitErrors, type OrbitError } from '../errors';
 import { describeDecodeError } from '../events/decodeErrors';
-import type { RunState } from '../fold/runState';
+import type { RunState, StepState } from '../fold/runState';
 import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/types';
 
 /** Decodes metadata with the pipeline's codec (as is, without one). Errors never quote the value: metadata carries secrets. */
@@ -25,23 +25,45 @@ const outputCodecs = (pipeline: Pipeline): ReadonlyMap<string, t.Mixed> => {
   return m;
 };
 
+/**
+ * A succeeded step's decoded result, once per pipeline and step object: a step's result never
+ * changes once it succeeded, and the fold keeps unchanged steps as the same objects, so the
+ * executor does not decode every earlier result again at every step. (Sharing whole records
+ * between steps, a copy plus one, measured slower than this rebuild: docs/PERFORMANCE.md.)
+ */
+const decodedCache = new WeakMap<Pipeline, WeakMap<StepState, PrevResult>>();
+const decodedFor = (pipeline: Pipeline): WeakMap<StepState, PrevResult> => {
+  let m = decodedCache.get(pipeline);
+  if (m === undefined) {
+    m = new WeakMap();
+    decodedCache.set(pipeline, m);
+  }
+  return m;
+};
+
 /** Every succeeded step's result by name, decoded with the step's `output` codec where it has one. */
 export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<OrbitError, Record<string, PrevResult>> => {
   const out: Record<string, PrevResult> = {};
+  const decoded = decodedFor(pipeline);
   for (const step of state.steps) {
     if (step.status !== 'success') continue;
-    const codec = outputCodecs(pipeline).get(step.name);
-    let data: unknown = step.result ?? undefined;
-    if (codec !== undefined && data !== undefined) {
-      const d = codec.decode(data);
-      if (E.isLeft(d)) {
-        const seq = step.resultSeq ?? state.lastSeq;
-        const field = `payload.result (${step.name})`;
-        return E.left(OrbitErrors.eventDecodeError(state.runId, seq, 'step.succeeded', field, describeDecodeError(d.left)));
+    let prev = decoded.get(step);
+    if (prev === undefined) {
+      const codec = outputCodecs(pipeline).get(step.name);
+      let data: unknown = step.result ?? undefined;
+      if (codec !== undefined && data !== undefined) {
+        const d = codec.decode(data);
+        if (E.isLeft(d)) {
+          const seq = step.resultSeq ?? state.lastSeq;
+          const field = `payload.result (${step.name})`;
+          return E.left(OrbitErrors.eventDecodeError(state.runId, seq, 'step.succeeded', field, describeDecodeError(d.left)));
+        }
+        data = d.right;
       }
-      data = d.right;
+      prev = data === undefined ? { success: true } : { success: true, data: data as StepData };
+      decoded.set(step, prev);
     }
-    out[step.name] = data === undefined ? { success: true } : { success: true, data: data as StepData };
+    out[step.name] = prev;
   }
   return E.right(out);
 };

@@ -95,18 +95,6 @@ export const toRunRow = (s: RunState): RunRow => ({
   last_event_at: s.lastEventAt,
 });
 
-/** Fields of a runs row that events can change once the run exists (what an append updates). */
-export const mutableRunFields = (row: RunRow) => ({
-  id: row.id,
-  status: row.status,
-  finished_at: row.finished_at,
-  owner: row.owner,
-  error: row.error,
-  recovery_count: row.recovery_count,
-  last_seq: row.last_seq,
-  last_event_at: row.last_event_at,
-});
-
 /** The step's error as one line: "Name: message". */
 export const stepErrorText = (step: StepState): string | null =>
   step.error === null ? null : `${step.error.name}: ${step.error.message}`;
@@ -123,12 +111,3 @@ export const toStepRow = (runId: string, step: StepState): StepRow => ({
   result: step.result,
   next_retry_at: step.nextRetryAt,
 });
-
-/** Step rows that differ between two states of the same run (all of them for a new run). */
-export const changedStepRows = (before: RunState | null, after: RunState): StepRow[] => {
-  const rows: StepRow[] = [];
-  after.steps.forEach((step, i) => {
-    if (before === null || before.steps[i] !== step) rows.push(toStepRow(after.runId, step));
-  });
-  return rows;
-};

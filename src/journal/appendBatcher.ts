@@ -1,28 +1,11 @@
 import type { Pool } from 'pg';
 import type { Database } from '../db/database';
+import { appendRunEvents, appendRunEventsBatch, type AppendResultRow, type AppendRunEventsCall } from '../queries/appendEvents';
 
-/** One run's call of `append_events`, its jsonb arguments already serialised. */
-export interface AppendCall {
-  readonly runId: string;
-  readonly expectedSeq: number;
-  readonly writer: string;
-  /** JSON text: `[{event_id, type, step_name, attempt, payload}, ...]`. */
-  readonly events: string;
-  /** JSON text: the runs row (or its mutable fields). */
-  readonly run: string;
-  /** JSON text: the steps rows the events changed. */
-  readonly steps: string;
-  readonly notify: boolean;
-}
-
-export interface AppendResultRow {
-  outcome: 'ok' | 'duplicate' | 'conflict';
-  last_seq: number | null;
-  committed_at: Date | null;
-}
+export type { AppendResultRow } from '../queries/appendEvents';
 
 interface Waiting {
-  readonly call: AppendCall;
+  readonly call: AppendRunEventsCall;
   readonly resolve: (row: AppendResultRow | undefined) => void;
   readonly reject: (err: unknown) => void;
 }
@@ -48,7 +31,7 @@ const slotsFromEnv = (value: string | undefined): number => {
 /**
  * Group commit: appends that are ready while the commits in flight (`slots`, two) are busy wait
  * for one of them to finish, then go to PostgreSQL together, as one statement calling
- * `append_events` once per run (one round trip, one transaction, one WAL flush). There is no timer: a lone append goes at once, exactly as before,
+ * `append_run_events` once per run (one round trip, one transaction, one WAL flush). There is no timer: a lone append goes at once, exactly as before,
  * so sequential latency does not grow. Each run keeps its own expected-seq check, so a conflict
  * comes back as that run's row; an error that aborts the statement is retried run by run, so one
  * bad run fails only itself. Promises settle after the COMMIT: no run proceeds before its events
@@ -68,8 +51,8 @@ export class AppendBatcher {
     readonly slots = slotsFromEnv(process.env.ORBIT_APPEND_SLOTS),
   ) {}
 
-  /** Resolves with the run's `append_events` row once it is committed; rejects with what `pg` threw. */
-  submit(call: AppendCall): Promise<AppendResultRow | undefined> {
+  /** Resolves with the run's `append_run_events` row once it is committed; rejects with what `pg` threw. */
+  submit(call: AppendRunEventsCall): Promise<AppendResultRow | undefined> {
     return new Promise((resolve, reject) => {
       this.queue.push({ call, resolve, reject });
       if (this.inFlight < this.slots) void this.drain();
@@ -94,14 +77,8 @@ export class AppendBatcher {
   }
 
   private async sendOne(w: Waiting): Promise<void> {
-    const { call } = w;
     try {
-      const res = await this.db.pool.query<AppendResultRow>({
-        name: `orbit.append:${this.db.schema}`,
-        text: `SELECT outcome, last_seq, committed_at FROM ${this.db.qs}.append_events($1, $2, $3, $4, $5, $6, $7)`,
-        values: [call.runId, call.expectedSeq, call.writer, call.events, call.run, call.steps, call.notify],
-      });
-      w.resolve(res.rows[0]);
+      w.resolve(await appendRunEvents(this.db, w.call));
     } catch (err) {
       w.reject(err);
     }
@@ -113,26 +90,12 @@ export class AppendBatcher {
     const ordered = batch
       .map((w, i) => ({ w, i }))
       .sort((a, b) => (a.w.call.runId < b.w.call.runId ? -1 : a.w.call.runId > b.w.call.runId ? 1 : a.i - b.i));
-    // The jsonb arguments are already JSON text: splice them in rather than parse and reserialise.
-    const json = `[${ordered
-      .map(
-        ({ w, i }) =>
-          `{"i":${i},"run_id":${JSON.stringify(w.call.runId)},"expected_seq":${w.call.expectedSeq},"writer":${JSON.stringify(w.call.writer)},` +
-          `"events":${w.call.events},"run":${w.call.run},"steps":${w.call.steps},"notify":${w.call.notify}}`,
-      )
-      .join(',')}]`;
     let rows: (AppendResultRow & { i: number })[];
     try {
-      // A LATERAL call runs once per input row, in input order, all in this statement's transaction.
-      const res = await this.db.pool.query<AppendResultRow & { i: number }>({
-        name: `orbit.appendBatch:${this.db.schema}`,
-        text:
-          `SELECT b.i, a.outcome, a.last_seq, a.committed_at FROM jsonb_to_recordset($1::jsonb) AS ` +
-          `b(i integer, run_id text, expected_seq integer, writer text, events jsonb, run jsonb, steps jsonb, notify boolean) ` +
-          `CROSS JOIN LATERAL ${this.db.qs}.append_events(b.run_id, b.expected_seq, b.writer, b.events, b.run, b.steps, b.notify) AS a`,
-        values: [json],
-      });
-      rows = res.rows;
+      rows = await appendRunEventsBatch(
+        this.db,
+        ordered.map(({ w, i }) => ({ i, call: w.call })),
+      );
     } catch {
       // The whole statement rolled back (or, on a lost connection, may have committed): each run
       // goes again alone with the same event ids, so a bad run fails only itself and a committed

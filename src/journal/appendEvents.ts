@@ -4,12 +4,12 @@ import type { Database } from '../db/database';
 import { fromPgError } from '../db/pgErrors';
 import { retryTransient } from '../db/retryTransient';
 import type { OrbitError } from '../errors';
-import { eventCodecs, NOTIFYING_TYPES, type RecordedEvent, type RunEvent } from '../events/runEvents';
+import { eventCodecs, type RecordedEvent, type RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
-import { changedStepRows, mutableRunFields, toRunRow } from '../fold/projectionRows';
+import { appendCallOf, changedSteps } from './appendCall';
 import { PENDING_EPOCH, resolvePendingTimes } from './pendingTime';
-import { appendBatcherFor, type AppendCall } from './appendBatcher';
+import { appendBatcherFor } from './appendBatcher';
 import { loadRunState } from './loadRunState';
 
 export interface AppendRequest {
@@ -71,31 +71,15 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
   const folded = foldEvents(req.state, records);
   if (E.isLeft(folded)) return folded;
   const after = folded.right as RunState;
-
-  const call: AppendCall = {
-    runId: req.runId,
-    expectedSeq: req.expectedSeq,
-    writer: req.writer,
-    events: JSON.stringify(
-      records.map((r) => ({
-        event_id: r.eventId,
-        type: r.event.type,
-        step_name: 'stepName' in r.event ? r.event.stepName : null,
-        attempt: 'attempt' in r.event ? r.event.attempt : null,
-        payload: r.event.payload,
-      })),
-    ),
-    // After creation only the mutable fields travel: metadata and step lists can be large.
-    run: JSON.stringify(req.expectedSeq === 0 ? toRunRow(after) : mutableRunFields(toRunRow(after))),
-    steps: JSON.stringify(changedStepRows(req.state, after)),
-    notify: req.events.some((e) => NOTIFYING_TYPES.has(e.type)),
-  };
+  const changed = changedSteps(req.state, after);
+  const call = appendCallOf(req, records, after, changed);
   // Shared with every other writer on this pool: appends ready at the same moment commit together.
   const batcher = appendBatcherFor(db);
 
   try {
     const row = await retryTransient(() => batcher.submit(call));
-    if (row === undefined) return E.left({ _tag: 'DatabaseError', message: 'append_events returned no row', code: undefined });
+    if (row === undefined)
+      return E.left({ _tag: 'DatabaseError', message: 'append_run_events returned no row', code: undefined });
     if (row.outcome === 'conflict') {
       return E.left(
         row.last_seq === null && req.expectedSeq > 0
@@ -105,7 +89,7 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
     }
     const committedAt = (row.committed_at as Date).toISOString();
     return E.right({
-      state: resolvePendingTimes(after, committedAt),
+      state: resolvePendingTimes(after, committedAt, changed),
       lastSeq: row.last_seq as number,
       committedAt,
       duplicate: row.outcome === 'duplicate',

@@ -3,7 +3,7 @@ import type { RunState, StepState } from '../fold/runState';
 /**
  * Events being appended have no time yet: the database stamps them at commit. The writer folds
  * them with this sentinel as their time, so every time the fold derives from them (a step's start,
- * a retry 1.5 s later) is "sentinel + offset". `append_events` turns such values into
+ * a retry 1.5 s later) is "sentinel + offset". `append_run_events` turns such values into
  * "transaction time + offset" (see sql/003_append.sql), and `resolvePendingTimes` does the same
  * to the writer's in-memory state once the commit time is known.
  */
@@ -25,14 +25,24 @@ const resolveStep = (s: StepState, ms: number): StepState =>
       }
     : s;
 
-/** Replaces sentinel-relative times with real ones, now that the commit time is known. */
-export const resolvePendingTimes = (state: RunState, committedAt: string): RunState => {
+/**
+ * Replaces sentinel-relative times with real ones, now that the commit time is known. Only the
+ * steps at `changed` (those the append touched) can hold such times; without it every step is checked.
+ */
+export const resolvePendingTimes = (state: RunState, committedAt: string, changed?: readonly number[]): RunState => {
   const ms = Date.parse(committedAt);
+  let steps = state.steps;
+  if (changed === undefined) steps = steps.map((s) => resolveStep(s, ms));
+  else if (changed.length > 0) {
+    const out = steps.slice();
+    for (const i of changed) out[i] = resolveStep(out[i] as StepState, ms);
+    steps = out;
+  }
   return {
     ...state,
     startedAt: resolve(state.startedAt, ms) as string,
     finishedAt: resolve(state.finishedAt, ms),
     lastEventAt: resolve(state.lastEventAt, ms) as string,
-    steps: state.steps.map((s) => resolveStep(s, ms)),
+    steps,
   };
 };

@@ -58,7 +58,7 @@ const seed = (from: number, to: number) =>
 
 it('seeds with only the primary keys in place, then rebuilds every index and constraint as migrated', async () => {
   const before = await schemaShape();
-  expect(before.some((d) => d.includes('event_id'))).toBe(true);
+  expect(before.some((d) => d.includes('run_events_run_seq_key'))).toBe(true);
   const during = await withIndexesDeferred(pg, t.schema, TABLES, async () => {
     const counts = { run_events: await indexCount('run_events'), steps: await indexCount('steps') };
     const written = await seed(1, 41);
@@ -73,13 +73,13 @@ it('seeds with only the primary keys in place, then rebuilds every index and con
   const dup = await pg
     .query(
       `INSERT INTO "${t.schema}".run_events (run_id, seq, type, payload, writer, event_id, hash)
-       SELECT run_id, 99, type, payload, writer, event_id, hash FROM "${t.schema}".run_events WHERE run_id = 'seed-00000001' AND seq = 1`,
+       SELECT run_id, seq, type, payload, writer, gen_random_uuid(), hash FROM "${t.schema}".run_events WHERE run_id = 'seed-00000001' AND seq = 1`,
     )
     .then(
       () => null,
       (err: { code?: string; constraint?: string }) => err,
     );
-  expect(dup).toMatchObject({ code: '23505', constraint: 'run_events_event_id_key' });
+  expect(dup).toMatchObject({ code: '23505', constraint: 'run_events_run_seq_key' });
 });
 
 it('rebuilds the indexes when the seed fails', async () => {

@@ -83,7 +83,7 @@ describe('migrate', () => {
       [db.schema],
     );
     expect(functions.rows.map((r) => r.name)).toEqual(
-      expect.arrayContaining(['append_events', 'event_hash', 'reject_journal_change']),
+      expect.arrayContaining(['append_run_events', 'event_hash', 'reject_journal_change']),
     );
   });
 

@@ -3,7 +3,10 @@ import { appendEvents, appendToRun } from '../../src/journal/appendEvents';
 import { readRunEvents, streamRunEvents } from '../../src/journal/readEvents';
 import { loadRunState } from '../../src/journal/loadRunState';
 import { checkProjections } from '../../src/projections/checkProjections';
+import type { JsonValue } from '../../src/events/json';
 import type { RunEvent } from '../../src/events/runEvents';
+import { PENDING_EPOCH } from '../../src/journal/pendingTime';
+import { appendRunEvents, type AppendRunEventsCall } from '../../src/queries/appendEvents';
 import { createTestDatabase, expectLeft, expectRight, type TestDatabase } from '../support/testDatabase';
 
 let t: TestDatabase;
@@ -128,42 +131,102 @@ describe('appending to the journal', () => {
     expect(expectLeft(r)).toEqual({ _tag: 'RunNotFound', runId: 'no-such-run' });
   });
 
-  it('a retried append whose first try committed is recognised by its event ids, not written twice', async () => {
+  // An ambiguous commit: the COMMIT reached the server, the reply did not. The executor retries
+  // the same call (same expected seq, same event ids); the function must find its events through
+  // (run_id, seq) and report them, never write them twice or call it a conflict.
+  const fresh = (runId: string, ids: string[]): AppendRunEventsCall => ({
+    runId,
+    expectedSeq: 0,
+    writer: 'w',
+    eventIds: ids.slice(0, 1),
+    types: ['run.created'],
+    stepNames: [null],
+    attempts: [null],
+    payloads: [(created(['a', 'b']) as { payload: JsonValue }).payload],
+    status: 'pending',
+    finishedAt: null,
+    owner: null,
+    error: null,
+    recoveryCount: 0,
+    lastEventAt: PENDING_EPOCH,
+    stepRows: [],
+    stepStatus: [],
+    stepStarted: [],
+    stepFinished: [],
+    stepAttempts: [],
+    stepErrors: [],
+    stepResults: [],
+    stepNextRetry: [],
+    notify: false,
+    created: { pipeline_id: 'etl', triggered_by: 'test', metadata: { batch: 7 }, definition_hash: 'h1', step_names: ['a', 'b'] },
+  });
+  const claimAndStart = (runId: string, ids: string[]): AppendRunEventsCall => ({
+    ...fresh(runId, ids),
+    expectedSeq: 1,
+    eventIds: ids,
+    types: ['run.claimed', 'step.started'],
+    stepNames: [null, 'a'],
+    attempts: [null, 1],
+    payloads: [{ worker: 'w1' }, {}],
+    status: 'running',
+    owner: 'w1',
+    stepRows: ['a'],
+    stepStatus: ['running'],
+    stepStarted: [PENDING_EPOCH],
+    stepFinished: [null],
+    stepAttempts: [1],
+    stepErrors: [null],
+    stepResults: [null],
+    stepNextRetry: [null],
+    created: null,
+  });
+  const uuid = (n: number) => `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+  it('a retried creation whose first try committed is recognised by its event id, not written twice', async () => {
     const runId = newRunId();
-    const events = JSON.stringify([
-      {
-        event_id: '00000000-0000-4000-8000-000000000001',
-        type: 'run.created',
-        step_name: null,
-        attempt: null,
-        payload: (created() as { payload: unknown }).payload,
-      },
-    ]);
-    const run = JSON.stringify({
-      id: runId,
-      pipeline_id: 'etl',
-      status: 'pending',
-      triggered_by: null,
-      metadata: {},
-      definition_hash: 'h',
-      step_names: ['a'],
-      started_at: '0001-01-01T00:00:00.000Z',
-      finished_at: null,
-      owner: null,
-      error: null,
-      recovery_count: 0,
-      last_seq: 1,
-      last_event_at: '0001-01-01T00:00:00.000Z',
-    });
-    const call = () =>
-      t.db.pool.query(`SELECT * FROM ${t.db.qs}.append_events($1, 0, 'w', $2, $3, '[]', false)`, [runId, events, run]);
-    const firstTry = await call();
-    const retry = await call();
-    expect(firstTry.rows[0]).toMatchObject({ outcome: 'ok', last_seq: 1 });
-    expect(retry.rows[0]).toMatchObject({ outcome: 'duplicate', last_seq: 1 });
-    expect(retry.rows[0].committed_at).toEqual(firstTry.rows[0].committed_at);
+    const firstTry = await appendRunEvents(t.db, fresh(runId, [uuid(1)]));
+    const retry = await appendRunEvents(t.db, fresh(runId, [uuid(1)]));
+    expect(firstTry).toMatchObject({ outcome: 'ok', last_seq: 1 });
+    expect(retry).toMatchObject({ outcome: 'duplicate', last_seq: 1 });
+    expect(retry?.committed_at).toEqual(firstTry?.committed_at);
     const count = await t.db.pool.query(`SELECT count(*)::int AS n FROM ${t.db.qs}.run_events WHERE run_id = $1`, [runId]);
     expect(count.rows[0].n).toBe(1);
+  });
+
+  it('a retried append of several events is found through (run_id, seq) and its last event id', async () => {
+    const runId = newRunId();
+    expect(await appendRunEvents(t.db, fresh(runId, [uuid(11)]))).toMatchObject({ outcome: 'ok' });
+    const firstTry = await appendRunEvents(t.db, claimAndStart(runId, [uuid(12), uuid(13)]));
+    const retry = await appendRunEvents(t.db, claimAndStart(runId, [uuid(12), uuid(13)]));
+    expect(firstTry).toMatchObject({ outcome: 'ok', last_seq: 3 });
+    expect(retry).toMatchObject({ outcome: 'duplicate', last_seq: 3 });
+    expect(retry?.committed_at).toEqual(firstTry?.committed_at);
+    const rows = await t.db.pool.query<{ seq: number; event_id: string }>(
+      `SELECT seq, event_id FROM ${t.db.qs}.run_events WHERE run_id = $1 ORDER BY seq`,
+      [runId],
+    );
+    expect(rows.rows).toEqual([
+      { seq: 1, event_id: uuid(11) },
+      { seq: 2, event_id: uuid(12) },
+      { seq: 3, event_id: uuid(13) },
+    ]);
+    expect(expectRight(await checkProjections(t.db, [runId])).differences).toEqual([]);
+  });
+
+  it('another writer at the same seq is a conflict, not a duplicate, though its seqs are taken', async () => {
+    const runId = newRunId();
+    expect(await appendRunEvents(t.db, fresh(runId, [uuid(21)]))).toMatchObject({ outcome: 'ok' });
+    expect(await appendRunEvents(t.db, claimAndStart(runId, [uuid(22), uuid(23)]))).toMatchObject({ outcome: 'ok' });
+    // Same seqs, different ids: what a second writer with a stale view sends.
+    expect(await appendRunEvents(t.db, claimAndStart(runId, [uuid(24), uuid(25)]))).toMatchObject({
+      outcome: 'conflict',
+      last_seq: 3,
+    });
+    // Same last id at another seq (a different run's retry cannot collide with this one).
+    expect(await appendRunEvents(t.db, claimAndStart(newRunId(), [uuid(22), uuid(23)]))).toMatchObject({
+      outcome: 'conflict',
+      last_seq: null,
+    });
   });
 
   it('streams a long history in batches, in order', async () => {
