@@ -19,10 +19,14 @@ interface FileResult {
   readonly message: string;
 }
 
-let results: FileResult[] = [];
+const results: FileResult[] = [];
 let output = '';
 
-beforeAll(async () => {
+const FIXTURES = ['clean.leak.ts', 'leaky-connection.leak.ts', 'leaky-process.leak.ts'];
+
+// One jest per fixture: with --runInBand the files share a process, so what one leaks would be
+// charged to the next one too.
+const runFixture = async (file: string): Promise<void> => {
   const dir = mkdtempSync(path.join(tmpdir(), 'orbit-leak-check-'));
   const json = path.join(dir, 'result.json');
   try {
@@ -34,7 +38,7 @@ beforeAll(async () => {
         '--runInBand',
         '--forceExit',
         '--testMatch',
-        '**/test/fixtures/leaks/*.leak.ts',
+        `**/test/fixtures/leaks/${file}`,
         '--json',
         '--outputFile',
         json,
@@ -45,10 +49,16 @@ beforeAll(async () => {
     jest.stderr.setEncoding('utf8').on('data', (d: string) => (output += d));
     await once(jest, 'close');
     const report = JSON.parse(readFileSync(json, 'utf8')) as { testResults: { name: string; status: string; message: string }[] };
-    results = report.testResults.map((r) => ({ name: path.relative(repoRoot, r.name), status: r.status, message: r.message }));
+    results.push(
+      ...report.testResults.map((r) => ({ name: path.relative(repoRoot, r.name), status: r.status, message: r.message })),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+};
+
+beforeAll(async () => {
+  await Promise.all(FIXTURES.map(runFixture));
 });
 
 const resultOf = (file: string): FileResult => {
