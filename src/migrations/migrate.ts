@@ -64,16 +64,34 @@ export const loadMigrations = async (dir: string = SQL_DIR): Promise<Migration[]
 const render = (db: Database, sql: string): string => sql.replace(/__SCHEMA__/g, db.qs).replace(/__CHANNEL__/g, db.channel);
 
 /** Whether every migration is recorded in the schema with an unchanged checksum. */
-const isUpToDate = async (
+/** How the schema's recorded migrations compare with this version's. */
+type SchemaVersion =
+  | { readonly kind: 'current' }
+  | { readonly kind: 'older' }
+  /** Migrated by a newer Orbit: this code would call functions or columns that have changed. */
+  | { readonly kind: 'newer'; readonly unknown: readonly string[] };
+
+/** Old code on a newer schema refuses at once, instead of failing later on every append. */
+const newerSchema = (db: Database, unknown: readonly string[]): OrbitError => ({
+  _tag: 'DatabaseError',
+  code: undefined,
+  message: `schema "${db.schema}" was migrated by a newer version of Orbit (${unknown.join(', ')} unknown to this one): upgrade this process to the version that migrated it`,
+});
+
+const compareVersions = async (
   client: PoolClient,
   db: Database,
   migrations: readonly Migration[],
-): Promise<E.Either<OrbitError, boolean>> => {
+): Promise<E.Either<OrbitError, SchemaVersion>> => {
   const exists = await migrationsTableExists(db, client);
-  if (E.isLeft(exists) || !exists.right) return exists;
-  return E.map((done: readonly AppliedMigrationRow[]) => {
+  if (E.isLeft(exists)) return exists;
+  if (!exists.right) return E.right({ kind: 'older' });
+  return E.map((done: readonly AppliedMigrationRow[]): SchemaVersion => {
     const byVersion = new Map(done.map((r) => [r.version, r.checksum]));
-    return migrations.every((m) => byVersion.get(m.version) === m.checksum);
+    const known = new Set(migrations.map((m) => m.version));
+    const unknown = done.filter((r) => !known.has(r.version)).map((r) => r.name);
+    if (unknown.length > 0) return { kind: 'newer', unknown };
+    return migrations.every((m) => byVersion.get(m.version) === m.checksum) ? { kind: 'current' } : { kind: 'older' };
   })(await listAppliedMigrations(db, client));
 };
 
@@ -87,9 +105,12 @@ export const checkSchema = async (db: Database): Promise<E.Either<OrbitError, vo
   return withClient(db, async (client): Promise<E.Either<OrbitError, void>> => {
     const exists = await schemaExists(db, client);
     if (E.isLeft(exists)) return exists;
-    const upToDate = exists.right ? await isUpToDate(client, db, migrations) : E.right(false);
-    if (E.isLeft(upToDate)) return upToDate;
-    if (upToDate.right) return E.right(undefined);
+    const version: E.Either<OrbitError, SchemaVersion> = exists.right
+      ? await compareVersions(client, db, migrations)
+      : E.right({ kind: 'older' });
+    if (E.isLeft(version)) return version;
+    if (version.right.kind === 'current') return E.right(undefined);
+    if (version.right.kind === 'newer') return E.left(newerSchema(db, version.right.unknown));
     return E.left({
       _tag: 'DatabaseError',
       code: undefined,
@@ -121,9 +142,10 @@ export const migrate = async (db: Database): Promise<E.Either<OrbitError, Migrat
     try {
       await lockMigrations(client, lockKey);
       // An up-to-date schema needs no DDL at all, so a runtime role without DDL rights can connect.
-      const upToDate = await isUpToDate(client, db, migrations);
-      if (E.isLeft(upToDate)) return E.left(withoutRights(db, upToDate.left));
-      if (upToDate.right) return E.right({ applied: [], alreadyApplied: migrations.length });
+      const version = await compareVersions(client, db, migrations);
+      if (E.isLeft(version)) return E.left(withoutRights(db, version.left));
+      if (version.right.kind === 'newer') return E.left(newerSchema(db, version.right.unknown));
+      if (version.right.kind === 'current') return E.right({ applied: [], alreadyApplied: migrations.length });
       const created = await createMigrationsTable(db, client);
       if (E.isLeft(created)) return E.left(withoutRights(db, created.left));
       const done = await listAppliedMigrations(db, client);

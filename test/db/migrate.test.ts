@@ -3,7 +3,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { closeDatabase, openDatabase, type Database } from '../../src/db/database';
-import { migrate } from '../../src/migrations/migrate';
+import { checkSchema, migrate } from '../../src/migrations/migrate';
 import { formatError } from '../../src/errors';
 import { expectLeft, expectRight, testDatabaseUrl, uniqueSchemaName } from '../support/testDatabase';
 
@@ -137,6 +137,22 @@ describe('migrate', () => {
     expect(refused).toMatchObject({ _tag: 'DatabaseError' });
     expect(formatError(refused)).toContain(first.name);
     expect((await recorded(db)).map((r) => r.version)).toEqual(files.map((f) => f.version));
+  });
+
+  it('a schema migrated by a newer Orbit is refused by migrate and by the schema check, naming the unknown migration', async () => {
+    const db = freshPool(uniqueSchemaName('mig'));
+    expectRight(await migrate(db));
+    expectRight(await checkSchema(db));
+    await db.pool.query(
+      `INSERT INTO ${db.qs}.schema_migrations (version, name, checksum) VALUES (9999, '9999_from_the_future.sql', 'x')`,
+    );
+
+    for (const refused of [expectLeft(await checkSchema(db)), expectLeft(await migrate(db))]) {
+      expect(refused).toMatchObject({ _tag: 'DatabaseError' });
+      expect(formatError(refused)).toContain(
+        'migrated by a newer version of Orbit (9999_from_the_future.sql unknown to this one)',
+      );
+    }
   });
 
   it('an unreachable database is DatabaseUnavailable, not a crash', async () => {
