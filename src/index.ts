@@ -63,7 +63,43 @@ export type { RunState, StepState, RunStatus, StepStatus } from './fold/runState
 export type { RunEvent, RecordedEvent } from './events/runEvents';
 export type { JsonValue, JsonObject } from './pipeline/types';
 
-export { formatError, type OrbitError } from './errors';
+export {
+  formatError,
+  type OrbitError,
+  type ErrorOf,
+  type DbFailure,
+  type ConnectFailure,
+  type ReadFailure,
+  type FoldFailure,
+  type AppendFailure,
+  type ExecuteFailure,
+  type ResumeRefusal,
+  type RunPipelineFailure,
+  type EnqueueFailure,
+  type CancelFailure,
+  type LoadRecoverableFailure,
+  type ResumeFailure,
+  type DatabaseUnavailable,
+  type DatabaseError,
+  type InvalidSchemaName,
+  type InvalidInput,
+  type ConcurrencyConflict,
+  type EventDecodeError,
+  type IllegalTransition,
+  type RunNotFound,
+  type PipelineNotFound,
+  type InvalidMetadata,
+  type RunNotResumable,
+  type RunHasFailedSteps,
+  type PipelineDrift,
+  type RunAlreadyClaimed,
+  type RunStillActive,
+  type ProjectionMismatch,
+  type RunNotCancellable,
+  type Fenced,
+  type RecoveryLimitReached,
+  type RunFailed,
+} from './errors';
 export { planRecovery, type RecoveryPlanEntry } from './recovery/planRecovery';
 export { decideNext } from './decide/decideNext';
 export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './decide/decision';

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { AVAILABLE_TYPES, CLAIM_TYPES } from '../events/runEvents';
 
 export interface ClaimLatency {
@@ -18,7 +18,7 @@ export const readClaimLatency = async (
   db: Database,
   runId: string,
   writer: string,
-): Promise<E.Either<OrbitError, ClaimLatency | null>> => {
+): Promise<E.Either<DbFailure, ClaimLatency | null>> => {
   const rows = await query<{ from_type: string; seconds: number }>(
     db,
     `SELECT p.type AS from_type, extract(epoch FROM c.occurred_at - p.occurred_at)::float8 AS seconds

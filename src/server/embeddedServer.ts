@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
-import { OrbitError, OrbitErrors } from '../errors';
+import { OrbitErrors, type DatabaseUnavailable } from '../errors';
 import { Binaries, locateBinaries } from './embedded/binaries';
 import {
   Layout,
@@ -37,7 +37,7 @@ const LOCK_WAIT_MS = 180_000;
 const START_TIMEOUT_S = 60;
 const START_ATTEMPTS = 3;
 
-const unavailable = <A>(message: string): E.Either<OrbitError, A> => E.left(OrbitErrors.databaseUnavailable(message));
+const unavailable = <A>(message: string): E.Either<DatabaseUnavailable, A> => E.left(OrbitErrors.databaseUnavailable(message));
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const serverAt = (l: Layout, port: number, reused: boolean): EmbeddedServer => ({
   url: urlFor(port),
@@ -66,7 +66,11 @@ const reachHint = async (paths: readonly string[], runAs: RunAs | undefined): Pr
 };
 
 /** First run only: initdb (superuser `postgres` trusted, other roles by password) into `l.dataDir`. */
-const prepareDataDir = async (l: Layout, bins: Binaries, runAs: RunAs | undefined): Promise<E.Either<OrbitError, void>> => {
+const prepareDataDir = async (
+  l: Layout,
+  bins: Binaries,
+  runAs: RunAs | undefined,
+): Promise<E.Either<DatabaseUnavailable, void>> => {
   if (await exists(path.join(l.dataDir, 'PG_VERSION'))) {
     // postgres refuses a data dir owned by another account (e.g. created before we ran as root).
     if (runAs && (await fs.stat(l.dataDir)).uid !== runAs.uid) await chownTo(l.dataDir, runAs, true);
@@ -124,7 +128,7 @@ const startServer = async (
   bins: Binaries,
   runAs: RunAs | undefined,
   preferred: number | undefined,
-): Promise<E.Either<OrbitError, EmbeddedServer>> => {
+): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
   await fs.mkdir(l.socketDir, { recursive: true });
   await chownTo(l.socketDir, runAs);
   // The server's account appends to the log through pg_ctl's shell.
@@ -158,7 +162,7 @@ const startServer = async (
 };
 
 /** The part of ensureEmbeddedServer that runs while holding the lock. */
-const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<OrbitError, EmbeddedServer>> => {
+const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
   // The previous lock holder has probably just started it.
   const state = await readState(l.stateFile);
   if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
@@ -196,7 +200,7 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<OrbitEr
  * server is detached and keeps running after this process exits, so later calls, from any
  * process, reuse it. Safe to call from several processes at once.
  */
-export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<OrbitError, EmbeddedServer>> {
+export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> {
   const l = layout(baseDir);
   try {
     await fs.mkdir(l.baseDir, { recursive: true });
@@ -224,7 +228,7 @@ export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<Or
  * Stops the embedded server of `baseDir` (`pg_ctl stop -m fast`). Right(true) if one was
  * running, Right(false) if not.
  */
-export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<OrbitError, boolean>> {
+export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, boolean>> {
   const l = layout(baseDir);
   const pm = await readPostmasterPid(l.dataDir);
   if (!pm || !(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
