@@ -84,11 +84,11 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
   return E.right({ client: client.right, out, args });
 };
 
-/** Refuses bad input before any connection is made: one line on stderr, exit 1, nothing touched. */
-export const refuse = (args: GlobalArgs, e: OrbitError): void => {
-  createOutput({ json: args.json, color: args.color, timestamps: args.timestamps }).error(e);
-  process.exitCode = ExitCode.error;
-};
+/**
+ * Refuses bad input (an argument or option value) before any connection is made: one line on
+ * stderr, exit 2 like every usage error, nothing touched.
+ */
+export const refuse = (args: GlobalArgs, e: OrbitError): void => refuseUsage(args, e);
 
 /**
  * Runs a command: opens the session, runs `body`, closes everything, sets the exit code.
