@@ -23,6 +23,8 @@ export type { Progress } from './progress';
 
 export interface ExecuteOptions {
   readonly onProgress?: (p: Progress) => void;
+  /** Called as a step's handler is about to run (its `step.started` is committed): a terminal shows it running. */
+  readonly onStepStart?: (s: { readonly runId: string; readonly stepName: string; readonly attempt: number }) => void;
   /** Called once the first append (creation or claim) is committed, before any step runs. */
   readonly onClaimed?: (runId: string) => void;
   /** Graceful stop (first SIGINT/SIGTERM): finish the current step, then release the run. */
@@ -125,6 +127,7 @@ export const executeRun = async <C extends OrbitError>(
           break;
         case 'run': {
           const started = journal.state as RunState;
+          opts.onStepStart?.({ runId, stepName: next.stepName, attempt: next.attempt });
           const ran = await runAttempt(started, pipeline, next.stepName, next.attempt, [journal.fence.signal, opts.abortSignal]);
           if (ran.invoked) executed.add(next.stepName);
           if (ran.outcome.kind === 'aborted') {
