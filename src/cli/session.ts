@@ -71,7 +71,8 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     // From the environment, connect() reads it itself and says so ("from DATABASE_URL").
     databaseUrl: settings.databaseUrl.source === 'env' ? undefined : settings.databaseUrl.value,
     dataDir: settings.dataDir.value,
-    schema: settings.schema.value,
+    // The default is left to connect(), which migrates the embedded server's default schema itself.
+    schema: settings.schema.source === 'default' ? undefined : settings.schema.value,
     thresholdMs,
     registry: defaultRegistry,
     // undefined leaves the choice to connect(): ORBIT_MIGRATE, else the embedded server's default schema.

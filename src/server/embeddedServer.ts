@@ -18,6 +18,7 @@ import {
 } from './embedded/cluster';
 import { acquireLock } from './embedded/lock';
 import { RunAs, isPostmasterOf, lastLine, orphanedPostmasters, run } from './embedded/proc';
+import { homeToStart, knownHome, reachableBinaries } from './embedded/sharedHome';
 import { chownTo, resolveRunAs, unreachableAncestor } from './embedded/user';
 import { sleep } from '../util/sleep';
 
@@ -173,6 +174,8 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<Databas
     const mode = (await fs.stat(l.baseDir)).mode & 0o7777;
     if ((mode & 0o011) !== 0o011) await fs.chmod(l.baseDir, mode | 0o011);
   }
+  // Root in a home the server's account cannot enter: a copy it can run, in the shared cache.
+  bins = await reachableBinaries(bins, runAs.right);
   const prepared = await prepareDataDir(l, bins, runAs.right);
   if (E.isLeft(prepared)) return prepared;
   const pm = await readPostmasterPid(l.dataDir);
@@ -201,15 +204,18 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<Databas
  * process, reuse it. Safe to call from several processes at once.
  */
 export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> {
-  const l = layout(baseDir);
+  // Fast path without the lock: the usual case is a server that is already up.
+  const known = layout(await knownHome(baseDir));
+  const running = await readState(known.stateFile);
+  if (running && (await probe(running.port, known.dataDir))) return E.right(serverAt(known, running.port, true));
+  const home = await homeToStart(baseDir);
+  if (E.isLeft(home)) return home;
+  const l = layout(home.right);
   try {
     await fs.mkdir(l.baseDir, { recursive: true });
   } catch (err) {
     return unavailable(`cannot create ${l.baseDir} for the embedded PostgreSQL: ${errText(err)}`);
   }
-  // Fast path without the lock: the usual case is a server that is already up.
-  const state = await readState(l.stateFile);
-  if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
   const bins = locateBinaries();
   if (E.isLeft(bins)) return bins;
   const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS);
@@ -229,7 +235,7 @@ export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<Da
  * running, Right(false) if not.
  */
 export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, boolean>> {
-  const l = layout(baseDir);
+  const l = layout(await knownHome(baseDir));
   const pm = await readPostmasterPid(l.dataDir);
   if (!pm || !(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
   const bins = locateBinaries();
@@ -240,7 +246,8 @@ export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<Data
     const runAs = await resolveRunAs(l.baseDir);
     if (E.isLeft(runAs)) return runAs;
     const args = ['stop', '-D', l.dataDir, '-m', 'fast', '-w', '-t', String(START_TIMEOUT_S)];
-    const res = await run(bins.right.pgCtl, args, { runAs: runAs.right, cwd: l.baseDir, timeoutMs: 90_000 });
+    const pgCtl = (await reachableBinaries(bins.right, runAs.right)).pgCtl;
+    const res = await run(pgCtl, args, { runAs: runAs.right, cwd: l.baseDir, timeoutMs: 90_000 });
     if (res.code === 0) return E.right(true);
     // It may have exited on its own since we looked.
     if (!(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
@@ -283,7 +290,7 @@ const sizeOf = async (dir: string): Promise<number> => {
 
 /** The embedded server's state, read without starting or changing anything. */
 export async function embeddedStatus(baseDir: string): Promise<EmbeddedStatus> {
-  const l = layout(baseDir);
+  const l = layout(await knownHome(baseDir));
   const version = await fs.readFile(path.join(l.dataDir, 'PG_VERSION'), 'utf8').then(
     (v) => v.trim(),
     () => null,
