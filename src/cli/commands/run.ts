@@ -98,6 +98,9 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         default: false,
         describe: 'With --queue: wait for the run to end and exit with its status',
       })
+      .epilogue(
+        'On a terminal, a step that runs longer than a second shows a spinner and its elapsed time; piped output has none of it.',
+      )
       .example('$0 run data-pipeline --queue --wait', 'Queue a run, let a worker execute it, exit 0 when it succeeded')
       .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
