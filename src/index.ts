@@ -113,7 +113,18 @@ export { renderTimelineHtml } from './audit/timelineHtml';
 export { ExportedEvent, eventHashHex } from './audit/exportFormat';
 export { verifyExport, type ExportReport } from './audit/verifyExport';
 
-// Not exported while they take the raw pool (their .d.ts would need pg's types, and the pool lets a
-// caller bypass the journal's invariants): auditJournal, auditRunJournal, followRun, diffRuns,
-// exportRuns, importRuns, takeCheckpoint/verifyCheckpoint. The CLI uses them; a public version
-// takes an OrbitClient, as src/inspect.ts does for listRuns and verifyJournal.
+export {
+  auditJournal,
+  diffRuns,
+  exportRuns,
+  type AuditReport,
+  type RunComparison,
+  type StepComparison,
+  type StepSide,
+  type ExportSelection,
+} from './auditApi';
+
+// Still internal while they take the raw pool (their .d.ts would need pg's types, and the pool
+// lets a caller bypass the journal's invariants): auditRunJournal, followRun, importRuns,
+// takeCheckpoint/verifyCheckpoint. The CLI uses them; a public version takes an OrbitClient, as
+// src/auditApi.ts does for auditJournal, diffRuns and exportRuns.

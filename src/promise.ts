@@ -131,3 +131,20 @@ export const verifyJournal = (opts?: root.ClientOption & { readonly runId?: stri
 export const checkProjections = (
   opts?: root.ClientOption & { readonly runIds?: readonly string[] },
 ): Promise<root.ProjectionReport> => unwrap(root.checkProjections(opts));
+
+export const auditJournal = (opts?: root.ClientOption & { readonly runIds?: readonly string[] }): Promise<root.AuditReport> =>
+  unwrap(root.auditJournal(opts));
+
+export const diffRuns = (runA: string, runB: string, opts?: root.ClientOption): Promise<root.RunComparison> =>
+  unwrap(root.diffRuns(runA, runB, opts));
+
+/** The selected runs' events, a batch at a time; a failure is thrown as an OrbitFailure. */
+export async function* exportRuns(
+  selection: root.ExportSelection,
+  opts?: root.ClientOption,
+): AsyncGenerator<root.ExportedEvent[], void, undefined> {
+  for await (const batch of root.exportRuns(selection, opts)) {
+    if (E.isLeft(batch)) throw new OrbitFailure(batch.left);
+    yield batch.right;
+  }
+}

@@ -65,6 +65,9 @@ exactly<
   ConnectFailure | FoldFailure | RunNotFound | InvalidInput | InvalidMetadata | EventDecodeError
 >(true);
 exactly<ErrorOf<root.Registry['getPipeline']>, root.PipelineNotFound>(true);
+// Auditing.
+exactly<ErrorOf<typeof root.auditJournal>, ConnectFailure>(true);
+exactly<ErrorOf<typeof root.diffRuns>, ConnectFailure | FoldFailure | RunNotFound>(true);
 
 // None of them is the whole of OrbitError.
 // @ts-expect-error resumeRun cannot return every OrbitError (e.g. not ConcurrencyConflict)
