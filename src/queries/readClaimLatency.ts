@@ -2,12 +2,9 @@ import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
 import type { DbFailure } from '../errors';
 import { AVAILABLE_TYPES, CLAIM_TYPES } from '../events/runEvents';
+import type { ClaimLatency } from './claimLatency';
 
-export interface ClaimLatency {
-  /** `queue`: from the run's creation on the queue; `released`: from its release by another worker. */
-  readonly source: 'queue' | 'released';
-  readonly seconds: number;
-}
+export type { ClaimLatency } from './claimLatency';
 
 /**
  * How long a run waited, by the journal's own timestamps (the database clock), between becoming
