@@ -50,7 +50,8 @@ export const knownHome = async (baseDir: string): Promise<string> => {
 
 /**
  * The directory a start of the embedded server of `baseDir` uses: `baseDir`, unless we are root,
- * the server's account cannot reach it and it holds no cluster yet; then the shared home.
+ * the server's account cannot pass through a directory above it and it holds no cluster yet;
+ * then the shared home.
  */
 export const homeToStart = async (baseDir: string): Promise<E.Either<DatabaseUnavailable, string>> => {
   const known = await knownHome(baseDir);
@@ -58,7 +59,9 @@ export const homeToStart = async (baseDir: string): Promise<E.Either<DatabaseUna
   const shared = sharedHomeFor(baseDir);
   const runAs = await resolveRunAs('/');
   if (E.isLeft(runAs)) return runAs;
-  if ((await unreachableAncestor(path.join(path.resolve(baseDir), 'pg'), runAs.right)) === undefined) return E.right(baseDir);
+  // Only the directories above baseDir count: baseDir itself is ours, and a start opens it to the
+  // account (o+x), as it does for a 0700 mkdtemp directory given as ORBIT_HOME.
+  if ((await unreachableAncestor(path.resolve(baseDir), runAs.right)) === undefined) return E.right(baseDir);
   try {
     await ownDir(sharedRoot());
     await ownDir(shared);
