@@ -71,19 +71,19 @@ const main = async () => {
     }
   }
 
-  // Resume a specific run. The result is an Either that also has the spec's fields.
+  // Resume a specific run. The result is a plain Either (orbit-pipeline/promise has the spec's
+  // `{ success, stepsExecuted, error }` shape).
   const result = await resumeRun(ids[0]);
-  if (result.success) {
-    console.log(`Executed ${result.stepsExecuted} steps`);
-  } else {
-    console.error(`Recovery failed: ${result.error}`);
-  }
-  if (E.isRight(result))
+  if (E.isRight(result)) {
+    console.log(`Executed ${result.right.stepsExecuted} steps`);
     console.log(`  ${result.right.runId} is ${result.right.status}, resumed from ${result.right.resumedFrom}`);
+  } else {
+    console.error(`Recovery failed: ${formatError(result.left)}`);
+  }
 
   // Resuming it again is refused with a typed error.
   const again = await resumeRun(ids[0]);
-  if (E.isLeft(again)) console.log(`  again: ${again.left._tag}: ${again.error}`);
+  if (E.isLeft(again)) console.log(`  again: ${again.left._tag}: ${formatError(again.left)}`);
 
   // Orchestrated recovery of all the others.
   const orchestrator = new RunRecoveryOrchestrator();

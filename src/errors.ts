@@ -24,6 +24,74 @@ export type OrbitError =
   | RecoveryLimitReached
   | RunFailed;
 
+/** Any statement can fail these ways: the server is gone, or it refused the statement. */
+export type DbFailure = DatabaseUnavailable | DatabaseError;
+
+/**
+ * Getting a client (`connect`, or the default client behind every function that takes none):
+ * a bad URL or option, a bad schema name, an unreachable server, a schema that needs migrating.
+ */
+export type ConnectFailure = DbFailure | InvalidInput | InvalidSchemaName;
+
+/** Reading a run's journal: the statement failed or a row does not decode as an event. */
+export type ReadFailure = DbFailure | EventDecodeError;
+
+/** Folding a run's journal into its state: a read failure, or an event that cannot follow. */
+export type FoldFailure = ReadFailure | IllegalTransition;
+
+/**
+ * Appending to a run's journal: an append the journal refuses (empty, an event its codec rejects,
+ * one the fold rejects), a stale seq, a run that is not there, or the statement failing.
+ */
+export type AppendFailure = DbFailure | InvalidInput | ConcurrencyConflict | IllegalTransition | RunNotFound;
+
+/** A resume the run's own journal forbids: finished, failed steps, or a changed pipeline. */
+export type ResumeRefusal = RunNotResumable | RunHasFailedSteps | PipelineDrift;
+
+/**
+ * Executing a run once it is claimed (or while claiming it): the journal refusing an append
+ * (a conflict becomes the caller's claim error before the claim, Fenced after it), a resume the
+ * journal forbids, a bad ORBIT_LEASE, or the database failing.
+ */
+export type ExecuteFailure = Exclude<AppendFailure, ConcurrencyConflict> | ResumeRefusal | Fenced;
+
+/**
+ * Starting a run: no client, an unknown pipeline, a bad run id or one already taken
+ * (InvalidInput), metadata the pipeline's codec rejects, or executing it failing.
+ */
+export type RunPipelineFailure = ConnectFailure | PipelineNotFound | InvalidMetadata | ExecuteFailure;
+
+/** Cancelling a run: it is not there, it is finished, or the journal kept changing under us. */
+export type CancelFailure = ConnectFailure | FoldFailure | AppendFailure | RunNotCancellable;
+
+/** Queueing a run: as starting one, short of executing it. */
+export type EnqueueFailure = ConnectFailure | PipelineNotFound | InvalidMetadata | Exclude<AppendFailure, ConcurrencyConflict>;
+
+/** Loading a run for recovery: its journal, checked against the projections, and its pipeline. */
+export type LoadRecoverableFailure = FoldFailure | RunNotFound | RunAlreadyClaimed | ProjectionMismatch | PipelineNotFound;
+
+/**
+ * Resuming a run: loading it, a resume its journal forbids or its live holder prevents, the
+ * recovery cap, executing it failing, or a run that ended other than in success.
+ */
+export type ResumeFailure =
+  | ConnectFailure
+  | LoadRecoverableFailure
+  | ResumeRefusal
+  | IllegalTransition
+  | RunStillActive
+  | RecoveryLimitReached
+  | ExecuteFailure
+  | RunFailed;
+
+/**
+ * The `Left` of a function that returns (a promise of) an Either: `ErrorOf<typeof resumeRun>` is
+ * `ResumeFailure`. What to `switch` on after a failure, and the `error` of `orbit-pipeline/promise`'s
+ * `OrbitFailure` for the same name.
+ */
+export type ErrorOf<F extends (...args: never[]) => unknown> =
+  Extract<Awaited<ReturnType<F>>, { readonly _tag: 'Left' }> extends { readonly left: infer L } ? L : never;
+
 /** The database could not be reached or refused the login. Nothing was written. */
 export interface DatabaseUnavailable {
   readonly _tag: 'DatabaseUnavailable';
@@ -221,17 +289,17 @@ export const formatError = (e: OrbitError): string => {
 
 /** Constructors keep call sites short and the tags spelled once: one per tag. */
 export const OrbitErrors = {
-  databaseUnavailable: (message: string): OrbitError => ({ _tag: 'DatabaseUnavailable', message }),
-  databaseError: (message: string, code?: string): OrbitError => ({ _tag: 'DatabaseError', message, code }),
-  invalidSchemaName: (schema: string): OrbitError => ({ _tag: 'InvalidSchemaName', schema }),
-  invalidInput: (what: string, message: string): OrbitError => ({ _tag: 'InvalidInput', what, message }),
-  concurrencyConflict: (runId: string, expectedSeq: number, actualSeq: number | null): OrbitError => ({
+  databaseUnavailable: (message: string): DatabaseUnavailable => ({ _tag: 'DatabaseUnavailable', message }),
+  databaseError: (message: string, code?: string): DatabaseError => ({ _tag: 'DatabaseError', message, code }),
+  invalidSchemaName: (schema: string): InvalidSchemaName => ({ _tag: 'InvalidSchemaName', schema }),
+  invalidInput: (what: string, message: string): InvalidInput => ({ _tag: 'InvalidInput', what, message }),
+  concurrencyConflict: (runId: string, expectedSeq: number, actualSeq: number | null): ConcurrencyConflict => ({
     _tag: 'ConcurrencyConflict',
     runId,
     expectedSeq,
     actualSeq,
   }),
-  eventDecodeError: (runId: string, seq: number, type: string, field: string, message: string): OrbitError => ({
+  eventDecodeError: (runId: string, seq: number, type: string, field: string, message: string): EventDecodeError => ({
     _tag: 'EventDecodeError',
     runId,
     seq,
@@ -239,27 +307,27 @@ export const OrbitErrors = {
     field,
     message,
   }),
-  illegalTransition: (runId: string, seq: number, type: string, reason: string): OrbitError => ({
+  illegalTransition: (runId: string, seq: number, type: string, reason: string): IllegalTransition => ({
     _tag: 'IllegalTransition',
     runId,
     seq,
     type,
     reason,
   }),
-  runNotFound: (runId: string): OrbitError => ({ _tag: 'RunNotFound', runId }),
-  pipelineNotFound: (pipelineId: string, known: readonly string[]): OrbitError => ({
+  runNotFound: (runId: string): RunNotFound => ({ _tag: 'RunNotFound', runId }),
+  pipelineNotFound: (pipelineId: string, known: readonly string[]): PipelineNotFound => ({
     _tag: 'PipelineNotFound',
     pipelineId,
     known,
   }),
-  invalidMetadata: (pipelineId: string, message: string): OrbitError => ({ _tag: 'InvalidMetadata', pipelineId, message }),
-  runNotResumable: (runId: string, status: string, reason: string): OrbitError => ({
+  invalidMetadata: (pipelineId: string, message: string): InvalidMetadata => ({ _tag: 'InvalidMetadata', pipelineId, message }),
+  runNotResumable: (runId: string, status: string, reason: string): RunNotResumable => ({
     _tag: 'RunNotResumable',
     runId,
     status,
     reason,
   }),
-  runHasFailedSteps: (runId: string, failedSteps: readonly string[]): OrbitError => ({
+  runHasFailedSteps: (runId: string, failedSteps: readonly string[]): RunHasFailedSteps => ({
     _tag: 'RunHasFailedSteps',
     runId,
     failedSteps,
@@ -269,15 +337,15 @@ export const OrbitErrors = {
     pipelineId: string,
     journaled: readonly string[],
     registered: readonly string[],
-  ): OrbitError => ({ _tag: 'PipelineDrift', runId, pipelineId, journaled, registered }),
-  runAlreadyClaimed: (runId: string): OrbitError => ({ _tag: 'RunAlreadyClaimed', runId }),
+  ): PipelineDrift => ({ _tag: 'PipelineDrift', runId, pipelineId, journaled, registered }),
+  runAlreadyClaimed: (runId: string): RunAlreadyClaimed => ({ _tag: 'RunAlreadyClaimed', runId }),
   runStillActive: (
     runId: string,
     owner: string,
     lastActivityAt: string | null,
     thresholdMs: number,
     leaseUntil: string | null = null,
-  ): OrbitError => ({
+  ): RunStillActive => ({
     _tag: 'RunStillActive',
     runId,
     owner,
@@ -285,16 +353,22 @@ export const OrbitErrors = {
     thresholdMs,
     leaseUntil,
   }),
-  projectionMismatch: (runId: string, differences: readonly string[]): OrbitError => ({
+  projectionMismatch: (runId: string, differences: readonly string[]): ProjectionMismatch => ({
     _tag: 'ProjectionMismatch',
     runId,
     differences,
   }),
-  runNotCancellable: (runId: string, status: string): OrbitError => ({ _tag: 'RunNotCancellable', runId, status }),
-  fenced: (runId: string): OrbitError => ({ _tag: 'Fenced', runId }),
-  recoveryLimitReached: (runId: string, attempts: number): OrbitError => ({ _tag: 'RecoveryLimitReached', runId, attempts }),
-  runFailed: (runId: string, status: string, reason: string): OrbitError => ({ _tag: 'RunFailed', runId, status, reason }),
-} satisfies { readonly [K in Uncapitalize<OrbitError['_tag']>]: (...args: never[]) => OrbitError };
+  runNotCancellable: (runId: string, status: string): RunNotCancellable => ({ _tag: 'RunNotCancellable', runId, status }),
+  fenced: (runId: string): Fenced => ({ _tag: 'Fenced', runId }),
+  recoveryLimitReached: (runId: string, attempts: number): RecoveryLimitReached => ({
+    _tag: 'RecoveryLimitReached',
+    runId,
+    attempts,
+  }),
+  runFailed: (runId: string, status: string, reason: string): RunFailed => ({ _tag: 'RunFailed', runId, status, reason }),
+} satisfies {
+  readonly [K in Uncapitalize<OrbitError['_tag']>]: (...args: never[]) => Extract<OrbitError, { _tag: Capitalize<K> }>;
+};
 
 /**
  * Ends every switch over a union (event types, error tags): adding a member makes the switch fail

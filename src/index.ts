@@ -63,7 +63,43 @@ export type { RunState, StepState, RunStatus, StepStatus } from './fold/runState
 export type { RunEvent, RecordedEvent } from './events/runEvents';
 export type { JsonValue, JsonObject } from './pipeline/types';
 
-export { formatError, type OrbitError } from './errors';
+export {
+  formatError,
+  type OrbitError,
+  type ErrorOf,
+  type DbFailure,
+  type ConnectFailure,
+  type ReadFailure,
+  type FoldFailure,
+  type AppendFailure,
+  type ExecuteFailure,
+  type ResumeRefusal,
+  type RunPipelineFailure,
+  type EnqueueFailure,
+  type CancelFailure,
+  type LoadRecoverableFailure,
+  type ResumeFailure,
+  type DatabaseUnavailable,
+  type DatabaseError,
+  type InvalidSchemaName,
+  type InvalidInput,
+  type ConcurrencyConflict,
+  type EventDecodeError,
+  type IllegalTransition,
+  type RunNotFound,
+  type PipelineNotFound,
+  type InvalidMetadata,
+  type RunNotResumable,
+  type RunHasFailedSteps,
+  type PipelineDrift,
+  type RunAlreadyClaimed,
+  type RunStillActive,
+  type ProjectionMismatch,
+  type RunNotCancellable,
+  type Fenced,
+  type RecoveryLimitReached,
+  type RunFailed,
+} from './errors';
 export { planRecovery, type RecoveryPlanEntry } from './recovery/planRecovery';
 export { decideNext } from './decide/decideNext';
 export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './decide/decision';
@@ -77,7 +113,18 @@ export { renderTimelineHtml } from './audit/timelineHtml';
 export { ExportedEvent, eventHashHex } from './audit/exportFormat';
 export { verifyExport, type ExportReport } from './audit/verifyExport';
 
-// Not exported while they take the raw pool (their .d.ts would need pg's types, and the pool lets a
-// caller bypass the journal's invariants): auditJournal, auditRunJournal, followRun, diffRuns,
-// exportRuns, importRuns, takeCheckpoint/verifyCheckpoint. The CLI uses them; a public version
-// takes an OrbitClient, as src/inspect.ts does for listRuns and verifyJournal.
+export {
+  auditJournal,
+  diffRuns,
+  exportRuns,
+  type AuditReport,
+  type RunComparison,
+  type StepComparison,
+  type StepSide,
+  type ExportSelection,
+} from './auditApi';
+
+// Still internal while they take the raw pool (their .d.ts would need pg's types, and the pool
+// lets a caller bypass the journal's invariants): auditRunJournal, followRun, importRuns,
+// takeCheckpoint/verifyCheckpoint. The CLI uses them; a public version takes an OrbitClient, as
+// src/auditApi.ts does for auditJournal, diffRuns and exportRuns.

@@ -4,7 +4,7 @@
  * never expose the pool or need pg's types.
  */
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from './errors';
+import type { ConnectFailure, FoldFailure, ReadFailure, RunNotFound } from './errors';
 import type { RecordedEvent } from './events/runEvents';
 import type { RunState } from './fold/runState';
 import { loadRunState as loadState } from './journal/loadRunState';
@@ -29,7 +29,7 @@ export interface ClientOption {
 }
 
 /** The newest runs, optionally filtered by status and pipeline (what `orbit runs` shows). */
-export const listRuns = async (opts: ListRunsOptions & ClientOption = {}): Promise<E.Either<OrbitError, RunSummary[]>> => {
+export const listRuns = async (opts: ListRunsOptions & ClientOption = {}): Promise<E.Either<ConnectFailure, RunSummary[]>> => {
   const c = await clientOr(opts.client);
   return E.isLeft(c) ? c : list(c.right.db, opts);
 };
@@ -38,13 +38,16 @@ export const listRuns = async (opts: ListRunsOptions & ClientOption = {}): Promi
 export const readRunEvents = async (
   runId: string,
   opts: ClientOption & { readonly afterSeq?: number } = {},
-): Promise<E.Either<OrbitError, RecordedEvent[]>> => {
+): Promise<E.Either<ConnectFailure | ReadFailure, RecordedEvent[]>> => {
   const c = await clientOr(opts.client);
   return E.isLeft(c) ? c : readEvents(c.right.db, runId, opts.afterSeq);
 };
 
 /** A run's state, folded from its journal. */
-export const loadRunState = async (runId: string, opts: ClientOption = {}): Promise<E.Either<OrbitError, RunState>> => {
+export const loadRunState = async (
+  runId: string,
+  opts: ClientOption = {},
+): Promise<E.Either<ConnectFailure | FoldFailure | RunNotFound, RunState>> => {
   const c = await clientOr(opts.client);
   return E.isLeft(c) ? c : loadState(c.right.db, runId);
 };
@@ -52,7 +55,7 @@ export const loadRunState = async (runId: string, opts: ClientOption = {}): Prom
 /** Checks the journal's hash chains (of one run, or all); an empty list means intact. */
 export const verifyJournal = async (
   opts: ClientOption & { readonly runId?: string } = {},
-): Promise<E.Either<OrbitError, ChainBreak[]>> => {
+): Promise<E.Either<ConnectFailure, ChainBreak[]>> => {
   const c = await clientOr(opts.client);
   return E.isLeft(c) ? c : verify(c.right.db, opts.runId);
 };
@@ -60,7 +63,7 @@ export const verifyJournal = async (
 /** Compares the projection tables with a fold of the journal (of the given runs, or all). */
 export const checkProjections = async (
   opts: ClientOption & { readonly runIds?: readonly string[] } = {},
-): Promise<E.Either<OrbitError, ProjectionReport>> => {
+): Promise<E.Either<ConnectFailure | FoldFailure, ProjectionReport>> => {
   const c = await clientOr(opts.client);
   return E.isLeft(c) ? c : check(c.right.db, opts.runIds);
 };

@@ -5,7 +5,7 @@
  * spec's `{ success, stepsExecuted, error }` result instead of rejecting, as the spec shows it.
  */
 import * as E from 'fp-ts/Either';
-import { formatError, type OrbitError } from './errors';
+import { formatError, type OrbitError, type ResumeFailure } from './errors';
 import type { RunResult } from './executor/executeRun';
 import type { RunPipelineOptions } from './executor/runPipeline';
 import type { RunState } from './fold/runState';
@@ -28,15 +28,19 @@ export {
 } from './index';
 export type * from './index';
 
-/** The rejection of every function here: an Error whose `error` is the tagged `OrbitError`. */
-export class OrbitFailure extends Error {
-  constructor(readonly error: OrbitError) {
+/**
+ * The rejection of every function here: an Error whose `error` is the tagged error. A promise's
+ * rejection has no static type, so narrow it yourself: a function's rejection carries exactly the
+ * root function's `Left`, `OrbitFailure<ErrorOf<typeof root.listRuns>>` (ErrorOf is exported).
+ */
+export class OrbitFailure<L extends OrbitError = OrbitError> extends Error {
+  constructor(readonly error: L) {
     super(formatError(error));
     this.name = 'OrbitFailure';
   }
 }
 
-const unwrap = async <A>(p: Promise<E.Either<OrbitError, A>>): Promise<A> => {
+const unwrap = async <L extends OrbitError, A>(p: Promise<E.Either<L, A>>): Promise<A> => {
   const r = await p;
   if (E.isLeft(r)) throw new OrbitFailure(r.left);
   return r.right;
@@ -84,7 +88,7 @@ export const reconstructStepContext = (
 /** The spec's result: `success`, `stepsExecuted`, and on failure `error` as one line of text. */
 export type ResumeOutcome =
   | (ResumeSuccess & { readonly success: true })
-  | { readonly success: false; readonly runId: string; readonly error: string; readonly failure: OrbitError };
+  | { readonly success: false; readonly runId: string; readonly error: string; readonly failure: ResumeFailure };
 
 /** Resumes an interrupted run; never rejects: a refusal or failure is `{ success: false, error }`. */
 export const resumeRun = async (runId: string, options?: root.ResumeOptions): Promise<ResumeOutcome> => {
@@ -127,3 +131,20 @@ export const verifyJournal = (opts?: root.ClientOption & { readonly runId?: stri
 export const checkProjections = (
   opts?: root.ClientOption & { readonly runIds?: readonly string[] },
 ): Promise<root.ProjectionReport> => unwrap(root.checkProjections(opts));
+
+export const auditJournal = (opts?: root.ClientOption & { readonly runIds?: readonly string[] }): Promise<root.AuditReport> =>
+  unwrap(root.auditJournal(opts));
+
+export const diffRuns = (runA: string, runB: string, opts?: root.ClientOption): Promise<root.RunComparison> =>
+  unwrap(root.diffRuns(runA, runB, opts));
+
+/** The selected runs' events, a batch at a time; a failure is thrown as an OrbitFailure. */
+export async function* exportRuns(
+  selection: root.ExportSelection,
+  opts?: root.ClientOption,
+): AsyncGenerator<root.ExportedEvent[], void, undefined> {
+  for await (const batch of root.exportRuns(selection, opts)) {
+    if (E.isLeft(batch)) throw new OrbitFailure(batch.left);
+    yield batch.right;
+  }
+}

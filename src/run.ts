@@ -4,7 +4,7 @@
  * pipeline in the client's registry first.
  */
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type OrbitError } from './errors';
+import { OrbitErrors, type RunPipelineFailure } from './errors';
 import type { RunResult } from './executor/executeRun';
 import { runPipeline as runByName, type RunPipelineOptions } from './executor/runPipeline';
 import type { JsonObject, Pipeline } from './pipeline/types';
@@ -19,17 +19,17 @@ export function runPipeline<M>(
   pipeline: Pipeline<M>,
   metadata: M,
   options?: RunPipelineOptions,
-): Promise<E.Either<OrbitError, RunResult>>;
+): Promise<E.Either<RunPipelineFailure, RunResult>>;
 export function runPipeline(
   name: string,
   metadata?: JsonObject,
   options?: RunPipelineOptions,
-): Promise<E.Either<OrbitError, RunResult>>;
+): Promise<E.Either<RunPipelineFailure, RunResult>>;
 export async function runPipeline(
   pipeline: Pipeline<unknown> | string,
   metadata: unknown = {},
   options: RunPipelineOptions = {},
-): Promise<E.Either<OrbitError, RunResult>> {
+): Promise<E.Either<RunPipelineFailure, RunResult>> {
   if (typeof pipeline === 'string') return runByName(pipeline, metadata, options);
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;

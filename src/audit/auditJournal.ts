@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { withTransaction } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { listKnownRunIds } from '../queries/listKnownRunIds';
 import { forEachPage } from '../util/forEachPage';
 import { auditRun } from './auditRun';
@@ -24,11 +24,11 @@ const PAGE = 500;
  * problem is recorded and the next run is checked. Each run is read in one snapshot, so appends
  * happening meanwhile cannot show up as false differences. Only a database failure is a Left.
  */
-export const auditJournal = async (db: Database, runIds?: readonly string[]): Promise<E.Either<OrbitError, AuditReport>> => {
+export const auditJournal = async (db: Database, runIds?: readonly string[]): Promise<E.Either<DbFailure, AuditReport>> => {
   const problems: AuditProblem[] = [];
   const broken: string[] = [];
   let checked = 0;
-  const visit = async (ids: readonly string[]): Promise<E.Either<OrbitError, void>> => {
+  const visit = async (ids: readonly string[]): Promise<E.Either<DbFailure, void>> => {
     for (const id of ids) {
       const r = await withTransaction(db, (client) => auditRun(db, id, client), { snapshot: true });
       if (E.isLeft(r)) return r;

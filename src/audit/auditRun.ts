@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure, OrbitError } from '../errors';
 import { formatError } from '../errors';
 import { decodeEventRow } from '../events/decodeRow';
 import { foldEvents } from '../fold/evolve';
@@ -38,7 +38,7 @@ export const auditRunJournal = async (
   db: Database,
   runId: string,
   client?: PoolClient,
-): Promise<E.Either<OrbitError, JournalAudit>> => {
+): Promise<E.Either<DbFailure, JournalAudit>> => {
   const breaks = await chainBreaks(db, [runId], client);
   if (E.isLeft(breaks)) return breaks;
   const rows = await readRunEventRows(db, runId, 0, client);
@@ -104,7 +104,7 @@ export interface RunAudit extends JournalAudit {
  * fold of the journal. Projections are compared only with a journal that verifies: against a
  * broken journal every difference would be noise, and the projection may be the only intact copy.
  */
-export const auditRun = async (db: Database, runId: string, client: PoolClient): Promise<E.Either<OrbitError, RunAudit>> => {
+export const auditRun = async (db: Database, runId: string, client: PoolClient): Promise<E.Either<DbFailure, RunAudit>> => {
   const journal = await auditRunJournal(db, runId, client);
   if (E.isLeft(journal)) return journal;
   const projected = await readProjectedRun(db, runId, client);

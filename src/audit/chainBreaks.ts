@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { listChainBreaks, type ChainBreakRow } from '../queries/listChainBreaks';
 import type { AuditProblem } from './problems';
 
@@ -15,7 +15,7 @@ export const chainBreaks = async (
   db: Database,
   runIds: readonly string[],
   client?: PoolClient,
-): Promise<E.Either<OrbitError, AuditProblem[]>> => {
+): Promise<E.Either<DbFailure, AuditProblem[]>> => {
   const rows = await listChainBreaks(db, runIds, client);
   return E.map((rs: readonly ChainBreakRow[]) =>
     rs.map((r): AuditProblem => ({

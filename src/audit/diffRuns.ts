@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { FoldFailure, RunNotFound } from '../errors';
 import type { JsonValue } from '../events/json';
 import type { RunState, StepState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
@@ -91,7 +91,11 @@ export const compareRunStates = (a: RunState, b: RunState): RunComparison => {
 };
 
 /** Folds both runs' journals and compares them (the projections are not read). */
-export const diffRuns = async (db: Database, runA: string, runB: string): Promise<E.Either<OrbitError, RunComparison>> => {
+export const diffRuns = async (
+  db: Database,
+  runA: string,
+  runB: string,
+): Promise<E.Either<FoldFailure | RunNotFound, RunComparison>> => {
   const a = await loadRunState(db, runA);
   if (E.isLeft(a)) return a;
   const b = await loadRunState(db, runB);

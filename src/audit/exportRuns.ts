@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure, RunNotFound } from '../errors';
 import { readExportPage, type ExportRow } from '../queries/readExportPage';
 import type { ExportedEvent } from './exportFormat';
 
@@ -17,7 +17,10 @@ const PAGE = 2000;
  * The selected runs' events, a batch at a time (keyset on run_id, seq: memory stays flat), as
  * stored, hashes included. A run id with no events is RunNotFound.
  */
-export async function* exportRuns(db: Database, sel: ExportSelection): AsyncGenerator<E.Either<OrbitError, ExportedEvent[]>> {
+export async function* exportRuns(
+  db: Database,
+  sel: ExportSelection,
+): AsyncGenerator<E.Either<DbFailure | RunNotFound, ExportedEvent[]>> {
   const read = (runIds: readonly string[] | null, afterRun: string, afterSeq: number) =>
     readExportPage(db, { runIds, since: sel.since ?? null, afterRun, afterSeq, limit: PAGE });
   const toExported = (r: ExportRow): ExportedEvent => ({

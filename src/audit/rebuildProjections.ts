@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { withTransaction } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure, RunNotFound } from '../errors';
 import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
 import { deleteOrphanProjectionRows } from '../queries/deleteOrphanProjectionRows';
 import { deleteStepRows } from '../queries/deleteStepRows';
@@ -49,11 +49,11 @@ const PAGE = 200;
 export const rebuildProjections = async (
   db: Database,
   opts: RebuildOptions = {},
-): Promise<E.Either<OrbitError, RebuildReport>> => {
+): Promise<E.Either<DbFailure | RunNotFound, RebuildReport>> => {
   let rebuilt = 0;
   const skipped: SkippedRun[] = [];
   // Every run with events, even one whose seq 1 was deleted (it is then skipped and named).
-  const pages = await forEachPage<OrbitError, string>(
+  const pages = await forEachPage<DbFailure | RunNotFound, string>(
     '',
     (after) => listJournaledRunIds(db, after, PAGE),
     async (ids) => {
@@ -89,8 +89,8 @@ export const rebuildRuns = (
   db: Database,
   runIds: readonly string[],
   opts: RebuildOptions = {},
-): Promise<E.Either<OrbitError, SkippedRun[]>> =>
-  withTransaction(db, async (client) => {
+): Promise<E.Either<DbFailure | RunNotFound, SkippedRun[]>> =>
+  withTransaction(db, async (client): Promise<E.Either<DbFailure | RunNotFound, SkippedRun[]>> => {
     const locked = await lockRunRows(db, runIds, client);
     if (E.isLeft(locked)) return locked;
     const runRows: RunRow[] = [];

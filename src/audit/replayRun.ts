@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { ConnectFailure, EventDecodeError, FoldFailure, InvalidInput, InvalidMetadata, RunNotFound } from '../errors';
 import type { RecordedEvent } from '../events/runEvents';
 import { buildStepContext } from '../executor/stepContext';
 import { foldEvents } from '../fold/evolve';
@@ -45,7 +45,7 @@ export interface Replay {
 }
 
 /** `"12"` is a seq, anything else must be an ISO-8601 time. */
-export const parseReplayPoint = (text: string): E.Either<OrbitError, ReplayPoint> => {
+export const parseReplayPoint = (text: string): E.Either<InvalidInput, ReplayPoint> => {
   if (/^\d+$/.test(text)) {
     const seq = Number(text);
     return seq >= 1 && Number.isSafeInteger(seq)
@@ -84,7 +84,7 @@ const rawContext = (state: RunState, stepName: string, attempt: number): Replaye
   };
 };
 
-const nextOf = (client: OrbitClient, state: RunState): E.Either<OrbitError, Replay['next']> => {
+const nextOf = (client: OrbitClient, state: RunState): E.Either<InvalidMetadata | EventDecodeError, Replay['next']> => {
   if (isFinished(state)) return E.right(null);
   const step = state.steps.find((s) => s.status !== 'success');
   if (step === undefined) return E.right(null);
@@ -110,7 +110,7 @@ export const replayRun = async (
   runId: string,
   at: ReplayPoint,
   options: { readonly client?: OrbitClient } = {},
-): Promise<E.Either<OrbitError, Replay>> => {
+): Promise<E.Either<ConnectFailure | FoldFailure | RunNotFound | InvalidInput | InvalidMetadata | EventDecodeError, Replay>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   let state: RunState | null = null;

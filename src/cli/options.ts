@@ -58,14 +58,17 @@ export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown>
   return E.right(value);
 };
 
-/** Options every command shares that can be checked without a connection (`--database-url`). */
+/** Options every command shares that can be checked without a connection (`--database-url`; durations are checked by main.ts). */
 export const checkGlobalOptions = (args: { readonly databaseUrl?: string }): E.Either<OrbitError, void> =>
   args.databaseUrl === undefined || args.databaseUrl === ''
     ? E.right(undefined)
     : validateDatabaseUrl(args.databaseUrl, '--database-url');
 
 /** Refuses a usage error before any connection is made: one line on stderr, exit 2, nothing touched. */
-export const refuseUsage = (args: { readonly json: boolean; readonly color: boolean }, e: OrbitError): void => {
-  createOutput({ json: args.json, color: args.color }).error(e);
+export const refuseUsage = (
+  args: { readonly json: boolean; readonly color: boolean; readonly timestamps?: boolean },
+  e: OrbitError,
+): void => {
+  createOutput({ json: args.json, color: args.color, timestamps: args.timestamps }).error(e);
   process.exitCode = ExitCode.usage;
 };

@@ -71,7 +71,8 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     // From the environment, connect() reads it itself and says so ("from DATABASE_URL").
     databaseUrl: settings.databaseUrl.source === 'env' ? undefined : settings.databaseUrl.value,
     dataDir: settings.dataDir.value,
-    schema: settings.schema.value,
+    // The default is left to connect(), which migrates the embedded server's default schema itself.
+    schema: settings.schema.source === 'default' ? undefined : settings.schema.value,
     thresholdMs,
     registry: defaultRegistry,
     // undefined leaves the choice to connect(): ORBIT_MIGRATE, else the embedded server's default schema.
@@ -84,11 +85,11 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
   return E.right({ client: client.right, out, args });
 };
 
-/** Refuses bad input before any connection is made: one line on stderr, exit 1, nothing touched. */
-export const refuse = (args: GlobalArgs, e: OrbitError): void => {
-  createOutput({ json: args.json, color: args.color, timestamps: args.timestamps }).error(e);
-  process.exitCode = ExitCode.error;
-};
+/**
+ * Refuses bad input (an argument or option value) before any connection is made: one line on
+ * stderr, exit 2 like every usage error, nothing touched.
+ */
+export const refuse = (args: GlobalArgs, e: OrbitError): void => refuseUsage(args, e);
 
 /**
  * Runs a command: opens the session, runs `body`, closes everything, sets the exit code.

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
-import type { OrbitError } from '../errors';
+import type { DbFailure, InvalidSchemaName } from '../errors';
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from './identifiers';
 import { fromPgError } from './pgErrors';
 import { retryTransient } from './retryTransient';
@@ -28,7 +28,7 @@ export interface OpenDatabaseOptions {
 }
 
 /** Validates the schema name and creates a pool. No connection is made until the first query. */
-export const openDatabase = (opts: OpenDatabaseOptions): E.Either<OrbitError, Database> => {
+export const openDatabase = (opts: OpenDatabaseOptions): E.Either<InvalidSchemaName, Database> => {
   const schema = opts.schema ?? DEFAULT_SCHEMA;
   return E.map((valid: string) => {
     const pool = new Pool({
@@ -54,7 +54,7 @@ export const closeDatabase = async (db: Database): Promise<void> => {
 };
 
 /**
- * Runs one parameterised statement; failures come back as OrbitError values. Transient failures
+ * Runs one parameterised statement; failures come back as DbFailure values. Transient failures
  * are retried within the retry budget: statements run through here are reads (or, inside a
  * transaction, roll back whole), so repeating one is safe.
  */
@@ -63,7 +63,7 @@ export const query = async <R extends QueryResultRow>(
   text: string,
   values: readonly unknown[] = [],
   name?: string,
-): Promise<E.Either<OrbitError, R[]>> => {
+): Promise<E.Either<DbFailure, R[]>> => {
   const runner = 'pool' in db ? db.pool : db;
   try {
     const run = () => runner.query<R>(name ? { name, text, values: [...values] } : { text, values: [...values] });
@@ -80,11 +80,11 @@ export const query = async <R extends QueryResultRow>(
  * work's own business; a throw becomes a Left). `retryConnect` rides out a transient failure to
  * connect within the retry budget.
  */
-export const withClient = async <A>(
+export const withClient = async <L, A>(
   db: Database,
-  work: (client: PoolClient) => Promise<E.Either<OrbitError, A>>,
+  work: (client: PoolClient) => Promise<E.Either<L, A>>,
   opts: { readonly retryConnect?: boolean } = {},
-): Promise<E.Either<OrbitError, A>> => {
+): Promise<E.Either<L | DbFailure, A>> => {
   let client: PoolClient;
   try {
     client = opts.retryConnect === true ? await retryTransient(() => db.pool.connect()) : await db.pool.connect();
@@ -104,14 +104,14 @@ export const withClient = async <A>(
  * Runs `work` inside BEGIN/COMMIT on one client; a Left or a throw rolls back. `snapshot` makes it
  * a read-only REPEATABLE READ transaction: every read sees the same moment.
  */
-export const withTransaction = <A>(
+export const withTransaction = <L, A>(
   db: Database,
-  work: (client: PoolClient) => Promise<E.Either<OrbitError, A>>,
+  work: (client: PoolClient) => Promise<E.Either<L, A>>,
   opts: { readonly snapshot?: boolean } = {},
-): Promise<E.Either<OrbitError, A>> =>
+): Promise<E.Either<L | DbFailure, A>> =>
   withClient(
     db,
-    async (client) => {
+    async (client): Promise<E.Either<L | DbFailure, A>> => {
       try {
         await client.query(opts.snapshot === true ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
         const result = await work(client);

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { InvalidSchemaName } from '../errors';
 
 /**
  * Schema names are spliced into SQL (migrations, function bodies, NOTIFY channel names), so only
@@ -18,7 +18,7 @@ export const DEFAULT_SCHEMA = 'orbit';
 const isReserved = (schema: string): boolean =>
   schema.startsWith('pg_') || schema === 'information_schema' || schema === 'public';
 
-export const validateSchemaName = (schema: string): E.Either<OrbitError, string> =>
+export const validateSchemaName = (schema: string): E.Either<InvalidSchemaName, string> =>
   PLAIN_IDENTIFIER.test(schema) && !isReserved(schema) ? E.right(schema) : E.left({ _tag: 'InvalidSchemaName', schema });
 
 /** Double-quotes an identifier; safe for any string, though Orbit only quotes validated names. */

@@ -1,4 +1,4 @@
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 
 /** Network-level failures from Node's socket layer. */
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE']);
@@ -48,7 +48,7 @@ export const isServerBusy = (err: unknown): boolean => {
 };
 
 /** Maps anything `pg` throws to an OrbitError, by SQLSTATE or errno, never by message text. */
-export const fromPgError = (err: unknown): OrbitError => {
+export const fromPgError = (err: unknown): DbFailure => {
   const code = errorCode(err);
   const message = errorMessage(err).replace(/\s+/g, ' ').trim();
   if (code !== undefined && (NETWORK_CODES.has(code) || isUnavailableSqlState(code))) {

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { assertNever, OrbitErrors, type OrbitError } from '../errors';
+import { assertNever, OrbitErrors, type IllegalTransition, type ResumeRefusal } from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import { isFinished, type RunState } from '../fold/runState';
@@ -16,7 +16,11 @@ import { resumeEvents } from './resumeEvents';
  * (time and jitter come in with the outcome). The executor, resume planning and `recover --dry-run`
  * all decide through it, so what a run does next is written once.
  */
-export const decideNext = (state: RunState | null, pipeline: Pipeline, outcome: Outcome): E.Either<OrbitError, Decision> => {
+export const decideNext = (
+  state: RunState | null,
+  pipeline: Pipeline,
+  outcome: Outcome,
+): E.Either<IllegalTransition | ResumeRefusal, Decision> => {
   switch (outcome.kind) {
     case 'claim':
       // Stopped before the claim of an existing run was written: leave the run as we found it.
@@ -71,7 +75,7 @@ export const decideNext = (state: RunState | null, pipeline: Pipeline, outcome: 
   }
 };
 
-const notCreated = (runId: string, type: string): OrbitError =>
+const notCreated = (runId: string, type: string): IllegalTransition =>
   OrbitErrors.illegalTransition(runId, 1, type, 'a run must begin with run.created');
 
 /** The state the run would have if `events` were written now (times relative to PENDING_EPOCH). */
@@ -79,7 +83,7 @@ export const simulate = (
   state: RunState | null,
   events: readonly RunEvent[],
   runId: string = state?.runId ?? '',
-): E.Either<OrbitError, RunState | null> => {
+): E.Either<IllegalTransition, RunState | null> => {
   const seq0 = state?.lastSeq ?? 0;
   return foldEvents(
     state,
@@ -101,12 +105,12 @@ const afterward = (
   pending: readonly RunEvent[],
   c: Circumstances,
   runId: string = state?.runId ?? '',
-): E.Either<OrbitError, Decision> => {
+): E.Either<IllegalTransition | ResumeRefusal, Decision> => {
   const simulated = pending.length > 0 ? simulate(state, pending, runId) : E.right(state);
   if (E.isLeft(simulated)) return simulated;
   const view = simulated.right;
   if (view === null) return E.left(notCreated(runId, 'run.created'));
-  const then = (more: readonly RunEvent[], next: Next): E.Either<OrbitError, Decision> =>
+  const then = (more: readonly RunEvent[], next: Next): E.Either<IllegalTransition | ResumeRefusal, Decision> =>
     E.right({ events: [...pending, ...more], next });
 
   if (isFinished(view)) return then([], { kind: 'finished' });

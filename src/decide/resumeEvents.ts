@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type OrbitError } from '../errors';
+import { OrbitErrors, type ResumeRefusal } from '../errors';
 import type { RunFailed, RunResumed } from '../events/runEvents';
 import type { RunState } from '../fold/runState';
 import type { Pipeline } from '../pipeline/types';
@@ -15,7 +15,7 @@ export const resumeEvents = (
   state: RunState,
   pipeline: Pipeline,
   req: ResumeRequest & { readonly worker: string },
-): E.Either<OrbitError, RunResumed | RunFailed> => {
+): E.Either<ResumeRefusal, RunResumed | RunFailed> => {
   const { runId } = state;
   const refuse = (reason: string) => E.left(OrbitErrors.runNotResumable(runId, state.status, reason));
   const failedSteps = state.steps.filter((s) => s.status === 'failed').map((s) => s.name);

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { EventDecodeError } from '../errors';
 import { firstDecodeFailure } from './decodeErrors';
 import { eventCodecs, isRunEventType, type RecordedEvent } from './runEvents';
 
@@ -20,10 +20,10 @@ export interface EventRow {
 const COLUMN_OF: Readonly<Record<string, string>> = { stepName: 'step_name', attempt: 'attempt', type: 'type' };
 
 /** Decodes one row into a RecordedEvent, or an EventDecodeError naming run, seq and field. */
-export const decodeEventRow = (row: EventRow): E.Either<OrbitError, RecordedEvent> => {
+export const decodeEventRow = (row: EventRow): E.Either<EventDecodeError, RecordedEvent> => {
   const runId = typeof row.run_id === 'string' ? row.run_id : String(row.run_id);
   const seq = typeof row.seq === 'number' ? row.seq : Number(row.seq);
-  const fail = (type: string, field: string, message: string): E.Either<OrbitError, RecordedEvent> =>
+  const fail = (type: string, field: string, message: string): E.Either<EventDecodeError, RecordedEvent> =>
     E.left({ _tag: 'EventDecodeError', runId, seq, type, field, message });
 
   if (typeof row.type !== 'string' || !isRunEventType(row.type)) return fail(String(row.type), 'type', 'unknown event type');

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type OrbitError } from '../errors';
+import { OrbitErrors, type CancelFailure } from '../errors';
 import type { RunState } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
@@ -15,7 +15,7 @@ export interface CancelOptions {
  * signal fires) and at the latest at its next append, which the seq fence refuses. A finished run
  * cannot be cancelled. Retries when the executor appends at the same moment.
  */
-export const cancelRun = async (runId: string, options: CancelOptions = {}): Promise<E.Either<OrbitError, RunState>> => {
+export const cancelRun = async (runId: string, options: CancelOptions = {}): Promise<E.Either<CancelFailure, RunState>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const client = c.right;

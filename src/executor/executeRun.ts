@@ -1,7 +1,14 @@
 import * as E from 'fp-ts/Either';
 import { decideNext } from '../decide/decideNext';
 import type { Decision, Outcome, ResumeRequest } from '../decide/decision';
-import { assertNever, type OrbitError } from '../errors';
+import {
+  assertNever,
+  type AppendFailure,
+  type ExecuteFailure,
+  type IllegalTransition,
+  type OrbitError,
+  type ResumeRefusal,
+} from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import type { RunState, RunStatus } from '../fold/runState';
 import type { Pipeline } from '../pipeline/types';
@@ -16,6 +23,8 @@ export type { Progress } from './progress';
 
 export interface ExecuteOptions {
   readonly onProgress?: (p: Progress) => void;
+  /** Called as a step's handler is about to run (its `step.started` is committed): a terminal shows it running. */
+  readonly onStepStart?: (s: { readonly runId: string; readonly stepName: string; readonly attempt: number }) => void;
   /** Called once the first append (creation or claim) is committed, before any step runs. */
   readonly onClaimed?: (runId: string) => void;
   /** Graceful stop (first SIGINT/SIGTERM): finish the current step, then release the run. */
@@ -36,14 +45,14 @@ export interface RunResult {
   readonly state: RunState;
 }
 
-export interface ExecuteStart {
+export interface ExecuteStart<C extends OrbitError> {
   /** The run as journaled so far (null for a run being created). */
   readonly state: RunState | null;
   /** How this process takes the run: the events that create and claim it, or a resume. */
   readonly claim:
     { readonly kind: 'claim'; readonly events: readonly RunEvent[] } | ({ readonly kind: 'resume' } & ResumeRequest);
   /** Returned instead of a ConcurrencyConflict when that first append loses (someone else claimed). */
-  readonly claimConflict?: OrbitError;
+  readonly claimConflict: C;
 }
 
 /**
@@ -54,13 +63,13 @@ export interface ExecuteStart {
  * (recovery took the run, someone cancelled it), the append is refused, the running step's signal
  * fires, and nothing more is written for the run.
  */
-export const executeRun = async (
+export const executeRun = async <C extends OrbitError>(
   client: OrbitClient,
   pipeline: Pipeline,
   runId: string,
-  start: ExecuteStart,
+  start: ExecuteStart<C>,
   opts: ExecuteOptions = {},
-): Promise<E.Either<OrbitError, RunResult>> => {
+): Promise<E.Either<ExecuteFailure | C, RunResult>> => {
   const env = executionEnvFor(client);
   const acquired = await env.acquire(runId);
   if (E.isLeft(acquired)) {
@@ -78,21 +87,21 @@ export const executeRun = async (
   });
   const decide = (o: Outcome) => decideNext(journal.state, pipeline, o);
   const tick = () => decide({ kind: 'tick', now: new Date(env.clock.nowMs()).toISOString(), ...situation() });
-  const result = (s: RunState, released: boolean): E.Either<OrbitError, RunResult> =>
-    E.right({
-      runId,
-      pipelineId: s.pipelineId,
-      status: s.status,
-      released,
-      stepsExecuted: executed.size,
-      error: s.error,
-      state: s,
-    });
-  const lost = async (why: OrbitError, released: boolean) =>
-    E.chain((s: RunState) => result(s, released))(await journal.lost(why, pipeline, start.claimConflict));
+  const outcome = (s: RunState, released: boolean): RunResult => ({
+    runId,
+    pipelineId: s.pipelineId,
+    status: s.status,
+    released,
+    stepsExecuted: executed.size,
+    error: s.error,
+    state: s,
+  });
+  const result = (s: RunState, released: boolean) => E.right(outcome(s, released));
+  const lost = async (why: AppendFailure, released: boolean) =>
+    E.map((s: RunState) => outcome(s, released))(await journal.lost(why, pipeline, start.claimConflict));
 
   try {
-    let decision: E.Either<OrbitError, Decision> = decide(
+    let decision: E.Either<IllegalTransition | ResumeRefusal, Decision> = decide(
       start.claim.kind === 'claim' ? { ...start.claim, runId, ...situation() } : { ...start.claim, ...situation() },
     );
     for (;;) {
@@ -118,6 +127,7 @@ export const executeRun = async (
           break;
         case 'run': {
           const started = journal.state as RunState;
+          opts.onStepStart?.({ runId, stepName: next.stepName, attempt: next.attempt });
           const ran = await runAttempt(started, pipeline, next.stepName, next.attempt, [journal.fence.signal, opts.abortSignal]);
           if (ran.invoked) executed.add(next.stepName);
           if (ran.outcome.kind === 'aborted') {

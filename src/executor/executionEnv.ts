@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { fromPgError } from '../db/pgErrors';
-import type { OrbitError } from '../errors';
+import type { DbFailure, InvalidInput } from '../errors';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { DbClock } from './dbClock';
 import { DEFAULT_LEASE_MS, leaseFromEnv } from '../runtime/duration';
@@ -16,14 +16,14 @@ export class ExecutionEnv {
   readonly clock = new DbClock();
   readonly watcher: RunWatcher;
   private readonly lease: Lease;
-  private readonly leaseError: OrbitError | undefined;
+  private readonly leaseError: InvalidInput | undefined;
   /** Aborted when the lease could not be renewed in time; replaced once a renewal succeeds again. */
   private leaseLost = new AbortController();
   private active = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
   private live = false;
-  private started: Promise<OrbitError | undefined> = Promise.resolve(undefined);
+  private started: Promise<DbFailure | undefined> = Promise.resolve(undefined);
   private readonly leaseLostListeners = new Set<() => void>();
 
   constructor(readonly client: OrbitClient) {
@@ -65,7 +65,7 @@ export class ExecutionEnv {
    * and unprotected. Start and stop are serialised on one chain, so a run starting while the
    * previous one's shutdown is under way gets a fresh lease and listener rather than half-closed ones.
    */
-  async acquire(runId: string): Promise<E.Either<OrbitError, void>> {
+  async acquire(runId: string): Promise<E.Either<DbFailure | InvalidInput, void>> {
     if (this.leaseError !== undefined) {
       this.active += 1;
       return E.left(this.leaseError);
@@ -78,7 +78,7 @@ export class ExecutionEnv {
     if (!this.live) {
       this.live = true;
       // Every run waiting on this start attempt learns its outcome (not just the first reader).
-      this.started = this.lifecycle.then(async (): Promise<OrbitError | undefined> => {
+      this.started = this.lifecycle.then(async (): Promise<DbFailure | undefined> => {
         try {
           await this.lease.start();
           return undefined;

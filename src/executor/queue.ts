@@ -1,6 +1,15 @@
 import * as E from 'fp-ts/Either';
 import { withTransaction } from '../db/database';
-import type { OrbitError } from '../errors';
+import type {
+  DbFailure,
+  EnqueueFailure,
+  ExecuteFailure,
+  FoldFailure,
+  PipelineDrift,
+  PipelineNotFound,
+  RunAlreadyClaimed,
+  RunNotFound,
+} from '../errors';
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
 import { lockQueuedRuns } from '../queries/lockQueuedRuns';
@@ -26,7 +35,7 @@ export const enqueueRun = async (
   name: string,
   metadata: unknown = {},
   options: EnqueueOptions = {},
-): Promise<E.Either<OrbitError, { readonly runId: string }>> => {
+): Promise<E.Either<EnqueueFailure, { readonly runId: string }>> => {
   const prepared = await prepareRun(name, metadata, options, `queue:${options.triggeredBy ?? 'api'}`);
   if (E.isLeft(prepared)) return prepared;
   const { client, runId, events } = prepared.right;
@@ -42,7 +51,7 @@ export const enqueueRun = async (
   if (E.isLeft(created)) {
     return created.left._tag === 'ConcurrencyConflict'
       ? E.left({ _tag: 'InvalidInput', what: 'run id', message: `a run with id ${runId} already exists` })
-      : created;
+      : E.left(created.left);
   }
   // After the commit: a worker woken by this finds the run. A lost notification costs at most
   // one sweep interval, since workers also look at the queue on every sweep.
@@ -59,11 +68,11 @@ export const enqueueRun = async (
  * fence lets exactly one of them execute it. Returns the run ids reserved; pair each with
  * `releaseReservation` once its execution is over.
  */
-export const reserveQueuedRuns = async (client: OrbitClient, max: number): Promise<E.Either<OrbitError, string[]>> => {
+export const reserveQueuedRuns = async (client: OrbitClient, max: number): Promise<E.Either<DbFailure, string[]>> => {
   if (max <= 0) return E.right([]);
   const env = executionEnvFor(client);
   const reserved: string[] = [];
-  const r = await withTransaction(client.db, async (conn): Promise<E.Either<OrbitError, string[]>> => {
+  const r = await withTransaction(client.db, async (conn): Promise<E.Either<DbFailure, string[]>> => {
     const ids = await lockQueuedRuns(client.db, max, conn);
     if (E.isLeft(ids)) return ids;
     for (const id of ids.right) {
@@ -89,7 +98,9 @@ export const executeQueuedRun = async (
   client: OrbitClient,
   runId: string,
   opts: ExecuteOptions = {},
-): Promise<E.Either<OrbitError, RunResult>> => {
+): Promise<
+  E.Either<FoldFailure | RunNotFound | RunAlreadyClaimed | PipelineNotFound | PipelineDrift | ExecuteFailure, RunResult>
+> => {
   const state = await loadRunState(client.db, runId);
   if (E.isLeft(state)) return state;
   if (state.right.status !== 'pending') return E.left({ _tag: 'RunAlreadyClaimed', runId });

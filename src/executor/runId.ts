@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { InvalidInput } from '../errors';
 
 /**
  * Run ids sort by creation time (base-36 milliseconds) and carry 48 random bits:
@@ -12,7 +12,7 @@ export const newRunId = (): string => `run_${Date.now().toString(36)}${randomByt
 export const isValidRunId = (s: string): boolean => /^[A-Za-z0-9._:-]{1,200}$/.test(s);
 
 /** A run id from a user, or the InvalidInput that says why it is not one. */
-export const parseRunId = (s: string): E.Either<OrbitError, string> =>
+export const parseRunId = (s: string): E.Either<InvalidInput, string> =>
   isValidRunId(s)
     ? E.right(s)
     : E.left({

@@ -1,6 +1,13 @@
 import * as E from 'fp-ts/Either';
 import { decideNext } from '../decide/decideNext';
-import { formatError, OrbitErrors, type OrbitError } from '../errors';
+import {
+  formatError,
+  OrbitErrors,
+  type AppendFailure,
+  type ConcurrencyConflict,
+  type ExecuteFailure,
+  type OrbitError,
+} from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import type { RunState } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
@@ -51,7 +58,7 @@ export class RunJournal {
     if (p !== undefined) this.unreported.push(p);
   }
 
-  async write(events: readonly RunEvent[]): Promise<E.Either<OrbitError, RunState>> {
+  async write(events: readonly RunEvent[]): Promise<E.Either<AppendFailure, RunState>> {
     const { state, runId } = this;
     const expectedSeq = state?.lastSeq ?? 0;
     this.writingUpTo = expectedSeq + events.length;
@@ -73,11 +80,11 @@ export class RunJournal {
    * the run normally; any other writer fences us; a refusal that is not a conflict ends the run
    * or hands it back (decideNext says which), best effort.
    */
-  async lost(
-    why: OrbitError,
+  async lost<C extends OrbitError>(
+    why: AppendFailure,
     pipeline: Pipeline,
-    claimConflict: OrbitError | undefined,
-  ): Promise<E.Either<OrbitError, RunState>> {
+    claimConflict: C,
+  ): Promise<E.Either<ExecuteFailure | C, RunState>> {
     const { runId, state } = this;
     this.fence.abort(new Error(`run ${runId} was taken over by another writer`));
     if (why._tag !== 'ConcurrencyConflict') {
@@ -96,14 +103,14 @@ export class RunJournal {
       }
       return E.left(why);
     }
-    if (!this.claimed) return E.left(claimConflict ?? why);
+    if (!this.claimed) return E.left(claimConflict);
     const now = await loadRunState(this.client.db, runId);
     if (E.isRight(now) && now.right.status === 'cancelled') return now;
     return E.left(OrbitErrors.fenced(runId));
   }
 
   /** The conflict to report when the fence fired while we were not writing. */
-  conflict(): OrbitError {
+  conflict(): ConcurrencyConflict {
     return OrbitErrors.concurrencyConflict(this.runId, this.state?.lastSeq ?? 0, null);
   }
 }

@@ -1,6 +1,14 @@
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type OrbitError } from '../errors';
+import {
+  OrbitErrors,
+  type ConnectFailure,
+  type InvalidInput,
+  type InvalidMetadata,
+  type PipelineNotFound,
+  type RunPipelineFailure,
+} from '../errors';
 import { toJsonValue } from '../events/json';
+import type { RunEvent } from '../events/runEvents';
 import type { Pipeline } from '../pipeline/types';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
@@ -17,7 +25,12 @@ export interface RunPipelineOptions extends ExecuteOptions {
 }
 
 /** Checks the metadata and returns the events that create and claim a run. */
-export const creationEvents = (pipeline: Pipeline, metadata: unknown, triggeredBy: string, workerId: string) => {
+export const creationEvents = (
+  pipeline: Pipeline,
+  metadata: unknown,
+  triggeredBy: string,
+  workerId: string,
+): E.Either<InvalidMetadata, RunEvent[]> => {
   const decoded = decodeMetadata(pipeline, metadata);
   if (E.isLeft(decoded)) return decoded;
   const encoded = pipeline.metadata ? pipeline.metadata.encode(decoded.right) : decoded.right;
@@ -46,7 +59,12 @@ export const prepareRun = async (
   metadata: unknown,
   options: { readonly client?: OrbitClient; readonly runId?: string },
   triggeredBy: string,
-) => {
+): Promise<
+  E.Either<
+    ConnectFailure | PipelineNotFound | InvalidInput | InvalidMetadata,
+    { client: OrbitClient; pipeline: Pipeline; runId: string; events: RunEvent[] }
+  >
+> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const client = c.right;
@@ -68,7 +86,7 @@ export const runPipeline = async (
   name: string,
   metadata: unknown = {},
   options: RunPipelineOptions = {},
-): Promise<E.Either<OrbitError, RunResult>> => {
+): Promise<E.Either<RunPipelineFailure, RunResult>> => {
   const prepared = await prepareRun(name, metadata, options, options.triggeredBy ?? 'api');
   if (E.isLeft(prepared)) return prepared;
   const { client, pipeline, runId, events } = prepared.right;

@@ -1,12 +1,12 @@
 import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
-import { OrbitErrors, type OrbitError } from '../errors';
+import { OrbitErrors, type EventDecodeError, type InvalidMetadata } from '../errors';
 import { describeDecodeError } from '../events/decodeErrors';
 import type { RunState, StepState } from '../fold/runState';
 import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/types';
 
 /** Decodes metadata with the pipeline's codec (as is, without one). Errors never quote the value: metadata carries secrets. */
-export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<OrbitError, unknown> => {
+export const decodeMetadata = (pipeline: Pipeline, metadata: unknown): E.Either<InvalidMetadata, unknown> => {
   if (pipeline.metadata === undefined) return E.right(metadata);
   const r = pipeline.metadata.decode(metadata);
   return E.isLeft(r)
@@ -42,7 +42,7 @@ const decodedFor = (pipeline: Pipeline): WeakMap<StepState, PrevResult> => {
 };
 
 /** Every succeeded step's result by name, decoded with the step's `output` codec where it has one. */
-export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<OrbitError, Record<string, PrevResult>> => {
+export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<EventDecodeError, Record<string, PrevResult>> => {
   const out: Record<string, PrevResult> = {};
   const decoded = decodedFor(pipeline);
   for (const step of state.steps) {
@@ -77,7 +77,7 @@ export const buildStepContext = (
   stepName: string,
   attempt: number,
   signal: AbortSignal,
-): E.Either<OrbitError, StepContext<unknown>> => {
+): E.Either<InvalidMetadata | EventDecodeError, StepContext<unknown>> => {
   const metadata = decodeMetadata(pipeline, state.metadata);
   if (E.isLeft(metadata)) return metadata;
   const prev = prevResultsOf(state, pipeline);

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { assertNever, type OrbitError } from '../errors';
+import { assertNever, type IllegalTransition } from '../errors';
 import type { RecordedEvent } from '../events/runEvents';
 import type { RunState, StepState } from './runState';
 
@@ -195,7 +195,10 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
 const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });
 
 /** Folds events onto a state. The input state is never mutated. */
-export const foldEvents = (state: RunState | null, events: Iterable<RecordedEvent>): E.Either<OrbitError, RunState | null> => {
+export const foldEvents = (
+  state: RunState | null,
+  events: Iterable<RecordedEvent>,
+): E.Either<IllegalTransition, RunState | null> => {
   let d = draftOf(state);
   for (const r of events) {
     const next = apply(d, r);
@@ -210,5 +213,5 @@ export const foldEvents = (state: RunState | null, events: Iterable<RecordedEven
 };
 
 /** One event: `evolve(state, event)`. */
-export const evolve = (state: RunState | null, event: RecordedEvent): E.Either<OrbitError, RunState | null> =>
+export const evolve = (state: RunState | null, event: RecordedEvent): E.Either<IllegalTransition, RunState | null> =>
   foldEvents(state, [event]);

@@ -3,7 +3,7 @@ import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { fromPgError } from '../db/pgErrors';
 import { retryTransient } from '../db/retryTransient';
-import type { OrbitError } from '../errors';
+import type { AppendFailure, EventDecodeError } from '../errors';
 import { eventCodecs, type RecordedEvent, type RunEvent } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
@@ -44,7 +44,7 @@ export interface Appended {
  * (connection loss, a restarting server, serialization failures) are retried within
  * `retryBudgetMs()` before the caller gets DatabaseUnavailable.
  */
-export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.Either<OrbitError, Appended>> => {
+export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.Either<AppendFailure, Appended>> => {
   if (req.events.length === 0) return E.left({ _tag: 'InvalidInput', what: 'append', message: 'no events to append' });
   // Whatever is written must read back: an event its own codec rejects (a delay out of range, a
   // non-JSON payload) is refused here rather than becoming an undecodable row.
@@ -109,7 +109,7 @@ export const appendEvents = async (
   expectedSeq: number,
   events: readonly RunEvent[],
   writer = `api:${process.pid}`,
-): Promise<E.Either<OrbitError, Appended>> => {
+): Promise<E.Either<AppendFailure | EventDecodeError, Appended>> => {
   let state: RunState | null = null;
   if (expectedSeq > 0) {
     const loaded = await loadRunState(db, runId);

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { FoldFailure, RunNotFound } from '../errors';
 import { foldEvents } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
 import { streamRunEvents } from './readEvents';
@@ -10,7 +10,11 @@ import { streamRunEvents } from './readEvents';
  * Replays a run's journal through the fold. A run with no events is RunNotFound. With `client`,
  * reads through it (inside the caller's transaction and snapshot).
  */
-export const loadRunState = async (db: Database, runId: string, client?: PoolClient): Promise<E.Either<OrbitError, RunState>> => {
+export const loadRunState = async (
+  db: Database,
+  runId: string,
+  client?: PoolClient,
+): Promise<E.Either<FoldFailure | RunNotFound, RunState>> => {
   let state: RunState | null = null;
   for await (const batch of streamRunEvents(db, runId, { client })) {
     if (E.isLeft(batch)) return batch;

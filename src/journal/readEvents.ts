@@ -1,13 +1,13 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { ReadFailure } from '../errors';
 import { decodeEventRow, type EventRow } from '../events/decodeRow';
 import type { RecordedEvent } from '../events/runEvents';
 import { readRunEventPage } from '../queries/readRunEventPage';
 import { readRunEventRows } from '../queries/readRunEventRows';
 
-const decodeAll = (rows: readonly EventRow[]): E.Either<OrbitError, RecordedEvent[]> => {
+const decodeAll = (rows: readonly EventRow[]): E.Either<ReadFailure, RecordedEvent[]> => {
   const out: RecordedEvent[] = [];
   for (const row of rows) {
     const decoded = decodeEventRow(row);
@@ -22,7 +22,7 @@ export const readRunEvents = async (
   db: Database,
   runId: string,
   afterSeq = 0,
-): Promise<E.Either<OrbitError, RecordedEvent[]>> => {
+): Promise<E.Either<ReadFailure, RecordedEvent[]>> => {
   return E.chain(decodeAll)(await readRunEventRows(db, runId, afterSeq));
 };
 
@@ -44,7 +44,7 @@ export async function* streamRunEvents(
   db: Database,
   runId: string,
   opts: StreamOptions = {},
-): AsyncGenerator<E.Either<OrbitError, RecordedEvent[]>, void, undefined> {
+): AsyncGenerator<E.Either<ReadFailure, RecordedEvent[]>, void, undefined> {
   const batchSize = opts.batchSize ?? 2000;
   let after = opts.afterSeq ?? 0;
   for (;;) {

@@ -5,7 +5,7 @@ import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import { withClient, type Database } from '../db/database';
 import { fromPgError } from '../db/pgErrors';
-import type { OrbitError } from '../errors';
+import type { DatabaseError, DbFailure } from '../errors';
 import { applyMigration } from '../queries/applyMigration';
 import { createMigrationsTable } from '../queries/createMigrationsTable';
 import { listAppliedMigrations, type AppliedMigrationRow } from '../queries/listAppliedMigrations';
@@ -72,7 +72,7 @@ type SchemaVersion =
   | { readonly kind: 'newer'; readonly unknown: readonly string[] };
 
 /** Old code on a newer schema refuses at once, instead of failing later on every append. */
-const newerSchema = (db: Database, unknown: readonly string[]): OrbitError => ({
+const newerSchema = (db: Database, unknown: readonly string[]): DatabaseError => ({
   _tag: 'DatabaseError',
   code: undefined,
   message: `schema "${db.schema}" was migrated by a newer version of Orbit (${unknown.join(', ')} unknown to this one): upgrade this process to the version that migrated it`,
@@ -82,7 +82,7 @@ const compareVersions = async (
   client: PoolClient,
   db: Database,
   migrations: readonly Migration[],
-): Promise<E.Either<OrbitError, SchemaVersion>> => {
+): Promise<E.Either<DbFailure, SchemaVersion>> => {
   const exists = await migrationsTableExists(db, client);
   if (E.isLeft(exists)) return exists;
   if (!exists.right) return E.right({ kind: 'older' });
@@ -100,12 +100,12 @@ const compareVersions = async (
  * version of Orbit. A missing schema (a typo in --schema) or an older one is one line that names
  * it and says to run `orbit migrate`, instead of silently creating an empty schema.
  */
-export const checkSchema = async (db: Database): Promise<E.Either<OrbitError, void>> => {
+export const checkSchema = async (db: Database): Promise<E.Either<DbFailure, void>> => {
   const migrations = await loadMigrations();
-  return withClient(db, async (client): Promise<E.Either<OrbitError, void>> => {
+  return withClient(db, async (client): Promise<E.Either<DbFailure, void>> => {
     const exists = await schemaExists(db, client);
     if (E.isLeft(exists)) return exists;
-    const version: E.Either<OrbitError, SchemaVersion> = exists.right
+    const version: E.Either<DbFailure, SchemaVersion> = exists.right
       ? await compareVersions(client, db, migrations)
       : E.right({ kind: 'older' });
     if (E.isLeft(version)) return version;
@@ -122,7 +122,7 @@ export const checkSchema = async (db: Database): Promise<E.Either<OrbitError, vo
 };
 
 /** A DDL refused for lack of rights (42501) says what to do instead of only "permission denied". */
-const withoutRights = (db: Database, e: OrbitError): OrbitError =>
+const withoutRights = (db: Database, e: DbFailure): DbFailure =>
   e._tag === 'DatabaseError' && e.code === '42501'
     ? {
         ...e,
@@ -135,10 +135,10 @@ const withoutRights = (db: Database, e: OrbitError): OrbitError =>
  * transaction, under a session advisory lock keyed by the schema: two processes migrating at once
  * take turns, and the second finds nothing left to do.
  */
-export const migrate = async (db: Database): Promise<E.Either<OrbitError, MigrationReport>> => {
+export const migrate = async (db: Database): Promise<E.Either<DbFailure, MigrationReport>> => {
   const migrations = await loadMigrations();
   const lockKey = `orbit.migrate:${db.schema}`;
-  return withClient(db, async (client): Promise<E.Either<OrbitError, MigrationReport>> => {
+  return withClient(db, async (client): Promise<E.Either<DbFailure, MigrationReport>> => {
     try {
       await lockMigrations(client, lockKey);
       // An up-to-date schema needs no DDL at all, so a runtime role without DDL rights can connect.

@@ -1,12 +1,12 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { PipelineNotFound } from '../errors';
 import type { Pipeline } from './types';
 
 /** Where recovery and the CLI find pipeline definitions by name. */
 export interface Registry {
   /** Registers a pipeline; registering the same object twice is harmless. */
   registerPipeline<M>(pipeline: Pipeline<M>): void;
-  getPipeline(name: string): E.Either<OrbitError, Pipeline>;
+  getPipeline(name: string): E.Either<PipelineNotFound, Pipeline>;
   list(): readonly Pipeline[];
 }
 

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { withTransaction } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { FoldFailure } from '../errors';
 import type { RunState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
 import { toRunRow, toStepRow } from '../fold/projectionRows';
@@ -17,7 +17,7 @@ export type { ProjectionDifference, ProjectionReport } from './projectionReport'
  * Compares one run's projection rows with the fold of its journal, field by field, both read in
  * one snapshot so that appends happening meanwhile cannot show up as false differences.
  */
-export const diffRun = async (db: Database, runId: string): Promise<E.Either<OrbitError, ProjectionDifference[]>> =>
+export const diffRun = async (db: Database, runId: string): Promise<E.Either<FoldFailure, ProjectionDifference[]>> =>
   E.map((r: { differences: ProjectionDifference[] }) => r.differences)(await foldAndDiffRun(db, runId));
 
 /**
@@ -27,15 +27,15 @@ export const diffRun = async (db: Database, runId: string): Promise<E.Either<Orb
 export const foldAndDiffRun = (
   db: Database,
   runId: string,
-): Promise<E.Either<OrbitError, { state: RunState | null; differences: ProjectionDifference[] }>> =>
+): Promise<E.Either<FoldFailure, { state: RunState | null; differences: ProjectionDifference[] }>> =>
   withTransaction(
     db,
-    async (client): Promise<E.Either<OrbitError, { state: RunState | null; differences: ProjectionDifference[] }>> => {
+    async (client): Promise<E.Either<FoldFailure, { state: RunState | null; differences: ProjectionDifference[] }>> => {
       const folded = await loadRunState(db, runId, client);
       const projected = await readProjectedRun(db, runId, client);
       if (E.isLeft(projected)) return projected;
       if (E.isLeft(folded)) {
-        if (folded.left._tag !== 'RunNotFound') return folded;
+        if (folded.left._tag !== 'RunNotFound') return E.left(folded.left);
         const orphan: ProjectionDifference[] =
           projected.right === null ? [] : [{ runId, field: 'runs', projected: 'row', folded: 'no events' }];
         return E.right({ state: null, differences: orphan });
@@ -79,10 +79,10 @@ export const projectionDifferences = (state: RunState, projected: ProjectedRun |
 export const checkProjections = async (
   db: Database,
   runIds?: readonly string[],
-): Promise<E.Either<OrbitError, ProjectionReport>> => {
+): Promise<E.Either<FoldFailure, ProjectionReport>> => {
   const all: ProjectionDifference[] = [];
   let checked = 0;
-  const visit = async (ids: readonly string[]): Promise<E.Either<OrbitError, void>> => {
+  const visit = async (ids: readonly string[]): Promise<E.Either<FoldFailure, void>> => {
     for (const id of ids) {
       const d = await diffRun(db, id);
       if (E.isLeft(d)) return d;

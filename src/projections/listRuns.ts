@@ -1,13 +1,13 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { listRunSummaries, type RunSummaryRow } from '../queries/listRunSummaries';
 import type { ListRunsOptions, RunSummary } from './runSummary';
 
 export type { ListRunsOptions, RunSummary } from './runSummary';
 
 /** The newest runs from the projection, optionally by status and pipeline (e.g. every failed run). */
-export const listRuns = async (db: Database, opts: ListRunsOptions = {}): Promise<E.Either<OrbitError, RunSummary[]>> =>
+export const listRuns = async (db: Database, opts: ListRunsOptions = {}): Promise<E.Either<DbFailure, RunSummary[]>> =>
   E.map((rs: readonly RunSummaryRow[]) =>
     rs.map((r): RunSummary => ({
       runId: r.id,

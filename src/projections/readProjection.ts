@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import type { RunRow, StepRow } from '../fold/projectionRows';
 import { readRunRow } from '../queries/readRunRow';
 import { readStepRows } from '../queries/readStepRows';
@@ -18,7 +18,7 @@ export const readProjectedRun = async (
   db: Database,
   runId: string,
   client?: PoolClient,
-): Promise<E.Either<OrbitError, ProjectedRun | null>> => {
+): Promise<E.Either<DbFailure, ProjectedRun | null>> => {
   const runs = await readRunRow(db, runId, client);
   if (E.isLeft(runs)) return runs;
   const raw = runs.right[0];

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
 import { fromPgError } from '../db/pgErrors';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 
 /**
  * Runs one migration's text (from sql/, the schema already spliced in) and records it in
@@ -13,7 +13,7 @@ export const applyMigration = async (
   client: PoolClient,
   m: { readonly version: number; readonly name: string; readonly checksum: string },
   sql: string,
-): Promise<E.Either<OrbitError, void>> => {
+): Promise<E.Either<DbFailure, void>> => {
   try {
     await client.query('BEGIN');
     // Simple protocol (no parameters): a migration file holds several statements.

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { waitingOnQueue } from './waitingOnQueue';
 
 /**
@@ -8,7 +8,7 @@ import { waitingOnQueue } from './waitingOnQueue';
  * `enqueueRun`, not yet taken under any valid lease (the same test the workers' claim uses). One
  * count over the `runs_queued` partial index.
  */
-export const countQueuedRuns = async (db: Database): Promise<E.Either<OrbitError, number>> =>
+export const countQueuedRuns = async (db: Database): Promise<E.Either<DbFailure, number>> =>
   E.map((rows: { n: number }[]) => rows[0]?.n ?? 0)(
     await query<{ n: number }>(db, `SELECT count(*)::int AS n FROM ${db.qs}.runs r WHERE ${waitingOnQueue(db.qs)}`),
   );

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 
 /** Creates the schema and its `schema_migrations` table where they are missing. */
-export const createMigrationsTable = async (db: Database, client: PoolClient): Promise<E.Either<OrbitError, void>> => {
+export const createMigrationsTable = async (db: Database, client: PoolClient): Promise<E.Either<DbFailure, void>> => {
   const schema = await query(client, `CREATE SCHEMA IF NOT EXISTS ${db.qs}`);
   if (E.isLeft(schema)) return schema;
   const table = await query(

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 
 /** Deletes `steps` and `runs` rows that no journal event backs (inside the caller's transaction); how many. */
-export const deleteOrphanProjectionRows = async (db: Database, client: PoolClient): Promise<E.Either<OrbitError, number>> => {
+export const deleteOrphanProjectionRows = async (db: Database, client: PoolClient): Promise<E.Either<DbFailure, number>> => {
   const steps = await query<{ n: number }>(
     client,
     `WITH d AS (DELETE FROM ${db.qs}.steps s WHERE NOT EXISTS (SELECT 1 FROM ${db.qs}.run_events e WHERE e.run_id = s.run_id) RETURNING 1)

@@ -1,13 +1,13 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 
 /** A page of run ids after `after`, in id order, that the journal creates (seq 1) or `runs` holds. */
 export const listCreatedOrProjectedRunIds = async (
   db: Database,
   after: string,
   limit: number,
-): Promise<E.Either<OrbitError, string[]>> =>
+): Promise<E.Either<DbFailure, string[]>> =>
   E.map((rs: { id: string }[]) => rs.map((r) => r.id))(
     await query<{ id: string }>(
       db,

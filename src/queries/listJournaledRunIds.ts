@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 
 /** A page of run ids with events after `after`, in id order (even a run whose seq 1 was deleted). */
-export const listJournaledRunIds = async (db: Database, after: string, limit: number): Promise<E.Either<OrbitError, string[]>> =>
+export const listJournaledRunIds = async (db: Database, after: string, limit: number): Promise<E.Either<DbFailure, string[]>> =>
   E.map((rs: { id: string }[]) => rs.map((r) => r.id))(
     await query<{ id: string }>(
       db,

@@ -1,12 +1,12 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 
 /**
  * A page of every run id known anywhere after `after`, in id order: the journal (even a run whose
  * seq 1 was deleted), `runs` rows and `steps` rows. What `verify` visits.
  */
-export const listKnownRunIds = async (db: Database, after: string, limit: number): Promise<E.Either<OrbitError, string[]>> =>
+export const listKnownRunIds = async (db: Database, after: string, limit: number): Promise<E.Either<DbFailure, string[]>> =>
   E.map((rs: { id: string }[]) => rs.map((r) => r.id))(
     await query<{ id: string }>(
       db,

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { PoolClient } from 'pg';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { waitingOnQueue } from './waitingOnQueue';
 
 /**
@@ -9,7 +9,7 @@ import { waitingOnQueue } from './waitingOnQueue';
  * their `runs` rows locked until the caller's transaction ends. `SKIP LOCKED`: concurrent workers
  * pick different runs.
  */
-export const lockQueuedRuns = async (db: Database, max: number, client: PoolClient): Promise<E.Either<OrbitError, string[]>> =>
+export const lockQueuedRuns = async (db: Database, max: number, client: PoolClient): Promise<E.Either<DbFailure, string[]>> =>
   E.map((rs: { id: string }[]) => rs.map((r) => r.id))(
     await query<{ id: string }>(
       client,

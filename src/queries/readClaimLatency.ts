@@ -1,13 +1,10 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { AVAILABLE_TYPES, CLAIM_TYPES } from '../events/runEvents';
+import type { ClaimLatency } from './claimLatency';
 
-export interface ClaimLatency {
-  /** `queue`: from the run's creation on the queue; `released`: from its release by another worker. */
-  readonly source: 'queue' | 'released';
-  readonly seconds: number;
-}
+export type { ClaimLatency } from './claimLatency';
 
 /**
  * How long a run waited, by the journal's own timestamps (the database clock), between becoming
@@ -18,7 +15,7 @@ export const readClaimLatency = async (
   db: Database,
   runId: string,
   writer: string,
-): Promise<E.Either<OrbitError, ClaimLatency | null>> => {
+): Promise<E.Either<DbFailure, ClaimLatency | null>> => {
   const rows = await query<{ from_type: string; seconds: number }>(
     db,
     `SELECT p.type AS from_type, extract(epoch FROM c.occurred_at - p.occurred_at)::float8 AS seconds

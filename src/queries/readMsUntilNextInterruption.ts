@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { NOT_YET_INTERRUPTED_VERDICTS } from './runLivenessVerdict';
 
 /**
@@ -12,7 +12,7 @@ export const readMsUntilNextInterruption = async (
   db: Database,
   thresholdMs: number,
   host: string,
-): Promise<E.Either<OrbitError, number | null>> =>
+): Promise<E.Either<DbFailure, number | null>> =>
   E.map((rs: { ms: number | null }[]) => rs[0]?.ms ?? null)(
     await query<{ ms: number | null }>(
       db,

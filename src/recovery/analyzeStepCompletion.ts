@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { ConnectFailure, FoldFailure, RunNotFound } from '../errors';
 import type { RunState, RunStatus, StepStatus } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
@@ -50,7 +50,7 @@ export const analyzeState = (s: RunState): StepAnalysis => {
 export const analyzeStepCompletion = async (
   runId: string,
   options: { readonly client?: OrbitClient } = {},
-): Promise<E.Either<OrbitError, StepAnalysis>> => {
+): Promise<E.Either<ConnectFailure | FoldFailure | RunNotFound, StepAnalysis>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   return E.map(analyzeState)(await loadRunState(c.right.db, runId));

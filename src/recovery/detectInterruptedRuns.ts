@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { ConnectFailure } from '../errors';
 import { countUnfinishedRuns, type UnfinishedCountsRow } from '../queries/countUnfinishedRuns';
 import { listInterruptedRuns, type InterruptedRunRow } from '../queries/listInterruptedRuns';
 import { listRecentFailedRuns, type FailedRunRow } from '../queries/listRecentFailedRuns';
@@ -44,7 +44,7 @@ export interface DetectOptions {
  * valid lease covering them) silent for longer than the threshold. A run under a valid lease is
  * never listed, whatever the threshold.
  */
-export const detectInterruptedRuns = async (options: DetectOptions = {}): Promise<E.Either<OrbitError, InterruptedRun[]>> => {
+export const detectInterruptedRuns = async (options: DetectOptions = {}): Promise<E.Either<ConnectFailure, InterruptedRun[]>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const { db, thresholdMs } = c.right;
@@ -85,7 +85,7 @@ export interface UnfinishedSummary {
 /** Counts unfinished runs that are not interrupted, by reason (one query, the same rule). */
 export const summarizeUnfinished = async (
   options: { readonly client?: OrbitClient; readonly thresholdMs?: number } = {},
-): Promise<E.Either<OrbitError, UnfinishedSummary>> => {
+): Promise<E.Either<ConnectFailure, UnfinishedSummary>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const { db, thresholdMs } = c.right;
@@ -117,7 +117,7 @@ export interface FailedRun {
 /** Runs that failed with failed steps in the last `withinMs` (default a day), newest first. */
 export const recentFailedRuns = async (
   options: { readonly client?: OrbitClient; readonly withinMs?: number; readonly limit?: number } = {},
-): Promise<E.Either<OrbitError, FailedRun[]>> => {
+): Promise<E.Either<ConnectFailure, FailedRun[]>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const { db } = c.right;

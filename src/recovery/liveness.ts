@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { DbFailure } from '../errors';
 import { provablyGone } from '../executor/processIdentity';
 import { listWorkersOnHost } from '../queries/listWorkersOnHost';
 import { readMsUntilNextInterruption } from '../queries/readMsUntilNextInterruption';
@@ -20,13 +20,13 @@ export interface Liveness {
 }
 
 /** Owners (worker ids) registered on this host whose process no longer exists. */
-export const deadOwners = async (db: Database): Promise<E.Either<OrbitError, string[]>> =>
+export const deadOwners = async (db: Database): Promise<E.Either<DbFailure, string[]>> =>
   E.map((rs: { id: string; host: string; pid: number; identity: string | null }[]) =>
     rs.filter((r) => provablyGone(r.host, r.pid, r.identity)).map((r) => r.id),
   )(await listWorkersOnHost(db, hostname()));
 
 /** The liveness rule of `detectInterruptedRuns`, for one run (database clock). */
-export const runLiveness = async (db: Database, runId: string, thresholdMs: number): Promise<E.Either<OrbitError, Liveness>> => {
+export const runLiveness = async (db: Database, runId: string, thresholdMs: number): Promise<E.Either<DbFailure, Liveness>> => {
   const dead = await deadOwners(db);
   if (E.isLeft(dead)) return dead;
   return E.map((rs: readonly RunLivenessRow[]): Liveness => {
@@ -49,7 +49,7 @@ export const runLiveness = async (db: Database, runId: string, thresholdMs: numb
  * or (owners on this machine) the moment its owner's missed renewal would show it dead.
  * Null when no run is waiting to become interrupted. The recovery worker sleeps this long.
  */
-export const msUntilNextInterruption = async (db: Database, thresholdMs: number): Promise<E.Either<OrbitError, number | null>> =>
+export const msUntilNextInterruption = async (db: Database, thresholdMs: number): Promise<E.Either<DbFailure, number | null>> =>
   E.map((ms: number | null) => (ms === null ? null : Math.max(0, Math.ceil(ms))))(
     await readMsUntilNextInterruption(db, thresholdMs, hostname()),
   );

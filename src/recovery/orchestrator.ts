@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { formatError, type OrbitError } from '../errors';
+import { formatError, type ConnectFailure, type ResumeFailure } from '../errors';
 import type { Progress } from '../executor/executeRun';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
@@ -13,7 +13,7 @@ export type RecoveryOutcome =
       readonly runId: string;
       readonly pipelineId: string;
       readonly outcome: 'failed';
-      readonly error: OrbitError;
+      readonly error: ResumeFailure;
       readonly message: string;
     };
 
@@ -65,7 +65,7 @@ export const needsIsolation = (run: InterruptedRun): boolean => run.recoveryCoun
 export class RunRecoveryOrchestrator {
   constructor(private readonly options: OrchestratorOptions = {}) {}
 
-  async recoverInterruptedRuns(): Promise<E.Either<OrbitError, RecoverySummary>> {
+  async recoverInterruptedRuns(): Promise<E.Either<ConnectFailure, RecoverySummary>> {
     const t0 = Date.now();
     // NaN or 0 workers would "recover" nothing and report every run as a null result.
     for (const [what, n] of [

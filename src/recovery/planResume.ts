@@ -1,7 +1,14 @@
 import * as E from 'fp-ts/Either';
 import { decideNext } from '../decide/decideNext';
 import type { Decision, ResumeRequest } from '../decide/decision';
-import { OrbitErrors, type OrbitError } from '../errors';
+import {
+  OrbitErrors,
+  type DbFailure,
+  type IllegalTransition,
+  type LoadRecoverableFailure,
+  type ResumeRefusal,
+  type RunStillActive,
+} from '../errors';
 import type { RunState } from '../fold/runState';
 import type { Pipeline } from '../pipeline/types';
 import type { OrbitClient } from '../runtime/orbitClient';
@@ -56,7 +63,7 @@ export const planResume = async (
   client: OrbitClient,
   runId: string,
   options: PlanOptions = {},
-): Promise<E.Either<OrbitError, ResumePlan>> => {
+): Promise<E.Either<LoadRecoverableFailure | IllegalTransition | ResumeRefusal | DbFailure | RunStillActive, ResumePlan>> => {
   const loaded = await loadRecoverableRun(client, runId, true, options.expectedSeq);
   if (E.isLeft(loaded)) return loaded;
   const { state, pipeline } = loaded.right;

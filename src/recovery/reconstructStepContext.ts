@@ -1,5 +1,12 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type {
+  ConnectFailure,
+  EventDecodeError,
+  InvalidInput,
+  InvalidMetadata,
+  LoadRecoverableFailure,
+  RunNotResumable,
+} from '../errors';
 import type { RunState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
 import { buildStepContext } from '../executor/stepContext';
@@ -23,7 +30,7 @@ export const loadRecoverableRun = async (
   checkProjections: boolean,
   /** When given, the journal must still be at this seq (else another process got there first). */
   expectedSeq?: number,
-): Promise<E.Either<OrbitError, { state: RunState; pipeline: Pipeline }>> => {
+): Promise<E.Either<LoadRecoverableFailure, { state: RunState; pipeline: Pipeline }>> => {
   // One replay: inside the snapshot that also reads the projections when they are to be checked.
   const loaded = checkProjections
     ? await foldAndDiffRun(client.db, runId)
@@ -56,7 +63,12 @@ export const reconstructStepContext = async (
   runId: string,
   pipelineId: string,
   options: ReconstructOptions = {},
-): Promise<E.Either<OrbitError, StepContext<unknown>>> => {
+): Promise<
+  E.Either<
+    ConnectFailure | LoadRecoverableFailure | InvalidInput | RunNotResumable | InvalidMetadata | EventDecodeError,
+    StepContext<unknown>
+  >
+> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const loaded = await loadRecoverableRun(c.right, runId, options.checkProjections !== false);

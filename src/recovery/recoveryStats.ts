@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { ConnectFailure } from '../errors';
 import { readRecoveryStats, type RecoveryStatsRow } from '../queries/readRecoveryStats';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { detectInterruptedRuns } from './detectInterruptedRuns';
@@ -35,7 +35,7 @@ export interface RecoveryStats {
 /** Recovery metrics over the whole journal, or over resumptions since `sinceMs` ago. */
 export const recoveryStats = async (
   options: { readonly client?: OrbitClient; readonly sinceMs?: number } = {},
-): Promise<E.Either<OrbitError, RecoveryStats>> => {
+): Promise<E.Either<ConnectFailure, RecoveryStats>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const { db } = c.right;

@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/Either';
 import { fromPgError } from '../db/pgErrors';
-import { formatError, type OrbitError } from '../errors';
+import { formatError, type ConnectFailure, type DbFailure } from '../errors';
 import { executionEnvFor } from '../executor/executionEnv';
 import { executeQueuedRun, releaseReservation, reserveQueuedRuns } from '../executor/queue';
 import { countQueuedRuns } from '../queries/countQueuedRuns';
-import { readClaimLatency, type ClaimLatency } from '../queries/readClaimLatency';
+import type { ClaimLatency } from '../queries/claimLatency';
+import { readClaimLatency } from '../queries/readClaimLatency';
 import { RunWatcher, type RunNotification } from '../executor/runWatcher';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
@@ -23,7 +24,7 @@ export type WorkerEvent =
   | { readonly kind: 'notified'; readonly runId: string; readonly type: string }
   /** A sweep found `detected` interrupted runs and started recovering `started` of them. */
   | { readonly kind: 'sweep'; readonly detected: number; readonly started: number }
-  | { readonly kind: 'sweep-failed'; readonly error: OrbitError }
+  | { readonly kind: 'sweep-failed'; readonly error: ConnectFailure }
   | { readonly kind: 'claimed'; readonly runId: string }
   | {
       readonly kind: 'executed';
@@ -119,7 +120,7 @@ export class RecoveryWorker {
   }
 
   /** Starts listening and runs a first sweep; later sweeps are scheduled by the database's deadlines. */
-  async start(): Promise<E.Either<OrbitError, void>> {
+  async start(): Promise<E.Either<DbFailure, void>> {
     // A worker runs until stop(). Its LISTEN socket is what keeps the process alive; while that is
     // being re-established (backoff timers do not hold a process) and no deadline timer is armed,
     // nothing else would, and the process would exit mid-reconnect.
@@ -151,7 +152,7 @@ export class RecoveryWorker {
   }
 
   /** Queued runs waiting for a worker, now (for the queue-depth gauge). */
-  queueDepth(): Promise<E.Either<OrbitError, number>> {
+  queueDepth(): Promise<E.Either<DbFailure, number>> {
     return countQueuedRuns(this.options.client.db);
   }
 
@@ -407,7 +408,7 @@ export interface WorkerHandle {
  * Starts a worker in this process (what `orbit worker` runs): it executes queued runs
  * (`enqueueRun`) and recovers interrupted ones until `stop()`.
  */
-export const startWorker = async (options: StartWorkerOptions = {}): Promise<E.Either<OrbitError, WorkerHandle>> => {
+export const startWorker = async (options: StartWorkerOptions = {}): Promise<E.Either<ConnectFailure, WorkerHandle>> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const stopping = new AbortController();

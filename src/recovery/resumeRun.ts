@@ -1,5 +1,12 @@
 import * as E from 'fp-ts/Either';
-import { formatError, OrbitErrors, type OrbitError } from '../errors';
+import {
+  OrbitErrors,
+  type AppendFailure,
+  type ConcurrencyConflict,
+  type RecoveryLimitReached,
+  type ResumeFailure,
+  type RunAlreadyClaimed,
+} from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import { executeRun, type ExecuteOptions } from '../executor/executeRun';
 import type { RunState, RunStatus } from '../fold/runState';
@@ -31,21 +38,17 @@ export interface ResumeSuccess {
   readonly error: string | null;
 }
 
-/**
- * An fp-ts Either that also reads like the spec's example: `result.success`,
- * `result.stepsExecuted`, `result.error` (the one-line message).
- */
-export type ResumeResult =
-  | (E.Right<ResumeSuccess> & { readonly success: true; readonly stepsExecuted: number })
-  | (E.Left<OrbitError> & { readonly success: false; readonly error: string });
+/** A plain Either (`orbit-pipeline/promise` has the spec's `{ success, stepsExecuted, error }` shape). */
+export type ResumeResult = E.Either<ResumeFailure, ResumeSuccess>;
 
-const ok = (value: ResumeSuccess): ResumeResult =>
-  ({ ...E.right(value), success: true, stepsExecuted: value.stepsExecuted }) as ResumeResult;
-const fail = (error: OrbitError): ResumeResult =>
-  ({ ...E.left(error), success: false, error: formatError(error) }) as ResumeResult;
+const fail = (error: ResumeFailure): ResumeResult => E.left(error);
 
 /** The poison-run cap was reached: journal the run's failure (the plan's events), at the seq the plan saw. */
-const giveUp = async (client: OrbitClient, state: RunState, events: readonly RunEvent[]): Promise<OrbitError> => {
+const giveUp = async (
+  client: OrbitClient,
+  state: RunState,
+  events: readonly RunEvent[],
+): Promise<Exclude<AppendFailure, ConcurrencyConflict> | RunAlreadyClaimed | RecoveryLimitReached> => {
   const { runId } = state;
   const r = await appendToRun(client.db, { runId, expectedSeq: state.lastSeq, state, writer: client.workerId, events });
   if (E.isLeft(r)) return r.left._tag === 'ConcurrencyConflict' ? OrbitErrors.runAlreadyClaimed(runId) : r.left;
@@ -86,7 +89,7 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
   if (r.status !== 'success' && !r.released) {
     return fail(OrbitErrors.runFailed(runId, r.status, r.error ?? 'no reason recorded'));
   }
-  return ok({
+  return E.right({
     runId,
     pipelineId: r.pipelineId,
     status: r.status,

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
+import type { InvalidInput } from '../errors';
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
@@ -13,7 +13,7 @@ const HINT = 'use a number with a unit: 500ms, 30s, 10m, 1h, 2d';
  * was read as 10 ms where the spec means 10 minutes, which made live runs look dead. Values that
  * round to zero or exceed a year are refused too.
  */
-export const parseDuration = (text: string, what = 'duration'): E.Either<OrbitError, number> => {
+export const parseDuration = (text: string, what = 'duration'): E.Either<InvalidInput, number> => {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
   if (m === null) {
     return E.left({ _tag: 'InvalidInput', what, message: `${JSON.stringify(text)} is not a duration (${HINT}, e.g. 10m)` });
@@ -54,13 +54,13 @@ export const DEFAULT_LEASE_MS = 15_000;
 // A plain record, not NodeJS.ProcessEnv: the emitted .d.ts must compile without @types/node.
 export const thresholdFromEnv = (
   env: Readonly<Record<string, string | undefined>> = process.env,
-): E.Either<OrbitError, number> => {
+): E.Either<InvalidInput, number> => {
   const v = env.ORBIT_INTERRUPTED_THRESHOLD;
   return v === undefined || v === '' ? E.right(DEFAULT_THRESHOLD_MS) : parseDuration(v, 'ORBIT_INTERRUPTED_THRESHOLD');
 };
 
 /** `ORBIT_LEASE` if set and valid (at least 300 ms, so renewals at a third stay meaningful), else 15 s. */
-export const leaseFromEnv = (env: Readonly<Record<string, string | undefined>> = process.env): E.Either<OrbitError, number> => {
+export const leaseFromEnv = (env: Readonly<Record<string, string | undefined>> = process.env): E.Either<InvalidInput, number> => {
   const v = env.ORBIT_LEASE;
   if (v === undefined || v === '') return E.right(DEFAULT_LEASE_MS);
   const d = parseDuration(v, 'ORBIT_LEASE');

@@ -5,7 +5,7 @@ import { closeDatabase, openDatabase, type Database } from '../db/database';
 import { readServerVersion } from '../queries/readServerVersion';
 import { checkSchema, migrate as runMigrations } from '../migrations/migrate';
 import { resolveDatabase, type ResolvedDatabase } from '../server/resolveDatabase';
-import type { OrbitError } from '../errors';
+import type { ConnectFailure } from '../errors';
 import { registry as defaultRegistry, type Registry } from '../pipeline/registry';
 import { DEFAULT_THRESHOLD_MS, thresholdFromEnv } from './duration';
 
@@ -58,7 +58,7 @@ export interface ConnectOptions {
 export const newWorkerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 
 /** Resolves the database, checks it answers, migrates (unless told not to) and returns a client. */
-export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<OrbitError, OrbitClient>> => {
+export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<ConnectFailure, OrbitClient>> => {
   const env = opts.env ?? process.env;
   const threshold = opts.thresholdMs !== undefined ? E.right(opts.thresholdMs) : thresholdFromEnv(env);
   if (E.isLeft(threshold)) return threshold;
@@ -109,10 +109,10 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Orbit
   });
 };
 
-let shared: Promise<E.Either<OrbitError, OrbitClient>> | undefined;
+let shared: Promise<E.Either<ConnectFailure, OrbitClient>> | undefined;
 
 /** The client the spec-style free functions use when none is passed: connects once, from the environment. */
-export const defaultClient = (): Promise<E.Either<OrbitError, OrbitClient>> => {
+export const defaultClient = (): Promise<E.Either<ConnectFailure, OrbitClient>> => {
   shared ??= connect();
   return shared;
 };
@@ -128,5 +128,5 @@ export const closeDefaultClient = async (): Promise<void> => {
 };
 
 /** Uses the given client or the default one. */
-export const clientOr = (client?: OrbitClient): Promise<E.Either<OrbitError, OrbitClient>> =>
+export const clientOr = (client?: OrbitClient): Promise<E.Either<ConnectFailure, OrbitClient>> =>
   client ? Promise.resolve(E.right(client)) : defaultClient();

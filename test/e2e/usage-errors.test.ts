@@ -85,6 +85,66 @@ describe('usage errors: exit 2, one line, before any connection', () => {
     }
   });
 
+  it('a run id outside the run-id grammar is refused by every command that takes one', async () => {
+    const bad = 'bad id!';
+    const message = `Error: Invalid run id: ${JSON.stringify(bad)} is not a run id (letters, digits, . _ : -; at most 200)`;
+    for (const cmd of [
+      ['resume', bad],
+      ['history', bad],
+      ['cancel', bad],
+      ['replay', bad, '--at', '1'],
+      ['diff', 'run-a', bad],
+      ['export', bad],
+      ['verify', bad],
+    ]) {
+      expectUsage(await h.cli([...OFFLINE, ...cmd]), message);
+    }
+    // Well-formed ids are not refused: run ids are chosen freely (run --run-id), so "not-a-uuid"
+    // is a run id like any other, and only the database can say it does not exist (exit 1).
+    const unknown = await h.cli(['resume', 'not-a-uuid']);
+    expectExit(unknown, 1);
+    expect(unknown.stderr).toBe('Error: Run not found: not-a-uuid\n');
+  });
+
+  it('replay --at that is neither a seq nor an ISO-8601 time', async () => {
+    expectUsage(
+      await h.cli([...OFFLINE, 'replay', 'some-run', '--at', 'banana']),
+      'Error: Invalid --at: expected a seq (1, 2, ...) or an ISO-8601 time, got "banana"',
+    );
+    expectUsage(await h.cli([...OFFLINE, 'replay', 'some-run', '--at', '0']), 'Error: Invalid --at: a seq starts at 1');
+  });
+
+  it('duration flags with garbage: --threshold (any command), stats --since, worker --grace', async () => {
+    for (const cmd of [['runs'], ['check-interrupted'], ['recover', '--auto-resume']]) {
+      expectUsage(await h.cli([...OFFLINE, ...cmd, '--threshold', '10']), /^Error: --threshold: "10" has no unit /);
+      expectUsage(await h.cli([...OFFLINE, ...cmd, '--threshold', 'soon']), /^Error: --threshold: "soon" is not a duration /);
+    }
+    expectUsage(await h.cli([...OFFLINE, 'stats', '--since', 'banana']), /^Error: Invalid --since: "banana" is not a duration /);
+    expectUsage(await h.cli([...OFFLINE, 'worker', '--grace', 'banana']), /^Error: Invalid --grace: "banana" is not a duration /);
+    expectUsage(
+      await h.cli([...OFFLINE, 'export', '--all', '--since', 'banana']),
+      'Error: Invalid --since: an ISO-8601 time, with --all',
+    );
+  });
+
+  it('number flags with garbage: runs --limit, worker --metrics-port', async () => {
+    expectUsage(
+      await h.cli([...OFFLINE, 'runs', '--limit', 'abc']),
+      'Error: Invalid --limit: "abc" is not a whole number (use 1 to 1000000)',
+    );
+    expectUsage(
+      await h.cli([...OFFLINE, 'worker', '--metrics-port', '99999']),
+      /^Error: Invalid --metrics-port: "99999" is not a port /,
+    );
+  });
+
+  it('options that cannot go together: history --html --json', async () => {
+    expectUsage(
+      await h.cli([...OFFLINE, 'history', 'some-run', '--html', '--json']),
+      'Error: Invalid options: --html writes a finished page: not with --follow or --json',
+    );
+  });
+
   it('valid values still work against the real database', async () => {
     const r = await h.cli(['recover', '--auto-resume', '--concurrency', '2', '--limit', '5']);
     expectExit(r, 0);

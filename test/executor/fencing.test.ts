@@ -412,7 +412,7 @@ describe('graceful stop', () => {
 
     const r = await resumeRun(runId, { client: peer });
     expect(E.isRight(r)).toBe(true);
-    expect(r.success && r.stepsExecuted).toBe(2);
+    expect(E.isRight(r) && r.right.stepsExecuted).toBe(2);
     expect(calls).toEqual(['one#1', 'two#1', 'three#1']);
     expect((await journalOf(tc.client.db, runId)).slice(5)).toEqual([
       'run.resumed',

@@ -219,7 +219,7 @@ describe('reconstructStepContext', () => {
       // resumeRun refuses too, and writes nothing.
       const before = await countEvents(db, runId);
       const r = await resumeRun(runId, { client: tc.client, force: true });
-      expect(r.success).toBe(false);
+      expect(E.isRight(r)).toBe(false);
       expect(E.isLeft(r) && r.left._tag).toBe('ProjectionMismatch');
       expect(await countEvents(db, runId)).toBe(before);
       // The journal itself is fine: reading it without the projection check works.
@@ -288,7 +288,7 @@ describe('reconstructStepContext', () => {
 
     // Recovery refuses such a run without writing to it.
     const r = await resumeRun(unknownType.runId, { client: tc.client, force: true });
-    expect(r.success).toBe(false);
+    expect(E.isRight(r)).toBe(false);
     expect(E.isLeft(r) && r.left._tag).toBe('EventDecodeError');
     expect(await countEvents(db, unknownType.runId)).toBe(4);
   });

@@ -65,13 +65,13 @@ const recordingPipeline = (name: string, steps: readonly string[]) => {
 };
 
 const expectRefusal = async (r: ResumeResult, tag: string, message: string, runId?: string) => {
-  expect(r.success).toBe(false);
+  expect(E.isRight(r)).toBe(false);
   expect(E.isLeft(r)).toBe(true);
   if (E.isLeft(r)) {
     expect(r.left._tag).toBe(tag);
     expect(formatError(r.left)).toBe(message);
   }
-  if (!r.success) expect(r.error).toBe(message);
+  if (E.isLeft(r)) expect(formatError(r.left)).toBe(message);
   if (runId !== undefined) expect(await countEvents(tc.client.db, runId, { writer: recoverer.workerId })).toBe(0);
 };
 
@@ -80,21 +80,21 @@ const expectRefusal = async (r: ResumeResult, tag: string, message: string, runI
  * or RunStillActive when it read the run after the winner's claim (the winner is alive).
  */
 const expectHeldByAnother = (r: ResumeResult, runId: string, holder: string) => {
-  expect(r.success).toBe(false);
-  if (!E.isLeft(r) || r.success) throw new Error('expected a refusal');
+  expect(E.isRight(r)).toBe(false);
+  if (!E.isLeft(r)) throw new Error('expected a refusal');
   if (r.left._tag === 'RunAlreadyClaimed') {
     expect(r.left).toEqual({ _tag: 'RunAlreadyClaimed', runId });
-    expect(r.error).toBe(`Run ${runId} was already claimed by another process`);
+    expect(formatError(r.left)).toBe(`Run ${runId} was already claimed by another process`);
   } else {
     expect(r.left).toMatchObject({ _tag: 'RunStillActive', runId, owner: holder, thresholdMs: THRESHOLD_MS });
-    expect(r.error).toMatch(new RegExp(`^Run ${runId} is not interrupted: worker ${holder} showed activity at `));
+    expect(formatError(r.left)).toMatch(new RegExp(`^Run ${runId} is not interrupted: worker ${holder} showed activity at `));
   }
 };
 
-/** Reads the result the way the spec's example does: `if (result.success) result.stepsExecuted`. */
+/** A successful resume's count of executed steps (the root entry's plain Either). */
 const stepsExecutedOf = (r: ResumeResult): number => {
-  if (!r.success) throw new Error(`expected a successful resume, got: ${r.error}`);
-  return r.stepsExecuted;
+  if (E.isLeft(r)) throw new Error(`expected a successful resume, got: ${formatError(r.left)}`);
+  return r.right.stepsExecuted;
 };
 
 const oneSucceededPerStep = async (runId: string, steps: readonly string[]) => {
@@ -115,7 +115,7 @@ describe('resumeRun finishes an interrupted run', () => {
 
     const r = await resumeRun(runId, { client: recoverer });
     expect(E.isRight(r)).toBe(true);
-    expect(r.success).toBe(true);
+    expect(E.isRight(r)).toBe(true);
     expect(stepsExecutedOf(r)).toBe(3);
     expect(expectRight(r)).toMatchObject({
       runId,
@@ -202,7 +202,7 @@ describe('resumeRun finishes an interrupted run', () => {
     hang = false;
 
     const r = await resumeRun(runId, { client: recoverer });
-    expect(r.success).toBe(true);
+    expect(E.isRight(r)).toBe(true);
     expect(stepsExecutedOf(r)).toBe(1);
     expect(seen).toEqual([
       { step: 'charge', attempt: 1, key: `${runId}:charge` },
@@ -230,7 +230,7 @@ describe('resumeRun finishes an interrupted run', () => {
     await waitPastThreshold();
     const times: number[] = [];
     const r = await resumeRun(runId, { client: recoverer, onProgress: (p) => p.stepName === 'poll' && times.push(Date.now()) });
-    expect(r.success).toBe(true);
+    expect(E.isRight(r)).toBe(true);
     expect(calls.map((c) => `${c.step}#${c.attempt}`)).toEqual(['poll#2', 'report#1']);
     expect(times[0]).toBeGreaterThanOrEqual(dueAt - 50);
     const pollStarted = (await eventsOf(tc.client.db, runId)).find(
@@ -249,7 +249,7 @@ describe('resumeRun finishes an interrupted run', () => {
     touch(runId);
     await waitPastThreshold();
     const r = await resumeRun(runId, { client: recoverer });
-    expect(r.success).toBe(true);
+    expect(E.isRight(r)).toBe(true);
     expect(stepsExecutedOf(r)).toBe(0);
     expect(calls).toEqual([]);
     expect((await journalOf(tc.client.db, runId)).slice(-2)).toEqual(['run.resumed', 'run.succeeded']);
@@ -263,9 +263,9 @@ describe('resumeRun finishes an interrupted run', () => {
     const other = await tc.peer({ thresholdMs: THRESHOLD_MS });
     const [r1, r2] = await Promise.all([resumeRun(runId, { client: recoverer }), resumeRun(runId, { client: other })]);
     const results = [r1, r2];
-    expect(results.filter((r) => r.success)).toHaveLength(1);
-    const winner = r1.success ? recoverer : other;
-    expectHeldByAnother((r1.success ? r2 : r1) as ResumeResult, runId, winner.workerId);
+    expect(results.filter((r) => E.isRight(r))).toHaveLength(1);
+    const winner = E.isRight(r1) ? recoverer : other;
+    expectHeldByAnother((E.isRight(r1) ? r2 : r1) as ResumeResult, runId, winner.workerId);
     expect(await countEvents(tc.client.db, runId, { type: 'run.resumed' })).toBe(1);
     expect(calls.map((c) => `${c.step}#${c.attempt}`)).toEqual(['a#2', 'b#1']);
     await oneSucceededPerStep(runId, ['a', 'b']);
@@ -402,12 +402,12 @@ describe('resumeRun refuses what it must not resume', () => {
     touch(runId);
     await waitPastThreshold();
     const r = await resumeRun(runId, { client: recoverer });
-    expect(r.success).toBe(false);
+    expect(E.isRight(r)).toBe(false);
     expect(E.isLeft(r) && r.left._tag).toBe('PipelineNotFound');
     expect(E.isLeft(r) && r.left).toMatchObject({ pipelineId: 'ghost-pipeline' });
-    if (!r.success) {
-      expect(r.error).toContain('the pipeline definition must be available');
-      expect(r.error).toContain('"ghost-pipeline"');
+    if (E.isLeft(r)) {
+      expect(formatError(r.left)).toContain('the pipeline definition must be available');
+      expect(formatError(r.left)).toContain('"ghost-pipeline"');
     }
     expect(await countEvents(tc.client.db, runId, { writer: recoverer.workerId })).toBe(0);
   });
@@ -438,7 +438,7 @@ describe('resumeRun refuses what it must not resume', () => {
     });
 
     const forced = await resumeRun(runId, { client: recoverer, force: true });
-    expect(forced.success).toBe(true);
+    expect(E.isRight(forced)).toBe(true);
     expect(expectRight(forced).status).toBe('success');
     // The run keeps the step order it was created with.
     expect(calls.map((c) => `${c.step}#${c.attempt}`)).toEqual(['b#2', 'c#1']);
@@ -461,15 +461,15 @@ describe('resumeRun refuses what it must not resume', () => {
       type: 'run.failed',
       payload: { reason: 'step "b" is not in the registered pipeline "renamed"', step: 'b' },
     });
-    // The resume itself reports the failure, in the spec's `result.success` / `result.error` shape too.
-    expect(forced.success).toBe(false);
+    // The resume itself reports the failure as a Left; formatError gives the one line the spec prints.
+    expect(E.isRight(forced)).toBe(false);
     expect(E.isLeft(forced) && forced.left).toEqual({
       _tag: 'RunFailed',
       runId,
       status: 'failed',
       reason: 'step "b" is not in the registered pipeline "renamed"',
     });
-    expect(!forced.success && forced.error).toBe(
+    expect(E.isLeft(forced) && formatError(forced.left)).toBe(
       `Run ${runId} ended failed: step "b" is not in the registered pipeline "renamed"`,
     );
   });
@@ -509,7 +509,7 @@ describe('resumeRun refuses what it must not resume', () => {
       owner: tc.client.workerId,
       thresholdMs: THRESHOLD_MS,
     });
-    expect(refused.success ? '' : refused.error).toMatch(
+    expect(E.isRight(refused) ? '' : formatError(refused.left)).toMatch(
       new RegExp(
         `^Run ${runId} is being executed: worker ${tc.client.workerId} holds a valid lease on it \\(until .*\\); no threshold changes that\\. Wait for it, stop that worker, or take it over with --force`,
       ),
@@ -517,7 +517,7 @@ describe('resumeRun refuses what it must not resume', () => {
     expect(await countEvents(tc.client.db, runId, { writer: recoverer.workerId })).toBe(0);
 
     const forced = await resumeRun(runId, { client: recoverer, force: true });
-    expect(forced.success).toBe(true);
+    expect(E.isRight(forced)).toBe(true);
     expect(expectLeftTag(await original)).toBe('Fenced');
     expect(attempts).toEqual([1, 2]);
     await oneSucceededPerStep(runId, ['slow']);
@@ -554,7 +554,7 @@ describe('resumeRun with retryFailed', () => {
 
     broken = false; // the cause is fixed
     const r = await resumeRun(failed.runId, { client: recoverer, retryFailed: true });
-    expect(r.success).toBe(true);
+    expect(E.isRight(r)).toBe(true);
     expect(stepsExecutedOf(r)).toBe(2);
     expect(expectRight(r)).toMatchObject({ status: 'success', resumedFrom: 'load', reExecutedInFlight: [] });
     expect(calls).toEqual(['fetch#1', 'load#1', 'load#2', 'notify#1']);
@@ -584,8 +584,8 @@ describe('resumeRun and the spec’s result shape', () => {
     const r = await resumeRun(runId, { client: recoverer });
     expect((await journalOf(tc.client.db, runId)).slice(-2)).toEqual(['step.failed:b#2', 'run.failed']);
     // Spec: `if (result.success) { executed N steps } else { Recovery failed: ${result.error} }`.
-    expect(r.success).toBe(false);
-    if (!r.success) expect(r.error).toContain('still broken');
+    expect(E.isRight(r)).toBe(false);
+    if (E.isLeft(r)) expect(formatError(r.left)).toContain('still broken');
   });
 });
 
@@ -623,9 +623,9 @@ describe('the recovery cap', () => {
     });
     // The run is over: no one resumes it again automatically.
     const again = await resumeRun(runId, { client: recoverer });
-    expect(again.success).toBe(false);
+    expect(E.isRight(again)).toBe(false);
     expect(E.isLeft(again) && again.left._tag).toBe('RunNotResumable');
-    if (!again.success) expect(again.error).toContain('taken over 2 times without finishing');
+    if (E.isLeft(again)) expect(formatError(again.left)).toContain('taken over 2 times without finishing');
   });
 
   it('lets an operator retry a run that hit the cap once the poison step is fixed (retryFailed)', async () => {
@@ -646,7 +646,7 @@ describe('the recovery cap', () => {
 
     // Spec, "Cannot Auto-Resume": fix the underlying issue, then resume the run manually.
     const r = await resumeRun(runId, { client: recoverer, retryFailed: true, maxRecoveries: 1 });
-    if (!r.success) throw new Error(`manual retry was refused: ${r.error}`);
+    if (E.isLeft(r)) throw new Error(`manual retry was refused: ${formatError(r.left)}`);
     expect(expectRight(r).status).toBe('success');
     expect(calls.map((c) => `${c.step}#${c.attempt}`)).toEqual(['explode#3', 'after#1']);
   });

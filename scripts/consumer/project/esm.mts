@@ -2,7 +2,16 @@
 // scripts/consumer/run.sh against the packed tarball, then run against a real database.
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
-import { definePipeline, formatError, runPipeline as runEither, type StepContext } from 'orbit-pipeline';
+import {
+  definePipeline,
+  formatError,
+  listRuns as listEither,
+  resumeRun as resumeEither,
+  runPipeline as runEither,
+  type ErrorOf,
+  type ResumeFailure,
+  type StepContext,
+} from 'orbit-pipeline';
 import {
   closeDefaultClient,
   detectInterruptedRuns,
@@ -62,6 +71,18 @@ await runPipeline(typed, { batchId: 1 }).catch(() => undefined);
 const bad = await runEither('no-such-pipeline', {});
 check(E.isLeft(bad) && bad.left._tag === 'PipelineNotFound', 'root API returns a tagged Left');
 if (E.isLeft(bad)) console.log(`expected error: ${formatError(bad.left)}`);
+
+// Each function's Left is what it can return, through the published .d.ts too.
+const unreachable: ErrorOf<typeof listEither> = { _tag: 'DatabaseUnavailable', message: 'down' };
+// @ts-expect-error listRuns reads no run's journal: RunNotFound is not among its errors
+const listNotFound: ErrorOf<typeof listEither> = { _tag: 'RunNotFound', runId: 'x' };
+void [unreachable, listNotFound];
+// The root resumeRun is a plain Either: no spec fields on it (those are the promise entry's).
+const resumed = await resumeEither('no-such-run');
+// @ts-expect-error `success` belongs to orbit-pipeline/promise's resumeRun
+check(resumed.success === undefined, 'root resumeRun has no success field');
+const resumeTag: ResumeFailure['_tag'] | null = E.isLeft(resumed) ? resumed.left._tag : null;
+check(resumeTag === 'RunNotFound', `root resumeRun of an unknown run is RunNotFound (${String(resumeTag)})`);
 
 // The promise entry point rejects with an OrbitFailure carrying the same tagged error.
 try {

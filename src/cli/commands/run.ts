@@ -15,6 +15,7 @@ import { printProgress } from '../progress';
 import { parseMetadataOption, refuseUsage } from '../options';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
+import { terminalTicker } from '../stepTicker';
 
 interface RunArgs extends GlobalArgs {
   readonly pipeline: string;
@@ -97,6 +98,9 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         default: false,
         describe: 'With --queue: wait for the run to end and exit with its status',
       })
+      .epilogue(
+        'On a terminal, a step that runs longer than a second shows a spinner and its elapsed time; piped output has none of it.',
+      )
       .example('$0 run data-pipeline --queue --wait', 'Queue a run, let a worker execute it, exit 0 when it succeeded')
       .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
@@ -109,7 +113,13 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
     }
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       if (args.queue) return queueRun(args, metadata.right, client, out);
-      const signals = installStopSignals(out.note);
+      // A long step shows it is running, on a terminal only: piped output stays as it was.
+      const ticker = terminalTicker(!out.json);
+      // A signal's note starts on a clean line, not after the running line.
+      const signals = installStopSignals((text) => {
+        ticker.stop();
+        out.note(text);
+      });
       let claimedRunId: string | undefined;
       try {
         const r = await runPipeline(args.pipeline, metadata.right, {
@@ -121,10 +131,15 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
             out.line(`Running pipeline ${out.bold(args.pipeline)} ${out.dim(`(run ${runId})`)}`);
             out.line();
           },
-          onProgress: printProgress(out),
+          onStepStart: (s) => ticker.start(s.stepName, s.attempt),
+          onProgress: (p) => {
+            ticker.stop();
+            printProgress(out)(p);
+          },
           stopSignal: signals.stopSignal,
           abortSignal: signals.abortSignal,
         });
+        ticker.stop();
         if (E.isLeft(r)) return E.left(withResumeHint(r.left, claimedRunId));
         const run = r.right;
         if (out.json)
@@ -147,6 +162,7 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         if (run.released) return E.right(ExitCode.interrupted);
         return E.right(run.status === 'success' ? ExitCode.ok : ExitCode.error);
       } finally {
+        ticker.stop();
         signals.dispose();
       }
     });

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { recoveryStats } from '../../recovery/recoveryStats';
 import { parseDuration } from '../../runtime/duration';
 import { ExitCode } from '../exitCodes';
+import { refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
 
 interface StatsArgs extends GlobalArgs {
@@ -17,14 +18,14 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
   describe: 'Recovery metrics from the journal: interrupted runs, success rate, steps re-executed, recovery time',
   builder: (y: Argv<GlobalArgs>) =>
     y.option('since', { type: 'string', describe: 'Only recoveries within this window, e.g. 24h, 7d' }),
-  handler: (args) =>
-    runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      let sinceMs: number | undefined;
-      if (args.since !== undefined) {
-        const d = parseDuration(args.since, '--since');
-        if (E.isLeft(d)) return d;
-        sinceMs = d.right;
-      }
+  handler: (args) => {
+    let sinceMs: number | undefined;
+    if (args.since !== undefined) {
+      const d = parseDuration(String(args.since), '--since');
+      if (E.isLeft(d)) return refuseUsage(args, d.left);
+      sinceMs = d.right;
+    }
+    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
       const s = await recoveryStats({ client, sinceMs });
       if (E.isLeft(s)) return s;
       if (out.json) {
@@ -43,5 +44,6 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
       out.line(`  Average recovery time: ${num(v.averageRecoveryMs, ' ms')}`);
       out.line(`  Average downtime before recovery: ${num(v.averageDowntimeMs, ' ms')}`);
       return E.right(ExitCode.ok);
-    }),
+    });
+  },
 };

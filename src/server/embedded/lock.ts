@@ -2,7 +2,7 @@ import { randomBytes } from 'crypto';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as E from 'fp-ts/Either';
-import { OrbitError, OrbitErrors } from '../../errors';
+import { OrbitErrors, type DatabaseUnavailable } from '../../errors';
 import { pidAlive } from './proc';
 import { sleep } from '../../util/sleep';
 
@@ -72,7 +72,7 @@ export type Release = () => Promise<void>;
  * Takes an exclusive lock file (`open(..., 'wx')`), waiting up to `timeoutMs` for a live
  * holder and breaking locks whose holder died (pid gone) or stopped refreshing (~60 s).
  */
-export const acquireLock = async (lockPath: string, timeoutMs: number): Promise<E.Either<OrbitError, Release>> => {
+export const acquireLock = async (lockPath: string, timeoutMs: number): Promise<E.Either<DatabaseUnavailable, Release>> => {
   const me: Holder = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex') };
   const mine = JSON.stringify(me);
   const deadline = Date.now() + timeoutMs;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
-import { OrbitError, OrbitErrors } from '../../errors';
+import { OrbitErrors, type DatabaseUnavailable } from '../../errors';
 import { RunAs, run } from './proc';
 
 const USER = 'postgres';
@@ -25,7 +25,7 @@ const lookup = async (cwd: string): Promise<RunAs | undefined> => {
  * postgres refuse. As root we use the `postgres` system account, creating it when missing
  * (CI machines and containers often have none).
  */
-export const resolveRunAs = async (cwd: string): Promise<E.Either<OrbitError, RunAs | undefined>> => {
+export const resolveRunAs = async (cwd: string): Promise<E.Either<DatabaseUnavailable, RunAs | undefined>> => {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return E.right(undefined);
   const existing = await lookup(cwd);
   if (existing) return E.right(existing);
