@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import * as E from 'fp-ts/Either';
 import { fromPgError } from '../db/pgErrors';
 import type { DbFailure, InvalidInput } from '../errors';
@@ -6,6 +7,16 @@ import { DbClock } from './dbClock';
 import { DEFAULT_LEASE_MS, leaseFromEnv } from '../runtime/duration';
 import { Lease } from './heartbeat';
 import { RunWatcher } from './runWatcher';
+
+/**
+ * Every step executing in this process listens on the one lease-lost signal, so a worker with
+ * more than ten steps in flight is normal, not a listener leak (Node would warn at eleven).
+ */
+const leaseLostController = (): AbortController => {
+  const c = new AbortController();
+  setMaxListeners(0, c.signal);
+  return c;
+};
 
 /**
  * What executing runs share within one process and one client: the lease, the LISTEN
@@ -18,7 +29,7 @@ export class ExecutionEnv {
   private readonly lease: Lease;
   private readonly leaseError: InvalidInput | undefined;
   /** Aborted when the lease could not be renewed in time; replaced once a renewal succeeds again. */
-  private leaseLost = new AbortController();
+  private leaseLost = leaseLostController();
   private active = 0;
   private idleTimer: NodeJS.Timeout | undefined;
   private lifecycle: Promise<void> = Promise.resolve();
@@ -38,7 +49,7 @@ export class ExecutionEnv {
         for (const l of this.leaseLostListeners) l();
       },
       () => {
-        if (this.leaseLost.signal.aborted) this.leaseLost = new AbortController();
+        if (this.leaseLost.signal.aborted) this.leaseLost = leaseLostController();
       },
     );
     this.watcher = new RunWatcher(client.db);

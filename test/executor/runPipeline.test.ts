@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
 import * as t from 'io-ts';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { runPipeline } from '../../src/executor/runPipeline';
@@ -57,6 +60,21 @@ describe('running a pipeline', () => {
     ]);
     expect(r.state.steps.map((s) => s.result)).toEqual([{ userId: 42, batch: 9 }, { score: 84 }, null]);
     expect(expectRight(await checkProjections(tc.client.db, [r.runId])).differences).toEqual([]);
+  });
+
+  it('runs 16 pipelines at once in one process without a listener-leak warning (one lease signal, 16 steps listening)', async () => {
+    // A real process: jest's sandboxed `process` does not see Node's warnings.
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'fixtures', 'widePipelines.js')], {
+      env: { ...process.env, WIDE_DATABASE_URL: tc.client.db.url, WIDE_SCHEMA: tc.client.db.schema, WIDE_RUNS: '16' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(JSON.parse(stdout)).toEqual({ statuses: Array(16).fill('success'), mostInFlight: 16 });
   });
 
   it('retries a step that fails twice, then succeeds, honouring the delays', async () => {
