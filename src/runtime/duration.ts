@@ -82,6 +82,6 @@ export const checkDurationSettings = (
     thresholdFromEnv(env),
     leaseFromEnv(env),
   ];
-  for (const c of checks) if (E.isLeft(c) && c.left._tag === 'InvalidInput') return `${c.left.what}: ${c.left.message}`;
+  for (const c of checks) if (E.isLeft(c) && c.left._tag === 'InvalidInput') return `Invalid ${c.left.what}: ${c.left.message}`;
   return true;
 };

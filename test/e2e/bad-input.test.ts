@@ -161,7 +161,7 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
     expectExit(r, 2);
     expectOneErrorLine(
       r,
-      'Error: --threshold: "banana" is not a duration (use a number with a unit: 500ms, 30s, 10m, 1h, 2d, e.g. 10m). Run "orbit --help" for usage.',
+      'Error: Invalid --threshold: "banana" is not a duration (use a number with a unit: 500ms, 30s, 10m, 1h, 2d, e.g. 10m). Run "orbit --help" for usage.',
     );
   });
 

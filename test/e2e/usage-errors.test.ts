@@ -116,8 +116,11 @@ describe('usage errors: exit 2, one line, before any connection', () => {
 
   it('duration flags with garbage: --threshold (any command), stats --since, worker --grace', async () => {
     for (const cmd of [['runs'], ['check-interrupted'], ['recover', '--auto-resume']]) {
-      expectUsage(await h.cli([...OFFLINE, ...cmd, '--threshold', '10']), /^Error: --threshold: "10" has no unit /);
-      expectUsage(await h.cli([...OFFLINE, ...cmd, '--threshold', 'soon']), /^Error: --threshold: "soon" is not a duration /);
+      expectUsage(await h.cli([...OFFLINE, ...cmd, '--threshold', '10']), /^Error: Invalid --threshold: "10" has no unit /);
+      expectUsage(
+        await h.cli([...OFFLINE, ...cmd, '--threshold', 'soon']),
+        /^Error: Invalid --threshold: "soon" is not a duration /,
+      );
     }
     expectUsage(await h.cli([...OFFLINE, 'stats', '--since', 'banana']), /^Error: Invalid --since: "banana" is not a duration /);
     expectUsage(await h.cli([...OFFLINE, 'worker', '--grace', 'banana']), /^Error: Invalid --grace: "banana" is not a duration /);
