@@ -8,8 +8,14 @@ import { auditJournal as audit, type AuditReport as InternalAuditReport } from '
 import { diffRuns as diff, type RunComparison as InternalRunComparison } from './audit/diffRuns';
 import type { ExportedEvent } from './audit/exportFormat';
 import { exportRuns as exportAll, type ExportSelection as InternalExportSelection } from './audit/exportRuns';
+import {
+  followRun as follow,
+  type FollowOptions as InternalFollowOptions,
+  type FollowResult as InternalFollowResult,
+} from './audit/followRun';
 import type { AuditProblem } from './audit/problems';
-import type { ConnectFailure, FoldFailure, RunNotFound } from './errors';
+import type { ConnectFailure, FoldFailure, ReadFailure, RunNotFound } from './errors';
+import type { RecordedEvent } from './events/runEvents';
 import type { StepStatus } from './fold/runState';
 import type { ClientOption } from './inspect';
 import { clientOr } from './runtime/orbitClient';
@@ -60,12 +66,30 @@ export interface ExportSelection {
   /** With every run: only runs created at or after this time (ISO-8601). */
   readonly since?: string;
 }
+export interface FollowOptions {
+  /** Deliver events after this seq. Default 0 (the whole run). */
+  readonly afterSeq?: number;
+  /** Called for each event, in seq order, as soon as it is read. */
+  readonly onEvent: (e: RecordedEvent) => void;
+  /** Stops following (the promise then resolves with `ended: false`). */
+  readonly signal?: AbortSignal;
+  /** Poll interval between notifications. Default 500 ms. */
+  readonly pollMs?: number;
+}
+export interface FollowResult {
+  /** Whether the run reached a terminal event (a `--retry-failed` resume may still follow a failure). */
+  readonly ended: boolean;
+  /** The seq of the last event delivered (afterSeq when none). */
+  readonly lastSeq: number;
+}
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const inStep: [
   Same<AuditReport, InternalAuditReport>,
   Same<RunComparison, InternalRunComparison>,
   Same<ExportSelection, InternalExportSelection>,
-] = [true, true, true];
+  Same<FollowOptions, InternalFollowOptions>,
+  Same<FollowResult, InternalFollowResult>,
+] = [true, true, true, true, true];
 void inStep;
 
 /**
@@ -105,3 +129,16 @@ export async function* exportRuns(
   }
   yield* exportAll(c.right.db, selection);
 }
+
+/**
+ * Streams a run's journal to `onEvent` until the run ends or `signal` aborts (what
+ * `orbit history --follow` prints): woken at once by the run's NOTIFYs, polling cheaply between
+ * them. An unknown run is followed until `signal` aborts (it may be about to be created).
+ */
+export const followRun = async (
+  runId: string,
+  opts: ClientOption & FollowOptions,
+): Promise<E.Either<ConnectFailure | ReadFailure, FollowResult>> => {
+  const c = await clientOr(opts.client);
+  return E.isLeft(c) ? c : follow(c.right.db, runId, opts);
+};

@@ -117,7 +117,10 @@ export {
   auditJournal,
   diffRuns,
   exportRuns,
+  followRun,
   type AuditReport,
+  type FollowOptions,
+  type FollowResult,
   type RunComparison,
   type StepComparison,
   type StepSide,
@@ -125,6 +128,6 @@ export {
 } from './auditApi';
 
 // Still internal while they take the raw pool (their .d.ts would need pg's types, and the pool
-// lets a caller bypass the journal's invariants): auditRunJournal, followRun, importRuns,
+// lets a caller bypass the journal's invariants): auditRunJournal, importRuns,
 // takeCheckpoint/verifyCheckpoint. The CLI uses them; a public version takes an OrbitClient, as
-// src/auditApi.ts does for auditJournal, diffRuns and exportRuns.
+// src/auditApi.ts does for auditJournal, diffRuns, exportRuns and followRun.

@@ -138,6 +138,10 @@ export const auditJournal = (opts?: root.ClientOption & { readonly runIds?: read
 export const diffRuns = (runA: string, runB: string, opts?: root.ClientOption): Promise<root.RunComparison> =>
   unwrap(root.diffRuns(runA, runB, opts));
 
+/** Streams a run's journal to `onEvent` until the run ends or `signal` aborts. */
+export const followRun = (runId: string, opts: root.ClientOption & root.FollowOptions): Promise<root.FollowResult> =>
+  unwrap(root.followRun(runId, opts));
+
 /** The selected runs' events, a batch at a time; a failure is thrown as an OrbitFailure. */
 export async function* exportRuns(
   selection: root.ExportSelection,

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
-import type { OrbitError } from '../errors';
+import type { ReadFailure } from '../errors';
 import { TERMINAL_TYPES, type RecordedEvent } from '../events/runEvents';
 import { RunWatcher } from '../executor/runWatcher';
 import { streamRunEvents } from '../journal/readEvents';
@@ -32,7 +32,7 @@ export const followRun = async (
   db: Database,
   runId: string,
   opts: FollowOptions,
-): Promise<E.Either<OrbitError, FollowResult>> => {
+): Promise<E.Either<ReadFailure, FollowResult>> => {
   const watcher = new RunWatcher(db);
   let wake: (() => void) | undefined;
   const unwatch = await watcher.watch(runId, () => wake?.());

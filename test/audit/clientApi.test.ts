@@ -3,7 +3,7 @@
  * audits, compares and exports runs with what `connect()` gives, and an export verifies.
  */
 import * as E from 'fp-ts/Either';
-import { auditJournal, definePipeline, diffRuns, exportRuns, runPipeline, verifyExport } from '../../src/index';
+import { auditJournal, definePipeline, diffRuns, exportRuns, followRun, runPipeline, verifyExport } from '../../src/index';
 import { createTestClient, type TestClient } from '../support/testClient';
 
 const pipeline = definePipeline({
@@ -14,7 +14,7 @@ const pipeline = definePipeline({
   ],
 });
 
-describe('auditJournal, diffRuns and exportRuns with a client', () => {
+describe('auditJournal, diffRuns, exportRuns and followRun with a client', () => {
   let tc: TestClient;
   const ids: string[] = [];
   beforeAll(async () => {
@@ -61,5 +61,59 @@ describe('auditJournal, diffRuns and exportRuns with a client', () => {
       if (E.isLeft(batch)) missing.push(batch.left._tag);
     }
     expect(missing).toEqual(['RunNotFound']);
+  });
+  it("followRun delivers a live run's events in order as they are written, and returns when it ends", async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    const slow = definePipeline({
+      name: 'audit-api-follow',
+      steps: [
+        { name: 'wait', handler: async () => (await gate, { success: true }) },
+        { name: 'after', handler: () => ({ success: true }) },
+      ],
+    });
+    const runId = 'follow-live-1';
+    const running = runPipeline(slow, {}, { client: tc.client, runId });
+    const seen: string[] = [];
+    const followed = followRun(runId, {
+      client: tc.client,
+      pollMs: 50,
+      onEvent: (e) => {
+        seen.push(`${e.seq}:${e.event.type}`);
+        // The run is followed while it is still running: release it once its first step started.
+        if (e.event.type === 'step.started') release();
+      },
+    });
+    expect(E.isRight(await running)).toBe(true);
+    const r = await followed;
+    expect(r).toEqual(E.right({ ended: true, lastSeq: seen.length }));
+    expect(seen).toEqual([
+      '1:run.created',
+      '2:run.claimed',
+      '3:step.started',
+      '4:step.succeeded',
+      '5:step.started',
+      '6:step.succeeded',
+      '7:run.succeeded',
+    ]);
+  });
+
+  it('followRun after a seq delivers only later events, and stops (not ended) when its signal aborts', async () => {
+    const tail: number[] = [];
+    const done = await followRun(ids[0]!, { client: tc.client, afterSeq: 5, onEvent: (e) => tail.push(e.seq) });
+    expect(done).toEqual(E.right({ ended: true, lastSeq: 7 }));
+    expect(tail).toEqual([6, 7]);
+
+    const stop = new AbortController();
+    setTimeout(() => stop.abort(), 200);
+    const none: number[] = [];
+    const r = await followRun('not-created-yet', {
+      client: tc.client,
+      signal: stop.signal,
+      pollMs: 50,
+      onEvent: (e) => none.push(e.seq),
+    });
+    expect(r).toEqual(E.right({ ended: false, lastSeq: 0 }));
+    expect(none).toEqual([]);
   });
 });

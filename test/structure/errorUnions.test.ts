@@ -68,6 +68,7 @@ exactly<ErrorOf<root.Registry['getPipeline']>, root.PipelineNotFound>(true);
 // Auditing.
 exactly<ErrorOf<typeof root.auditJournal>, ConnectFailure>(true);
 exactly<ErrorOf<typeof root.diffRuns>, ConnectFailure | FoldFailure | RunNotFound>(true);
+exactly<ErrorOf<typeof root.followRun>, ConnectFailure | ReadFailure>(true);
 
 // None of them is the whole of OrbitError.
 // @ts-expect-error resumeRun cannot return every OrbitError (e.g. not ConcurrencyConflict)
