@@ -37,7 +37,7 @@ export {
   type RecoveryOutcome,
   type RecoveryEvent,
 } from './recovery/orchestrator';
-export { RecoveryWorker, type RecoveryWorkerOptions, type WorkerEvent } from './recovery/recoveryWorker';
+export { RecoveryWorker, type RecoveryWorkerOptions, type WorkerEvent } from './worker/recoveryWorker';
 export { recoveryStats, type RecoveryStats } from './recovery/recoveryStats';
 
 export { connect, defaultClient, closeDefaultClient, type OrbitClient, type ConnectOptions } from './runtime/orbitClient';
@@ -104,7 +104,7 @@ export { planRecovery, type RecoveryPlanEntry } from './recovery/planRecovery';
 export { decideNext } from './decide/decideNext';
 export type { Decision, Next, Outcome, AttemptResult, ResumeRequest } from './decide/decision';
 export { enqueueRun, type EnqueueOptions } from './executor/queue';
-export { startWorker, type StartWorkerOptions, type WorkerHandle } from './recovery/recoveryWorker';
+export { startWorker, type StartWorkerOptions, type WorkerHandle } from './worker/recoveryWorker';
 
 export { describeProblem, type AuditProblem, type AuditProblemKind } from './audit/problems';
 export { replayRun, parseReplayPoint, type Replay, type ReplayPoint, type ReplayedContext } from './audit/replayRun';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { closeDatabase, openDatabase } from '../../src/db/database';
 import { formatError } from '../../src/errors';
-import { Lease } from '../../src/executor/heartbeat';
+import { Lease } from '../../src/lease/lease';
 import { enqueueRun } from '../../src/executor/queue';
 import { createRegistry } from '../../src/pipeline/registry';
 import type { OrbitClient } from '../../src/runtime/orbitClient';

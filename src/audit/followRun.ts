@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import type { ReadFailure } from '../errors';
 import { TERMINAL_TYPES, type RecordedEvent } from '../events/runEvents';
-import { RunWatcher } from '../executor/runWatcher';
+import { RunWatcher } from '../listen/runWatcher';
 import { streamRunEvents } from '../journal/readEvents';
 
 export interface FollowOptions {

@@ -5,8 +5,8 @@ import type { DbFailure, InvalidInput } from '../errors';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { DbClock } from './dbClock';
 import { DEFAULT_LEASE_MS, leaseFromEnv } from '../runtime/duration';
-import { Lease } from './heartbeat';
-import { RunWatcher } from './runWatcher';
+import { Lease } from '../lease/lease';
+import { RunWatcher } from '../listen/runWatcher';
 
 /**
  * Every step executing in this process listens on the one lease-lost signal, so a worker with

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import type { DbFailure } from '../errors';
-import { provablyGone } from '../executor/processIdentity';
+import { provablyGone } from '../lease/processIdentity';
 import { listWorkersOnHost } from '../queries/listWorkersOnHost';
 import { readMsUntilNextInterruption } from '../queries/readMsUntilNextInterruption';
 import { readRunLiveness, type RunLivenessRow } from '../queries/readRunLiveness';

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { enqueueRun } from '../../executor/queue';
 import { runPipeline } from '../../executor/runPipeline';
-import { RunWatcher } from '../../executor/runWatcher';
+import { RunWatcher } from '../../listen/runWatcher';
 import { isFinishedStatus } from '../../fold/runState';
 import { readRunStatus } from '../../queries/readRunStatus';
 import type { OrbitClient } from '../../runtime/orbitClient';

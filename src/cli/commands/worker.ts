@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { RecoveryWorker } from '../../recovery/recoveryWorker';
+import { RecoveryWorker } from '../../worker/recoveryWorker';
 import { formatDuration, parseDuration } from '../../runtime/duration';
 import { formatError, OrbitErrors } from '../../errors';
 import { ExitCode } from '../exitCodes';

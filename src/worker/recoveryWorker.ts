@@ -6,12 +6,12 @@ import { executeQueuedRun, releaseReservation, reserveQueuedRuns } from '../exec
 import { countQueuedRuns } from '../queries/countQueuedRuns';
 import type { ClaimLatency } from '../queries/claimLatency';
 import { readClaimLatency } from '../queries/readClaimLatency';
-import { RunWatcher, type RunNotification } from '../executor/runWatcher';
+import { RunWatcher, type RunNotification } from '../listen/runWatcher';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
-import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
-import { msUntilNextInterruption } from './liveness';
-import { type RecoveryEvent, type RecoveryOutcome } from './orchestrator';
-import { resumeRun } from './resumeRun';
+import { detectInterruptedRuns, type InterruptedRun } from '../recovery/detectInterruptedRuns';
+import { msUntilNextInterruption } from '../recovery/liveness';
+import { type RecoveryEvent, type RecoveryOutcome } from '../recovery/orchestrator';
+import { resumeRun } from '../recovery/resumeRun';
 
 /** How soon a failed sweep or claim is tried again. */
 const RETRY_MS = 1000;
