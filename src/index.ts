@@ -18,7 +18,7 @@ export type {
   StepData,
 } from './pipeline/types';
 
-export { runPipeline } from './run';
+export { runPipeline } from './api/runPipeline';
 export type { RunPipelineOptions } from './executor/runPipeline';
 export { cancelRun, type CancelOptions } from './executor/cancelRun';
 export { NonRetryableError } from './executor/stepError';
@@ -57,7 +57,7 @@ export {
   type ChainBreak,
   type ProjectionDifference,
   type ProjectionReport,
-} from './inspect';
+} from './api/listRuns';
 
 export type { RunState, StepState, RunStatus, StepStatus } from './fold/runState';
 export type { RunEvent, RecordedEvent } from './events/runEvents';
@@ -125,7 +125,7 @@ export {
   type StepComparison,
   type StepSide,
   type ExportSelection,
-} from './auditApi';
+} from './api/auditJournal';
 
 // Still internal while they take the raw pool (their .d.ts would need pg's types, and the pool
 // lets a caller bypass the journal's invariants): auditRunJournal, importRuns,

@@ -4,24 +4,24 @@
  * never expose the pool or need pg's types.
  */
 import * as E from 'fp-ts/Either';
-import type { ConnectFailure, FoldFailure, ReadFailure, RunNotFound } from './errors';
-import type { RecordedEvent } from './events/runEvents';
-import type { RunState } from './fold/runState';
-import { loadRunState as loadState } from './journal/loadRunState';
-import { readRunEvents as readEvents } from './journal/readEvents';
-import { verifyJournal as verify } from './journal/verifyJournal';
-import { checkProjections as check } from './projections/checkProjections';
-import { listRuns as list } from './projections/listRuns';
-import { clientOr, type OrbitClient } from './runtime/orbitClient';
+import type { ConnectFailure, FoldFailure, ReadFailure, RunNotFound } from '../errors';
+import type { RecordedEvent } from '../events/runEvents';
+import type { RunState } from '../fold/runState';
+import { loadRunState as loadState } from '../journal/loadRunState';
+import { readRunEvents as readEvents } from '../journal/readEvents';
+import { verifyJournal as verify } from '../journal/verifyJournal';
+import { checkProjections as check } from '../projections/checkProjections';
+import { listRuns as list } from '../projections/listRuns';
+import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 // The result types come from modules of types only, so the published .d.ts does not load the
 // pool-taking modules, and with them pg's types.
-import type { ChainBreak } from './journal/chainBreak';
-import type { ProjectionReport } from './projections/projectionReport';
-import type { ListRunsOptions, RunSummary } from './projections/runSummary';
+import type { ChainBreak } from '../journal/chainBreak';
+import type { ProjectionReport } from '../projections/projectionReport';
+import type { ListRunsOptions, RunSummary } from '../projections/runSummary';
 
-export type { ChainBreak } from './journal/chainBreak';
-export type { ProjectionDifference, ProjectionReport } from './projections/projectionReport';
-export type { ListRunsOptions, RunSummary } from './projections/runSummary';
+export type { ChainBreak } from '../journal/chainBreak';
+export type { ProjectionDifference, ProjectionReport } from '../projections/projectionReport';
+export type { ListRunsOptions, RunSummary } from '../projections/runSummary';
 
 export interface ClientOption {
   /** Default: the shared client from the environment (`DATABASE_URL`, else embedded). */

@@ -4,21 +4,21 @@
  * must not need, and with which a caller could bypass the journal's invariants. docs/AUDIT.md.
  */
 import * as E from 'fp-ts/Either';
-import { auditJournal as audit, type AuditReport as InternalAuditReport } from './audit/auditJournal';
-import { diffRuns as diff, type RunComparison as InternalRunComparison } from './audit/diffRuns';
-import type { ExportedEvent } from './audit/exportFormat';
-import { exportRuns as exportAll, type ExportSelection as InternalExportSelection } from './audit/exportRuns';
+import { auditJournal as audit, type AuditReport as InternalAuditReport } from '../audit/auditJournal';
+import { diffRuns as diff, type RunComparison as InternalRunComparison } from '../audit/diffRuns';
+import type { ExportedEvent } from '../audit/exportFormat';
+import { exportRuns as exportAll, type ExportSelection as InternalExportSelection } from '../audit/exportRuns';
 import {
   followRun as follow,
   type FollowOptions as InternalFollowOptions,
   type FollowResult as InternalFollowResult,
-} from './audit/followRun';
-import type { AuditProblem } from './audit/problems';
-import type { ConnectFailure, FoldFailure, ReadFailure, RunNotFound } from './errors';
-import type { RecordedEvent } from './events/runEvents';
-import type { StepStatus } from './fold/runState';
-import type { ClientOption } from './inspect';
-import { clientOr } from './runtime/orbitClient';
+} from '../audit/followRun';
+import type { AuditProblem } from '../audit/problems';
+import type { ConnectFailure, FoldFailure, ReadFailure, RunNotFound } from '../errors';
+import type { RecordedEvent } from '../events/runEvents';
+import type { StepStatus } from '../fold/runState';
+import type { ClientOption } from './listRuns';
+import { clientOr } from '../runtime/orbitClient';
 
 // Public copies of the internal result types (importing those would load the pool-taking
 // modules' types into the .d.ts); the check below keeps them in step.

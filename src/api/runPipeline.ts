@@ -4,11 +4,11 @@
  * pipeline in the client's registry first.
  */
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type RunPipelineFailure } from './errors';
-import type { RunResult } from './executor/executeRun';
-import { runPipeline as runByName, type RunPipelineOptions } from './executor/runPipeline';
-import type { JsonObject, Pipeline } from './pipeline/types';
-import { clientOr } from './runtime/orbitClient';
+import { OrbitErrors, type RunPipelineFailure } from '../errors';
+import type { RunResult } from '../executor/executeRun';
+import { runPipeline as runByName, type RunPipelineOptions } from '../executor/runPipeline';
+import type { JsonObject, Pipeline } from '../pipeline/types';
+import { clientOr } from '../runtime/orbitClient';
 
 /**
  * Runs a pipeline from its first step to its end in this process. Given the pipeline object, the
