@@ -1,19 +1,23 @@
 /**
  * `orbit-pipeline/promise`: the library API in the spec's plain shapes. The root entry point
- * returns fp-ts `Either` values; here the same names resolve to the plain value and reject with an
- * `OrbitFailure` that carries the tagged error (`failure.error._tag`). `resumeRun` keeps the
- * spec's `{ success, stepsExecuted, error }` result instead of rejecting, as the spec shows it.
+ * returns fp-ts `Either` values; here the same functions resolve to the plain value and reject
+ * with an `OrbitFailure` that carries the tagged error (`failure.error._tag`). `resumeRun` keeps
+ * the spec's `{ success, stepsExecuted, error }` result instead of rejecting, as the spec shows it.
+ *
+ * Derived from src/api/ mechanically: every function there is wrapped by `plain` at run time and
+ * typed by `Plain<F>`; only overloaded functions (whose overloads a mapped type cannot keep) and
+ * resumeRun are typed by hand, and the compiler refuses a new overloaded one until it is.
+ * test/structure/publicSurface.test.ts checks that every root function has its counterpart here.
  */
 import * as E from 'fp-ts/Either';
+import * as api from './api';
 import { formatError, type OrbitError, type ResumeFailure } from './errors';
 import type { RunResult } from './executor/executeRun';
 import type { RunPipelineOptions } from './executor/runPipeline';
-import type { RunState } from './fold/runState';
-import * as root from './index';
-import type { JsonObject, Pipeline, StepContext } from './pipeline/types';
-import type { RecoverySummary } from './recovery/orchestrator';
-import type { ResumeSuccess } from './recovery/resumeRun';
+import type { JsonObject, Pipeline } from './pipeline/types';
+import type { ResumeOptions, ResumeSuccess } from './recovery/resumeRun';
 
+// The root's values that take no client are the same here.
 export {
   definePipeline,
   PipelineDefinitionError,
@@ -22,9 +26,9 @@ export {
   NonRetryableError,
   DEFAULT_RETRY,
   retryDelayMs,
-  closeDefaultClient,
-  DEFAULT_THRESHOLD_MS,
   formatError,
+  describeProblem,
+  verifyExport,
 } from './index';
 export type * from './index';
 
@@ -40,19 +44,109 @@ export class OrbitFailure<L extends OrbitError = OrbitError> extends Error {
   }
 }
 
-const unwrap = async <L extends OrbitError, A>(p: Promise<E.Either<L, A>>): Promise<A> => {
-  const r = await p;
-  if (E.isLeft(r)) throw new OrbitFailure(r.left);
-  return r.right;
+/** The plain shape of a root function (or class): its Right, or a rejection with its Left. */
+export type Plain<F> = F extends (...args: infer A) => Promise<E.Either<OrbitError, infer R>>
+  ? (...args: A) => Promise<R>
+  : F extends (...args: infer A) => AsyncGenerator<E.Either<OrbitError, infer R>, infer T, infer N>
+    ? (...args: A) => AsyncGenerator<R, T, N>
+    : F extends new (...args: infer A) => infer I
+      ? new (...args: A) => { [K in keyof I]: Plain<I[K]> }
+      : F;
+
+const isEither = (v: unknown): v is E.Either<OrbitError, unknown> =>
+  typeof v === 'object' &&
+  v !== null &&
+  '_tag' in v &&
+  ((v._tag === 'Left' && 'left' in v) || (v._tag === 'Right' && 'right' in v));
+
+const settle = (v: unknown): unknown => {
+  if (!isEither(v)) return v;
+  if (E.isLeft(v)) throw new OrbitFailure(v.left);
+  return v.right;
 };
 
-export const connect = (opts?: root.ConnectOptions): Promise<root.OrbitClient> => unwrap(root.connect(opts));
+async function* settleEach(batches: AsyncGenerator<unknown, unknown, undefined>): AsyncGenerator<unknown, unknown, undefined> {
+  for (;;) {
+    const n = await batches.next();
+    if (n.done === true) return n.value;
+    yield settle(n.value);
+  }
+}
 
-export const parseDuration = (text: string, what?: string): number => {
-  const r = root.parseDuration(text, what);
-  if (E.isLeft(r)) throw new OrbitFailure(r.left);
-  return r.right;
+type AnyFunction = (...args: unknown[]) => unknown;
+const isClass = (f: AnyFunction): boolean =>
+  typeof f.prototype === 'object' && f.prototype !== null && Object.getOwnPropertyNames(f.prototype).includes('constructor');
+const isAsyncGenerator = (v: unknown): v is AsyncGenerator<unknown, unknown, undefined> =>
+  typeof v === 'object' && v !== null && Symbol.asyncIterator in v && 'next' in v;
+
+const plainFunction =
+  (f: AnyFunction): AnyFunction =>
+  (...args) => {
+    const r = f(...args);
+    if (isAsyncGenerator(r)) return settleEach(r);
+    return r instanceof Promise ? r.then(settle) : settle(r);
+  };
+
+const plainClass = (C: AnyFunction): unknown => {
+  const Inner = C as unknown as new (...args: unknown[]) => Record<string, unknown>;
+  const methods = Object.getOwnPropertyNames(C.prototype).filter((k) => k !== 'constructor');
+  return class {
+    constructor(...args: unknown[]) {
+      const inner = new Inner(...args);
+      const self = this as Record<string, unknown>;
+      for (const m of methods) self[m] = plainFunction((inner[m] as AnyFunction).bind(inner));
+    }
+  };
 };
+
+/** Every function and class of src/api/, plain. */
+const plain = Object.fromEntries(
+  Object.entries(api).map(([name, v]) => {
+    if (typeof v !== 'function') return [name, v];
+    const f = v as AnyFunction;
+    return [name, isClass(f) ? plainClass(f) : plainFunction(f)];
+  }),
+) as { [K in keyof typeof api]: Plain<(typeof api)[K]> };
+
+// A function with overloads: a mapped type would keep only its last one, so it is typed by hand.
+type Overloaded<F> = F extends { (...a: infer A1): unknown; (...a: infer A2): unknown }
+  ? [A1] extends [A2]
+    ? [A2] extends [A1]
+      ? false
+      : true
+    : true
+  : false;
+type OverloadedNames = { [K in keyof typeof api]: Overloaded<(typeof api)[K]> extends true ? K : never }[keyof typeof api];
+type TypedByHand = 'runPipeline';
+// Fails to compile when a function of src/api/ gains overloads and is not typed by hand below.
+const overloadsTypedByHand: [OverloadedNames] extends [TypedByHand] ? true : never = true;
+void overloadsTypedByHand;
+
+export const {
+  analyzeStepCompletion,
+  auditJournal,
+  cancelRun,
+  closeDefaultClient,
+  connect,
+  defaultClient,
+  detectInterruptedRuns,
+  diffRuns,
+  enqueueRun,
+  exportRuns,
+  followRun,
+  listRuns,
+  loadRunState,
+  planRecovery,
+  readRunEvents,
+  reconstructStepContext,
+  recoveryStats,
+  replayRun,
+  startWorker,
+} = plain;
+
+/** Detects interrupted runs and resumes each; `recoverInterruptedRuns()` resolves to the summary. */
+export const RunRecoveryOrchestrator = plain.RunRecoveryOrchestrator;
+export type RunRecoveryOrchestrator = InstanceType<typeof RunRecoveryOrchestrator>;
 
 export function runPipeline<M>(pipeline: Pipeline<M>, metadata: M, options?: RunPipelineOptions): Promise<RunResult>;
 export function runPipeline(name: string, metadata?: JsonObject, options?: RunPipelineOptions): Promise<RunResult>;
@@ -61,29 +155,8 @@ export function runPipeline(
   metadata?: unknown,
   options?: RunPipelineOptions,
 ): Promise<RunResult> {
-  return unwrap(
-    typeof pipeline === 'string'
-      ? root.runPipeline(pipeline, metadata as JsonObject | undefined, options)
-      : root.runPipeline(pipeline, metadata, options),
-  );
+  return (plainFunction(api.runPipeline as AnyFunction) as (...a: unknown[]) => Promise<RunResult>)(pipeline, metadata, options);
 }
-
-export const cancelRun = (runId: string, options?: root.CancelOptions): Promise<RunState> =>
-  unwrap(root.cancelRun(runId, options));
-
-export const detectInterruptedRuns = (options?: root.DetectOptions): Promise<root.InterruptedRun[]> =>
-  unwrap(root.detectInterruptedRuns(options));
-
-export const analyzeStepCompletion = (
-  runId: string,
-  options?: { readonly client?: root.OrbitClient },
-): Promise<root.StepAnalysis> => unwrap(root.analyzeStepCompletion(runId, options));
-
-export const reconstructStepContext = (
-  runId: string,
-  pipelineId: string,
-  options?: root.ReconstructOptions,
-): Promise<StepContext<unknown>> => unwrap(root.reconstructStepContext(runId, pipelineId, options));
 
 /** The spec's result: `success`, `stepsExecuted`, and on failure `error` as one line of text. */
 export type ResumeOutcome =
@@ -91,64 +164,7 @@ export type ResumeOutcome =
   | { readonly success: false; readonly runId: string; readonly error: string; readonly failure: ResumeFailure };
 
 /** Resumes an interrupted run; never rejects: a refusal or failure is `{ success: false, error }`. */
-export const resumeRun = async (runId: string, options?: root.ResumeOptions): Promise<ResumeOutcome> => {
-  const r = await root.resumeRun(runId, options);
+export const resumeRun = async (runId: string, options?: ResumeOptions): Promise<ResumeOutcome> => {
+  const r = await api.resumeRun(runId, options);
   return E.isLeft(r) ? { success: false, runId, error: formatError(r.left), failure: r.left } : { ...r.right, success: true };
 };
-
-/** Detects interrupted runs and resumes each; resolves to the summary. */
-export class RunRecoveryOrchestrator {
-  private readonly inner: root.RunRecoveryOrchestrator;
-  constructor(options: root.OrchestratorOptions = {}) {
-    this.inner = new root.RunRecoveryOrchestrator(options);
-  }
-  async recoverInterruptedRuns(): Promise<RecoverySummary> {
-    const r = await this.inner.recoverInterruptedRuns();
-    if (E.isLeft(r)) throw new OrbitFailure(r.left);
-    return r.right;
-  }
-}
-
-export const recoveryStats = (options?: {
-  readonly client?: root.OrbitClient;
-  readonly sinceMs?: number;
-}): Promise<root.RecoveryStats> => unwrap(root.recoveryStats(options));
-
-export const listRuns = (opts?: root.ListRunsOptions & root.ClientOption): Promise<root.RunSummary[]> =>
-  unwrap(root.listRuns(opts));
-
-export const readRunEvents = (
-  runId: string,
-  opts?: root.ClientOption & { readonly afterSeq?: number },
-): Promise<root.RecordedEvent[]> => unwrap(root.readRunEvents(runId, opts));
-
-export const loadRunState = (runId: string, opts?: root.ClientOption): Promise<RunState> =>
-  unwrap(root.loadRunState(runId, opts));
-
-export const verifyJournal = (opts?: root.ClientOption & { readonly runId?: string }): Promise<root.ChainBreak[]> =>
-  unwrap(root.verifyJournal(opts));
-
-export const checkProjections = (
-  opts?: root.ClientOption & { readonly runIds?: readonly string[] },
-): Promise<root.ProjectionReport> => unwrap(root.checkProjections(opts));
-
-export const auditJournal = (opts?: root.ClientOption & { readonly runIds?: readonly string[] }): Promise<root.AuditReport> =>
-  unwrap(root.auditJournal(opts));
-
-export const diffRuns = (runA: string, runB: string, opts?: root.ClientOption): Promise<root.RunComparison> =>
-  unwrap(root.diffRuns(runA, runB, opts));
-
-/** Streams a run's journal to `onEvent` until the run ends or `signal` aborts. */
-export const followRun = (runId: string, opts: root.ClientOption & root.FollowOptions): Promise<root.FollowResult> =>
-  unwrap(root.followRun(runId, opts));
-
-/** The selected runs' events, a batch at a time; a failure is thrown as an OrbitFailure. */
-export async function* exportRuns(
-  selection: root.ExportSelection,
-  opts?: root.ClientOption,
-): AsyncGenerator<root.ExportedEvent[], void, undefined> {
-  for await (const batch of root.exportRuns(selection, opts)) {
-    if (E.isLeft(batch)) throw new OrbitFailure(batch.left);
-    yield batch.right;
-  }
-}

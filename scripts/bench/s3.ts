@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Client } from 'pg';
 import { formatError } from '../../src/errors';
-import { detectInterruptedRuns } from '../../src/recovery/detectInterruptedRuns';
+import { detectInterruptedRuns } from '../../src/api/detectInterruptedRuns';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { checkSeededRuns } from './check';
 import type { BenchContext } from './context';

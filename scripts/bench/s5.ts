@@ -3,7 +3,7 @@ import { formatError } from '../../src/errors';
 import { loadRunState } from '../../src/journal/loadRunState';
 import { createRegistry } from '../../src/pipeline/registry';
 import { diffRun } from '../../src/projections/checkProjections';
-import { reconstructStepContext } from '../../src/recovery/reconstructStepContext';
+import { reconstructStepContext } from '../../src/api/reconstructStepContext';
 import { buildStepContext } from '../../src/executor/stepContext';
 import { checkSeededRuns } from './check';
 import type { BenchContext } from './context';

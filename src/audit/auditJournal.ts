@@ -5,16 +5,10 @@ import type { DbFailure } from '../errors';
 import { listKnownRunIds } from '../queries/listKnownRunIds';
 import { forEachPage } from '../util/forEachPage';
 import { auditRun } from './auditRun';
+import type { AuditReport } from './auditReport';
 import { isJournalProblem, type AuditProblem } from './problems';
 
-/** What `verify` found. */
-export interface AuditReport {
-  readonly runsChecked: number;
-  /** Every problem found, run by run in id order; empty when everything verifies. */
-  readonly problems: readonly AuditProblem[];
-  /** Runs with at least one problem in the journal itself (not only in the projections). */
-  readonly brokenRuns: readonly string[];
-}
+export type { AuditReport } from './auditReport';
 
 const PAGE = 500;
 

@@ -4,41 +4,9 @@ import type { FoldFailure, RunNotFound } from '../errors';
 import type { JsonValue } from '../events/json';
 import type { RunState, StepState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
+import type { RunComparison, StepComparison, StepSide } from './runComparison';
 
-/** One step of two runs, side by side. */
-export interface StepComparison {
-  readonly step: string;
-  /** null when the run has no such step. */
-  readonly a: StepSide | null;
-  readonly b: StepSide | null;
-  /** Whether both succeeded with equal results; null when either has no result to compare. */
-  readonly sameResult: boolean | null;
-  /** The first JSON path where the results differ (`$.rows[3].id`), when they do. */
-  readonly firstDifference: string | null;
-}
-
-export interface StepSide {
-  readonly status: StepState['status'];
-  readonly attempts: number;
-  /** Of its last attempt, from its start to the step's end; null while it has not ended. */
-  readonly durationMs: number | null;
-}
-
-export interface RunComparison {
-  readonly a: {
-    readonly runId: string;
-    readonly pipelineId: string;
-    readonly status: string;
-    readonly durationMs: number | null;
-  };
-  readonly b: {
-    readonly runId: string;
-    readonly pipelineId: string;
-    readonly status: string;
-    readonly durationMs: number | null;
-  };
-  readonly steps: readonly StepComparison[];
-}
+export type { RunComparison, StepComparison, StepSide } from './runComparison';
 
 const isObject = (v: JsonValue): v is { [k: string]: JsonValue } => typeof v === 'object' && v !== null && !Array.isArray(v);
 const key = (k: string): string => (/^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`);

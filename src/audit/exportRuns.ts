@@ -3,13 +3,9 @@ import type { Database } from '../db/database';
 import type { DbFailure, RunNotFound } from '../errors';
 import { readExportPage, type ExportRow } from '../queries/readExportPage';
 import type { ExportedEvent } from './exportFormat';
+import type { ExportSelection } from './exportSelection';
 
-export interface ExportSelection {
-  /** These runs, in this order. Without: every run (in id order). */
-  readonly runIds?: readonly string[];
-  /** With every run: only runs created at or after this time (ISO-8601). */
-  readonly since?: string;
-}
+export type { ExportSelection } from './exportSelection';
 
 const PAGE = 2000;
 

@@ -1,27 +1,12 @@
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import type { ReadFailure } from '../errors';
-import { TERMINAL_TYPES, type RecordedEvent } from '../events/runEvents';
+import { TERMINAL_TYPES } from '../events/runEvents';
 import { RunWatcher } from '../listen/runWatcher';
 import { streamRunEvents } from '../journal/readEvents';
+import type { FollowOptions, FollowResult } from './followOptions';
 
-export interface FollowOptions {
-  /** Deliver events after this seq. Default 0 (the whole run). */
-  readonly afterSeq?: number;
-  /** Called for each event, in seq order, as soon as it is read. */
-  readonly onEvent: (e: RecordedEvent) => void;
-  /** Stops following (the promise then resolves with `ended: false`). */
-  readonly signal?: AbortSignal;
-  /** Poll interval between notifications. Default 500 ms. */
-  readonly pollMs?: number;
-}
-
-export interface FollowResult {
-  /** Whether the run reached a terminal event (a `--retry-failed` resume may still follow a failure). */
-  readonly ended: boolean;
-  /** The seq of the last event delivered (afterSeq when none). */
-  readonly lastSeq: number;
-}
+export type { FollowOptions, FollowResult } from './followOptions';
 
 /**
  * Streams a run's journal until the run ends or `signal` aborts. A NOTIFY on the run's transitions

@@ -1,12 +1,12 @@
 import * as E from 'fp-ts/Either';
-import type { ConnectFailure, EventDecodeError, FoldFailure, InvalidInput, InvalidMetadata, RunNotFound } from '../errors';
+import type { EventDecodeError, FoldFailure, InvalidInput, InvalidMetadata, RunNotFound } from '../errors';
 import type { RecordedEvent } from '../events/runEvents';
 import { buildStepContext } from '../executor/stepContext';
 import { foldEvents } from '../fold/evolve';
 import { isFinished, type RunState } from '../fold/runState';
 import { streamRunEvents } from '../journal/readEvents';
 import type { PrevResult, StepContext, StepData } from '../pipeline/types';
-import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../runtime/orbitClient';
 
 /** A moment in a run's history: just after the event with this seq, or at this time. */
 export type ReplayPoint = { readonly seq: number } | { readonly time: string };
@@ -107,17 +107,15 @@ const nextOf = (client: OrbitClient, state: RunState): E.Either<InvalidMetadata 
  * The journal is only read; the projections are not consulted.
  */
 export const replayRun = async (
+  client: OrbitClient,
   runId: string,
   at: ReplayPoint,
-  options: { readonly client?: OrbitClient } = {},
-): Promise<E.Either<ConnectFailure | FoldFailure | RunNotFound | InvalidInput | InvalidMetadata | EventDecodeError, Replay>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
+): Promise<E.Either<FoldFailure | RunNotFound | InvalidInput | InvalidMetadata | EventDecodeError, Replay>> => {
   let state: RunState | null = null;
   let lastEvent: RecordedEvent | null = null;
   let eventsAfter = 0;
   let total = 0;
-  for await (const batch of streamRunEvents(c.right.db, runId)) {
+  for await (const batch of streamRunEvents(client.db, runId)) {
     if (E.isLeft(batch)) return batch;
     total += batch.right.length;
     const inside = batch.right.filter((r) => includes(at, r));
@@ -139,7 +137,7 @@ export const replayRun = async (
       message: `run ${runId} has ${lastEvent.seq} event(s), no seq ${at.seq}`,
     });
   }
-  const next = nextOf(c.right, state);
+  const next = nextOf(client, state);
   if (E.isLeft(next)) return next;
   return E.right({ runId, at, lastEvent, state, eventsAfter, next: next.right });
 };

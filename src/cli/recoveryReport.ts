@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { OrbitError } from '../errors';
 import {
-  RunRecoveryOrchestrator,
+  recoverInterruptedRuns,
   type OrchestratorOptions,
   type RecoveryEvent,
   type RecoverySummary,
@@ -52,8 +52,7 @@ export const recoverAll = async (
   },
 ): Promise<E.Either<OrbitError, RecoverySummary>> => {
   const { client, out } = s;
-  const orchestrator = new RunRecoveryOrchestrator({
-    client,
+  return recoverInterruptedRuns(client, {
     concurrency: opts.concurrency,
     limit: opts.limit,
     stopSignal: opts.stopSignal,
@@ -61,8 +60,6 @@ export const recoverAll = async (
     isolate: opts.isolate,
     onEvent: printRecoveryEvent(out, opts.verbose === true),
   });
-  const summary = await orchestrator.recoverInterruptedRuns();
-  return E.isLeft(summary) ? summary : E.right(summary.right);
 };
 
 /** `leadingBlank: false` when the line before is already blank (nothing was detected). */

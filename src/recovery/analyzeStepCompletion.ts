@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/Either';
-import type { ConnectFailure, FoldFailure, RunNotFound } from '../errors';
+import type { FoldFailure, RunNotFound } from '../errors';
 import type { RunState, RunStatus, StepStatus } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
-import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../runtime/orbitClient';
 
 /** Where each step of a run stands, according to its journal. */
 export interface StepAnalysis {
@@ -48,10 +48,6 @@ export const analyzeState = (s: RunState): StepAnalysis => {
 
 /** Replays the run's journal and says which steps completed, failed, are in flight or pending. */
 export const analyzeStepCompletion = async (
+  client: OrbitClient,
   runId: string,
-  options: { readonly client?: OrbitClient } = {},
-): Promise<E.Either<ConnectFailure | FoldFailure | RunNotFound, StepAnalysis>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  return E.map(analyzeState)(await loadRunState(c.right.db, runId));
-};
+): Promise<E.Either<FoldFailure | RunNotFound, StepAnalysis>> => E.map(analyzeState)(await loadRunState(client.db, runId));

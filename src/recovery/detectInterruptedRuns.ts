@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
-import type { ConnectFailure } from '../errors';
+import type { DbFailure } from '../errors';
 import { countUnfinishedRuns, type UnfinishedCountsRow } from '../queries/countUnfinishedRuns';
 import { listInterruptedRuns, type InterruptedRunRow } from '../queries/listInterruptedRuns';
 import { listRecentFailedRuns, type FailedRunRow } from '../queries/listRecentFailedRuns';
-import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../runtime/orbitClient';
 import { deadOwners } from './liveness';
 
 /** A run that is `running` but that nobody is executing: what `orbit check-interrupted` lists. */
@@ -31,7 +31,6 @@ export interface InterruptedRun {
 }
 
 export interface DetectOptions {
-  readonly client?: OrbitClient;
   /** No activity for longer than this means interrupted. Default: the client's threshold (10 min). */
   readonly thresholdMs?: number;
   /** At most this many runs, oldest activity first. Default 1,000. */
@@ -44,10 +43,11 @@ export interface DetectOptions {
  * valid lease covering them) silent for longer than the threshold. A run under a valid lease is
  * never listed, whatever the threshold.
  */
-export const detectInterruptedRuns = async (options: DetectOptions = {}): Promise<E.Either<ConnectFailure, InterruptedRun[]>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  const { db, thresholdMs } = c.right;
+export const detectInterruptedRuns = async (
+  client: OrbitClient,
+  options: DetectOptions = {},
+): Promise<E.Either<DbFailure, InterruptedRun[]>> => {
+  const { db, thresholdMs } = client;
   const dead = await deadOwners(db);
   if (E.isLeft(dead)) return dead;
   const rows = await listInterruptedRuns(db, options.thresholdMs ?? thresholdMs, options.limit ?? 1000, dead.right);
@@ -84,11 +84,10 @@ export interface UnfinishedSummary {
 
 /** Counts unfinished runs that are not interrupted, by reason (one query, the same rule). */
 export const summarizeUnfinished = async (
-  options: { readonly client?: OrbitClient; readonly thresholdMs?: number } = {},
-): Promise<E.Either<ConnectFailure, UnfinishedSummary>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  const { db, thresholdMs } = c.right;
+  client: OrbitClient,
+  options: { readonly thresholdMs?: number } = {},
+): Promise<E.Either<DbFailure, UnfinishedSummary>> => {
+  const { db, thresholdMs } = client;
   const dead = await deadOwners(db);
   if (E.isLeft(dead)) return dead;
   const rows = await countUnfinishedRuns(db, options.thresholdMs ?? thresholdMs, dead.right);
@@ -116,11 +115,10 @@ export interface FailedRun {
 
 /** Runs that failed with failed steps in the last `withinMs` (default a day), newest first. */
 export const recentFailedRuns = async (
-  options: { readonly client?: OrbitClient; readonly withinMs?: number; readonly limit?: number } = {},
-): Promise<E.Either<ConnectFailure, FailedRun[]>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  const { db } = c.right;
+  client: OrbitClient,
+  options: { readonly withinMs?: number; readonly limit?: number } = {},
+): Promise<E.Either<DbFailure, FailedRun[]>> => {
+  const { db } = client;
   const rows = await listRecentFailedRuns(db, options.withinMs ?? 86_400_000, options.limit ?? 20);
   return E.map((rs: readonly FailedRunRow[]) =>
     rs.map((r): FailedRun => ({

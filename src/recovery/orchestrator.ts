@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
-import { formatError, type ConnectFailure, type ResumeFailure } from '../errors';
+import { formatError, type DbFailure, type InvalidInput, type ResumeFailure } from '../errors';
 import type { Progress } from '../executor/executeRun';
-import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../runtime/orbitClient';
 import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
 import { resumeRun, type ResumeSuccess } from './resumeRun';
 
@@ -34,7 +34,6 @@ export type RecoveryEvent =
   | { readonly kind: 'step'; readonly progress: Progress };
 
 export interface OrchestratorOptions {
-  readonly client?: OrbitClient;
   readonly thresholdMs?: number;
   /** Runs resumed at the same time. Default 4. */
   readonly concurrency?: number;
@@ -58,83 +57,80 @@ export interface OrchestratorOptions {
 export const needsIsolation = (run: InterruptedRun): boolean => run.recoveryCount >= 1 && run.owner !== null;
 
 /**
- * Detects interrupted runs and resumes each (several at once). Any number of orchestrators, in
- * any number of processes, may run together: each run's claim is an optimistic append, so exactly
- * one wins and the others report the run as skipped.
+ * Detects interrupted runs and resumes each (several at once): the work of the spec's
+ * `RunRecoveryOrchestrator` (src/api/). Any number of orchestrators, in any number of processes,
+ * may run together: each run's claim is an optimistic append, so exactly one wins and the others
+ * report the run as skipped.
  */
-export class RunRecoveryOrchestrator {
-  constructor(private readonly options: OrchestratorOptions = {}) {}
-
-  async recoverInterruptedRuns(): Promise<E.Either<ConnectFailure, RecoverySummary>> {
-    const t0 = Date.now();
-    // NaN or 0 workers would "recover" nothing and report every run as a null result.
-    for (const [what, n] of [
-      ['concurrency', this.options.concurrency],
-      ['limit', this.options.limit],
-    ] as const) {
-      if (n !== undefined && !(Number.isSafeInteger(n) && n >= 1))
-        return E.left({ _tag: 'InvalidInput', what, message: `${String(n)} is not a positive whole number` });
-    }
-    const c = await clientOr(this.options.client);
-    if (E.isLeft(c)) return c;
-    const client = c.right;
-    const detected = await detectInterruptedRuns({ client, thresholdMs: this.options.thresholdMs, limit: this.options.limit });
-    if (E.isLeft(detected)) return detected;
-    const runs = detected.right;
-    const results: RecoveryOutcome[] = new Array<RecoveryOutcome>(runs.length);
-    let next = 0;
-    const emit = this.options.onEvent ?? (() => undefined);
-
-    const recoverOne = async (run: InterruptedRun): Promise<RecoveryOutcome> => {
-      emit({ kind: 'attempt', run });
-      if (this.options.isolate && needsIsolation(run)) return this.options.isolate(run);
-      const r = await resumeRun(run.runId, {
-        client,
-        expectedSeq: run.lastSeq,
-        thresholdMs: this.options.thresholdMs,
-        maxRecoveries: this.options.maxRecoveries,
-        stopSignal: this.options.stopSignal,
-        abortSignal: this.options.abortSignal,
-        onProgress: (progress) => emit({ kind: 'step', progress }),
-      });
-      const base = { runId: run.runId, pipelineId: run.pipelineId };
-      if (E.isRight(r)) {
-        // Released: this process is stopping and handed the run back unfinished; it stays interrupted.
-        if (r.right.released) return { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' };
-        return { ...base, outcome: 'recovered', result: r.right };
-      }
-      // Another claimant won, and may already be executing it: someone else's run now, not a failure.
-      if (r.left._tag === 'RunAlreadyClaimed') return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
-      if (r.left._tag === 'RunStillActive') {
-        // Alive under a new holder: another recoverer won. Alive under the old one: its worker came back.
-        const reason = r.left.owner !== run.owner ? 'claimed by another process' : `its worker ${r.left.owner} is alive again`;
-        return { ...base, outcome: 'skipped', reason };
-      }
-      return { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
-    };
-
-    const worker = async () => {
-      while (next < runs.length) {
-        const i = next++;
-        const run = runs[i] as InterruptedRun;
-        const outcome: RecoveryOutcome = this.options.stopSignal?.aborted
-          ? { runId: run.runId, pipelineId: run.pipelineId, outcome: 'skipped', reason: 'not attempted (stopping)' }
-          : await recoverOne(run);
-        results[i] = outcome;
-        emit({ kind: 'outcome', outcome });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(this.options.concurrency ?? 4, runs.length)) }, worker));
-
-    const count = (o: RecoveryOutcome['outcome']) => results.filter((r) => r.outcome === o).length;
-    const summary: RecoverySummary = {
-      detected: runs.length,
-      recovered: count('recovered'),
-      failed: count('failed'),
-      skipped: count('skipped'),
-      results,
-      durationMs: Date.now() - t0,
-    };
-    return E.right(summary);
+export const recoverInterruptedRuns = async (
+  client: OrbitClient,
+  options: OrchestratorOptions = {},
+): Promise<E.Either<DbFailure | InvalidInput, RecoverySummary>> => {
+  const t0 = Date.now();
+  // NaN or 0 workers would "recover" nothing and report every run as a null result.
+  for (const [what, n] of [
+    ['concurrency', options.concurrency],
+    ['limit', options.limit],
+  ] as const) {
+    if (n !== undefined && !(Number.isSafeInteger(n) && n >= 1))
+      return E.left({ _tag: 'InvalidInput', what, message: `${String(n)} is not a positive whole number` });
   }
-}
+  const detected = await detectInterruptedRuns(client, { thresholdMs: options.thresholdMs, limit: options.limit });
+  if (E.isLeft(detected)) return detected;
+  const runs = detected.right;
+  const results: RecoveryOutcome[] = new Array<RecoveryOutcome>(runs.length);
+  let next = 0;
+  const emit = options.onEvent ?? (() => undefined);
+
+  const recoverOne = async (run: InterruptedRun): Promise<RecoveryOutcome> => {
+    emit({ kind: 'attempt', run });
+    if (options.isolate && needsIsolation(run)) return options.isolate(run);
+    const r = await resumeRun(run.runId, {
+      client,
+      expectedSeq: run.lastSeq,
+      thresholdMs: options.thresholdMs,
+      maxRecoveries: options.maxRecoveries,
+      stopSignal: options.stopSignal,
+      abortSignal: options.abortSignal,
+      onProgress: (progress) => emit({ kind: 'step', progress }),
+    });
+    const base = { runId: run.runId, pipelineId: run.pipelineId };
+    if (E.isRight(r)) {
+      // Released: this process is stopping and handed the run back unfinished; it stays interrupted.
+      if (r.right.released) return { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' };
+      return { ...base, outcome: 'recovered', result: r.right };
+    }
+    // Another claimant won, and may already be executing it: someone else's run now, not a failure.
+    if (r.left._tag === 'RunAlreadyClaimed') return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
+    if (r.left._tag === 'RunStillActive') {
+      // Alive under a new holder: another recoverer won. Alive under the old one: its worker came back.
+      const reason = r.left.owner !== run.owner ? 'claimed by another process' : `its worker ${r.left.owner} is alive again`;
+      return { ...base, outcome: 'skipped', reason };
+    }
+    return { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
+  };
+
+  const worker = async () => {
+    while (next < runs.length) {
+      const i = next++;
+      const run = runs[i] as InterruptedRun;
+      const outcome: RecoveryOutcome = options.stopSignal?.aborted
+        ? { runId: run.runId, pipelineId: run.pipelineId, outcome: 'skipped', reason: 'not attempted (stopping)' }
+        : await recoverOne(run);
+      results[i] = outcome;
+      emit({ kind: 'outcome', outcome });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 4, runs.length)) }, worker));
+
+  const count = (o: RecoveryOutcome['outcome']) => results.filter((r) => r.outcome === o).length;
+  const summary: RecoverySummary = {
+    detected: runs.length,
+    recovered: count('recovered'),
+    failed: count('failed'),
+    skipped: count('skipped'),
+    results,
+    durationMs: Date.now() - t0,
+  };
+  return E.right(summary);
+};

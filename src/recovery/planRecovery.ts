@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { formatError, type ConnectFailure } from '../errors';
+import { formatError, type DbFailure } from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { detectInterruptedRuns } from './detectInterruptedRuns';
@@ -29,8 +29,8 @@ export interface RecoveryPlanEntry {
 export const planRecovery = async (
   client: OrbitClient,
   options: { readonly limit?: number } = {},
-): Promise<E.Either<ConnectFailure, readonly RecoveryPlanEntry[]>> => {
-  const runs = await detectInterruptedRuns({ client, limit: options.limit });
+): Promise<E.Either<DbFailure, readonly RecoveryPlanEntry[]>> => {
+  const runs = await detectInterruptedRuns(client, { limit: options.limit });
   if (E.isLeft(runs)) return runs;
   const plan: RecoveryPlanEntry[] = [];
   for (const r of runs.right) {

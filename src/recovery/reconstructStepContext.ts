@@ -1,21 +1,13 @@
 import * as E from 'fp-ts/Either';
-import type {
-  ConnectFailure,
-  EventDecodeError,
-  InvalidInput,
-  InvalidMetadata,
-  LoadRecoverableFailure,
-  RunNotResumable,
-} from '../errors';
+import type { EventDecodeError, InvalidInput, InvalidMetadata, LoadRecoverableFailure, RunNotResumable } from '../errors';
 import type { RunState } from '../fold/runState';
 import { loadRunState } from '../journal/loadRunState';
 import { buildStepContext } from '../executor/stepContext';
 import type { Pipeline, StepContext } from '../pipeline/types';
 import { foldAndDiffRun, type ProjectionDifference } from '../projections/checkProjections';
-import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../runtime/orbitClient';
 
 export interface ReconstructOptions {
-  readonly client?: OrbitClient;
   /** Also require the projection tables to agree with the journal. Default true. */
   readonly checkProjections?: boolean;
 }
@@ -60,18 +52,14 @@ export const loadRecoverableRun = async (
  * or disagrees with the projections is a typed error that says where.
  */
 export const reconstructStepContext = async (
+  client: OrbitClient,
   runId: string,
   pipelineId: string,
   options: ReconstructOptions = {},
 ): Promise<
-  E.Either<
-    ConnectFailure | LoadRecoverableFailure | InvalidInput | RunNotResumable | InvalidMetadata | EventDecodeError,
-    StepContext<unknown>
-  >
+  E.Either<LoadRecoverableFailure | InvalidInput | RunNotResumable | InvalidMetadata | EventDecodeError, StepContext<unknown>>
 > => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  const loaded = await loadRecoverableRun(c.right, runId, options.checkProjections !== false);
+  const loaded = await loadRecoverableRun(client, runId, options.checkProjections !== false);
   if (E.isLeft(loaded)) return loaded;
   const { state, pipeline } = loaded.right;
   if (state.pipelineId !== pipelineId) {

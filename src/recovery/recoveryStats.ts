@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
-import type { ConnectFailure } from '../errors';
+import type { DbFailure } from '../errors';
 import { readRecoveryStats, type RecoveryStatsRow } from '../queries/readRecoveryStats';
-import { clientOr, type OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../runtime/orbitClient';
 import { detectInterruptedRuns } from './detectInterruptedRuns';
 
 /** The spec's recovery metrics, computed from the journal (plus a live detection). */
@@ -34,12 +34,11 @@ export interface RecoveryStats {
 
 /** Recovery metrics over the whole journal, or over resumptions since `sinceMs` ago. */
 export const recoveryStats = async (
-  options: { readonly client?: OrbitClient; readonly sinceMs?: number } = {},
-): Promise<E.Either<ConnectFailure, RecoveryStats>> => {
-  const c = await clientOr(options.client);
-  if (E.isLeft(c)) return c;
-  const { db } = c.right;
-  const now = await detectInterruptedRuns({ client: c.right });
+  client: OrbitClient,
+  options: { readonly sinceMs?: number } = {},
+): Promise<E.Either<DbFailure, RecoveryStats>> => {
+  const { db } = client;
+  const now = await detectInterruptedRuns(client);
   if (E.isLeft(now)) return now;
   const rows = await readRecoveryStats(
     db,

@@ -319,7 +319,7 @@ export class RecoveryWorker {
   }
 
   private async sweepOnce(): Promise<void> {
-    const detected = await detectInterruptedRuns({ client: this.options.client, thresholdMs: this.thresholdMs });
+    const detected = await detectInterruptedRuns(this.options.client, { thresholdMs: this.thresholdMs });
     // A failed sweep is retried a second later (see schedule), whatever the next deadline.
     this.sweepFailed = E.isLeft(detected);
     if (E.isLeft(detected)) {

@@ -5,7 +5,7 @@ import { runPipeline } from '../../src/executor/runPipeline';
 import { cancelRun } from '../../src/executor/cancelRun';
 import { appendToRun } from '../../src/journal/appendEvents';
 import { loadRunState } from '../../src/journal/loadRunState';
-import { detectInterruptedRuns } from '../../src/recovery/detectInterruptedRuns';
+import { detectInterruptedRuns } from '../../src/api/detectInterruptedRuns';
 import { resumeRun } from '../../src/recovery/resumeRun';
 import type { RunEvent } from '../../src/events/runEvents';
 import type { OrbitClient } from '../../src/runtime/orbitClient';

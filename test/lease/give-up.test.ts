@@ -8,7 +8,7 @@ import * as E from 'fp-ts/Either';
 import { formatError } from '../../src/errors';
 import { runPipeline } from '../../src/executor/runPipeline';
 import { definePipeline } from '../../src/pipeline/definePipeline';
-import { detectInterruptedRuns } from '../../src/recovery/detectInterruptedRuns';
+import { detectInterruptedRuns } from '../../src/api/detectInterruptedRuns';
 import { createRegistry } from '../../src/pipeline/registry';
 import { connect, type OrbitClient } from '../../src/runtime/orbitClient';
 import { testDatabaseUrl, uniqueSchemaName } from '../support/testDatabase';

@@ -1,8 +1,8 @@
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import { formatError } from '../../src/errors';
-import { analyzeStepCompletion } from '../../src/recovery/analyzeStepCompletion';
-import { reconstructStepContext } from '../../src/recovery/reconstructStepContext';
+import { analyzeStepCompletion } from '../../src/api/analyzeStepCompletion';
+import { reconstructStepContext } from '../../src/api/reconstructStepContext';
 import { resumeRun } from '../../src/recovery/resumeRun';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { runPipeline } from '../../src/executor/runPipeline';

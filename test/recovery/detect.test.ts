@@ -1,4 +1,4 @@
-import { detectInterruptedRuns, type InterruptedRun } from '../../src/recovery/detectInterruptedRuns';
+import { detectInterruptedRuns, type InterruptedRun } from '../../src/api/detectInterruptedRuns';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { runPipeline } from '../../src/executor/runPipeline';
 import type { OrbitClient } from '../../src/runtime/orbitClient';

@@ -1,5 +1,5 @@
 /** A recovery asked to use NaN or zero workers once reported every run as a null result; now it is refused. */
-import { RunRecoveryOrchestrator } from '../../src/recovery/orchestrator';
+import { RunRecoveryOrchestrator } from '../../src/api/runRecoveryOrchestrator';
 import { formatError } from '../../src/errors';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectLeft } from '../support/testDatabase';

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
-import { RunRecoveryOrchestrator, type RecoveryEvent, type RecoverySummary } from '../../src/recovery/orchestrator';
-import { recoveryStats } from '../../src/recovery/recoveryStats';
+import { RunRecoveryOrchestrator, type RecoveryEvent, type RecoverySummary } from '../../src/api/runRecoveryOrchestrator';
+import { recoveryStats } from '../../src/api/recoveryStats';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { checkProjections } from '../../src/projections/checkProjections';
 import type { OrbitClient } from '../../src/runtime/orbitClient';

@@ -64,11 +64,11 @@ export const checkInterruptedCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
       out.line('Checking for Interrupted Runs');
       out.line();
-      const runs = await detectInterruptedRuns({ client });
+      const runs = await detectInterruptedRuns(client);
       if (E.isLeft(runs)) return runs;
-      const failed = await recentFailedRuns({ client });
+      const failed = await recentFailedRuns(client);
       if (E.isLeft(failed)) return failed;
-      const why = runs.right.length === 0 ? await summarizeUnfinished({ client }) : E.right(undefined);
+      const why = runs.right.length === 0 ? await summarizeUnfinished(client) : E.right(undefined);
       if (E.isLeft(why)) return why;
       if (out.json) {
         out.document({

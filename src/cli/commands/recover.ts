@@ -84,7 +84,7 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
       if (!args.autoResume) {
         out.line('Run Recovery');
         out.line();
-        const runs = await detectInterruptedRuns({ client, limit: limit.right });
+        const runs = await detectInterruptedRuns(client, { limit: limit.right });
         if (E.isLeft(runs)) return runs;
         if (out.json) {
           out.document({ detected: runs.right.length, interrupted: runs.right });

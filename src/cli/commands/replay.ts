@@ -66,7 +66,7 @@ export const replayCommand: CommandModule<GlobalArgs, ReplayArgs> = {
     const at = parseReplayPoint(String(args.at));
     if (E.isLeft(at)) return refuse(args, at.left);
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
-      const r = await replayRun(args.runId, at.right, { client });
+      const r = await replayRun(client, args.runId, at.right);
       if (E.isLeft(r)) return r;
       if (out.json) out.document(r.right);
       else print(out, r.right);

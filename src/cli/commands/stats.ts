@@ -26,7 +26,7 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
       sinceMs = d.right;
     }
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const s = await recoveryStats({ client, sinceMs });
+      const s = await recoveryStats(client, { sinceMs });
       if (E.isLeft(s)) return s;
       if (out.json) {
         out.document(s.right);

@@ -1,0 +1,27 @@
+/**
+ * The public, client-taking functions: one file each, re-exported here whole. What a file in this
+ * folder exports is public (src/index.ts re-exports this module, and `orbit-pipeline/promise` is
+ * derived from it); test/structure/publicSurface.test.ts checks that every file is listed.
+ * src/api/internal/ holds what the CLI needs beyond it, and is not re-exported.
+ */
+export * from './analyzeStepCompletion';
+export * from './auditJournal';
+export * from './cancelRun';
+export * from './clientOption';
+export * from './connect';
+export * from './detectInterruptedRuns';
+export * from './diffRuns';
+export * from './enqueueRun';
+export * from './exportRuns';
+export * from './followRun';
+export * from './listRuns';
+export * from './loadRunState';
+export * from './planRecovery';
+export * from './readRunEvents';
+export * from './reconstructStepContext';
+export * from './recoveryStats';
+export * from './replayRun';
+export * from './resumeRun';
+export * from './runPipeline';
+export * from './runRecoveryOrchestrator';
+export * from './startWorker';
