@@ -24,6 +24,7 @@ export type {
   JsonObject,
 } from './pipeline/types';
 export { NonRetryableError } from './executor/stepError';
+export type { Clock } from './util/clock';
 export { DEFAULT_RETRY, retryDelayMs } from './decide/retryPolicy';
 
 // What the functions return or report.

@@ -9,7 +9,7 @@ import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
 import { formatError } from '../../src/errors';
 import { createRegistry } from '../../src/pipeline/registry';
-import { startWorker } from '../../src/worker/recoveryWorker';
+import { startWorker } from '../../src/api/startWorker';
 import { connect } from '../../src/runtime/orbitClient';
 import { queuedPipeline } from './pipelines';
 

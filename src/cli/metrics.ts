@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import * as E from 'fp-ts/Either';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OrbitError } from '../errors';
-import type { WorkerEvent } from '../worker/recoveryWorker';
+import type { WorkerEvent } from '../worker/workerEvent';
 
 /** Where the metrics read what the event stream does not carry. */
 export interface WorkerMetricsSources {

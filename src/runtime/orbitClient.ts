@@ -8,6 +8,7 @@ import { resolveDatabase, type ResolvedDatabase } from '../server/resolveDatabas
 import type { ConnectFailure } from '../errors';
 import { registry as defaultRegistry, type Registry } from '../pipeline/registry';
 import { DEFAULT_THRESHOLD_MS, thresholdFromEnv } from './duration';
+import { systemClock, type Clock } from '../util/clock';
 
 /**
  * One connection to Orbit: a pool on one schema, the pipelines it knows, and who this process is.
@@ -23,6 +24,8 @@ export interface OrbitClient {
   readonly workerId: string;
   /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
   readonly thresholdMs: number;
+  /** The wall clock of this process, for timers and durations (never for a run's liveness). */
+  readonly clock: Clock;
   /** @internal Where the database is (for the CLI's messages). */
   readonly database: ResolvedDatabase;
   /** @internal Runs `hook` when the client closes (before the pool ends): listeners, heartbeats. */
@@ -51,6 +54,8 @@ export interface ConnectOptions {
   /** Where the embedded server lives (used without a database URL). Default `ORBIT_HOME`, else `.orbit` at the project root (nearest package.json). */
   readonly dataDir?: string;
   readonly cwd?: string;
+  /** Default: the system clock. Tests inject one. */
+  readonly clock?: Clock;
   /** Default `process.env`. (A plain record: the published types must not need @types/node.) */
   readonly env?: Readonly<Record<string, string | undefined>>;
 }
@@ -97,6 +102,7 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Conne
     registry: opts.registry ?? defaultRegistry,
     workerId: newWorkerId(),
     thresholdMs: threshold.right ?? DEFAULT_THRESHOLD_MS,
+    clock: opts.clock ?? systemClock,
     database: resolved.right,
     onClose: (hook) => void hooks.push(hook),
     close: () => {

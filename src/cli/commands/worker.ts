@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { RecoveryWorker } from '../../worker/recoveryWorker';
+import { Worker } from '../../worker/worker';
 import { formatDuration, parseDuration } from '../../runtime/duration';
 import { formatError, OrbitErrors } from '../../errors';
 import { ExitCode } from '../exitCodes';
@@ -95,7 +95,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       const abortSignal = AbortSignal.any([signals.abortSignal, graceOver.signal]);
       const print = printRecoveryEvent(out, args.verbose);
       let metrics: WorkerMetrics | undefined;
-      const worker = new RecoveryWorker({
+      const worker = new Worker({
         client,
         sweepIntervalMs,
         concurrency: concurrency.right,

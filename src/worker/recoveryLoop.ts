@@ -1,0 +1,166 @@
+import * as E from 'fp-ts/Either';
+import { formatError } from '../errors';
+import { detectInterruptedRuns, type InterruptedRun } from '../recovery/detectInterruptedRuns';
+import { msUntilNextInterruption } from '../recovery/liveness';
+import type { RecoveryOutcome } from '../recovery/orchestrator';
+import { resumeRun } from '../recovery/resumeRun';
+import { WakeTimer } from './wakeTimer';
+import type { WorkerContext } from './workerContext';
+import { RETRY_MS } from './workerOptions';
+
+/**
+ * Recovers what nobody is executing: a released run the moment its NOTIFY arrives, and crashed
+ * ones by sweeping at the earliest moment one can become interrupted (computed by the database),
+ * and at once when a same-host owner's process is gone. A sweep only starts recoveries; it never
+ * waits for their steps.
+ */
+export class RecoveryLoop {
+  private sweeping: Promise<void> | undefined;
+  /** Interrupted runs were (or may be) left for lack of a slot, or one died again: sweep again. */
+  private again = false;
+  /** The last sweep failed: look again in a second, whatever the next deadline. */
+  private failed = false;
+  private rescheduling: NodeJS.Timeout | undefined;
+  private readonly timer: WakeTimer;
+
+  constructor(
+    private readonly w: WorkerContext,
+    /** What the wake-up at the next deadline does (sweep, and claim what the queue may hold). */
+    wake: () => void,
+  ) {
+    this.timer = new WakeTimer(w.options.client.clock, wake);
+  }
+
+  private get thresholdMs(): number {
+    return this.w.options.thresholdMs ?? this.w.options.client.thresholdMs;
+  }
+
+  /** Whether a sweep is owed (a slot freeing up should start one). */
+  get owed(): boolean {
+    return this.again;
+  }
+
+  /** A run was released by its worker: no threshold applies, resume it now (unless it is ours already). */
+  released(runId: string, type: string): void {
+    if (this.w.slots.has(runId)) return;
+    this.w.emit({ kind: 'notified', runId, type });
+    this.launch(runId, undefined, 'released; resumed by a recovery worker');
+  }
+
+  private launch(runId: string, run: InterruptedRun | undefined, reason: string): void {
+    const isolate = this.w.options.isolate;
+    // A long-lived worker protects itself: every takeover from an owner that died (not a graceful
+    // release) may be what killed it, so it runs in isolation; a death there is that run's alone.
+    // The cost is a process start per such run, paid by every worker that detects it at the same
+    // deadline (all but one then lose the claim; docs/RELIABILITY.md, R1 and R3). Reserving the
+    // run before spawning (SKIP LOCKED plus the lease, as reserveQueuedRuns does, with detection
+    // skipping reserved runs) would leave one start per run.
+    if (run !== undefined && isolate !== undefined && run.owner !== null) {
+      this.w.slots.track(
+        runId,
+        isolate(run).then((outcome) => {
+          this.w.emit({ kind: 'outcome', outcome });
+          // If it died again, it is interrupted again at once (proof of death): look now.
+          if (outcome.outcome === 'failed') this.again = true;
+        }),
+      );
+    } else this.w.slots.track(runId, this.recover(runId, run, reason));
+  }
+
+  private async recover(runId: string, run: InterruptedRun | undefined, reason: string): Promise<void> {
+    const { client, maxRecoveries, stopSignal, abortSignal } = this.w.options;
+    const r = await resumeRun(runId, {
+      client,
+      expectedSeq: run?.lastSeq,
+      thresholdMs: this.thresholdMs,
+      maxRecoveries,
+      reason,
+      onClaimed: this.w.onClaimed,
+      stopSignal,
+      abortSignal,
+      onProgress: (progress) => this.w.emit({ kind: 'step', progress }),
+    });
+    const base = { runId, pipelineId: E.isRight(r) ? r.right.pipelineId : (run?.pipelineId ?? '') };
+    let outcome: RecoveryOutcome;
+    if (E.isRight(r)) {
+      outcome = r.right.released
+        ? { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' }
+        : { ...base, outcome: 'recovered', result: r.right };
+    } else if (r.left._tag === 'RunAlreadyClaimed' || r.left._tag === 'RunStillActive') {
+      outcome = { ...base, outcome: 'skipped', reason: 'claimed by another process' };
+    } else outcome = { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
+    this.w.emit({ kind: 'outcome', outcome });
+  }
+
+  /** Sweeps now (or right after the sweep under way), then schedules the next one. */
+  sweepNow(): void {
+    if (this.w.stopping()) return;
+    if (this.sweeping) {
+      this.again = true;
+      return;
+    }
+    this.timer.clear();
+    this.sweeping = (async () => {
+      do {
+        this.again = false;
+        await this.sweepOnce();
+      } while (this.again && !this.w.stopping() && this.w.slots.free > 0);
+      await this.schedule();
+    })().finally(() => {
+      this.sweeping = undefined;
+      if (this.again && this.w.slots.free > 0) this.sweepNow();
+    });
+  }
+
+  private async sweepOnce(): Promise<void> {
+    const detected = await detectInterruptedRuns(this.w.options.client, { thresholdMs: this.thresholdMs });
+    this.failed = E.isLeft(detected);
+    if (E.isLeft(detected)) {
+      if (!this.w.listenDown()) this.w.emit({ kind: 'sweep-failed', error: detected.left });
+      return;
+    }
+    let started = 0;
+    for (const run of detected.right) {
+      if (this.w.stopping()) break;
+      if (this.w.slots.has(run.runId)) continue;
+      if (this.w.slots.free <= 0) {
+        this.again = true;
+        break;
+      }
+      this.w.emit({ kind: 'attempt', run });
+      this.launch(run.runId, run, 'interrupted; resumed by a recovery worker');
+      started += 1;
+    }
+    if (detected.right.length > 0) this.w.emit({ kind: 'sweep', detected: detected.right.length, started });
+  }
+
+  /** A run was taken under a lease somewhere: its deadline may be earlier than the next wake-up (many at once cost one query). */
+  rescheduleSoon(): void {
+    if (this.rescheduling) return;
+    this.rescheduling = setTimeout(() => {
+      this.rescheduling = undefined;
+      void this.schedule();
+    }, 50);
+  }
+
+  /** Sleeps until the database's next deadline (bounded by `sweepIntervalMs` when set), then sweeps. */
+  private async schedule(): Promise<void> {
+    if (this.w.stopping()) return;
+    const next = await msUntilNextInterruption(this.w.options.client.db, this.thresholdMs);
+    // Unreachable database, or a sweep that failed: try again soon rather than at a far deadline.
+    const deadline = E.isLeft(next) || this.failed ? RETRY_MS : (next.right ?? Infinity);
+    // Nothing can become interrupted until some NOTIFY says so (a run taken, queued, released).
+    const until = Math.min(deadline, this.w.options.sweepIntervalMs ?? Infinity);
+    if (this.w.stopping() || until === Infinity) return;
+    // A little past the deadline, so that the rule (strictly older than) holds when we look.
+    this.timer.in(until + 20);
+  }
+
+  /** Stops scheduling and waits for the sweep under way. */
+  async stop(): Promise<void> {
+    this.timer.clear();
+    if (this.rescheduling) clearTimeout(this.rescheduling);
+    this.rescheduling = undefined;
+    await this.sweeping;
+  }
+}

@@ -1,0 +1,117 @@
+import * as E from 'fp-ts/Either';
+import { fromPgError } from '../db/pgErrors';
+import type { DbFailure } from '../errors';
+import { executionEnvFor } from '../executor/executionEnv';
+import { RunWatcher, type RunNotification } from '../listen/runWatcher';
+import { countQueuedRuns } from '../queries/countQueuedRuns';
+import { ClaimMeter } from './claimMeter';
+import { QueueConsumer } from './queueConsumer';
+import { RecoveryLoop } from './recoveryLoop';
+import { Slots } from './slots';
+import type { WorkerEvent } from './workerEvent';
+import { MAX_TIMER_MS, type WorkerOptions } from './workerOptions';
+
+/**
+ * `orbit worker` (and `startWorker`): executes queued runs and recovers interrupted ones, never
+ * waiting for cron nor for its own busy runs. It LISTENs on the schema's channel: a queued run is
+ * claimed at once (QueueConsumer), a released one resumed at once, and runs whose worker died
+ * silently are swept at the earliest moment one can become interrupted (RecoveryLoop). The LISTEN
+ * connection is re-established forever, each return followed by an immediate sweep and claim. Any
+ * number of workers may run: every claim is optimistic, so each run is taken by exactly one.
+ */
+export class Worker {
+  private readonly watcher: RunWatcher;
+  private readonly slots: Slots;
+  private readonly consumer: QueueConsumer;
+  private readonly loop: RecoveryLoop;
+  private readonly meter: ClaimMeter;
+  private stopped = false;
+  private listenDown = false;
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(private readonly options: WorkerOptions) {
+    this.watcher = new RunWatcher(options.client.db, 'worker');
+    const emit = (e: WorkerEvent) => options.onEvent?.(e);
+    this.meter = new ClaimMeter(options.client, emit);
+    this.slots = new Slots(Math.max(1, options.concurrency ?? 4), () => {
+      if (this.loop.owed) this.loop.sweepNow();
+      if (this.consumer.owed) this.consumer.claimNow();
+    });
+    const context = {
+      options,
+      slots: this.slots,
+      emit,
+      onClaimed: options.measureClaims === true ? (runId: string) => this.meter.measure(runId) : undefined,
+      stopping: () => this.stopped || options.stopSignal?.aborted === true,
+      listenDown: () => this.listenDown,
+    };
+    this.consumer = new QueueConsumer(context);
+    this.loop = new RecoveryLoop(context, () => {
+      this.loop.sweepNow();
+      this.consumer.claimNow();
+    });
+  }
+
+  /** The longest wait between sweeps; null: no periodic sweep (the default). */
+  get sweepIntervalMs(): number | null {
+    return this.options.sweepIntervalMs ?? null;
+  }
+
+  private emit(e: WorkerEvent): void {
+    this.options.onEvent?.(e);
+  }
+
+  /** Starts listening, then sweeps and claims once; later wake-ups come from NOTIFY and the database's deadlines. */
+  async start(): Promise<E.Either<DbFailure, void>> {
+    // A worker runs until stop(). Its LISTEN socket is what keeps the process alive; while that is
+    // being re-established (backoff timers do not hold a process) and no deadline timer is armed,
+    // nothing else would, and the process would exit mid-reconnect.
+    const keepAlive = setInterval(() => undefined, MAX_TIMER_MS);
+    this.cleanups.push(() => clearInterval(keepAlive));
+    this.cleanups.push(executionEnvFor(this.options.client).onLeaseLost(() => this.emit({ kind: 'lease-lost' })));
+    this.cleanups.push(
+      this.watcher.onConnection((e) => {
+        this.listenDown = e.kind === 'lost';
+        if (e.kind === 'lost') this.emit({ kind: 'listen-lost', reason: e.reason });
+        else {
+          this.emit({ kind: 'listen-restored', downMs: e.downMs });
+          // Notifications sent while it was down are gone: look for what they announced.
+          this.loop.sweepNow();
+          this.consumer.claimNow();
+        }
+      }),
+    );
+    try {
+      this.cleanups.push(await this.watcher.watchAll((n) => this.onNotification(n)));
+    } catch (err) {
+      for (const c of this.cleanups.splice(0)) c();
+      return E.left(fromPgError(err));
+    }
+    this.loop.sweepNow();
+    this.consumer.claimNow();
+    return E.right(undefined);
+  }
+
+  /** Queued runs waiting for a worker, now (for the queue-depth gauge). */
+  queueDepth(): Promise<E.Either<DbFailure, number>> {
+    return countQueuedRuns(this.options.client.db);
+  }
+
+  private onNotification(n: RunNotification): void {
+    if (this.stopped) return;
+    if (n.type === 'lease.taken') this.loop.rescheduleSoon();
+    else if (n.type === 'run.queued') this.consumer.claimNow();
+    // Released runs need no threshold: their worker handed them back on purpose.
+    else if (n.type === 'run.released') this.loop.released(n.run_id, n.type);
+  }
+
+  /** Stops listening, sweeping and claiming, and waits for the runs it is executing to finish or be released. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.watcher.close();
+    await Promise.allSettled([this.loop.stop(), this.consumer.stop()]);
+    await this.slots.drain();
+    await this.meter.drain();
+    for (const c of this.cleanups.splice(0)) c();
+  }
+}
