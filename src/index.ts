@@ -25,6 +25,7 @@ export type {
 } from './pipeline/types';
 export { NonRetryableError } from './executor/stepError';
 export type { Clock } from './util/clock';
+export type { Logger } from './util/logger';
 export { DEFAULT_RETRY, retryDelayMs } from './decide/retryPolicy';
 
 // What the functions return or report.

@@ -7,6 +7,7 @@
  *   await c.dispose();                // stop and delete
  */
 import { promises as fs } from 'node:fs';
+import { processHost } from '../../src/runtime/processHost';
 import os from 'node:os';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -32,14 +33,14 @@ const must = <A>(e: E.Either<OrbitError, A>, what: string): A => {
 
 export const startCluster = async (label = 'orbit-chaos'): Promise<Cluster> => {
   const baseDir = await fs.mkdtemp(path.join(os.tmpdir(), `${label}-`));
-  const first = must(await ensureEmbeddedServer(baseDir), 'starting a throwaway PostgreSQL');
+  const first = must(await ensureEmbeddedServer(baseDir, processHost()), 'starting a throwaway PostgreSQL');
   const start = async (): Promise<void> => {
-    const s = must(await ensureEmbeddedServer(baseDir), 'restarting the throwaway PostgreSQL');
+    const s = must(await ensureEmbeddedServer(baseDir, processHost()), 'restarting the throwaway PostgreSQL');
     // Clients hold the URL: the server must come back where it was.
     if (s.port !== first.port) throw new Error(`throwaway PostgreSQL came back on port ${s.port}, not ${first.port}`);
   };
   const stop = async (): Promise<void> => {
-    must(await stopEmbeddedServer(baseDir), 'stopping the throwaway PostgreSQL');
+    must(await stopEmbeddedServer(baseDir, processHost()), 'stopping the throwaway PostgreSQL');
   };
   return {
     url: first.url,
@@ -52,7 +53,7 @@ export const startCluster = async (label = 'orbit-chaos'): Promise<Cluster> => {
       await start();
     },
     dispose: async () => {
-      await stopEmbeddedServer(baseDir).catch(() => undefined);
+      await stopEmbeddedServer(baseDir, processHost()).catch(() => undefined);
       await fs.rm(baseDir, { recursive: true, force: true });
     },
   };

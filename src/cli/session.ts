@@ -51,11 +51,12 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
   const loaded = await loadSettings(args, process.env, process.cwd());
   if (E.isLeft(loaded)) return loaded;
   const settings = loaded.right;
+  // Flags and the file are resolved here; the environment and the defaults by connect() itself.
+  let leaseMs: number | undefined;
   if (settings.lease.source === 'file' && settings.lease.value !== undefined) {
-    // The executor reads the lease from ORBIT_LEASE; a file's value fills it in when unset.
     const lease = leaseFromEnv({ ORBIT_LEASE: settings.lease.value });
     if (E.isLeft(lease)) return lease;
-    process.env.ORBIT_LEASE = settings.lease.value;
+    leaseMs = lease.right;
   }
   let thresholdMs: number | undefined;
   if (settings.threshold.source !== 'default' && settings.threshold.value !== undefined) {
@@ -74,6 +75,7 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     // The default is left to connect(), which migrates the embedded server's default schema itself.
     schema: settings.schema.source === 'default' ? undefined : settings.schema.value,
     thresholdMs,
+    leaseMs,
     registry: defaultRegistry,
     // undefined leaves the choice to connect(): ORBIT_MIGRATE, else the embedded server's default schema.
     migrate: needs.migrate === true || args.migrate === true ? true : undefined,

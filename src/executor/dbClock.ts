@@ -1,3 +1,5 @@
+import type { Clock } from '../util/clock';
+
 /**
  * The database's clock, as seen from this process. Every append returns the commit time; the
  * difference to the local clock at that moment is kept, so waits (a retry's `nextRetryAt`) are
@@ -6,13 +8,16 @@
 export class DbClock {
   private offsetMs = 0;
 
+  /** `local`: this process's clock (the client's), which the offset corrects. */
+  constructor(private readonly local: Clock) {}
+
   /** Records a database timestamp observed just now. */
   observe(dbIso: string): void {
-    this.offsetMs = Date.parse(dbIso) - Date.now();
+    this.offsetMs = Date.parse(dbIso) - this.local.now();
   }
 
   nowMs(): number {
-    return Date.now() + this.offsetMs;
+    return this.local.now() + this.offsetMs;
   }
 
   /** Milliseconds until `iso` by the database's clock (0 if past). */

@@ -128,7 +128,14 @@ export const executeRun = async <C extends OrbitError>(
         case 'run': {
           const started = journal.state as RunState;
           opts.onStepStart?.({ runId, stepName: next.stepName, attempt: next.attempt });
-          const ran = await runAttempt(started, pipeline, next.stepName, next.attempt, [journal.fence.signal, opts.abortSignal]);
+          const ran = await runAttempt(
+            started,
+            pipeline,
+            next.stepName,
+            next.attempt,
+            [journal.fence.signal, opts.abortSignal],
+            client.clock,
+          );
           if (ran.invoked) executed.add(next.stepName);
           if (ran.outcome.kind === 'aborted') {
             // Hard stop: the step stays in flight in the journal (recovery runs it again); the

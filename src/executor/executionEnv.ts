@@ -1,10 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import * as E from 'fp-ts/Either';
 import { fromPgError } from '../db/pgErrors';
-import type { DbFailure, InvalidInput } from '../errors';
+import type { DbFailure } from '../errors';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { DbClock } from './dbClock';
-import { DEFAULT_LEASE_MS, leaseFromEnv } from '../runtime/duration';
 import { Lease } from '../lease/lease';
 import { RunWatcher } from '../listen/runWatcher';
 
@@ -24,10 +23,9 @@ const leaseLostController = (): AbortController => {
  * the last one ends, so a script that ran a pipeline can exit.
  */
 export class ExecutionEnv {
-  readonly clock = new DbClock();
+  readonly clock: DbClock;
   readonly watcher: RunWatcher;
   private readonly lease: Lease;
-  private readonly leaseError: InvalidInput | undefined;
   /** Aborted when the lease could not be renewed in time; replaced once a renewal succeeds again. */
   private leaseLost = leaseLostController();
   private active = 0;
@@ -38,21 +36,27 @@ export class ExecutionEnv {
   private readonly leaseLostListeners = new Set<() => void>();
 
   constructor(readonly client: OrbitClient) {
-    const leaseMs = leaseFromEnv();
-    this.leaseError = E.isLeft(leaseMs) ? leaseMs.left : undefined;
+    this.clock = new DbClock(client.clock);
     this.lease = new Lease(
       client.db,
       client.workerId,
-      E.isRight(leaseMs) ? leaseMs.right : DEFAULT_LEASE_MS,
+      client.leaseMs,
       () => {
+        client.logger.warn(`lease of ${client.workerId} not renewed in time: its running steps are aborted`);
         this.leaseLost.abort(new Error('the lease could not be renewed in time; another process may take the run over'));
         for (const l of this.leaseLostListeners) l();
       },
       () => {
         if (this.leaseLost.signal.aborted) this.leaseLost = leaseLostController();
       },
+      (err) => client.logger.warn(`lease renewal failed: ${err instanceof Error ? err.message : String(err)}`),
     );
     this.watcher = new RunWatcher(client.db);
+    this.watcher.onConnection((e) =>
+      e.kind === 'lost'
+        ? client.logger.warn(`LISTEN connection lost (${e.reason}); reconnecting`)
+        : client.logger.info(`LISTEN connection restored after ${e.downMs} ms`),
+    );
   }
 
   /**
@@ -76,11 +80,7 @@ export class ExecutionEnv {
    * and unprotected. Start and stop are serialised on one chain, so a run starting while the
    * previous one's shutdown is under way gets a fresh lease and listener rather than half-closed ones.
    */
-  async acquire(runId: string): Promise<E.Either<DbFailure | InvalidInput, void>> {
-    if (this.leaseError !== undefined) {
-      this.active += 1;
-      return E.left(this.leaseError);
-    }
+  async acquire(runId: string): Promise<E.Either<DbFailure, void>> {
     this.active += 1;
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);

@@ -2,13 +2,12 @@ import type { RunEvent } from '../events/runEvents';
 
 /**
  * Named fault points for crash tests (DBOS does the same): with
- * `ORBIT_FAULT_AFTER=<event type>[:<step name>]` set, the process kills itself with SIGKILL right
- * after committing an append that contains that event, e.g. `step.succeeded:transform` or
- * `step.retry_scheduled:fetch`. Unset (always, outside tests), this is one string comparison.
+ * `ORBIT_FAULT_AFTER=<event type>[:<step name>]` set (read once by connect(), as the client's
+ * `faultAfter`), the process kills itself with SIGKILL right after committing an append that
+ * contains that event, e.g. `step.succeeded:transform` or `step.retry_scheduled:fetch`. Unset
+ * (always, outside tests), this is one comparison.
  */
-const armed = process.env.ORBIT_FAULT_AFTER;
-
-export const faultAfterAppend = (events: readonly RunEvent[]): void => {
+export const faultAfterAppend = (armed: string | undefined, events: readonly RunEvent[]): void => {
   if (!armed) return;
   const [type, step] = armed.split(':');
   const hit = events.some((e) => e.type === type && (step === undefined || ('stepName' in e && e.stepName === step)));

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import type { RunState } from '../fold/runState';
 import { stepDefinition } from '../pipeline/stepDefinition';
 import type { Pipeline } from '../pipeline/types';
+import type { Clock } from '../util/clock';
 import { invokeHandler, type AttemptOutcome } from './invokeHandler';
 import { buildStepContext } from './stepContext';
 
@@ -22,6 +23,8 @@ export const runAttempt = async (
   stepName: string,
   attempt: number,
   signals: readonly (AbortSignal | undefined)[],
+  /** Measures the attempt's duration (the client's clock). */
+  clock: Clock,
 ): Promise<AttemptRun> => {
   const controller = new AbortController();
   const unlink = signals.map((signal) => {
@@ -31,7 +34,7 @@ export const runAttempt = async (
     else signal.addEventListener('abort', f, { once: true });
     return () => signal.removeEventListener('abort', f);
   });
-  const t0 = Date.now();
+  const t0 = clock.now();
   try {
     const def = stepDefinition(pipeline, stepName);
     const ctx = buildStepContext(state, pipeline, stepName, attempt, controller.signal);
@@ -39,12 +42,12 @@ export const runAttempt = async (
       const why = E.isLeft(ctx) ? ctx.left._tag : 'StepNotRegistered';
       return {
         outcome: { kind: 'failed', error: { name: why, message: `cannot build the step context: ${why}` }, retryable: false },
-        durationMs: Date.now() - t0,
+        durationMs: clock.now() - t0,
         invoked: false,
       };
     }
     const outcome = await invokeHandler(def, ctx.right, controller);
-    return { outcome, durationMs: Date.now() - t0, invoked: true };
+    return { outcome, durationMs: clock.now() - t0, invoked: true };
   } finally {
     for (const u of unlink) u();
   }

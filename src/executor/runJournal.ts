@@ -68,7 +68,7 @@ export class RunJournal {
     this.claimed = true;
     this.state = r.right.state;
     this.env.clock.observe(r.right.committedAt);
-    faultAfterAppend(events);
+    faultAfterAppend(this.client.faultAfter, events);
     const report = this.unreported;
     this.unreported = [];
     for (const p of report) this.onProgress?.(p);

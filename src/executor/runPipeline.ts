@@ -70,7 +70,7 @@ export const prepareRun = async (
   const client = c.right;
   const pipeline = client.registry.getPipeline(name);
   if (E.isLeft(pipeline)) return pipeline;
-  const parsed = options.runId === undefined ? E.right(newRunId()) : parseRunId(options.runId);
+  const parsed = options.runId === undefined ? E.right(newRunId(client.clock)) : parseRunId(options.runId);
   if (E.isLeft(parsed)) return parsed;
   const events = creationEvents(pipeline.right, metadata, triggeredBy, client.workerId);
   if (E.isLeft(events)) return events;

@@ -14,25 +14,11 @@ interface Waiting {
 const MAX_BATCH = 64;
 
 /**
- * Commits in flight at once. With one, the server executes each batch on a single backend while
- * the other core may idle, and a run waits for the commit in flight plus its own; with two, one
- * batch forms while the other commits. S2 (16 runs) on a loaded 2-core machine: 0.10–0.19× with
- * one, 0.14–0.22× with two, 0.19–0.23× with four (docs/PERFORMANCE.md); two keeps most of the
- * sharing (0.26 commits per step against 0.15 with one and 0.44 with four).
- */
-const COMMITS_IN_FLIGHT = 2;
-
-/** `ORBIT_APPEND_SLOTS` overrides it, for measuring (docs/PERFORMANCE.md); anything but 1–64 is ignored. */
-const slotsFromEnv = (value: string | undefined): number => {
-  const n = Number(value);
-  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : COMMITS_IN_FLIGHT;
-};
-
-/**
- * Group commit: appends that are ready while the commits in flight (`slots`, two) are busy wait
- * for one of them to finish, then go to PostgreSQL together, as one statement calling
- * `append_run_events` once per run (one round trip, one transaction, one WAL flush). There is no timer: a lone append goes at once, exactly as before,
- * so sequential latency does not grow. Each run keeps its own expected-seq check, so a conflict
+ * Group commit: appends that are ready while the commits in flight (`slots`: the client's
+ * `appendSlots`, two by default, see DEFAULT_APPEND_SLOTS) are busy wait for one of them to
+ * finish, then go to PostgreSQL together, as one statement calling `append_run_events` once per
+ * run (one round trip, one transaction, one WAL flush). There is no timer: a lone append goes at
+ * once, exactly as before, so sequential latency does not grow. Each run keeps its own expected-seq check, so a conflict
  * comes back as that run's row; an error that aborts the statement is retried run by run, so one
  * bad run fails only itself. Promises settle after the COMMIT: no run proceeds before its events
  * are durable. Per-run retries (transient errors, ambiguous commits) sit on top of `submit`, with
@@ -48,7 +34,7 @@ export class AppendBatcher {
   constructor(
     private readonly db: Database,
     /** How many commits may be in flight; appends that arrive while all are busy form the next batch. */
-    readonly slots = slotsFromEnv(process.env.ORBIT_APPEND_SLOTS),
+    readonly slots = db.appendSlots,
   ) {}
 
   /** Resolves with the run's `append_run_events` row once it is committed; rejects with what `pg` threw. */

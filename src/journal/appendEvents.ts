@@ -77,7 +77,7 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
   const batcher = appendBatcherFor(db);
 
   try {
-    const row = await retryTransient(() => batcher.submit(call));
+    const row = await retryTransient(db, () => batcher.submit(call));
     if (row === undefined)
       return E.left({ _tag: 'DatabaseError', message: 'append_run_events returned no row', code: undefined });
     if (row.outcome === 'conflict') {

@@ -59,7 +59,7 @@ export class Lease {
   /** One renewal; renewals are serialised so that a later one never writes an older `held`. */
   renew(taken: string | null = null): Promise<void> {
     const next = this.chain.then(async () => {
-      const sentAt = Date.now();
+      const sentAt = this.db.clock.now();
       await renewLease(this.db, {
         workerId: this.workerId,
         host: hostname(),
@@ -79,7 +79,7 @@ export class Lease {
   /** The lease is valid until `sentAt + lease` at the latest (the database set it after we sent). */
   private arm(sentAt: number): void {
     if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.onLost(), Math.max(0, sentAt + this.leaseMs - Date.now()));
+    this.watchdog = setTimeout(() => this.onLost(), Math.max(0, sentAt + this.leaseMs - this.db.clock.now()));
     this.watchdog.unref();
   }
 

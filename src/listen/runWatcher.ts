@@ -117,7 +117,7 @@ export class RunWatcher {
         if (this.closed) return;
         this.emitConnection({ kind: 'lost', reason });
       }
-      const lostAt = Date.now();
+      const lostAt = this.db.clock.now();
       current = undefined;
       for (let attempt = 1; !this.closed && current === undefined; attempt++) {
         await this.sleep(reconnectDelayMs(attempt));
@@ -128,7 +128,7 @@ export class RunWatcher {
             await current.client.end().catch(() => undefined);
             return;
           }
-          this.emitConnection({ kind: 'restored', downMs: Date.now() - lostAt, attempts: attempt });
+          this.emitConnection({ kind: 'restored', downMs: this.db.clock.now() - lostAt, attempts: attempt });
         } catch {
           // Still unreachable: try again after a longer wait.
         }

@@ -11,9 +11,11 @@ import type { DbFailure } from '../errors';
  */
 export const readServerVersion = async (db: Database): Promise<E.Either<DbFailure, string>> => {
   try {
-    const res = await retryTransient(() => db.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v"), {
-      retryable: isServerBusy,
-    });
+    const res = await retryTransient(
+      db,
+      () => db.pool.query<{ v: string }>("SELECT current_setting('server_version') AS v"),
+      isServerBusy,
+    );
     return E.right(res.rows[0]?.v ?? 'unknown');
   } catch (err) {
     return E.left(fromPgError(err));

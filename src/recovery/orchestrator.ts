@@ -66,7 +66,7 @@ export const recoverInterruptedRuns = async (
   client: OrbitClient,
   options: OrchestratorOptions = {},
 ): Promise<E.Either<DbFailure | InvalidInput, RecoverySummary>> => {
-  const t0 = Date.now();
+  const t0 = client.clock.now();
   // NaN or 0 workers would "recover" nothing and report every run as a null result.
   for (const [what, n] of [
     ['concurrency', options.concurrency],
@@ -130,7 +130,7 @@ export const recoverInterruptedRuns = async (
     failed: count('failed'),
     skipped: count('skipped'),
     results,
-    durationMs: Date.now() - t0,
+    durationMs: client.clock.now() - t0,
   };
   return E.right(summary);
 };

@@ -63,10 +63,10 @@ const giveUp = async (
  * executed again.
  */
 export const resumeRun = async (runId: string, options: ResumeOptions = {}): Promise<ResumeResult> => {
-  const t0 = Date.now();
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return fail(c.left);
   const client = c.right;
+  const t0 = client.clock.now();
 
   const plan = await planResume(client, runId, options);
   if (E.isLeft(plan)) return fail(plan.left);
@@ -96,7 +96,7 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
     stepsExecuted: r.stepsExecuted,
     resumedFrom: analysis.nextStep,
     reExecutedInFlight: analysis.inFlightSteps,
-    durationMs: Date.now() - t0,
+    durationMs: client.clock.now() - t0,
     released: r.released,
     error: r.error,
   });

@@ -59,12 +59,15 @@ export const thresholdFromEnv = (
   return v === undefined || v === '' ? E.right(DEFAULT_THRESHOLD_MS) : parseDuration(v, 'ORBIT_INTERRUPTED_THRESHOLD');
 };
 
-/** `ORBIT_LEASE` if set and valid (at least 300 ms, so renewals at a third stay meaningful), else 15 s. */
+/** The shortest lease: renewals at a third of it stay meaningful. */
+export const MIN_LEASE_MS = 300;
+
+/** `ORBIT_LEASE` if set and valid (at least 300 ms), else 15 s. */
 export const leaseFromEnv = (env: Readonly<Record<string, string | undefined>> = process.env): E.Either<InvalidInput, number> => {
   const v = env.ORBIT_LEASE;
   if (v === undefined || v === '') return E.right(DEFAULT_LEASE_MS);
   const d = parseDuration(v, 'ORBIT_LEASE');
-  if (E.isRight(d) && d.right < 300)
+  if (E.isRight(d) && d.right < MIN_LEASE_MS)
     return E.left({ _tag: 'InvalidInput', what: 'ORBIT_LEASE', message: `${v} is shorter than 300ms` });
   return d;
 };

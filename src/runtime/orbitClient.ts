@@ -7,8 +7,9 @@ import { checkSchema, migrate as runMigrations } from '../migrations/migrate';
 import { resolveDatabase, type ResolvedDatabase } from '../server/resolveDatabase';
 import type { ConnectFailure } from '../errors';
 import { registry as defaultRegistry, type Registry } from '../pipeline/registry';
-import { DEFAULT_THRESHOLD_MS, thresholdFromEnv } from './duration';
-import { systemClock, type Clock } from '../util/clock';
+import type { Clock } from '../util/clock';
+import type { Logger } from '../util/logger';
+import { resolveSettings, type Env, type SettingOptions } from './settings';
 
 /**
  * One connection to Orbit: a pool on one schema, the pipelines it knows, and who this process is.
@@ -22,8 +23,20 @@ export interface OrbitClient {
   readonly databaseUrl: string;
   /** This process, as journaled in `writer` and in `run.claimed`/`run.resumed`: host:pid:random. */
   readonly workerId: string;
+  /** The schema of Orbit's tables. */
+  readonly schema: string;
   /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
   readonly thresholdMs: number;
+  /** How long this process's claim on its runs lasts without renewal (renewed every third). */
+  readonly leaseMs: number;
+  /** How long a statement is retried through transient failures (a restart, a failover). */
+  readonly retryBudgetMs: number;
+  /** Group commit: append commits in flight at once. */
+  readonly appendSlots: number;
+  /** @internal `ORBIT_FAULT_AFTER`: crash tests only (src/executor/faultPoints.ts). */
+  readonly faultAfter: string | undefined;
+  /** Where the library reports what it recovers from by itself. Silent by default. */
+  readonly logger: Logger;
   /** The wall clock of this process, for timers and durations (never for a run's liveness). */
   readonly clock: Clock;
   /** @internal Where the database is (for the CLI's messages). */
@@ -33,15 +46,13 @@ export interface OrbitClient {
   close(): Promise<void>;
 }
 
-export interface ConnectOptions {
+export interface ConnectOptions extends SettingOptions {
   /** Wins over `DATABASE_URL`; with neither, an embedded PostgreSQL under `.orbit/` is used. */
   readonly databaseUrl?: string;
   /** Schema of Orbit's tables. Default `orbit`, or `ORBIT_SCHEMA`. */
   readonly schema?: string;
   /** Default: the process-wide `registry`. */
   readonly registry?: Registry;
-  /** Default: `ORBIT_INTERRUPTED_THRESHOLD` or 10 minutes. */
-  readonly thresholdMs?: number;
   /**
    * Create or upgrade the schema on connect (needs DDL rights). Default: `ORBIT_MIGRATE=1`, else
    * only for the default schema of the embedded server Orbit manages itself. Without it the schema
@@ -54,10 +65,13 @@ export interface ConnectOptions {
   /** Where the embedded server lives (used without a database URL). Default `ORBIT_HOME`, else `.orbit` at the project root (nearest package.json). */
   readonly dataDir?: string;
   readonly cwd?: string;
-  /** Default: the system clock. Tests inject one. */
-  readonly clock?: Clock;
-  /** Default `process.env`. (A plain record: the published types must not need @types/node.) */
-  readonly env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * Where the settings not given as options are read: `DATABASE_URL`, `ORBIT_SCHEMA`,
+   * `ORBIT_HOME`, `ORBIT_MIGRATE`, `ORBIT_INTERRUPTED_THRESHOLD`, `ORBIT_LEASE`,
+   * `ORBIT_RETRY_BUDGET_MS`, `ORBIT_APPEND_SLOTS`. Default `process.env`. (A plain record: the
+   * published types must not need @types/node.)
+   */
+  readonly env?: Env;
 }
 
 export const newWorkerId = (): string => `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
@@ -65,16 +79,26 @@ export const newWorkerId = (): string => `${hostname()}:${process.pid}:${randomB
 /** Resolves the database, checks it answers, migrates (unless told not to) and returns a client. */
 export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<ConnectFailure, OrbitClient>> => {
   const env = opts.env ?? process.env;
-  const threshold = opts.thresholdMs !== undefined ? E.right(opts.thresholdMs) : thresholdFromEnv(env);
-  if (E.isLeft(threshold)) return threshold;
+  const settings = resolveSettings(opts, env);
+  if (E.isLeft(settings)) return settings;
+  const { clock, logger, retryBudgetMs, appendSlots } = settings.right;
   const resolved = await resolveDatabase({
     databaseUrl: opts.databaseUrl,
     env,
+    clock,
     cwd: opts.cwd ?? process.cwd(),
     dataDir: opts.dataDir,
   });
   if (E.isLeft(resolved)) return resolved;
-  const opened = openDatabase({ url: resolved.right.url, schema: opts.schema ?? env.ORBIT_SCHEMA, max: opts.poolSize });
+  const opened = openDatabase({
+    url: resolved.right.url,
+    schema: opts.schema ?? env.ORBIT_SCHEMA,
+    max: opts.poolSize,
+    retryBudgetMs,
+    appendSlots,
+    clock,
+    logger,
+  });
   if (E.isLeft(opened)) return opened;
   const db = opened.right;
   const alive = await readServerVersion(db);
@@ -101,8 +125,8 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Conne
     databaseUrl: resolved.right.url,
     registry: opts.registry ?? defaultRegistry,
     workerId: newWorkerId(),
-    thresholdMs: threshold.right ?? DEFAULT_THRESHOLD_MS,
-    clock: opts.clock ?? systemClock,
+    schema: db.schema,
+    ...settings.right,
     database: resolved.right,
     onClose: (hook) => void hooks.push(hook),
     close: () => {

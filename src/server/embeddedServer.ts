@@ -21,6 +21,10 @@ import { RunAs, isPostmasterOf, lastLine, orphanedPostmasters, run } from './emb
 import { homeToStart, knownHome, reachableBinaries } from './embedded/sharedHome';
 import { chownTo, resolveRunAs, unreachableAncestor } from './embedded/user';
 import { sleep } from '../util/sleep';
+import { isoNow } from '../util/clock';
+import type { Host } from './embedded/host';
+
+export type { Host } from './embedded/host';
 
 /** A running private PostgreSQL owned by one base directory (e.g. `.orbit`). */
 export interface EmbeddedServer {
@@ -71,6 +75,7 @@ const prepareDataDir = async (
   l: Layout,
   bins: Binaries,
   runAs: RunAs | undefined,
+  host: Host,
 ): Promise<E.Either<DatabaseUnavailable, void>> => {
   if (await exists(path.join(l.dataDir, 'PG_VERSION'))) {
     // postgres refuses a data dir owned by another account (e.g. created before we ran as root).
@@ -97,8 +102,8 @@ const prepareDataDir = async (
   await fs.mkdir(scratch, { mode: 0o700 });
   await chownTo(scratch, runAs);
   const args = ['-D', scratch, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'];
-  const res = await run(bins.initdb, args, { runAs, cwd: l.baseDir, timeoutMs: 120_000 });
-  await fs.appendFile(l.logFile, `--- initdb ${new Date().toISOString()}\n${res.output}\n`);
+  const res = await run(bins.initdb, args, { runAs, cwd: l.baseDir, env: host.env, timeoutMs: 120_000 });
+  await fs.appendFile(l.logFile, `--- initdb ${isoNow(host.clock)}\n${res.output}\n`);
   if (res.code !== 0) {
     const why = res.timedOut ? 'timed out after 120 s' : (res.spawnError ?? lastLine(res.output));
     const hint = await reachHint([scratch, bins.initdb], runAs);
@@ -129,6 +134,7 @@ const startServer = async (
   bins: Binaries,
   runAs: RunAs | undefined,
   preferred: number | undefined,
+  host: Host,
 ): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
   await fs.mkdir(l.socketDir, { recursive: true });
   await chownTo(l.socketDir, runAs);
@@ -138,16 +144,16 @@ const startServer = async (
   let failure = '';
   for (let attempt = 1; attempt <= START_ATTEMPTS; attempt++) {
     const port = preferred !== undefined && (await isPortFree(preferred)) ? preferred : await pickFreePort();
-    await writeState(l.stateFile, { port });
+    await writeState(l.stateFile, { port }, host.clock);
     // pg_ctl pastes -o into a shell command line; layout() keeps socketDir free of quotes.
     const options = `-p ${port} -h 127.0.0.1 -k '${l.socketDir}'`;
     const res = await run(
       bins.pgCtl,
       ['start', '-D', l.dataDir, '-l', l.logFile, '-w', '-t', String(START_TIMEOUT_S), '-o', options],
-      { runAs, cwd: l.baseDir, timeoutMs: (START_TIMEOUT_S + 30) * 1000, detached: true },
+      { runAs, cwd: l.baseDir, env: host.env, timeoutMs: (START_TIMEOUT_S + 30) * 1000, detached: true },
     );
     if (res.code === 0) {
-      if (await waitUntilReady(port, l.dataDir, 15_000)) return E.right(serverAt(l, port, false));
+      if (await waitUntilReady(port, l.dataDir, 15_000, host.clock)) return E.right(serverAt(l, port, false));
       return unavailable(`embedded PostgreSQL started on port ${port} but does not answer (log: ${l.logFile})`);
     }
     const why = res.timedOut ? 'pg_ctl timed out' : (res.spawnError ?? lastLine(res.output));
@@ -163,11 +169,11 @@ const startServer = async (
 };
 
 /** The part of ensureEmbeddedServer that runs while holding the lock. */
-const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
+const ensureLocked = async (l: Layout, bins: Binaries, host: Host): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
   // The previous lock holder has probably just started it.
   const state = await readState(l.stateFile);
   if (state && (await probe(state.port, l.dataDir))) return E.right(serverAt(l, state.port, true));
-  const runAs = await resolveRunAs(l.baseDir);
+  const runAs = await resolveRunAs(l.baseDir, host.env);
   if (E.isLeft(runAs)) return runAs;
   if (runAs.right) {
     // The server's account must pass through baseDir (ours; mkdtemp makes 0700 dirs).
@@ -176,15 +182,15 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<Databas
   }
   // Root in a home the server's account cannot enter: a copy it can run, in the shared cache.
   bins = await reachableBinaries(bins, runAs.right);
-  const prepared = await prepareDataDir(l, bins, runAs.right);
+  const prepared = await prepareDataDir(l, bins, runAs.right, host);
   if (E.isLeft(prepared)) return prepared;
   const pm = await readPostmasterPid(l.dataDir);
   if (pm && (await isPostmasterOf(pm.pid, l.dataDir))) {
     // Our server is alive but did not answer: still starting / recovering, or on a port the
     // state file does not know. Wait for it rather than start a second one.
     const port = pm.port ?? state?.port;
-    if (port !== undefined && (await waitUntilReady(port, l.dataDir, START_TIMEOUT_S * 1000))) {
-      await writeState(l.stateFile, { port });
+    if (port !== undefined && (await waitUntilReady(port, l.dataDir, START_TIMEOUT_S * 1000, host.clock))) {
+      await writeState(l.stateFile, { port }, host.clock);
       return E.right(serverAt(l, port, true));
     }
     return unavailable(
@@ -194,7 +200,7 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<Databas
   // Left by a crashed server. postgres removes such files itself unless the pid has been
   // recycled by a process of its own user, in which case it would refuse to start.
   if (pm) await fs.rm(path.join(l.dataDir, 'postmaster.pid'), { force: true });
-  return startServer(l, bins, runAs.right, state?.port);
+  return startServer(l, bins, runAs.right, state?.port, host);
 };
 
 /**
@@ -203,12 +209,12 @@ const ensureLocked = async (l: Layout, bins: Binaries): Promise<E.Either<Databas
  * server is detached and keeps running after this process exits, so later calls, from any
  * process, reuse it. Safe to call from several processes at once.
  */
-export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> {
+export async function ensureEmbeddedServer(baseDir: string, host: Host): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> {
   // Fast path without the lock: the usual case is a server that is already up.
   const known = layout(await knownHome(baseDir));
   const running = await readState(known.stateFile);
   if (running && (await probe(running.port, known.dataDir))) return E.right(serverAt(known, running.port, true));
-  const home = await homeToStart(baseDir);
+  const home = await homeToStart(baseDir, host.env);
   if (E.isLeft(home)) return home;
   const l = layout(home.right);
   try {
@@ -218,10 +224,10 @@ export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<Da
   }
   const bins = locateBinaries();
   if (E.isLeft(bins)) return bins;
-  const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS);
+  const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS, host.clock);
   if (E.isLeft(lock)) return lock;
   try {
-    return await ensureLocked(l, bins.right);
+    return await ensureLocked(l, bins.right, host);
   } catch (err) {
     // Unforeseen I/O failures (disk full, permissions) still mean "no database", not a crash.
     return unavailable(`embedded PostgreSQL in ${l.baseDir}: ${errText(err)} (log: ${l.logFile})`);
@@ -234,20 +240,20 @@ export async function ensureEmbeddedServer(baseDir: string): Promise<E.Either<Da
  * Stops the embedded server of `baseDir` (`pg_ctl stop -m fast`). Right(true) if one was
  * running, Right(false) if not.
  */
-export async function stopEmbeddedServer(baseDir: string): Promise<E.Either<DatabaseUnavailable, boolean>> {
+export async function stopEmbeddedServer(baseDir: string, host: Host): Promise<E.Either<DatabaseUnavailable, boolean>> {
   const l = layout(await knownHome(baseDir));
   const pm = await readPostmasterPid(l.dataDir);
   if (!pm || !(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);
   const bins = locateBinaries();
   if (E.isLeft(bins)) return bins;
-  const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS);
+  const lock = await acquireLock(l.lockFile, LOCK_WAIT_MS, host.clock);
   if (E.isLeft(lock)) return lock;
   try {
-    const runAs = await resolveRunAs(l.baseDir);
+    const runAs = await resolveRunAs(l.baseDir, host.env);
     if (E.isLeft(runAs)) return runAs;
     const args = ['stop', '-D', l.dataDir, '-m', 'fast', '-w', '-t', String(START_TIMEOUT_S)];
     const pgCtl = (await reachableBinaries(bins.right, runAs.right)).pgCtl;
-    const res = await run(pgCtl, args, { runAs: runAs.right, cwd: l.baseDir, timeoutMs: 90_000 });
+    const res = await run(pgCtl, args, { runAs: runAs.right, cwd: l.baseDir, env: host.env, timeoutMs: 90_000 });
     if (res.code === 0) return E.right(true);
     // It may have exited on its own since we looked.
     if (!(await isPostmasterOf(pm.pid, l.dataDir))) return E.right(false);

@@ -3,6 +3,8 @@ import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { OrbitErrors, type DatabaseUnavailable, type InvalidInput } from '../errors';
 import { EmbeddedServer, ensureEmbeddedServer } from './embeddedServer';
+import type { Clock } from '../util/clock';
+import type { Env } from '../util/env';
 
 /** The database Orbit will use and where that choice came from. */
 export interface ResolvedDatabase {
@@ -64,12 +66,14 @@ export function embeddedHome(opts: {
  */
 export async function resolveDatabase(opts: {
   databaseUrl?: string;
-  env?: NodeJS.ProcessEnv;
+  env: Env;
+  /** The clock the embedded server's lock and start-up are timed by. */
+  clock: Clock;
   cwd: string;
   /** The embedded server's directory (--data-dir); default ORBIT_HOME, else <project root>/.orbit. */
   dataDir?: string;
 }): Promise<E.Either<InvalidInput | DatabaseUnavailable, ResolvedDatabase>> {
-  const env = opts.env ?? process.env;
+  const { env } = opts;
   const given: { url: string; source: 'option' | 'env' } | undefined =
     opts.databaseUrl !== undefined && opts.databaseUrl !== ''
       ? { url: opts.databaseUrl, source: 'option' }
@@ -80,7 +84,10 @@ export async function resolveDatabase(opts: {
     const parsed = parseUrl(given.url, given.source === 'option' ? 'database URL' : 'DATABASE_URL');
     return E.isLeft(parsed) ? parsed : E.right({ url: given.url, source: given.source });
   }
-  const server = await ensureEmbeddedServer(embeddedHome({ dataDir: opts.dataDir, env, cwd: opts.cwd }));
+  const server = await ensureEmbeddedServer(embeddedHome({ dataDir: opts.dataDir, env, cwd: opts.cwd }), {
+    env,
+    clock: opts.clock,
+  });
   return E.isLeft(server) ? server : E.right({ url: server.right.url, source: 'embedded', embedded: server.right });
 }
 

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { processHost } from '../../src/runtime/processHost';
 import { spawnSync } from 'node:child_process';
 import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
@@ -14,7 +15,7 @@ let port: number;
 const role = `orbit_pw_${process.pid}`;
 
 beforeAll(async () => {
-  const server = await ensureEmbeddedServer(path.join(root, '.orbit-test'));
+  const server = await ensureEmbeddedServer(path.join(root, '.orbit-test'), processHost());
   if (E.isLeft(server)) throw new Error(formatError(server.left));
   port = server.right.port;
   const admin = new Client({ connectionString: server.right.url });

@@ -1,4 +1,5 @@
 import { ChildProcess, spawn } from 'child_process';
+import { processHost } from '../../src/runtime/processHost';
 import { promises as fs } from 'fs';
 import * as net from 'net';
 import * as os from 'os';
@@ -49,7 +50,7 @@ const selectOne = async (url: string): Promise<number> => {
 const spawnEnsure = (baseDir: string, stayAlive: boolean): ChildProcess => {
   const script = `
     const { ensureEmbeddedServer } = require(${JSON.stringify(embeddedModule)});
-    ensureEmbeddedServer(process.argv[1]).then((r) => {
+    ensureEmbeddedServer(process.argv[1], { env: process.env, clock: { now: () => Date.now() } }).then((r) => {
       process.stdout.write(JSON.stringify(r) + '\\n');
       if (process.argv[2] === 'stay') setInterval(() => undefined, 1000);
     });`;
@@ -89,19 +90,19 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const dir of baseDirs) await stopEmbeddedServer(dir);
+  for (const dir of baseDirs) await stopEmbeddedServer(dir, processHost());
   if (root) await fs.rm(root, { recursive: true, force: true, maxRetries: 3 });
 });
 
 describe('ensureEmbeddedServer', () => {
   it('starts a server that answers SELECT 1, then reuses it', async () => {
     const dir = base('first');
-    const first = expectRight(await ensureEmbeddedServer(dir));
+    const first = expectRight(await ensureEmbeddedServer(dir, processHost()));
     expect(first).toMatchObject({ reused: false, dataDir: path.join(dir, 'pg') });
     expect(first.url).toBe(`postgres://postgres@127.0.0.1:${first.port}/postgres`);
     expect(await selectOne(first.url)).toBe(1);
 
-    const second = expectRight(await ensureEmbeddedServer(dir));
+    const second = expectRight(await ensureEmbeddedServer(dir, processHost()));
     expect(second).toEqual({ ...first, reused: true });
   });
 
@@ -113,13 +114,15 @@ describe('ensureEmbeddedServer', () => {
     child.kill('SIGKILL');
     await exited(child);
 
-    const again = expectRight(await ensureEmbeddedServer(dir));
+    const again = expectRight(await ensureEmbeddedServer(dir, processHost()));
     expect(again).toMatchObject({ reused: true, port: started.port });
     expect(await selectOne(again.url)).toBe(1);
   });
 
   it('gives three concurrent calls in one process the same server', async () => {
-    const results = (await Promise.all([1, 2, 3].map(() => ensureEmbeddedServer(base('concurrent'))))).map(expectRight);
+    const results = (await Promise.all([1, 2, 3].map(() => ensureEmbeddedServer(base('concurrent'), processHost())))).map(
+      expectRight,
+    );
     expect(new Set(results.map((r) => r.port)).size).toBe(1);
     expect(results.filter((r) => !r.reused)).toHaveLength(1);
   });
@@ -135,7 +138,7 @@ describe('ensureEmbeddedServer', () => {
 
   it('restarts a crashed server despite its stale postmaster.pid', async () => {
     const dir = base('first');
-    const before = expectRight(await ensureEmbeddedServer(dir));
+    const before = expectRight(await ensureEmbeddedServer(dir, processHost()));
     const pidFile = path.join(before.dataDir, 'postmaster.pid');
     const lines = (await fs.readFile(pidFile, 'utf8')).split('\n');
     const postmaster = Number(lines[0]);
@@ -148,18 +151,18 @@ describe('ensureEmbeddedServer', () => {
     lines[0] = String(process.pid);
     await fs.writeFile(pidFile, lines.join('\n'));
 
-    const after = expectRight(await ensureEmbeddedServer(dir));
+    const after = expectRight(await ensureEmbeddedServer(dir, processHost()));
     expect(after.reused).toBe(false);
     expect(await selectOne(after.url)).toBe(1);
   });
 
   it('starts afresh after rm -rf of its directory, shutting the orphaned server down', async () => {
     const dir = base('deleted');
-    const old = expectRight(await ensureEmbeddedServer(dir));
+    const old = expectRight(await ensureEmbeddedServer(dir, processHost()));
     const oldPid = Number((await fs.readFile(path.join(old.dataDir, 'postmaster.pid'), 'utf8')).split('\n')[0]);
     await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
 
-    const fresh = expectRight(await ensureEmbeddedServer(dir));
+    const fresh = expectRight(await ensureEmbeddedServer(dir, processHost()));
     expect(fresh.reused).toBe(false);
     expect(await selectOne(fresh.url)).toBe(1);
     await waitFor(() => processGone(oldPid), { what: `the orphaned server (pid ${oldPid}) to shut down`, timeoutMs: 20_000 });
@@ -168,13 +171,13 @@ describe('ensureEmbeddedServer', () => {
 
   it('moves to another port when its port was taken while it was stopped', async () => {
     const dir = base('first');
-    const before = expectRight(await ensureEmbeddedServer(dir));
-    expect(expectRight(await stopEmbeddedServer(dir))).toBe(true);
+    const before = expectRight(await ensureEmbeddedServer(dir, processHost()));
+    expect(expectRight(await stopEmbeddedServer(dir, processHost()))).toBe(true);
     // Something that is not PostgreSQL: it hangs up on every connection.
     const squatter = net.createServer((socket) => socket.destroy());
     await new Promise<void>((r) => squatter.listen(before.port, '127.0.0.1', () => r()));
     try {
-      const after = expectRight(await ensureEmbeddedServer(dir));
+      const after = expectRight(await ensureEmbeddedServer(dir, processHost()));
       expect(after.reused).toBe(false);
       expect(after.port).not.toBe(before.port);
       expect(await selectOne(after.url)).toBe(1);
@@ -185,20 +188,20 @@ describe('ensureEmbeddedServer', () => {
 
   it('stopEmbeddedServer tells whether a server was running', async () => {
     const dir = base('first');
-    expectRight(await ensureEmbeddedServer(dir));
-    expect(expectRight(await stopEmbeddedServer(dir))).toBe(true);
-    expect(expectRight(await stopEmbeddedServer(dir))).toBe(false);
-    expect(expectRight(await stopEmbeddedServer(path.join(root, 'never-started')))).toBe(false);
-    expect(expectRight(await ensureEmbeddedServer(dir)).reused).toBe(false);
+    expectRight(await ensureEmbeddedServer(dir, processHost()));
+    expect(expectRight(await stopEmbeddedServer(dir, processHost()))).toBe(true);
+    expect(expectRight(await stopEmbeddedServer(dir, processHost()))).toBe(false);
+    expect(expectRight(await stopEmbeddedServer(path.join(root, 'never-started'), processHost()))).toBe(false);
+    expect(expectRight(await ensureEmbeddedServer(dir, processHost())).reused).toBe(false);
   });
 
   it('breaks a lock left by a dead process', async () => {
     const dir = base('first');
-    expectRight(await stopEmbeddedServer(dir)); // so the call below needs the lock
+    expectRight(await stopEmbeddedServer(dir, processHost())); // so the call below needs the lock
     const dead = spawn(process.execPath, ['-e', '']);
     await exited(dead);
     await fs.writeFile(path.join(dir, 'pg.lock'), JSON.stringify({ pid: dead.pid, host: os.hostname(), token: 'x' }));
-    const started = expectRight(await ensureEmbeddedServer(dir));
+    const started = expectRight(await ensureEmbeddedServer(dir, processHost()));
     expect(started.reused).toBe(false);
     expect(await selectOne(started.url)).toBe(1);
     await expect(fs.access(path.join(dir, 'pg.lock'))).rejects.toThrow();
@@ -206,11 +209,11 @@ describe('ensureEmbeddedServer', () => {
 
   it('waits for a live lock holder and gives up with DatabaseUnavailable', async () => {
     const lockFile = path.join(root, 'held.lock');
-    const held = expectRight(await acquireLock(lockFile, 1_000));
-    const waited = await acquireLock(lockFile, 300);
+    const held = expectRight(await acquireLock(lockFile, 1_000, processHost().clock));
+    const waited = await acquireLock(lockFile, 300, processHost().clock);
     expect(E.isLeft(waited) && waited.left._tag).toBe('DatabaseUnavailable');
     await held();
-    const next = expectRight(await acquireLock(lockFile, 1_000));
+    const next = expectRight(await acquireLock(lockFile, 1_000, processHost().clock));
     await next();
   });
 
@@ -226,12 +229,12 @@ describe('ensureEmbeddedServer', () => {
     const inner = path.join(closed, 'inner');
     const shared = sharedHomeFor(inner);
     try {
-      const server = expectRight(await ensureEmbeddedServer(inner));
+      const server = expectRight(await ensureEmbeddedServer(inner, processHost()));
       expect(server.dataDir).toBe(path.join(shared, 'pg'));
       expect(await selectOne(server.url)).toBe(1);
       // No chmod: the closed directory is as it was.
       expect((await fs.stat(closed)).mode & 0o777).toBe(0o700);
-      expect(expectRight(await stopEmbeddedServer(inner))).toBe(true);
+      expect(expectRight(await stopEmbeddedServer(inner, processHost()))).toBe(true);
     } finally {
       await fs.rm(shared, { recursive: true, force: true });
     }
@@ -243,11 +246,13 @@ describe('resolveDatabase', () => {
   const envUrl = 'postgresql://bob:hunter2@env-host/envdb';
 
   it('prefers the option, then DATABASE_URL', async () => {
-    const fromOption = expectRight(await resolveDatabase({ databaseUrl: optionUrl, env: { DATABASE_URL: envUrl }, cwd: root }));
+    const fromOption = expectRight(
+      await resolveDatabase({ databaseUrl: optionUrl, env: { DATABASE_URL: envUrl }, clock: processHost().clock, cwd: root }),
+    );
     expect(fromOption).toEqual({ url: optionUrl, source: 'option' });
     expect(describeDatabase(fromOption)).toBe('PostgreSQL at alice@db.example.com:6543/orbit (from --database-url)');
 
-    const fromEnv = expectRight(await resolveDatabase({ env: { DATABASE_URL: envUrl }, cwd: root }));
+    const fromEnv = expectRight(await resolveDatabase({ env: { DATABASE_URL: envUrl }, clock: processHost().clock, cwd: root }));
     expect(fromEnv).toEqual({ url: envUrl, source: 'env' });
     expect(describeDatabase(fromEnv)).not.toContain('hunter2');
     expect(describeDatabase(fromEnv)).toBe('PostgreSQL at bob@env-host:5432/envdb (from DATABASE_URL)');
@@ -257,7 +262,7 @@ describe('resolveDatabase', () => {
     const cwd = path.join(root, 'project');
     base(path.join('project', '.orbit'));
     await fs.mkdir(cwd, { recursive: true });
-    const db = expectRight(await resolveDatabase({ env: {}, cwd }));
+    const db = expectRight(await resolveDatabase({ env: {}, clock: processHost().clock, cwd }));
     expect(db.source).toBe('embedded');
     expect(db.embedded?.dataDir).toBe(path.join(cwd, '.orbit', 'pg'));
     expect(db.url).toBe(db.embedded?.url);
@@ -269,9 +274,9 @@ describe('resolveDatabase', () => {
   });
 
   it.each(['mysql://x', 'not a url', 'http://host/db'])('rejects %s with InvalidInput', async (url) => {
-    const res = await resolveDatabase({ databaseUrl: url, cwd: root });
+    const res = await resolveDatabase({ databaseUrl: url, env: {}, clock: processHost().clock, cwd: root });
     expect(E.isLeft(res) && res.left._tag).toBe('InvalidInput');
-    const fromEnv = await resolveDatabase({ env: { DATABASE_URL: url }, cwd: root });
+    const fromEnv = await resolveDatabase({ env: { DATABASE_URL: url }, clock: processHost().clock, cwd: root });
     expect(E.isLeft(fromEnv) && fromEnv.left._tag).toBe('InvalidInput');
   });
 });

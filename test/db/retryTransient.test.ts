@@ -1,6 +1,11 @@
 /** Which failures are ridden out, and for how long (no database needed). */
+import * as E from 'fp-ts/Either';
+import { resolveSettings } from '../../src/runtime/settings';
 import { isServerBusy, isTransient } from '../../src/db/pgErrors';
-import { retryBudgetMs, retryTransient } from '../../src/db/retryTransient';
+import { retryTransient, type RetryBudget } from '../../src/db/retryTransient';
+import { systemClock } from '../../src/util/clock';
+
+const budget = (retryBudgetMs: number): RetryBudget => ({ retryBudgetMs, clock: systemClock });
 
 const pgError = (code: string): Error => Object.assign(new Error(`sqlstate ${code}`), { code });
 
@@ -19,7 +24,7 @@ describe('transient failures', () => {
   it('are retried until they stop, and a lasting one surfaces once the budget is spent', async () => {
     let calls = 0;
     await expect(
-      retryTransient(async () => {
+      retryTransient(budget(30_000), async () => {
         calls += 1;
         if (calls < 4) throw pgError('57P03');
         return 'ok';
@@ -27,22 +32,24 @@ describe('transient failures', () => {
     ).resolves.toBe('ok');
     expect(calls).toBe(4);
 
-    const t0 = Date.now();
+    // The budget is measured by the client's clock: here one that moves 150 ms per attempt, so a
+    // 400 ms budget allows exactly three (delays of at most 50 and 100 ms still fit; a third does not).
+    let now = 0;
+    let attempts = 0;
     await expect(
-      retryTransient(
-        async () => {
-          throw pgError('08006');
-        },
-        { budgetMs: 400 },
-      ),
+      retryTransient({ retryBudgetMs: 400, clock: { now: () => now } }, async () => {
+        attempts += 1;
+        now += 150;
+        throw pgError('08006');
+      }),
     ).rejects.toMatchObject({ code: '08006' });
-    expect(Date.now() - t0).toBeLessThan(1_500);
+    expect(attempts).toBe(3);
   });
 
   it('other failures are not retried', async () => {
     let calls = 0;
     await expect(
-      retryTransient(async () => {
+      retryTransient(budget(30_000), async () => {
         calls += 1;
         throw pgError('23505');
       }),
@@ -50,9 +57,15 @@ describe('transient failures', () => {
     expect(calls).toBe(1);
   });
 
-  it('the budget is 30 s unless ORBIT_RETRY_BUDGET_MS says otherwise', () => {
-    expect(retryBudgetMs({})).toBe(30_000);
-    expect(retryBudgetMs({ ORBIT_RETRY_BUDGET_MS: '1500' })).toBe(1_500);
-    expect(retryBudgetMs({ ORBIT_RETRY_BUDGET_MS: 'soon' })).toBe(30_000);
+  it('the budget is 30 s unless the client says otherwise (option, then ORBIT_RETRY_BUDGET_MS)', () => {
+    const of = (opts: { retryBudgetMs?: number }, env: Record<string, string>) => {
+      const s = resolveSettings(opts, env);
+      if (E.isLeft(s)) throw new Error(s.left._tag);
+      return s.right.retryBudgetMs;
+    };
+    expect(of({}, {})).toBe(30_000);
+    expect(of({}, { ORBIT_RETRY_BUDGET_MS: '1500' })).toBe(1_500);
+    expect(of({}, { ORBIT_RETRY_BUDGET_MS: 'soon' })).toBe(30_000);
+    expect(of({ retryBudgetMs: 250 }, { ORBIT_RETRY_BUDGET_MS: '1500' })).toBe(250);
   });
 });

@@ -90,7 +90,7 @@ describe('the embedded server of a project in a 0700 home', () => {
     cpSync(pkgDir, local, { recursive: true, verbatimSymlinks: true });
     const bins = locateBinaries(path.join(local, path.relative(pkgDir, entry)));
     if (E.isLeft(bins)) throw new Error(bins.left.message);
-    const runAs = await resolveRunAs('/');
+    const runAs = await resolveRunAs('/', process.env);
     if (E.isLeft(runAs)) throw new Error(runAs.left.message);
     const usable = await reachableBinaries(bins.right, runAs.right);
     if (!asRoot) {

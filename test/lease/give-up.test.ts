@@ -47,17 +47,15 @@ describe('giving a run up', () => {
         }),
       );
     }
-    // A short transient-retry budget (read per statement): the executor gives up on the cut
-    // database in a second instead of riding it out for 30 s.
-    process.env.ORBIT_RETRY_BUDGET_MS = '1000';
-    const c1 = await connect({ databaseUrl: viaProxy(url, proxy), schema, registry, migrate: true });
+    // A short transient-retry budget: the executor gives up on the cut database in a second
+    // instead of riding it out for 30 s.
+    const c1 = await connect({ databaseUrl: viaProxy(url, proxy), schema, registry, migrate: true, retryBudgetMs: 1000 });
     const c2 = await connect({ databaseUrl: url, schema, registry, thresholdMs: 1000 });
     if (E.isLeft(c1) || E.isLeft(c2)) throw new Error('cannot connect');
     executor = c1.right;
     checker = c2.right;
   });
   afterAll(async () => {
-    delete process.env.ORBIT_RETRY_BUDGET_MS;
     await checker.db.pool.query(`DROP SCHEMA IF EXISTS ${checker.db.qs} CASCADE`);
     await checker.close();
     await executor.close();

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { processHost } from '../../src/runtime/processHost';
 import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
 import { ensureEmbeddedServer } from '../../src/server/embeddedServer';
@@ -31,7 +32,7 @@ export default async function globalSetup(): Promise<void> {
   if (url) {
     where = `DATABASE_URL (${urlLocation(url) ?? 'unparsable URL'})`;
   } else {
-    const server = await ensureEmbeddedServer(path.join(repoRoot, '.orbit-test'));
+    const server = await ensureEmbeddedServer(path.join(repoRoot, '.orbit-test'), processHost());
     if (E.isLeft(server)) throw new Error(`[orbit tests] no PostgreSQL for the tests: ${formatError(server.left)}`);
     url = server.right.url;
     process.env.DATABASE_URL = url;

@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { OrbitError } from '../../errors';
 import { embeddedStatus, ensureEmbeddedServer, stopEmbeddedServer, type EmbeddedStatus } from '../../server/embeddedServer';
 import { embeddedHome, urlLocation } from '../../server/resolveDatabase';
+import { processHost } from '../../runtime/processHost';
 import { loadSettings } from '../config';
 import { ExitCode } from '../exitCodes';
 import { createOutput, type Output } from '../output';
@@ -67,7 +68,7 @@ export const dbCommand: CommandModule<GlobalArgs, DbArgs> = {
       }
       case 'start':
       case 'url': {
-        const r = await ensureEmbeddedServer(home);
+        const r = await ensureEmbeddedServer(home, processHost());
         if (E.isLeft(r)) return fail(r.left);
         const { url, port, dataDir, reused } = r.right;
         if (out.json) out.document({ url, port, dataDir, started: !reused });
@@ -77,7 +78,7 @@ export const dbCommand: CommandModule<GlobalArgs, DbArgs> = {
         break;
       }
       case 'stop': {
-        const r = await stopEmbeddedServer(home);
+        const r = await stopEmbeddedServer(home, processHost());
         if (E.isLeft(r)) return fail(r.left);
         if (out.json) out.document({ stopped: r.right, dataDir: `${home}/pg` });
         else

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { Client } from 'pg';
 import { readServedDataDirectory } from '../../queries/readServedDataDirectory';
 import { sleep } from '../../util/sleep';
+import { isoNow, type Clock } from '../../util/clock';
 
 /** Where everything of one embedded server lives. */
 export interface Layout {
@@ -54,9 +55,9 @@ export const readState = async (file: string): Promise<State | undefined> => {
 };
 
 /** Write-then-rename, so a concurrent reader never sees half a file. */
-export const writeState = async (file: string, state: State): Promise<void> => {
+export const writeState = async (file: string, state: State, clock: Clock): Promise<void> => {
   const tmp = `${file}.${process.pid}.tmp`;
-  await fs.writeFile(tmp, `${JSON.stringify({ ...state, updatedAt: new Date().toISOString() }, null, 2)}\n`);
+  await fs.writeFile(tmp, `${JSON.stringify({ ...state, updatedAt: isoNow(clock) }, null, 2)}\n`);
   await fs.rename(tmp, file);
 };
 
@@ -91,11 +92,11 @@ export const probe = async (port: number, dataDir: string, timeoutMs = 1_500): P
 };
 
 /** Polls `probe` until it succeeds or `timeoutMs` passes. */
-export const waitUntilReady = async (port: number, dataDir: string, timeoutMs: number): Promise<boolean> => {
-  const deadline = Date.now() + timeoutMs;
+export const waitUntilReady = async (port: number, dataDir: string, timeoutMs: number, clock: Clock): Promise<boolean> => {
+  const deadline = clock.now() + timeoutMs;
   for (;;) {
     if (await probe(port, dataDir)) return true;
-    if (Date.now() > deadline) return false;
+    if (clock.now() > deadline) return false;
     await sleep(200);
   }
 };

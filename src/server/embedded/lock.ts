@@ -5,6 +5,7 @@ import * as E from 'fp-ts/Either';
 import { OrbitErrors, type DatabaseUnavailable } from '../../errors';
 import { pidAlive } from './proc';
 import { sleep } from '../../util/sleep';
+import type { Clock } from '../../util/clock';
 
 /** A lock untouched this long is abandoned even if its pid looks alive (pid reuse, other host). */
 const STALE_AFTER_MS = 60_000;
@@ -30,10 +31,10 @@ const parseHolder = (text: string): Holder | undefined => {
   }
 };
 
-const readLock = async (lockPath: string): Promise<{ text: string; ageMs: number } | undefined> => {
+const readLock = async (lockPath: string, clock: Clock): Promise<{ text: string; ageMs: number } | undefined> => {
   try {
     const [text, st] = await Promise.all([fs.readFile(lockPath, 'utf8'), fs.stat(lockPath)]);
-    return { text, ageMs: Date.now() - st.mtimeMs };
+    return { text, ageMs: clock.now() - st.mtimeMs };
   } catch {
     return undefined; // vanished between our open() and now: just retry
   }
@@ -72,10 +73,14 @@ export type Release = () => Promise<void>;
  * Takes an exclusive lock file (`open(..., 'wx')`), waiting up to `timeoutMs` for a live
  * holder and breaking locks whose holder died (pid gone) or stopped refreshing (~60 s).
  */
-export const acquireLock = async (lockPath: string, timeoutMs: number): Promise<E.Either<DatabaseUnavailable, Release>> => {
+export const acquireLock = async (
+  lockPath: string,
+  timeoutMs: number,
+  clock: Clock,
+): Promise<E.Either<DatabaseUnavailable, Release>> => {
   const me: Holder = { pid: process.pid, host: os.hostname(), token: randomBytes(8).toString('hex') };
   const mine = JSON.stringify(me);
-  const deadline = Date.now() + timeoutMs;
+  const deadline = clock.now() + timeoutMs;
   let lastHolder = '';
   for (;;) {
     try {
@@ -86,7 +91,7 @@ export const acquireLock = async (lockPath: string, timeoutMs: number): Promise<
         await fh.close();
       }
       const heartbeat = setInterval(() => {
-        const now = new Date();
+        const now = new Date(clock.now());
         fs.utimes(lockPath, now, now).catch(() => undefined);
       }, HEARTBEAT_MS);
       heartbeat.unref();
@@ -101,13 +106,13 @@ export const acquireLock = async (lockPath: string, timeoutMs: number): Promise<
         return E.left(OrbitErrors.databaseUnavailable(`cannot create lock file ${lockPath}: ${(err as Error).message}`));
       }
     }
-    const seen = await readLock(lockPath);
+    const seen = await readLock(lockPath, clock);
     if (seen && isStale(seen.text, seen.ageMs)) {
       await breakStale(lockPath, seen.text);
       continue;
     }
     if (seen) lastHolder = seen.text;
-    if (Date.now() > deadline) {
+    if (clock.now() > deadline) {
       const pid = parseHolder(lastHolder)?.pid;
       return E.left(
         OrbitErrors.databaseUnavailable(

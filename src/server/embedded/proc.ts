@@ -1,5 +1,6 @@
 import { spawn } from 'child_process';
 import { promises as fs } from 'fs';
+import type { Env } from '../../util/env';
 
 /** The OS account PostgreSQL runs as when we are root (it refuses to run as root). */
 export interface RunAs {
@@ -20,6 +21,8 @@ export interface RunOptions {
   readonly runAs?: RunAs | undefined;
   readonly cwd: string;
   readonly timeoutMs: number;
+  /** The environment the tool inherits (PG*, LC_* and LANG dropped). */
+  readonly env: Env;
   /** Own session, so the server pg_ctl launches survives signals sent to our process group. */
   readonly detached?: boolean;
 }
@@ -28,9 +31,9 @@ export interface RunOptions {
  * Environment for PostgreSQL tools: English messages (we show them to users), and no
  * inherited PG* variables, which would silently override the data dir or port we pass.
  */
-const childEnv = (): NodeJS.ProcessEnv => {
+const childEnv = (parent: Env): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
+  for (const [k, v] of Object.entries(parent)) {
     if (!k.startsWith('PG') && !k.startsWith('LC_') && k !== 'LANG') env[k] = v;
   }
   env.LC_ALL = 'C';
@@ -44,7 +47,7 @@ export const run = (cmd: string, args: readonly string[], opts: RunOptions): Pro
     let timedOut = false;
     const child = spawn(cmd, [...args], {
       cwd: opts.cwd,
-      env: childEnv(),
+      env: childEnv(opts.env),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: opts.detached ?? false,
       ...(opts.runAs ? { uid: opts.runAs.uid, gid: opts.runAs.gid } : {}),

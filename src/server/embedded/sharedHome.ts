@@ -6,6 +6,7 @@ import { OrbitErrors, type DatabaseUnavailable } from '../../errors';
 import type { Binaries } from './binaries';
 import { exists } from './cluster';
 import type { RunAs } from './proc';
+import type { Env } from '../../util/env';
 import { resolveRunAs, unreachableAncestor } from './user';
 
 /*
@@ -53,11 +54,11 @@ export const knownHome = async (baseDir: string): Promise<string> => {
  * the server's account cannot pass through a directory above it and it holds no cluster yet;
  * then the shared home.
  */
-export const homeToStart = async (baseDir: string): Promise<E.Either<DatabaseUnavailable, string>> => {
+export const homeToStart = async (baseDir: string, env: Env): Promise<E.Either<DatabaseUnavailable, string>> => {
   const known = await knownHome(baseDir);
   if (!isRoot() || known !== baseDir || (await exists(path.join(baseDir, 'pg', 'PG_VERSION')))) return E.right(known);
   const shared = sharedHomeFor(baseDir);
-  const runAs = await resolveRunAs('/');
+  const runAs = await resolveRunAs('/', env);
   if (E.isLeft(runAs)) return runAs;
   // Only the directories above baseDir count: baseDir itself is ours, and a start opens it to the
   // account (o+x), as it does for a 0700 mkdtemp directory given as ORBIT_HOME.

@@ -2,14 +2,15 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
 import { OrbitErrors, type DatabaseUnavailable } from '../../errors';
+import type { Env } from '../../util/env';
 import { RunAs, run } from './proc';
 
 const USER = 'postgres';
 
-const lookup = async (cwd: string): Promise<RunAs | undefined> => {
+const lookup = async (cwd: string, env: Env): Promise<RunAs | undefined> => {
   const [u, g] = await Promise.all([
-    run('id', ['-u', USER], { cwd, timeoutMs: 10_000 }),
-    run('id', ['-g', USER], { cwd, timeoutMs: 10_000 }),
+    run('id', ['-u', USER], { cwd, env, timeoutMs: 10_000 }),
+    run('id', ['-g', USER], { cwd, env, timeoutMs: 10_000 }),
   ]);
   const uid = Number(u.output.trim());
   const gid = Number(g.output.trim());
@@ -25,18 +26,19 @@ const lookup = async (cwd: string): Promise<RunAs | undefined> => {
  * postgres refuse. As root we use the `postgres` system account, creating it when missing
  * (CI machines and containers often have none).
  */
-export const resolveRunAs = async (cwd: string): Promise<E.Either<DatabaseUnavailable, RunAs | undefined>> => {
+export const resolveRunAs = async (cwd: string, env: Env): Promise<E.Either<DatabaseUnavailable, RunAs | undefined>> => {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return E.right(undefined);
-  const existing = await lookup(cwd);
+  const existing = await lookup(cwd, env);
   if (existing) return E.right(existing);
   // useradd (Debian, Fedora) first, then busybox adduser (Alpine). A concurrent creator
   // makes ours fail with "already exists", so look up again whatever the exit code.
   const created = await run('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/bin/false', USER], {
     cwd,
+    env,
     timeoutMs: 30_000,
   });
-  if (created.code !== 0) await run('adduser', ['-S', '-D', '-H', USER], { cwd, timeoutMs: 30_000 });
-  const after = await lookup(cwd);
+  if (created.code !== 0) await run('adduser', ['-S', '-D', '-H', USER], { cwd, env, timeoutMs: 30_000 });
+  const after = await lookup(cwd, env);
   return after
     ? E.right(after)
     : E.left(

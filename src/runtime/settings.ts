@@ -1,0 +1,76 @@
+/**
+ * Every setting of a client, resolved once by `connect()`: its option, else the environment
+ * (`connect({ env })`, default `process.env`), else the default. Nothing below src/runtime/ reads
+ * the environment (test/structure/settingsOnClient.test.ts); everything takes the client's values.
+ */
+import * as E from 'fp-ts/Either';
+import { DEFAULT_APPEND_SLOTS, DEFAULT_RETRY_BUDGET_MS } from '../db/database';
+import type { InvalidInput } from '../errors';
+import { systemClock, type Clock } from '../util/clock';
+import type { Env } from '../util/env';
+import { silentLogger, type Logger } from '../util/logger';
+import { leaseFromEnv, MIN_LEASE_MS, thresholdFromEnv } from './duration';
+
+export type { Env } from '../util/env';
+
+export interface ClientSettings {
+  readonly thresholdMs: number;
+  readonly leaseMs: number;
+  readonly retryBudgetMs: number;
+  readonly appendSlots: number;
+  /** `ORBIT_FAULT_AFTER` (crash tests only): see src/executor/faultPoints.ts. */
+  readonly faultAfter: string | undefined;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
+export interface SettingOptions {
+  readonly thresholdMs?: number;
+  readonly leaseMs?: number;
+  readonly retryBudgetMs?: number;
+  readonly appendSlots?: number;
+  readonly logger?: Logger;
+  readonly clock?: Clock;
+}
+
+/** `ORBIT_RETRY_BUDGET_MS`: whole milliseconds; anything else leaves the default (as it always did). */
+const retryBudgetFromEnv = (env: Env): number => {
+  const v = env.ORBIT_RETRY_BUDGET_MS;
+  const n = v !== undefined && /^\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) ? n : DEFAULT_RETRY_BUDGET_MS;
+};
+
+/** `ORBIT_APPEND_SLOTS`, for measuring (docs/PERFORMANCE.md); anything but 1–64 is ignored. */
+const appendSlotsFromEnv = (env: Env): number => {
+  const n = Number(env.ORBIT_APPEND_SLOTS);
+  return Number.isInteger(n) && n >= 1 && n <= 64 ? n : DEFAULT_APPEND_SLOTS;
+};
+
+const positive = (what: string, n: number, min = 1): E.Either<InvalidInput, number> =>
+  Number.isFinite(n) && n >= min
+    ? E.right(n)
+    : E.left({ _tag: 'InvalidInput', what, message: `${String(n)} is not a duration of at least ${min} ms` });
+
+/** The settings of a client: options > environment > defaults. */
+export const resolveSettings = (opts: SettingOptions, env: Env): E.Either<InvalidInput, ClientSettings> => {
+  const threshold = opts.thresholdMs !== undefined ? E.right(opts.thresholdMs) : thresholdFromEnv(env);
+  if (E.isLeft(threshold)) return threshold;
+  const lease = opts.leaseMs !== undefined ? positive('leaseMs', opts.leaseMs, MIN_LEASE_MS) : leaseFromEnv(env);
+  if (E.isLeft(lease)) return lease;
+  const slots = opts.appendSlots ?? appendSlotsFromEnv(env);
+  if (!(Number.isInteger(slots) && slots >= 1 && slots <= 64)) {
+    return E.left({ _tag: 'InvalidInput', what: 'appendSlots', message: `${String(slots)} is not a whole number from 1 to 64` });
+  }
+  const budget =
+    opts.retryBudgetMs !== undefined ? positive('retryBudgetMs', opts.retryBudgetMs, 0) : E.right(retryBudgetFromEnv(env));
+  if (E.isLeft(budget)) return budget;
+  return E.right({
+    thresholdMs: threshold.right,
+    leaseMs: lease.right,
+    retryBudgetMs: budget.right,
+    appendSlots: slots,
+    faultAfter: env.ORBIT_FAULT_AFTER !== '' ? env.ORBIT_FAULT_AFTER : undefined,
+    logger: opts.logger ?? silentLogger,
+    clock: opts.clock ?? systemClock,
+  });
+};
