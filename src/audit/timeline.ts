@@ -128,7 +128,7 @@ export const buildTimeline = (events: readonly RecordedEvent[]): Timeline | null
           at: r.occurredAt,
           kind: 'resumed',
           worker,
-          label: `resumed by ${e.payload.by} (${e.payload.reason})${e.payload.inFlight.length > 0 ? `, re-running ${e.payload.inFlight.join(', ')}` : ''}`,
+          label: `resumed by ${e.payload.by}${e.payload.requestedBy !== undefined ? ` for ${e.payload.requestedBy}` : ''} (${e.payload.reason})${e.payload.inFlight.length > 0 ? `, re-running ${e.payload.inFlight.join(', ')}` : ''}`,
         });
         break;
       }

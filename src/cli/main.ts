@@ -22,6 +22,7 @@ import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { checkpointCommand } from './commands/checkpoint';
 import { ExitCode } from './exitCodes';
+import { OrbitErrors } from '../errors';
 import { checkDurationSettings } from '../runtime/duration';
 import { usageMessage } from './suggest';
 import type { GlobalArgs } from './session';
@@ -133,7 +134,12 @@ export const buildCli = (argv: readonly string[]) =>
       if (err instanceof Error && err.name !== 'YError') throw err;
       const text = msg ?? (err instanceof Error ? err.message : String(err));
       const valueOptions = stringOptionsOf(current);
-      process.stderr.write(`Error: ${usageMessage(text, argv, KNOWN_COMMANDS, valueOptions)} Run "orbit --help" for usage.\n`);
+      const message = usageMessage(text, argv, KNOWN_COMMANDS, valueOptions);
+      // --json: the error as a JSON line with its tag, as for every other error.
+      if (argv.includes('--json')) {
+        const error = OrbitErrors.invalidInput('arguments', message);
+        process.stderr.write(`${JSON.stringify({ error, message: `${message} Run "orbit --help" for usage.` })}\n`);
+      } else process.stderr.write(`Error: ${message} Run "orbit --help" for usage.\n`);
       process.exit(ExitCode.usage);
     });
 

@@ -16,8 +16,11 @@ export interface Output {
   readonly note: (text: string) => void;
   /** `--json`: one document on stdout. */
   readonly document: (value: unknown) => void;
-  /** The one line an error gets, on stderr. */
-  readonly error: (e: OrbitError | string) => void;
+  /**
+   * The one line an error gets, on stderr: `text` (default: the error's own line), or with
+   * `--json` the error itself as a JSON line, its `_tag` first: `{"error":{"_tag":…},"message":…}`.
+   */
+  readonly error: (e: OrbitError, text?: string) => void;
   readonly bold: (s: string) => string;
   readonly dim: (s: string) => string;
 }
@@ -41,7 +44,10 @@ export const createOutput = (opts: { json: boolean; color: boolean; timestamps?:
     failure: (text) => human(`${colors.red('✗')} ${text}`),
     note: (text) => err(colors.dim(stamp(text))),
     document: (value) => out(JSON.stringify(value, null, 2)),
-    error: (e) => err(`${colors.red('Error:')} ${typeof e === 'string' ? e : formatError(e)}`),
+    error: (e, text) =>
+      opts.json
+        ? err(JSON.stringify({ error: e, message: text ?? formatError(e) }))
+        : err(`${colors.red('Error:')} ${text ?? formatError(e)}`),
     bold: colors.bold,
     dim: colors.dim,
   };

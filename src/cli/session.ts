@@ -7,7 +7,7 @@ import { leaseFromEnv, parseDuration } from '../runtime/duration';
 import { connect, type OrbitClient } from '../runtime/orbitClient';
 import { ExitCode } from './exitCodes';
 import { hintFor } from './hints';
-import { loadSettings } from './config';
+import { loadSettings, type Settings } from './config';
 import { loadPipelines } from './loadPipelines';
 import { createOutput, type Output } from './output';
 import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
@@ -36,6 +36,8 @@ export interface Session {
   readonly client: OrbitClient;
   readonly out: Output;
   readonly args: GlobalArgs;
+  /** Every setting and where it came from (flags > environment > config file > defaults). */
+  readonly settings: Settings;
 }
 
 export interface SessionNeeds {
@@ -43,6 +45,8 @@ export interface SessionNeeds {
   readonly pipelines: boolean;
   /** Create or upgrade the schema on connect (`orbit migrate`); otherwise it must already be current. */
   readonly migrate?: boolean;
+  /** Told of the command's failure, whatever it is (an isolated resume reports it to its parent). */
+  readonly onFailure?: (e: OrbitError) => void;
 }
 
 /** Connects, migrates when asked, and (when needed) loads pipelines; any failure is one line on stderr. */
@@ -84,7 +88,7 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
   if ((client.right.database.source === 'embedded' || args.verbose === true) && !out.json) {
     out.note(describeDatabase(client.right.database));
   }
-  return E.right({ client: client.right, out, args });
+  return E.right({ client: client.right, out, args, settings });
 };
 
 /**
@@ -107,6 +111,7 @@ export const runCommand = async (
   const out = createOutput({ json: args.json, color: args.color, timestamps: args.timestamps });
   const session = await openSession(args, out, needs);
   if (E.isLeft(session)) {
+    needs.onFailure?.(session.left);
     out.error(session.left);
     process.exitCode = ExitCode.error;
     return;
@@ -122,6 +127,7 @@ export const runCommand = async (
         abortSignal: signals.abortSignal,
       }).finally(signals.dispose);
       if (E.isLeft(recovered)) {
+        needs.onFailure?.(recovered.left);
         out.error(recovered.left);
         process.exitCode = ExitCode.error;
         return;
@@ -137,9 +143,10 @@ export const runCommand = async (
     }
     const result = await body(session.right);
     if (E.isLeft(result)) {
+      needs.onFailure?.(result.left);
       // Still one line: the hint, when there is one, follows the error's own message.
       const hint = hintFor(result.left);
-      out.error(hint === undefined ? result.left : `${formatError(result.left)}. ${hint}`);
+      out.error(result.left, hint === undefined ? undefined : `${formatError(result.left)}. ${hint}`);
       process.exitCode = ExitCode.error;
     } else if (result.right !== ExitCode.ok || process.exitCode === undefined) {
       process.exitCode = result.right;

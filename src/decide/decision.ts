@@ -11,6 +11,8 @@ export type AttemptResult =
 export interface ResumeRequest {
   /** Why (journaled in `run.resumed`). Default `interrupted`, or `retry failed steps`. */
   readonly reason?: string;
+  /** The worker that had the run resumed here, in a process of its own (journaled as `requestedBy`). */
+  readonly requestedBy?: string;
   readonly retryFailed: boolean;
   readonly force: boolean;
   /** A run taken over this many times already is failed instead of resumed (a poison step). */

@@ -46,6 +46,7 @@ export const resumeEvents = (
       reason: req.reason ?? (req.retryFailed ? 'retry failed steps' : 'interrupted'),
       retryFailed: req.retryFailed,
       force: req.force,
+      ...(req.requestedBy !== undefined ? { requestedBy: req.requestedBy } : {}),
     },
   });
 };

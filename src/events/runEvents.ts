@@ -38,16 +38,27 @@ export type RunReleased = t.TypeOf<typeof RunReleased>;
 
 /**
  * Recovery claimed an interrupted (or, with retryFailed, a failed) run: who, from which step, why,
- * and which steps were in flight (started, no outcome) and so will run again.
+ * and which steps were in flight (started, no outcome) and so will run again. `by` executes the
+ * run (and holds its lease); `requestedBy`, when set, is the worker or recoverer that had it
+ * resumed in a process of its own (an isolated resume), with `reason` being that worker's.
  */
-export const RunResumed = runEvent('run.resumed', {
-  by: t.string,
-  fromStep: Nullable(t.string),
-  inFlight: t.array(t.string),
-  reason: t.string,
-  retryFailed: t.boolean,
-  force: t.boolean,
-});
+export const RunResumed = t.type(
+  {
+    type: t.literal('run.resumed'),
+    payload: t.intersection([
+      t.type({
+        by: t.string,
+        fromStep: Nullable(t.string),
+        inFlight: t.array(t.string),
+        reason: t.string,
+        retryFailed: t.boolean,
+        force: t.boolean,
+      }),
+      t.partial({ requestedBy: t.string }),
+    ]),
+  },
+  'run.resumed',
+);
 export type RunResumed = t.TypeOf<typeof RunResumed>;
 
 export const StepStarted = stepEvent('step.started', {});

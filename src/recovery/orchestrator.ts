@@ -1,21 +1,13 @@
 import * as E from 'fp-ts/Either';
-import { formatError, type DbFailure, type InvalidInput, type ResumeFailure } from '../errors';
+import type { DbFailure, InvalidInput } from '../errors';
 import type { Progress } from '../executor/executeRun';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { detectInterruptedRuns, type InterruptedRun } from './detectInterruptedRuns';
-import { resumeRun, type ResumeSuccess } from './resumeRun';
+import { outcomeOf } from './outcomeOf';
+import type { RecoveryOutcome } from './recoveryOutcome';
+import { resumeRun } from './resumeRun';
 
-/** How one detected run fared. `skipped`: another process claimed it first (not a failure). */
-export type RecoveryOutcome =
-  | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'recovered'; readonly result: ResumeSuccess }
-  | { readonly runId: string; readonly pipelineId: string; readonly outcome: 'skipped'; readonly reason: string }
-  | {
-      readonly runId: string;
-      readonly pipelineId: string;
-      readonly outcome: 'failed';
-      readonly error: ResumeFailure;
-      readonly message: string;
-    };
+export type { RecoveryOutcome } from './recoveryOutcome';
 
 export interface RecoverySummary {
   readonly detected: number;
@@ -50,7 +42,7 @@ export interface OrchestratorOptions {
    * a child process of its own), so that a step that kills its process is charged to its own run
    * and never takes healthy neighbours (and their recovery counts) down with it.
    */
-  readonly isolate?: (run: InterruptedRun) => Promise<RecoveryOutcome>;
+  readonly isolate?: (run: InterruptedRun, reason: string) => Promise<RecoveryOutcome>;
 }
 
 /** Resume in isolation: the run has been taken over before, so it may be what killed its worker. */
@@ -84,7 +76,7 @@ export const recoverInterruptedRuns = async (
 
   const recoverOne = async (run: InterruptedRun): Promise<RecoveryOutcome> => {
     emit({ kind: 'attempt', run });
-    if (options.isolate && needsIsolation(run)) return options.isolate(run);
+    if (options.isolate && needsIsolation(run)) return options.isolate(run, 'interrupted');
     const r = await resumeRun(run.runId, {
       client,
       expectedSeq: run.lastSeq,
@@ -94,20 +86,7 @@ export const recoverInterruptedRuns = async (
       abortSignal: options.abortSignal,
       onProgress: (progress) => emit({ kind: 'step', progress }),
     });
-    const base = { runId: run.runId, pipelineId: run.pipelineId };
-    if (E.isRight(r)) {
-      // Released: this process is stopping and handed the run back unfinished; it stays interrupted.
-      if (r.right.released) return { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' };
-      return { ...base, outcome: 'recovered', result: r.right };
-    }
-    // Another claimant won, and may already be executing it: someone else's run now, not a failure.
-    if (r.left._tag === 'RunAlreadyClaimed') return { ...base, outcome: 'skipped', reason: 'claimed by another process' };
-    if (r.left._tag === 'RunStillActive') {
-      // Alive under a new holder: another recoverer won. Alive under the old one: its worker came back.
-      const reason = r.left.owner !== run.owner ? 'claimed by another process' : `its worker ${r.left.owner} is alive again`;
-      return { ...base, outcome: 'skipped', reason };
-    }
-    return { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
+    return outcomeOf(run, r);
   };
 
   const worker = async () => {

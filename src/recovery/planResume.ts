@@ -29,11 +29,17 @@ export interface PlanOptions {
   readonly thresholdMs?: number;
   /** Give up on a run after this many takeovers (a step that keeps killing its worker). Default 5. */
   readonly maxRecoveries?: number;
+  /**
+   * The worker this resume is done for, when that worker runs it in a process of its own (an
+   * isolated resume): journaled in `run.resumed` beside `by`, this process, which holds the lease.
+   */
+  readonly requestedBy?: string;
 }
 
 /** The terms of a resume, with the defaults filled in. */
 export const resumeRequest = (options: PlanOptions & { readonly reason?: string }): ResumeRequest => ({
   reason: options.reason,
+  requestedBy: options.requestedBy,
   retryFailed: options.retryFailed === true,
   force: options.force === true,
   maxRecoveries: options.maxRecoveries ?? DEFAULT_MAX_RECOVERIES,

@@ -1,8 +1,7 @@
 import * as E from 'fp-ts/Either';
-import { formatError } from '../errors';
 import { detectInterruptedRuns, type InterruptedRun } from '../recovery/detectInterruptedRuns';
 import { msUntilNextInterruption } from '../recovery/liveness';
-import type { RecoveryOutcome } from '../recovery/orchestrator';
+import { outcomeOf } from '../recovery/outcomeOf';
 import { resumeRun } from '../recovery/resumeRun';
 import { WakeTimer } from './wakeTimer';
 import type { WorkerContext } from './workerContext';
@@ -58,7 +57,7 @@ export class RecoveryLoop {
     if (run !== undefined && isolate !== undefined && run.owner !== null) {
       this.w.slots.track(
         runId,
-        isolate(run).then((outcome) => {
+        isolate(run, reason).then((outcome) => {
           this.w.emit({ kind: 'outcome', outcome });
           // If it died again, it is interrupted again at once (proof of death): look now.
           if (outcome.outcome === 'failed') this.again = true;
@@ -80,16 +79,8 @@ export class RecoveryLoop {
       abortSignal,
       onProgress: (progress) => this.w.emit({ kind: 'step', progress }),
     });
-    const base = { runId, pipelineId: E.isRight(r) ? r.right.pipelineId : (run?.pipelineId ?? '') };
-    let outcome: RecoveryOutcome;
-    if (E.isRight(r)) {
-      outcome = r.right.released
-        ? { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' }
-        : { ...base, outcome: 'recovered', result: r.right };
-    } else if (r.left._tag === 'RunAlreadyClaimed' || r.left._tag === 'RunStillActive') {
-      outcome = { ...base, outcome: 'skipped', reason: 'claimed by another process' };
-    } else outcome = { ...base, outcome: 'failed', error: r.left, message: formatError(r.left) };
-    this.w.emit({ kind: 'outcome', outcome });
+    // A released run was nobody's when its NOTIFY came: whoever holds it now claimed it.
+    this.w.emit({ kind: 'outcome', outcome: outcomeOf(run ?? { runId, pipelineId: '', owner: null }, r) });
   }
 
   /** Sweeps now (or right after the sweep under way), then schedules the next one. */

@@ -19,7 +19,7 @@ export interface WorkerOptions {
   readonly concurrency?: number;
   readonly maxRecoveries?: number;
   /** See `OrchestratorOptions.isolate`: where runs already taken over are resumed. */
-  readonly isolate?: (run: InterruptedRun) => Promise<RecoveryOutcome>;
+  readonly isolate?: (run: InterruptedRun, reason: string) => Promise<RecoveryOutcome>;
   readonly onEvent?: (e: WorkerEvent) => void;
   /**
    * Report each claim of a queued or released run as a `claim-latency` event, measured from the

@@ -35,8 +35,26 @@ describe('usage errors: exit 2, one line, before any connection', () => {
       [['recover', '--auto-resume'], '100000'],
     ] as const) {
       const r = await h.cli([...OFFLINE, ...cmd, '--concurrency', value]);
-      expectUsage(r, /^Error: Invalid --concurrency: .* (is not a whole number|is out of range) \(use 1 to 256\)$/);
+      if (!(cmd as readonly string[]).includes('--json')) {
+        expectUsage(r, /^Error: Invalid --concurrency: .* (is not a whole number|is out of range) \(use 1 to 256\)$/);
+        continue;
+      }
+      // --json: the same error as a JSON line, its tag first.
+      expectUsage(r, /^\{"error":\{"_tag":"InvalidInput","what":"--concurrency",/);
+      expect(JSON.parse(r.errLines[0] ?? '')).toEqual({
+        error: { _tag: 'InvalidInput', what: '--concurrency', message: '0 is out of range (use 1 to 256)' },
+        message: 'Invalid --concurrency: 0 is out of range (use 1 to 256)',
+      });
     }
+  });
+
+  it('--json: an unknown argument is a JSON line with its tag too', async () => {
+    const r = await h.cli([...OFFLINE, '--json', 'frobnicate']);
+    expectUsage(r, /^\{"error":\{"_tag":"InvalidInput","what":"arguments",/);
+    expect(JSON.parse(r.errLines[0] ?? '')).toMatchObject({
+      error: { _tag: 'InvalidInput' },
+      message: expect.stringMatching(/frobnicate/),
+    });
   });
 
   it('worker durations that are not durations (--sweep-interval, --grace)', async () => {
@@ -142,8 +160,14 @@ describe('usage errors: exit 2, one line, before any connection', () => {
   });
 
   it('options that cannot go together: history --html --json', async () => {
+    // With --json in the line, the error is a JSON line too.
+    const r = await h.cli([...OFFLINE, 'history', 'some-run', '--html', '--json']);
+    expectUsage(r, /^\{"error":\{"_tag":"InvalidInput","what":"options",/);
+    expect(JSON.parse(r.errLines[0] ?? '')).toMatchObject({
+      message: 'Invalid options: --html writes a finished page: not with --follow or --json',
+    });
     expectUsage(
-      await h.cli([...OFFLINE, 'history', 'some-run', '--html', '--json']),
+      await h.cli([...OFFLINE, 'history', 'some-run', '--html', '--follow']),
       'Error: Invalid options: --html writes a finished page: not with --follow or --json',
     );
   });

@@ -58,6 +58,15 @@ describe('orbit worker', () => {
     const events = await h.events(runId);
     expect(ofType(events, 'step.started', 'load-data').map((e) => e.attempt)).toEqual([1, 2]);
     expect(succeededPerStep(events)).toEqual(Object.fromEntries(DATA_PIPELINE_STEPS.map((s) => [s, 1])));
+    // The automatic recovery is the worker's in the journal: done for it, with its reason, by the
+    // child process that executed the run under its own lease.
+    const workerId = /^Recovery worker (\S+) listening/.exec(worker.stdout)?.[1] ?? '(no worker id)';
+    const [resumed] = ofType(events, 'run.resumed');
+    expect(resumed?.payload).toMatchObject({ requestedBy: workerId, reason: 'interrupted; resumed by a recovery worker' });
+    const history = await h.cli(['history', runId]);
+    expect(history.lines.find((l) => l.includes('run.resumed'))).toContain(
+      `for ${workerId} from load-data (interrupted; resumed by a recovery worker)`,
+    );
   });
 
   it('stops cleanly on SIGINT', async () => {

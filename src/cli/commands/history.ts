@@ -37,7 +37,7 @@ const describe = (r: RecordedEvent): string => {
       detail = `next attempt in ${e.payload.delayMs} ms`;
       break;
     case 'run.resumed':
-      detail = `by ${e.payload.by} from ${e.payload.fromStep ?? '-'} (${e.payload.reason})${e.payload.inFlight.length ? `, re-running ${e.payload.inFlight.join(', ')}` : ''}`;
+      detail = `by ${e.payload.by}${e.payload.requestedBy !== undefined ? ` for ${e.payload.requestedBy}` : ''} from ${e.payload.fromStep ?? '-'} (${e.payload.reason})${e.payload.inFlight.length ? `, re-running ${e.payload.inFlight.join(', ')}` : ''}`;
       break;
     case 'run.failed':
     case 'run.cancelled':

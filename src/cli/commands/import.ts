@@ -3,6 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import { describeProblem } from '../../audit/problems';
 import { importRuns } from '../../audit/importRuns';
 import { verifyExport } from '../../audit/verifyExport';
+import { OrbitErrors } from '../../errors';
 import { ExitCode } from '../exitCodes';
 import { createOutput } from '../output';
 import { readLines } from '../readLines';
@@ -29,7 +30,10 @@ export const importCommand: CommandModule<GlobalArgs, ImportArgs> = {
     if (report.problems.length > 0) {
       for (const p of report.problems) out.failure(describeProblem(p));
       if (out.json) out.document({ imported: false, problems: report.problems });
-      out.error(`Import refused: the export does not verify (${report.problems.length} problem(s)); nothing was written`);
+      out.error(
+        OrbitErrors.invalidInput('export', `it does not verify (${report.problems.length} problem(s))`),
+        `Import refused: the export does not verify (${report.problems.length} problem(s)); nothing was written`,
+      );
       process.exitCode = ExitCode.error;
       return;
     }

@@ -108,7 +108,7 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
           stopSignal: signals.stopSignal,
           abortSignal: signals.abortSignal,
           // Runs taken over before may be what killed their worker: each in a process of its own.
-          isolate: isolatedResume(args, client, client.thresholdMs),
+          isolate: isolatedResume(s),
         });
         if (E.isLeft(summary)) return summary;
         if (out.json) out.document(summary.right);

@@ -1,16 +1,19 @@
 import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { parseRunId } from '../../executor/runId';
 import { runLiveness } from '../../recovery/liveness';
 import type { InterruptedRun } from '../../recovery/detectInterruptedRuns';
 import type { RecoveryOutcome } from '../../recovery/orchestrator';
-import { resumeRun, type ResumeSuccess } from '../../recovery/resumeRun';
-import { formatDuration } from '../../runtime/duration';
-import type { OrbitClient } from '../../runtime/orbitClient';
+import { outcomeOf } from '../../recovery/outcomeOf';
+import { resumeRun } from '../../recovery/resumeRun';
+import { OrbitErrors, type OrbitError } from '../../errors';
+import { readIsolatedResult, writeIsolatedResult } from '../isolatedResult';
 import { ExitCode } from '../exitCodes';
 import { orbitCommand } from '../hints';
-import { refuse, runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs, type Session } from '../session';
 import { installStopSignals } from '../signals';
 import { printProgress } from '../progress';
 
@@ -19,7 +22,16 @@ interface ResumeArgs extends GlobalArgs {
   readonly retryFailed: boolean;
   readonly force: boolean;
   readonly verbose: boolean;
+  /** Hidden: an isolated resume's result document goes to this file descriptor (the parent's pipe). */
+  readonly resultFd?: number;
+  /** Hidden: the worker this isolated resume is done for (journaled as `requestedBy`). */
+  readonly requestedBy?: string;
+  /** Hidden: the requesting worker's reason (journaled in `run.resumed`). */
+  readonly reason?: string;
 }
+
+/** The child's pipe for its result document (stdin, stdout, stderr, then this). */
+const RESULT_FD = 3;
 
 export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
   command: 'resume <runId>',
@@ -39,11 +51,19 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
           'Resume even if the pipeline definition changed or the run is held by a live worker (its running step may run twice; the old owner is fenced)',
       })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
+      // How `orbit worker` and `orbit recover` run an isolated resume (a child process of their own).
+      .option('result-fd', { type: 'number', hidden: true })
+      .option('requested-by', { type: 'string', hidden: true })
+      .option('reason', { type: 'string', hidden: true })
       .example('$0 resume run_lx2k9f0a3b7c1d2e4f', 'Resume one run') as unknown as Argv<ResumeArgs>,
   handler: (args) => {
     const id = parseRunId(args.runId);
     if (E.isLeft(id)) return refuse(args, id.left);
-    return runCommand(args, { pipelines: true }, async ({ client, out }) => {
+    const { resultFd } = args;
+    const report =
+      resultFd === undefined ? undefined : (doc: Parameters<typeof writeIsolatedResult>[1]) => writeIsolatedResult(resultFd, doc);
+    const onFailure = report && ((error: OrbitError) => report({ runId: args.runId, error }));
+    return runCommand(args, { pipelines: true, onFailure }, async ({ client, out }) => {
       // The header comes with the first thing the resume has to say, never before a refusal.
       let headed = false;
       const header = () => {
@@ -69,7 +89,8 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
           client,
           retryFailed: args.retryFailed,
           force: args.force,
-          reason: args.retryFailed ? 'manual resume with --retry-failed' : 'manual resume',
+          reason: args.reason ?? (args.retryFailed ? 'manual resume with --retry-failed' : 'manual resume'),
+          requestedBy: args.requestedBy,
           onProgress: args.verbose
             ? (p) => {
                 header();
@@ -81,6 +102,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
         });
         if (E.isLeft(r)) return E.left(r.left);
         const v = r.right;
+        report?.({ runId: args.runId, result: v });
         if (out.json) out.document(v);
         header();
         // A resume that ends any other way than success or a release is a Left (RunFailed).
@@ -100,67 +122,62 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
 /**
  * `isolate` for the orchestrator and the worker: resumes a run that was already taken over in a
  * child `orbit resume` process of its own, so that a step killing its process kills only that
- * child, and the death is charged to that run alone.
+ * child, and the death is charged to that run alone. The child gets every setting this process
+ * resolved (database URL, schema, data dir, pipelines module, threshold, lease, retry budget,
+ * commit slots), executes the run under its own lease (it is the run's owner: liveness stays
+ * exact) and journals the resume as done for this process (`requestedBy`) with `reason`. It
+ * reports its result as a JSON document on a pipe of its own (fd 3); its human output is not read.
  */
 export const isolatedResume =
-  (args: GlobalArgs, client: OrbitClient, thresholdMs: number) =>
-  (run: InterruptedRun): Promise<RecoveryOutcome> =>
+  (session: Session, cli = process.argv[1] ?? '') =>
+  (run: InterruptedRun, reason: string): Promise<RecoveryOutcome> =>
     new Promise((resolve) => {
+      const { client, settings } = session;
       const argv = [
-        process.argv[1] ?? '',
-        ...(args.databaseUrl !== undefined ? ['--database-url', args.databaseUrl] : []),
+        cli,
         '--schema',
-        client.db.schema,
-        ...(args.pipelines !== undefined ? ['--pipelines', args.pipelines] : []),
+        client.schema,
+        ...(settings.dataDir.value !== undefined ? ['--data-dir', settings.dataDir.value] : []),
+        ...(settings.pipelines.value !== undefined ? ['--pipelines', path.resolve(settings.pipelines.value)] : []),
         '--threshold',
-        formatDuration(thresholdMs),
-        '--json',
+        `${client.thresholdMs}ms`,
         'resume',
         run.runId,
+        '--result-fd',
+        String(RESULT_FD),
+        '--requested-by',
+        client.workerId,
+        '--reason',
+        reason,
       ];
-      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
+      // The URL goes through the environment, not argv: other users can read a command line.
+      const env = {
+        ...process.env,
+        DATABASE_URL: client.databaseUrl,
+        ORBIT_LEASE: `${client.leaseMs}ms`,
+        ORBIT_RETRY_BUDGET_MS: String(client.retryBudgetMs),
+        ORBIT_APPEND_SLOTS: String(client.appendSlots),
+      };
+      const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+      let document = '';
       let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const base = { runId: run.runId, pipelineId: run.pipelineId };
+      const pipe = child.stdio[RESULT_FD];
+      if (pipe instanceof Readable) pipe.setEncoding('utf8').on('data', (d: string) => (document += d));
+      child.stderr?.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       child.once('close', (code, signal) => {
-        // 130: the child was stopped by a signal and released the run; its document says so.
-        if (code === ExitCode.ok || code === ExitCode.interrupted) {
-          try {
-            const result = JSON.parse(stdout) as ResumeSuccess;
-            resolve(
-              result.released
-                ? { ...base, outcome: 'skipped', reason: 'released unfinished (shutting down)' }
-                : { ...base, outcome: 'recovered', result },
-            );
-            return;
-          } catch {
-            // Fall through: report what the child said.
-          }
-        }
-        const said =
-          stderr
-            .trim()
-            .split('\n')
-            .pop()
-            ?.replace(/^Error: /, '') ?? '';
-        if (/already claimed|is being executed|is not interrupted/.test(said)) {
-          resolve({ ...base, outcome: 'skipped', reason: 'claimed by another process' });
-          return;
-        }
-        // Another recoverer finished it while the child started (a lost race, not a failure: a
-        // failure would make the worker sweep again at once and start yet another child).
-        if (/cannot be resumed: it (already succeeded|was cancelled)/.test(said)) {
-          resolve({ ...base, outcome: 'skipped', reason: 'ended by another process' });
-          return;
-        }
+        const result = readIsolatedResult(document, run.runId);
+        if (E.isRight(result)) return resolve(outcomeOf(run, result.right));
+        // No result: the child died (a step may be what kills its worker) or could not start.
+        const said = stderr.trim().split('\n').pop() ?? '';
         const message =
-          signal !== null ? `resumed in a process of its own, which died (${signal}): a step may be killing its worker` : said;
+          signal !== null
+            ? `resumed in a process of its own, which died (${signal}): a step may be killing its worker`
+            : `resumed in a process of its own, which exited with code ${String(code)} and ${result.left}${said !== '' ? ` (${said})` : ''}`;
         resolve({
-          ...base,
+          runId: run.runId,
+          pipelineId: run.pipelineId,
           outcome: 'failed',
-          error: { _tag: 'RunFailed', runId: run.runId, status: 'running', reason: message },
+          error: OrbitErrors.runFailed(run.runId, 'running', message),
           message,
         });
       });

@@ -76,7 +76,8 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       metricsPort = Number(text);
     }
     const metricsHost = args.metricsHost ?? '127.0.0.1';
-    return runCommand(args, { pipelines: true }, async ({ client, out }) => {
+    return runCommand(args, { pipelines: true }, async (session) => {
+      const { client, out } = session;
       const signals = installStopSignals(out.note);
       // Past the grace period a graceful stop becomes a hard one (steps aborted, runs released).
       const graceOver = new AbortController();
@@ -99,7 +100,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         client,
         sweepIntervalMs,
         concurrency: concurrency.right,
-        isolate: isolatedResume(args, client, client.thresholdMs),
+        isolate: isolatedResume(session),
         measureClaims: metricsPort !== undefined,
         stopSignal: signals.stopSignal,
         abortSignal,
