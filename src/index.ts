@@ -28,11 +28,7 @@ export type { Clock } from './util/clock';
 export type { Logger } from './util/logger';
 export { DEFAULT_RETRY, retryDelayMs } from './decide/retryPolicy';
 
-// What the functions return or report.
-export type { RunResult, Progress, ExecuteOptions } from './executor/executeRun';
-export type { RunPipelineOptions } from './executor/runPipeline';
-export type { RunState, StepState, RunStatus, StepStatus } from './fold/runState';
-export type { RunEvent, RecordedEvent } from './events/runEvents';
+// Audit helpers that take no client.
 export { describeProblem } from './audit/problems';
 export { verifyExport, type ExportReport } from './audit/verifyExport';
 

@@ -5,6 +5,8 @@ import { loadRunState as loadState } from '../journal/loadRunState';
 import { clientOr } from '../runtime/orbitClient';
 import type { ClientOption } from './clientOption';
 
+export type { RunState, StepState, RunStatus, StepStatus } from '../fold/runState';
+
 /** A run's state, folded from its journal. */
 export const loadRunState = async (
   runId: string,

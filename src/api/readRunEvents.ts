@@ -5,6 +5,8 @@ import { readRunEvents as readEvents } from '../journal/readEvents';
 import { clientOr } from '../runtime/orbitClient';
 import type { ClientOption } from './clientOption';
 
+export type { RunEvent, RecordedEvent } from '../events/runEvents';
+
 export interface ReadRunEventsOptions extends ClientOption {
   /** Only events after this seq. Default 0 (the whole journal). */
   readonly afterSeq?: number;

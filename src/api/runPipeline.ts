@@ -10,6 +10,9 @@ import { runPipeline as runByName, type RunPipelineOptions } from '../executor/r
 import type { JsonObject, Pipeline } from '../pipeline/types';
 import { clientOr } from '../runtime/orbitClient';
 
+export type { RunResult, Progress, ExecuteOptions } from '../executor/executeRun';
+export type { RunPipelineOptions } from '../executor/runPipeline';
+
 /**
  * Runs a pipeline from its first step to its end in this process. Given the pipeline object, the
  * metadata must have its type (the one its `metadata` codec decodes to, else a JSON object), and

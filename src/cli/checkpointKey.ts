@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
-import { parseCheckpoint, type Checkpoint } from '../audit/checkpoint';
+import { parseCheckpoint, type Checkpoint } from '../api/internal/checkpoint';
+import type { OrbitError } from '../api/internal/errors';
 
 /** The signing key: `--key-file`, else $ORBIT_CHECKPOINT_KEY, else none (unsigned checkpoints). */
 export const checkpointKey = (

@@ -8,8 +8,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
-import { embeddedHome, projectRoot } from '../server/resolveDatabase';
-import type { OrbitError } from '../errors';
+import { embeddedHome, projectRoot } from '../api/internal/embeddedServer';
+import type { OrbitError } from '../api/internal/errors';
 
 export const CONFIG_FILES = ['orbit.config.js', 'orbit.config.mjs', 'orbit.config.cjs'] as const;
 

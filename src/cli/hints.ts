@@ -1,4 +1,4 @@
-import type { OrbitError } from '../errors';
+import type { OrbitError } from '../api/internal/errors';
 
 /** Quotes a word for a POSIX shell when it needs it, so printed commands paste as they are. */
 export const shellWord = (word: string): string => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`);

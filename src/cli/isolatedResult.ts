@@ -7,9 +7,8 @@
 import { writeSync } from 'node:fs';
 import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
-import type { OrbitError, ResumeFailure } from '../errors';
-import { OrbitErrorCodec } from '../orbitErrorCodec';
-import type { ResumeResult, ResumeSuccess } from '../recovery/resumeRun';
+import { OrbitErrorCodec, type OrbitError, type ResumeFailure } from '../api/internal/errors';
+import type { ResumeResult, ResumeSuccess } from '../api/resumeRun';
 
 const RunStatus = t.keyof({ pending: null, running: null, success: null, failed: null, cancelled: null });
 

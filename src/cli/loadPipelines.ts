@@ -1,11 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
-import { isPipeline } from '../pipeline/definePipeline';
-import type { Registry } from '../pipeline/registry';
-import type { Pipeline } from '../pipeline/types';
 import { loadModule } from './config';
+import type { OrbitError } from '../api/internal/errors';
+import { isPipeline, type Registry, type Pipeline } from '../api/internal/pipelines';
 
 export const CONFIG_FILE = 'orbit.config.js';
 

@@ -22,10 +22,10 @@ import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { checkpointCommand } from './commands/checkpoint';
 import { ExitCode } from './exitCodes';
-import { OrbitErrors } from '../errors';
-import { checkDurationSettings } from '../runtime/duration';
 import { usageMessage } from './suggest';
 import type { GlobalArgs } from './session';
+import { checkDurationSettings } from '../api/internal/durations';
+import { OrbitErrors } from '../api/internal/errors';
 
 /** The docs the package ships (dist/cli/ or src/cli/ -> <package root>/docs), so --help can name them. */
 const DOCS_DIR = path.resolve(__dirname, '..', '..', 'docs');

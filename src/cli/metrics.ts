@@ -2,8 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as E from 'fp-ts/Either';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { OrbitError } from '../errors';
-import type { WorkerEvent } from '../worker/workerEvent';
+import type { OrbitError } from '../api/internal/errors';
+import type { WorkerEvent } from '../api/startWorker';
 
 /** Where the metrics read what the event stream does not carry. */
 export interface WorkerMetricsSources {

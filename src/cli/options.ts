@@ -1,8 +1,8 @@
 import * as E from 'fp-ts/Either';
-import { validateDatabaseUrl } from '../server/resolveDatabase';
-import { OrbitErrors, type OrbitError } from '../errors';
 import { ExitCode } from './exitCodes';
 import { createOutput } from './output';
+import { validateDatabaseUrl } from '../api/internal/arguments';
+import { OrbitErrors, type OrbitError } from '../api/internal/errors';
 
 /**
  * Parsers for option values the CLI must check before it connects. Each returns the value or an

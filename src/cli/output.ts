@@ -1,5 +1,5 @@
 import pc from 'picocolors';
-import { formatError, type OrbitError } from '../errors';
+import { formatError, type OrbitError } from '../api/internal/errors';
 
 /**
  * Where commands write. Results go to stdout; diagnostics to stderr. Colour only on a terminal

@@ -1,6 +1,6 @@
-import type { Progress } from '../executor/executeRun';
-import { formatDuration } from '../runtime/duration';
 import type { Output } from './output';
+import { formatDuration } from '../api/internal/durations';
+import type { Progress } from '../api/runPipeline';
 
 /** Prints a step as it finishes: `✓ extract (12 ms)`, `✗ load attempt 1 failed: … — retrying in 2s`. */
 export const printProgress = (out: Output) => (p: Progress) => {

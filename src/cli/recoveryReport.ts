@@ -1,15 +1,15 @@
 import * as E from 'fp-ts/Either';
-import type { OrbitError } from '../errors';
-import {
-  recoverInterruptedRuns,
-  type OrchestratorOptions,
-  type RecoveryEvent,
-  type RecoverySummary,
-} from '../recovery/orchestrator';
 import { ExitCode } from './exitCodes';
 import { bufferedOutput, type Output } from './output';
 import { printProgress } from './progress';
-import type { OrbitClient } from '../runtime/orbitClient';
+import type { OrbitClient } from '../api/connect';
+import type { OrbitError } from '../api/internal/errors';
+import {
+  RunRecoveryOrchestrator,
+  type OrchestratorOptions,
+  type RecoveryEvent,
+  type RecoverySummary,
+} from '../api/runRecoveryOrchestrator';
 
 /**
  * The spec's lines for each recovery event ("Attempting to recover run …", "✓ Recovered run …").
@@ -52,14 +52,15 @@ export const recoverAll = async (
   },
 ): Promise<E.Either<OrbitError, RecoverySummary>> => {
   const { client, out } = s;
-  return recoverInterruptedRuns(client, {
+  return new RunRecoveryOrchestrator({
+    client,
     concurrency: opts.concurrency,
     limit: opts.limit,
     stopSignal: opts.stopSignal,
     abortSignal: opts.abortSignal,
     isolate: opts.isolate,
     onEvent: printRecoveryEvent(out, opts.verbose === true),
-  });
+  }).recoverInterruptedRuns();
 };
 
 /** `leadingBlank: false` when the line before is already blank (nothing was detected). */

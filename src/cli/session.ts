@@ -1,10 +1,5 @@
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
-import { formatError, type OrbitError } from '../errors';
-import { registry as defaultRegistry } from '../pipeline/registry';
-import { describeDatabase } from '../server/resolveDatabase';
-import { leaseFromEnv, parseDuration } from '../runtime/duration';
-import { connect, type OrbitClient } from '../runtime/orbitClient';
 import { ExitCode } from './exitCodes';
 import { hintFor } from './hints';
 import { loadSettings, type Settings } from './config';
@@ -13,6 +8,11 @@ import { createOutput, type Output } from './output';
 import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
 import { checkGlobalOptions, refuseUsage } from './options';
 import { installStopSignals } from './signals';
+import { connect, type OrbitClient } from '../api/connect';
+import { leaseFromEnv, parseDuration } from '../api/internal/durations';
+import { describeDatabase } from '../api/internal/embeddedServer';
+import { formatError, type OrbitError } from '../api/internal/errors';
+import { registry as defaultRegistry } from '../api/internal/pipelines';
 
 /** Options every command accepts. */
 export interface GlobalArgs {

@@ -1,5 +1,4 @@
-import type { AttemptSpan, Timeline, WaitSpan } from '../audit/timeline';
-import { formatDuration, offsetOf } from '../audit/timeline';
+import { type AttemptSpan, type Timeline, type WaitSpan, formatElapsed, offsetOf } from '../api/internal/timeline';
 
 export interface TimelineTextOptions {
   /** Columns of the bar. */
@@ -47,9 +46,9 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
   const workers = new Set(t.attempts.map((a) => a.worker));
   const end = t.ended ? (t.markers[t.markers.length - 1]?.label ?? 'ended') : 'not ended';
   const out: string[] = [
-    `Run ${t.runId} (${t.pipelineId}): ${end} after ${formatDuration(t.durationMs)}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s) by ${workers.size} worker(s)`,
+    `Run ${t.runId} (${t.pipelineId}): ${end} after ${formatElapsed(t.durationMs)}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s) by ${workers.size} worker(s)`,
     '',
-    `${' '.repeat(lw)}  ${'0'.padEnd(o.width - formatDuration(t.durationMs).length)}${formatDuration(t.durationMs)}`,
+    `${' '.repeat(lw)}  ${'0'.padEnd(o.width - formatElapsed(t.durationMs).length)}${formatElapsed(t.durationMs)}`,
   ];
   const rows: { at: string; text: string[] }[] = [];
   for (const a of t.attempts) {
@@ -61,11 +60,11 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
     if (retry !== undefined) spans.unshift({ from: retry.from, to: retry.to ?? t.endedAt, ch: ch.wait });
     const b = bar(t, o.width, spans, ch.blank);
     const detail = [
-      `${a.outcome === 'interrupted' ? '≤' : ''}${formatDuration(Date.parse(to) - Date.parse(a.startedAt))}`.padStart(7),
+      `${a.outcome === 'interrupted' ? '≤' : ''}${formatElapsed(Date.parse(to) - Date.parse(a.startedAt))}`.padStart(7),
       a.outcome.padEnd(11),
       a.worker,
       a.error === null ? '' : ` ${a.error}`,
-      retry === undefined ? '' : `; retry after ${formatDuration(Date.parse(retry.to ?? t.endedAt) - Date.parse(retry.from))}`,
+      retry === undefined ? '' : `; retry after ${formatElapsed(Date.parse(retry.to ?? t.endedAt) - Date.parse(retry.from))}`,
     ];
     const text = [
       `${`${a.step} #${a.attempt}`.padEnd(lw)} |${colour(a.outcome, b)}| ${detail[0]} ${colour(a.outcome, detail[1] ?? '')} ${o.paint.dim(detail[2] ?? '')}${detail[3]}${detail[4]}`,
@@ -78,8 +77,8 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
     const to = w.to ?? t.endedAt;
     const what =
       w.kind === 'crash'
-        ? `worker ${w.worker ?? '?'} stopped without releasing the run${w.step === null ? '' : ` during ${w.step}`}; resumed ${formatDuration(Date.parse(to) - Date.parse(w.from))} later`
-        : `released by ${w.worker ?? '?'}${w.to === null ? '; not resumed yet' : `; resumed ${formatDuration(Date.parse(to) - Date.parse(w.from))} later`}`;
+        ? `worker ${w.worker ?? '?'} stopped without releasing the run${w.step === null ? '' : ` during ${w.step}`}; resumed ${formatElapsed(Date.parse(to) - Date.parse(w.from))} later`
+        : `released by ${w.worker ?? '?'}${w.to === null ? '; not resumed yet' : `; resumed ${formatElapsed(Date.parse(to) - Date.parse(w.from))} later`}`;
     rows.push({
       at: w.from,
       text: [

@@ -39,4 +39,24 @@ describe('imports of src/', () => {
     expect((folders.get('queries') ?? []).filter((f) => !['db', 'events', 'fold', 'errors.ts'].includes(f))).toEqual([]);
     expect((folders.get('db') ?? []).filter((f) => !['errors.ts', 'util'].includes(f))).toEqual([]);
   });
+
+  // The one boundary (docs/API.md): the CLI is a client of src/api/ like library users, plus
+  // src/api/internal/ for what only it needs; it never reaches into the layers below.
+  it('src/cli/ imports only src/api/ and its own files', () => {
+    const outside = [...graph]
+      .filter(([from]) => from.startsWith(`cli${path.sep}`))
+      .flatMap(([from, tos]) =>
+        tos.filter((to) => !to.startsWith(`cli${path.sep}`) && !to.startsWith(`api${path.sep}`)).map((to) => `${from} -> ${to}`),
+      );
+    expect(outside).toEqual([]);
+  });
+
+  it('src/api/internal/ is for the CLI alone: the public api and the layers below never import it', () => {
+    const users = [...graph]
+      .filter(([from]) => !from.startsWith(`cli${path.sep}`) && !from.startsWith(path.join('api', 'internal') + path.sep))
+      .flatMap(([from, tos]) =>
+        tos.filter((to) => to.startsWith(path.join('api', 'internal') + path.sep)).map((to) => `${from} -> ${to}`),
+      );
+    expect(users).toEqual([]);
+  });
 });

@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { cancelRun } from '../../executor/cancelRun';
-import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
 import { refuse, runCommand, type GlobalArgs } from '../session';
+import { cancelRun } from '../../api/cancelRun';
+import { parseRunId } from '../../api/internal/arguments';
 
 interface CancelArgs extends GlobalArgs {
   readonly runId: string;

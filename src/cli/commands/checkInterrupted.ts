@@ -1,17 +1,11 @@
 import * as E from 'fp-ts/Either';
 import type { CommandModule } from 'yargs';
-import {
-  detectInterruptedRuns,
-  recentFailedRuns,
-  summarizeUnfinished,
-  type FailedRun,
-  type InterruptedRun,
-  type UnfinishedSummary,
-} from '../../recovery/detectInterruptedRuns';
-import { formatDuration } from '../../runtime/duration';
 import { ExitCode } from '../exitCodes';
 import type { Output } from '../output';
 import { runCommand, type GlobalArgs } from '../session';
+import { detectInterruptedRuns, type InterruptedRun } from '../../api/detectInterruptedRuns';
+import { formatDuration } from '../../api/internal/durations';
+import { recentFailedRuns, summarizeUnfinished, type FailedRun, type UnfinishedSummary } from '../../api/internal/liveness';
 
 /** The spec's block for one interrupted run. */
 export const printInterruptedRun = (out: Output, r: InterruptedRun) => {
@@ -64,7 +58,7 @@ export const checkInterruptedCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
       out.line('Checking for Interrupted Runs');
       out.line();
-      const runs = await detectInterruptedRuns(client);
+      const runs = await detectInterruptedRuns({ client });
       if (E.isLeft(runs)) return runs;
       const failed = await recentFailedRuns(client);
       if (E.isLeft(failed)) return failed;

@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { takeCheckpoint } from '../../audit/checkpoint';
 import { checkpointKey, readCheckpoint } from '../checkpointKey';
 import { ExitCode } from '../exitCodes';
 import { refuse, runCommand, type GlobalArgs } from '../session';
+import { takeCheckpoint } from '../../api/internal/checkpoint';
 
 interface CheckpointArgs extends GlobalArgs {
   readonly previous?: string;
@@ -28,7 +28,7 @@ export const checkpointCommand: CommandModule<GlobalArgs, CheckpointArgs> = {
     const previous = args.previous === undefined ? E.right(undefined) : readCheckpoint(args.previous);
     if (E.isLeft(previous)) return refuse(args, previous.left);
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const c = await takeCheckpoint(client.db, { previous: previous.right, key: key.right });
+      const c = await takeCheckpoint(client, { previous: previous.right, key: key.right });
       if (E.isLeft(c)) return c;
       process.stdout.write(`${JSON.stringify(c.right, null, 2)}\n`);
       out.note(

@@ -1,13 +1,19 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import type { OrbitError } from '../../errors';
-import { embeddedStatus, ensureEmbeddedServer, stopEmbeddedServer, type EmbeddedStatus } from '../../server/embeddedServer';
-import { embeddedHome, urlLocation } from '../../server/resolveDatabase';
-import { processHost } from '../../runtime/processHost';
 import { loadSettings } from '../config';
 import { ExitCode } from '../exitCodes';
 import { createOutput, type Output } from '../output';
 import type { GlobalArgs } from '../session';
+import {
+  embeddedStatus,
+  ensureEmbeddedServer,
+  stopEmbeddedServer,
+  type EmbeddedStatus,
+  embeddedHome,
+  urlLocation,
+  processHost,
+} from '../../api/internal/embeddedServer';
+import type { OrbitError } from '../../api/internal/errors';
 
 interface DbArgs extends GlobalArgs {
   readonly action: 'status' | 'start' | 'stop' | 'url';

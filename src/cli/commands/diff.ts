@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { diffRuns, type StepSide } from '../../audit/diffRuns';
-import { formatDuration } from '../../audit/timeline';
-import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
 import { refuse, runCommand, type GlobalArgs } from '../session';
+import { diffRuns, type StepSide } from '../../api/diffRuns';
+import { parseRunId } from '../../api/internal/arguments';
+import { formatElapsed } from '../../api/internal/timeline';
 
 interface DiffArgs extends GlobalArgs {
   readonly runA: string;
@@ -12,7 +12,7 @@ interface DiffArgs extends GlobalArgs {
 }
 
 const cell = (s: StepSide | null): string =>
-  s === null ? '(no such step)' : `${s.status} ×${s.attempts} ${s.durationMs === null ? '-' : formatDuration(s.durationMs)}`;
+  s === null ? '(no such step)' : `${s.status} ×${s.attempts} ${s.durationMs === null ? '-' : formatElapsed(s.durationMs)}`;
 
 export const diffCommand: CommandModule<GlobalArgs, DiffArgs> = {
   command: 'diff <runA> <runB>',
@@ -25,7 +25,7 @@ export const diffCommand: CommandModule<GlobalArgs, DiffArgs> = {
       if (E.isLeft(parsed)) return refuse(args, parsed.left);
     }
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const d = await diffRuns(client.db, args.runA, args.runB);
+      const d = await diffRuns(args.runA, args.runB, { client });
       if (E.isLeft(d)) return d;
       const c = d.right;
       if (out.json) {
@@ -33,7 +33,7 @@ export const diffCommand: CommandModule<GlobalArgs, DiffArgs> = {
         return E.right(ExitCode.ok);
       }
       const run = (r: typeof c.a) =>
-        `${r.runId} (${r.pipelineId}): ${r.status}${r.durationMs === null ? '' : ` in ${formatDuration(r.durationMs)}`}`;
+        `${r.runId} (${r.pipelineId}): ${r.status}${r.durationMs === null ? '' : ` in ${formatElapsed(r.durationMs)}`}`;
       out.line(`A ${run(c.a)}`);
       out.line(`B ${run(c.b)}`);
       out.line();

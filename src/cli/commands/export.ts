@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { exportRuns } from '../../audit/exportRuns';
-import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { allowVariadic, lastValues } from '../variadic';
+import { exportRuns } from '../../api/exportRuns';
+import { parseRunId } from '../../api/internal/arguments';
 
 interface ExportArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
@@ -45,7 +45,7 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
     }
     return runCommand(args, { pipelines: false }, async ({ client }) => {
       const since = args.since === undefined ? undefined : new Date(Date.parse(args.since)).toISOString();
-      for await (const batch of exportRuns(client.db, args.all ? { since } : { runIds: ids })) {
+      for await (const batch of exportRuns(args.all ? { since } : { runIds: ids }, { client })) {
         if (E.isLeft(batch)) return batch;
         await write(batch.right.map((e) => `${JSON.stringify(e)}\n`).join(''));
       }

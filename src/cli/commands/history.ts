@@ -1,17 +1,15 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import pc from 'picocolors';
-import { followRun } from '../../audit/followRun';
-import { buildTimeline } from '../../audit/timeline';
-import { renderTimelineHtml } from '../../audit/timelineHtml';
-import { parseRunId } from '../../executor/runId';
-import { streamRunEvents } from '../../journal/readEvents';
-import { assertNever } from '../../errors';
-import { TERMINAL_TYPES, type RecordedEvent } from '../../events/runEvents';
 import { ExitCode } from '../exitCodes';
 import { wantsColor } from '../output';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { timelineLines } from '../timelineText';
+import { followRun } from '../../api/followRun';
+import { parseRunId } from '../../api/internal/arguments';
+import { assertNever } from '../../api/internal/errors';
+import { streamRunEvents, TERMINAL_TYPES, type RecordedEvent } from '../../api/internal/journal';
+import { buildTimeline, renderTimelineHtml } from '../../api/internal/timeline';
 
 interface HistoryArgs extends GlobalArgs {
   readonly runId: string;
@@ -111,7 +109,7 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         // Events stream as they are read: the history may be long and the run still going.
         let last = 0;
         let ended = false;
-        for await (const batch of streamRunEvents(client.db, args.runId)) {
+        for await (const batch of streamRunEvents(client, args.runId)) {
           if (E.isLeft(batch)) return batch;
           for (const r of batch.right) {
             print(r);
@@ -122,7 +120,8 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         if (last === 0) return E.left({ _tag: 'RunNotFound', runId: args.runId });
         if (!ended) {
           const stop = stopOnSignals();
-          const followed = await followRun(client.db, args.runId, {
+          const followed = await followRun(args.runId, {
+            client,
             afterSeq: last,
             onEvent: print,
             signal: stop.signal,
@@ -132,7 +131,7 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         return E.right(ExitCode.ok);
       }
       const all: RecordedEvent[] = [];
-      for await (const batch of streamRunEvents(client.db, args.runId)) {
+      for await (const batch of streamRunEvents(client, args.runId)) {
         if (E.isLeft(batch)) return batch;
         all.push(...batch.right);
       }

@@ -1,13 +1,11 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { describeProblem } from '../../audit/problems';
-import { importRuns } from '../../audit/importRuns';
-import { verifyExport } from '../../audit/verifyExport';
-import { OrbitErrors } from '../../errors';
 import { ExitCode } from '../exitCodes';
 import { createOutput } from '../output';
 import { readLines } from '../readLines';
 import { runCommand, type GlobalArgs } from '../session';
+import { describeProblem, importRuns, verifyExport } from '../../api/internal/audit';
+import { OrbitErrors } from '../../api/internal/errors';
 
 interface ImportArgs extends GlobalArgs {
   readonly file: string;
@@ -38,7 +36,7 @@ export const importCommand: CommandModule<GlobalArgs, ImportArgs> = {
       return;
     }
     return runCommand(args, { pipelines: false }, async ({ client, out: o }) => {
-      const r = await importRuns(client.db, report);
+      const r = await importRuns(client, report);
       if (E.isLeft(r)) return r;
       if (o.json) o.document({ imported: true, ...r.right });
       else o.success(`Imported ${r.right.runsImported} run(s), ${r.right.eventsImported} event(s); hash chains verified`);

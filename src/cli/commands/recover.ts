@@ -1,8 +1,5 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import type { OrbitError } from '../../errors';
-import { planRecovery } from '../../recovery/planRecovery';
-import { detectInterruptedRuns } from '../../recovery/detectInterruptedRuns';
 import { ExitCode } from '../exitCodes';
 import { MAX_CONCURRENCY, MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs, type Session } from '../session';
@@ -10,6 +7,9 @@ import { installStopSignals } from '../signals';
 import { printInterruptedRun } from './checkInterrupted';
 import { isolatedResume } from './resume';
 import { printSummary, recoverAll, recoveryExitCode } from '../recoveryReport';
+import { detectInterruptedRuns } from '../../api/detectInterruptedRuns';
+import type { OrbitError } from '../../api/internal/errors';
+import { planRecovery } from '../../api/planRecovery';
 
 interface RecoverArgs extends GlobalArgs {
   readonly autoResume: boolean;
@@ -21,7 +21,7 @@ interface RecoverArgs extends GlobalArgs {
 
 /** The plan (planRecovery): every check and decision a resume would make, and nothing claimed or written. */
 const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either<OrbitError, number>> => {
-  const planned = await planRecovery(client, { limit });
+  const planned = await planRecovery({ client, limit });
   if (E.isLeft(planned)) return planned;
   const plan = planned.right;
   if (out.json) {
@@ -84,7 +84,7 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
       if (!args.autoResume) {
         out.line('Run Recovery');
         out.line();
-        const runs = await detectInterruptedRuns(client, { limit: limit.right });
+        const runs = await detectInterruptedRuns({ client, limit: limit.right });
         if (E.isLeft(runs)) return runs;
         if (out.json) {
           out.document({ detected: runs.right.length, interrupted: runs.right });

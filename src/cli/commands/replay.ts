@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { parseReplayPoint, replayRun, type Replay } from '../../audit/replayRun';
-import { parseRunId } from '../../executor/runId';
 import { ExitCode } from '../exitCodes';
 import type { Output } from '../output';
 import { refuse, runCommand, type GlobalArgs } from '../session';
+import { parseReplayPoint, parseRunId } from '../../api/internal/arguments';
+import { replayRun, type Replay } from '../../api/replayRun';
 
 interface ReplayArgs extends GlobalArgs {
   readonly runId: string;
@@ -66,7 +66,7 @@ export const replayCommand: CommandModule<GlobalArgs, ReplayArgs> = {
     const at = parseReplayPoint(String(args.at));
     if (E.isLeft(at)) return refuse(args, at.left);
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
-      const r = await replayRun(client, args.runId, at.right);
+      const r = await replayRun(args.runId, at.right, { client });
       if (E.isLeft(r)) return r;
       if (out.json) out.document(r.right);
       else print(out, r.right);

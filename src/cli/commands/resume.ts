@@ -3,19 +3,19 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { parseRunId } from '../../executor/runId';
-import { runLiveness } from '../../recovery/liveness';
-import type { InterruptedRun } from '../../recovery/detectInterruptedRuns';
-import type { RecoveryOutcome } from '../../recovery/orchestrator';
-import { outcomeOf } from '../../recovery/outcomeOf';
-import { resumeRun } from '../../recovery/resumeRun';
-import { OrbitErrors, type OrbitError } from '../../errors';
 import { readIsolatedResult, writeIsolatedResult } from '../isolatedResult';
 import { ExitCode } from '../exitCodes';
 import { orbitCommand } from '../hints';
 import { refuse, runCommand, type GlobalArgs, type Session } from '../session';
 import { installStopSignals } from '../signals';
 import { printProgress } from '../progress';
+import type { InterruptedRun } from '../../api/detectInterruptedRuns';
+import { parseRunId } from '../../api/internal/arguments';
+import { OrbitErrors, type OrbitError } from '../../api/internal/errors';
+import { runLiveness } from '../../api/internal/liveness';
+import { outcomeOf } from '../../api/internal/worker';
+import { resumeRun } from '../../api/resumeRun';
+import type { RecoveryOutcome } from '../../api/runRecoveryOrchestrator';
 
 interface ResumeArgs extends GlobalArgs {
   readonly runId: string;
@@ -74,7 +74,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
       };
       if (args.force) {
         // Taking a run from a live owner is the one way a step can run twice at once: say so.
-        const live = await runLiveness(client.db, args.runId, client.thresholdMs);
+        const live = await runLiveness(client, args.runId);
         if (E.isRight(live) && !live.right.interrupted && live.right.owner !== null) {
           const held = live.right.leaseUntil !== null ? `holds a valid lease until ${live.right.leaseUntil}` : 'is still active';
           out.note(

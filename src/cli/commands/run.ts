@@ -1,14 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { enqueueRun } from '../../executor/queue';
-import { runPipeline } from '../../executor/runPipeline';
-import { RunWatcher } from '../../listen/runWatcher';
-import { isFinishedStatus } from '../../fold/runState';
-import { readRunStatus } from '../../queries/readRunStatus';
-import type { OrbitClient } from '../../runtime/orbitClient';
 import type { Output } from '../output';
-import { parseRunId } from '../../executor/runId';
-import type { OrbitError } from '../../errors';
 import { ExitCode } from '../exitCodes';
 import { orbitCommand } from '../hints';
 import { printProgress } from '../progress';
@@ -16,6 +8,12 @@ import { parseMetadataOption, refuseUsage } from '../options';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { terminalTicker } from '../stepTicker';
+import type { OrbitClient } from '../../api/connect';
+import { enqueueRun } from '../../api/enqueueRun';
+import { parseRunId } from '../../api/internal/arguments';
+import type { OrbitError } from '../../api/internal/errors';
+import { waitForRunEnd } from '../../api/internal/journal';
+import { runPipelineByName } from '../../api/internal/runByName';
 
 interface RunArgs extends GlobalArgs {
   readonly pipeline: string;
@@ -24,31 +22,6 @@ interface RunArgs extends GlobalArgs {
   readonly queue: boolean;
   readonly wait: boolean;
 }
-
-/** Waits for a queued run to end (NOTIFY wake-ups plus a cheap poll); its final status. */
-const waitForEnd = async (client: OrbitClient, runId: string): Promise<E.Either<import('../../errors').OrbitError, string>> => {
-  const watcher = new RunWatcher(client.db);
-  let wake: (() => void) | undefined;
-  const unwatch = await watcher.watch(runId, () => wake?.());
-  try {
-    for (;;) {
-      const rows = await readRunStatus(client.db, runId);
-      if (E.isLeft(rows)) return rows;
-      const status = rows.right[0]?.status;
-      if (status !== undefined && isFinishedStatus(status)) return E.right(status);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-    }
-  } finally {
-    unwatch();
-    await watcher.close();
-  }
-};
 
 const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, out: Output) => {
   const q = await enqueueRun(args.pipeline, metadata, { client, runId: args.runId, triggeredBy: 'cli' });
@@ -61,7 +34,7 @@ const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, o
     return E.right(ExitCode.ok);
   }
   out.line(`Queued run ${runId} (${args.pipeline}); waiting for it to end`);
-  const status = await waitForEnd(client, runId);
+  const status = await waitForRunEnd(client, runId);
   if (E.isLeft(status)) return status;
   if (out.json) out.document({ runId, pipelineId: args.pipeline, status: status.right, queued: true });
   if (status.right === 'success') out.success(`Run ${runId} succeeded`);
@@ -122,7 +95,7 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       });
       let claimedRunId: string | undefined;
       try {
-        const r = await runPipeline(args.pipeline, metadata.right, {
+        const r = await runPipelineByName(args.pipeline, metadata.right, {
           client,
           runId: args.runId,
           triggeredBy: 'cli',

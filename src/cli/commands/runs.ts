@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import type { RunStatus } from '../../fold/runState';
-import { listRuns } from '../../projections/listRuns';
 import { ExitCode } from '../exitCodes';
 import { MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
+import { listRuns } from '../../api/listRuns';
+import type { RunStatus } from '../../api/loadRunState';
 
 /** 1.2s, 3m04s, 2h05m: how long a run took, or has been going (then suffixed "so far"). */
 export const formatDuration = (ms: number): string => {
@@ -43,7 +43,7 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
     const limit = parseCount(args.limit, '--limit', MAX_LIMIT);
     if (E.isLeft(limit)) return refuseUsage(args, limit.left);
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const runs = await listRuns(client.db, { status: args.status, pipelineId: args.pipeline, limit: limit.right });
+      const runs = await listRuns({ client, status: args.status, pipelineId: args.pipeline, limit: limit.right });
       if (E.isLeft(runs)) return runs;
       if (out.json) {
         out.document(runs.right);

@@ -1,10 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { recoveryStats } from '../../recovery/recoveryStats';
-import { parseDuration } from '../../runtime/duration';
 import { ExitCode } from '../exitCodes';
 import { refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
+import { parseDuration } from '../../api/internal/durations';
+import { recoveryStats } from '../../api/recoveryStats';
 
 interface StatsArgs extends GlobalArgs {
   readonly since?: string;
@@ -26,7 +26,7 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
       sinceMs = d.right;
     }
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const s = await recoveryStats(client, { sinceMs });
+      const s = await recoveryStats({ client, sinceMs });
       if (E.isLeft(s)) return s;
       if (out.json) {
         out.document(s.right);

@@ -1,18 +1,15 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { auditJournal } from '../../audit/auditJournal';
-import { describeProblem } from '../../audit/problems';
-import { verifyExport } from '../../audit/verifyExport';
-import { checkCheckpointFile, verifyCheckpoint } from '../../audit/checkpoint';
-import type { AuditProblem } from '../../audit/problems';
 import { checkpointKey, readCheckpoint } from '../checkpointKey';
-import { parseRunId } from '../../executor/runId';
-import { rebuildProjections } from '../../audit/rebuildProjections';
 import { ExitCode } from '../exitCodes';
 import { createOutput } from '../output';
 import { readLines } from '../readLines';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { allowVariadic, lastValues } from '../variadic';
+import { auditJournal } from '../../api/auditJournal';
+import { parseRunId } from '../../api/internal/arguments';
+import { describeProblem, verifyExport, type AuditProblem, rebuildProjections } from '../../api/internal/audit';
+import { checkCheckpointFile, verifyCheckpoint } from '../../api/internal/checkpoint';
 
 interface VerifyArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
@@ -75,11 +72,11 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       const fromCheckpoint: AuditProblem[] = [];
       if (checkpoint.right !== undefined) {
         fromCheckpoint.push(...checkCheckpointFile(checkpoint.right, { key: key.right, previous: previous.right }));
-        const found = await verifyCheckpoint(client.db, checkpoint.right);
+        const found = await verifyCheckpoint(client, checkpoint.right);
         if (E.isLeft(found)) return found;
         fromCheckpoint.push(...found.right);
       }
-      const report = await auditJournal(client.db, ids);
+      const report = await auditJournal({ client, runIds: ids });
       if (E.isLeft(report)) return report;
       const problems = [...fromCheckpoint, ...report.right.problems];
       const { runsChecked } = report.right;
@@ -131,7 +128,7 @@ export const rebuildCommand: CommandModule<GlobalArgs, RebuildArgs> = {
     }) as unknown as Argv<RebuildArgs>,
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const r = await rebuildProjections(client.db, { includeBroken: args.includeBroken });
+      const r = await rebuildProjections(client, { includeBroken: args.includeBroken });
       if (E.isLeft(r)) return r;
       const { runsRebuilt, orphansRemoved, skipped } = r.right;
       if (out.json) out.document(r.right);

@@ -1,8 +1,5 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
-import { Worker } from '../../worker/worker';
-import { formatDuration, parseDuration } from '../../runtime/duration';
-import { formatError, OrbitErrors } from '../../errors';
 import { ExitCode } from '../exitCodes';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics';
 import { printRecoveryEvent } from '../recoveryReport';
@@ -10,6 +7,9 @@ import { MAX_CONCURRENCY, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { isolatedResume } from './resume';
+import { formatDuration, parseDuration } from '../../api/internal/durations';
+import { formatError, OrbitErrors } from '../../api/internal/errors';
+import { notifyChannel, Worker } from '../../api/internal/worker';
 
 interface WorkerArgs extends GlobalArgs {
   readonly sweepInterval?: string;
@@ -152,7 +152,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       if (out.json)
         process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), kind: 'listening', worker: client.workerId })}\n`);
       out.line(
-        `Recovery worker ${client.workerId} listening on ${client.db.channel} (threshold ${formatDuration(client.thresholdMs)}${worker.sweepIntervalMs === null ? '' : `, a sweep at least every ${formatDuration(worker.sweepIntervalMs)}`}); Ctrl+C to stop`,
+        `Recovery worker ${client.workerId} listening on ${notifyChannel(client)} (threshold ${formatDuration(client.thresholdMs)}${worker.sweepIntervalMs === null ? '' : `, a sweep at least every ${formatDuration(worker.sweepIntervalMs)}`}); Ctrl+C to stop`,
       );
       await new Promise<void>((resolve) => signals.stopSignal.addEventListener('abort', () => resolve(), { once: true }));
       await worker.stop();

@@ -1,9 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { CommandModule } from 'yargs';
-import { listWorkers } from '../../queries/listWorkers';
-import { formatDuration } from '../../runtime/duration';
 import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs } from '../session';
+import { formatDuration } from '../../api/internal/durations';
+import { listWorkers } from '../../api/internal/liveness';
 
 /** `orbit workers`: the lease table, as the liveness rule sees it (database clock). */
 export const workersCommand: CommandModule<GlobalArgs, GlobalArgs> = {
@@ -11,7 +11,7 @@ export const workersCommand: CommandModule<GlobalArgs, GlobalArgs> = {
   describe: 'List processes holding leases (live) or whose lease expired: host, pid, lease, runs held',
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const rows = await listWorkers(client.db);
+      const rows = await listWorkers(client);
       if (E.isLeft(rows)) return rows;
       const workers = rows.right.map((r) => ({
         id: r.id,

@@ -1,0 +1,20 @@
+import type * as E from 'fp-ts/Either';
+import type { DbFailure } from '../../errors';
+import { listWorkers as list, type WorkerRow } from '../../queries/listWorkers';
+import { runLiveness as liveness, type Liveness } from '../../recovery/liveness';
+import type { OrbitClient } from '../../runtime/orbitClient';
+
+/** Who holds what: `check-interrupted`'s explanations, `orbit workers`, `resume --force`'s warning. */
+export {
+  recentFailedRuns,
+  summarizeUnfinished,
+  type FailedRun,
+  type UnfinishedSummary,
+} from '../../recovery/detectInterruptedRuns';
+
+/** The liveness rule for one run (database clock, the client's threshold): who holds it, and whether it is interrupted. */
+export const runLiveness = (client: OrbitClient, runId: string): Promise<E.Either<DbFailure, Liveness>> =>
+  liveness(client.db, runId, client.thresholdMs);
+
+/** Every lease row, judged on the database clock (`orbit workers`). */
+export const listWorkers = (client: OrbitClient): Promise<E.Either<DbFailure, WorkerRow[]>> => list(client.db);

@@ -1,0 +1,10 @@
+/** `orbit history`'s pictures of a run: the timeline, as text or as a static HTML page. */
+export {
+  buildTimeline,
+  formatDuration as formatElapsed,
+  offsetOf,
+  type AttemptSpan,
+  type Timeline,
+  type WaitSpan,
+} from '../../audit/timeline';
+export { renderTimelineHtml } from '../../audit/timelineHtml';
