@@ -4,12 +4,26 @@
 // its `/promise` entry point, user functions come from declared stubs, and a bare step literal
 // (`{ name, handler }` at the start of a line) is collected into a `StepDefinition[]`.
 // With --as-is (the README), blocks are written unchanged (```ts as .ts, ```js as .cjs) and all run.
-// Usage: node extract-spec.mjs [--as-is] <file.md> <out-dir>; prints the run-worthy block files.
+// With --as-is --ts-only --prefix <p> (docs/*.md), only the TypeScript blocks, named <p>block-NN.ts,
+// to be compiled, not run; a page without one writes nothing.
+// Usage: node extract-spec.mjs [--as-is [--ts-only] [--prefix <p>]] <file.md> <out-dir>; prints the run-worthy block files.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const asIs = process.argv[2] === '--as-is';
-const [specPath, outDir] = process.argv.slice(asIs ? 3 : 2);
+const args = process.argv.slice(2);
+const flag = (name) => {
+  const i = args.indexOf(name);
+  if (i >= 0) args.splice(i, 1);
+  return i >= 0;
+};
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+const asIs = flag('--as-is');
+const tsOnly = flag('--ts-only');
+const prefix = option('--prefix') ?? '';
+const [specPath, outDir] = args;
 if (!specPath || !outDir) {
   console.error('usage: node extract-spec.mjs [--as-is] <file.md> <out-dir>');
   process.exit(2);
@@ -25,19 +39,23 @@ readFileSync(specPath, 'utf8')
   .split('\n')
   .forEach((line, i) => {
     const open = /^```(typescript|ts|js)\s*$/.exec(line);
-    if (current === null && open && (asIs || open[1] !== 'js')) current = { line: i + 1, lang: open[1], body: [] };
+    if (current === null && open && ((asIs && !tsOnly) || open[1] !== 'js')) current = { line: i + 1, lang: open[1], body: [] };
     else if (current !== null && /^```\s*$/.test(line)) {
       blocks.push(current);
       current = null;
     } else if (current !== null) current.body.push(line);
   });
-if (blocks.length === 0) throw new Error(`no TypeScript blocks in ${specPath}`);
+if (blocks.length === 0) {
+  if (tsOnly) process.exit(0);
+  throw new Error(`no TypeScript blocks in ${specPath}`);
+}
 
 if (asIs) {
   mkdirSync(outDir, { recursive: true });
   const files = blocks.map((block, n) => {
-    const name = `block-${String(n + 1).padStart(2, '0')}.${block.lang === 'js' ? 'cjs' : 'ts'}`;
-    writeFileSync(join(outDir, name), block.body.join('\n') + '\n');
+    const name = `${prefix}block-${String(n + 1).padStart(2, '0')}.${block.lang === 'js' ? 'cjs' : 'ts'}`;
+    const header = tsOnly ? `// ${specPath} line ${block.line}\n` : '';
+    writeFileSync(join(outDir, name), header + block.body.join('\n') + '\n');
     return name;
   });
   console.log(files.join('\n'));

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The consumer test: what a new user gets from `npm i orbit-pipeline`. Packs this repository,
 # installs the tarball into a fresh temporary project with TypeScript 5 and 7 (nothing else: no
-# @types/node, no @types/pg), compiles strict ESM (module nodenext) and CommonJS programs and
-# every TypeScript block of the recovery spec WITHOUT skipLibCheck, runs them against a real
-# database, and runs `npx orbit --help`. A .d.ts that needs skipLibCheck fails it.
+# @types/node, no @types/pg), compiles strict ESM (module nodenext) and CommonJS programs, every
+# TypeScript block of the recovery spec, of README.md and of docs/*.md WITHOUT skipLibCheck, runs
+# the programs, the spec's recovery blocks and the README's against a real database, and runs
+# `npx orbit --help`. A .d.ts that needs skipLibCheck, or a documented signature that does not
+# compile, fails it.
 #
 # Database: DATABASE_URL when set, else the embedded server. Each run uses its own schema.
 # Env: ORBIT_SPEC, the spec's path (default: ../shared/spec/RECOVERY.md beside the repository, else
@@ -66,12 +68,27 @@ echo '{ "type": "module" }' >readme/package.json
 cp readme/package.json readme/out/
 cp readme/*.cjs readme/out/
 echo "{ \"compilerOptions\": { $base, \"module\": \"nodenext\", \"outDir\": \"out\" }, \"include\": [\"*.ts\"] }" >readme/tsconfig.json
+# Every TypeScript block of docs/*.md, as printed, compiled (not run: most need a crashed run or a
+# database of their own). ES modules resolved as a bundler would (extension-less local imports);
+# the pipelines module two pages import is PIPELINES.md's own block that defines it.
+mkdir -p docs/pipelines
+for doc in "$repo"/docs/*.md; do
+  page=$(basename "$doc" .md | tr '[:upper:]' '[:lower:]')
+  node "$here/extract-spec.mjs" --as-is --ts-only --prefix "$page-" "$doc" docs >/dev/null
+done
+defining=$(grep -l '^export const orderFulfilment' docs/*.ts)
+cp "$defining" docs/pipelines/order-fulfilment.ts
+# The pages are written for Node programs, which have @types/node; this project stands in for it
+# with the two globals they use, so that the package's own .d.ts is still checked without it.
+echo 'declare const process: { readonly env: Record<string, string | undefined>; readonly argv: string[] };' >docs/node-globals.d.ts
+echo '{ "type": "module" }' >docs/package.json
+echo "{ \"compilerOptions\": { $base, \"module\": \"esnext\", \"moduleResolution\": \"bundler\", \"noEmit\": true }, \"include\": [\"*.ts\", \"pipelines/*.ts\", \"node-globals.d.ts\"] }" >docs/tsconfig.json
 mkdir -p spec/out
 cp spec/register.mjs spec/crash.mjs spec/package.json spec/out/
 
 for ts in ts5 ts7; do
   tsc="node node_modules/$ts/bin/tsc"
-  for project in esm cjs spec readme; do
+  for project in esm cjs spec readme docs; do
     step "$($tsc --version) --strict, no skipLibCheck: $project"
     $tsc -p $project --noEmit
   done

@@ -16,10 +16,13 @@ import {
   closeDefaultClient,
   detectInterruptedRuns,
   listRuns,
+  loadRunState,
   OrbitFailure,
   runPipeline,
   type JsonObject,
 } from 'orbit-pipeline/promise';
+// Every root function is a value of the promise entry (issue 17): the queue and the worker too.
+import { enqueueRun, startWorker, replayRun, planRecovery } from 'orbit-pipeline/promise';
 
 // Untyped metadata is a JSON object: the spec's optional property reads compile.
 const untyped = definePipeline({
@@ -92,8 +95,22 @@ try {
   check(err instanceof OrbitFailure && err.error._tag === 'PipelineNotFound', 'promise API rejects with OrbitFailure');
 }
 
+// A queued run, executed by a worker started from the promise entry; then replayed and planned.
+const queued = await enqueueRun('consumer-esm-untyped', { userId: 'u-2' });
+const worker = await startWorker({ concurrency: 2 });
+for (let i = 0; (await loadRunState(queued.runId)).status !== 'success'; i++) {
+  check(i < 600, 'the worker executes the queued run within a minute');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+await worker.stop();
+const replay = await replayRun(queued.runId, { seq: 1 });
+check(replay.state.status === 'pending' && replay.eventsAfter > 0, 'replayRun shows the run as it was queued');
+const plan = await planRecovery({ limit: 10 });
+check(Array.isArray(plan), 'planRecovery resolves to the plan');
+console.log(`esm ok: queued run ${queued.runId} executed by worker ${worker.workerId}`);
+
 const interrupted = await detectInterruptedRuns();
 const runs = await listRuns({ limit: 5 });
-check(runs.length >= 2, 'listRuns sees the runs');
+check(runs.length >= 3, 'listRuns sees the runs');
 console.log(`esm ok: ${runs.length} runs listed, ${interrupted.length} interrupted`);
 await closeDefaultClient();
