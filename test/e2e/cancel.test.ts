@@ -23,7 +23,7 @@ describe('cancel a running run from another process', () => {
 
   it('cancel during a 20 s step ends the run process at once; status cancelled; no later step started', async () => {
     const marker = path.join(dir, 'marker.txt');
-    const { runId, proc } = await h.startRunUntil('data-pipeline', { sleepMs: { 'transform-data': 20_000 }, marker }, (ev) =>
+    const { runId, proc } = await h.startRunUntil('data-pipeline', { sleepMs: { 'transform-data': 600_000 }, marker }, (ev) =>
       ev.some((e) => e.type === 'step.started' && e.step_name === 'transform-data'),
     );
     // The handler is in its sleep (it wrote its marker line first).
@@ -31,15 +31,13 @@ describe('cancel a running run from another process', () => {
       readFileSync(marker, 'utf8').includes('transform-data 1'),
     );
 
-    const cancelledAt = Date.now();
     const c = await h.cli(['cancel', runId, '--reason', 'e2e says stop']);
     expectExit(c, 0);
     expect(c.lines).toContain(`✓ Run ${runId} cancelled`);
 
     const run = await proc.done;
-    // It ended because the step's signal fired, long before the 20 s sleep would have.
+    // It ended because the step's signal fired: its 10 min sleep is the only other way out.
     expect(run.signal).toBeNull();
-    expect(Date.now() - cancelledAt).toBeLessThan(15_000);
     // A run that ended cancelled is not a success: the run command exits 1 and says so.
     if (run.code !== 1) throw new Error(`expected exit 1 for a cancelled run\n${describeResult(run)}`);
     expect(run.lines).toContain(`✗ Run ${runId} cancelled: e2e says stop`);

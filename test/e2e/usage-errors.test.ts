@@ -14,8 +14,8 @@ const expectUsage = (r: CliResult, line: string | RegExp): void => {
   if (typeof line === 'string') expect(r.errLines[0]).toBe(line);
   else expect(r.errLines[0]).toMatch(line);
   expect(r.stdout).toBe('');
-  // Refused before connecting: no connect timeout was waited out.
-  expect(r.durationMs).toBeLessThan(5_000);
+  // Refused before connecting: a command that tried would say "Cannot reach the database" (and
+  // exit 1), whatever it waited; the usage line and exit 2 are the proof, not the time taken.
 };
 
 describe('usage errors: exit 2, one line, before any connection', () => {

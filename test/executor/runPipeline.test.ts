@@ -79,7 +79,6 @@ describe('running a pipeline', () => {
 
   it('retries a step that fails twice, then succeeds, honouring the delays', async () => {
     let calls = 0;
-    const times: number[] = [];
     tc.registry.registerPipeline(
       definePipeline({
         name: 'flaky',
@@ -88,7 +87,6 @@ describe('running a pipeline', () => {
             name: 'call-api',
             retry: { maxAttempts: 3, initialDelayMs: 200, backoffFactor: 2 },
             handler: (ctx) => {
-              times.push(Date.now());
               calls += 1;
               if (ctx.attempt < 3) throw new Error(`transient ${ctx.attempt}`);
               return { success: true, data: { ok: true } };
@@ -100,8 +98,14 @@ describe('running a pipeline', () => {
     const r = expectRight(await runPipeline('flaky', {}, { client: tc.client }));
     expect(r.status).toBe('success');
     expect(calls).toBe(3);
-    expect((times[1] ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(190);
-    expect((times[2] ?? 0) - (times[1] ?? 0)).toBeGreaterThanOrEqual(390);
+    // Each attempt started no sooner than its delay after the failure before it (database clock).
+    const journal = expectRight(await readRunEvents(tc.client.db, r.runId));
+    const at = (type: string, attempt: number) =>
+      Date.parse(
+        journal.find((e) => e.event.type === type && 'attempt' in e.event && e.event.attempt === attempt)?.occurredAt ?? '',
+      );
+    expect(at('step.started', 2) - at('step.failed', 1)).toBeGreaterThanOrEqual(200);
+    expect(at('step.started', 3) - at('step.failed', 2)).toBeGreaterThanOrEqual(400);
     expect(await eventTypes(r.runId)).toEqual([
       'run.created',
       'run.claimed',

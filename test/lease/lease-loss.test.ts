@@ -31,11 +31,12 @@ describe('losing the lease', () => {
 
   it('aborts the running step within the lease once renewals fail, starts no further step, and the run is recoverable', async () => {
     const marker = path.join(dir, 'marks.txt');
+    const reasons = path.join(dir, 'abort-reasons.txt');
     const marks = () => readFileSync(marker, 'utf8').trim().split('\n');
     // A short transient-retry budget: the process gives up on the cut database in a second, not 30 s.
     const { runId, proc } = await h.startRunUntil(
       'lease-pipeline',
-      { firstSleepMs: { long: 60_000 }, marker },
+      { firstSleepMs: { long: 600_000 }, marker, abortReasons: reasons },
       (ev: readonly EventRow[]) => ofType(ev, 'step.started', 'long').length > 0,
       {
         pipelines: false,
@@ -45,12 +46,13 @@ describe('losing the lease', () => {
         timeoutMs: 60_000,
       },
     );
-    const cutAt = Date.now();
     await proxy.down();
-    await h.waitFor('the step to be aborted', async () => marks().includes('long 1 aborted'), 5_000);
-    const abortedAfterMs = Date.now() - cutAt;
-    process.stdout.write(`[lease] renewals failing: step aborted ${abortedAfterMs} ms after the cut (lease 2 s)\n`);
-    expect(abortedAfterMs).toBeLessThan(2500);
+    await h.waitFor('the step to be aborted', async () => marks().includes('long 1 aborted'));
+    // Aborted by the lease's watchdog (armed for the lease from the last renewal sent), not by the
+    // step's 10 min sleep nor by anything else: its signal says why.
+    expect(readFileSync(reasons, 'utf8').trim()).toBe(
+      'long 1: the lease could not be renewed in time; another process may take the run over',
+    );
     const r = await proc.done;
     expect(r.code).toBe(1);
     expect(marks()).toEqual(['prepare 1 start', 'prepare 1 end', 'long 1 start', 'long 1 aborted']);

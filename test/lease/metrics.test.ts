@@ -4,6 +4,8 @@
  * when scraped, claim latency is measured from the journal's timestamps, and lease expiries are
  * counted on both sides: the worker that lost its lease, and the worker that took its run over.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createE2eHarness, expectExit, ofType, REPO_ROOT, type CliProcess, type E2eHarness } from '../support/cli';
 import { Outage, viaProxy } from './outage';
@@ -19,12 +21,15 @@ const sample = (text: string, series: string): number | undefined => {
 
 describe('orbit worker --metrics-port', () => {
   let h: E2eHarness;
+  let dir: string;
 
   beforeAll(async () => {
     h = await createE2eHarness('lease_metrics');
+    dir = mkdtempSync(path.join(tmpdir(), 'orbit-metrics-'));
   });
   afterAll(async () => {
     await h.dispose();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   /** The worker's metrics URL, once it printed it and listens. */
@@ -66,8 +71,10 @@ describe('orbit worker --metrics-port', () => {
     expect(sample(before, 'orbit_worker_lease_expiries_total{event="lost"}')).toBe(0);
     expect(sample(before, 'orbit_worker_lease_expiries_total{event="taken_over"}')).toBe(0);
 
-    // One slot, taken by a run whose `long` step sleeps 6 s: the two runs queued meanwhile wait.
-    const first = await queue({ firstSleepMs: { long: 6000 } });
+    // One slot, taken by a run whose `long` step holds until the test lets it go: the two runs
+    // queued meanwhile wait, however long queueing them takes on a loaded machine.
+    const release = path.join(dir, 'release-first');
+    const first = await queue({ holdUntil: { long: release } });
     await h.waitFor(
       'the first run to reach its long step',
       async () => ofType(await h.events(first), 'step.started', 'long').length > 0,
@@ -77,6 +84,7 @@ describe('orbit worker --metrics-port', () => {
     const busy = await scrape(url);
     expect(sample(busy, 'orbit_worker_queue_depth')).toBe(2);
     expect(sample(busy, 'orbit_worker_runs_started_total{source="queue"}')).toBe(1);
+    writeFileSync(release, '');
 
     let after = '';
     await h.waitFor(
@@ -98,13 +106,19 @@ describe('orbit worker --metrics-port', () => {
     expect(sample(after, 'orbit_worker_steps_total{result="succeeded"}')).toBe(9); // 3 runs of 3 steps
     expect(sample(after, 'orbit_worker_steps_total{result="failed"}')).toBe(0);
     expect(sample(after, 'orbit_worker_step_retries_total')).toBe(0);
-    // The first run was claimed at once by an idle worker; the two others waited for the 6 s step.
-    expect(sample(after, 'orbit_worker_claim_latency_seconds_bucket{le="2.5",source="queue"}')).toBe(1);
     expect(sample(after, 'orbit_worker_claim_latency_seconds_bucket{le="+Inf",source="queue"}')).toBe(3);
-    // Both were queued while the 6 s step ran (each queueing is a CLI start, a second or two) and
-    // claimed after it ended: together they waited well over 4 s (the first run, under 2.5 s even on a loaded machine).
-    const sum = sample(after, 'orbit_worker_claim_latency_seconds_sum{source="queue"}') as number;
-    expect(sum - 2.5).toBeGreaterThan(4);
+    // The latency is the journal's: from each run's creation to its claim, by the database clock.
+    const waited = await h.pool.query<{ run_id: string; seconds: number; claimed: Date }>(
+      `SELECT c.run_id, extract(epoch FROM c.occurred_at - q.occurred_at)::float8 AS seconds, c.occurred_at AS claimed
+         FROM ${h.qs}.run_events c JOIN ${h.qs}.run_events q ON q.run_id = c.run_id AND q.type = 'run.created'
+        WHERE c.type = 'run.claimed' AND c.run_id = ANY ($1)`,
+      [[first, ...waiting]],
+    );
+    const total = waited.rows.reduce((s, r) => s + Number(r.seconds), 0);
+    expect(sample(after, 'orbit_worker_claim_latency_seconds_sum{source="queue"}')).toBeCloseTo(total, 3);
+    // The two others waited for the slot: claimed only once the first run had ended.
+    const firstEnded = ofType(await h.events(first), 'run.succeeded')[0]?.occurred_at.getTime() ?? Infinity;
+    for (const r of waited.rows.filter((x) => x.run_id !== first)) expect(r.claimed.getTime()).toBeGreaterThanOrEqual(firstEnded);
 
     // A run released by its own process (two SIGINTs: its step aborted) is resumed by the worker at once.
     const { runId: released, proc } = await h.startRunUntil(

@@ -4,6 +4,9 @@
 //   metadata.laterSleepMs: { [step]: ms }  attempts after the first sleep that long
 //   metadata.poison: "<step>"              that step kills its own process (SIGKILL) on every attempt
 //   metadata.marker: "/path/file"          every handler appends "<step> <attempt> start|end|aborted\n"
+//   metadata.holdUntil: { [step]: "/path" } the step's first attempt waits until that file exists (honouring its signal):
+//                                          the test decides when it ends, not a clock
+//   metadata.abortReasons: "/path/file"    an aborted handler appends its signal's reason there
 const fs = require('node:fs');
 const { definePipeline } = require('orbit-pipeline');
 
@@ -16,6 +19,10 @@ const sleep = (ms, signal) =>
     });
   });
 
+const holdUntil = async (file, signal) => {
+  while (!fs.existsSync(file)) await sleep(20, signal);
+};
+
 const step = (name) => ({
   name,
   handler: async (ctx) => {
@@ -24,10 +31,13 @@ const step = (name) => ({
     mark('start');
     if (m.poison === name) process.kill(process.pid, 'SIGKILL');
     const ms = ctx.attempt === 1 ? m.firstSleepMs && m.firstSleepMs[name] : m.laterSleepMs && m.laterSleepMs[name];
+    const hold = ctx.attempt === 1 && m.holdUntil && m.holdUntil[name];
     try {
       if (ms) await sleep(ms, ctx.signal);
+      if (hold) await holdUntil(hold, ctx.signal);
     } catch (err) {
       mark('aborted');
+      if (m.abortReasons) fs.appendFileSync(m.abortReasons, `${name} ${ctx.attempt}: ${err && err.message}\n`);
       throw err;
     }
     mark('end');

@@ -68,7 +68,7 @@ describe('queued runs', () => {
     for (const w of workers) expectExit(await w.done, 0);
   }, 120_000);
 
-  it('an idle worker claims a queued run within tens of milliseconds of the NOTIFY', async () => {
+  it('an idle worker claims each queued run on its NOTIFY (it has nothing else to wake it)', async () => {
     const worker = h.start([...P, 'worker'], { pipelines: false, timeoutMs: 60_000 });
     await h.waitFor('the worker to listen', async () => worker.stdout.includes('listening on'), 15_000);
     const ids: string[] = [];
@@ -86,10 +86,12 @@ describe('queued runs', () => {
         WHERE c.type = 'run.claimed' AND c.run_id = ANY ($1) ORDER BY 1`,
       [ids],
     );
+    // All 20 claimed by an idle worker with no sweep interval and no deadline to wake at: the
+    // NOTIFY was its only wake-up. How fast is the machine's business (printed; bench S8 measures it).
     expect(latency.rows).toHaveLength(20);
     const median = Number(latency.rows[10]?.ms);
     process.stdout.write(`[lease] idle worker: enqueue-to-claim median ${median.toFixed(1)} ms over 20 runs\n`);
-    expect(median).toBeLessThan(200);
+    expect(worker.stdout).not.toMatch(/ Sweep: /);
     worker.kill('SIGINT');
     expectExit(await worker.done, 0);
   }, 60_000);

@@ -110,23 +110,25 @@ describe('ownership by lease', () => {
     );
   }, 90_000);
 
-  it('kill -9 on this host: check-interrupted (default threshold) lists the run within a second, and `orbit resume <runId>` finishes it', async () => {
+  it('kill -9 on this host: check-interrupted (default 10 m threshold) lists the run at once, by proof of death, and `orbit resume <runId>` finishes it', async () => {
     const { runId, proc } = await h.startRunUntil('lease-pipeline', { firstSleepMs: { long: 20_000 } }, longStarted, {
       ...NO_FIXTURE,
       extraArgs: P,
     });
     proc.kill('SIGKILL');
-    const killedAt = Date.now();
     await proc.done;
-    const check = await orbit(['check-interrupted']);
-    const listedAfterMs = Date.now() - killedAt;
+    const check = await orbit(['--json', 'check-interrupted']);
     expectExit(check, 0);
-    expect(check.lines).toContain(`Run ID: ${runId}`);
-    // The command itself (node start-up, connect, query) is most of this.
-    expect(listedAfterMs).toBeLessThan(1000 + check.durationMs);
-    process.stdout.write(
-      `[lease] kill -9 to listed by check-interrupted: ${listedAfterMs} ms (command took ${check.durationMs} ms)\n`,
+    const listed = (JSON.parse(check.stdout) as { interrupted: { runId: string; reason: string }[] }).interrupted;
+    // Listed as dead (its process is gone from this host), not as stale: by the database's clock
+    // its last sign of life is far younger than the 10 m threshold, however slow this machine is.
+    expect(listed.find((r) => r.runId === runId)?.reason).toBe('dead');
+    const silent = await h.pool.query<{ ms: number }>(
+      `SELECT extract(epoch FROM now() - greatest(r.last_event_at, w.heartbeat_at)) * 1000 AS ms
+         FROM ${h.qs}.runs r JOIN ${h.qs}.workers w ON w.id = r.owner WHERE r.id = $1`,
+      [runId],
     );
+    expect(Number(silent.rows[0]?.ms)).toBeLessThan(10 * 60_000);
 
     const resume = await orbit(['resume', runId]);
     expectExit(resume, 0);
@@ -134,7 +136,7 @@ describe('ownership by lease', () => {
     expect(succeededPerStep(await h.events(runId), STEPS)).toEqual({ prepare: 1, long: 1, finish: 1 });
   }, 60_000);
 
-  it('a worker that died on another host is resumed by `orbit worker --threshold 5s` within threshold + 2 s of its last sign of life', async () => {
+  it('a worker that died on another host is resumed by `orbit worker --threshold 5s` at the deadline the database computes, not before, and without polling', async () => {
     const worker = h.start([...P, '--threshold', '5s', 'worker'], { ...NO_FIXTURE, timeoutMs: 60_000 });
     await h.waitFor('the worker to listen', async () => worker.stdout.includes('listening on'), 15_000);
     const { runId, proc } = await h.startRunUntil('lease-pipeline', { firstSleepMs: { long: 30_000 } }, longStarted, {
@@ -157,22 +159,20 @@ describe('ownership by lease', () => {
     await h.waitFor(
       'the worker to resume the run',
       async () => (await h.events(runId)).some((e) => e.type === 'run.resumed'),
-      20_000,
+      60_000,
     );
     const resumed = ofType(await h.events(runId), 'run.resumed')[0] as EventRow;
+    // Facts of the database's clock: the takeover came after the lease (3 s) and the threshold
+    // (5 s) had both passed since the last sign of life, never before. How soon after depends on
+    // the machine's load (the isolated child's start-up is most of it): printed, not asserted.
     const afterMs = resumed.occurred_at.getTime() - lastSignAt;
-    // Detected by the sweep (the worker's own timestamp), then claimed by the isolated child
-    // `orbit resume` (a run taken from a dead owner is resumed in a process of its own), whose
-    // start-up is most of the difference and grows with the machine's load.
-    const sweep = /^(\S+) Sweep: 1 interrupted, 1 being recovered$/m.exec(worker.stdout);
-    const detectedMs = Date.parse(sweep?.[1] ?? '') - lastSignAt;
-    process.stdout.write(
-      `[lease] other-host death: detected ${detectedMs} ms, resumed ${afterMs} ms after the last sign of life (threshold 5 s)\n`,
-    );
-    expect(detectedMs).toBeGreaterThanOrEqual(5000);
-    expect(detectedMs).toBeLessThan(7000);
-    expect(afterMs).toBeLessThan(12_000);
-    await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 15_000);
+    expect(afterMs).toBeGreaterThanOrEqual(5000);
+    process.stdout.write(`[lease] other-host death: resumed ${afterMs} ms after the last sign of life (threshold 5 s)\n`);
+    // Woken by the deadline, not by polling (no --sweep-interval): the one sweep that found
+    // anything is the one that found this run.
+    expect(worker.stdout.match(/ Sweep: /g)).toHaveLength(1);
+    expect(worker.stdout).toMatch(/ Sweep: 1 interrupted, 1 being recovered$/m);
+    await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 60_000);
     worker.kill('SIGINT');
     const w = await worker.done;
     expect(w.code).toBe(0);

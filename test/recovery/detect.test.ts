@@ -1,15 +1,16 @@
 import { detectInterruptedRuns, type InterruptedRun } from '../../src/api/detectInterruptedRuns';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { runPipeline } from '../../src/executor/runPipeline';
+import { cancelRun } from '../../src/api/cancelRun';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
 import {
   countEvents,
+  deferred,
   eventsOf,
   expectProjectionsMatch,
   seedRun,
-  sleep,
   waitFor,
   waitUntilSilent,
 } from '../support/recoveryHelpers';
@@ -102,6 +103,8 @@ describe('detectInterruptedRuns', () => {
 
   it('never lists a long step whose worker is alive, although its last event is older than the threshold', async () => {
     const step = { started: false };
+    // The step lasts until the test has seen what it came for (however slow the machine), not a fixed time.
+    const seen = deferred();
     tc.registry.registerPipeline(
       definePipeline({
         name: 'long-step-detect',
@@ -110,7 +113,7 @@ describe('detectInterruptedRuns', () => {
             name: 'crunch',
             handler: async () => {
               step.started = true;
-              await sleep(2000);
+              await seen.promise;
               return { success: true, data: { crunched: true } };
             },
           },
@@ -133,9 +136,10 @@ describe('detectInterruptedRuns', () => {
         expect(find(runs, runId)).toBeUndefined();
         oldestEventAgeSeen = Math.max(oldestEventAgeSeen, await lastEventAgeMs(runId));
         polls += 1;
+        if (polls >= 6 && oldestEventAgeSeen > THRESHOLD_MS + 200) seen.resolve();
         return undefined;
       },
-      15_000,
+      60_000,
       150,
     );
     const r = expectRight(await running);
@@ -226,7 +230,7 @@ describe('detectInterruptedRuns', () => {
         steps: [
           {
             name: 'call',
-            retry: { maxAttempts: 2, initialDelayMs: 1500 },
+            retry: { maxAttempts: 2, initialDelayMs: 600_000 },
             handler: () => {
               calls += 1;
               return calls === 1 ? { success: false, error: 'try later' } : { success: true };
@@ -240,21 +244,24 @@ describe('detectInterruptedRuns', () => {
     const running = runPipeline('patient-retry', {}, { client: tc.client, onClaimed: (id) => (runId = id) });
     void running.then(() => (finished = true));
     await waitFor('the retry to be scheduled', () => (calls === 1 ? true : undefined));
-    let polls = 0;
+    // Looked at until the journal has been silent past the threshold for five polls (database
+    // clock), the retry still ten minutes away; then the run is cancelled, ending its wait.
+    let silentPolls = 0;
     await waitFor(
-      'the run to finish, never listed meanwhile',
+      'the retry wait to outlast the threshold, never listed meanwhile',
       async () => {
         const runs = await detected(watcher);
-        if (finished) return true;
+        expect(finished).toBe(false);
         expect(find(runs, runId)).toBeUndefined();
-        polls += 1;
-        return undefined;
+        if ((await lastEventAgeMs(runId)) > THRESHOLD_MS + 200) silentPolls += 1;
+        return silentPolls >= 5 ? true : undefined;
       },
-      15_000,
+      60_000,
       150,
     );
-    expect(polls).toBeGreaterThanOrEqual(5);
-    expect(expectRight(await running).status).toBe('success');
+    expect(calls).toBe(1);
+    expectRight(await cancelRun(runId, { client: tc.client }));
+    expect(expectRight(await running).status).toBe('cancelled');
   });
 
   it('never lists finished runs, however old their last event', async () => {

@@ -66,7 +66,7 @@ export interface CliOptions {
   readonly pipelines?: boolean;
   /** DATABASE_URL of the child. Default the suite's. */
   readonly databaseUrl?: string;
-  /** SIGKILL the child after this long (the result then says timedOut). Default 30 s. */
+  /** SIGKILL the child after this long (the result then says timedOut). Default 90 s: a hung child, not a slow one. */
   readonly timeoutMs?: number;
 }
 
@@ -246,7 +246,7 @@ export const createE2eHarness = async (prefix = 'e2e'): Promise<E2eHarness> => {
     }
     const full = argv(args, opts);
     const child = spawn(process.execPath, [CLI_PATH, ...full], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const p = new CliProcess(child, full, opts.timeoutMs ?? 30_000);
+    const p = new CliProcess(child, full, opts.timeoutMs ?? 90_000);
     children.add(p);
     void p.done.finally(() => children.delete(p)).catch(() => undefined);
     return p;
@@ -256,7 +256,7 @@ export const createE2eHarness = async (prefix = 'e2e'): Promise<E2eHarness> => {
     const r = await start(args, opts).done;
     if (r.timedOut) {
       throw new Error(
-        `orbit ${r.args.join(' ')} did not finish within ${opts.timeoutMs ?? 30_000} ms\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
+        `orbit ${r.args.join(' ')} did not finish within ${opts.timeoutMs ?? 90_000} ms\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`,
       );
     }
     return r;
@@ -270,7 +270,7 @@ export const createE2eHarness = async (prefix = 'e2e'): Promise<E2eHarness> => {
       )
     ).rows;
 
-  const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> => {
+  const waitFor = async (what: string, check: () => Promise<boolean>, timeoutMs?: number): Promise<void> => {
     await waitForCondition(check, { what, timeoutMs, everyMs: 25 });
   };
 

@@ -110,7 +110,7 @@ export const expectProjectionsMatch = async (db: Database, runIds: readonly stri
 export const waitFor = async <A>(
   what: string,
   check: () => Promise<A | undefined> | A | undefined,
-  timeoutMs = 5000,
+  timeoutMs?: number,
   everyMs = 20,
 ): Promise<A> => {
   // `false` and `null` are values here (only undefined means "not yet"): box them for the shared poller.

@@ -5,10 +5,18 @@
  */
 import { sleep } from '../../src/util/sleep';
 
+/**
+ * The least a wait lasts before it fails: a timeout is not an assertion about speed, only how long
+ * to keep looking before calling the condition false. A loaded machine (scripts/stress-test.sh:
+ * every core busy, load average far above the core count) makes a condition a few statements away
+ * take seconds; the suite must still hold there.
+ */
+export const MIN_WAIT_MS = 30_000;
+
 export interface WaitOptions {
-  /** What the test waits for, as the failure message's end: "timed out after 5000 ms waiting for <what>". */
+  /** What the test waits for, as the failure message's end: "timed out after 30000 ms waiting for <what>". */
   readonly what: string;
-  /** Default 5 s: the conditions are events a few statements away, not timers. */
+  /** At least MIN_WAIT_MS (the default); more for conditions that take long on an idle machine too. */
   readonly timeoutMs?: number;
   /** Poll interval. Default 20 ms. */
   readonly everyMs?: number;
@@ -21,7 +29,7 @@ export const waitFor = async <A>(
   condition: () => Promise<A | Falsy> | A | Falsy,
   opts: WaitOptions,
 ): Promise<Exclude<A, Falsy>> => {
-  const timeoutMs = opts.timeoutMs ?? 5_000;
+  const timeoutMs = Math.max(opts.timeoutMs ?? 0, MIN_WAIT_MS);
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await condition();
