@@ -228,11 +228,10 @@ describe('resumeRun finishes an interrupted run', () => {
     const events = await eventsOf(tc.client.db, runId);
     const dueAt = Date.parse(events[events.length - 1]?.occurredAt ?? '') + 1500;
     await waitPastThreshold();
-    const times: number[] = [];
-    const r = await resumeRun(runId, { client: recoverer, onProgress: (p) => p.stepName === 'poll' && times.push(Date.now()) });
+    const r = await resumeRun(runId, { client: recoverer });
     expect(E.isRight(r)).toBe(true);
     expect(calls.map((c) => `${c.step}#${c.attempt}`)).toEqual(['poll#2', 'report#1']);
-    expect(times[0]).toBeGreaterThanOrEqual(dueAt - 50);
+    // Not before it was due, by the database's clock.
     const pollStarted = (await eventsOf(tc.client.db, runId)).find(
       (e) => e.event.type === 'step.started' && e.event.attempt === 2,
     );
