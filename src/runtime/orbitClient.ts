@@ -7,15 +7,13 @@ import { checkSchema, migrate as runMigrations } from '../migrations/migrate';
 import { resolveDatabase, type ResolvedDatabase } from '../server/resolveDatabase';
 import type { ConnectFailure } from '../errors';
 import { registry as defaultRegistry, type Registry } from '../pipeline/registry';
-import type { Clock } from '../util/clock';
-import type { Logger } from '../util/logger';
-import { resolveSettings, type Env, type SettingOptions } from './settings';
+import { resolveSettings, type ClientSettings, type Env, type SettingOptions } from './settings';
 
 /**
  * One connection to Orbit: a pool on one schema, the pipelines it knows, and who this process is.
  * Everything in the library takes one (the spec-style free functions use `defaultClient()`).
  */
-export interface OrbitClient {
+export interface OrbitClient extends ClientSettings {
   /** @internal Raw pool access: internal only (and kept out of the .d.ts, which must not need pg's types). */
   readonly db: Database;
   readonly registry: Registry;
@@ -25,20 +23,6 @@ export interface OrbitClient {
   readonly workerId: string;
   /** The schema of Orbit's tables. */
   readonly schema: string;
-  /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
-  readonly thresholdMs: number;
-  /** How long this process's claim on its runs lasts without renewal (renewed every third). */
-  readonly leaseMs: number;
-  /** How long a statement is retried through transient failures (a restart, a failover). */
-  readonly retryBudgetMs: number;
-  /** Group commit: append commits in flight at once. */
-  readonly appendSlots: number;
-  /** @internal `ORBIT_FAULT_AFTER`: crash tests only (src/executor/faultPoints.ts). */
-  readonly faultAfter: string | undefined;
-  /** Where the library reports what it recovers from by itself. Silent by default. */
-  readonly logger: Logger;
-  /** The wall clock of this process, for timers and durations (never for a run's liveness). */
-  readonly clock: Clock;
   /** @internal Where the database is (for the CLI's messages). */
   readonly database: ResolvedDatabase;
   /** @internal Runs `hook` when the client closes (before the pool ends): listeners, heartbeats. */

@@ -13,23 +13,37 @@ import { leaseFromEnv, MIN_LEASE_MS, thresholdFromEnv } from './duration';
 
 export type { Env } from '../util/env';
 
+/** The settings a client carries (`OrbitClient` has them all), resolved once by `connect()`. */
 export interface ClientSettings {
+  /** Runs with no activity (event or heartbeat) for longer than this are interrupted. */
   readonly thresholdMs: number;
+  /** How long this process's claim on its runs lasts without renewal (renewed every third). */
   readonly leaseMs: number;
+  /** How long a statement is retried through transient failures (a restart, a failover). */
   readonly retryBudgetMs: number;
+  /** Group commit: append commits in flight at once. */
   readonly appendSlots: number;
-  /** `ORBIT_FAULT_AFTER` (crash tests only): see src/executor/faultPoints.ts. */
+  /** @internal `ORBIT_FAULT_AFTER`: crash tests only (src/executor/faultPoints.ts). */
   readonly faultAfter: string | undefined;
+  /** Where the library reports what it recovers from by itself. Silent by default. */
   readonly logger: Logger;
+  /** The wall clock of this process, for timers and durations (never for a run's liveness). */
   readonly clock: Clock;
 }
 
+/** The settings `connect()` takes; each one not given comes from the environment, else its default. */
 export interface SettingOptions {
+  /** Default `ORBIT_INTERRUPTED_THRESHOLD`, else 10 minutes. */
   readonly thresholdMs?: number;
+  /** Default `ORBIT_LEASE`, else 15 s; at least 300 ms. */
   readonly leaseMs?: number;
+  /** Default `ORBIT_RETRY_BUDGET_MS`, else 30 s. */
   readonly retryBudgetMs?: number;
+  /** Default `ORBIT_APPEND_SLOTS`, else 2 (1 to 64). */
   readonly appendSlots?: number;
+  /** Default: silent. */
   readonly logger?: Logger;
+  /** Default: the system clock. Tests inject one. */
   readonly clock?: Clock;
 }
 
