@@ -1,4 +1,4 @@
-/** An event whose stored hash is not what its content and its predecessor say it should be. (Types only: see src/inspect.ts.) */
+/** An event whose stored hash is not what its content and its predecessor say it should be. */
 export interface ChainBreak {
   readonly runId: string;
   readonly seq: number;

@@ -1,7 +1,4 @@
-/**
- * What `checkProjections` returns, in a module of types only: the public API (src/inspect.ts)
- * re-exports them without its published .d.ts loading pg's types.
- */
+/** What `checkProjections` returns, in a module of types only (the audit's report uses it too). */
 
 /** One field where the projection tables and the fold of the journal disagree. */
 export interface ProjectionDifference {

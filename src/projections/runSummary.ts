@@ -1,5 +1,5 @@
 /**
- * What `listRuns` returns, in a module of types only: the public API (src/inspect.ts) re-exports
+ * What `listRuns` returns, in a module of types only: the public API (src/api/) re-exports
  * them without its published .d.ts loading the pool-taking functions, and with them pg's types.
  */
 import type { RunStatus } from '../fold/runState';

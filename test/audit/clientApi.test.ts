@@ -1,5 +1,5 @@
 /**
- * The public audit functions (src/auditApi.ts) take an OrbitClient, not the pool: a library user
+ * The public audit functions (src/api/) take an OrbitClient, not the pool: a library user
  * audits, compares and exports runs with what `connect()` gives, and an export verifies.
  */
 import * as E from 'fp-ts/Either';
