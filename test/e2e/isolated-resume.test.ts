@@ -5,6 +5,9 @@
  * own lease (it is the owner, so liveness stays exact) and journals the resume as done for the
  * parent, with the parent's reason.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { isolatedResume } from '../../src/cli/commands/resume';
 import { resolveSettings } from '../../src/cli/config';
@@ -121,10 +124,11 @@ describe('an isolated resume', () => {
   });
 
   it('a resume it completes is journaled as done for the parent, with its reason, by the child that holds the lease', async () => {
+    const release = path.join(mkdtempSync(path.join(tmpdir(), 'orbit-isolated-')), 'release');
     const crashed = await seedRun(db, {
       pipelineId: 'data-pipeline',
       steps: STEPS,
-      metadata: { sleepMs: { 'transform-data': 1500 } },
+      metadata: { holdUntil: { 'transform-data': release } },
       events: [ev.started('fetch-data')],
     });
     // Its worker is gone (no lease): silent past the threshold, by the database's clock.
@@ -145,6 +149,7 @@ describe('an isolated resume', () => {
       return row?.verdict === 'leased' && row.owner !== null && row.owner === row.holder;
     });
     expect(holder).not.toBe(client.workerId);
+    writeFileSync(release, '');
     const o = await resuming;
     expect(o).toMatchObject({ outcome: 'recovered', result: { status: 'success', stepsExecuted: 4 } });
     const resumed = await h.pool.query<{ payload: Record<string, unknown>; writer: string }>(

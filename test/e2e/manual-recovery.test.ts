@@ -2,7 +2,7 @@
  * The spec's "Manual testing" (RECOVERY.md), done by real processes: start a pipeline, kill -9 it
  * mid-step, `orbit check-interrupted`, `orbit resume <runId>`.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
@@ -39,16 +39,19 @@ describe('manual recovery: kill -9 during a step, check-interrupted, resume', ()
   });
 
   it('a run killed with SIGKILL while transform-data sleeps ends its journal in that step.started, still "running"', async () => {
-    // The sleep is journaled in the run's metadata, so the resume below sleeps as long: keep it short.
-    // Killed once the handler is inside its sleep (it writes its marker line first), not merely once
+    // The step holds until a file exists, so it is still running when the process is killed however
+    // slow the machine; the file is made right after, so the resume below does not hold.
+    // Killed once the handler is inside its hold (it writes its marker line first), not merely once
     // step.started is journaled: the handler's first attempt must have begun for the marks below.
+    const release = path.join(dir, 'release-transform');
     const killed = await h.startRunAndKillWhen(
       'data-pipeline',
-      { sleepMs: { 'transform-data': 2000 }, marker },
+      { holdUntil: { 'transform-data': release }, marker },
       (ev) => transformStarted(ev) && existsSync(marker) && readFileSync(marker, 'utf8').includes('transform-data 1 '),
     );
     runId = killed.runId;
     expect(killed.result.signal).toBe('SIGKILL');
+    writeFileSync(release, '');
 
     const events = await h.events(runId);
     expect(events.map((e) => e.type)).toEqual(['run.created', 'run.claimed', 'step.started', 'step.succeeded', 'step.started']);

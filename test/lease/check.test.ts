@@ -19,7 +19,8 @@ describe('check-interrupted explains an empty result', () => {
   it('counts live and waiting runs, suggests a --threshold that lists the waiting one, and lists failed runs apart', async () => {
     const failed = await h.cli(['run', 'data-pipeline', '--metadata', JSON.stringify({ fatal: 'load-data' })]);
     expectExit(failed, 1);
-    const live = await h.startRunUntil('lease-pipeline', { firstSleepMs: { long: 30_000 } }, longStarted, {
+    // Live for as long as the test needs it (its step holds until the process is killed at the end).
+    const live = await h.startRunUntil('lease-pipeline', { holdUntil: { long: '/nonexistent/orbit-never' } }, longStarted, {
       pipelines: false,
       extraArgs: P,
     });

@@ -47,7 +47,9 @@ describe('ownership by lease', () => {
 
   it('never takes over a live run with --threshold 1s (resume, recover --auto-resume, worker); --force does, and fences the old owner', async () => {
     const marker = path.join(dir, 'takeover.txt');
-    const { runId, proc } = await h.startRunUntil('lease-pipeline', { firstSleepMs: { long: 20_000 }, marker }, longStarted, {
+    // Its first attempt of `long` lasts until something stops it (here: the fence), however slow the machine.
+    const never = path.join(dir, 'never-released');
+    const { runId, proc } = await h.startRunUntil('lease-pipeline', { holdUntil: { long: never }, marker }, longStarted, {
       ...NO_FIXTURE,
       extraArgs: P,
       timeoutMs: 60_000,
