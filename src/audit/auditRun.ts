@@ -93,6 +93,11 @@ const detailOf = (e: OrbitError): string => {
   }
 };
 
+/** `runs` columns fixed by run.created: comparable even when later events are missing. */
+const FIXED_RUN_FIELDS: ReadonlySet<string> = new Set(
+  ['id', 'pipeline_id', 'triggered_by', 'metadata', 'definition_hash', 'step_names', 'started_at'].map((c) => `runs.${c}`),
+);
+
 /** A run's journal and its projection rows, checked against each other. */
 export interface RunAudit extends JournalAudit {
   /** Whether the projections hold a `runs` row for it. */
@@ -130,8 +135,19 @@ export const auditRun = async (db: Database, runId: string, client: PoolClient):
         });
       }
     }
-  } else if (journal.right.problems.length === 0 && journal.right.verifiedState !== null) {
-    for (const d of projectionDifferences(journal.right.verifiedState, p)) {
+  } else if (journal.right.verifiedState !== null) {
+    const intact = journal.right.problems.length === 0;
+    // Against a damaged journal only what its verified prefix has settled is compared: the fields
+    // a run never changes after run.created and the steps that already succeeded (a success is
+    // final). So tampering with the projections still shows beside a seq gap, without the noise
+    // of every field the damage left unknown.
+    const settled = new Set(journal.right.verifiedState.steps.filter((s) => s.status === 'success').map((s) => s.name));
+    const compared = (field: string): boolean => {
+      if (intact) return true;
+      const step = /^steps\[(.*?)\]/.exec(field);
+      return step === null ? FIXED_RUN_FIELDS.has(field) : settled.has(step[1] as string);
+    };
+    for (const d of projectionDifferences(journal.right.verifiedState, p).filter((x) => compared(x.field))) {
       const kind =
         d.projected === 'no row'
           ? 'projection row missing'
@@ -142,7 +158,9 @@ export const auditRun = async (db: Database, runId: string, client: PoolClient):
         runId,
         seq: null,
         kind,
-        detail: `${d.field}: table has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}`,
+        detail: `${d.field}: table has ${JSON.stringify(d.projected)}, journal says ${JSON.stringify(d.folded)}${
+          intact ? '' : ` (settled by seq ${journal.right.verifiedThroughSeq}, before the damage)`
+        }`,
       });
     }
   }

@@ -7,7 +7,7 @@ import { listRunHeads } from '../queries/listRunHeads';
 import { listRunsCreatedBefore } from '../queries/listRunsCreatedBefore';
 import { readCheckpointedHeads } from '../queries/readCheckpointedHeads';
 import { readDatabaseNow } from '../queries/readDatabaseNow';
-import type { AuditProblem } from './problems';
+import { CHECKPOINT, type AuditProblem } from './problems';
 
 /** One run's head when the checkpoint was taken: its last seq and that event's chained hash. */
 export const CheckpointRun = t.type({ runId: t.string, lastSeq: t.number, headHash: t.string });
@@ -105,16 +105,27 @@ export const parseCheckpoint = (text: string): E.Either<OrbitError, Checkpoint> 
 /** Problems with the checkpoint file itself: root, digest, signature, link to the previous one. */
 export const checkCheckpointFile = (
   c: Checkpoint,
-  opts: { readonly key?: Buffer; readonly previous?: Checkpoint } = {},
+  opts: { readonly key?: Buffer; readonly previous?: Checkpoint; readonly trustUnsigned?: boolean } = {},
 ): AuditProblem[] => {
   const out: AuditProblem[] = [];
-  const bad = (detail: string) => out.push({ runId: '(checkpoint)', seq: null, kind: 'checkpoint altered', detail });
+  const bad = (detail: string) => out.push({ runId: CHECKPOINT, seq: null, kind: 'checkpoint altered', detail });
   if (merkleRoot(c.runs) !== c.root) bad('its runs do not hash to its Merkle root');
   if (digestOf(c) !== c.digest) bad('its digest does not match its contents');
   if (opts.key !== undefined) {
-    const want = Buffer.from(macOf(opts.key, c.digest), 'hex');
-    const got = Buffer.from(c.mac ?? '', 'hex');
-    if (got.length !== want.length || !timingSafeEqual(got, want)) bad('its signature does not verify with this key');
+    if (c.mac === null) bad('it is not signed, but a key was given: a forged file would look exactly like it');
+    else {
+      const want = Buffer.from(macOf(opts.key, c.digest), 'hex');
+      const got = Buffer.from(c.mac, 'hex');
+      if (got.length !== want.length || !timingSafeEqual(got, want)) bad('its signature does not verify with this key');
+    }
+  } else if (opts.trustUnsigned !== true) {
+    // Root and digest need no secret: anyone who can rewrite the journal can rewrite them too.
+    out.push({
+      runId: CHECKPOINT,
+      seq: null,
+      kind: 'checkpoint not authenticated',
+      detail: `${c.mac === null ? 'it is unsigned' : 'no key was given, so its signature was not checked'}: anyone who can edit the journal can forge it (give the key with --key-file or $ORBIT_CHECKPOINT_KEY, or accept that with --trust-unsigned)`,
+    });
   }
   if (opts.previous !== undefined && c.previous !== opts.previous.digest)
     bad('it is not chained to the previous checkpoint given');

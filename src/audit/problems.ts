@@ -20,8 +20,12 @@ export type AuditProblemKind =
   | 'unknown run'
   /** An export line that is not a JSON event record, or a run whose events are not together. */
   | 'malformed export line'
+  /** Export: no manifest (cut short or empty), or a run the manifest lists is missing or shorter. */
+  | 'export incomplete'
   /** Checkpoint: the file itself does not match its digest, root or key. */
   | 'checkpoint altered'
+  /** Checkpoint: no key was given, so nothing proves the file was not forged (see --trust-unsigned). */
+  | 'checkpoint not authenticated'
   /** Checkpoint: a run it lists has no events any more. */
   | 'run deleted'
   /** Checkpoint: the run's head event at the checkpoint is gone, or seqs before it are missing. */
@@ -47,7 +51,9 @@ const JOURNAL_KINDS: ReadonlySet<AuditProblemKind> = new Set([
   'undecodable event',
   'illegal event',
   'malformed export line',
+  'export incomplete',
   'checkpoint altered',
+  'checkpoint not authenticated',
   'run deleted',
   'event deleted',
   'events rewritten',
@@ -57,6 +63,9 @@ const JOURNAL_KINDS: ReadonlySet<AuditProblemKind> = new Set([
 /** Whether the problem is in the journal itself (as opposed to the projection cache). */
 export const isJournalProblem = (p: AuditProblem): boolean => JOURNAL_KINDS.has(p.kind);
 
+/** The `runId` of a problem with the checkpoint file itself rather than with a run. */
+export const CHECKPOINT = '(checkpoint)';
+
 /** One line for a terminal: `run r-3 seq 6: seq gap: ...`. */
 export const describeProblem = (p: AuditProblem): string =>
-  `run ${p.runId}${p.seq === null ? '' : ` seq ${p.seq}`}: ${p.kind}: ${p.detail}`;
+  `${p.runId === CHECKPOINT ? 'checkpoint file' : `run ${p.runId}`}${p.seq === null ? '' : ` seq ${p.seq}`}: ${p.kind}: ${p.detail}`;

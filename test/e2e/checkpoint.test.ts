@@ -174,4 +174,61 @@ describe('checkpoints catch what a database owner can hide from the hash chain',
       'it is not chained to the previous checkpoint given',
     ]);
   });
+
+  it('issue 20 item 9: without its key a checkpoint is not trusted unless --trust-unsigned says so', async () => {
+    // The attacker deletes a run and writes a checkpoint without it: root and digest need no secret.
+    await asSuperuser(
+      t.db,
+      `DELETE FROM ${t.db.qs}.run_events WHERE run_id = 'cp-4'`,
+      `DELETE FROM ${t.db.qs}.steps WHERE run_id = 'cp-4'`,
+      `DELETE FROM ${t.db.qs}.runs WHERE id = 'cp-4'`,
+    );
+    const original = JSON.parse(readFileSync(cp('cp1.json'), 'utf8')) as { runs: { runId: string }[]; mac: string };
+    const forged = await h.cli(['checkpoint'], { schema: t.schema, env: { ORBIT_CHECKPOINT_KEY: '' } });
+    expectExit(forged, 0);
+    // Keeps the genuine file's signature, which nobody checks without the key.
+    const doc = JSON.parse(forged.stdout) as Record<string, unknown>;
+    writeFileSync(cp('keyless.json'), JSON.stringify({ ...doc, mac: original.mac }));
+    const noKey = await h.cli(['verify', '--json', '--checkpoint', cp('keyless.json')], {
+      schema: t.schema,
+      env: { ORBIT_CHECKPOINT_KEY: '' },
+    });
+    expectExit(noKey, 1);
+    const problems = (JSON.parse(noKey.stdout) as Doc).problems.filter((p) => p.runId === '(checkpoint)');
+    expect(problems.map((p) => [p.kind, p.detail])).toEqual([
+      ['checkpoint not authenticated', expect.stringMatching(/^no key was given, so its signature was not checked: /)],
+    ]);
+    const text = await h.cli(['verify', '--checkpoint', cp('keyless.json'), 'cp-0'], {
+      schema: t.schema,
+      env: { ORBIT_CHECKPOINT_KEY: '' },
+    });
+    expectExit(text, 1);
+    expect(text.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^✗ checkpoint file: checkpoint not authenticated: no key was given/),
+        expect.stringMatching(/^\d+ problem\(s\) in .*the checkpoint file/),
+      ]),
+    );
+    // Accepted on purpose: only the journal's problems remain (cp-1 and cp-3 from above are not
+    // in this checkpoint's view of a run that is gone, so cp-4 is simply absent from both).
+    const trusted = await h.cli(['verify', '--json', '--checkpoint', cp('keyless.json'), '--trust-unsigned'], {
+      schema: t.schema,
+      env: { ORBIT_CHECKPOINT_KEY: '' },
+    });
+    expect((JSON.parse(trusted.stdout) as Doc).problems.filter((p) => p.runId === '(checkpoint)')).toEqual([]);
+    // With the key the forgery is caught, and blamed on the file, not on "1 run".
+    const wrong = await h.cli(['verify', '--checkpoint', cp('keyless.json'), 'cp-0'], {
+      schema: t.schema,
+      env: { ORBIT_CHECKPOINT_KEY: key },
+    });
+    expectExit(wrong, 1);
+    expect(wrong.lines).toEqual(
+      expect.arrayContaining([
+        '✗ checkpoint file: checkpoint altered: its signature does not verify with this key',
+        '1 problem(s) in the checkpoint file; 1 run(s) checked',
+      ]),
+    );
+    const genuine = await verify('--checkpoint', cp('cp1.json'));
+    expect(genuine.doc.problems.filter((p) => p.runId === 'cp-4').map((p) => p.kind)).toEqual(['run deleted']);
+  });
 });

@@ -62,6 +62,10 @@ describe('verify and rebuild-projections over a journal with damaged runs', () =
     }
     // 1. One event deleted: a seq gap.
     await asSuperuser(t.db, `DELETE FROM ${t.db.qs}.run_events WHERE run_id = $1 AND seq = 5`, [gap]);
+    // ... and its projection tampered with too: issue 20 item 13, both must be reported.
+    await t.db.pool.query(`UPDATE ${t.db.qs}.steps SET result = '{"from": "tampered"}' WHERE run_id = $1 AND name = 'extract'`, [
+      gap,
+    ]);
     // 2. A step result forged in place: a hash mismatch.
     await asSuperuser(
       t.db,
@@ -97,11 +101,15 @@ describe('verify and rebuild-projections over a journal with damaged runs', () =
     expect(doc.brokenRuns).toEqual([gap, edited, appended]);
     expect(doc.problems.map((p) => [p.runId, p.seq, p.kind])).toEqual([
       [gap, 6, 'seq gap'],
+      [gap, null, 'projection differs'],
       [edited, 4, 'hash mismatch'],
       [appended, 10, 'illegal event'],
     ]);
     expect(doc.problems[0]!.detail).toBe('seq 5 is missing');
-    expect(doc.problems[2]!.detail).toMatch(/run\.cancelled: run already ended \(success\)/);
+    expect(doc.problems[1]!.detail).toBe(
+      'steps[extract].result: table has {"from":"tampered"}, journal says {"from":"extract"} (settled by seq 4, before the damage)',
+    );
+    expect(doc.problems[3]!.detail).toMatch(/run\.cancelled: run already ended \(success\)/);
 
     const text = await h.cli(['verify'], { schema: t.schema });
     expectExit(text, 1);
@@ -110,7 +118,7 @@ describe('verify and rebuild-projections over a journal with damaged runs', () =
         `✗ run ${gap} seq 6: seq gap: seq 5 is missing`,
         expect.stringMatching(new RegExp(`^✗ run ${edited} seq 4: hash mismatch: `)),
         expect.stringMatching(new RegExp(`^✗ run ${appended} seq 10: illegal event: `)),
-        '3 problem(s) in 3 of 100 run(s) checked',
+        '4 problem(s) in 3 of 100 run(s) checked',
       ]),
     );
   });

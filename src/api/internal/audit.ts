@@ -6,8 +6,9 @@ import type { DbFailure, OrbitError, RunNotFound } from '../../errors';
 import type { OrbitClient } from '../../runtime/orbitClient';
 
 /** `orbit verify`, `import` and `rebuild-projections` beyond the public auditJournal and exportRuns. */
-export { describeProblem, type AuditProblem } from '../../audit/problems';
+export { CHECKPOINT, describeProblem, type AuditProblem } from '../../audit/problems';
 export { verifyExport, type ExportReport } from '../../audit/verifyExport';
+export { ManifestBuilder, type ExportManifest } from '../../audit/exportManifest';
 
 /** Loads a verified export into this database's journal (`orbit import`); nothing is written if it is refused. */
 export const importRuns = (client: OrbitClient, exported: ExportReport): Promise<E.Either<OrbitError, ImportReport>> =>

@@ -5,6 +5,7 @@ import { refuse, runCommand, type GlobalArgs } from '../session';
 import { allowVariadic, lastValues } from '../variadic';
 import { exportRuns } from '../../api/exportRuns';
 import { parseRunId } from '../../api/internal/arguments';
+import { ManifestBuilder } from '../../api/internal/audit';
 
 interface ExportArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
@@ -18,7 +19,8 @@ const write = (text: string): Promise<void> =>
 
 export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
   command: 'export [runIds..]',
-  describe: "Write runs' journals as NDJSON (one event per line, with its hash) to stdout, for `verify --file` and `import`",
+  describe:
+    "Write runs' journals as NDJSON (one event per line, with its hash, then a manifest line: runs, event counts, head hashes) to stdout, for `verify --file` and `import`",
   builder: (y: Argv<GlobalArgs>) =>
     allowVariadic(y)
       .positional('runIds', { type: 'string', array: true, describe: 'The runs to export' })
@@ -45,10 +47,14 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
     }
     return runCommand(args, { pipelines: false }, async ({ client }) => {
       const since = args.since === undefined ? undefined : new Date(Date.parse(args.since)).toISOString();
+      const manifest = new ManifestBuilder({ all: args.all, since: since ?? null });
       for await (const batch of exportRuns(args.all ? { since } : { runIds: ids }, { client })) {
         if (E.isLeft(batch)) return batch;
+        manifest.add(batch.right);
         await write(batch.right.map((e) => `${JSON.stringify(e)}\n`).join(''));
       }
+      // Last: a file cut short has none, and verify --file and import refuse it.
+      await write(`${JSON.stringify(manifest.manifest())}\n`);
       return E.right(ExitCode.ok);
     });
   },

@@ -18,7 +18,9 @@ export const importCommand: CommandModule<GlobalArgs, ImportArgs> = {
   builder: (y: Argv<GlobalArgs>) => y.positional('file', { type: 'string', demandOption: true }),
   handler: async (args) => {
     // Checked before connecting: a damaged export never touches the database.
-    const report = await verifyExport(readLines(args.file), { keep: true }).catch((err: unknown) => err as Error);
+    const report = await verifyExport(readLines(args.file), { keep: true, requireManifest: true }).catch(
+      (err: unknown) => err as Error,
+    );
     const out = createOutput({ json: args.json, color: args.color });
     if (report instanceof Error) {
       out.error({ _tag: 'InvalidInput', what: 'file', message: report.message });

@@ -8,8 +8,8 @@ import { refuse, runCommand, type GlobalArgs } from '../session';
 import { allowVariadic, lastValues } from '../variadic';
 import { auditJournal } from '../../api/auditJournal';
 import { parseRunId } from '../../api/internal/arguments';
-import { describeProblem, verifyExport, type AuditProblem, rebuildProjections } from '../../api/internal/audit';
-import { checkCheckpointFile, verifyCheckpoint } from '../../api/internal/checkpoint';
+import { CHECKPOINT, describeProblem, verifyExport, type AuditProblem, rebuildProjections } from '../../api/internal/audit';
+import { checkCheckpointFile, verifyCheckpoint, type Checkpoint } from '../../api/internal/checkpoint';
 
 interface VerifyArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
@@ -17,12 +17,26 @@ interface VerifyArgs extends GlobalArgs {
   readonly checkpoint?: string;
   readonly previous?: string;
   readonly keyFile?: string;
+  readonly trustUnsigned?: boolean;
 }
 
+/** `3 problem(s) in 2 of 10 run(s) checked and in the checkpoint file`: the checkpoint is not a run. */
+const summaryLine = (problems: readonly AuditProblem[], runsChecked: number): string => {
+  const inRuns = problems.filter((p) => p.runId !== CHECKPOINT);
+  const runs = new Set(inRuns.map((p) => p.runId)).size;
+  const inFile = problems.length - inRuns.length;
+  if (inRuns.length === 0) return `${problems.length} problem(s) in the checkpoint file; ${runsChecked} run(s) checked`;
+  return `${problems.length} problem(s) in ${runs} of ${runsChecked} run(s) checked${inFile > 0 ? ' and in the checkpoint file' : ''}`;
+};
+
 /** `verify --file`: an export checked with no database at all. */
-const verifyFile = async (args: VerifyArgs, file: string): Promise<void> => {
+const verifyFile = async (
+  args: VerifyArgs,
+  file: string,
+  checkpoint: { readonly file: Checkpoint; readonly key?: Buffer; readonly trustUnsigned: boolean } | undefined,
+): Promise<void> => {
   const out = createOutput({ json: args.json, color: args.color });
-  const report = await verifyExport(readLines(file)).catch((err: unknown) => err as Error);
+  const report = await verifyExport(readLines(file), { requireManifest: true, checkpoint }).catch((err: unknown) => err as Error);
   if (report instanceof Error) {
     out.error({ _tag: 'InvalidInput', what: 'file', message: report.message });
     process.exitCode = ExitCode.error;
@@ -33,8 +47,13 @@ const verifyFile = async (args: VerifyArgs, file: string): Promise<void> => {
   if (out.json) out.document({ ok, runsChecked, eventsChecked, problems, brokenRuns });
   else {
     for (const p of problems) out.failure(describeProblem(p));
-    if (ok) out.success(`Export verified: ${runsChecked} run(s), ${eventsChecked} event(s), every hash chain intact`);
-    else out.line(`${problems.length} problem(s) in ${brokenRuns.length} of ${runsChecked} run(s) in ${file}`);
+    if (ok) {
+      out.success(
+        `Export verified: ${runsChecked} run(s), ${eventsChecked} event(s), every hash chain intact, as its manifest lists${
+          checkpoint === undefined ? '' : ', heads as the checkpoint saw them'
+        }`,
+      );
+    } else out.line(`${problems.length} problem(s) in ${brokenRuns.length} of ${runsChecked} run(s) in ${file}`);
   }
   process.exitCode = ok ? ExitCode.ok : ExitCode.error;
 };
@@ -53,10 +72,14 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
           'Also check the journal against this checkpoint (orbit checkpoint): catches re-hashed edits, deleted runs and events',
       })
       .option('previous', { type: 'string', describe: 'With --checkpoint: the checkpoint before it, to check the chain link' })
-      .option('key-file', { type: 'string', describe: 'With --checkpoint: the signing key (default: $ORBIT_CHECKPOINT_KEY)' }),
+      .option('key-file', { type: 'string', describe: 'With --checkpoint: the signing key (default: $ORBIT_CHECKPOINT_KEY)' })
+      .option('trust-unsigned', {
+        type: 'boolean',
+        describe:
+          'With --checkpoint and no key: accept a checkpoint whose signature cannot be checked (without it, that is a problem and exit 1)',
+      }),
   handler: (argv) => {
     const args = lastValues(argv);
-    if (args.file !== undefined) return verifyFile(args, String(args.file));
     const ids = args.runIds === undefined || args.runIds.length === 0 ? undefined : args.runIds.map(String);
     for (const id of ids ?? []) {
       const parsed = parseRunId(id);
@@ -68,10 +91,30 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
     if (E.isLeft(checkpoint)) return refuse(args, checkpoint.left);
     const previous = args.previous === undefined ? E.right(undefined) : readCheckpoint(args.previous);
     if (E.isLeft(previous)) return refuse(args, previous.left);
+    if (args.file !== undefined) {
+      if (ids !== undefined || previous.right !== undefined) {
+        return refuse(args, {
+          _tag: 'InvalidInput',
+          what: 'arguments',
+          message: '--file checks the whole export: no run ids and no --previous with it',
+        });
+      }
+      const cp =
+        checkpoint.right === undefined
+          ? undefined
+          : { file: checkpoint.right, key: key.right, trustUnsigned: args.trustUnsigned === true };
+      return verifyFile(args, String(args.file), cp);
+    }
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
       const fromCheckpoint: AuditProblem[] = [];
       if (checkpoint.right !== undefined) {
-        fromCheckpoint.push(...checkCheckpointFile(checkpoint.right, { key: key.right, previous: previous.right }));
+        fromCheckpoint.push(
+          ...checkCheckpointFile(checkpoint.right, {
+            key: key.right,
+            previous: previous.right,
+            trustUnsigned: args.trustUnsigned === true,
+          }),
+        );
         const found = await verifyCheckpoint(client, checkpoint.right);
         if (E.isLeft(found)) return found;
         fromCheckpoint.push(...found.right);
@@ -80,7 +123,9 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       if (E.isLeft(report)) return report;
       const problems = [...fromCheckpoint, ...report.right.problems];
       const { runsChecked } = report.right;
-      const brokenRuns = [...new Set([...fromCheckpoint.map((p) => p.runId), ...report.right.brokenRuns])];
+      const brokenRuns = [
+        ...new Set([...fromCheckpoint.map((p) => p.runId).filter((id) => id !== CHECKPOINT), ...report.right.brokenRuns]),
+      ];
       const ok = problems.length === 0;
       if (out.json) {
         out.document({ ok, runsChecked, problems, brokenRuns });
@@ -91,8 +136,7 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
         out.success(`Journal and projections verified (${runsChecked} run(s))`);
         return E.right(ExitCode.ok);
       }
-      const runsWithProblems = new Set(problems.map((p) => p.runId)).size;
-      out.line(`${problems.length} problem(s) in ${runsWithProblems} of ${runsChecked} run(s) checked`);
+      out.line(summaryLine(problems, runsChecked));
       if (brokenRuns.length > 0) {
         // Rebuilding would copy altered events into the projections: investigate first.
         out.info(
