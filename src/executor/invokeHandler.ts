@@ -5,7 +5,7 @@ import { timeoutMessage } from '../decide/attemptEvents';
 import type { AttemptResult } from '../decide/decision';
 import type { StepContext, StepDefinition } from '../pipeline/types';
 import { describeDecodeError } from '../events/decodeErrors';
-import { isNonRetryable, toStepError } from './stepError';
+import { isNonRetryable, showValue, toStepError } from './stepError';
 
 /** What one attempt of a step came to. `aborted`: the run was cancelled, taken over or hard-stopped mid-step. */
 export type AttemptOutcome = AttemptResult | { readonly kind: 'aborted'; readonly reason: string };
@@ -18,7 +18,7 @@ const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
     return failed(
       {
         name: 'InvalidStepResult',
-        message: `step "${step.name}" returned ${JSON.stringify(value) ?? String(value)}; expected { success: true, data? } or { success: false, error }`,
+        message: `step "${step.name}" returned ${showValue(value)}; expected { success: true, data? } or { success: false, error }`,
       },
       false,
     );
@@ -89,10 +89,21 @@ export const invokeHandler = async (
     else controller.signal.addEventListener('abort', onAbort, { once: true });
   });
   const ran = (async (): Promise<AttemptOutcome> => {
+    let value: unknown;
     try {
-      return toOutcome(step, await step.handler(ctx));
+      value = await step.handler(ctx);
     } catch (err) {
       return failed(toStepError(err), !isNonRetryable(err));
+    }
+    try {
+      return toOutcome(step, value);
+    } catch (err) {
+      // A getter, Proxy trap or codec that throws while the result is read: the result is unusable.
+      const why = toStepError(err);
+      return failed(
+        { name: 'InvalidStepResult', message: `step "${step.name}" returned a value that cannot be read: ${why.message}` },
+        false,
+      );
     }
   })();
   try {
