@@ -341,6 +341,18 @@ CREATE INDEX run_events_resumed ON __SCHEMA__.run_events USING btree (occurred_a
 CREATE INDEX runs_by_pipeline ON __SCHEMA__.runs USING btree (pipeline_id, started_at);
 
 --
+-- Name: runs_by_start; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX runs_by_start ON __SCHEMA__.runs USING btree (started_at, id);
+
+--
+-- Name: runs_by_status_start; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX runs_by_status_start ON __SCHEMA__.runs USING btree (status, started_at, id);
+
+--
 -- Name: runs_queued; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 

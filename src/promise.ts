@@ -128,6 +128,7 @@ export const {
   cancelRun,
   closeDefaultClient,
   connect,
+  countRuns,
   defaultClient,
   detectInterruptedRuns,
   diffRuns,
@@ -141,7 +142,10 @@ export const {
   reconstructStepContext,
   recoveryStats,
   replayRun,
+  searchRuns,
   startWorker,
+  verifyRun,
+  watchRuns,
 } = plain;
 
 /** Detects interrupted runs and resumes each; `recoverInterruptedRuns()` resolves to the summary. */

@@ -21,6 +21,7 @@ import { diffCommand } from './commands/diff';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { checkpointCommand } from './commands/checkpoint';
+import { uiCommand } from './commands/ui';
 import { ExitCode } from './exitCodes';
 import { usageMessage } from './suggest';
 import type { GlobalArgs } from './session';
@@ -114,13 +115,14 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(checkpointCommand))
     .command(asCommand(dbCommand))
     .command(asCommand(configCommand))
+    .command(asCommand(uiCommand))
     .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run a pipeline')
     .example('$0 check-interrupted --threshold 30s', 'List runs with no activity for 30 s')
     .example('$0 recover --auto-resume', 'Resume every interrupted run')
     .example('$0 --auto-recover run my-pipeline', 'Recover first, then run')
     .epilogue(
       'Exit codes: 0 ok, 1 error (nothing was changed), 2 usage, 3 some interrupted runs could not be recovered.\n' +
-        `Docs (installed with the package): ${DOCS_DIR}/RECOVERY.md, PIPELINES.md, RETRY.md, AUDIT.md`,
+        `Docs (installed with the package): ${DOCS_DIR}/RECOVERY.md, PIPELINES.md, RETRY.md, AUDIT.md, UI.md`,
     )
     .check((argv) => checkDurationSettings(argv))
     .demandCommand(1, 'Name a command (see --help)')

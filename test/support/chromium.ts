@@ -26,6 +26,12 @@ export interface BrowserPage {
   evaluate<T>(expression: string): Promise<T>;
   /** Every URL the page requested, the page itself included. */
   readonly requests: readonly string[];
+  /** Console errors, uncaught exceptions and browser log errors (a CSP violation is one). */
+  readonly errors: readonly string[];
+  /** Every alert/confirm/prompt the page opened (each is dismissed). */
+  readonly dialogs: readonly string[];
+  /** Loads `url` in the same tab and waits for its load event. */
+  navigate(url: string): Promise<void>;
   /** A PNG of the page, `width` CSS pixels wide, as tall as its content. */
   screenshot(width: number): Promise<Buffer>;
   close(): Promise<void>;
@@ -103,17 +109,44 @@ export const openInChromium = async (url: string): Promise<BrowserPage> => {
     if (m.method === 'Network.requestWillBeSent') requests.push(String((m.params?.request as { url: string }).url));
   });
 
+  const errors: string[] = [];
+  const dialogs: string[] = [];
+  let sessionRef = '';
+  listeners.push((m) => {
+    if (m.method === 'Runtime.consoleAPICalled' && m.params?.type === 'error') {
+      errors.push(`console.error: ${JSON.stringify(m.params?.args)}`);
+    } else if (m.method === 'Runtime.exceptionThrown') {
+      errors.push(`exception: ${JSON.stringify(m.params?.exceptionDetails)}`);
+    } else if (m.method === 'Log.entryAdded') {
+      const entry = m.params?.entry as { level: string; text: string; url?: string } | undefined;
+      if (entry?.level === 'error') errors.push(`log: ${entry.text} ${entry.url ?? ''}`);
+    } else if (m.method === 'Page.javascriptDialogOpening') {
+      dialogs.push(String(m.params?.message));
+      void send('Page.handleJavaScriptDialog', { accept: false }, sessionRef).catch(() => undefined);
+    }
+  });
+
   const target = await send('Target.createTarget', { url: 'about:blank' });
   const attached = await send('Target.attachToTarget', { targetId: target.result?.targetId, flatten: true });
   const sessionId = String(attached.result?.sessionId);
+  sessionRef = sessionId;
   await send('Network.enable', {}, sessionId);
   await send('Page.enable', {}, sessionId);
+  await send('Runtime.enable', {}, sessionId);
+  await send('Log.enable', {}, sessionId);
   const loaded = waitFor('Page.loadEventFired');
   await send('Page.navigate', { url }, sessionId);
   await loaded;
 
   return {
     requests,
+    errors,
+    dialogs,
+    navigate: async (to: string): Promise<void> => {
+      const done = waitFor('Page.loadEventFired');
+      await send('Page.navigate', { url: to }, sessionId);
+      await done;
+    },
     evaluate: async <T>(expression: string): Promise<T> => {
       const r = await send('Runtime.evaluate', { expression, returnByValue: true }, sessionId);
       const res = r.result as { result: { value: T }; exceptionDetails?: { text: string } };

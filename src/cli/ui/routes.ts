@@ -1,0 +1,182 @@
+import * as E from 'fp-ts/Either';
+import type { OrbitClient } from '../../api/connect';
+import { cancelRun } from '../../api/cancelRun';
+import { countRuns } from '../../api/countRuns';
+import { loadRunState, type RunStatus } from '../../api/loadRunState';
+import { readRunEvents } from '../../api/readRunEvents';
+import { resumeRun } from '../../api/resumeRun';
+import { searchRuns } from '../../api/searchRuns';
+import { verifyRun } from '../../api/verifyRun';
+import { formatError } from '../../api/internal/errors';
+import { runLiveness } from '../../api/internal/liveness';
+import { buildTimeline } from '../../api/internal/timeline';
+import { html, type Html, type PageFrame } from './html';
+import { allowedActions, confirmMain, runMain, type RunAction } from './pages/runPage';
+import { runsMain, STATUSES } from './pages/runsPage';
+
+export interface RouteContext {
+  readonly client: OrbitClient;
+  readonly csrf: string;
+  readonly readOnly: boolean;
+  /** Who asks, as journaled: `ui` or `ui:<user>`. */
+  readonly askedBy: string;
+  /** Aborted when the dashboard stops: a resume it started releases its run. */
+  readonly stopSignal: AbortSignal;
+  /** Keeps a background action (a resume) until it ends, so that stopping waits for it. */
+  readonly track: (p: Promise<unknown>) => void;
+  readonly nowIso: () => string;
+}
+
+export type RouteResult =
+  | ({ readonly kind: 'page'; readonly main: Html; readonly status?: number } & Pick<PageFrame, 'title' | 'section' | 'live'>)
+  | { readonly kind: 'redirect'; readonly location: string }
+  | { readonly kind: 'error'; readonly status: number; readonly message: string };
+
+export interface Route {
+  readonly method: 'GET' | 'POST';
+  readonly path: RegExp;
+  readonly handle: (ctx: RouteContext, params: readonly string[], query: URLSearchParams) => Promise<RouteResult>;
+}
+
+const failure = (e: Parameters<typeof formatError>[0]): RouteResult => ({ kind: 'error', status: 503, message: formatError(e) });
+
+const runUrl = (runId: string, flash?: { kind: 'ok' | 'error'; text: string }) =>
+  `/runs/${encodeURIComponent(runId)}${flash === undefined ? '' : `?${flash.kind}=${encodeURIComponent(flash.text)}`}`;
+
+const runsPage: Route = {
+  method: 'GET',
+  path: /^\/$/,
+  handle: async ({ client, nowIso }, _p, q) => {
+    const status = STATUSES.find((s) => s === q.get('status'));
+    const pipelineId = q.get('pipeline')?.trim() || undefined;
+    const search = q.get('q')?.trim() || undefined;
+    const after = q.get('after') ?? undefined;
+    const [counts, page] = await Promise.all([
+      countRuns({ client, pipelineId }),
+      searchRuns({ client, status, pipelineId, search, after, limit: 50 }),
+    ]);
+    if (E.isLeft(counts)) return failure(counts.left);
+    if (E.isLeft(page)) return failure(page.left);
+    const pipelines = client.registry.list().map((p) => p.name);
+    return {
+      kind: 'page',
+      title: 'Runs',
+      section: 'runs',
+      live: 'all',
+      main: runsMain({ status, pipelineId, search, after }, counts.right, page.right, pipelines, Date.parse(nowIso())),
+    };
+  },
+};
+
+const RUN_ID = '([^/]{1,200})';
+
+const runPage: Route = {
+  method: 'GET',
+  path: new RegExp(`^/runs/${RUN_ID}$`),
+  handle: async ({ client, csrf, readOnly, nowIso }, [runId = ''], q) => {
+    const state = await loadRunState(runId, { client });
+    if (E.isLeft(state)) {
+      return state.left._tag === 'RunNotFound'
+        ? {
+            kind: 'page',
+            status: 404,
+            title: 'Run not found',
+            section: 'runs',
+            live: 'none',
+            main: html`<h1>Run not found</h1>
+              <p>No run <span class="mono">${runId}</span> in this schema.</p>
+              <p><a href="/">All runs</a></p>`,
+          }
+        : failure(state.left);
+    }
+    const [events, verification, liveness] = await Promise.all([
+      readRunEvents(runId, { client }),
+      verifyRun(runId, { client }),
+      runLiveness(client, runId),
+    ]);
+    if (E.isLeft(events)) return failure(events.left);
+    if (E.isLeft(verification)) return failure(verification.left);
+    const ok = q.get('ok');
+    const error = q.get('error');
+    const unfinished = state.right.status === 'pending' || state.right.status === 'running';
+    return {
+      kind: 'page',
+      title: `Run ${runId}`,
+      section: 'runs',
+      live: { runId },
+      main: runMain({
+        state: state.right,
+        events: events.right,
+        timeline: buildTimeline(events.right),
+        verification: verification.right,
+        liveness: unfinished && E.isRight(liveness) ? liveness.right : null,
+        nowIso: nowIso(),
+        csrf,
+        readOnly,
+        flash: error !== null ? { kind: 'error', text: error } : ok !== null ? { kind: 'ok', text: ok } : null,
+      }),
+    };
+  },
+};
+
+const isAction = (a: string | null): a is RunAction => a === 'resume' || a === 'retry' || a === 'cancel';
+
+const confirmPage: Route = {
+  method: 'GET',
+  path: new RegExp(`^/runs/${RUN_ID}/confirm$`),
+  handle: async ({ csrf, readOnly }, [runId = ''], q) => {
+    const action = q.get('action');
+    if (readOnly) return { kind: 'error', status: 403, message: 'Forbidden: this dashboard is read-only (--read-only)' };
+    if (!isAction(action)) return { kind: 'error', status: 400, message: 'Unknown action' };
+    return { kind: 'page', title: 'Confirm', section: 'runs', live: 'none', main: confirmMain(runId, action, csrf) };
+  },
+};
+
+/** Resumes in this process (the library's resumeRun, as `orbit resume` does); answers once the run is claimed or refused. */
+const resume =
+  (retryFailed: boolean): Route['handle'] =>
+  async (ctx, [runId = '']) => {
+    const { client, askedBy, stopSignal, track } = ctx;
+    let claimed: () => void = () => undefined;
+    const claim = new Promise<'claimed'>((resolve) => (claimed = () => resolve('claimed')));
+    const running = resumeRun(runId, {
+      client,
+      retryFailed,
+      reason: retryFailed
+        ? `resume with failed steps retried, asked from the dashboard (${askedBy})`
+        : `resume asked from the dashboard (${askedBy})`,
+      requestedBy: askedBy,
+      onClaimed: claimed,
+      stopSignal,
+    });
+    track(running);
+    const first = await Promise.race([claim, running]);
+    if (first !== 'claimed' && E.isLeft(first))
+      return { kind: 'redirect', location: runUrl(runId, { kind: 'error', text: `Resume refused: ${formatError(first.left)}` }) };
+    return {
+      kind: 'redirect',
+      location: runUrl(runId, { kind: 'ok', text: retryFailed ? 'Resumed, retrying failed steps' : 'Resumed' }),
+    };
+  };
+
+const resumeAction: Route = { method: 'POST', path: new RegExp(`^/runs/${RUN_ID}/resume$`), handle: resume(false) };
+const retryAction: Route = { method: 'POST', path: new RegExp(`^/runs/${RUN_ID}/retry$`), handle: resume(true) };
+
+const cancelAction: Route = {
+  method: 'POST',
+  path: new RegExp(`^/runs/${RUN_ID}/cancel$`),
+  handle: async ({ client, askedBy }, [runId = '']) => {
+    const r = await cancelRun(runId, { client, reason: `cancelled from the dashboard (${askedBy})` });
+    return {
+      kind: 'redirect',
+      location: runUrl(
+        runId,
+        E.isLeft(r) ? { kind: 'error', text: `Cancel refused: ${formatError(r.left)}` } : { kind: 'ok', text: 'Cancelled' },
+      ),
+    };
+  },
+};
+
+export const routes: readonly Route[] = [runsPage, runPage, confirmPage, resumeAction, retryAction, cancelAction];
+
+export { allowedActions, type RunStatus };
