@@ -10,6 +10,7 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { embeddedHome, projectRoot } from '../api/internal/embeddedServer';
 import type { OrbitError } from '../api/internal/errors';
+import { describeModuleError } from './moduleError';
 
 export const CONFIG_FILES = ['orbit.config.js', 'orbit.config.mjs', 'orbit.config.cjs'] as const;
 
@@ -77,14 +78,16 @@ export const findConfigFile = (cwd: string): string | undefined => {
   return undefined;
 };
 
-const firstLine = (err: unknown): string => (err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err));
-
 export const loadConfigFile = async (file: string): Promise<E.Either<OrbitError, ConfigFile>> => {
   let mod: unknown;
   try {
     mod = await loadModule(file);
   } catch (err) {
-    return E.left({ _tag: 'InvalidInput', what: 'config file', message: `${file} failed to load: ${firstLine(err)}` });
+    return E.left({
+      _tag: 'InvalidInput',
+      what: 'config file',
+      message: `${file} failed to load: ${describeModuleError(err, file).message}`,
+    });
   }
   // An ES module's settings are its default export (or its named exports); CommonJS: module.exports.
   const exported: unknown =

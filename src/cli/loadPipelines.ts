@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { loadModule } from './config';
+import { describeModuleError } from './moduleError';
 import type { OrbitError } from '../api/internal/errors';
 import { isPipeline, type Registry, type Pipeline } from '../api/internal/pipelines';
 
@@ -27,7 +28,12 @@ const pipelinesIn = (exported: unknown, depth = 0): Pipeline[] => {
  * Loads a pipelines module and registers what it exports. A module may also register its
  * pipelines itself (`registry.registerPipeline`), or export `register(registry)`.
  */
-export const loadPipelines = async (modulePath: string, registry: Registry): Promise<E.Either<OrbitError, readonly string[]>> => {
+export const loadPipelines = async (
+  modulePath: string,
+  registry: Registry,
+  /** Told the stack of an error the module threw (`--verbose`). */
+  onStack: (stack: string) => void = () => undefined,
+): Promise<E.Either<OrbitError, readonly string[]>> => {
   if (!existsSync(modulePath)) {
     return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} does not exist` });
   }
@@ -37,8 +43,9 @@ export const loadPipelines = async (modulePath: string, registry: Registry): Pro
     // this process's registry, since they resolve 'orbit-pipeline' to the same files.
     mod = await loadModule(modulePath);
   } catch (err) {
-    const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
+    const thrown = describeModuleError(err, modulePath);
     if (/\.[cm]?ts$/.test(modulePath)) {
+      const message = err instanceof Error ? (err.message.split('\n')[0] ?? err.message) : String(err);
       return E.left({
         _tag: 'InvalidInput',
         what: 'pipelines module',
@@ -47,14 +54,17 @@ export const loadPipelines = async (modulePath: string, registry: Registry): Pro
           'compile it and pass the .js file, or run orbit through a loader: node --import tsx node_modules/.bin/orbit ...',
       });
     }
-    return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} failed to load: ${message}` });
+    if (thrown.stack !== undefined) onStack(thrown.stack);
+    return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath} failed to load: ${thrown.message}` });
   }
   try {
     const register = (mod as { register?: unknown } | null)?.register;
     if (typeof register === 'function') await (register as (r: Registry) => unknown)(registry);
     for (const p of pipelinesIn(mod)) registry.registerPipeline(p);
   } catch (err) {
-    return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: err instanceof Error ? err.message : String(err) });
+    const thrown = describeModuleError(err, modulePath);
+    if (thrown.stack !== undefined) onStack(thrown.stack);
+    return E.left({ _tag: 'InvalidInput', what: 'pipelines module', message: `${modulePath}: ${thrown.message}` });
   }
   return E.right(registry.list().map((p) => p.name));
 };

@@ -23,7 +23,7 @@ import { importCommand } from './commands/import';
 import { checkpointCommand } from './commands/checkpoint';
 import { uiCommand } from './commands/ui';
 import { ExitCode } from './exitCodes';
-import { usageMessage } from './suggest';
+import { commandWord, usageMessage } from './suggest';
 import type { GlobalArgs } from './session';
 import { checkDurationSettings } from '../api/internal/durations';
 import { OrbitErrors } from '../api/internal/errors';
@@ -61,16 +61,20 @@ export const buildCli = (argv: readonly string[]) =>
     // `--schema a --schema b` means b, as in most CLIs, not an array.
     .parserConfiguration({ 'duplicate-arguments-array': false })
     .usage('$0 <command> [options]\n\nRun multi-step pipelines on PostgreSQL and recover them after crashes.')
+    // nargs 1 on options that take a value: `--threshold -1m` and `--file -` are values, not flags.
     .option('database-url', {
       type: 'string',
+      nargs: 1,
       describe: 'PostgreSQL URL (default: $DATABASE_URL, else the embedded server: see orbit db)',
     })
     .option('data-dir', {
       type: 'string',
+      nargs: 1,
       describe: 'Directory of the embedded PostgreSQL (default: $ORBIT_HOME, else .orbit at the project root)',
     })
     .option('schema', {
       type: 'string',
+      nargs: 1,
       describe: 'Schema of Orbit\'s tables (default: $ORBIT_SCHEMA or "orbit"); must already exist, except for "orbit migrate"',
     })
     .option('migrate', {
@@ -80,10 +84,12 @@ export const buildCli = (argv: readonly string[]) =>
     })
     .option('pipelines', {
       type: 'string',
+      nargs: 1,
       describe: 'Module that exports or registers pipelines (default: $ORBIT_PIPELINES, else orbit.config.js)',
     })
     .option('threshold', {
       type: 'string',
+      nargs: 1,
       describe: 'Interrupted-run threshold, e.g. 30s, 10m (default: $ORBIT_INTERRUPTED_THRESHOLD or 10m)',
     })
     .option('verbose', { type: 'boolean', describe: 'Say more (which database is used; step progress where supported)' })
@@ -134,19 +140,29 @@ export const buildCli = (argv: readonly string[]) =>
     .fail((msg, err) => {
       // A failed .check() arrives as a YError: a usage error, not a crash.
       if (err instanceof Error && err.name !== 'YError') throw err;
-      const text = msg ?? (err instanceof Error ? err.message : String(err));
-      const valueOptions = stringOptionsOf(current);
-      const message = usageMessage(text, argv, KNOWN_COMMANDS, valueOptions);
-      // --json: the error as a JSON line with its tag, as for every other error.
-      if (argv.includes('--json')) {
-        const error = OrbitErrors.invalidInput('arguments', message);
-        process.stderr.write(`${JSON.stringify({ error, message: `${message} Run "orbit --help" for usage.` })}\n`);
-      } else process.stderr.write(`Error: ${message} Run "orbit --help" for usage.\n`);
-      process.exit(ExitCode.usage);
+      failUsage(argv, msg ?? (err instanceof Error ? err.message : String(err)));
     });
 
+/** A usage error: one line on stderr (a JSON line with --json), exit 2. */
+const failUsage = (argv: readonly string[], text: string): never => {
+  const message = usageMessage(text, argv, KNOWN_COMMANDS, stringOptionsOf(current));
+  // --json: the error as a JSON line with its tag, as for every other error.
+  if (argv.includes('--json')) {
+    const error = OrbitErrors.invalidInput('arguments', message);
+    process.stderr.write(`${JSON.stringify({ error, message: `${message} Run "orbit --help" for usage.` })}\n`);
+  } else process.stderr.write(`Error: ${message} Run "orbit --help" for usage.\n`);
+  return process.exit(ExitCode.usage);
+};
+
 export const main = async (argv: readonly string[]): Promise<void> => {
-  await buildCli(argv).parseAsync();
+  const cli = buildCli(argv);
+  // yargs answers `--help` before it looks at the command: `orbit nosuch --help` would print the
+  // global help and exit 0 as if the command existed.
+  if (argv.some((a) => a === '--help' || a === '-h')) {
+    const word = commandWord(argv, stringOptionsOf(cli));
+    if (word !== undefined && !KNOWN_COMMANDS.has(word)) failUsage(argv, `Unknown command: ${word}`);
+  }
+  await cli.parseAsync();
 };
 
 if (require.main === module) {

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { ExitCode } from './exitCodes';
 import { createOutput } from './output';
-import { validateDatabaseUrl } from '../api/internal/arguments';
+import { validateDatabaseUrl, validateSchemaName } from '../api/internal/arguments';
 import { OrbitErrors, type OrbitError } from '../api/internal/errors';
 
 /**
@@ -58,11 +58,25 @@ export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown>
   return E.right(value);
 };
 
-/** Options every command shares that can be checked without a connection (`--database-url`; durations are checked by main.ts). */
-export const checkGlobalOptions = (args: { readonly databaseUrl?: string }): E.Either<OrbitError, void> =>
-  args.databaseUrl === undefined || args.databaseUrl === ''
-    ? E.right(undefined)
-    : validateDatabaseUrl(args.databaseUrl, '--database-url');
+/**
+ * Options every command shares that can be checked without a connection (`--database-url`,
+ * `--schema` or ORBIT_SCHEMA; durations are checked by main.ts).
+ */
+export const checkGlobalOptions = (
+  args: { readonly databaseUrl?: string; readonly schema?: string },
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): E.Either<OrbitError, void> => {
+  if (args.databaseUrl !== undefined && args.databaseUrl !== '') {
+    const url = validateDatabaseUrl(args.databaseUrl, '--database-url');
+    if (E.isLeft(url)) return url;
+  }
+  const schema = args.schema !== undefined && args.schema !== '' ? args.schema : env.ORBIT_SCHEMA;
+  if (schema !== undefined && schema !== '') {
+    const valid = validateSchemaName(schema);
+    if (E.isLeft(valid)) return valid;
+  }
+  return E.right(undefined);
+};
 
 /** Refuses a usage error before any connection is made: one line on stderr, exit 2, nothing touched. */
 export const refuseUsage = (

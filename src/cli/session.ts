@@ -69,7 +69,9 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     thresholdMs = t.right;
   }
   if ((needs.pipelines || args.autoRecover) && settings.pipelines.value !== undefined) {
-    const registered = await loadPipelines(path.resolve(settings.pipelines.value), defaultRegistry);
+    const registered = await loadPipelines(path.resolve(settings.pipelines.value), defaultRegistry, (stack) => {
+      if (args.verbose === true) out.note(stack);
+    });
     if (E.isLeft(registered)) return registered;
   }
   const client = await connect({

@@ -21,6 +21,7 @@ import { RunAs, isPostmasterOf, lastLine, orphanedPostmasters, run } from './emb
 import { homeToStart, knownHome, reachableBinaries } from './embedded/sharedHome';
 import { chownTo, resolveRunAs, unreachableAncestor } from './embedded/user';
 import { sleep } from '../util/sleep';
+import { makeDirectory } from '../util/makeDirectory';
 import { isoNow } from '../util/clock';
 import type { Host } from './embedded/host';
 
@@ -136,7 +137,7 @@ const startServer = async (
   preferred: number | undefined,
   host: Host,
 ): Promise<E.Either<DatabaseUnavailable, EmbeddedServer>> => {
-  await fs.mkdir(l.socketDir, { recursive: true });
+  await makeDirectory(l.socketDir);
   await chownTo(l.socketDir, runAs);
   // The server's account appends to the log through pg_ctl's shell.
   await fs.appendFile(l.logFile, '');
@@ -218,7 +219,7 @@ export async function ensureEmbeddedServer(baseDir: string, host: Host): Promise
   if (E.isLeft(home)) return home;
   const l = layout(home.right);
   try {
-    await fs.mkdir(l.baseDir, { recursive: true });
+    await makeDirectory(l.baseDir);
   } catch (err) {
     return unavailable(`cannot create ${l.baseDir} for the embedded PostgreSQL: ${errText(err)}`);
   }

@@ -134,7 +134,7 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
 
   it('a schema name that is not a plain identifier is refused before any SQL runs', async () => {
     const r = await h.cli(['--schema', 'bad;name', 'check-interrupted'], { schema: false });
-    expectExit(r, 1);
+    expectExit(r, 2);
     expectOneErrorLine(r, /^Error: Invalid schema name "bad;name": /);
     const schemas = await h.pool.query(`SELECT nspname FROM pg_namespace WHERE nspname LIKE 'bad%'`);
     expect(schemas.rows).toEqual([]);

@@ -68,6 +68,8 @@ export interface CliOptions {
   readonly databaseUrl?: string;
   /** SIGKILL the child after this long (the result then says timedOut). Default 90 s: a hung child, not a slow one. */
   readonly timeoutMs?: number;
+  /** Written to the child's stdin, which is then closed. Default: no stdin. */
+  readonly input?: string;
 }
 
 const splitLines = (s: string): string[] => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
@@ -245,7 +247,12 @@ export const createE2eHarness = async (prefix = 'e2e'): Promise<E2eHarness> => {
       else env[k] = v;
     }
     const full = argv(args, opts);
-    const child = spawn(process.execPath, [CLI_PATH, ...full], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI_PATH, ...full], {
+      cwd: REPO_ROOT,
+      env,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    if (opts.input !== undefined) child.stdin?.end(opts.input);
     const p = new CliProcess(child, full, opts.timeoutMs ?? 90_000);
     children.add(p);
     void p.done.finally(() => children.delete(p)).catch(() => undefined);

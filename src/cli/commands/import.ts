@@ -15,7 +15,8 @@ export const importCommand: CommandModule<GlobalArgs, ImportArgs> = {
   command: 'import <file>',
   describe:
     'Load an export (NDJSON from `orbit export`; - for stdin) into this database; refused, with nothing written, unless its hash chains verify',
-  builder: (y: Argv<GlobalArgs>) => y.positional('file', { type: 'string', demandOption: true }),
+  // nargs 1: yargs would otherwise read a lone `-` as an empty value.
+  builder: (y: Argv<GlobalArgs>) => y.positional('file', { type: 'string', demandOption: true }).nargs('file', 1),
   handler: async (args) => {
     // Checked before connecting: a damaged export never touches the database.
     const report = await verifyExport(readLines(args.file), { keep: true, requireManifest: true }).catch(

@@ -65,7 +65,12 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     allowVariadic(y)
       .positional('runIds', { type: 'string', array: true, describe: 'Only these runs' })
-      .option('file', { type: 'string', describe: 'Check an export (orbit export) instead, with no database' })
+      .option('file', {
+        type: 'string',
+        // A lone `-` (stdin) is a value, not an empty option.
+        nargs: 1,
+        describe: 'Check an export (orbit export; - for stdin) instead, with no database',
+      })
       .option('checkpoint', {
         type: 'string',
         describe:

@@ -1,0 +1,103 @@
+/**
+ * Issue 20 items 16 and 18, as an outside user met them: `-` for stdin, a data directory that
+ * cannot be made, negative durations, bad schema names, `--help` on an unknown command, a
+ * pipelines module that throws, and output that said more than it should.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createE2eHarness, expectExit, type CliResult, type E2eHarness } from '../support/cli';
+
+let h: E2eHarness;
+let dir: string;
+beforeAll(async () => {
+  h = await createE2eHarness('e2e_outside');
+  dir = mkdtempSync(path.join(tmpdir(), 'orbit-e2e-outside-'));
+});
+afterAll(async () => {
+  await h.dispose();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Exit 2 with exactly one line on stderr and nothing on stdout. */
+const expectUsage = (r: CliResult, line: string | RegExp): void => {
+  expectExit(r, 2);
+  expect(r.stdout).toBe('');
+  expect(r.errLines).toHaveLength(1);
+  if (typeof line === 'string') expect(r.errLines[0]).toBe(line);
+  else expect(r.errLines[0]).toMatch(line);
+};
+
+describe('item 16: bad values and odd arguments', () => {
+  it('"-" reads stdin: verify --file - and import -', async () => {
+    const run = await h.cli(['run', 'etl-pipeline', '--run-id', 'stdin-1']);
+    expectExit(run, 0);
+    const exported = await h.cli(['export', 'stdin-1']);
+    expectExit(exported, 0);
+
+    const verified = await h.cli(['verify', '--file', '-'], { input: exported.stdout });
+    expectExit(verified, 0);
+    expect(verified.lines).toEqual([
+      expect.stringMatching(/^✓ Export verified: 1 run\(s\), \d+ event\(s\), every hash chain intact$/),
+    ]);
+
+    const other = await createE2eHarness('e2e_outside_import');
+    try {
+      const imported = await other.cli(['import', '-'], { input: exported.stdout });
+      expectExit(imported, 0);
+      expect(imported.lines[0]).toMatch(/^✓ Imported 1 run\(s\), \d+ event\(s\)/);
+      expect((await other.run('stdin-1'))?.status).toBe('success');
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('a --data-dir that cannot be created fails at once (it hung in a recursive mkdir)', async () => {
+    const r = await h.cli(['--data-dir', '/proc/nope', 'runs'], {
+      schema: false,
+      env: { DATABASE_URL: undefined },
+      timeoutMs: 30_000,
+    });
+    expectExit(r, 1);
+    expect(r.errLines).toEqual([expect.stringMatching(/^Error: Cannot reach the database: cannot create \/proc\/nope /)]);
+  });
+
+  it('--threshold -1m is an invalid duration, not "Name a command"', async () => {
+    const r = await h.cli(['--threshold', '-1m', 'runs']);
+    expectUsage(r, /^Error: Invalid --threshold: "-1m" is not a duration/);
+  });
+
+  it('an invalid --schema or ORBIT_SCHEMA is a usage error (exit 2) like every other bad value', async () => {
+    const flag = await h.cli(['--schema', 'Bad-Name', 'runs'], { schema: false });
+    expectUsage(flag, /^Error: Invalid schema name "Bad-Name": /);
+    const env = await h.cli(['runs'], { schema: false, env: { ORBIT_SCHEMA: 'pg_nope' } });
+    expectUsage(env, /^Error: Invalid schema name "pg_nope": /);
+  });
+
+  it('an unknown command with --help is an unknown command, not the global help', async () => {
+    const r = await h.cli(['nosuch', '--help']);
+    expectUsage(r, 'Error: unknown command "nosuch". Run "orbit --help" for usage.');
+    const typo = await h.cli(['histroy', 'x', '-h']);
+    expectUsage(typo, 'Error: unknown command "histroy". Did you mean "history"? Run "orbit --help" for usage.');
+    // A known command's help is still help.
+    expectExit(await h.cli(['history', '--help']), 0);
+  });
+
+  it('a pipelines module that throws is named with the file and line; --verbose adds the stack', async () => {
+    const file = path.join(dir, 'throws.js');
+    writeFileSync(file, "const x = 1;\nfunction boom() {\n  throw new Error('kaboom');\n}\nboom();\n");
+    const r = await h.cli(['--pipelines', file, 'run', 'anything'], { pipelines: false });
+    expectExit(r, 1);
+    expect(r.errLines).toEqual([`Error: Invalid pipelines module: ${file} failed to load: kaboom (at ${file}:3:9)`]);
+
+    const verbose = await h.cli(['--pipelines', file, '--verbose', 'run', 'anything'], { pipelines: false });
+    expectExit(verbose, 1);
+    expect(verbose.stderr).toContain(`at boom (${file}:3:9)`);
+
+    const syntax = path.join(dir, 'syntax.js');
+    writeFileSync(syntax, 'module.exports = [\n  oops oops\n];\n');
+    const s = await h.cli(['--pipelines', syntax, 'run', 'anything'], { pipelines: false });
+    expectExit(s, 1);
+    expect(s.errLines).toEqual([expect.stringMatching(new RegExp(`failed to load: SyntaxError: .* \\(at ${syntax}:2\\)$`))]);
+  });
+});
