@@ -27,10 +27,14 @@ CREATE SCHEMA __SCHEMA__;
 --
 
 CREATE FUNCTION __SCHEMA__.append_run_events(p_run_id text, p_expected_seq integer, p_writer text, p_event_ids uuid[], p_types text[], p_step_names text[], p_attempts integer[], p_payloads jsonb, p_status text, p_finished_at timestamp with time zone, p_owner text, p_error text, p_recovery_count integer, p_last_event_at timestamp with time zone, p_step_rows text[], p_step_status text[], p_step_started timestamp with time zone[], p_step_finished timestamp with time zone[], p_step_attempts integer[], p_step_errors text[], p_step_results jsonb, p_step_next_retry timestamp with time zone[], p_notify boolean, p_created jsonb) RETURNS TABLE(outcome text, last_seq integer, committed_at timestamp with time zone)
-    LANGUAGE plpgsql
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
     AS $$
 DECLARE
   v_now    timestamptz := date_trunc('milliseconds', now());
+  v_rule   __SCHEMA__.event_rules%ROWTYPE;
+  v_tail   text := 'open';   -- what the run's last event allows next: open, reopenable, final
+  v_type   text;
   v_n      integer := cardinality(p_event_ids);
   v_last   integer := p_expected_seq + cardinality(p_event_ids);
   v_prev   bytea;
@@ -66,9 +70,43 @@ BEGIN
     RETURN;
   END IF;
 
+  -- The fence is the journal itself, not the runs row (which the runtime role may update): the
+  -- event at the expected seq must exist, and the unique (run_id, seq) key refuses a second one.
   IF p_expected_seq > 0 THEN
-    SELECT ev.hash INTO v_prev FROM __SCHEMA__.run_events ev WHERE ev.run_id = p_run_id AND ev.seq = p_expected_seq;
+    SELECT ev.hash, ev.type INTO v_prev, v_type FROM __SCHEMA__.run_events ev
+     WHERE ev.run_id = p_run_id AND ev.seq = p_expected_seq;
+    IF v_prev IS NULL THEN
+      RAISE EXCEPTION 'append refused: run % has no event at seq %', p_run_id, p_expected_seq USING ERRCODE = 'check_violation';
+    END IF;
+    SELECT * INTO v_rule FROM __SCHEMA__.event_rules r WHERE r.type = v_type;
+    v_tail := CASE WHEN NOT coalesce(v_rule.ends_run, false) THEN 'open' WHEN v_rule.reopenable THEN 'reopenable' ELSE 'final' END;
   END IF;
+  -- Legality, from the rules table: a known type, run.created first and only first, nothing after
+  -- a run ended (but a reopening event after a reopenable end), step columns on step events only,
+  -- a JSON object as payload. Payload keys are not checked: the application's codecs own them.
+  FOR i IN 1 .. v_n LOOP
+    SELECT * INTO v_rule FROM __SCHEMA__.event_rules r WHERE r.type = p_types[i];
+    IF NOT FOUND THEN
+      RAISE EXCEPTION 'append refused: % is not an event type of this journal', p_types[i] USING ERRCODE = 'check_violation';
+    END IF;
+    IF v_rule.starts_run <> (p_expected_seq + i = 1) THEN
+      RAISE EXCEPTION 'append refused: % at seq % (a run begins with its one creating event)', p_types[i], p_expected_seq + i
+        USING ERRCODE = 'check_violation';
+    END IF;
+    IF v_tail = 'final' OR (v_tail = 'reopenable' AND NOT v_rule.reopens) THEN
+      RAISE EXCEPTION 'append refused: run % already ended, % cannot follow', p_run_id, p_types[i] USING ERRCODE = 'check_violation';
+    END IF;
+    IF v_rule.step_event <> (p_step_names[i] IS NOT NULL AND p_attempts[i] IS NOT NULL)
+       OR (NOT v_rule.step_event AND (p_step_names[i] IS NOT NULL OR p_attempts[i] IS NOT NULL)) THEN
+      RAISE EXCEPTION 'append refused: % %', p_types[i],
+        CASE WHEN v_rule.step_event THEN 'needs a step name and an attempt' ELSE 'takes no step name or attempt' END
+        USING ERRCODE = 'check_violation';
+    END IF;
+    IF jsonb_typeof(p_payloads -> (i - 1)) IS DISTINCT FROM 'object' THEN
+      RAISE EXCEPTION 'append refused: the payload of % is not a JSON object', p_types[i] USING ERRCODE = 'check_violation';
+    END IF;
+    v_tail := CASE WHEN NOT v_rule.ends_run THEN 'open' WHEN v_rule.reopenable THEN 'reopenable' ELSE 'final' END;
+  END LOOP;
   FOR i IN 1 .. v_n LOOP
     v_prev := __SCHEMA__.event_hash(v_prev, p_run_id, p_expected_seq + i, p_types[i], p_step_names[i], p_attempts[i],
                                     p_payloads -> (i - 1), v_now, p_writer, p_event_ids[i]);
@@ -117,6 +155,22 @@ CREATE FUNCTION __SCHEMA__.event_hash(prev bytea, run_id text, seq integer, type
       concat_ws(E'\x1f', run_id, seq::text, type, coalesce(step_name, ''), coalesce(attempt::text, ''),
                 payload::text, (extract(epoch FROM occurred_at) * 1000)::bigint::text, writer, event_id::text),
       'UTF8'))
+$$;
+
+--
+-- Name: guard_journal_insert(); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.guard_journal_insert() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  IF NOT pg_catalog.pg_has_role(current_user, (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID), 'MEMBER') THEN
+    RAISE EXCEPTION 'run_events: append through %.append_run_events, not INSERT', quote_ident(TG_TABLE_SCHEMA)
+      USING ERRCODE = 'insufficient_privilege';
+  END IF;
+  RETURN NULL;
+END
 $$;
 
 --
@@ -203,6 +257,25 @@ CREATE FUNCTION __SCHEMA__.txn_time(t timestamp with time zone) RETURNS timestam
 $$;
 
 --
+-- Name: event_rules; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.event_rules (
+    type text NOT NULL,
+    starts_run boolean DEFAULT false NOT NULL,
+    ends_run boolean DEFAULT false NOT NULL,
+    reopenable boolean DEFAULT false NOT NULL,
+    reopens boolean DEFAULT false NOT NULL,
+    step_event boolean DEFAULT false NOT NULL
+);
+
+--
+-- Name: TABLE event_rules; Type: COMMENT; Schema: __SCHEMA__; Owner: -
+--
+
+COMMENT ON TABLE __SCHEMA__.event_rules IS 'What append_run_events accepts, per event type. Add a row (by migration) for a new event type.';
+
+--
 -- Name: run_events; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -287,6 +360,13 @@ CREATE TABLE __SCHEMA__.workers (
 );
 
 --
+-- Name: event_rules event_rules_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.event_rules
+    ADD CONSTRAINT event_rules_pkey PRIMARY KEY (type);
+
+--
 -- Name: run_events run_events_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
@@ -363,6 +443,12 @@ CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((sta
 --
 
 CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs USING btree (last_event_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+
+--
+-- Name: run_events run_events_append_guard; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TRIGGER run_events_append_guard BEFORE INSERT ON __SCHEMA__.run_events FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.guard_journal_insert();
 
 --
 -- Name: run_events run_events_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import * as E from 'fp-ts/Either';
 import { formatError } from '../../src/errors';
-import { rebuildRuns } from '../../src/audit/rebuildProjections';
+import { rebuildRun } from '../../src/audit/rebuildProjections';
 import { checkSeededRuns } from './check';
 import type { BenchContext } from './context';
 import type { ScenarioResult } from './report';
@@ -56,7 +56,7 @@ export const runS6 = async (ctx: BenchContext): Promise<ScenarioResult> => {
     });
     // Projection rows through the library's own rebuild (it folds the journal: a seed the fold
     // rejects fails here).
-    const rebuilt = await rebuildRuns(client.db, [runId]);
+    const rebuilt = await rebuildRun(client.db, runId);
     if (E.isLeft(rebuilt)) throw new Error(`S6 seed: ${formatError(rebuilt.left)}`);
     await checkSeededRuns(client.db, [runId]);
     ctx.log(`S6: seeded a run of ${written.toLocaleString('en-US')} events in ${((nowMs() - t0) / 1000).toFixed(1)} s`);

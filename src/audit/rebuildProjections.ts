@@ -2,14 +2,15 @@ import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import { withTransaction } from '../db/database';
 import type { DbFailure, RunNotFound } from '../errors';
-import { toRunRow, toStepRow, type RunRow, type StepRow } from '../fold/projectionRows';
+import { toRunRow, toStepRow } from '../fold/projectionRows';
 import { deleteOrphanProjectionRows } from '../queries/deleteOrphanProjectionRows';
-import { deleteStepRows } from '../queries/deleteStepRows';
-import { insertStepRows } from '../queries/insertProjectionRows';
+import { deleteStepRowsExcept } from '../queries/deleteStepRowsExcept';
+import { listStepNames } from '../queries/listStepNames';
 import { listJournaledRunIds } from '../queries/listJournaledRunIds';
 import { listOrphanProjectionRunIds } from '../queries/listOrphanProjectionRunIds';
 import { lockRunRows } from '../queries/lockRunRows';
 import { upsertRunRows } from '../queries/upsertRunRows';
+import { upsertStepRows } from '../queries/upsertStepRows';
 import { forEachPage } from '../util/forEachPage';
 import { auditRunJournal } from './auditRun';
 import { describeProblem } from './problems';
@@ -37,14 +38,37 @@ export interface RebuildOptions {
    * since the projection may be the only copy of the run that was not tampered with.
    */
   readonly includeBroken?: boolean;
+  /** Only these runs (default: every run with journal events, and orphan projection rows). */
+  readonly runIds?: readonly string[];
+  /**
+   * Runs to leave alone, with the reason (e.g. what a checkpoint flagged): a re-hashed journal
+   * verifies, and rebuilding from it would erase the projection, the last trace of the original.
+   */
+  readonly exclude?: ReadonlyMap<string, string>;
 }
 
 const PAGE = 200;
 
+/** Why one run could not be rebuilt, from the statement that failed; null: a failure that stops the rebuild. */
+const skipReason = (runId: string, e: DbFailure): string | null => {
+  if (e._tag !== 'DatabaseError') return null;
+  switch (e.code) {
+    case '54000':
+    case '54001':
+      return `run ${runId}: a value is over PostgreSQL's limits (${e.code}: ${e.message}); its rows were left as they were`;
+    case '42501':
+      return `run ${runId}: permission denied (${e.message}); a rebuild needs the select privilege on run_events and select, insert and update on runs and steps (delete on steps only to remove step rows the journal does not have)`;
+    default:
+      return `run ${runId}: ${e.message}${e.code === undefined ? '' : ` (${e.code})`}; its rows were left as they were`;
+  }
+};
+
 /**
- * Recreates `runs` and `steps` from the journal with the same fold the append path uses, a page
- * of runs per transaction. The journal is only read. Concurrent appends to a run being rebuilt
- * are safe: its runs row is locked while it is rewritten, and the fold is read inside that lock.
+ * Recreates `runs` and `steps` from the journal with the same fold the append path uses, one run
+ * per transaction: a run that cannot be rebuilt (a value over jsonb's limits, a missing privilege,
+ * a journal that does not verify, a run the caller excludes) is skipped and named, and the others
+ * are still rebuilt. The journal is only read. Concurrent appends to a run being rebuilt are safe:
+ * its runs row is locked while it is rewritten, and the fold is read inside that lock.
  */
 export const rebuildProjections = async (
   db: Database,
@@ -52,20 +76,30 @@ export const rebuildProjections = async (
 ): Promise<E.Either<DbFailure | RunNotFound, RebuildReport>> => {
   let rebuilt = 0;
   const skipped: SkippedRun[] = [];
-  // Every run with events, even one whose seq 1 was deleted (it is then skipped and named).
-  const pages = await forEachPage<DbFailure | RunNotFound, string>(
-    '',
-    (after) => listJournaledRunIds(db, after, PAGE),
-    async (ids) => {
-      const r = await rebuildRuns(db, ids, opts);
-      if (E.isRight(r)) {
-        rebuilt += ids.length - r.right.length;
-        skipped.push(...r.right);
+  const visit = async (ids: readonly string[]): Promise<E.Either<DbFailure | RunNotFound, void>> => {
+    for (const id of ids) {
+      const excluded = opts.exclude?.get(id);
+      if (excluded !== undefined) {
+        skipped.push({ runId: id, reason: `run ${id}: ${excluded}` });
+        continue;
       }
-      return r;
-    },
-  );
+      const r = await rebuildRun(db, id, opts);
+      if (E.isLeft(r)) {
+        const reason = r.left._tag === 'RunNotFound' ? null : skipReason(id, r.left);
+        if (reason === null) return r;
+        skipped.push({ runId: id, reason });
+      } else if (r.right === null) rebuilt += 1;
+      else skipped.push(r.right);
+    }
+    return E.right(undefined);
+  };
+  // Every run with events, even one whose seq 1 was deleted (it is then skipped and named).
+  const pages =
+    opts.runIds !== undefined
+      ? await visit(opts.runIds)
+      : await forEachPage<DbFailure | RunNotFound, string>('', (after) => listJournaledRunIds(db, after, PAGE), visit);
   if (E.isLeft(pages)) return pages;
+  if (opts.runIds !== undefined) return E.right({ runsRebuilt: rebuilt, orphansRemoved: 0, skipped });
   // Projection rows with no journal behind them may be all that is left of a deleted run: kept
   // and named unless the caller asked to include broken runs.
   if (opts.includeBroken !== true) {
@@ -77,46 +111,51 @@ export const rebuildProjections = async (
     return E.right({ runsRebuilt: rebuilt, orphansRemoved: 0, skipped });
   }
   const orphans = await withTransaction(db, (client) => deleteOrphanProjectionRows(db, client));
+  if (E.isLeft(orphans) && orphans.left._tag === 'DatabaseError' && orphans.left.code === '42501') {
+    skipped.push({
+      runId: '(orphans)',
+      reason: `projection rows with no journal were kept: removing them needs the delete privilege on runs and steps (${orphans.left.message})`,
+    });
+    return E.right({ runsRebuilt: rebuilt, orphansRemoved: 0, skipped });
+  }
   return E.map((orphansRemoved: number) => ({ runsRebuilt: rebuilt, orphansRemoved, skipped }))(orphans);
 };
 
 /**
- * Rebuilds the projection rows of the given runs in one transaction, reading their journals
- * through the same connection after locking their runs rows, so no append slips in between.
- * Each journal is verified first (hash chain, decoding, legality); returns the runs it skipped.
+ * Rebuilds one run's projection rows in one transaction, reading its journal through the same
+ * connection after locking its runs row, so no append slips in between. The journal is verified
+ * first (hash chain, decoding, legality); returns the skip when it does not, null when rebuilt.
  */
-export const rebuildRuns = (
+export const rebuildRun = (
   db: Database,
-  runIds: readonly string[],
-  opts: RebuildOptions = {},
-): Promise<E.Either<DbFailure | RunNotFound, SkippedRun[]>> =>
-  withTransaction(db, async (client): Promise<E.Either<DbFailure | RunNotFound, SkippedRun[]>> => {
-    const locked = await lockRunRows(db, runIds, client);
+  runId: string,
+  opts: Pick<RebuildOptions, 'includeBroken'> = {},
+): Promise<E.Either<DbFailure | RunNotFound, SkippedRun | null>> =>
+  withTransaction(db, async (client): Promise<E.Either<DbFailure | RunNotFound, SkippedRun | null>> => {
+    const locked = await lockRunRows(db, [runId], client);
     if (E.isLeft(locked)) return locked;
-    const runRows: RunRow[] = [];
-    const stepRows: StepRow[] = [];
-    const skipped: SkippedRun[] = [];
-    const rebuiltIds: string[] = [];
-    for (const id of runIds) {
-      const audit = await auditRunJournal(db, id, client);
-      if (E.isLeft(audit)) return audit;
-      const { problems, verifiedState } = audit.right;
-      const first = problems[0];
-      if (first !== undefined && (opts.includeBroken !== true || verifiedState === null)) {
-        skipped.push({ runId: id, reason: describeProblem(first) });
-        continue;
-      }
-      if (verifiedState === null) return E.left({ _tag: 'RunNotFound', runId: id });
-      rebuiltIds.push(id);
-      runRows.push(toRunRow(verifiedState));
-      for (const s of verifiedState.steps) stepRows.push(toStepRow(id, s));
+    const audit = await auditRunJournal(db, runId, client);
+    if (E.isLeft(audit)) return audit;
+    const { problems, verifiedState, eventCount } = audit.right;
+    if (eventCount === 0) return E.right({ runId, reason: `run ${runId}: no journal events` });
+    const first = problems[0];
+    if (first !== undefined && (opts.includeBroken !== true || verifiedState === null)) {
+      return E.right({ runId, reason: describeProblem(first) });
     }
-    // Runs rows are rewritten in place, never deleted (see upsertRunRows); steps rows are replaced.
-    const written = await upsertRunRows(db, runRows, client);
+    if (verifiedState === null) return E.left({ _tag: 'RunNotFound', runId });
+    // Runs rows are rewritten in place, never deleted (see upsertRunRows); so are steps rows.
+    const written = await upsertRunRows(db, [toRunRow(verifiedState)], client);
     if (E.isLeft(written)) return written;
-    const deleted = await deleteStepRows(db, rebuiltIds, client);
-    if (E.isLeft(deleted)) return deleted;
-    const inserted = await insertStepRows(db, stepRows, client);
-    if (E.isLeft(inserted)) return inserted;
-    return E.right(skipped);
+    const steps = verifiedState.steps.map((s) => toStepRow(runId, s));
+    const upserted = await upsertStepRows(db, steps, client);
+    if (E.isLeft(upserted)) return upserted;
+    // Only rows the journal does not have need the delete privilege: the runtime role rebuilds without it.
+    const names = await listStepNames(db, runId, client);
+    if (E.isLeft(names)) return names;
+    const keep = new Set(steps.map((s) => s.name));
+    if (names.right.some((n) => !keep.has(n.name))) {
+      const deleted = await deleteStepRowsExcept(db, runId, [...keep], client);
+      if (E.isLeft(deleted)) return deleted;
+    }
+    return E.right(null);
   });

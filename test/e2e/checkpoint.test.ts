@@ -230,5 +230,62 @@ describe('checkpoints catch what a database owner can hide from the hash chain',
     );
     const genuine = await verify('--checkpoint', cp('cp1.json'));
     expect(genuine.doc.problems.filter((p) => p.runId === 'cp-4').map((p) => p.kind)).toEqual(['run deleted']);
+  }, 120_000);
+
+  it('issue 20 item 12: rebuild-projections --checkpoint leaves the runs it flags alone and rebuilds the rest', async () => {
+    const stepResult = async (runId: string) =>
+      (await t.db.pool.query(`SELECT result FROM ${t.db.qs}.steps WHERE run_id = $1 AND name = 'extract'`, [runId])).rows[0]
+        ?.result as unknown;
+    // cp-1 was re-hashed with a forged result: its projection still holds the original.
+    expect(await stepResult('cp-1')).toEqual({ from: 'extract' });
+    await t.db.pool.query(`UPDATE ${t.db.qs}.runs SET status = 'failed' WHERE id = 'cp-5'`);
+    const r = await h.cli(['rebuild-projections', '--checkpoint', cp('cp1.json')], {
+      schema: t.schema,
+      env: { ORBIT_CHECKPOINT_KEY: key },
+    });
+    expectExit(r, 1);
+    expect(r.lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^✗ Skipped run cp-1: flagged by the checkpoint \(events rewritten: .*\): left as it was$/),
+        expect.stringMatching(/^✗ Skipped run cp-forged: flagged by the checkpoint \(run not in checkpoint: /),
+      ]),
+    );
+    expect(await stepResult('cp-1')).toEqual({ from: 'extract' });
+    expect((await t.db.pool.query(`SELECT status FROM ${t.db.qs}.runs WHERE id = 'cp-5'`)).rows[0].status).toBe('success');
+    // Without its key the checkpoint cannot say which runs are safe: nothing is rebuilt.
+    const keyless = await h.cli(['rebuild-projections', '--checkpoint', cp('cp1.json')], {
+      schema: t.schema,
+      env: { ORBIT_CHECKPOINT_KEY: '' },
+    });
+    expectExit(keyless, 1);
+    expect(keyless.stderr).toMatch(/Nothing rebuilt: the checkpoint cannot be trusted/);
+  });
+
+  it('issue 20 item 12: rebuild-projections takes run ids, and a run it cannot write is skipped and named', async () => {
+    // A real PostgreSQL refusal for one run only (what a result over jsonb's 256 MB limit gives).
+    await t.db.pool.query(`CREATE FUNCTION ${t.db.qs}.too_big() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'total size of jsonb array elements exceeds the maximum of 268435455 bytes' USING ERRCODE = '54000'; END $$`);
+    await t.db.pool.query(`CREATE TRIGGER too_big BEFORE INSERT OR UPDATE ON ${t.db.qs}.steps
+      FOR EACH ROW WHEN (NEW.run_id = 'cp-6') EXECUTE FUNCTION ${t.db.qs}.too_big()`);
+    try {
+      await t.db.pool.query(`UPDATE ${t.db.qs}.runs SET status = 'failed' WHERE id IN ('cp-7', 'cp-8')`);
+      const r = await h.cli(['rebuild-projections', 'cp-6', 'cp-7', '--json'], { schema: t.schema });
+      expectExit(r, 1);
+      expect(JSON.parse(r.stdout)).toEqual({
+        runsRebuilt: 1,
+        orphansRemoved: 0,
+        skipped: [
+          {
+            runId: 'cp-6',
+            reason: expect.stringMatching(/^run cp-6: a value is over PostgreSQL's limits \(54000: total size of jsonb/),
+          },
+        ],
+      });
+      const status = async (id: string) =>
+        (await t.db.pool.query(`SELECT status FROM ${t.db.qs}.runs WHERE id = $1`, [id])).rows[0].status as string;
+      expect([await status('cp-7'), await status('cp-8')]).toEqual(['success', 'failed']);
+    } finally {
+      await t.db.pool.query(`DROP TRIGGER too_big ON ${t.db.qs}.steps`);
+    }
   });
 });

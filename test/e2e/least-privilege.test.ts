@@ -9,7 +9,7 @@ import { createE2eHarness, expectExit, randomHex, type E2eHarness } from '../sup
 const grants = (schema: string, role: string): string[] => [
   `GRANT USAGE ON SCHEMA "${schema}" TO ${role}`,
   `GRANT SELECT ON "${schema}".schema_migrations TO ${role}`,
-  `GRANT SELECT, INSERT ON "${schema}".run_events TO ${role}`,
+  `GRANT SELECT ON "${schema}".run_events TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE ON "${schema}".runs, "${schema}".steps TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".workers TO ${role}`,
 ];
@@ -55,6 +55,12 @@ describe('the runtime role', () => {
     expectExit(await h.cli(['history', runId], as), 0);
     expectExit(await h.cli(['verify'], as), 0);
     expect((await h.run(runId))?.status).toBe('success');
+    // Issue 20 item 12: the rebuild needs no DELETE (was 42501 on steps).
+    await h.pool.query(`UPDATE "${h.schema}".steps SET status = 'failed' WHERE run_id = $1`, [runId]);
+    const rebuilt = await h.cli(['rebuild-projections', runId], as);
+    expectExit(rebuilt, 0);
+    expect(rebuilt.lines).toEqual(['✓ Rebuilt projections of 1 run(s); removed 0 orphan row(s)']);
+    expectExit(await h.cli(['verify', runId], as), 0);
   }, 60_000);
 
   it('recover --auto-resume and worker recover crashed runs with only its GRANTs', async () => {
@@ -82,6 +88,65 @@ describe('the runtime role', () => {
     expect(stopped.stderr).not.toMatch(/permission denied|42501/);
     expect(stopped.lines[stopped.lines.length - 1]).toBe('Recovery worker stopped');
   }, 90_000);
+
+  it('issue 20 item 11: cannot forge a run: no direct INSERT (even if granted), no backdating, no gap, nothing after the end', async () => {
+    const failure = async (sql: string, values: unknown[] = []): Promise<string> => {
+      try {
+        await rt.query(sql, values);
+        return 'succeeded';
+      } catch (err) {
+        const e = err as { code?: string; message: string };
+        return `${e.code}: ${e.message}`;
+      }
+    };
+    const qs = h.qs;
+    const created = JSON.stringify({ pipelineId: 'p', steps: ['a'], definitionHash: 'h', metadata: {}, triggeredBy: null });
+    const insert = `INSERT INTO ${qs}.run_events (run_id, seq, type, payload, occurred_at, writer, event_id, hash)
+      VALUES ('forged', 1, 'run.created', '${created}', now() - interval '30 days', 'mallory', gen_random_uuid(), '\\x00')`;
+    expect(await failure(insert)).toMatch(/^42501: permission denied for table run_events/);
+    // Even with INSERT granted again (the GRANTs of an older version of these docs).
+    await h.pool.query(`GRANT INSERT ON ${qs}.run_events TO ${role}`);
+    expect(await failure(insert)).toMatch(/^42501: run_events: append through .*append_run_events, not INSERT/);
+    await h.pool.query(`REVOKE INSERT ON ${qs}.run_events FROM ${role}`);
+
+    // Through the function: the database's clock, the journal's own seq fence, the rules table.
+    const call = (runId: string, expected: number, type: string, payload: string, extra = '') =>
+      failure(
+        `SELECT outcome FROM ${qs}.append_run_events($1, $2, 'mallory', ARRAY[gen_random_uuid()], ARRAY[$3], ARRAY[NULL]::text[],
+           ARRAY[NULL]::integer[], $4::jsonb, 'running', NULL, NULL, NULL, 0, '0001-01-01', '{}', '{}', '{}', '{}', '{}', '{}',
+           '[]', '{}', false, ${extra === '' ? 'NULL' : `'${extra}'::jsonb`})`,
+        [runId, expected, type, `[${payload}]`],
+      );
+    const newRun = JSON.stringify({
+      pipeline_id: 'p',
+      triggered_by: null,
+      metadata: {},
+      definition_hash: 'h',
+      step_names: ['a'],
+    });
+    expect(await call('forged-1', 0, 'run.created', created, newRun)).toBe('succeeded');
+    const at = await h.pool.query(
+      `SELECT occurred_at > now() - interval '1 minute' AS recent FROM ${qs}.run_events WHERE run_id = 'forged-1'`,
+    );
+    expect(at.rows[0].recent).toBe(true);
+    expect(await call('forged-2', 0, 'run.cancelled', '{"reason":"x","by":"m"}', newRun)).toMatch(
+      /^23514: append refused: run.cancelled at seq 1 \(a run begins with its one creating event\)/,
+    );
+    expect(await call('forged-1', 1, 'run.invented', '{}')).toMatch(/^23514: append refused: run.invented is not an event type/);
+    // A gap, after moving the runs row's fence (the runtime role may UPDATE runs).
+    await rt.query(`UPDATE ${qs}.runs SET last_seq = 5 WHERE id = 'forged-1'`);
+    expect(await call('forged-1', 5, 'run.claimed', '{"worker":"m"}')).toMatch(
+      /^23514: append refused: run forged-1 has no event at seq 5/,
+    );
+    await rt.query(`UPDATE ${qs}.runs SET last_seq = 1 WHERE id = 'forged-1'`);
+    expect(await call('forged-1', 1, 'run.cancelled', '{"reason":"x","by":"m"}')).toBe('succeeded');
+    // Nothing after the end, even with the runs row made to look running again.
+    await rt.query(`UPDATE ${qs}.runs SET status = 'running' WHERE id = 'forged-1'`);
+    expect(await call('forged-1', 2, 'run.claimed', '{"worker":"m"}')).toMatch(
+      /^23514: append refused: run forged-1 already ended, run.claimed cannot follow/,
+    );
+    expect(await call('forged-1', 2, 'run.claimed', '[1]')).toMatch(/^23514: append refused/);
+  });
 
   it('cannot UPDATE, DELETE, TRUNCATE the journal, disable its trigger, or turn triggers off', async () => {
     const code = async (sql: string): Promise<string | undefined> => {

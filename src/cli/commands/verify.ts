@@ -161,23 +161,71 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
 };
 
 interface RebuildArgs extends GlobalArgs {
+  readonly runIds?: readonly string[];
   readonly includeBroken: boolean;
+  readonly checkpoint?: string;
+  readonly keyFile?: string;
+  readonly trustUnsigned?: boolean;
 }
 
 export const rebuildCommand: CommandModule<GlobalArgs, RebuildArgs> = {
-  command: 'rebuild-projections',
+  command: 'rebuild-projections [runIds..]',
   describe:
-    'Recreate the runs and steps tables from the journal (the journal is only read); runs whose journal does not verify are skipped and named',
+    'Recreate the runs and steps tables from the journal (the journal is only read), run by run; runs it cannot or must not rebuild are skipped and named, exit 1 if any',
   builder: (y: Argv<GlobalArgs>) =>
-    y.option('include-broken', {
-      type: 'boolean',
-      default: false,
-      describe:
-        'Also rebuild runs whose journal does not verify, from the part that does (no altered event is copied), and remove projection rows with no journal',
-    }) as unknown as Argv<RebuildArgs>,
-  handler: (args) =>
-    runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const r = await rebuildProjections(client, { includeBroken: args.includeBroken });
+    allowVariadic(y)
+      .positional('runIds', { type: 'string', array: true, describe: 'Only these runs' })
+      .option('include-broken', {
+        type: 'boolean',
+        default: false,
+        describe:
+          'Also rebuild runs whose journal does not verify, from the part that does (no altered event is copied), and remove projection rows with no journal',
+      })
+      .option('checkpoint', {
+        type: 'string',
+        describe: 'Leave alone every run this checkpoint flags (rewritten, events deleted): their projection is the evidence',
+      })
+      .option('key-file', { type: 'string', describe: 'With --checkpoint: the signing key (default: $ORBIT_CHECKPOINT_KEY)' })
+      .option('trust-unsigned', {
+        type: 'boolean',
+        describe: 'With --checkpoint and no key: use it without checking its signature',
+      })
+      .example('$0 rebuild-projections --checkpoint cp-41.json', 'Every run the checkpoint does not flag')
+      .example('$0 rebuild-projections r-7 r-9', 'Two runs') as unknown as Argv<RebuildArgs>,
+  handler: (argv) => {
+    const args = lastValues(argv);
+    const ids = args.runIds === undefined || args.runIds.length === 0 ? undefined : args.runIds.map(String);
+    for (const id of ids ?? []) {
+      const parsed = parseRunId(id);
+      if (E.isLeft(parsed)) return refuse(args, parsed.left);
+    }
+    const key = checkpointKey(args.keyFile);
+    if (E.isLeft(key)) return refuse(args, key.left);
+    const checkpoint = args.checkpoint === undefined ? E.right(undefined) : readCheckpoint(args.checkpoint);
+    if (E.isLeft(checkpoint)) return refuse(args, checkpoint.left);
+    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+      const exclude = new Map<string, string>();
+      if (checkpoint.right !== undefined) {
+        const fileProblems = checkCheckpointFile(checkpoint.right, {
+          key: key.right,
+          trustUnsigned: args.trustUnsigned === true,
+        });
+        if (fileProblems.length > 0) {
+          // A checkpoint that cannot be trusted cannot say which runs are safe to rebuild.
+          for (const p of fileProblems) out.failure(describeProblem(p));
+          out.error(
+            { _tag: 'InvalidInput', what: 'checkpoint', message: 'it cannot be trusted' },
+            'Nothing rebuilt: the checkpoint cannot be trusted',
+          );
+          return E.right(ExitCode.error);
+        }
+        const found = await verifyCheckpoint(client, checkpoint.right);
+        if (E.isLeft(found)) return found;
+        for (const p of found.right) {
+          if (!exclude.has(p.runId)) exclude.set(p.runId, `flagged by the checkpoint (${p.kind}: ${p.detail}): left as it was`);
+        }
+      }
+      const r = await rebuildProjections(client, { includeBroken: args.includeBroken, runIds: ids, exclude });
       if (E.isLeft(r)) return r;
       const { runsRebuilt, orphansRemoved, skipped } = r.right;
       if (out.json) out.document(r.right);
@@ -191,5 +239,6 @@ export const rebuildCommand: CommandModule<GlobalArgs, RebuildArgs> = {
         }
       }
       return E.right(skipped.length === 0 ? ExitCode.ok : ExitCode.error);
-    }),
+    });
+  },
 };
