@@ -171,13 +171,26 @@ if (require.main === module) {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;
   });
-  main(hideBin(process.argv)).catch((err: unknown) => {
-    // Only programmer errors get here; expected failures were printed as one line already.
-    process.stderr.write(
-      `Internal error: ${err instanceof Error ? (process.env.ORBIT_DEBUG ? err.stack : err.message) : String(err)}\n`,
-    );
-    process.exitCode = ExitCode.error;
-  });
+  main(hideBin(process.argv))
+    .catch((err: unknown) => {
+      // Only programmer errors get here; expected failures were printed as one line already.
+      process.stderr.write(
+        `Internal error: ${err instanceof Error ? (process.env.ORBIT_DEBUG ? err.stack : err.message) : String(err)}\n`,
+      );
+      process.exitCode = ExitCode.error;
+    })
+    .finally(exitWhenFlushed);
+}
+
+/**
+ * A command ends when its work ends: Orbit's own connections are closed by now, but the user's
+ * pipelines module may hold handles open (a `pg` Pool's idle clients, a server socket) that would
+ * keep the process, or a worker's isolated child, alive for seconds or forever. Exit once what
+ * was written to stdout and stderr has been handed to the OS.
+ */
+function exitWhenFlushed(): void {
+  const code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
 export type { GlobalArgs };

@@ -27,11 +27,14 @@ const errorMessage = (err: unknown): string => {
 /**
  * SQLSTATEs a retry can outlive: connection exceptions (08xxx), an administrator or a restart
  * ending the session or refusing it while the server shuts down or starts (57P01-57P03), a
- * serialization failure or deadlock (40001, 40P01: the transaction was rolled back whole), and a
- * full connection table (53300).
+ * serialization failure or deadlock (40001, 40P01: the transaction was rolled back whole), a
+ * full connection table (53300), and a statement cancelled by `statement_timeout` (57014) or a
+ * lock not granted within `lock_timeout` (55P03): a role's or a server's timeouts set for other
+ * workloads hit an append that was merely unlucky (a checkpoint, a vacuum, a burst); its
+ * transaction was rolled back whole and the same statement usually passes a moment later.
  */
 const isTransientSqlState = (code: string): boolean =>
-  code.startsWith('08') || ['57P01', '57P02', '57P03', '40001', '40P01', '53300'].includes(code);
+  code.startsWith('08') || ['57P01', '57P02', '57P03', '40001', '40P01', '53300', '57014', '55P03'].includes(code);
 
 /** True for failures where retrying the same statement on a new connection may succeed. */
 export const isTransient = (err: unknown): boolean => {

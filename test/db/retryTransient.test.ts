@@ -10,8 +10,21 @@ const budget = (retryBudgetMs: number): RetryBudget => ({ retryBudgetMs, clock: 
 const pgError = (code: string): Error => Object.assign(new Error(`sqlstate ${code}`), { code });
 
 describe('transient failures', () => {
-  it('are connection loss, 08xxx, 57P01-03, 40001, 40P01 and 53300, and nothing else', () => {
-    for (const code of ['57P01', '57P02', '57P03', '08006', '08001', '40001', '40P01', '53300', 'ECONNRESET', 'ECONNREFUSED'])
+  it('are connection loss, 08xxx, 57P01-03, 40001, 40P01, 53300 and the statement and lock timeouts, and nothing else', () => {
+    for (const code of [
+      '57P01',
+      '57P02',
+      '57P03',
+      '08006',
+      '08001',
+      '40001',
+      '40P01',
+      '53300',
+      '57014',
+      '55P03',
+      'ECONNRESET',
+      'ECONNREFUSED',
+    ])
       expect([code, isTransient(pgError(code))]).toEqual([code, true]);
     expect(isTransient(new Error('Connection terminated unexpectedly'))).toBe(true);
     for (const code of ['23505', '23502', '42P01', '22P02', '2201W'])
