@@ -29,7 +29,7 @@ export const decideNext = (
         state,
         pipeline,
         outcome.events,
-        { stopping: outcome.stopping, worker: outcome.worker, now: null },
+        { stopping: outcome.stopping, stopReason: outcome.stopReason, worker: outcome.worker, now: null },
         outcome.runId,
       );
     case 'resume': {
@@ -43,11 +43,21 @@ export const decideNext = (
       return afterward(state, pipeline, [claim.right], { stopping: false, worker: outcome.worker, now: null });
     }
     case 'tick':
-      return afterward(state, pipeline, [], { stopping: outcome.stopping, worker: outcome.worker, now: outcome.now });
+      return afterward(state, pipeline, [], {
+        stopping: outcome.stopping,
+        stopReason: outcome.stopReason,
+        worker: outcome.worker,
+        now: outcome.now,
+      });
     case 'attempt': {
       if (state === null) return E.left(notCreated('', 'step.succeeded'));
       const events = attemptEvents(pipeline, outcome);
-      return afterward(state, pipeline, events, { stopping: outcome.stopping, worker: outcome.worker, now: null });
+      return afterward(state, pipeline, events, {
+        stopping: outcome.stopping,
+        stopReason: outcome.stopReason,
+        worker: outcome.worker,
+        now: null,
+      });
     }
     case 'journalRefused':
       if (state === null || isFinished(state)) return E.right({ events: [], next: { kind: 'finished' } });
@@ -93,6 +103,8 @@ export const simulate = (
 
 interface Circumstances {
   readonly stopping: boolean;
+  /** Journaled as the release's reason; a shutdown when not given. */
+  readonly stopReason?: string;
   readonly worker: string;
   /** The database's time; null when `pending` is not empty (then no wait is measured). */
   readonly now: string | null;
@@ -115,7 +127,9 @@ const afterward = (
 
   if (isFinished(view)) return then([], { kind: 'finished' });
   if (c.stopping)
-    return then([{ type: 'run.released', payload: { worker: c.worker, reason: 'worker shutting down' } }], { kind: 'released' });
+    return then([{ type: 'run.released', payload: { worker: c.worker, reason: c.stopReason ?? 'worker shutting down' } }], {
+      kind: 'released',
+    });
 
   const step = view.steps.find((s) => s.status !== 'success');
   if (step === undefined) return then([{ type: 'run.succeeded', payload: {} }], { kind: 'finished' });

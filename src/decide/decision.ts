@@ -28,6 +28,8 @@ export type Outcome = {
   readonly worker: string;
   /** The worker was asked to stop (graceful or hard): hand the run back instead of going on. */
   readonly stopping: boolean;
+  /** Why it stops, journaled in `run.released` when not a shutdown (the lease could not be renewed). */
+  readonly stopReason?: string;
 } & (
   | /** A new run: these events (creation + claim) are to be written first. */
     {

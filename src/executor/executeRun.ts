@@ -21,6 +21,9 @@ import { RunJournal } from './runJournal';
 
 export type { Progress } from './progress';
 
+const reasonOf = (signal: AbortSignal | undefined): string =>
+  signal?.reason instanceof Error ? signal.reason.message : String(signal?.reason ?? 'unknown');
+
 export interface ExecuteOptions {
   readonly onProgress?: (p: Progress) => void;
   /** Called as a step's handler is about to run (its `step.started` is committed): a terminal shows it running. */
@@ -79,12 +82,19 @@ export const executeRun = async <C extends OrbitError>(
   const journal = new RunJournal(client, env, runId, start.state, opts.onClaimed, opts.onProgress);
   await journal.watch();
   // Losing the lease is a hard stop: no new step, the running one's signal fires.
+  const asked = [opts.stopSignal, opts.abortSignal];
   opts = { ...opts, abortSignal: env.withLease(opts.abortSignal) };
   const executed = new Set<string>();
-  const situation = () => ({
-    worker: client.workerId,
-    stopping: opts.stopSignal?.aborted === true || opts.abortSignal?.aborted === true,
-  });
+  const situation = () => {
+    const stopping = opts.stopSignal?.aborted === true || opts.abortSignal?.aborted === true;
+    // Not asked to stop: the lease was lost, and the release says so (not "shutting down").
+    const leaseLost = stopping && !asked.some((s) => s?.aborted === true);
+    return {
+      worker: client.workerId,
+      stopping,
+      ...(leaseLost ? { stopReason: reasonOf(opts.abortSignal) } : {}),
+    };
+  };
   const decide = (o: Outcome) => decideNext(journal.state, pipeline, o);
   const tick = () => decide({ kind: 'tick', now: new Date(env.clock.nowMs()).toISOString(), ...situation() });
   const outcome = (s: RunState, released: boolean): RunResult => ({

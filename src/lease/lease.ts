@@ -5,6 +5,9 @@ import { deleteWorker } from '../queries/deleteWorker';
 import { renewLease } from '../queries/renewLease';
 import { processIdentity } from './processIdentity';
 
+/** How long a renewal sent after the lease ran out may take before the lease counts as lost. */
+const LATE_RENEWAL_GRACE_MS = 1_000;
+
 /**
  * This process's lease: one row in `workers`, renewed every third of the lease on the database
  * clock (`lease_until = now() + lease`), naming exactly the runs the process still executes
@@ -12,8 +15,9 @@ import { processIdentity } from './processIdentity';
  * small UPDATE per renewal for the whole process, never a journal event.
  *
  * If a renewal does not succeed before the lease runs out (measured locally from the moment the
- * last successful renewal was sent, so never later than the database's own expiry), `onLost`
- * fires: the process may be partitioned and someone may take its runs over.
+ * last successful renewal was sent, so never later than the database's own expiry), one more is
+ * tried at once; unless it succeeds within a short grace, `onLost` fires: the process may be
+ * partitioned and someone may take its runs over.
  */
 export class Lease {
   private timer: NodeJS.Timeout | undefined;
@@ -79,8 +83,37 @@ export class Lease {
   /** The lease is valid until `sentAt + lease` at the latest (the database set it after we sent). */
   private arm(sentAt: number): void {
     if (this.watchdog) clearTimeout(this.watchdog);
-    this.watchdog = setTimeout(() => this.onLost(), Math.max(0, sentAt + this.leaseMs - this.db.clock.now()));
+    this.watchdog = setTimeout(() => this.expired(), Math.max(0, sentAt + this.leaseMs - this.db.clock.now()));
     this.watchdog.unref();
+  }
+
+  /**
+   * The lease ran out unrenewed. Either the database could not be reached, or this process could
+   * not run at all (a step that kept the event loop busy, a paused machine): then a renewal sent
+   * now succeeds at once, and the lease goes on, runs and step results kept. Whether someone took
+   * a run over meanwhile is the seq fence's to say (our next append to it is refused), not the
+   * lease's. Only a renewal that fails, or is still unanswered after a short grace, loses the lease.
+   */
+  private expired(): void {
+    let settled = false;
+    const lost = () => {
+      if (settled) return;
+      settled = true;
+      this.onLost();
+    };
+    const grace = setTimeout(lost, Math.min(LATE_RENEWAL_GRACE_MS, this.leaseMs / 4));
+    grace.unref();
+    this.renew().then(
+      () => {
+        settled = true;
+        clearTimeout(grace);
+      },
+      (err: unknown) => {
+        clearTimeout(grace);
+        this.onError(err);
+        lost();
+      },
+    );
   }
 
   /** Stops renewing and removes the row (a process that stopped cleanly has released its runs). */

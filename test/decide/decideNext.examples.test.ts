@@ -306,6 +306,14 @@ describe('stop', () => {
     });
   });
 
+  it('a release that is not a shutdown says why (a lease that could not be renewed)', () => {
+    const why = 'the lease could not be renewed in time';
+    expect(decided([...running, started('extract')], etl(), { ...tick(timeOfSeq(9)), stopReason: why }, true)).toEqual({
+      events: [released(WORKER, why)],
+      next: { kind: 'released' },
+    });
+  });
+
   it('a stop before a new run’s first append: it is created, claimed and released at once', () => {
     const creation = [created(), claimed(WORKER)];
     expect(decided([], etl(), { kind: 'claim', runId: 'run-1', events: creation }, true)).toEqual({

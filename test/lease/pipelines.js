@@ -7,6 +7,8 @@
 //   metadata.holdUntil: { [step]: "/path" } the step's first attempt waits until that file exists (honouring its signal):
 //                                          the test decides when it ends, not a clock
 //   metadata.abortReasons: "/path/file"    an aborted handler appends its signal's reason there
+//   metadata.busyUntil: { [step]: "/path" } the step's first attempt keeps the event loop busy (no timer, no
+//                                          I/O runs) until that file exists, as a CPU-bound step would
 const fs = require('node:fs');
 const { definePipeline } = require('orbit-pipeline');
 
@@ -32,6 +34,8 @@ const step = (name) => ({
     if (m.poison === name) process.kill(process.pid, 'SIGKILL');
     const ms = ctx.attempt === 1 ? m.firstSleepMs && m.firstSleepMs[name] : m.laterSleepMs && m.laterSleepMs[name];
     const hold = ctx.attempt === 1 && m.holdUntil && m.holdUntil[name];
+    const busy = ctx.attempt === 1 && m.busyUntil && m.busyUntil[name];
+    while (busy && !fs.existsSync(busy)) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     try {
       if (ms) await sleep(ms, ctx.signal);
       if (hold) await holdUntil(hold, ctx.signal);
