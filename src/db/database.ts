@@ -1,6 +1,8 @@
 import * as E from 'fp-ts/Either';
-import { Pool, type PoolClient, type QueryResultRow } from 'pg';
-import type { DbFailure, InvalidSchemaName } from '../errors';
+import { Client, Pool, type ClientConfig, type PoolClient, type QueryResultRow } from 'pg';
+import type { DbFailure, InvalidInput, InvalidSchemaName } from '../errors';
+import { parseConnectionTarget } from './connectionTarget';
+import { HostSelector, selectingClient, type SessionStateReader } from './hostSelector';
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from './identifiers';
 import { fromPgError } from './pgErrors';
 import { retryTransient } from './retryTransient';
@@ -17,6 +19,13 @@ export interface Database {
   /** The NOTIFY channel for this schema. */
   readonly channel: string;
   readonly url: string;
+  /**
+   * Opens a connection of its own (not the pool's) to the host the URL selects: the LISTEN
+   * connection. Call `connect()` on it.
+   */
+  readonly newClient: (config: Omit<ClientConfig, 'connectionString'>) => Client;
+  /** @internal Set for a URL that needs selecting (several hosts, or `target_session_attrs`). */
+  readonly selector: HostSelector | undefined;
   /** Transient failures are retried for this long (ms) before a statement fails. */
   readonly retryBudgetMs: number;
   /** Group commit: how many append commits may be in flight at once. */
@@ -40,6 +49,11 @@ export interface OpenDatabaseOptions {
   readonly appendSlots?: number;
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /**
+   * Reads whether a session is a standby or read-only: needed for `target_session_attrs` other
+   * than `any` (the client passes src/queries/readSessionState.ts; src/db holds no SQL).
+   */
+  readonly readSessionState?: SessionStateReader;
 }
 
 /**
@@ -58,12 +72,33 @@ export const DEFAULT_RETRY_BUDGET_MS = 30_000;
  */
 export const DEFAULT_APPEND_SLOTS = 2;
 
-/** Validates the schema name and creates a pool. No connection is made until the first query. */
-export const openDatabase = (opts: OpenDatabaseOptions): E.Either<InvalidSchemaName, Database> => {
+const noSessionState: SessionStateReader = () => {
+  throw new Error('target_session_attrs needs openDatabase({ readSessionState })');
+};
+
+/**
+ * Validates the URL and the schema name and creates a pool. No connection is made until the first
+ * query. A URL with several hosts or `target_session_attrs` gets a HostSelector: every connection
+ * goes to the host it picks.
+ */
+export const openDatabase = (opts: OpenDatabaseOptions): E.Either<InvalidSchemaName | InvalidInput, Database> => {
   const schema = opts.schema ?? DEFAULT_SCHEMA;
+  const target = parseConnectionTarget(opts.url, 'database URL');
+  if (E.isLeft(target)) return target;
+  const logger = opts.logger ?? silentLogger;
+  const selecting = target.right.hosts.length > 1 || target.right.attrs !== 'any';
+  const selector = selecting
+    ? new HostSelector(target.right, opts.readSessionState ?? noSessionState, logger, {
+        application_name: opts.applicationName ?? 'orbit',
+      })
+    : undefined;
+  const ClientClass = selector ? selectingClient(selector) : Client;
+  // The first host's URL carries the user, database and parameters; the selector sets the host.
+  const connectionString = target.right.urls[0] ?? opts.url;
   return E.map((valid: string) => {
     const pool = new Pool({
-      connectionString: opts.url,
+      connectionString,
+      Client: ClientClass,
       max: opts.max ?? 10,
       application_name: opts.applicationName ?? 'orbit',
       connectionTimeoutMillis: 10_000,
@@ -82,10 +117,12 @@ export const openDatabase = (opts: OpenDatabaseOptions): E.Either<InvalidSchemaN
       qs: quoteIdent(valid),
       channel: channelFor(valid),
       url: opts.url,
+      newClient: (config: Omit<ClientConfig, 'connectionString'>) => new ClientClass({ ...config, connectionString }),
+      selector,
       retryBudgetMs: opts.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS,
       appendSlots: opts.appendSlots ?? DEFAULT_APPEND_SLOTS,
       clock: opts.clock ?? systemClock,
-      logger: opts.logger ?? silentLogger,
+      logger,
     };
   })(validateSchemaName(schema));
 };

@@ -1,4 +1,4 @@
-import { Client, type Notification } from 'pg';
+import type { Client, Notification } from 'pg';
 import * as t from 'io-ts';
 import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
@@ -80,8 +80,8 @@ export class RunWatcher {
 
   /** Connects and LISTENs once; resolves with the client, which is closed when its connection ends. */
   private async open(): Promise<{ client: Client; ended: Promise<string> }> {
-    const client = new Client({
-      connectionString: this.db.url,
+    // On the host the URL selects (the primary after a failover), like the pool's connections.
+    const client = this.db.newClient({
       keepAlive: true,
       application_name: `orbit-${this.role}:${this.db.schema}`.slice(0, 63),
     });

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
 import { closeDatabase, openDatabase, type Database } from '../db/database';
 import { readServerVersion } from '../queries/readServerVersion';
+import { readSessionState } from '../queries/readSessionState';
 import { checkSchema, migrate as runMigrations } from '../migrations/migrate';
 import { resolveDatabase, type ResolvedDatabase } from '../server/resolveDatabase';
 import type { ConnectFailure } from '../errors';
@@ -82,6 +83,7 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Conne
     appendSlots,
     clock,
     logger,
+    readSessionState,
   });
   if (E.isLeft(opened)) return opened;
   const db = opened.right;

@@ -1,7 +1,8 @@
 import { existsSync } from 'fs';
 import * as path from 'path';
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type DatabaseUnavailable, type InvalidInput } from '../errors';
+import type { DatabaseUnavailable, InvalidInput } from '../errors';
+import { hostList, parseConnectionTarget } from '../db/connectionTarget';
 import { EmbeddedServer, ensureEmbeddedServer } from './embeddedServer';
 import type { Clock } from '../util/clock';
 import type { Env } from '../util/env';
@@ -14,29 +15,13 @@ export interface ResolvedDatabase {
   embedded?: EmbeddedServer;
 }
 
-const parseUrl = (url: string, what: string): E.Either<InvalidInput, URL> => {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return E.left(OrbitErrors.invalidInput(what, `not a URL: expected postgres://user@host:port/dbname`));
-  }
-  if (parsed.protocol !== 'postgres:' && parsed.protocol !== 'postgresql:') {
-    return E.left(
-      OrbitErrors.invalidInput(what, `unsupported scheme "${parsed.protocol}": expected postgres:// or postgresql://`),
-    );
-  }
-  // `pg` turns a non-numeric port into NaN and then waits out its connect timeout in silence.
-  const port = parsed.searchParams.get('port') ?? (parsed.port !== '' ? parsed.port : undefined);
-  if (port !== undefined && !(/^\d{1,5}$/.test(port) && Number(port) >= 1 && Number(port) <= 65535)) {
-    return E.left(OrbitErrors.invalidInput(what, `port ${JSON.stringify(port)} is not a port number (1 to 65535)`));
-  }
-  return E.right(parsed);
-};
-
-/** Checks a PostgreSQL URL without connecting: scheme and port. Never echoes the URL (it may hold a password). */
+/**
+ * Checks a PostgreSQL URL without connecting: scheme, ports, and for libpq's multi-host form
+ * (`postgres://h1:5432,h2:5433/db?target_session_attrs=read-write`) the host list and
+ * `target_session_attrs`. Never echoes the URL (it may hold a password).
+ */
 export const validateDatabaseUrl = (url: string, what: string): E.Either<InvalidInput, void> =>
-  E.map(() => undefined)(parseUrl(url, what));
+  E.map(() => undefined)(parseConnectionTarget(url, what));
 
 /** The project root: the nearest directory from `cwd` up that holds a package.json (else `cwd`). */
 export function projectRoot(cwd: string): string {
@@ -81,7 +66,7 @@ export async function resolveDatabase(opts: {
         ? { url: env.DATABASE_URL, source: 'env' }
         : undefined;
   if (given) {
-    const parsed = parseUrl(given.url, given.source === 'option' ? 'database URL' : 'DATABASE_URL');
+    const parsed = parseConnectionTarget(given.url, given.source === 'option' ? 'database URL' : 'DATABASE_URL');
     return E.isLeft(parsed) ? parsed : E.right({ url: given.url, source: given.source });
   }
   const server = await ensureEmbeddedServer(embeddedHome({ dataDir: opts.dataDir, env, cwd: opts.cwd }), {
@@ -99,11 +84,18 @@ const shortPath = (p: string): string => {
 
 /** `user@host:port/dbname` of a PostgreSQL URL, without the password (undefined if unparsable). */
 export function urlLocation(url: string): string | undefined {
+  const target = parseConnectionTarget(url, 'url');
+  if (E.isLeft(target)) return undefined;
   let u: URL;
   try {
-    u = new URL(url);
+    u = new URL(target.right.urls[0] ?? url);
   } catch {
     return undefined;
+  }
+  if (target.right.hosts.length > 1) {
+    const user = decodeURIComponent(u.username);
+    const dbName = decodeURIComponent(u.pathname.replace(/^\//, '')) || user || 'postgres';
+    return `${user ? `${user}@` : ''}${hostList(target.right)}/${dbName}`;
   }
   // libpq defaults: a host-less URL uses the local socket (or ?host=), the database defaults to the user.
   const host = u.hostname !== '' ? u.hostname : (u.searchParams.get('host') ?? 'localhost');

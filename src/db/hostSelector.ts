@@ -1,0 +1,184 @@
+/**
+ * The one place that picks a host of a multi-host URL (libpq's `target_session_attrs`, which `pg`
+ * lacks): every connection Orbit opens (the pool's, hence the append path's and the lease's, and
+ * the LISTEN connection) asks `pick()`. The host that matched last is remembered; a failed
+ * connect or a lost connection to it forgets it, and the next connection searches the hosts in
+ * order again, so after a promotion every connection finds the new primary by itself.
+ */
+import { Client, type ClientBase, type ClientConfig } from 'pg';
+import { hostList, type ConnectionTarget, type HostPort, type TargetSessionAttrs } from './connectionTarget';
+import type { Logger } from '../util/logger';
+
+/** What a session is: read from the server (src/queries/readSessionState.ts). */
+export interface SessionState {
+  /** `pg_is_in_recovery()`: a standby. */
+  readonly inRecovery: boolean;
+  /** `transaction_read_only`: a standby, or a primary with `default_transaction_read_only`. */
+  readonly readOnly: boolean;
+}
+
+export type SessionStateReader = (client: ClientBase) => Promise<SessionState>;
+
+/** `prefer-standby` takes a standby when one answers, else any host (libpq's second pass). */
+export const sessionMatches = (attrs: TargetSessionAttrs, s: SessionState, lastPass: boolean): boolean => {
+  switch (attrs) {
+    case 'any':
+      return true;
+    case 'read-write':
+      return !s.readOnly;
+    case 'read-only':
+      return s.readOnly;
+    case 'primary':
+      return !s.inRecovery;
+    case 'standby':
+      return s.inRecovery;
+    case 'prefer-standby':
+      return s.inRecovery || lastPass;
+  }
+};
+
+/** No host gave a matching session. SQLSTATE 08001 (unable to establish connection): transient, so retried. */
+export class NoMatchingHost extends Error {
+  readonly code = '08001';
+}
+
+interface Picked extends HostPort {
+  readonly index: number;
+}
+
+const PROBE_TIMEOUT_MS = 5_000;
+
+export class HostSelector {
+  private current: number | undefined;
+  private search: Promise<Picked> | undefined;
+  private lastChosen: number | undefined;
+
+  constructor(
+    readonly target: ConnectionTarget,
+    private readonly readState: SessionStateReader,
+    private readonly logger: Logger,
+    private readonly probeConfig: ClientConfig = {},
+  ) {}
+
+  /** Whether a new connection must be checked once connected (`any` takes whatever answers). */
+  get checks(): boolean {
+    return this.target.attrs !== 'any';
+  }
+
+  /** The host to connect to: the last one that matched, else the first that matches now. */
+  pick(): Promise<Picked> {
+    const i = this.current;
+    const h = i === undefined ? undefined : this.target.hosts[i];
+    if (i !== undefined && h !== undefined) return Promise.resolve({ ...h, index: i });
+    this.search ??= this.searchHosts().finally(() => (this.search = undefined));
+    return this.search;
+  }
+
+  /** Connection to host `index` failed or was lost: the next connection searches again. */
+  lost(index: number): void {
+    if (this.current === index) this.current = undefined;
+  }
+
+  /** Checks a session just opened on host `index`; a mismatch (a demoted primary) forgets the host and throws. */
+  async accept(client: ClientBase, index: number): Promise<void> {
+    if (!this.checks) return;
+    const state = await this.readState(client);
+    if (!sessionMatches(this.target.attrs, state, true)) {
+      this.lost(index);
+      throw new NoMatchingHost(`${this.where(index)} no longer gives a ${this.target.attrs} session`);
+    }
+  }
+
+  private where(i: number): string {
+    const h = this.target.hosts[i];
+    return h === undefined ? '?' : `${h.host}:${h.port}`;
+  }
+
+  /** Connects to one host and reads its state (`any` only needs it to answer). */
+  private async probe(url: string): Promise<SessionState> {
+    const c = new Client({ ...this.probeConfig, connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+    c.on('error', () => undefined);
+    try {
+      await c.connect();
+      return this.checks ? await this.readState(c) : { inRecovery: false, readOnly: false };
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  }
+
+  private async searchHosts(): Promise<Picked> {
+    const { hosts, urls, attrs } = this.target;
+    const seen = new Map<number, SessionState | string>();
+    const passes = attrs === 'prefer-standby' ? [false, true] : [true];
+    for (const lastPass of passes) {
+      for (let i = 0; i < hosts.length; i++) {
+        const url = urls[i];
+        const host = hosts[i];
+        if (url === undefined || host === undefined) continue;
+        let state = seen.get(i);
+        if (state === undefined) {
+          try {
+            state = await this.probe(url);
+          } catch (err) {
+            state = err instanceof Error ? err.message || err.name : String(err);
+          }
+          seen.set(i, state);
+        }
+        if (typeof state !== 'string' && sessionMatches(attrs, state, lastPass)) {
+          if (this.lastChosen !== undefined && this.lastChosen !== i) {
+            this.logger.warn(`database: now on ${this.where(i)} (${attrs}), was ${this.where(this.lastChosen)}`);
+          }
+          this.lastChosen = i;
+          this.current = i;
+          return { ...host, index: i };
+        }
+      }
+    }
+    const why = [...seen].map(([i, s]) => `${this.where(i)}: ${typeof s === 'string' ? s : describe(s)}`).join('; ');
+    throw new NoMatchingHost(`no host of ${hostList(this.target)} gives a ${attrs} session (${why})`);
+  }
+}
+
+const describe = (s: SessionState): string => (s.inRecovery ? 'a standby' : s.readOnly ? 'read-only' : 'read-write');
+
+/**
+ * A `pg` Client whose `connect()` asks the selector for the host first and checks the session it
+ * gets: the pool creates these (its `Client` option), the LISTEN connection is one.
+ */
+export const selectingClient = (selector: HostSelector): typeof Client =>
+  class SelectingClient extends Client {
+    override connect(): Promise<Client>;
+    override connect(callback: ((err: Error) => void) | ((err: null, c: Client) => void)): void;
+    override connect(callback?: ((err: Error) => void) | ((err: null, c: Client) => void)): Promise<Client> | undefined {
+      const done = this.connectSelected();
+      if (callback === undefined) return done;
+      const cb = callback as (err: Error | null, c?: Client) => void;
+      done.then(
+        (c) => cb(null, c),
+        (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+      );
+      return undefined;
+    }
+
+    private async connectSelected(): Promise<Client> {
+      const h = await selector.pick();
+      // pg wants an IPv6 address without the URL's brackets.
+      this.host = h.host.replace(/^\[(.*)\]$/, '$1');
+      this.port = h.port;
+      try {
+        await super.connect();
+      } catch (err) {
+        selector.lost(h.index);
+        throw err;
+      }
+      // A connection that breaks (the primary killed) sends the next one searching.
+      this.on('error', () => selector.lost(h.index));
+      try {
+        await selector.accept(this, h.index);
+      } catch (err) {
+        await this.end().catch(() => undefined);
+        throw err;
+      }
+      return this;
+    }
+  };
