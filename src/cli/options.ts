@@ -39,7 +39,7 @@ const jsonSyntaxHint = (err: unknown): string => {
   return pos ? `syntax error at position ${pos[1]}` : 'syntax error';
 };
 
-/** `--metadata`: JSON text, not `null` (a run's metadata is never null; omit it for `{}`). */
+/** `--metadata`: JSON text of an object, not `null` (a run's metadata is never null; omit it for `{}`). */
 export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown> => {
   let value: unknown;
   try {
@@ -52,6 +52,16 @@ export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown>
       OrbitErrors.invalidInput(
         '--metadata',
         `null is not metadata: give a JSON value such as '{"batchId":"b-7"}', or omit --metadata for {}`,
+      ),
+    );
+  }
+  // A run's metadata is a JSON object (JsonObject): an array or a scalar would reach handlers that
+  // read `ctx.metadata?.field`. Named by its kind, never quoted (metadata carries secrets).
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    return E.left(
+      OrbitErrors.invalidInput(
+        '--metadata',
+        `metadata is a JSON object such as '{"batchId":"b-7"}', not ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}`,
       ),
     );
   }

@@ -31,7 +31,11 @@ export const printRecoveryEvent = (out: Output, verbose: boolean): ((e: Recovery
       const o2 = forRun(o.runId);
       if (o.outcome === 'recovered') o2.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
       else if (o.outcome === 'skipped') o2.info(`Run ${o.runId} skipped: ${o.reason}`);
-      else o2.failure(`Failed to recover run ${o.runId}: ${o.message}`);
+      // Never an empty reason: a failure nobody can explain still says so.
+      else
+        o2.failure(
+          `Failed to recover run ${o.runId}: ${o.message.trim() !== '' ? o.message : `no reason was reported (${o.error._tag})`}`,
+        );
       blocks.get(o.runId)?.flush();
       blocks.delete(o.runId);
     }

@@ -36,6 +36,14 @@ export const creationEvents = (
   const encoded = pipeline.metadata ? pipeline.metadata.encode(decoded.right) : decoded.right;
   // NULL would reach the NOT NULL column as a raw database error; undefined means "none given".
   if (encoded === null) return E.left(OrbitErrors.invalidMetadata(pipeline.name, 'metadata is null (pass {} for none)'));
+  // Without a codec, metadata is a JsonObject (its type): an array or a scalar is refused, not journaled.
+  if (pipeline.metadata === undefined && encoded !== undefined && (typeof encoded !== 'object' || Array.isArray(encoded)))
+    return E.left(
+      OrbitErrors.invalidMetadata(
+        pipeline.name,
+        `metadata is a JSON object, not ${Array.isArray(encoded) ? 'an array' : `a ${typeof encoded}`} (give the pipeline a metadata codec to take other values)`,
+      ),
+    );
   const json = toJsonValue(encoded ?? {});
   if (!json.ok) return E.left(OrbitErrors.invalidMetadata(pipeline.name, json.reason));
   return E.right([

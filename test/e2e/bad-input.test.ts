@@ -96,6 +96,24 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
     }
   });
 
+  it('metadata that is JSON but not an object is refused by its kind, before any connection', async () => {
+    const offline = ['--database-url', 'postgres://postgres@127.0.0.1:1/x'];
+    for (const [text, kind] of [
+      ['[1,2]', 'an array'],
+      ['"str"', 'a string'],
+      ['7', 'a number'],
+    ]) {
+      const r = await h.cli([...offline, 'run', 'data-pipeline', '--metadata', text as string]);
+      expectExit(r, 2);
+      expectOneErrorLine(
+        r,
+        new RegExp(
+          `^Error: Invalid --metadata: metadata is a JSON object such as '\\{"batchId":"b-7"\\}', not ${kind as string}`,
+        ),
+      );
+    }
+  });
+
   it('an unreachable database is one line, not a stack trace', async () => {
     const r = await h.cli(['--database-url', 'postgres://postgres@127.0.0.1:1/x', 'check-interrupted']);
     expectExit(r, 1);
