@@ -84,8 +84,12 @@
   if (live !== 'none' && typeof EventSource !== 'undefined') {
     var runId = live.indexOf('run:') === 0 ? live.slice(4) : null;
     var source = new EventSource('/events');
+    var opened = false;
     source.addEventListener('open', function () {
       if (indicator) indicator.className = 'live on';
+      // What changed between rendering the page (or a lost connection) and now was not heard: look once.
+      if (opened || live !== 'all') refresh();
+      opened = true;
       body.setAttribute('data-live-ready', '1');
     });
     source.addEventListener('error', function () {

@@ -191,6 +191,19 @@ describe('orbit ui over HTTP', () => {
     expect(E.isLeft(await cancelRun(runId, { client: tc.client }))).toBe(true);
   });
 
+  it('serves the workers, pipelines and recovery pages from the library functions', async () => {
+    const workers = await call(ui.url, 'GET', '/workers');
+    expect(workers.status).toBe(200);
+    expect(workers.body).toContain('Workers');
+    const pipelines = await call(ui.url, 'GET', '/pipelines');
+    expect(pipelines.status).toBe(200);
+    expect(pipelines.body).toContain('data-pipeline="ui-flow"');
+    expect(pipelines.body).toContain('>held<');
+    const recovery = await call(ui.url, 'GET', '/recovery');
+    expect(recovery.status).toBe(200);
+    expect((recovery.body.match(/<svg class="chart"/g) ?? []).length).toBe(4);
+  });
+
   it('answers only to loopback host names (no DNS rebinding)', async () => {
     expect((await call(ui.url, 'GET', '/', { headers: { Host: 'evil.example:4300' } })).status).toBe(421);
     expect((await call(ui.url, 'GET', '/', { headers: { Host: 'localhost:4300' } })).status).toBe(200);
@@ -262,5 +275,5 @@ describe('orbit ui over HTTP', () => {
     } finally {
       for (const s of streams) s.close();
     }
-  });
+  }, 120_000);
 });

@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 /** Where the dashboard's files are: `assets/ui/` at the package root (from src/cli/ui/ or dist/cli/ui/ alike). */
-export const ASSETS_DIR = path.join(__dirname, '..', '..', '..', 'assets', 'ui');
+export const ASSETS_DIR =
+  // dist-scripts/src/cli/ui/ (the bench) is one level deeper than src/cli/ui/ and dist/cli/ui/.
+  [path.join(__dirname, '..', '..', '..', 'assets', 'ui'), path.join(__dirname, '..', '..', '..', '..', 'assets', 'ui')].find(
+    (d) => existsSync(path.join(d, 'app.js')),
+  ) ?? path.join(__dirname, '..', '..', '..', 'assets', 'ui');
 
 export interface Asset {
   readonly body: Buffer;
@@ -27,5 +31,8 @@ export const loadAssets = (dir = ASSETS_DIR): { readonly files: ReadonlyMap<stri
     hash.update(body);
     files.set(`/assets/${name}`, { body, type });
   }
+  // Browsers ask for /favicon.ico on pages that name no icon (a plain-text error page).
+  const icon = files.get('/assets/favicon.svg');
+  if (icon !== undefined) files.set('/favicon.ico', icon);
   return { files, version: hash.digest('hex').slice(0, 12) };
 };

@@ -8,7 +8,11 @@ import { resumeRun } from '../../api/resumeRun';
 import { searchRuns } from '../../api/searchRuns';
 import { verifyRun } from '../../api/verifyRun';
 import { formatError } from '../../api/internal/errors';
-import { runLiveness } from '../../api/internal/liveness';
+import { listWorkers, runLiveness } from '../../api/internal/liveness';
+import { pipelineStats } from '../../api/pipelineStats';
+import { recoveryHistory } from '../../api/recoveryHistory';
+import { recoveryStats } from '../../api/recoveryStats';
+import { pipelinesMain, recoveryMain, workersMain } from './pages/otherPages';
 import { buildTimeline } from '../../api/internal/timeline';
 import { html, type Html, type PageFrame } from './html';
 import { allowedActions, confirmMain, runMain, type RunAction } from './pages/runPage';
@@ -177,6 +181,78 @@ const cancelAction: Route = {
   },
 };
 
-export const routes: readonly Route[] = [runsPage, runPage, confirmPage, resumeAction, retryAction, cancelAction];
+const workersPage: Route = {
+  method: 'GET',
+  path: /^\/workers$/,
+  handle: async ({ client }) => {
+    // The lease table, as `orbit workers` reads it (a live-workers function with idle workers and
+    // concurrency is the queue work's; this shows what exists today).
+    const rows = await listWorkers(client);
+    if (E.isLeft(rows)) return failure(rows.left);
+    const workers = rows.right.map((r) => ({
+      id: r.id,
+      host: r.host,
+      pid: r.pid,
+      startedAt: r.started_at.toISOString(),
+      lastRenewalAt: r.heartbeat_at.toISOString(),
+      leaseUntil: r.lease_until.toISOString(),
+      live: r.live,
+      leaseMs: r.lease_ms,
+      held: r.held,
+    }));
+    return { kind: 'page', title: 'Workers', section: 'workers', live: 'all', main: workersMain(workers) };
+  },
+};
+
+const DAY_MS = 86_400_000;
+
+const pipelinesPage: Route = {
+  method: 'GET',
+  path: /^\/pipelines$/,
+  handle: async ({ client }) => {
+    const stats = await pipelineStats({ client, sinceMs: DAY_MS });
+    if (E.isLeft(stats)) return failure(stats.left);
+    const registered = client.registry.list();
+    const names = [...new Set([...registered.map((p) => p.name), ...stats.right.map((s) => s.pipelineId)])].sort();
+    const views = names.map((name) => ({
+      name,
+      steps: registered.find((p) => p.name === name)?.stepNames ?? [],
+      stats: stats.right.find((s) => s.pipelineId === name),
+    }));
+    return { kind: 'page', title: 'Pipelines', section: 'pipelines', live: 'none', main: pipelinesMain(views, '24 hours') };
+  },
+};
+
+const recoveryPage: Route = {
+  method: 'GET',
+  path: /^\/recovery$/,
+  handle: async ({ client }) => {
+    const [stats, points] = await Promise.all([
+      recoveryStats({ client }),
+      recoveryHistory({ client, bucketMs: 3_600_000, buckets: 24 }),
+    ]);
+    if (E.isLeft(stats)) return failure(stats.left);
+    if (E.isLeft(points)) return failure(points.left);
+    return {
+      kind: 'page',
+      title: 'Recovery',
+      section: 'recovery',
+      live: 'none',
+      main: recoveryMain(stats.right, points.right, (iso) => `${iso.slice(11, 13)}h`),
+    };
+  },
+};
+
+export const routes: readonly Route[] = [
+  runsPage,
+  runPage,
+  confirmPage,
+  resumeAction,
+  retryAction,
+  cancelAction,
+  workersPage,
+  pipelinesPage,
+  recoveryPage,
+];
 
 export { allowedActions, type RunStatus };

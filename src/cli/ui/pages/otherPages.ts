@@ -1,0 +1,193 @@
+import type { PipelineStats } from '../../../api/pipelineStats';
+import type { RecoveryPoint } from '../../../api/recoveryHistory';
+import type { RecoveryStats } from '../../../api/recoveryStats';
+import { badge, formatDuration, href, html, time, type Html } from '../html';
+import { barChart } from './charts';
+
+/** A lease row as `orbit workers` reads it (database clock). */
+export interface WorkerView {
+  readonly id: string;
+  readonly host: string;
+  readonly pid: number;
+  readonly startedAt: string;
+  readonly lastRenewalAt: string;
+  readonly leaseUntil: string;
+  readonly live: boolean;
+  readonly leaseMs: number;
+  readonly held: readonly string[];
+}
+
+export const workersMain = (workers: readonly WorkerView[]): Html => {
+  const live = workers.filter((w) => w.live).length;
+  return html`<h1>Workers</h1>
+    <p class="muted">
+      ${live} live, ${workers.length - live} with an expired lease. Every process that executes runs (<span class="mono"
+        >orbit worker</span
+      >, <span class="mono">orbit run</span>, <span class="mono">orbit resume</span>, this dashboard's resumes) holds a lease,
+      renewed every third of it; a worker whose lease expired and whose process is gone has its runs recovered.
+    </p>
+    ${
+      workers.length === 0
+        ? html`<p class="empty">No process holds a lease.</p>`
+        : html`<table id="workers">
+            <thead>
+              <tr>
+                <th>Worker</th>
+                <th>Host / pid</th>
+                <th>Started (UTC)</th>
+                <th>Lease</th>
+                <th>Runs held</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${workers.map(
+                (w) =>
+                  html`<tr class="${w.live ? 'live' : 'expired'}">
+                    <td class="mono small">${w.id}</td>
+                    <td>${w.host} <span class="muted">/ ${w.pid}</span></td>
+                    <td>${time(w.startedAt)}</td>
+                    <td>
+                      ${w.live ? html`${badge('running')} valid for ${formatDuration(Math.max(1, w.leaseMs))}` : html`${badge('failed')} expired ${formatDuration(Math.max(1, -w.leaseMs))} ago`}
+                      <div class="muted small">renewed ${time(w.lastRenewalAt)}</div>
+                    </td>
+                    <td>
+                      ${w.held.length === 0 ? html`<span class="muted">idle</span>` : w.held.map((r, i) => html`${i > 0 ? ', ' : ''}<a class="mono small" href="${`/runs/${encodeURIComponent(r)}`}">${r}</a>`)}
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }`;
+};
+
+export interface PipelineView {
+  readonly name: string;
+  readonly steps: readonly string[];
+  readonly stats: PipelineStats | undefined;
+}
+
+const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(r === 1 ? 0 : 1)}%`);
+
+/** A pipeline's steps as a left-to-right chain of boxes (its graph, once branches exist). */
+const stepChain = (steps: readonly string[]): Html => {
+  const bw = 150;
+  const gap = 34;
+  const width = steps.length * (bw + gap);
+  return html`<svg class="graph" viewBox="0 0 ${Math.max(width, 10)} 46" role="img" aria-label="steps">
+    <defs>
+      <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">
+        <path d="M0,0 L10,5 L0,10 z" />
+      </marker>
+    </defs>
+    ${steps.map((s, i) => {
+      const x = i * (bw + gap) + 2;
+      return html`<g class="node"
+          ><rect x="${x}" y="6" width="${bw}" height="32" rx="6" /><text x="${x + bw / 2}" y="27" text-anchor="middle"
+            >${s.length > 20 ? `${s.slice(0, 19)}…` : s}</text
+          ></g
+        >${i < steps.length - 1 ? html`<path class="edge" d="M${x + bw},22 L${x + bw + gap - 2},22" />` : ''}`;
+    })}
+  </svg>`;
+};
+
+export const pipelinesMain = (pipelines: readonly PipelineView[], windowLabel: string): Html =>
+  html`<h1>Pipelines</h1>
+    <p class="muted">
+      Registered pipelines (from <span class="mono">--pipelines</span>) and any other pipeline with runs in the last
+      ${windowLabel}.
+    </p>
+    ${
+      pipelines.length === 0
+        ? html`<p class="empty">
+            No pipeline registered and no run in the last ${windowLabel}. Start the dashboard with
+            <span class="mono">--pipelines ./pipelines.js</span>.
+          </p>`
+        : html`<div class="cards" id="pipelines">
+            ${pipelines.map(
+              (p) =>
+                html`<section class="card pipeline" data-pipeline="${p.name}">
+                  <h3><a href="${href('/', { pipeline: p.name })}">${p.name}</a></h3>
+                  ${p.steps.length > 0 ? stepChain(p.steps) : html`<p class="muted small">not registered here: steps unknown</p>`}
+                  <table class="mini">
+                    <tbody>
+                      <tr>
+                        <th>runs (${windowLabel})</th>
+                        <td class="num">${p.stats?.runs ?? 0}</td>
+                        <th>success rate</th>
+                        <td class="num">${pct(p.stats?.successRate ?? null)}</td>
+                      </tr>
+                      <tr>
+                        <th>failed</th>
+                        <td class="num">${p.stats?.failed ?? 0}</td>
+                        <th>unfinished</th>
+                        <td class="num">${p.stats?.unfinished ?? 0}</td>
+                      </tr>
+                      <tr>
+                        <th>median</th>
+                        <td class="num">${p.stats?.p50Ms == null ? '—' : formatDuration(p.stats.p50Ms)}</td>
+                        <th>p95</th>
+                        <td class="num">${p.stats?.p95Ms == null ? '—' : formatDuration(p.stats.p95Ms)}</td>
+                      </tr>
+                    </tbody>
+                  </table>
+                </section>`,
+            )}
+          </div>`
+    }`;
+
+export const recoveryMain = (
+  stats: RecoveryStats,
+  points: readonly RecoveryPoint[],
+  bucketLabel: (iso: string) => string,
+): Html => {
+  const label = (p: RecoveryPoint) => bucketLabel(p.from);
+  return html`<h1>Recovery</h1>
+    <div class="cards" id="recovery-stats">
+      <div class="card">
+        <h3>Interrupted now</h3>
+        <div class="stat">${stats.interruptedNow}</div>
+        <div class="muted small">${stats.interruptedTotal} detected in all</div>
+      </div>
+      <div class="card">
+        <h3>Recovery success rate</h3>
+        <div class="stat">${pct(stats.successRate)}</div>
+        <div class="muted small">${stats.recoveries} recoveries of ${stats.runsRecovered} runs</div>
+      </div>
+      <div class="card">
+        <h3>Steps re-executed per recovery</h3>
+        <div class="stat">${stats.stepsReExecutedPerRecovery === null ? '—' : stats.stepsReExecutedPerRecovery.toFixed(2)}</div>
+        <div class="muted small">in-flight steps run again</div>
+      </div>
+      <div class="card">
+        <h3>Recovery time</h3>
+        <div class="stat">${stats.averageRecoveryMs === null ? '—' : formatDuration(stats.averageRecoveryMs)}</div>
+        <div class="muted small">
+          resume to end; downtime ${stats.averageDowntimeMs === null ? '—' : formatDuration(stats.averageDowntimeMs)}
+        </div>
+      </div>
+    </div>
+    <h2>Over the last 24 hours</h2>
+    <div class="cards" id="recovery-charts">
+      ${barChart(
+        'Interrupted runs detected',
+        points.map((p) => ({ label: label(p), value: p.interrupted })),
+        (v) => String(Math.round(v)),
+        'bad',
+      )}
+      ${barChart(
+        'Recovery success rate',
+        points.map((p) => ({ label: label(p), value: p.successRate === null ? null : p.successRate * 100 })),
+        (v) => `${Math.round(v)}%`,
+      )}
+      ${barChart(
+        'Steps re-executed',
+        points.map((p) => ({ label: label(p), value: p.stepsReExecuted })),
+        (v) => String(Math.round(v)),
+      )}
+      ${barChart(
+        'Recovery time (average)',
+        points.map((p) => ({ label: label(p), value: p.averageRecoveryMs })),
+        formatDuration,
+      )}
+    </div>`;
+};
