@@ -275,7 +275,15 @@ export const formatError = (e: OrbitError): string => {
     case 'ProjectionMismatch':
       return `Projections disagree with the journal for run ${e.runId}: ${e.differences.join('; ')}`;
     case 'RunNotCancellable':
-      return `Run ${e.runId} cannot be cancelled: it is ${e.status}`;
+      return `Run ${e.runId} cannot be cancelled: ${
+        e.status === 'success'
+          ? 'it has already succeeded'
+          : e.status === 'failed'
+            ? 'it has already failed'
+            : e.status === 'cancelled'
+              ? 'it was already cancelled'
+              : `it has already ended (${e.status})`
+      }`;
     case 'Fenced':
       return `Run ${e.runId} was taken over by another writer; this process stopped writing to it`;
     case 'RunFailed':

@@ -87,9 +87,10 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     migrate: needs.migrate === true || args.migrate === true ? true : undefined,
   });
   if (E.isLeft(client)) return client;
-  if ((client.right.database.source === 'embedded' || args.verbose === true) && !out.json) {
-    out.note(describeDatabase(client.right.database));
-  }
+  // Which database: with --verbose; without it only when this command started the embedded
+  // server, which then keeps running in the background (the note says how to stop it).
+  const started = client.right.database.embedded !== undefined && !client.right.database.embedded.reused;
+  if ((started || args.verbose === true) && !out.json) out.note(describeDatabase(client.right.database));
   return E.right({ client: client.right, out, args, settings });
 };
 

@@ -18,5 +18,7 @@ export const listRuns = async (db: Database, opts: ListRunsOptions = {}): Promis
       stepsSucceeded: r.succeeded,
       stepsTotal: r.total,
       error: r.error,
+      owner: r.owner,
+      lastEventAt: r.last_event_at.toISOString(),
     })),
   )(await listRunSummaries(db, { status: opts.status ?? null, pipelineId: opts.pipelineId ?? null, limit: opts.limit ?? 20 }));

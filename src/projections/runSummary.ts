@@ -13,6 +13,10 @@ export interface RunSummary {
   readonly stepsSucceeded: number;
   readonly stepsTotal: number;
   readonly error: string | null;
+  /** The worker holding it; null when nobody does (pending, released by its worker, or ended). */
+  readonly owner: string | null;
+  /** Its latest journal event (for a released run: since when it waits for a worker). */
+  readonly lastEventAt: string;
 }
 
 export interface ListRunsOptions {

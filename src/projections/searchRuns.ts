@@ -47,6 +47,8 @@ export const searchRuns = async (db: Database, opts: SearchRunsOptions): Promise
       stepsSucceeded: r.succeeded,
       stepsTotal: r.total,
       error: r.error,
+      owner: r.owner,
+      lastEventAt: r.last_event_at.toISOString(),
       metadata: r.metadata,
       recoveryCount: r.recovery_count,
     })),

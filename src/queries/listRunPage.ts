@@ -28,7 +28,7 @@ export interface RunPageFilter {
 export const listRunPage = (db: Database, f: RunPageFilter) =>
   query<RunPageRow>(
     db,
-    `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.started_at::text AS started_key, r.finished_at, r.error, r.metadata, r.recovery_count,
+    `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.started_at::text AS started_key, r.finished_at, r.error, r.owner, r.last_event_at, r.metadata, r.recovery_count,
             jsonb_array_length(r.step_names) AS total,
             (SELECT count(*)::int FROM ${db.qs}.steps s WHERE s.run_id = r.id AND s.status = 'success') AS succeeded
        FROM ${db.qs}.runs r

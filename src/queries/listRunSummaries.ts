@@ -8,6 +8,9 @@ export interface RunSummaryRow {
   readonly started_at: Date;
   readonly finished_at: Date | null;
   readonly error: string | null;
+  /** The worker holding it; null once released or finished (and before its first claim). */
+  readonly owner: string | null;
+  readonly last_event_at: Date;
   /** Steps that succeeded. */
   readonly succeeded: number;
   /** Steps of the run. */
@@ -24,7 +27,7 @@ export interface RunSummaryFilter {
 export const listRunSummaries = (db: Database, f: RunSummaryFilter) =>
   query<RunSummaryRow>(
     db,
-    `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.finished_at, r.error,
+    `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.finished_at, r.error, r.owner, r.last_event_at,
             jsonb_array_length(r.step_names) AS total,
             (SELECT count(*)::int FROM ${db.qs}.steps s WHERE s.run_id = r.id AND s.status = 'success') AS succeeded
        FROM ${db.qs}.runs r

@@ -113,19 +113,27 @@ export interface FailedRun {
   readonly failedSteps: readonly { readonly name: string; readonly error: string | null }[];
 }
 
-/** Runs that failed with failed steps in the last `withinMs` (default a day), newest first. */
+/** The newest runs that failed with failed steps, and how many there are in all. */
+export interface RecentFailedRuns {
+  readonly runs: readonly FailedRun[];
+  /** Every such run in the window, of which `runs` holds the newest `limit`. */
+  readonly total: number;
+}
+
+/** Runs that failed with failed steps in the last `withinMs` (default a day), newest first (at most `limit`, default 20). */
 export const recentFailedRuns = async (
   client: OrbitClient,
   options: { readonly withinMs?: number; readonly limit?: number } = {},
-): Promise<E.Either<DbFailure, FailedRun[]>> => {
+): Promise<E.Either<DbFailure, RecentFailedRuns>> => {
   const { db } = client;
   const rows = await listRecentFailedRuns(db, options.withinMs ?? 86_400_000, options.limit ?? 20);
-  return E.map((rs: readonly FailedRunRow[]) =>
-    rs.map((r): FailedRun => ({
+  return E.map((rs: readonly FailedRunRow[]): RecentFailedRuns => ({
+    runs: rs.map((r): FailedRun => ({
       runId: r.id,
       pipelineId: r.pipeline_id,
       finishedAt: r.finished_at?.toISOString() ?? null,
       failedSteps: r.steps,
     })),
-  )(rows);
+    total: rs[0]?.total ?? 0,
+  }))(rows);
 };

@@ -168,10 +168,10 @@ describe('bad input: one line on stderr, non-zero exit, journal unchanged', () =
   it('cancel of a finished run is refused', async () => {
     const r = await h.cli(['cancel', succeededRunId]);
     expectExit(r, 1);
-    expectOneErrorLine(r, `Error: Run ${succeededRunId} cannot be cancelled: it is success`);
+    expectOneErrorLine(r, `Error: Run ${succeededRunId} cannot be cancelled: it has already succeeded`);
     const f = await h.cli(['cancel', failedRunId]);
     expectExit(f, 1);
-    expectOneErrorLine(f, `Error: Run ${failedRunId} cannot be cancelled: it is failed`);
+    expectOneErrorLine(f, `Error: Run ${failedRunId} cannot be cancelled: it has already failed`);
   });
 
   it('--threshold banana is refused', async () => {

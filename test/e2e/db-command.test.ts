@@ -67,6 +67,20 @@ describe('orbit db', () => {
     expect(r.stderr).toMatch(/Orbit uses .* \(from DATABASE_URL\), not this embedded server/);
   });
 
+  it('a command on the running server is quiet about it; --verbose says it was reused', async () => {
+    const quiet = await h.cli(['--data-dir', dataDir, 'runs'], { schema: false, pipelines: false, databaseUrl: '' });
+    expectExit(quiet, 0);
+    expect(quiet.stdout).toBe('No runs found\n');
+    expect(quiet.stderr).toBe('');
+    const verbose = await h.cli(['--data-dir', dataDir, '--verbose', 'runs'], {
+      schema: false,
+      pipelines: false,
+      databaseUrl: '',
+    });
+    expectExit(verbose, 0);
+    expect(verbose.errLines).toEqual([expect.stringMatching(/^embedded PostgreSQL at 127\.0\.0\.1:\d+ \(data in .*, reused\)$/)]);
+  });
+
   it('stop stops it, and a second stop says it was not running', async () => {
     const stopped = await db('stop');
     expectExit(stopped, 0);

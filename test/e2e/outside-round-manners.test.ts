@@ -101,3 +101,42 @@ describe('item 16: bad values and odd arguments', () => {
     expect(s.errLines).toEqual([expect.stringMatching(new RegExp(`failed to load: SyntaxError: .* \\(at ${syntax}:2\\)$`))]);
   });
 });
+
+describe('item 18: output that says what matters', () => {
+  it('check-interrupted summarises failed runs: the count, one line each for the newest five, where to see the rest', async () => {
+    const failing = Array.from({ length: 7 }, (_, i) => `failed-${i}`);
+    const runs = await Promise.all(
+      failing.map((id) => h.cli(['run', 'data-pipeline', '--run-id', id, '--metadata', '{"fatal":"transform-data"}'])),
+    );
+    for (const r of runs) expectExit(r, 1);
+    const r = await h.cli(['check-interrupted']);
+    expectExit(r, 0);
+    const at = r.lines.indexOf('Runs that failed with failed steps (last 24 h): 7');
+    expect(at).toBeGreaterThan(0);
+    const lines = r.lines.slice(at + 1);
+    const runLines = lines.filter((l) => /^ {2}failed-\d /.test(l));
+    expect(runLines).toHaveLength(5);
+    for (const l of runLines) {
+      expect(l).toMatch(
+        /^ {2}failed-\d {2}data-pipeline {2}\d{4}-\d\d-\d\dT\S+Z {2}transform-data: NonRetryableError: transform-data cannot succeed$/,
+      );
+    }
+    expect(lines).toContain('  … and 2 more');
+    expect(lines).toContain('See each with its error: orbit runs --status failed; one in full: orbit history <runId>');
+    expect(r.stdout).not.toContain('Run ID: failed-');
+  });
+
+  it('orbit runs shows a released run as released and waiting, not "running … so far"', async () => {
+    const started = await h.startRunUntil('data-pipeline', { sleepMs: { 'fetch-data': 300 } }, (ev) =>
+      ev.some((e) => e.type === 'step.started'),
+    );
+    started.proc.kill('SIGTERM');
+    expectExit(await started.proc.done, 130);
+    const r = await h.cli(['runs', '--limit', '1000']);
+    expectExit(r, 0);
+    const line = r.lines.find((l) => l.startsWith(`${started.runId} `));
+    expect(line).toMatch(/ data-pipeline +released +\d\/4 +\S+ +waiting \d+(\.\d)?m?s$/);
+    const json = JSON.parse((await h.cli(['runs', '--json', '--limit', '1000'])).stdout) as { runId: string; owner: unknown }[];
+    expect(json.find((x) => x.runId === started.runId)).toMatchObject({ owner: null, status: 'running' });
+  });
+});

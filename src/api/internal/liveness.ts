@@ -1,6 +1,7 @@
 import type * as E from 'fp-ts/Either';
 import type { DbFailure } from '../../errors';
 import { listWorkers as list, type WorkerRow } from '../../queries/listWorkers';
+import { readDatabaseNow } from '../../queries/readDatabaseNow';
 import { runLiveness as liveness, type Liveness } from '../../recovery/liveness';
 import type { OrbitClient } from '../../runtime/orbitClient';
 
@@ -9,6 +10,7 @@ export {
   recentFailedRuns,
   summarizeUnfinished,
   type FailedRun,
+  type RecentFailedRuns,
   type UnfinishedSummary,
 } from '../../recovery/detectInterruptedRuns';
 
@@ -18,3 +20,6 @@ export const runLiveness = (client: OrbitClient, runId: string): Promise<E.Eithe
 
 /** Every lease row, judged on the database clock (`orbit workers`). */
 export const listWorkers = (client: OrbitClient): Promise<E.Either<DbFailure, WorkerRow[]>> => list(client.db);
+
+/** The database clock's now: how long a run has been going or waiting, measured as the journal's times are. */
+export const databaseNow = (client: OrbitClient): Promise<E.Either<DbFailure, Date>> => readDatabaseNow(client.db);

@@ -5,7 +5,12 @@ import type { Output } from '../output';
 import { runCommand, type GlobalArgs } from '../session';
 import { detectInterruptedRuns, type InterruptedRun } from '../../api/detectInterruptedRuns';
 import { formatDuration } from '../../api/internal/durations';
-import { recentFailedRuns, summarizeUnfinished, type FailedRun, type UnfinishedSummary } from '../../api/internal/liveness';
+import {
+  recentFailedRuns,
+  summarizeUnfinished,
+  type RecentFailedRuns,
+  type UnfinishedSummary,
+} from '../../api/internal/liveness';
 
 /** The spec's block for one interrupted run. */
 export const printInterruptedRun = (out: Output, r: InterruptedRun) => {
@@ -35,18 +40,31 @@ const printWhyNone = (out: Output, s: UnfinishedSummary, thresholdMs: number) =>
   }
 };
 
-const printFailedRuns = (out: Output, runs: readonly FailedRun[]) => {
-  if (runs.length === 0) return;
-  out.line(`Runs that failed with failed steps (last 24 h): ${runs.length}`);
-  out.line();
-  for (const r of runs) {
-    out.line(`Run ID: ${r.runId}`);
-    out.line(`  Pipeline: ${r.pipelineId}`);
-    out.line(`  Finished: ${r.finishedAt ?? 'unknown'}`);
-    out.line(`  Failed steps: ${r.failedSteps.length}`);
-    for (const st of r.failedSteps) out.line(`    ${st.name}: ${st.error ?? 'no error recorded'}`);
-    out.line();
+/** Failed runs shown one line each; the rest are counted and `orbit runs --status failed` lists them. */
+export const FAILED_RUNS_SHOWN = 5;
+/** Characters of a failed step's error shown on its run's line. */
+const ERROR_CHARS = 100;
+
+const clip = (text: string, max: number): string => {
+  const line = text.split('\n')[0] ?? '';
+  return line.length > max || line !== text ? `${line.slice(0, max - 1).trimEnd()}…` : line;
+};
+
+/** One line per failed run (its first failed step and error), capped: a summary, not every error in full. */
+const printFailedRuns = (out: Output, failed: RecentFailedRuns) => {
+  if (failed.total === 0) return;
+  out.line(`Runs that failed with failed steps (last 24 h): ${failed.total}`);
+  const shown = failed.runs.slice(0, FAILED_RUNS_SHOWN);
+  for (const r of shown) {
+    const [first, ...more] = r.failedSteps;
+    const step =
+      first === undefined
+        ? ''
+        : `  ${first.name}: ${clip(first.error ?? 'no error recorded', ERROR_CHARS)}${more.length > 0 ? ` (+${more.length} more failed step(s))` : ''}`;
+    out.line(`  ${r.runId}  ${r.pipelineId}  ${r.finishedAt ?? 'unknown'}${step}`);
   }
+  if (failed.total > shown.length) out.line(`  … and ${failed.total - shown.length} more`);
+  out.line('See each with its error: orbit runs --status failed; one in full: orbit history <runId>');
   out.line('After fixing the cause, retry them with: orbit resume <runId> --retry-failed');
 };
 
@@ -69,7 +87,8 @@ export const checkInterruptedCommand: CommandModule<GlobalArgs, GlobalArgs> = {
           thresholdMs: client.thresholdMs,
           interrupted: runs.right,
           notInterrupted: why.right,
-          failed: failed.right,
+          failed: failed.right.runs,
+          failedTotal: failed.right.total,
         });
       }
       if (runs.right.length === 0) {
@@ -82,7 +101,7 @@ export const checkInterruptedCommand: CommandModule<GlobalArgs, GlobalArgs> = {
         out.line('To resume a specific run, use: orbit resume <runId>');
         out.line('To auto-resume all runs, use: orbit recover --auto-resume');
       }
-      if (failed.right.length > 0) {
+      if (failed.right.total > 0) {
         out.line();
         printFailedRuns(out, failed.right);
       }

@@ -3,7 +3,8 @@ import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
 import { MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
-import { listRuns } from '../../api/listRuns';
+import { databaseNow } from '../../api/internal/liveness';
+import { listRuns, type RunSummary } from '../../api/listRuns';
 import type { RunStatus } from '../../api/loadRunState';
 
 /** 1.2s, 3m04s, 2h05m: how long a run took, or has been going (then suffixed "so far"). */
@@ -16,9 +17,19 @@ export const formatDuration = (ms: number): string => {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 };
 
-const runDuration = (r: { readonly startedAt: string; readonly finishedAt: string | null }, now: number): string => {
+/**
+ * What the STATUS column says: the run's status, except that a running run nobody holds was
+ * released by its worker and waits for another (it is not being executed).
+ */
+const shownStatus = (r: RunSummary): string => (r.status === 'running' && r.owner === null ? 'released' : r.status);
+
+/** How long it took; while it goes on, how long so far; while nobody executes it, how long it has waited. */
+const runDuration = (r: RunSummary, now: number): string => {
   const start = Date.parse(r.startedAt);
-  return r.finishedAt !== null ? formatDuration(Date.parse(r.finishedAt) - start) : `${formatDuration(now - start)} so far`;
+  if (r.finishedAt !== null) return formatDuration(Date.parse(r.finishedAt) - start);
+  if (r.status === 'pending') return `waiting ${formatDuration(now - start)}`;
+  if (r.owner === null) return `waiting ${formatDuration(now - Date.parse(r.lastEventAt))}`;
+  return `${formatDuration(now - start)} so far`;
 };
 
 interface RunsArgs extends GlobalArgs {
@@ -53,8 +64,18 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
         out.line('No runs found');
         return E.right(ExitCode.ok);
       }
+      // Durations on the database clock, the clock of the times they are measured from.
+      const now = await databaseNow(client);
+      if (E.isLeft(now)) return now;
       const rows = runs.right.map((r) => ({
-        cells: [r.runId, r.pipelineId, r.status, `${r.stepsSucceeded}/${r.stepsTotal}`, r.startedAt, runDuration(r, Date.now())],
+        cells: [
+          r.runId,
+          r.pipelineId,
+          shownStatus(r),
+          `${r.stepsSucceeded}/${r.stepsTotal}`,
+          r.startedAt,
+          runDuration(r, now.right.getTime()),
+        ],
         error: r.error,
       }));
       const header = ['RUN', 'PIPELINE', 'STATUS', 'STEPS', 'STARTED', 'DURATION'];
