@@ -8,7 +8,7 @@
  */
 export * from './api';
 
-export { definePipeline, PipelineDefinitionError } from './pipeline/definePipeline';
+export { definePipeline, PipelineDefinitionError, type DependencyProblem } from './pipeline/definePipeline';
 export { registry, createRegistry, type Registry } from './pipeline/registry';
 export type {
   Pipeline,

@@ -4,6 +4,7 @@ import { loadRunState } from '../../src/journal/loadRunState';
 import { createRegistry } from '../../src/pipeline/registry';
 import { diffRun } from '../../src/projections/checkProjections';
 import { reconstructStepContext } from '../../src/api/reconstructStepContext';
+import { runPipeline } from '../../src/executor/runPipeline';
 import { buildStepContext } from '../../src/executor/stepContext';
 import { checkSeededRuns } from './check';
 import type { BenchContext } from './context';
@@ -82,6 +83,7 @@ export const runS5 = async (ctx: BenchContext): Promise<ScenarioResult> => {
     if (E.isLeft(r)) throw new Error(formatError(r.left));
   });
   ctx.log(`S5: ${total.toFixed(1)} ms (replay ${load.toFixed(1)}, projection check ${diff.toFixed(1)}, context ${build.toFixed(1)})`);
+  const long = await longRun(ctx, registry, client);
   return {
     id: 'S5',
     title: `reconstructStepContext, run of ${events.toLocaleString('en-US')} events`,
@@ -98,6 +100,37 @@ export const runS5 = async (ctx: BenchContext): Promise<ScenarioResult> => {
       projection_check_ms: diff,
       build_context_ms: build,
       without_projection_check_ms: withoutCheck,
+      long_run_steps: long.steps,
+      long_run_first_thousand_s: long.firstS,
+      long_run_last_thousand_s: long.lastS,
+      long_run_last_to_first: long.ratio,
+      long_run_goal_met: long.ratio <= 1.2,
     },
   };
+};
+
+/**
+ * Issue 20 item 19: one run of 10,000 no-op steps, executed; the time of its first thousand
+ * steps against its last thousand. Per-step work that grows with the run (scanning every step to
+ * decide, to find changed rows, to build a context) shows as a ratio above 1.
+ */
+const longRun = async (
+  ctx: BenchContext,
+  registry: ReturnType<typeof createRegistry>,
+  client: Awaited<ReturnType<BenchContext['client']>>,
+): Promise<{ steps: number; firstS: number; lastS: number; ratio: number }> => {
+  const steps = Math.max(2_000, ctx.size(10_000, 2_000));
+  const pipeline = noopPipeline('bench-s5-long', steps);
+  registry.registerPipeline(pipeline);
+  const done: number[] = [];
+  const t0 = nowMs();
+  const r = await runPipeline('bench-s5-long', {}, { client, onProgress: () => done.push(nowMs()) });
+  if (E.isLeft(r)) throw new Error(`S5 long run: ${formatError(r.left)}`);
+  if (r.right.status !== 'success' || done.length !== steps) throw new Error(`S5 long run: ${r.right.status}, ${done.length} steps`);
+  const at = (i: number) => (i < 0 ? t0 : (done[i] as number));
+  const firstS = (at(999) - at(-1)) / 1000;
+  const lastS = (at(steps - 1) - at(steps - 1001)) / 1000;
+  const ratio = lastS / firstS;
+  ctx.log(`S5: run of ${steps.toLocaleString('en-US')} steps: first thousand ${firstS.toFixed(2)} s, last ${lastS.toFixed(2)} s (×${ratio.toFixed(2)})`);
+  return { steps, firstS, lastS, ratio };
 };

@@ -10,9 +10,10 @@ export const timeoutMessage = (stepName: string, afterMs: number): string => `st
 type Attempt = Extract<Outcome, { kind: 'attempt' }>;
 
 /**
- * The events that journal one attempt's end: its success, or its failure followed by either a
- * retry (when the error is retryable and the policy allows another attempt) or the run's failure.
- * A timeout is a retryable failure.
+ * The events that journal one attempt's end: its success, or its failure followed by a retry when
+ * the error is retryable and the policy allows another attempt. A timeout is a retryable failure.
+ * A failure for good is followed by the run's failure (`runFailedReason`), written by the decider
+ * once no other branch of the run is in flight.
  */
 export const attemptEvents = (pipeline: Pipeline, a: Attempt): RunEvent[] => {
   const { stepName, attempt, result } = a;
@@ -28,9 +29,9 @@ export const attemptEvents = (pipeline: Pipeline, a: Attempt): RunEvent[] => {
     const delayMs = retryDelayMs(policy, attempt, () => a.random);
     return [failed, { type: 'step.retry_scheduled', stepName, attempt, payload: { delayMs } }];
   }
-  const why = retryable ? ` after ${attempt} attempt(s)` : ' (not retryable)';
-  return [
-    failed,
-    { type: 'run.failed', payload: { reason: `step "${stepName}" failed${why}: ${error.message}`, step: stepName } },
-  ];
+  return [failed];
 };
+
+/** Why a run failed when its step failed for good (after `attempt` attempts, or with an error not retryable). */
+export const runFailedReason = (stepName: string, attempt: number, retryable: boolean, message: string): string =>
+  `step "${stepName}" failed${retryable ? ` after ${attempt} attempt(s)` : ' (not retryable)'}: ${message}`;

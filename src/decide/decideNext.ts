@@ -1,13 +1,14 @@
 import * as E from 'fp-ts/Either';
 import { assertNever, OrbitErrors, type IllegalTransition, type ResumeRefusal } from '../errors';
-import type { RunEvent } from '../events/runEvents';
+import type { RunEvent, RunFailed } from '../events/runEvents';
 import { foldEvents } from '../fold/evolve';
-import { isFinished, type RunState } from '../fold/runState';
+import { isFinished, type RunState, type StepState } from '../fold/runState';
 import { PENDING_EPOCH } from '../journal/pendingTime';
 import { stepDefinition } from '../pipeline/stepDefinition';
 import type { Pipeline } from '../pipeline/types';
-import type { Decision, Next, Outcome } from './decision';
-import { attemptEvents } from './attemptEvents';
+import { DEFAULT_MAX_PARALLEL } from '../pipeline/definePipeline';
+import type { Decision, Next, Outcome, StepStart } from './decision';
+import { attemptEvents, runFailedReason } from './attemptEvents';
 import { resumeEvents } from './resumeEvents';
 
 /**
@@ -29,7 +30,13 @@ export const decideNext = (
         state,
         pipeline,
         outcome.events,
-        { stopping: outcome.stopping, stopReason: outcome.stopReason, worker: outcome.worker, now: null },
+        {
+          stopping: outcome.stopping,
+          stopReason: outcome.stopReason,
+          worker: outcome.worker,
+          now: null,
+          executing: outcome.executing ?? NONE,
+        },
         outcome.runId,
       );
     case 'resume': {
@@ -40,7 +47,8 @@ export const decideNext = (
       const claim = resumeEvents(state, pipeline, outcome);
       if (E.isLeft(claim)) return claim;
       if (claim.right.type === 'run.failed') return E.right({ events: [claim.right], next: { kind: 'finished' } });
-      return afterward(state, pipeline, [claim.right], { stopping: false, worker: outcome.worker, now: null });
+      // Whatever the journal shows running was the previous holder's: it starts again.
+      return afterward(state, pipeline, [claim.right], { stopping: false, worker: outcome.worker, now: null, executing: NONE });
     }
     case 'tick':
       return afterward(state, pipeline, [], {
@@ -48,6 +56,7 @@ export const decideNext = (
         stopReason: outcome.stopReason,
         worker: outcome.worker,
         now: outcome.now,
+        executing: outcome.executing ?? NONE,
       });
     case 'attempt': {
       if (state === null) return E.left(notCreated('', 'step.succeeded'));
@@ -57,6 +66,7 @@ export const decideNext = (
         stopReason: outcome.stopReason,
         worker: outcome.worker,
         now: null,
+        executing: outcome.executing ?? NONE,
       });
     }
     case 'journalRefused':
@@ -108,9 +118,24 @@ interface Circumstances {
   readonly worker: string;
   /** The database's time; null when `pending` is not empty (then no wait is measured). */
   readonly now: string | null;
+  /** Steps the executor is running now (see Outcome.executing). */
+  readonly executing: ReadonlySet<string>;
 }
 
-/** `pending` are about to be written: add what comes after them. */
+const NONE: ReadonlySet<string> = new Set();
+
+const wait = (wakeAt: string | null = null, decideAgain = false, starts: readonly StepStart[] = []): Next => ({
+  kind: 'run',
+  starts,
+  wakeAt,
+  decideAgain,
+});
+
+/**
+ * `pending` are about to be written: add what comes after them. Only the run's open steps (those
+ * whose dependencies all succeeded, kept by the fold) are looked at, so this costs the same at
+ * the first step of a long run as at its last.
+ */
 const afterward = (
   state: RunState | null,
   pipeline: Pipeline,
@@ -126,30 +151,60 @@ const afterward = (
     E.right({ events: [...pending, ...more], next });
 
   if (isFinished(view)) return then([], { kind: 'finished' });
-  if (c.stopping)
+  const executing = c.executing;
+  if (c.stopping) {
+    // Branches still executing end first (a graceful stop lets them finish, a hard stop aborts
+    // them); the run is handed back with the last outcome.
+    if (executing.size > 0) return then([], wait());
     return then([{ type: 'run.released', payload: { worker: c.worker, reason: c.stopReason ?? 'worker shutting down' } }], {
       kind: 'released',
     });
+  }
+  if (view.open.length === 0) return then([{ type: 'run.succeeded', payload: {} }], { kind: 'finished' });
 
-  const step = view.steps.find((s) => s.status !== 'success');
-  if (step === undefined) return then([{ type: 'run.succeeded', payload: {} }], { kind: 'finished' });
-  const def = stepDefinition(pipeline, step.name);
-  if (def === undefined || step.status === 'failed') {
-    const reason =
-      def === undefined
-        ? `step "${step.name}" is not in the registered pipeline "${pipeline.name}"`
-        : `step "${step.name}" failed: ${step.error?.message ?? 'unknown error'}`;
-    return then([{ type: 'run.failed', payload: { reason, step: step.name } }], { kind: 'finished' });
+  let failure: RunFailed['payload'] | null = null;
+  const restarts: StepState[] = [];
+  const fresh: StepState[] = [];
+  let wakeAt: string | null = null;
+  let decideAgain = false;
+  for (const i of view.open) {
+    const step = view.steps[i] as StepState;
+    if (executing.has(step.name)) continue;
+    const def = stepDefinition(pipeline, step.name);
+    if (def === undefined) {
+      failure ??= { reason: `step "${step.name}" is not in the registered pipeline "${pipeline.name}"`, step: step.name };
+      continue;
+    }
+    if (step.status === 'failed') {
+      const message = step.error?.message ?? 'unknown error';
+      failure ??= { reason: runFailedReason(step.name, step.attemptCount, step.retryable === true, message), step: step.name };
+      continue;
+    }
+    if (step.status === 'retrying' && step.nextRetryAt !== null) {
+      // The wait is measured from the committed retry time, so commit first and decide again.
+      if (c.now === null || pending.length > 0) {
+        decideAgain = true;
+        continue;
+      }
+      if (Date.parse(c.now) < Date.parse(step.nextRetryAt)) {
+        if (wakeAt === null || Date.parse(step.nextRetryAt) < Date.parse(wakeAt)) wakeAt = step.nextRetryAt;
+        continue;
+      }
+    }
+    // Left running by a previous holder (or a hard stop): its next attempt goes first.
+    (step.status === 'running' ? restarts : fresh).push(step);
   }
-  if (step.status === 'retrying' && step.nextRetryAt !== null) {
-    // The wait is measured from the committed retry time, so commit first and decide again.
-    if (c.now === null || pending.length > 0) return then([], { kind: 'decideAgain' });
-    if (Date.parse(c.now) < Date.parse(step.nextRetryAt)) return then([], { kind: 'wait', until: step.nextRetryAt });
+  if (failure !== null) {
+    // A step failed for good: nothing new starts, the branches in flight end, then the run fails.
+    if (executing.size > 0) return then([], wait());
+    return then([{ type: 'run.failed', payload: failure }], { kind: 'finished' });
   }
-  const attempt = step.attemptCount + 1;
-  return then([{ type: 'step.started', stepName: step.name, attempt, payload: {} }], {
-    kind: 'run',
-    stepName: step.name,
-    attempt,
-  });
+  const room = Math.max(0, (pipeline.maxParallel ?? DEFAULT_MAX_PARALLEL) - executing.size);
+  const starts: StepStart[] = [...restarts, ...fresh]
+    .slice(0, room)
+    .map((s) => ({ stepName: s.name, attempt: s.attemptCount + 1 }));
+  return then(
+    starts.map((s) => ({ type: 'step.started', stepName: s.stepName, attempt: s.attempt, payload: {} })),
+    wait(wakeAt, decideAgain, starts),
+  );
 };

@@ -30,6 +30,12 @@ export type Outcome = {
   readonly stopping: boolean;
   /** Why it stops, journaled in `run.released` when not a shutdown (the lease could not be renewed). */
   readonly stopReason?: string;
+  /**
+   * Steps whose attempt this executor is running now (besides the one an `attempt` outcome
+   * reports): they are neither started again nor counted as ended. Any other step the journal
+   * shows running was left by a previous holder (or aborted by a hard stop) and starts again.
+   */
+  readonly executing?: ReadonlySet<string>;
 } & (
   | /** A new run: these events (creation + claim) are to be written first. */
     {
@@ -54,14 +60,26 @@ export type Outcome = {
   | { readonly kind: 'journalRefused'; readonly unreachable: boolean; readonly message: string }
 );
 
+/** An attempt to run, its `step.started` being among the decision's events. */
+export interface StepStart {
+  readonly stepName: string;
+  readonly attempt: number;
+}
+
 /** What the executor does after appending the decision's events. */
 export type Next =
-  /** Run this attempt of this step (the events end with its `step.started`). */
-  | { readonly kind: 'run'; readonly stepName: string; readonly attempt: number }
-  /** A retry is due at `until` (database clock): wait, then decide again (`tick`). */
-  | { readonly kind: 'wait'; readonly until: string }
-  /** Decide again (`tick`) once the events are committed: they fix a time only the commit knows. */
-  | { readonly kind: 'decideAgain' }
+  /**
+   * Go on: run these attempts (each beside the ones already executing), then decide again when an
+   * attempt ends, at `wakeAt` (a retry is due then, database clock), or at once when
+   * `decideAgain` (the events fix a time only the commit knows). With nothing to start, the run
+   * waits for what is executing (a failed branch waits for the others to end, a stop too).
+   */
+  | {
+      readonly kind: 'run';
+      readonly starts: readonly StepStart[];
+      readonly wakeAt: string | null;
+      readonly decideAgain: boolean;
+    }
   /** The run has ended (succeeded, failed or cancelled); nothing more to do. */
   | { readonly kind: 'finished' }
   /** The run was handed back (or, stopped before the claim, never taken). */

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { OrbitErrors, type ResumeRefusal } from '../errors';
 import type { RunFailed, RunResumed } from '../events/runEvents';
-import type { RunState } from '../fold/runState';
+import type { RunState, StepState } from '../fold/runState';
 import type { Pipeline } from '../pipeline/types';
 import type { ResumeRequest } from './decision';
 
@@ -29,7 +29,8 @@ export const resumeEvents = (
   if (state.definitionHash !== pipeline.definitionHash && !req.force) {
     return E.left(OrbitErrors.pipelineDrift(runId, pipeline.name, state.stepNames, pipeline.stepNames));
   }
-  const fromStep = state.steps.find((s) => s.status !== 'success')?.name ?? null;
+  const open = state.open.map((i) => state.steps[i] as StepState);
+  const fromStep = open[0]?.name ?? null;
   // Only a takeover from a silent holder counts (see RunState.recoveryCount); a manual
   // --retry-failed is a person's decision and is never capped.
   const isTakeover = state.status === 'running' && state.owner !== null;
@@ -42,7 +43,7 @@ export const resumeEvents = (
     payload: {
       by: req.worker,
       fromStep,
-      inFlight: state.steps.filter((s) => s.status === 'running').map((s) => s.name),
+      inFlight: open.filter((s) => s.status === 'running').map((s) => s.name),
       reason: req.reason ?? (req.retryFailed ? 'retry failed steps' : 'interrupted'),
       retryFailed: req.retryFailed,
       force: req.force,

@@ -18,14 +18,27 @@ const Nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
 export const StepError = t.intersection([t.type({ message: t.string, name: t.string }), t.partial({ stack: t.string })]);
 export type StepError = t.TypeOf<typeof StepError>;
 
-/** A run was created: the pipeline, its step list as defined at that moment, and its input. */
-export const RunCreated = runEvent('run.created', {
-  pipelineId: t.string,
-  steps: t.array(t.string),
-  definitionHash: t.string,
-  metadata: JsonValue,
-  triggeredBy: Nullable(t.string),
-});
+/**
+ * A run was created: the pipeline, its step list as defined at that moment, and its input.
+ * `dependsOn` (every step's dependencies by name) is there only when some step does not depend on
+ * the step before it: a linear pipeline's `run.created` is as it always was.
+ */
+export const RunCreated = t.type(
+  {
+    type: t.literal('run.created'),
+    payload: t.intersection([
+      t.type({
+        pipelineId: t.string,
+        steps: t.array(t.string),
+        definitionHash: t.string,
+        metadata: JsonValue,
+        triggeredBy: Nullable(t.string),
+      }),
+      t.partial({ dependsOn: t.record(t.string, t.array(t.string)) }),
+    ]),
+  },
+  'run.created',
+);
 export type RunCreated = t.TypeOf<typeof RunCreated>;
 
 /** A worker took a pending run and is executing it. */

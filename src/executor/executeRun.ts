@@ -1,28 +1,65 @@
 import * as E from 'fp-ts/Either';
 import { decideNext } from '../decide/decideNext';
-import type { Decision, Outcome, ResumeRequest } from '../decide/decision';
-import {
-  assertNever,
-  type AppendFailure,
-  type ExecuteFailure,
-  type IllegalTransition,
-  type OrbitError,
-  type ResumeRefusal,
-} from '../errors';
+import type { Decision, Outcome, ResumeRequest, StepStart } from '../decide/decision';
+import { type AppendFailure, type ExecuteFailure, type IllegalTransition, type OrbitError, type ResumeRefusal } from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import type { RunState, RunStatus } from '../fold/runState';
 import type { Pipeline } from '../pipeline/types';
 import type { OrbitClient } from '../runtime/orbitClient';
-import { sleep } from '../util/sleep';
 import { executionEnvFor } from './executionEnv';
 import { progressOf, type Progress } from './progress';
-import { runAttempt } from './runAttempt';
+import { runAttempt, type AttemptRun } from './runAttempt';
 import { RunJournal } from './runJournal';
 
 export type { Progress } from './progress';
 
 const reasonOf = (signal: AbortSignal | undefined): string =>
   signal?.reason instanceof Error ? signal.reason.message : String(signal?.reason ?? 'unknown');
+
+interface Ended {
+  readonly kind: 'ended';
+  readonly start: StepStart;
+  readonly ran: AttemptRun;
+}
+
+/** Attempts that ended, in the order they ended, waiting for the loop to journal them. */
+class Completions {
+  private readonly queue: Ended[] = [];
+  private waiter: (() => void) | null = null;
+
+  push(e: Ended): void {
+    this.queue.push(e);
+    this.waiter?.();
+  }
+
+  take(): Ended | undefined {
+    return this.queue.shift();
+  }
+
+  /**
+   * Resolves with the first of: an attempt ended, `ms` passed (never when null), one of `signals`
+   * aborted.
+   */
+  wait(ms: number | null, signals: readonly (AbortSignal | undefined)[]): Promise<void> {
+    return new Promise((resolve) => {
+      const live = signals.filter((x): x is AbortSignal => x !== undefined);
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        this.waiter = null;
+        if (timer !== undefined) clearTimeout(timer);
+        for (const x of live) x.removeEventListener('abort', done);
+        resolve();
+      };
+      if (this.queue.length > 0) return done();
+      for (const x of live) {
+        if (x.aborted) return done();
+        x.addEventListener('abort', done, { once: true });
+      }
+      if (ms !== null) timer = setTimeout(done, Math.max(0, ms));
+      this.waiter = done;
+    });
+  }
+}
 
 export interface ExecuteOptions {
   readonly onProgress?: (p: Progress) => void;
@@ -92,6 +129,7 @@ export const executeRun = async <C extends OrbitError>(
     return {
       worker: client.workerId,
       stopping,
+      executing: names(),
       ...(leaseLost ? { stopReason: reasonOf(opts.abortSignal) } : {}),
     };
   };
@@ -110,58 +148,96 @@ export const executeRun = async <C extends OrbitError>(
   const lost = async (why: AppendFailure, released: boolean) =>
     E.map((s: RunState) => outcome(s, released))(await journal.lost(why, pipeline, start.claimConflict));
 
+  // The attempts running now, by step (a run's steps run at the same time up to maxParallel).
+  // Appends stay in this one loop, so the run still has one writer and one chain.
+  const executing = new Map<string, Promise<void>>();
+  const completions = new Completions();
+  const settleAll = async () => {
+    await Promise.allSettled(executing.values());
+    executing.clear();
+  };
+  const names = () => new Set(executing.keys());
+  const launch = (started: RunState, s: StepStart) => {
+    opts.onStepStart?.({ runId, stepName: s.stepName, attempt: s.attempt });
+    // invokeHandler turns whatever a handler does into an outcome, so this never rejects.
+    const p = runAttempt(started, pipeline, s.stepName, s.attempt, [journal.fence.signal, opts.abortSignal], client.clock).then(
+      (ran) => completions.push({ kind: 'ended', start: s, ran }),
+    );
+    executing.set(s.stepName, p);
+  };
+
   try {
     let decision: E.Either<IllegalTransition | ResumeRefusal, Decision> = decide(
       start.claim.kind === 'claim' ? { ...start.claim, runId, ...situation() } : { ...start.claim, ...situation() },
     );
     for (;;) {
-      if (E.isLeft(decision)) return decision;
+      if (E.isLeft(decision)) {
+        journal.fence.abort(new Error(`run ${runId}: ${decision.left._tag}`));
+        await settleAll();
+        return decision;
+      }
       const { events, next } = decision.right;
       if (events.length > 0) {
         const w = await journal.write(events);
-        if (E.isLeft(w)) return lost(w.left, next.kind === 'released');
-      }
-      switch (next.kind) {
-        case 'finished':
-        case 'released':
-          // A stop before the claim was written leaves the run as it was found (state unchanged).
-          return result(journal.state as RunState, next.kind === 'released');
-        case 'decideAgain':
-          decision = tick();
-          break;
-        case 'wait':
-          await sleep(env.clock.msUntil(next.until), [journal.fence.signal, opts.stopSignal, opts.abortSignal]);
-          // Someone else wrote to the run; the next append would be refused. Confirm and stop.
-          if (journal.fence.signal.aborted) return lost(journal.conflict(), false);
-          decision = tick();
-          break;
-        case 'run': {
-          const started = journal.state as RunState;
-          opts.onStepStart?.({ runId, stepName: next.stepName, attempt: next.attempt });
-          const ran = await runAttempt(
-            started,
-            pipeline,
-            next.stepName,
-            next.attempt,
-            [journal.fence.signal, opts.abortSignal],
-            client.clock,
-          );
-          if (ran.invoked) executed.add(next.stepName);
-          if (ran.outcome.kind === 'aborted') {
-            // Hard stop: the step stays in flight in the journal (recovery runs it again); the
-            // decider hands the run back. Any other abort means another writer took the run.
-            if (opts.abortSignal?.aborted && !journal.fence.signal.aborted) decision = tick();
-            else return lost(journal.conflict(), false);
-            break;
-          }
-          const { stepName, attempt } = next;
-          decision = decide({ kind: 'attempt', stepName, attempt, result: ran.outcome, random: Math.random(), ...situation() });
-          if (E.isRight(decision)) journal.report(progressOf(runId, decision.right.events, ran.durationMs));
-          break;
+        if (E.isLeft(w)) {
+          const r = await lost(w.left, next.kind === 'released');
+          await settleAll();
+          return r;
         }
-        default:
-          return assertNever(next);
       }
+      if (next.kind === 'finished' || next.kind === 'released') {
+        await settleAll();
+        // A stop before the claim was written leaves the run as it was found (state unchanged).
+        return result(journal.state as RunState, next.kind === 'released');
+      }
+      for (const s of next.starts) launch(journal.state as RunState, s);
+      if (next.decideAgain) {
+        decision = tick();
+        continue;
+      }
+      let ended = completions.take();
+      if (ended === undefined) {
+        await completions.wait(
+          next.wakeAt === null ? null : env.clock.msUntil(next.wakeAt),
+          // A stop matters only while nothing executes (then the decider releases the run at
+          // once); an executing attempt's own signal sees a hard stop.
+          executing.size === 0 ? [journal.fence.signal, opts.stopSignal, opts.abortSignal] : [journal.fence.signal],
+        );
+        ended = completions.take();
+      }
+      if (ended === undefined) {
+        // Someone else wrote to the run; the next append would be refused. Confirm and stop.
+        if (journal.fence.signal.aborted) {
+          const r = await lost(journal.conflict(), false);
+          await settleAll();
+          return r;
+        }
+        decision = tick();
+        continue;
+      }
+      const { start: s, ran } = ended;
+      executing.delete(s.stepName);
+      if (ran.invoked) executed.add(s.stepName);
+      if (ran.outcome.kind === 'aborted') {
+        // Hard stop: the step stays in flight in the journal (recovery runs it again); once every
+        // branch has ended the decider hands the run back. Any other abort means another writer
+        // took the run.
+        if (opts.abortSignal?.aborted && !journal.fence.signal.aborted) decision = tick();
+        else {
+          await settleAll();
+          return lost(journal.conflict(), false);
+        }
+        continue;
+      }
+      decision = decide({
+        kind: 'attempt',
+        stepName: s.stepName,
+        attempt: s.attempt,
+        result: ran.outcome,
+        random: Math.random(),
+        ...situation(),
+      });
+      if (E.isRight(decision)) journal.report(progressOf(runId, decision.right.events, ran.durationMs));
     }
   } finally {
     journal.close();

@@ -24,6 +24,10 @@ export interface RunPipelineOptions extends ExecuteOptions {
   readonly triggeredBy?: string;
 }
 
+/** The pipeline's dependencies as `run.created` journals them (a JSON object of arrays). */
+const dependsOnPayload = (deps: Readonly<Record<string, readonly string[]>>): Record<string, string[]> =>
+  Object.fromEntries(Object.entries(deps).map(([k, v]) => [k, [...v]]));
+
 /** Checks the metadata and returns the events that create and claim a run. */
 export const creationEvents = (
   pipeline: Pipeline,
@@ -55,6 +59,7 @@ export const creationEvents = (
         definitionHash: pipeline.definitionHash,
         metadata: json.value,
         triggeredBy,
+        ...(pipeline.dependencies !== null ? { dependsOn: dependsOnPayload(pipeline.dependencies) } : {}),
       },
     },
     { type: 'run.claimed' as const, payload: { worker: workerId } },

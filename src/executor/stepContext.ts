@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import type * as t from 'io-ts';
 import { OrbitErrors, type EventDecodeError, type InvalidMetadata } from '../errors';
 import { describeDecodeError } from '../events/decodeErrors';
+import { graphOf, type RunGraph } from '../fold/runGraph';
 import type { RunState, StepState } from '../fold/runState';
 import type { Pipeline, PrevResult, StepContext, StepData } from '../pipeline/types';
 
@@ -41,11 +42,50 @@ const decodedFor = (pipeline: Pipeline): WeakMap<StepState, PrevResult> => {
   return m;
 };
 
-/** Every succeeded step's result by name, decoded with the step's `output` codec where it has one. */
-export const prevResultsOf = (state: RunState, pipeline: Pipeline): E.Either<EventDecodeError, Record<string, PrevResult>> => {
+/**
+ * Positions of the steps `i` depends on, directly or not, ascending: what a step of a DAG sees.
+ * Once per run graph and step.
+ */
+const ancestorCache = new WeakMap<RunGraph, Map<number, readonly number[]>>();
+const ancestorsOf = (g: RunGraph, i: number): readonly number[] => {
+  let m = ancestorCache.get(g);
+  if (m === undefined) {
+    m = new Map();
+    ancestorCache.set(g, m);
+  }
+  let a = m.get(i);
+  if (a === undefined) {
+    const seen = new Set<number>();
+    const stack = [...(g.deps[i] as readonly number[])];
+    while (stack.length > 0) {
+      const j = stack.pop() as number;
+      if (seen.has(j)) continue;
+      seen.add(j);
+      stack.push(...(g.deps[j] as readonly number[]));
+    }
+    a = [...seen].sort((x, y) => x - y);
+    m.set(i, a);
+  }
+  return a;
+};
+
+/**
+ * Every succeeded step's result by name, decoded with the step's `output` codec where it has one.
+ * With `stepName` in a run whose steps do not all follow the one before them, only the results
+ * of the steps it depends on (directly or not): those succeeded before it started, whatever the
+ * other branches did, so a context rebuilt by recovery or replay is the same.
+ */
+export const prevResultsOf = (
+  state: RunState,
+  pipeline: Pipeline,
+  stepName?: string,
+): E.Either<EventDecodeError, Record<string, PrevResult>> => {
   const out: Record<string, PrevResult> = {};
   const decoded = decodedFor(pipeline);
-  for (const step of state.steps) {
+  const g = graphOf(state);
+  const at = stepName === undefined ? undefined : g.index.get(stepName);
+  const visible = g.linear || at === undefined ? state.steps : ancestorsOf(g, at).map((j) => state.steps[j] as StepState);
+  for (const step of visible) {
     if (step.status !== 'success') continue;
     let prev = decoded.get(step);
     if (prev === undefined) {
@@ -80,7 +120,7 @@ export const buildStepContext = (
 ): E.Either<InvalidMetadata | EventDecodeError, StepContext<unknown>> => {
   const metadata = decodeMetadata(pipeline, state.metadata);
   if (E.isLeft(metadata)) return metadata;
-  const prev = prevResultsOf(state, pipeline);
+  const prev = prevResultsOf(state, pipeline, stepName);
   if (E.isLeft(prev)) return prev;
   return E.right({
     runId: state.runId,

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { assertNever, type IllegalTransition } from '../errors';
 import type { RecordedEvent } from '../events/runEvents';
+import { graphOf, runGraphOf } from './runGraph';
 import type { RunState, StepState } from './runState';
 
 /**
@@ -19,14 +20,21 @@ export const addMs = (iso: string, ms: number): string | null => {
 };
 
 /** Step positions by name, computed once per run's step list (replays fold thousands of events). */
-const indexCache = new WeakMap<readonly string[], ReadonlyMap<string, number>>();
-const stepIndex = (d: Draft, name: string): number => {
-  let m = indexCache.get(d.stepNames);
-  if (m === undefined) {
-    m = new Map(d.stepNames.map((n, i) => [n, i]));
-    indexCache.set(d.stepNames, m);
+const stepIndex = (d: Draft, name: string): number => graphOf(d).index.get(name) ?? -1;
+
+/** `open` with `i` removed and every dependent of `i` whose dependencies have now all succeeded added. */
+const openAfterSuccess = (d: Draft, i: number): number[] => {
+  const g = graphOf(d);
+  const open = d.open.filter((j) => j !== i);
+  for (const j of g.dependents[i] as readonly number[]) {
+    if ((g.deps[j] as readonly number[]).every((k) => d.steps[k]?.status === 'success')) {
+      // Keep ascending order: the decider starts ready steps in list order.
+      let at = open.length;
+      while (at > 0 && (open[at - 1] as number) > j) at--;
+      open.splice(at, 0, j);
+    }
   }
-  return m.get(name) ?? -1;
+  return open;
 };
 
 /** Applies one event to the draft in place; returns a reason when the event is illegal. */
@@ -38,6 +46,9 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
     const names = e.payload.steps;
     if (names.length === 0) return 'a run needs at least one step';
     if (new Set(names).size !== names.length) return 'step names must be unique';
+    const dependsOn = e.payload.dependsOn ?? null;
+    const graph = runGraphOf(names, dependsOn);
+    if (typeof graph === 'string') return graph;
     return {
       runId: r.runId,
       pipelineId: e.payload.pipelineId,
@@ -46,6 +57,8 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       metadata: e.payload.metadata,
       definitionHash: e.payload.definitionHash,
       stepNames: names,
+      dependsOn,
+      open: graph.deps.flatMap((ds, i) => (ds.length === 0 ? [i] : [])),
       startedAt: r.occurredAt,
       finishedAt: null,
       owner: null,
@@ -136,10 +149,13 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       switch (e.type) {
         case 'step.started': {
           if (step.status === 'success') return `step ${step.name} already succeeded`;
-          // Steps succeed in order and a success is never undone, so the previous step suffices.
-          const previous = i > 0 ? d.steps[i - 1] : undefined;
-          if (previous !== undefined && previous.status !== 'success') {
-            const before = d.steps.find((s) => s.status !== 'success') ?? previous;
+          const g = graphOf(d);
+          const waiting = (g.deps[i] as readonly number[]).find((k) => d.steps[k]?.status !== 'success');
+          if (waiting !== undefined) {
+            // In a linear run steps succeed in order: name the first one that has not, as always.
+            const before = g.linear
+              ? (d.steps.find((s) => s.status !== 'success') as StepState)
+              : (d.steps[waiting] as StepState);
             return `step ${step.name} cannot start before step ${before.name} succeeded`;
           }
           if (e.attempt !== step.attemptCount + 1)
@@ -167,6 +183,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             result: e.payload.result,
             resultSeq: r.seq,
           };
+          d.open = openAfterSuccess(d, i);
           return d;
         case 'step.failed':
           if (step.status !== 'running' || e.attempt !== step.attemptCount) {

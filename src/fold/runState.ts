@@ -40,6 +40,18 @@ export interface RunState {
   readonly definitionHash: string;
   /** Step names as journaled at creation; the run executes exactly these. */
   readonly stepNames: readonly string[];
+  /**
+   * Every step's dependencies by name as journaled at creation, or null when each step depends on
+   * the one before it (a linear pipeline).
+   */
+  readonly dependsOn: Readonly<Record<string, readonly string[]>> | null;
+  /**
+   * Positions (ascending) of the steps whose dependencies have all succeeded and that have not
+   * succeeded themselves: the steps that may be running, waiting for a retry, failed, or ready to
+   * start. Kept by the fold as steps succeed, so deciding what to start never scans the whole run.
+   * Empty exactly when every step succeeded.
+   */
+  readonly open: readonly number[];
   readonly startedAt: string;
   readonly finishedAt: string | null;
   /** The worker holding the run; null when released or finished. */

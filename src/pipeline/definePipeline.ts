@@ -2,24 +2,123 @@ import { createHash } from 'node:crypto';
 import { MAX_RETRY_DELAY_MS } from '../events/runEvents';
 import type { JsonObject, Pipeline, PipelineConfig, RetryPolicy, StepDefinition } from './types';
 
+/** What is wrong with a pipeline's dependencies, for callers that want more than the message. */
+export type DependencyProblem =
+  /** `step` depends on `dependency`, which is not a step of the pipeline (or is the step itself). */
+  | { readonly kind: 'unknownDependency'; readonly step: string; readonly dependency: string }
+  /** These steps depend on each other in a circle (`steps[0]` depends on the last, in the order listed). */
+  | { readonly kind: 'cycle'; readonly steps: readonly string[] };
+
 /** Thrown by `definePipeline` for definitions that can never run: a programmer error. */
 export class PipelineDefinitionError extends Error {
   constructor(
     readonly pipelineId: string,
     message: string,
+    /** Set when the dependencies (`dependsOn`) are what is wrong. */
+    readonly dependencyProblem?: DependencyProblem,
   ) {
     super(`Invalid pipeline definition "${pipelineId}": ${message}`);
     this.name = 'PipelineDefinitionError';
   }
 }
 
+/** Steps of one run that run at the same time when the pipeline does not say (`maxParallel`). */
+export const DEFAULT_MAX_PARALLEL = 8;
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
-/** The hash drift detection compares: the pipeline's name and its step names, in order. */
-export const definitionHashOf = (name: string, stepNames: readonly string[]): string =>
+/**
+ * The hash drift detection compares: the pipeline's name and its step names, in order, and the
+ * steps' dependencies when they are not the default (so a linear pipeline's hash is unchanged).
+ */
+export const definitionHashOf = (
+  name: string,
+  stepNames: readonly string[],
+  dependencies: Readonly<Record<string, readonly string[]>> | null = null,
+): string =>
   createHash('sha256')
-    .update(JSON.stringify([name, stepNames]))
+    .update(JSON.stringify(dependencies === null ? [name, stepNames] : [name, stepNames, stepNames.map((n) => dependencies[n])]))
     .digest('hex');
+
+/**
+ * Every step's dependencies by name, or null when each depends on the one before it. Refuses a
+ * dependency that is not a step and dependencies that go round in a circle, naming them.
+ */
+const dependenciesOf = <M>(
+  pipeline: string,
+  steps: readonly StepDefinition<M>[],
+): Readonly<Record<string, readonly string[]>> | null => {
+  const names = new Set(steps.map((s) => s.name));
+  const deps: Record<string, readonly string[]> = {};
+  let linear = true;
+  steps.forEach((step, i) => {
+    const previous = i > 0 ? [(steps[i - 1] as StepDefinition<M>).name] : [];
+    const given: unknown = step.dependsOn;
+    if (given === undefined) {
+      deps[step.name] = previous;
+      return;
+    }
+    if (!Array.isArray(given) || !given.every((d): d is string => typeof d === 'string')) {
+      throw new PipelineDefinitionError(pipeline, `step ${step.name}: dependsOn must be an array of step names`);
+    }
+    for (const d of given) {
+      if (!names.has(d) || d === step.name) {
+        const why = d === step.name ? 'itself' : `"${d}", which is not a step of the pipeline`;
+        throw new PipelineDefinitionError(pipeline, `step ${step.name} depends on ${why}`, {
+          kind: 'unknownDependency',
+          step: step.name,
+          dependency: d,
+        });
+      }
+    }
+    const unique = [...new Set(given)];
+    deps[step.name] = unique;
+    if (!(unique.length === previous.length && unique.every((d, k) => d === previous[k]))) linear = false;
+  });
+  const cycle = findCycle(
+    steps.map((s) => s.name),
+    deps,
+  );
+  if (cycle !== null) {
+    throw new PipelineDefinitionError(pipeline, `steps depend on each other in a circle: ${[...cycle, cycle[0]].join(' → ')}`, {
+      kind: 'cycle',
+      steps: cycle,
+    });
+  }
+  return linear ? null : deps;
+};
+
+/** A circle of dependencies (each step depending on the next one listed, the last on the first), or null. */
+export const findCycle = (names: readonly string[], deps: Readonly<Record<string, readonly string[]>>): string[] | null => {
+  const state = new Map<string, 'visiting' | 'done'>();
+  for (const root of names) {
+    if (state.has(root)) continue;
+    // Iterative depth-first search: a long chain of steps must not overflow the stack.
+    const path: string[] = [];
+    const stack: { name: string; next: number }[] = [{ name: root, next: 0 }];
+    state.set(root, 'visiting');
+    path.push(root);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1] as { name: string; next: number };
+      const ds = deps[top.name] ?? [];
+      if (top.next < ds.length) {
+        const d = ds[top.next++] as string;
+        const s = state.get(d);
+        if (s === 'visiting') return path.slice(path.indexOf(d));
+        if (s === undefined) {
+          state.set(d, 'visiting');
+          path.push(d);
+          stack.push({ name: d, next: 0 });
+        }
+      } else {
+        state.set(top.name, 'done');
+        path.pop();
+        stack.pop();
+      }
+    }
+  }
+  return null;
+};
 
 const checkStep = <M>(pipeline: string, step: StepDefinition<M>): void => {
   if (!NAME.test(step.name)) {
@@ -58,7 +157,8 @@ const checkRetry = (pipeline: string, where: string, retry: Partial<RetryPolicy>
 
 /**
  * Declares a pipeline. Refuses, at definition time, what could never run: no steps, duplicate or
- * malformed step names, missing handlers, nonsensical timeouts or retry counts.
+ * malformed step names, missing handlers, nonsensical timeouts or retry counts, a dependency
+ * that is not a step, dependencies in a circle.
  */
 export const definePipeline = <M = JsonObject>(config: PipelineConfig<M>): Pipeline<M> => {
   if (typeof config.name !== 'string' || !NAME.test(config.name)) {
@@ -76,12 +176,18 @@ export const definePipeline = <M = JsonObject>(config: PipelineConfig<M>): Pipel
     if (seen.has(step.name)) throw new PipelineDefinitionError(config.name, `duplicate step name "${step.name}"`);
     seen.add(step.name);
   }
+  const maxParallel: unknown = config.maxParallel;
+  if (maxParallel !== undefined && !(typeof maxParallel === 'number' && Number.isInteger(maxParallel) && maxParallel >= 1)) {
+    throw new PipelineDefinitionError(config.name, 'maxParallel must be an integer >= 1');
+  }
   const stepNames = steps.map((s) => s.name);
+  const dependencies = dependenciesOf(config.name, steps);
   return Object.freeze({
     ...config,
     kind: 'orbit.pipeline' as const,
     stepNames,
-    definitionHash: definitionHashOf(config.name, stepNames),
+    dependencies,
+    definitionHash: definitionHashOf(config.name, stepNames, dependencies),
   });
 };
 

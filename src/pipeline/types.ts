@@ -37,7 +37,10 @@ export interface StepContext<M = JsonObject> {
   readonly attempt: number;
   /** The run's metadata (decoded with the pipeline's `metadata` codec when it has one). */
   readonly metadata: M;
-  /** Every earlier succeeded step's result, by step name. */
+  /**
+   * The results of the steps this one depends on, directly or not, by step name: in a pipeline
+   * without `dependsOn`, every earlier step's.
+   */
   readonly prevResults: Readonly<Record<string, PrevResult | undefined>>;
   /**
    * `<runId>:<stepName>`: the same on every attempt and after recovery, so a handler can pass it
@@ -80,6 +83,13 @@ export interface StepDefinition<M = JsonObject> {
   readonly timeoutMs?: number;
   /** Validates `data` before it is journaled, and decodes it for later steps. */
   readonly output?: t.Mixed;
+  /**
+   * The steps that must succeed before this one starts. Default: the step before it in the list
+   * (none for the first), so a pipeline without `dependsOn` runs its steps one after another.
+   * `[]` makes a step start with the run. Steps whose dependencies have all succeeded run at
+   * the same time, up to the pipeline's `maxParallel`.
+   */
+  readonly dependsOn?: readonly string[];
 }
 
 /**
@@ -103,13 +113,23 @@ export interface PipelineConfig<M = unknown> {
   readonly metadata?: MetadataCodec<M>;
   /** Default retry policy of every step. */
   readonly retry?: Partial<RetryPolicy>;
+  /** How many steps of one run may run at the same time (default 8, `DEFAULT_MAX_PARALLEL`). */
+  readonly maxParallel?: number;
   readonly description?: string;
 }
 
 /** A validated pipeline, ready to register. */
 export interface Pipeline<M = unknown> extends PipelineConfig<M> {
   readonly kind: 'orbit.pipeline';
-  /** sha256 of the pipeline's name and ordered step names: what drift detection compares. */
+  /**
+   * sha256 of the pipeline's name and ordered step names (and, for a pipeline whose steps do not
+   * all follow the step before them, of their dependencies): what drift detection compares.
+   */
   readonly definitionHash: string;
   readonly stepNames: readonly string[];
+  /**
+   * Every step's dependencies by name, or null when each step depends on the one before it (a
+   * linear pipeline: its journal carries no dependency list).
+   */
+  readonly dependencies: Readonly<Record<string, readonly string[]>> | null;
 }

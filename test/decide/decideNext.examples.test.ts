@@ -22,6 +22,14 @@ import {
   timeOfSeq,
 } from '../support/eventBuilders';
 
+/** `next` that starts these attempts (and waits for nothing else). */
+const runs = (...starts: [string, number][]) => ({
+  kind: 'run' as const,
+  starts: starts.map(([stepName, attempt]) => ({ stepName, attempt })),
+  wakeAt: null,
+  decideAgain: false,
+});
+
 /*
  * Given a run's journal, when something happens (a claim, an attempt's end, a tick of the clock,
  * a stop, a resume), then these events are appended and the executor does this next.
@@ -92,7 +100,7 @@ describe('start', () => {
     const creation = [created(), claimed(WORKER)];
     expect(decided([], etl(), { kind: 'claim', runId: 'run-1', events: creation })).toEqual({
       events: [...creation, started('extract', 1)],
-      next: { kind: 'run', stepName: 'extract', attempt: 1 },
+      next: runs(['extract', 1]),
     });
   });
 
@@ -106,7 +114,7 @@ describe('succeed', () => {
   it('a step succeeds: its result is written with the next step’s start', () => {
     expect(decided([...running, started('extract')], etl(), attempt('extract', 1, success()))).toEqual({
       events: [succeeded('extract', 1, { rows: 3 }), started('transform', 1)],
-      next: { kind: 'run', stepName: 'transform', attempt: 1 },
+      next: runs(['transform', 1]),
     });
   });
 
@@ -137,7 +145,7 @@ describe('retry scheduled', () => {
   it('a retryable failure with attempts left schedules the retry and decides again once it is committed', () => {
     expect(decided([...running, started('extract')], retrying, attempt('extract', 1, failure(true)))).toEqual({
       events: [failed('extract', 1, { retryable: true, message: 'boom' }), retryScheduled('extract', 1, 1000)],
-      next: { kind: 'decideAgain' },
+      next: { kind: 'run', starts: [], wakeAt: null, decideAgain: true },
     });
   });
 
@@ -163,13 +171,16 @@ describe('retry due', () => {
   const due = new Date(Date.parse(timeOfSeq(5)) + 1500).toISOString();
 
   it('before it is due: nothing to write, wait until it is', () => {
-    expect(decided(history, retrying, tick(timeOfSeq(6)))).toEqual({ events: [], next: { kind: 'wait', until: due } });
+    expect(decided(history, retrying, tick(timeOfSeq(6)))).toEqual({
+      events: [],
+      next: { kind: 'run', starts: [], wakeAt: due, decideAgain: false },
+    });
   });
 
   it('once due (to the millisecond): the next attempt starts', () => {
     expect(decided(history, retrying, tick(due))).toEqual({
       events: [started('extract', 2)],
-      next: { kind: 'run', stepName: 'extract', attempt: 2 },
+      next: runs(['extract', 2]),
     });
   });
 
@@ -191,7 +202,7 @@ describe('timeout', () => {
         { type: 'step.failed', stepName: 'extract', attempt: 1, payload: { error: timeoutError, retryable: true } },
         retryScheduled('extract', 1, 1000),
       ],
-      next: { kind: 'decideAgain' },
+      next: { kind: 'run', starts: [], wakeAt: null, decideAgain: true },
     });
   });
 
@@ -233,7 +244,7 @@ describe('fail', () => {
   it('a step journaled failed with no retry (its run.failed lost) fails the run with the step’s error', () => {
     const history = [...running, started('extract'), failed('extract', 1, { retryable: false, message: 'disk full' })];
     expect(decided(history, etl(), tick(timeOfSeq(9)))).toEqual({
-      events: [runFailed('step "extract" failed: disk full', 'extract')],
+      events: [runFailed('step "extract" failed (not retryable): disk full', 'extract')],
       next: { kind: 'finished' },
     });
   });
@@ -350,7 +361,7 @@ describe('resume with in-flight steps', () => {
         resumed({ by: WORKER, fromStep: 'transform', inFlight: ['transform'], reason: 'interrupted' }),
         started('transform', 2),
       ],
-      next: { kind: 'run', stepName: 'transform', attempt: 2 },
+      next: runs(['transform', 2]),
     });
   });
 
@@ -366,7 +377,7 @@ describe('resume with in-flight steps', () => {
     const history = [...running, started('extract'), failed('extract', 1), retryScheduled('extract', 1, 60_000)];
     expect(decided(history, retrying, resume())).toEqual({
       events: [resumed({ by: WORKER, fromStep: 'extract', inFlight: [] })],
-      next: { kind: 'decideAgain' },
+      next: { kind: 'run', starts: [], wakeAt: null, decideAgain: true },
     });
   });
 
@@ -431,7 +442,7 @@ describe('resume with failed steps and retryFailed', () => {
         resumed({ by: WORKER, fromStep: 'transform', inFlight: [], reason: 'retry failed steps', retryFailed: true }),
         started('transform', 2),
       ],
-      next: { kind: 'run', stepName: 'transform', attempt: 2 },
+      next: runs(['transform', 2]),
     });
   });
 

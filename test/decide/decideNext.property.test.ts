@@ -80,14 +80,20 @@ const live = (steps: readonly string[], maxAttempts: number, script: readonly Ha
       case 'released':
         d = resume();
         break;
-      case 'decideAgain':
-        d = tick(s.lastEventAt);
-        break;
-      case 'wait':
-        d = tick(next.until);
-        break;
       case 'run': {
-        const at = { kind: 'attempt' as const, stepName: next.stepName, attempt: next.attempt, random, worker };
+        // A linear run starts at most one step at a time.
+        expect(next.starts.length).toBeLessThanOrEqual(1);
+        const first = next.starts[0];
+        if (next.decideAgain) {
+          d = tick(s.lastEventAt);
+          break;
+        }
+        if (first === undefined) {
+          if (next.wakeAt === null) throw new Error('nothing to run, nothing to wait for');
+          d = tick(next.wakeAt);
+          break;
+        }
+        const at = { kind: 'attempt' as const, stepName: first.stepName, attempt: first.attempt, random, worker };
         const error = { name: 'Error', message: 'boom' };
         if (what === 'crash') d = resume();
         else if (what === 'cancel') {

@@ -49,6 +49,8 @@ export interface SeedOptions {
   readonly events?: readonly RunEvent[];
   /** The worker that claimed the run and wrote every event. Default: a dead worker. */
   readonly worker?: string;
+  /** Every step's dependencies (a DAG run); default: each step after the one before it. */
+  readonly dependsOn?: Record<string, string[]>;
 }
 
 export interface Seeded {
@@ -66,9 +68,10 @@ export const seedRun = async (db: Database, opts: SeedOptions): Promise<Seeded> 
     payload: {
       pipelineId: opts.pipelineId,
       steps: [...opts.steps],
-      definitionHash: opts.definitionHash ?? definitionHashOf(opts.pipelineId, opts.steps),
+      definitionHash: opts.definitionHash ?? definitionHashOf(opts.pipelineId, opts.steps, opts.dependsOn ?? null),
       metadata: opts.metadata ?? {},
       triggeredBy: 'test',
+      ...(opts.dependsOn !== undefined ? { dependsOn: opts.dependsOn } : {}),
     },
   };
   const claimed: RunEvent = { type: 'run.claimed', payload: { worker } };
