@@ -13,6 +13,7 @@ import * as E from 'fp-ts/Either';
 import * as api from './api';
 import { formatError, type OrbitError, type ResumeFailure } from './errors';
 import type { RunResult } from './executor/executeRun';
+import type { EnqueueOptions } from './executor/queue';
 import type { RunPipelineOptions } from './executor/runPipeline';
 import type { JsonObject, Pipeline } from './pipeline/types';
 import type { ResumeOptions, ResumeSuccess } from './recovery/resumeRun';
@@ -117,7 +118,7 @@ type Overloaded<F> = F extends { (...a: infer A1): unknown; (...a: infer A2): un
     : true
   : false;
 type OverloadedNames = { [K in keyof typeof api]: Overloaded<(typeof api)[K]> extends true ? K : never }[keyof typeof api];
-type TypedByHand = 'runPipeline';
+type TypedByHand = 'runPipeline' | 'enqueueRun';
 // Fails to compile when a function of src/api/ gains overloads and is not typed by hand below.
 const overloadsTypedByHand: [OverloadedNames] extends [TypedByHand] ? true : never = true;
 void overloadsTypedByHand;
@@ -132,7 +133,6 @@ export const {
   defaultClient,
   detectInterruptedRuns,
   diffRuns,
-  enqueueRun,
   exportRuns,
   followRun,
   listRuns,
@@ -162,6 +162,20 @@ export function runPipeline(
   options?: RunPipelineOptions,
 ): Promise<RunResult> {
   return (plainFunction(api.runPipeline as AnyFunction) as (...a: unknown[]) => Promise<RunResult>)(pipeline, metadata, options);
+}
+
+export function enqueueRun<M>(pipeline: Pipeline<M>, metadata: M, options?: EnqueueOptions): Promise<{ readonly runId: string }>;
+export function enqueueRun(name: string, metadata?: JsonObject, options?: EnqueueOptions): Promise<{ readonly runId: string }>;
+export function enqueueRun(
+  pipeline: Pipeline<unknown> | string,
+  metadata?: unknown,
+  options?: EnqueueOptions,
+): Promise<{ readonly runId: string }> {
+  return (plainFunction(api.enqueueRun as AnyFunction) as (...a: unknown[]) => Promise<{ readonly runId: string }>)(
+    pipeline,
+    metadata,
+    options,
+  );
 }
 
 /** The spec's result: `success`, `stepsExecuted`, and on failure `error` as one line of text. */

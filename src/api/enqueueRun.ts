@@ -1,5 +1,45 @@
 /**
- * Queueing a run for a worker. Its signature is the queue's own (src/executor/queue.ts: the
- * pipeline's metadata type, scheduling and dedup options live there), so it is re-exported as is.
+ * The public `enqueueRun`: takes the pipeline itself (so its metadata type checks the call) or a
+ * registered pipeline's name, as `runPipeline` does. Queueing is the executor's job
+ * (src/executor/queue.ts); this only finds or registers the pipeline in the client's registry first.
  */
-export { enqueueRun, type EnqueueOptions } from '../executor/queue';
+import * as E from 'fp-ts/Either';
+import { OrbitErrors, type EnqueueFailure } from '../errors';
+import { enqueueRun as enqueueByName, type EnqueueOptions } from '../executor/queue';
+import type { JsonObject, Pipeline } from '../pipeline/types';
+import { clientOr } from '../runtime/orbitClient';
+
+export type { EnqueueOptions } from '../executor/queue';
+
+/**
+ * Journals a run as `pending` on the queue; `orbit worker` (or `startWorker`) executes it. Given
+ * the pipeline object, the metadata must have its type (the one its `metadata` codec decodes to,
+ * else a JSON object), and the pipeline is registered in the client's registry if it is not yet.
+ * Metadata is checked here, so a bad run is refused, never queued.
+ */
+export function enqueueRun<M>(
+  pipeline: Pipeline<M>,
+  metadata: M,
+  options?: EnqueueOptions,
+): Promise<E.Either<EnqueueFailure, { readonly runId: string }>>;
+export function enqueueRun(
+  name: string,
+  metadata?: JsonObject,
+  options?: EnqueueOptions,
+): Promise<E.Either<EnqueueFailure, { readonly runId: string }>>;
+export async function enqueueRun(
+  pipeline: Pipeline<unknown> | string,
+  metadata: unknown = {},
+  options: EnqueueOptions = {},
+): Promise<E.Either<EnqueueFailure, { readonly runId: string }>> {
+  if (typeof pipeline === 'string') return enqueueByName(pipeline, metadata, options);
+  const c = await clientOr(options.client);
+  if (E.isLeft(c)) return c;
+  const client = c.right;
+  const known = client.registry.getPipeline(pipeline.name);
+  if (E.isLeft(known)) client.registry.registerPipeline(pipeline);
+  else if (known.right.definitionHash !== pipeline.definitionHash) {
+    return E.left(OrbitErrors.invalidInput('pipeline', `a different pipeline named "${pipeline.name}" is already registered`));
+  }
+  return enqueueByName(pipeline.name, metadata, { ...options, client });
+}

@@ -70,6 +70,11 @@ check(r2.status === 'success', 'typed run succeeded');
 // @ts-expect-error metadata of the wrong type is refused at compile time
 await runPipeline(typed, { batchId: 1 }).catch(() => undefined);
 
+// enqueueRun takes the pipeline object too, with the same compile-time metadata check.
+const typedQueued = await enqueueRun(typed, { batchId: 'b-2', size: 1 });
+// @ts-expect-error metadata of the wrong type is refused at compile time
+await enqueueRun(typed, { wrong: 1 }).catch(() => undefined);
+
 // The root entry point returns Either values with the tagged error.
 const bad = await runEither('no-such-pipeline', {});
 check(E.isLeft(bad) && bad.left._tag === 'PipelineNotFound', 'root API returns a tagged Left');
@@ -100,6 +105,10 @@ const queued = await enqueueRun('consumer-esm-untyped', { userId: 'u-2' });
 const worker = await startWorker({ concurrency: 2 });
 for (let i = 0; (await loadRunState(queued.runId)).status !== 'success'; i++) {
   check(i < 600, 'the worker executes the queued run within a minute');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+}
+for (let i = 0; (await loadRunState(typedQueued.runId)).status !== 'success'; i++) {
+  check(i < 600, 'the worker executes the typed queued run within a minute');
   await new Promise((resolve) => setTimeout(resolve, 100));
 }
 await worker.stop();

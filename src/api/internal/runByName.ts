@@ -3,3 +3,5 @@
  * known to be JSON until the pipeline's codec decodes it (the public `runPipeline` types it).
  */
 export { runPipeline as runPipelineByName } from '../../executor/runPipeline';
+/** `orbit run <name> --queue`: the same, queued for a worker. */
+export { enqueueRun as enqueueRunByName } from '../../executor/queue';

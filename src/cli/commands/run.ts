@@ -9,11 +9,11 @@ import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { terminalTicker } from '../stepTicker';
 import type { OrbitClient } from '../../api/connect';
-import { enqueueRun } from '../../api/enqueueRun';
+
 import { parseRunId } from '../../api/internal/arguments';
 import type { OrbitError } from '../../api/internal/errors';
 import { waitForRunEnd } from '../../api/internal/journal';
-import { runPipelineByName } from '../../api/internal/runByName';
+import { enqueueRunByName, runPipelineByName } from '../../api/internal/runByName';
 
 interface RunArgs extends GlobalArgs {
   readonly pipeline: string;
@@ -24,7 +24,7 @@ interface RunArgs extends GlobalArgs {
 }
 
 const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, out: Output) => {
-  const q = await enqueueRun(args.pipeline, metadata, { client, runId: args.runId, triggeredBy: 'cli' });
+  const q = await enqueueRunByName(args.pipeline, metadata, { client, runId: args.runId, triggeredBy: 'cli' });
   if (E.isLeft(q)) return q;
   const { runId } = q.right;
   if (!args.wait) {
