@@ -276,6 +276,18 @@ CREATE TABLE __SCHEMA__.event_rules (
 COMMENT ON TABLE __SCHEMA__.event_rules IS 'What append_run_events accepts, per event type. Add a row (by migration) for a new event type.';
 
 --
+-- Name: queue_entries; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.queue_entries (
+    run_id text NOT NULL,
+    run_at timestamp with time zone,
+    priority integer DEFAULT 0 NOT NULL,
+    dedup_key text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: run_events; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -316,6 +328,22 @@ ALTER TABLE __SCHEMA__.run_events ALTER COLUMN "position" ADD GENERATED ALWAYS A
 );
 
 --
+-- Name: schedules; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.schedules (
+    name text NOT NULL,
+    pipeline_id text NOT NULL,
+    cron text NOT NULL,
+    time_zone text DEFAULT 'UTC'::text NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    source text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_tick_at timestamp with time zone,
+    CONSTRAINT schedules_source_check CHECK ((source = ANY (ARRAY['pipeline'::text, 'cli'::text])))
+);
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -345,6 +373,22 @@ CREATE TABLE __SCHEMA__.steps (
 );
 
 --
+-- Name: worker_registry; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.worker_registry (
+    id text NOT NULL,
+    host text NOT NULL,
+    pid integer NOT NULL,
+    started_at timestamp with time zone DEFAULT now() NOT NULL,
+    heartbeat_at timestamp with time zone DEFAULT now() NOT NULL,
+    alive_until timestamp with time zone NOT NULL,
+    concurrency integer NOT NULL,
+    pipelines jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT worker_registry_concurrency_check CHECK ((concurrency > 0))
+);
+
+--
 -- Name: workers; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -365,6 +409,13 @@ CREATE TABLE __SCHEMA__.workers (
 
 ALTER TABLE ONLY __SCHEMA__.event_rules
     ADD CONSTRAINT event_rules_pkey PRIMARY KEY (type);
+
+--
+-- Name: queue_entries queue_entries_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.queue_entries
+    ADD CONSTRAINT queue_entries_pkey PRIMARY KEY (run_id);
 
 --
 -- Name: run_events run_events_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
@@ -388,6 +439,13 @@ ALTER TABLE ONLY __SCHEMA__.runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
 
 --
+-- Name: schedules schedules_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.schedules
+    ADD CONSTRAINT schedules_pkey PRIMARY KEY (name);
+
+--
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
@@ -402,11 +460,24 @@ ALTER TABLE ONLY __SCHEMA__.steps
     ADD CONSTRAINT steps_pkey PRIMARY KEY (run_id, name);
 
 --
+-- Name: worker_registry worker_registry_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.worker_registry
+    ADD CONSTRAINT worker_registry_pkey PRIMARY KEY (id);
+
+--
 -- Name: workers workers_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
 ALTER TABLE ONLY __SCHEMA__.workers
     ADD CONSTRAINT workers_pkey PRIMARY KEY (id);
+
+--
+-- Name: queue_entries_dedup; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE UNIQUE INDEX queue_entries_dedup ON __SCHEMA__.queue_entries USING btree (dedup_key) WHERE (dedup_key IS NOT NULL);
 
 --
 -- Name: run_events_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -

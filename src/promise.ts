@@ -136,6 +136,7 @@ export const {
   exportRuns,
   followRun,
   listRuns,
+  listWorkers,
   loadRunState,
   pipelineStats,
   planRecovery,

@@ -7,6 +7,7 @@ import { countQueuedRuns } from '../queries/countQueuedRuns';
 import { ClaimMeter } from './claimMeter';
 import { QueueConsumer } from './queueConsumer';
 import { RecoveryLoop } from './recoveryLoop';
+import { WorkerRegistration } from './registration';
 import { Slots } from './slots';
 import type { WorkerEvent } from './workerEvent';
 import { MAX_TIMER_MS, type WorkerOptions } from './workerOptions';
@@ -25,6 +26,7 @@ export class Worker {
   private readonly consumer: QueueConsumer;
   private readonly loop: RecoveryLoop;
   private readonly meter: ClaimMeter;
+  private readonly registration: WorkerRegistration;
   private stopped = false;
   private listenDown = false;
   private readonly cleanups: Array<() => void> = [];
@@ -33,7 +35,9 @@ export class Worker {
     this.watcher = new RunWatcher(options.client.db, 'worker');
     const emit = (e: WorkerEvent) => options.onEvent?.(e);
     this.meter = new ClaimMeter(options.client, emit);
-    this.slots = new Slots(Math.max(1, options.concurrency ?? 4), () => {
+    const concurrency = Math.max(1, options.concurrency ?? 4);
+    this.registration = new WorkerRegistration(options.client, concurrency, (failure) => emit({ kind: 'registration', failure }));
+    this.slots = new Slots(concurrency, () => {
       if (this.loop.owed) this.loop.sweepNow();
       if (this.consumer.owed) this.consumer.claimNow();
     });
@@ -87,6 +91,8 @@ export class Worker {
       for (const c of this.cleanups.splice(0)) c();
       return E.left(fromPgError(err));
     }
+    // Listed (idle or not) before it claims anything; a registry it cannot write is reported, not fatal.
+    await this.registration.start();
     this.loop.sweepNow();
     this.consumer.claimNow();
     return E.right(undefined);
@@ -112,6 +118,7 @@ export class Worker {
     await Promise.allSettled([this.loop.stop(), this.consumer.stop()]);
     await this.slots.drain();
     await this.meter.drain();
+    await this.registration.stop();
     for (const c of this.cleanups.splice(0)) c();
   }
 }

@@ -1,4 +1,4 @@
-import type { ConnectFailure } from '../errors';
+import type { ConnectFailure, DbFailure } from '../errors';
 import type { ClaimLatency } from '../queries/claimLatency';
 import type { RecoveryEvent } from '../recovery/orchestrator';
 
@@ -21,5 +21,7 @@ export type WorkerEvent =
   | { readonly kind: 'listen-restored'; readonly downMs: number }
   /** This worker claimed a queued or released run `seconds` after it became available (journal timestamps). */
   | ({ readonly kind: 'claim-latency'; readonly runId: string } & ClaimLatency)
+  /** Its row in the worker registry could not be renewed (`failure`), or can again (null): reported on change only. */
+  | { readonly kind: 'registration'; readonly failure: DbFailure | null }
   /** This process's lease ran out before a renewal succeeded: its running steps are aborted. */
   | { readonly kind: 'lease-lost' };

@@ -115,6 +115,12 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
           else if (e.kind === 'listen-lost') out.failure(`${at} LISTEN connection lost (${e.reason}); reconnecting`);
           else if (e.kind === 'listen-restored')
             out.success(`${at} LISTEN connection restored after ${formatDuration(e.downMs)}; sweeping for what was missed`);
+          else if (e.kind === 'registration')
+            if (e.failure === null) out.success(`${at} Worker registry row renewed again`);
+            else
+              out.failure(
+                `${at} Cannot renew this worker's registry row (orbit workers will not list it): ${formatError(e.failure)}`,
+              );
           else if (e.kind === 'claimed') out.line(`${at} Claimed queued run ${e.runId}`);
           else if (e.kind === 'lease-lost')
             out.failure(`${at} Lease not renewed in time: running steps aborted (their runs may be taken over)`);

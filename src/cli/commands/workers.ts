@@ -1,43 +1,70 @@
 import * as E from 'fp-ts/Either';
-import type { CommandModule } from 'yargs';
+import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs } from '../session';
+import { listWorkers } from '../../api/listWorkers';
 import { formatDuration } from '../../api/internal/durations';
-import { listWorkers } from '../../api/internal/liveness';
 
-/** `orbit workers`: the lease table, as the liveness rule sees it (database clock). */
-export const workersCommand: CommandModule<GlobalArgs, GlobalArgs> = {
+interface WorkersArgs extends GlobalArgs {
+  readonly live: boolean;
+}
+
+const ago = (ms: number): string => formatDuration(Math.max(1, Math.round(ms)));
+
+/** `orbit workers`: every worker (idle ones too) and every process holding a lease, as the liveness rule sees them (database clock). */
+export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
   command: 'workers',
-  describe: 'List processes holding leases (live) or whose lease expired: host, pid, lease, runs held',
+  describe:
+    'List workers (idle or busy: what each can run, what it runs, its concurrency, until when its lease holds) and other processes holding leases',
+  builder: (y: Argv<GlobalArgs>) =>
+    y
+      .option('live', { type: 'boolean', default: false, describe: 'Only the live ones' })
+      .example('$0 workers', 'Every worker and process, live or with an expired lease'),
   handler: (args) =>
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
-      const rows = await listWorkers(client);
+      const rows = await listWorkers({ client, liveOnly: args.live });
       if (E.isLeft(rows)) return rows;
-      const workers = rows.right.map((r) => ({
-        id: r.id,
-        host: r.host,
-        pid: r.pid,
-        startedAt: r.started_at.toISOString(),
-        lastRenewalAt: r.heartbeat_at.toISOString(),
-        leaseUntil: r.lease_until.toISOString(),
-        live: r.live,
-        runs: r.held,
-      }));
+      const now = client.clock.now();
       if (out.json) {
-        out.document({ workers });
+        out.document({
+          workers: rows.right.map((w) => ({
+            id: w.id,
+            kind: w.kind,
+            host: w.host,
+            pid: w.pid,
+            startedAt: w.startedAt.toISOString(),
+            lastHeartbeatAt: w.lastHeartbeatAt.toISOString(),
+            aliveUntil: w.aliveUntil?.toISOString() ?? null,
+            leaseUntil: w.leaseUntil?.toISOString() ?? null,
+            live: w.live,
+            concurrency: w.concurrency,
+            pipelines: w.pipelines,
+            runs: w.running,
+          })),
+        });
         return E.right(ExitCode.ok);
       }
-      const live = rows.right.filter((r) => r.live).length;
-      out.line(`Workers: ${live} live, ${rows.right.length - live} with an expired lease`);
+      const live = rows.right.filter((w) => w.live);
+      const idle = live.filter((w) => w.kind === 'worker' && w.running.length === 0).length;
+      out.line(`Workers: ${live.length} live (${idle} idle), ${rows.right.length - live.length} with an expired lease`);
       out.line();
-      for (const r of rows.right) {
-        const ms = Math.round(Math.abs(r.lease_ms));
-        out.line(`${r.id}`);
-        out.line(`  Host: ${r.host}, pid ${r.pid}, started ${r.started_at.toISOString()}`);
-        out.line(
-          `  Lease: ${r.live ? `valid for ${formatDuration(Math.max(1, ms))}` : `expired ${formatDuration(Math.max(1, ms))} ago`} (until ${r.lease_until.toISOString()})`,
-        );
-        out.line(`  Runs held: ${r.held.length === 0 ? '(none)' : r.held.join(', ')}`);
+      for (const w of rows.right) {
+        out.line(`${w.id}${w.kind === 'process' ? ' (not a worker: a process executing runs)' : ''}`);
+        out.line(`  Host: ${w.host}, pid ${w.pid}, started ${w.startedAt.toISOString()}`);
+        const until = w.aliveUntil;
+        if (until !== null) {
+          const ms = until.getTime() - now;
+          out.line(
+            `  ${w.live ? `Alive: lease valid for ${ago(ms)}` : `Expired ${ago(-ms)} ago`} (until ${until.toISOString()}; last heartbeat ${w.lastHeartbeatAt.toISOString()})`,
+          );
+        }
+        if (w.kind === 'worker') {
+          out.line(`  Concurrency: ${w.concurrency ?? '?'}, running ${w.running.length}`);
+          out.line(
+            `  Pipelines: ${w.pipelines.length === 0 ? '(none)' : w.pipelines.map((p) => `${p.name}@${p.definitionHash.slice(0, 8)}`).join(', ')}`,
+          );
+        }
+        out.line(`  Runs held: ${w.running.length === 0 ? '(none: idle)' : w.running.join(', ')}`);
         out.line();
       }
       return E.right(ExitCode.ok);
