@@ -276,18 +276,6 @@ CREATE TABLE __SCHEMA__.event_rules (
 COMMENT ON TABLE __SCHEMA__.event_rules IS 'What append_run_events accepts, per event type. Add a row (by migration) for a new event type.';
 
 --
--- Name: queue_entries; Type: TABLE; Schema: __SCHEMA__; Owner: -
---
-
-CREATE TABLE __SCHEMA__.queue_entries (
-    run_id text NOT NULL,
-    run_at timestamp with time zone,
-    priority integer DEFAULT 0 NOT NULL,
-    dedup_key text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
---
 -- Name: run_events; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -325,22 +313,6 @@ ALTER TABLE __SCHEMA__.run_events ALTER COLUMN "position" ADD GENERATED ALWAYS A
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
-);
-
---
--- Name: schedules; Type: TABLE; Schema: __SCHEMA__; Owner: -
---
-
-CREATE TABLE __SCHEMA__.schedules (
-    name text NOT NULL,
-    pipeline_id text NOT NULL,
-    cron text NOT NULL,
-    time_zone text DEFAULT 'UTC'::text NOT NULL,
-    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
-    source text NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_tick_at timestamp with time zone,
-    CONSTRAINT schedules_source_check CHECK ((source = ANY (ARRAY['pipeline'::text, 'cli'::text])))
 );
 
 --
@@ -411,13 +383,6 @@ ALTER TABLE ONLY __SCHEMA__.event_rules
     ADD CONSTRAINT event_rules_pkey PRIMARY KEY (type);
 
 --
--- Name: queue_entries queue_entries_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
---
-
-ALTER TABLE ONLY __SCHEMA__.queue_entries
-    ADD CONSTRAINT queue_entries_pkey PRIMARY KEY (run_id);
-
---
 -- Name: run_events run_events_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
@@ -437,13 +402,6 @@ ALTER TABLE ONLY __SCHEMA__.run_events
 
 ALTER TABLE ONLY __SCHEMA__.runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
-
---
--- Name: schedules schedules_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
---
-
-ALTER TABLE ONLY __SCHEMA__.schedules
-    ADD CONSTRAINT schedules_pkey PRIMARY KEY (name);
 
 --
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
@@ -474,12 +432,6 @@ ALTER TABLE ONLY __SCHEMA__.workers
     ADD CONSTRAINT workers_pkey PRIMARY KEY (id);
 
 --
--- Name: queue_entries_dedup; Type: INDEX; Schema: __SCHEMA__; Owner: -
---
-
-CREATE UNIQUE INDEX queue_entries_dedup ON __SCHEMA__.queue_entries USING btree (dedup_key) WHERE (dedup_key IS NOT NULL);
-
---
 -- Name: run_events_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 
@@ -490,6 +442,12 @@ CREATE INDEX run_events_resumed ON __SCHEMA__.run_events USING btree (occurred_a
 --
 
 CREATE INDEX runs_by_pipeline ON __SCHEMA__.runs USING btree (pipeline_id, started_at);
+
+--
+-- Name: runs_by_pipeline_status_start; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX runs_by_pipeline_status_start ON __SCHEMA__.runs USING btree (pipeline_id, status, started_at, id);
 
 --
 -- Name: runs_by_start; Type: INDEX; Schema: __SCHEMA__; Owner: -

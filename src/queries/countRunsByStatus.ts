@@ -3,7 +3,7 @@ import type { RunStatus } from '../fold/runState';
 
 /**
  * How many runs are in each status (of one pipeline, or all), each counted up to `cap` + 1: an
- * index-only range scan per status (runs_by_status_start, sql/012) whose cost is bounded by the cap,
+ * index-only range scan per status (runs_by_status_start, sql/010) whose cost is bounded by the cap,
  * not by the size of the table. A count above the cap reads as "more than cap".
  */
 export const countRunsByStatus = (db: Database, pipelineId: string | null, cap: number) =>

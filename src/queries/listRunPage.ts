@@ -22,7 +22,7 @@ export interface RunPageFilter {
 
 /**
  * One page of runs, newest first, after a keyset cursor: a range scan of runs_by_start or
- * runs_by_status_start (sql/012), however many runs there are. A metadata search reads each run's
+ * runs_by_status_start (sql/010), however many runs there are. A metadata search reads each run's
  * metadata as it walks back, until the page is full.
  */
 export const listRunPage = (db: Database, f: RunPageFilter) =>

@@ -14,7 +14,7 @@ export interface PipelineStatsRow {
 
 /**
  * Per pipeline, the runs started in the last `sinceMs`: outcomes and the median and 95th
- * percentile duration of those that succeeded. A range of runs_by_start (sql/012): the window,
+ * percentile duration of those that succeeded. A range of runs_by_start (sql/010): the window,
  * not the table, sets the cost.
  */
 export const readPipelineStats = (db: Database, sinceMs: number) =>

@@ -12,7 +12,7 @@ const grants = (schema: string, role: string): string[] => [
   `GRANT SELECT ON "${schema}".run_events TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE ON "${schema}".runs, "${schema}".steps TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".workers TO ${role}`,
-  `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".worker_registry, "${schema}".queue_entries, "${schema}".schedules TO ${role}`,
+  `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".worker_registry TO ${role}`,
 ];
 
 describe('the runtime role', () => {
