@@ -15,6 +15,7 @@ import path from 'node:path';
 import * as E from 'fp-ts/Either';
 import { Client } from 'pg';
 import { formatError } from '../../src/errors';
+import { locateBinaries } from '../../src/server/embedded/binaries';
 import { pickFreePort } from '../../src/server/embedded/cluster';
 import { run, type RunAs } from '../../src/server/embedded/proc';
 import { chownTo, resolveRunAs } from '../../src/server/embedded/user';
@@ -37,34 +38,43 @@ export interface ReplicaPair {
 }
 
 const TIMEOUT_MS = 120_000;
-const TOOLS = ['initdb', 'pg_ctl', 'postgres', 'pg_basebackup'];
+const TOOLS = ['initdb', 'pg_ctl', 'postgres'];
+
+/** Where the PostgreSQL programs come from, and whether they include pg_basebackup. */
+interface BinDir {
+  readonly dir: string;
+  readonly basebackup: boolean;
+}
+
+const exists = (file: string): Promise<boolean> =>
+  fs.access(file).then(
+    () => true,
+    () => false,
+  );
 
 /**
- * A directory with initdb, pg_ctl, postgres and pg_basebackup of one version: `PG_BINDIR`, else the
- * newest /usr/lib/postgresql/N/bin (the embedded package ships no pg_basebackup).
+ * initdb, pg_ctl and postgres of one version: `PG_BINDIR`, else the newest /usr/lib/postgresql/N/bin
+ * (which has pg_basebackup), else the embedded package's (which has not: the replica is then a cold
+ * copy of the cleanly stopped primary, so a machine without a system PostgreSQL still runs this).
  */
-const findBinDir = async (): Promise<string> => {
-  const has = async (dir: string) =>
-    (
-      await Promise.all(
-        TOOLS.map((t) =>
-          fs.access(path.join(dir, t)).then(
-            () => true,
-            () => false,
-          ),
-        ),
-      )
-    ).every(Boolean);
+const findBinDir = async (): Promise<BinDir> => {
+  const has = async (dir: string) => (await Promise.all(TOOLS.map((t) => exists(path.join(dir, t))))).every(Boolean);
+  const withBasebackup = async (dir: string): Promise<BinDir> => ({
+    dir,
+    basebackup: await exists(path.join(dir, 'pg_basebackup')),
+  });
   const given = process.env.PG_BINDIR;
   if (given !== undefined && given !== '') {
-    if (await has(given)) return given;
+    if (await has(given)) return withBasebackup(given);
     throw new Error(`PG_BINDIR=${given} lacks one of ${TOOLS.join(', ')}`);
   }
   const versions = (await fs.readdir('/usr/lib/postgresql').catch(() => [] as string[])).sort((a, b) => Number(b) - Number(a));
   for (const v of versions) {
     const dir = path.join('/usr/lib/postgresql', v, 'bin');
-    if (await has(dir)) return dir;
+    if ((await has(dir)) && (await exists(path.join(dir, 'pg_basebackup')))) return withBasebackup(dir);
   }
+  const embedded = locateBinaries();
+  if (E.isRight(embedded)) return withBasebackup(path.dirname(embedded.right.pgCtl));
   throw new Error(`no PostgreSQL with ${TOOLS.join(', ')} found: install postgresql (Debian) or set PG_BINDIR`);
 };
 
@@ -108,7 +118,7 @@ export const startReplicaPair = async (opts: {
   readonly synchronous: boolean;
   readonly label?: string;
 }): Promise<ReplicaPair> => {
-  const binDir = await findBinDir();
+  const { dir: binDir, basebackup } = await findBinDir();
   const runAsE = await resolveRunAs(os.tmpdir(), process.env);
   if (E.isLeft(runAsE)) throw new Error(formatError(runAsE.left));
   const runAs: RunAs | undefined = runAsE.right;
@@ -147,19 +157,30 @@ export const startReplicaPair = async (opts: {
     const conf = ['wal_level = replica', 'max_wal_senders = 4', 'hot_standby = on', 'max_connections = 200', 'fsync = on'];
     await fs.appendFile(path.join(primaryDir, 'postgresql.conf'), `\n${conf.join('\n')}\n`);
     await startServer(primaryDir, primaryPort, 'primary.log');
-    await tool('pg_basebackup', [
-      '-h',
-      '127.0.0.1',
-      '-p',
-      String(primaryPort),
-      '-U',
-      'postgres',
-      '-D',
-      replicaDir,
-      '-R',
-      '-X',
-      'stream',
-    ]);
+    if (basebackup) {
+      await tool('pg_basebackup', [
+        '-h',
+        '127.0.0.1',
+        '-p',
+        String(primaryPort),
+        '-U',
+        'postgres',
+        '-D',
+        replicaDir,
+        '-R',
+        '-X',
+        'stream',
+      ]);
+    } else {
+      // A cold base backup: a copy of a cleanly stopped primary is a valid start for a streaming
+      // replica (same system identifier and timeline); standby.signal makes it one.
+      await tool('pg_ctl', ['stop', '-m', 'fast', '-w', '-D', primaryDir]);
+      await fs.cp(primaryDir, replicaDir, { recursive: true });
+      await fs.rm(path.join(replicaDir, 'postmaster.pid'), { force: true });
+      await fs.writeFile(path.join(replicaDir, 'standby.signal'), '');
+      await chownTo(replicaDir, runAs, true);
+      await startServer(primaryDir, primaryPort, 'primary.log');
+    }
     // The name the primary's synchronous_standby_names waits for (later lines of the file win).
     await fs.appendFile(
       path.join(replicaDir, 'postgresql.auto.conf'),
