@@ -64,7 +64,8 @@ describe('--schema names an existing Orbit schema', () => {
   it.each(['public', 'information_schema', 'pg_catalog'])('refuses the system schema %s, even for migrate', async (schema) => {
     for (const args of [['migrate'], ['runs']]) {
       const r = await h.cli(args, { schema, pipelines: false });
-      expectExit(r, 1);
+      // A bad value, like every other bad value: a usage error (issue 20 item 16).
+      expectExit(r, 2);
       expect(r.errLines).toEqual([
         `Error: Invalid schema name "${schema}": use lower-case letters, digits and _ (at most 48 characters, not starting with a digit or pg_; not public or information_schema)`,
       ]);
