@@ -176,7 +176,7 @@ export const r9 = async (ctx: Ctx): Promise<ScenarioResult> => {
         name: `schema ${JSON.stringify(s).slice(0, 24)}`,
         args: ['check-interrupted'],
         schema: s,
-        exit: 1,
+        exit: 2,
         line: /Invalid schema name/,
       }),
     ),
