@@ -4,6 +4,7 @@ import * as E from 'fp-ts/Either';
 import { cancelRun } from '../../src/api/cancelRun';
 import { readRunEvents } from '../../src/api/readRunEvents';
 import { runPipeline } from '../../src/api/runPipeline';
+import { startWorker } from '../../src/api/startWorker';
 import { startUiServer, type UiServer } from '../../src/cli/ui/server';
 import { definePipeline } from '../../src/index';
 import { CLI_PATH } from '../support/cli';
@@ -189,6 +190,24 @@ describe('orbit ui over HTTP', () => {
     const again = await call(ui.url, 'POST', `/runs/${runId}/cancel`, { body: `csrf=${csrf}` });
     expect(decodeURIComponent(String(again.headers.location))).toContain('error=Cancel refused');
     expect(E.isLeft(await cancelRun(runId, { client: tc.client }))).toBe(true);
+  });
+
+  it('lists an idle worker on the workers page, with its concurrency and pipelines (listWorkers)', async () => {
+    const w = await startWorker({ client: tc.client, concurrency: 3 });
+    if (E.isLeft(w)) throw new Error(w.left._tag);
+    try {
+      const page = await call(ui.url, 'GET', '/workers');
+      expect(page.status).toBe(200);
+      const row = new RegExp(`<tr class="live">[\\s\\S]*?${tc.client.workerId}[\\s\\S]*?</tr>`).exec(page.body)?.[0] ?? '';
+      expect(row).toContain('>3<');
+      expect(row).toContain(`title="${pipeline.definitionHash}"`);
+      expect(row).toContain('idle');
+      expect(page.body).toMatch(/\d+ live \(\d+ idle\)/);
+    } finally {
+      await w.right.stop();
+    }
+    const after = await call(ui.url, 'GET', '/workers');
+    expect(after.body).not.toContain(`${tc.client.workerId} <span class="muted">worker`);
   });
 
   it('serves the workers, pipelines and recovery pages from the library functions', async () => {

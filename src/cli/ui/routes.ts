@@ -8,7 +8,8 @@ import { resumeRun } from '../../api/resumeRun';
 import { searchRuns } from '../../api/searchRuns';
 import { verifyRun } from '../../api/verifyRun';
 import { formatError } from '../../api/internal/errors';
-import { listWorkers, runLiveness } from '../../api/internal/liveness';
+import { runLiveness } from '../../api/internal/liveness';
+import { listWorkers } from '../../api/listWorkers';
 import { pipelineStats } from '../../api/pipelineStats';
 import { recoveryHistory } from '../../api/recoveryHistory';
 import { recoveryStats } from '../../api/recoveryStats';
@@ -185,20 +186,23 @@ const workersPage: Route = {
   method: 'GET',
   path: /^\/workers$/,
   handle: async ({ client }) => {
-    // The lease table, as `orbit workers` reads it (a live-workers function with idle workers and
-    // concurrency is the queue work's; this shows what exists today).
-    const rows = await listWorkers(client);
+    // Idle workers too: the registry every worker heartbeats, as `orbit workers` reads it.
+    const rows = await listWorkers({ client });
     if (E.isLeft(rows)) return failure(rows.left);
-    const workers = rows.right.map((r) => ({
-      id: r.id,
-      host: r.host,
-      pid: r.pid,
-      startedAt: r.started_at.toISOString(),
-      lastRenewalAt: r.heartbeat_at.toISOString(),
-      leaseUntil: r.lease_until.toISOString(),
-      live: r.live,
-      leaseMs: r.lease_ms,
-      held: r.held,
+    const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
+    const workers = rows.right.map((w) => ({
+      id: w.id,
+      kind: w.kind,
+      host: w.host,
+      pid: w.pid,
+      startedAt: w.startedAt.toISOString(),
+      lastHeartbeatAt: w.lastHeartbeatAt.toISOString(),
+      aliveUntil: iso(w.aliveUntil),
+      leaseUntil: iso(w.leaseUntil),
+      live: w.live,
+      concurrency: w.concurrency,
+      pipelines: w.pipelines,
+      running: w.running,
     }));
     return { kind: 'page', title: 'Workers', section: 'workers', live: 'all', main: workersMain(workers) };
   },

@@ -4,54 +4,69 @@ import type { RecoveryStats } from '../../../api/recoveryStats';
 import { badge, formatDuration, href, html, time, type Html } from '../html';
 import { barChart } from './charts';
 
-/** A lease row as `orbit workers` reads it (database clock). */
+/** A worker or lease-holding process, as `listWorkers` (and `orbit workers`) reads it (database clock). */
 export interface WorkerView {
   readonly id: string;
+  /** `worker`: an `orbit worker` / startWorker, idle or busy; `process`: anything else holding a lease. */
+  readonly kind: 'worker' | 'process';
   readonly host: string;
   readonly pid: number;
   readonly startedAt: string;
-  readonly lastRenewalAt: string;
-  readonly leaseUntil: string;
+  readonly lastHeartbeatAt: string;
+  readonly aliveUntil: string | null;
+  readonly leaseUntil: string | null;
   readonly live: boolean;
-  readonly leaseMs: number;
-  readonly held: readonly string[];
+  readonly concurrency: number | null;
+  readonly pipelines: readonly { readonly name: string; readonly definitionHash: string }[];
+  readonly running: readonly string[];
 }
 
 export const workersMain = (workers: readonly WorkerView[]): Html => {
-  const live = workers.filter((w) => w.live).length;
+  const live = workers.filter((w) => w.live);
+  const idle = live.filter((w) => w.running.length === 0).length;
   return html`<h1>Workers</h1>
     <p class="muted">
-      ${live} live, ${workers.length - live} with an expired lease. Every process that executes runs (<span class="mono"
+      ${live.length} live (${idle} idle), ${workers.length - live.length} gone. Every worker (<span class="mono"
         >orbit worker</span
-      >, <span class="mono">orbit run</span>, <span class="mono">orbit resume</span>, this dashboard's resumes) holds a lease,
-      renewed every third of it; a worker whose lease expired and whose process is gone has its runs recovered.
+      >, <span class="mono">startWorker</span>) heartbeats its registration, busy or idle; any other process that executes runs
+      (<span class="mono">orbit run</span>, <span class="mono">orbit resume</span>, this dashboard's resumes) is listed while it
+      holds a lease. A process that is gone has its runs recovered.
     </p>
     ${
       workers.length === 0
-        ? html`<p class="empty">No process holds a lease.</p>`
+        ? html`<p class="empty">No worker is registered and no process holds a lease.</p>`
         : html`<table id="workers">
             <thead>
               <tr>
                 <th>Worker</th>
                 <th>Host / pid</th>
                 <th>Started (UTC)</th>
-                <th>Lease</th>
-                <th>Runs held</th>
+                <th>Alive until</th>
+                <th>Concurrency</th>
+                <th>Pipelines</th>
+                <th>Running</th>
               </tr>
             </thead>
             <tbody>
               ${workers.map(
                 (w) =>
                   html`<tr class="${w.live ? 'live' : 'expired'}">
-                    <td class="mono small">${w.id}</td>
+                    <td class="mono small">${w.id} <span class="muted">${w.kind}</span></td>
                     <td>${w.host} <span class="muted">/ ${w.pid}</span></td>
                     <td>${time(w.startedAt)}</td>
                     <td>
-                      ${w.live ? html`${badge('running')} valid for ${formatDuration(Math.max(1, w.leaseMs))}` : html`${badge('failed')} expired ${formatDuration(Math.max(1, -w.leaseMs))} ago`}
-                      <div class="muted small">renewed ${time(w.lastRenewalAt)}</div>
+                      ${w.live ? badge('running') : badge('failed')} ${w.aliveUntil === null ? '' : time(w.aliveUntil)}
+                      <div class="muted small">
+                        heartbeat
+                        ${time(w.lastHeartbeatAt)}${w.leaseUntil === null ? '' : html`, lease until ${time(w.leaseUntil)}`}
+                      </div>
+                    </td>
+                    <td>${w.concurrency === null ? html`<span class="muted">–</span>` : String(w.concurrency)}</td>
+                    <td class="small">
+                      ${w.pipelines.length === 0 ? html`<span class="muted">–</span>` : w.pipelines.map((p, i) => html`${i > 0 ? ', ' : ''}<span title="${p.definitionHash}">${p.name}</span>`)}
                     </td>
                     <td>
-                      ${w.held.length === 0 ? html`<span class="muted">idle</span>` : w.held.map((r, i) => html`${i > 0 ? ', ' : ''}<a class="mono small" href="${`/runs/${encodeURIComponent(r)}`}">${r}</a>`)}
+                      ${w.running.length === 0 ? html`<span class="muted">idle</span>` : w.running.map((r, i) => html`${i > 0 ? ', ' : ''}<a class="mono small" href="${`/runs/${encodeURIComponent(r)}`}">${r}</a>`)}
                     </td>
                   </tr>`,
               )}
