@@ -84,11 +84,31 @@ const rawContext = (state: RunState, stepName: string, attempt: number): Replaye
   };
 };
 
-const nextOf = (client: OrbitClient, state: RunState): E.Either<InvalidMetadata | EventDecodeError, Replay['next']> => {
+/**
+ * Where ownership last changed hands (run.resumed, run.released) and where each step last started:
+ * a step still `running` in the fold after a resume or release is not in flight; its interrupted
+ * attempt is over and the next context is the attempt after it.
+ */
+interface Marks {
+  lastHandover: number;
+  readonly lastStarted: Map<string, number>;
+}
+
+const mark = (marks: Marks, r: RecordedEvent): void => {
+  const e = r.event;
+  if (e.type === 'run.resumed' || e.type === 'run.released') marks.lastHandover = r.seq;
+  else if (e.type === 'step.started') marks.lastStarted.set(e.stepName, r.seq);
+};
+
+const nextOf = (
+  client: OrbitClient,
+  state: RunState,
+  marks: Marks,
+): E.Either<InvalidMetadata | EventDecodeError, Replay['next']> => {
   if (isFinished(state)) return E.right(null);
   const step = state.steps.find((s) => s.status !== 'success');
   if (step === undefined) return E.right(null);
-  const inFlight = step.status === 'running';
+  const inFlight = step.status === 'running' && (marks.lastStarted.get(step.name) ?? 0) > marks.lastHandover;
   const attempt = inFlight ? step.attemptCount : step.attemptCount + 1;
   const pipeline = client.registry.getPipeline(state.pipelineId);
   if (E.isLeft(pipeline)) {
@@ -115,6 +135,7 @@ export const replayRun = async (
   let lastEvent: RecordedEvent | null = null;
   let eventsAfter = 0;
   let total = 0;
+  const marks: Marks = { lastHandover: 0, lastStarted: new Map() };
   for await (const batch of streamRunEvents(client.db, runId)) {
     if (E.isLeft(batch)) return batch;
     total += batch.right.length;
@@ -124,6 +145,7 @@ export const replayRun = async (
     const next = foldEvents(state, inside);
     if (E.isLeft(next)) return next;
     state = next.right;
+    for (const r of inside) mark(marks, r);
     lastEvent = inside[inside.length - 1] as RecordedEvent;
   }
   if (total === 0) return E.left({ _tag: 'RunNotFound', runId });
@@ -137,7 +159,7 @@ export const replayRun = async (
       message: `run ${runId} has ${lastEvent.seq} event(s), no seq ${at.seq}`,
     });
   }
-  const next = nextOf(client, state);
+  const next = nextOf(client, state, marks);
   if (E.isLeft(next)) return next;
   return E.right({ runId, at, lastEvent, state, eventsAfter, next: next.right });
 };

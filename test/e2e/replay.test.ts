@@ -77,6 +77,10 @@ describe('orbit replay', () => {
     const crashed = JSON.parse((await h.cli(['replay', runId, '--at', String(resumed.seq - 1), '--json'])).stdout) as ReplayDoc;
     expect(crashed.next).toMatchObject({ stepName: 'load-data', attempt: 1, inFlight: true });
     expect(Object.keys(crashed.next!.context.prevResults as object)).toEqual(['fetch-data', 'transform-data']);
+    // At run.resumed the crashed attempt is over: the next context is attempt 2, not yet running.
+    const atResume = JSON.parse((await h.cli(['replay', runId, '--at', String(resumed.seq), '--json'])).stdout) as ReplayDoc;
+    expect(atResume.next).toMatchObject({ stepName: 'load-data', attempt: 2, inFlight: false });
+    expect(atResume.next!.context).toMatchObject({ attempt: 2 });
 
     const end = JSON.parse((await h.cli(['replay', runId, '--at', String(events.length), '--json'])).stdout) as ReplayDoc;
     expect(end.next).toBeNull();
