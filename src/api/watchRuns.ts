@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/Either';
 import type { ConnectFailure } from '../errors';
-import { watchJournal, type JournalChange, type JournalWatch } from '../listen/watchJournal';
+import type { JournalChange, JournalWatch } from '../listen/journalChange';
+import { watchJournal } from '../listen/watchJournal';
 import { clientOr } from '../runtime/orbitClient';
 import type { ClientOption } from './clientOption';
 
-export type { JournalChange, JournalWatch } from '../listen/watchJournal';
+export type { JournalChange, JournalWatch } from '../listen/journalChange';
 
 export interface WatchRunsOptions extends ClientOption {
   /** How often the journal's head is polled for events that send no NOTIFY (ms). Default 500. */

@@ -6,7 +6,8 @@ import type { RunState } from '../fold/runState';
 import { formatError } from '../errors';
 import { eventHashHex, ExportedEvent, toEventRow } from './exportFormat';
 import { ExportManifest } from './exportManifest';
-import { checkCheckpointFile, type Checkpoint } from './checkpoint';
+import { checkCheckpointFile } from './checkpoint';
+import type { Checkpoint } from './checkpointFormat';
 import type { AuditProblem } from './problems';
 
 export interface ExportReport {
@@ -26,7 +27,7 @@ export interface VerifyExportOptions {
   /** A missing manifest is a problem (`orbit export` always writes one; `verify --file` and `import` require it). */
   readonly requireManifest?: boolean;
   /** Check the export against this checkpoint too: the runs it lists must have its head hashes. */
-  readonly checkpoint?: { readonly file: Checkpoint; readonly key?: Buffer; readonly trustUnsigned?: boolean };
+  readonly checkpoint?: { readonly file: Checkpoint; readonly key?: Uint8Array; readonly trustUnsigned?: boolean };
 }
 
 interface RunCursor {
@@ -145,7 +146,12 @@ export const verifyExport = async (lines: AsyncIterable<string>, opts: VerifyExp
   finish();
   if (manifest !== null || opts.requireManifest === true) problems.push(...manifestProblems(manifest, manifestLine, heads));
   if (cp !== undefined) {
-    problems.push(...checkCheckpointFile(cp.file, { key: cp.key, trustUnsigned: cp.trustUnsigned }));
+    problems.push(
+      ...checkCheckpointFile(cp.file, {
+        key: cp.key === undefined ? undefined : Buffer.from(cp.key),
+        trustUnsigned: cp.trustUnsigned,
+      }),
+    );
     const complete = manifest !== null && manifest.selection.all && manifest.selection.since === null;
     for (const r of cp.file.runs) {
       if (cpSeen.has(r.runId)) continue;

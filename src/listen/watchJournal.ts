@@ -2,19 +2,13 @@ import * as E from 'fp-ts/Either';
 import type { Database } from '../db/database';
 import type { DbFailure } from '../errors';
 import { readJournalHead, readJournalSince } from '../queries/readJournalHead';
+import type { JournalChange, JournalWatch } from './journalChange';
 import { RunWatcher } from './runWatcher';
 
-/** Something was journaled for `runId`; null when so much was journaled that every run may have changed. */
-export interface JournalChange {
-  readonly runId: string | null;
-}
+export type { JournalChange, JournalWatch } from './journalChange';
 
 /** Positions read per poll: past this many events in one poll, every run may have changed. */
 const POLL_BATCH = 1000;
-
-export interface JournalWatch {
-  close(): Promise<void>;
-}
 
 /**
  * Tells `onChange` whenever the journal moves, for any number of readers on one LISTEN connection:
