@@ -10,6 +10,7 @@ import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { embeddedHome, projectRoot } from '../api/internal/embeddedServer';
 import type { OrbitError } from '../api/internal/errors';
+import { DEFAULT_MAX_RESULT_BYTES } from '../api/internal/settings';
 import { describeModuleError } from './moduleError';
 
 export const CONFIG_FILES = ['orbit.config.js', 'orbit.config.mjs', 'orbit.config.cjs'] as const;
@@ -20,6 +21,7 @@ const FileSettings = t.partial({
   schema: t.string,
   threshold: t.union([t.string, t.number]),
   lease: t.union([t.string, t.number]),
+  maxResultBytes: t.union([t.string, t.number]),
   dataDir: t.string,
   pipelines: t.unknown,
 });
@@ -46,6 +48,8 @@ export interface Settings {
   readonly threshold: Setting;
   /** How long a worker's claim on its runs lasts without renewal (ORBIT_LEASE; no flag). */
   readonly lease: Setting;
+  /** The largest step result journaled, in bytes (ORBIT_MAX_RESULT_BYTES; no flag). */
+  readonly maxResultBytes: Setting;
   readonly dataDir: Setting;
   readonly pipelines: Setting;
   readonly file: ConfigFile | undefined;
@@ -155,6 +159,13 @@ export const resolveSettings = (
       from: 'default',
     }),
     lease: pick('(no flag)', undefined, 'ORBIT_LEASE', asDuration(s.lease), { value: '15s', source: 'default', from: 'default' }),
+    maxResultBytes: pick(
+      '(no flag)',
+      undefined,
+      'ORBIT_MAX_RESULT_BYTES',
+      s.maxResultBytes === undefined ? undefined : String(s.maxResultBytes),
+      { value: String(DEFAULT_MAX_RESULT_BYTES), source: 'default', from: 'default' },
+    ),
     dataDir,
     pipelines: pick('--pipelines', flags.pipelines, 'ORBIT_PIPELINES', pipelinesInFile, {
       value: file?.path,

@@ -62,6 +62,12 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     if (E.isLeft(lease)) return lease;
     leaseMs = lease.right;
   }
+  // The environment's value connect() reads itself; the file's is handed over the same way.
+  let maxResultBytes: number | undefined;
+  if (settings.maxResultBytes.source === 'file' && settings.maxResultBytes.value !== undefined) {
+    const v = settings.maxResultBytes.value.trim();
+    maxResultBytes = /^\d+$/.test(v) ? Number(v) : NaN;
+  }
   let thresholdMs: number | undefined;
   if (settings.threshold.source !== 'default' && settings.threshold.value !== undefined) {
     const t = parseDuration(settings.threshold.value, settings.threshold.from);
@@ -82,6 +88,7 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
     schema: settings.schema.source === 'default' ? undefined : settings.schema.value,
     thresholdMs,
     leaseMs,
+    maxResultBytes,
     registry: defaultRegistry,
     // undefined leaves the choice to connect(): ORBIT_MIGRATE, else the embedded server's default schema.
     migrate: needs.migrate === true || args.migrate === true ? true : undefined,

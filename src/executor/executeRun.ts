@@ -160,9 +160,15 @@ export const executeRun = async <C extends OrbitError>(
   const launch = (started: RunState, s: StepStart) => {
     opts.onStepStart?.({ runId, stepName: s.stepName, attempt: s.attempt });
     // invokeHandler turns whatever a handler does into an outcome, so this never rejects.
-    const p = runAttempt(started, pipeline, s.stepName, s.attempt, [journal.fence.signal, opts.abortSignal], client.clock).then(
-      (ran) => completions.push({ kind: 'ended', start: s, ran }),
-    );
+    const p = runAttempt(
+      started,
+      pipeline,
+      s.stepName,
+      s.attempt,
+      [journal.fence.signal, opts.abortSignal],
+      client.clock,
+      client.maxResultBytes,
+    ).then((ran) => completions.push({ kind: 'ended', start: s, ran }));
     executing.set(s.stepName, p);
   };
 

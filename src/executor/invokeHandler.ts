@@ -12,8 +12,11 @@ export type AttemptOutcome = AttemptResult | { readonly kind: 'aborted'; readonl
 
 const failed = (error: StepError, retryable: boolean): AttemptOutcome => ({ kind: 'failed', error, retryable });
 
+/** "17300000 bytes (17.3 MB)" for messages: the exact figure, and a readable one when large. */
+const sizeText = (bytes: number): string => (bytes >= 1e6 ? `${bytes} bytes (${(bytes / 1e6).toFixed(1)} MB)` : `${bytes} bytes`);
+
 /** Checks and converts a handler's return value into what will be journaled. */
-const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
+const toOutcome = (step: StepDefinition, value: unknown, maxResultBytes: number): AttemptOutcome => {
   if (typeof value !== 'object' || value === null || typeof (value as { success?: unknown }).success !== 'boolean') {
     return failed(
       {
@@ -54,6 +57,20 @@ const toOutcome = (step: StepDefinition, value: unknown): AttemptOutcome => {
       false,
     );
   }
+  // Measured as journaled (its JSON in UTF-8); an over-size result is refused for good: the
+  // same code would return it again.
+  const bytes = json.value === undefined ? 0 : Buffer.byteLength(JSON.stringify(json.value), 'utf8');
+  if (bytes > maxResultBytes) {
+    return failed(
+      {
+        name: 'ResultTooLarge',
+        message:
+          `step "${step.name}" returned a result of ${sizeText(bytes)}, over the maxResultBytes cap (ORBIT_MAX_RESULT_BYTES) ` +
+          `of ${sizeText(maxResultBytes)}: store large data elsewhere and return a reference to it`,
+      },
+      false,
+    );
+  }
   return { kind: 'succeeded', result: json.value };
 };
 
@@ -67,6 +84,8 @@ export const invokeHandler = async (
   step: StepDefinition<unknown>,
   ctx: StepContext<unknown>,
   controller: AbortController,
+  /** The client's `maxResultBytes`: a larger result fails the step (ResultTooLarge, not retried). */
+  maxResultBytes: number = Infinity,
 ): Promise<AttemptOutcome> => {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
@@ -96,7 +115,7 @@ export const invokeHandler = async (
       return failed(toStepError(err), !isNonRetryable(err));
     }
     try {
-      return toOutcome(step, value);
+      return toOutcome(step, value, maxResultBytes);
     } catch (err) {
       // A getter, Proxy trap or codec that throws while the result is read: the result is unusable.
       const why = toStepError(err);

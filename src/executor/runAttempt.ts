@@ -25,6 +25,8 @@ export const runAttempt = async (
   signals: readonly (AbortSignal | undefined)[],
   /** Measures the attempt's duration (the client's clock). */
   clock: Clock,
+  /** The client's cap on a step result's size (bytes of JSON). */
+  maxResultBytes: number = Infinity,
 ): Promise<AttemptRun> => {
   const controller = new AbortController();
   const unlink = signals.map((signal) => {
@@ -46,7 +48,7 @@ export const runAttempt = async (
         invoked: false,
       };
     }
-    const outcome = await invokeHandler(def, ctx.right, controller);
+    const outcome = await invokeHandler(def, ctx.right, controller, maxResultBytes);
     return { outcome, durationMs: clock.now() - t0, invoked: true };
   } finally {
     for (const u of unlink) u();

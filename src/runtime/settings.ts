@@ -23,6 +23,8 @@ export interface ClientSettings {
   readonly retryBudgetMs: number;
   /** Group commit: append commits in flight at once. */
   readonly appendSlots: number;
+  /** The largest step result (its JSON, in UTF-8 bytes) journaled; a larger one fails the step for good (ResultTooLarge). */
+  readonly maxResultBytes: number;
   /** @internal `ORBIT_FAULT_AFTER`: crash tests only (src/executor/faultPoints.ts). */
   readonly faultAfter: string | undefined;
   /** Where the library reports what it recovers from by itself. Silent by default. */
@@ -41,6 +43,13 @@ export interface SettingOptions {
   readonly retryBudgetMs?: number;
   /** Default `ORBIT_APPEND_SLOTS`, else 2 (1 to 64). */
   readonly appendSlots?: number;
+  /**
+   * The largest step result journaled, in bytes of its JSON (UTF-8). A step that returns more fails
+   * without retry (`ResultTooLarge`, naming the step, the size and the cap): a result is stored in
+   * the journal and the projection and read back by every later step, verify and export.
+   * Default `ORBIT_MAX_RESULT_BYTES`, else 16 MiB (16777216); at least 1.
+   */
+  readonly maxResultBytes?: number;
   /** Default: silent. */
   readonly logger?: Logger;
   /** Default: the system clock. Tests inject one. */
@@ -58,6 +67,23 @@ const retryBudgetFromEnv = (env: Env): number => {
 const appendSlotsFromEnv = (env: Env): number => {
   const n = Number(env.ORBIT_APPEND_SLOTS);
   return Number.isInteger(n) && n >= 1 && n <= 64 ? n : DEFAULT_APPEND_SLOTS;
+};
+
+/** 16 MiB: far above what a step should hand the next one, far below jsonb's and a reader's limits. */
+export const DEFAULT_MAX_RESULT_BYTES = 16 * 1024 * 1024;
+
+/** `ORBIT_MAX_RESULT_BYTES`: a whole number of bytes, at least 1. */
+const maxResultBytesFromEnv = (env: Env): E.Either<InvalidInput, number> => {
+  const v = env.ORBIT_MAX_RESULT_BYTES;
+  if (v === undefined || v === '') return E.right(DEFAULT_MAX_RESULT_BYTES);
+  const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  return Number.isSafeInteger(n) && n >= 1
+    ? E.right(n)
+    : E.left({
+        _tag: 'InvalidInput',
+        what: 'ORBIT_MAX_RESULT_BYTES',
+        message: `${JSON.stringify(v)} is not a whole number of bytes (at least 1)`,
+      });
 };
 
 const positive = (what: string, n: number, min = 1): E.Either<InvalidInput, number> =>
@@ -78,11 +104,23 @@ export const resolveSettings = (opts: SettingOptions, env: Env): E.Either<Invali
   const budget =
     opts.retryBudgetMs !== undefined ? positive('retryBudgetMs', opts.retryBudgetMs, 0) : E.right(retryBudgetFromEnv(env));
   if (E.isLeft(budget)) return budget;
+  const maxResult =
+    opts.maxResultBytes === undefined
+      ? maxResultBytesFromEnv(env)
+      : Number.isSafeInteger(opts.maxResultBytes) && opts.maxResultBytes >= 1
+        ? E.right(opts.maxResultBytes)
+        : E.left<InvalidInput, number>({
+            _tag: 'InvalidInput',
+            what: 'maxResultBytes',
+            message: `${String(opts.maxResultBytes)} is not a whole number of bytes (at least 1)`,
+          });
+  if (E.isLeft(maxResult)) return maxResult;
   return E.right({
     thresholdMs: threshold.right,
     leaseMs: lease.right,
     retryBudgetMs: budget.right,
     appendSlots: slots,
+    maxResultBytes: maxResult.right,
     faultAfter: env.ORBIT_FAULT_AFTER !== '' ? env.ORBIT_FAULT_AFTER : undefined,
     logger: opts.logger ?? silentLogger,
     clock: opts.clock ?? systemClock,

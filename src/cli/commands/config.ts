@@ -34,6 +34,7 @@ export const configCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       ['schema', s.schema],
       ['threshold', s.threshold],
       ['lease', s.lease],
+      ['maxResultBytes', s.maxResultBytes],
       ['dataDir', s.dataDir],
       ['pipelines', s.pipelines],
     ];

@@ -157,6 +157,7 @@ export const isolatedResume =
         ORBIT_LEASE: `${client.leaseMs}ms`,
         ORBIT_RETRY_BUDGET_MS: String(client.retryBudgetMs),
         ORBIT_APPEND_SLOTS: String(client.appendSlots),
+        ORBIT_MAX_RESULT_BYTES: String(client.maxResultBytes),
       };
       const child = spawn(process.execPath, argv, { env, stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
       let document = '';
