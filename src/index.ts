@@ -9,6 +9,14 @@
 export * from './api';
 
 export { definePipeline, PipelineDefinitionError, type DependencyProblem } from './pipeline/definePipeline';
+export {
+  pipeline,
+  type PipelineBuilder,
+  type TypedPipelineOptions,
+  type TypedStepOptions,
+  type TypedStepContext,
+  type JsonReturn,
+} from './pipeline/builder';
 export { registry, createRegistry, type Registry } from './pipeline/registry';
 export type {
   Pipeline,

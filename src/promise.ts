@@ -22,6 +22,7 @@ import type { ResumeOptions, ResumeSuccess } from './recovery/resumeRun';
 export {
   definePipeline,
   PipelineDefinitionError,
+  pipeline,
   registry,
   createRegistry,
   NonRetryableError,

@@ -1,0 +1,206 @@
+import type * as t from 'io-ts';
+import { definePipeline } from './definePipeline';
+import { jsonProblem } from './jsonProblem';
+import type {
+  JsonObject,
+  JsonValue,
+  MetadataCodec,
+  Pipeline,
+  RetryPolicy,
+  StepContext,
+  StepDefinition,
+  StepResult,
+} from './types';
+
+/*
+ * The typed builder: `pipeline(name).step(...).step(...).build()`. Each step's return type becomes
+ * `ctx.results.<step>` in the steps that depend on it, directly or not, and a dependency or a
+ * result that is not a step of the pipeline does not compile. What it builds is an ordinary
+ * `Pipeline` (through `definePipeline`): a step's return value is its `data`, so a builder
+ * pipeline journals exactly what the equivalent `{ success: true, data }` pipeline journals.
+ */
+
+/** Why a step's return type was refused; the compiler prints it where the value is returned. */
+type Refused<Why extends string> = `Orbit: a step must return JSON; ${Why}`;
+
+/**
+ * `T` when a step may return it (JSON: strings, finite numbers, booleans, null, arrays and plain
+ * objects of them; `undefined` for nothing), else `T` with the offending parts replaced by a
+ * message, so that returning it does not compile. `unknown` and `any` pass: the run-time check
+ * (a non-retryable failure naming the step and the path of the bad value) covers them.
+ */
+export type JsonReturn<T> = unknown extends T ? T : JsonReturnOf<T>;
+type JsonReturnOf<T> = T extends JsonValue | undefined | void
+  ? T
+  : T extends bigint
+    ? Refused<'a bigint is not JSON (return a string or a number)'>
+    : T extends symbol
+      ? Refused<'a symbol is not JSON'>
+      : T extends (...args: never[]) => unknown
+        ? Refused<'a function is not JSON'>
+        : T extends Date
+          ? Refused<'a Date is not JSON (return date.toISOString(), or give the step an output codec)'>
+          : T extends ReadonlyMap<unknown, unknown> | ReadonlySet<unknown>
+            ? Refused<'a Map or Set is not JSON (return an array or a plain object)'>
+            : T extends object
+              ? { [K in keyof T]: JsonReturnOf<T[K]> }
+              : never;
+
+/** What a later step reads of a step that returned `T`: nothing (`undefined`) reads as `null`. */
+export type StoredResult<T> = [T] extends [void] ? null : T extends undefined ? null : T;
+
+/** The context of a builder step: a `StepContext` with the results of the steps it depends on, typed. */
+export interface TypedStepContext<M, Results> extends StepContext<M> {
+  /**
+   * What each step this one depends on (directly or not) returned, by step name, decoded with
+   * its `output` codec when it has one. A step that returned nothing reads as `null`.
+   */
+  readonly results: Results;
+}
+
+/** A builder step's options: those of `StepDefinition`, with its dependencies among the steps before it. */
+export interface TypedStepOptions<Dep extends string, C extends t.Mixed | undefined = undefined> {
+  /** The steps that must succeed first; default: the step before it (none for the first). */
+  readonly dependsOn?: readonly Dep[];
+  /** Overrides the pipeline's retry policy for this step. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** Abort the attempt (and count it failed, retryable) after this long. */
+  readonly timeoutMs?: number;
+  /**
+   * Validates what the handler returns (its type is the handler's return type) and encodes it
+   * for the journal; later steps read it decoded. The way to hand a `Date` on: a codec that
+   * encodes it as a string.
+   */
+  readonly output?: C;
+}
+
+/** `pipeline(name, options)`'s options: those of `PipelineConfig` but the steps. */
+export interface TypedPipelineOptions<M> {
+  /** Validates and types the run's metadata (`ctx.metadata`). */
+  readonly metadata?: MetadataCodec<M>;
+  /** Default retry policy of every step. */
+  readonly retry?: Partial<RetryPolicy>;
+  /** How many steps of one run may run at the same time (default 8). */
+  readonly maxParallel?: number;
+  readonly description?: string;
+}
+
+type Handler<M, Results, R> = (ctx: TypedStepContext<M, Results>) => R | Promise<R>;
+/** `T`, not used to infer a type parameter (TypeScript 5.4's `NoInfer`, for older compilers too). */
+type NoInference<T> = [T][T extends unknown ? 0 : never];
+/**
+ * A handler returning `R`, which must be JSON: `R` is inferred from the first half, and the second
+ * half fails to compile, naming the offending field, when `R` is not JSON.
+ */
+type JsonHandler<M, Results, R> = Handler<M, Results, R> & Handler<M, Results, JsonReturn<NoInference<R>>>;
+/** The results a step sees: those of its dependencies and of theirs. */
+type Visible<Out, Anc, Deps extends string> = { readonly [K in Deps | Extract<Lookup<Anc, Deps>, string>]: Lookup<Out, K> };
+type Lookup<T, K> = K extends keyof T ? T[K] : never;
+/** A name not yet taken by a step of the pipeline. */
+type NewName<N extends string, Taken> = N extends Taken ? `step "${N}" is already defined` : N;
+type With<T, N extends string, V> = { [K in keyof T | N]: K extends N ? V : Lookup<T, K> };
+
+/**
+ * A pipeline under construction. `Out`: what each step returns, by name; `Anc`: each step's
+ * dependencies, direct or not, as a union of names; `Last`: the step added last (the default
+ * dependency of the next).
+ */
+/** Nothing yet: the results and ancestors of a pipeline without steps. */
+type None = Record<never, never>;
+
+export interface PipelineBuilder<M, Out = None, Anc = None, Last extends keyof Out & string = never> {
+  /** The pipeline's name and its steps so far, in order. */
+  readonly name: string;
+  readonly stepNames: readonly string[];
+  /** Adds a step that depends on the step before it (the first step depends on none). */
+  step<N extends string, R>(
+    name: NewName<N, keyof Out>,
+    handler: JsonHandler<M, Visible<Out, Anc, Last>, R>,
+  ): PipelineBuilder<M, With<Out, N, StoredResult<R>>, With<Anc, N, Last | Lookup<Anc, Last>>, N>;
+  /** Adds a step whose output codec validates and encodes what it returns, and decodes it for later steps. */
+  step<N extends string, C extends t.Mixed, D extends keyof Out & string = Last>(
+    name: NewName<N, keyof Out>,
+    options: TypedStepOptions<D, C> & { readonly output: C },
+    handler: Handler<M, Visible<Out, Anc, D>, t.TypeOf<C>>,
+  ): PipelineBuilder<M, With<Out, N, t.TypeOf<C>>, With<Anc, N, D | Lookup<Anc, D>>, N>;
+  /** Adds a step with options: `dependsOn` (steps already added), `retry`, `timeoutMs`. */
+  step<N extends string, R, D extends keyof Out & string = Last>(
+    name: NewName<N, keyof Out>,
+    options: TypedStepOptions<D>,
+    handler: JsonHandler<M, Visible<Out, Anc, D>, R>,
+  ): PipelineBuilder<M, With<Out, N, StoredResult<R>>, With<Anc, N, D | Lookup<Anc, D>>, N>;
+  /** The pipeline, checked by `definePipeline` (which throws `PipelineDefinitionError`). */
+  build(): Pipeline<M>;
+}
+
+const notJson = (step: string, path: string, what: string): StepResult => {
+  const error = new Error(`step "${step}" returned a value that is not JSON: ${path} is ${what}`);
+  error.name = 'UnserializableResult';
+  return { success: false, error, retryable: false };
+};
+
+/** A builder handler as a `StepDefinition` handler: results from `prevResults`, the return value as `data`. */
+const toStepHandler =
+  <M>(name: string, handler: (ctx: TypedStepContext<M, unknown>) => unknown, checkJson: boolean) =>
+  async (ctx: StepContext<M>): Promise<StepResult> => {
+    const results: Record<string, unknown> = {};
+    for (const [k, prev] of Object.entries(ctx.prevResults)) if (prev !== undefined) results[k] = prev.data ?? null;
+    const value: unknown = await handler({ ...ctx, results });
+    if (value === undefined) return { success: true };
+    if (checkJson) {
+      const problem = jsonProblem(value);
+      if (problem !== undefined) return notJson(name, problem.path, problem.what);
+    }
+    return { success: true, data: value };
+  };
+
+interface Untyped<M> {
+  step(name: string, a: unknown, b?: unknown): Untyped<M>;
+}
+
+const builderOf = <M>(name: string, options: TypedPipelineOptions<M>, steps: readonly StepDefinition<M>[]) => {
+  const self = {
+    name,
+    stepNames: steps.map((s) => s.name),
+    step(stepName: string, a: unknown, b?: unknown): Untyped<M> {
+      const handler = (b === undefined ? a : b) as (ctx: TypedStepContext<M, unknown>) => unknown;
+      const opts = (b === undefined ? {} : (a ?? {})) as TypedStepOptions<string, t.Mixed>;
+      if (typeof handler !== 'function')
+        throw new TypeError(`pipeline ${name}: step ${String(stepName)} has no handler function`);
+      const def: StepDefinition<M> = {
+        name: stepName,
+        handler: toStepHandler(stepName, handler, opts.output === undefined),
+        ...(opts.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
+        ...(opts.retry === undefined ? {} : { retry: opts.retry }),
+        ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+        ...(opts.output === undefined ? {} : { output: opts.output }),
+      };
+      return builderOf(name, options, [...steps, def]);
+    },
+    build: (): Pipeline<M> =>
+      definePipeline<M>({
+        name,
+        steps,
+        ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
+        ...(options.retry === undefined ? {} : { retry: options.retry }),
+        ...(options.maxParallel === undefined ? {} : { maxParallel: options.maxParallel }),
+        ...(options.description === undefined ? {} : { description: options.description }),
+      }),
+  };
+  return self;
+};
+
+/**
+ * Starts a typed pipeline: add steps with `.step(name, [options,] handler)`, then `.build()`.
+ * A handler returns its data (JSON) or throws; `ctx.results` holds, typed, what the steps it
+ * depends on returned:
+ *
+ * ```ts
+ * const importer = pipeline('import', { metadata: t.type({ url: t.string }) })
+ *   .step('fetch', async (ctx) => ({ rows: await download(ctx.metadata.url) }))
+ *   .step('count', async (ctx) => ctx.results.fetch.rows.length)
+ *   .build();
+ * ```
+ */
+export const pipeline = <M = JsonObject>(name: string, options: TypedPipelineOptions<M> = {}): PipelineBuilder<M> =>
+  builderOf<M>(name, options, []) as unknown as PipelineBuilder<M>;
