@@ -5,6 +5,7 @@ import type { DbFailure } from '../errors';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { DbClock } from './dbClock';
 import { Lease } from '../lease/lease';
+import { StrandedRuns } from '../lease/strandedRuns';
 import { RunWatcher } from '../listen/runWatcher';
 
 /**
@@ -25,6 +26,8 @@ const leaseLostController = (): AbortController => {
 export class ExecutionEnv {
   readonly clock: DbClock;
   readonly watcher: RunWatcher;
+  /** Runs given up without a database, released once it answers again (src/lease/strandedRuns.ts). */
+  readonly stranded: StrandedRuns;
   private readonly lease: Lease;
   /** Aborted when the lease could not be renewed in time; replaced once a renewal succeeds again. */
   private leaseLost = leaseLostController();
@@ -51,6 +54,7 @@ export class ExecutionEnv {
       },
       (err) => client.logger.warn(`lease renewal failed: ${err instanceof Error ? err.message : String(err)}`),
     );
+    this.stranded = new StrandedRuns(client, (runId) => this.lease.holds(runId));
     this.watcher = new RunWatcher(client.db);
     this.watcher.onConnection((e) =>
       e.kind === 'lost'
@@ -82,6 +86,7 @@ export class ExecutionEnv {
    */
   async acquire(runId: string): Promise<E.Either<DbFailure, void>> {
     this.active += 1;
+    this.stranded.forget(runId);
     if (this.idleTimer) {
       clearTimeout(this.idleTimer);
       this.idleTimer = undefined;
@@ -139,7 +144,10 @@ export const executionEnvFor = (client: OrbitClient): ExecutionEnv => {
   let env = envs.get(client);
   if (!env) {
     const created = new ExecutionEnv(client);
-    client.onClose(() => created.shutdown());
+    client.onClose(() => {
+      created.stranded.stop();
+      return created.shutdown();
+    });
     envs.set(client, created);
     env = created;
   }

@@ -98,7 +98,16 @@ export class RunJournal {
         });
         if (E.isRight(fallback) && fallback.right.events.length > 0) {
           const events = fallback.right.events;
-          await appendToRun(this.client.db, { runId, expectedSeq: state.lastSeq, state, events, writer: this.client.workerId });
+          const r = await appendToRun(this.client.db, {
+            runId,
+            expectedSeq: state.lastSeq,
+            state,
+            events,
+            writer: this.client.workerId,
+          });
+          // Not even the release could be written: write it once the database is back, so the run
+          // is resumed then, not a threshold later (the journal still names us its owner).
+          if (E.isLeft(r) && why._tag === 'DatabaseUnavailable') this.env.stranded.add(runId, pipeline);
         }
       }
       return E.left(why);

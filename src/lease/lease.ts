@@ -54,6 +54,11 @@ export class Lease {
     await this.renew(runId);
   }
 
+  /** Whether the lease covers `runId` (this process executes it). */
+  holds(runId: string): boolean {
+    return this.held.has(runId);
+  }
+
   /** Drops a run from the lease at once (finished, released or given up on); best effort. */
   drop(runId: string): void {
     if (!this.held.delete(runId)) return;

@@ -1,8 +1,9 @@
 /**
  * A lease covers only the runs in hand: a process executing two runs loses the database; one
  * run's step ends during the outage, so its append and its fallback release both fail and the
- * process gives it up. Once the database is back, that run is listed as interrupted (by the
- * threshold) while the same process is still executing the other, whose lease is intact.
+ * process gives it up. Once the database is back, that run is listed as interrupted (released by
+ * the process as soon as it can write again, else by the threshold) while the same process is
+ * still executing the other, whose lease is intact.
  */
 import * as E from 'fp-ts/Either';
 import { formatError } from '../../src/errors';
@@ -103,10 +104,19 @@ describe('giving a run up', () => {
     );
     expect(listed).toContain(shortId);
     expect(listed).not.toContain(longId);
-    const lease = await checker.db.pool.query<{ held: string[] }>(`SELECT held FROM ${checker.db.qs}.workers WHERE id = $1`, [
-      executor.workerId,
-    ]);
-    expect(lease.rows[0]?.held).toEqual([longId]);
+    // The lease's next renewal (a third of it) no longer names the given-up run.
+    const held = async () =>
+      (
+        await checker.db.pool.query<{ held: string[] }>(`SELECT held FROM ${checker.db.qs}.workers WHERE id = $1`, [
+          executor.workerId,
+        ])
+      ).rows[0]?.held;
+    await waitFor(async () => JSON.stringify(await held()) === JSON.stringify([longId]), {
+      what: 'the lease to cover only the run still executed',
+      timeoutMs: 10_000,
+      everyMs: 100,
+    });
+    expect(await held()).toEqual([longId]);
     process.stdout.write(`[lease] given-up run listed ${Date.now() - back} ms after the database returned (threshold 1 s)\n`);
     // The other run is still being executed by the same process.
     const status = await checker.db.pool.query<{ status: string }>(`SELECT status FROM ${checker.db.qs}.runs WHERE id = $1`, [
