@@ -1,4 +1,4 @@
-import { type AttemptSpan, type Timeline, type WaitSpan, formatElapsed, offsetOf } from '../api/internal/timeline';
+import { type AttemptSpan, type Timeline, type WaitSpan, formatElapsed, lanesOf, offsetOf } from '../api/internal/timeline';
 
 export interface TimelineTextOptions {
   /** Columns of the bar. */
@@ -13,6 +13,8 @@ export interface TimelineTextOptions {
   };
   /** Print each succeeded attempt's result under its row. */
   readonly results: boolean;
+  /** The run's `dependsOn` (from its `run.created`): a run with branches is drawn one lane per branch. */
+  readonly dependsOn?: Readonly<Record<string, readonly string[]>> | null;
 }
 
 /** Column of a time on a bar of `width` columns spanning the run. */
@@ -35,22 +37,27 @@ const retryAfter = (t: Timeline, a: AttemptSpan): WaitSpan | undefined =>
 
 /**
  * The run as rows on a time axis: one row per attempt (its bar, then its retry back-off), one row
- * per crash or release gap, scaled so the whole run fills `width` columns.
+ * per crash or release gap, scaled so the whole run fills `width` columns. A run with branches
+ * (`dependsOn`) is drawn one lane per branch: a `branch N` row with every attempt of the lane on
+ * one bar, then its attempts' rows, indented; a linear run's lines are as they always were.
  */
 export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => {
   const ch = o.fancy ? { run: '█', wait: '·', gap: '░', blank: ' ' } : { run: '#', wait: '.', gap: 'x', blank: ' ' };
   const colour = (outcome: AttemptSpan['outcome'], s: string) =>
     outcome === 'success' ? o.paint.green(s) : outcome === 'failed' ? o.paint.red(s) : o.paint.yellow(s);
-  const labels = [...t.attempts.map((a) => `${a.step} #${a.attempt}`), ...t.waits.map((w) => `(${w.kind})`)];
+  const lanes = lanesOf(t.steps, o.dependsOn ?? null);
+  const branched = lanes.length > 1;
+  const indent = branched ? '  ' : '';
+  const labels = [...t.attempts.map((a) => `${indent}${a.step} #${a.attempt}`), ...t.waits.map((w) => `(${w.kind})`)];
   const lw = Math.max(12, ...labels.map((l) => l.length));
   const workers = new Set(t.attempts.map((a) => a.worker));
   const end = t.ended ? (t.markers[t.markers.length - 1]?.label ?? 'ended') : 'not ended';
   const out: string[] = [
-    `Run ${t.runId} (${t.pipelineId}): ${end} after ${formatElapsed(t.durationMs)}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s) by ${workers.size} worker(s)`,
+    `Run ${t.runId} (${t.pipelineId}): ${end} after ${formatElapsed(t.durationMs)}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s)${branched ? ` in ${lanes.length} branches` : ''} by ${workers.size} worker(s)`,
     '',
     `${' '.repeat(lw)}  ${'0'.padEnd(o.width - formatElapsed(t.durationMs).length)}${formatElapsed(t.durationMs)}`,
   ];
-  const rows: { at: string; text: string[] }[] = [];
+  const rows: { at: string; step: string | null; text: string[] }[] = [];
   for (const a of t.attempts) {
     const to = a.endedAt ?? t.endedAt;
     const retry = retryAfter(t, a);
@@ -67,10 +74,10 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
       retry === undefined ? '' : `; retry after ${formatElapsed(Date.parse(retry.to ?? t.endedAt) - Date.parse(retry.from))}`,
     ];
     const text = [
-      `${`${a.step} #${a.attempt}`.padEnd(lw)} |${colour(a.outcome, b)}| ${detail[0]} ${colour(a.outcome, detail[1] ?? '')} ${o.paint.dim(detail[2] ?? '')}${detail[3]}${detail[4]}`,
+      `${`${indent}${a.step} #${a.attempt}`.padEnd(lw)} |${colour(a.outcome, b)}| ${detail[0]} ${colour(a.outcome, detail[1] ?? '')} ${o.paint.dim(detail[2] ?? '')}${detail[3]}${detail[4]}`,
     ];
     if (o.results && a.outcome === 'success') text.push(`${' '.repeat(lw)}   result: ${JSON.stringify(a.result)}`);
-    rows.push({ at: a.startedAt, text });
+    rows.push({ at: a.startedAt, step: a.step, text });
   }
   for (const w of t.waits) {
     if (w.kind === 'retry') continue;
@@ -81,12 +88,36 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
         : `released by ${w.worker ?? '?'}${w.to === null ? '; not resumed yet' : `; resumed ${formatElapsed(Date.parse(to) - Date.parse(w.from))} later`}`;
     rows.push({
       at: w.from,
+      step: null,
       text: [
         `${`(${w.kind})`.padEnd(lw)} |${o.paint.yellow(bar(t, o.width, [{ from: w.from, to, ch: ch.gap }], ch.blank))}| ${what}`,
       ],
     });
   }
   rows.sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
-  for (const r of rows) out.push(...r.text);
+  if (!branched) {
+    for (const r of rows) out.push(...r.text);
+    return out;
+  }
+  for (const lane of lanes) {
+    const steps = new Set(lane.steps);
+    const mine = t.attempts.filter((a) => steps.has(a.step));
+    const b = bar(
+      t,
+      o.width,
+      mine.map((a) => ({
+        from: a.startedAt,
+        to: a.outcome === 'interrupted' ? a.startedAt : (a.endedAt ?? t.endedAt),
+        ch: ch.run,
+      })),
+      ch.blank,
+    );
+    const ran = lane.steps.filter((s) => mine.some((a) => a.step === s)).length;
+    out.push(
+      `${`branch ${lane.number}`.padEnd(lw)} |${b}| ${lane.steps.join(' → ')}${ran < lane.steps.length ? o.paint.dim(` (${lane.steps.length - ran} not run)`) : ''}`,
+    );
+    for (const r of rows) if (r.step !== null && steps.has(r.step)) out.push(...r.text);
+  }
+  for (const r of rows) if (r.step === null) out.push(...r.text);
   return out;
 };

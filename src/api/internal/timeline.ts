@@ -8,3 +8,4 @@ export {
   type WaitSpan,
 } from '../../audit/timeline';
 export { renderTimelineHtml } from '../../audit/timelineHtml';
+export { dependsOnOf, lanesOf, type Lane } from '../../audit/timelineLanes';

@@ -9,7 +9,9 @@ import { followRun } from '../../api/followRun';
 import { parseRunId } from '../../api/internal/arguments';
 import { assertNever } from '../../api/internal/errors';
 import { streamRunEvents, TERMINAL_TYPES, type RecordedEvent } from '../../api/internal/journal';
-import { buildTimeline, renderTimelineHtml } from '../../api/internal/timeline';
+import { databaseNow, runLiveness } from '../../api/internal/liveness';
+import { buildTimeline, dependsOnOf, renderTimelineHtml } from '../../api/internal/timeline';
+import { verifyRun } from '../../api/verifyRun';
 
 interface HistoryArgs extends GlobalArgs {
   readonly runId: string;
@@ -89,7 +91,8 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
       .option('html', {
         type: 'boolean',
         default: false,
-        describe: 'Write one self-contained HTML page (timeline and events table, no network fetches) to stdout',
+        describe:
+          'Write one self-contained HTML page to stdout (state, journal verification, timeline with errors, steps, events; no network fetches)',
       })
       .example('$0 history r-42 --results', 'Timeline with step results, then every event')
       .example('$0 history r-42 --html > r-42.html', 'A page to open in a browser or attach to a ticket'),
@@ -138,7 +141,24 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
       const timeline = buildTimeline(all);
       if (all.length === 0 || timeline === null) return E.left({ _tag: 'RunNotFound', runId: args.runId });
       if (args.html) {
-        process.stdout.write(renderTimelineHtml(timeline, all));
+        // The page says where the run stands now (database clock), and whether its journal verifies.
+        const [now, verification, liveness] = await Promise.all([
+          databaseNow(client),
+          verifyRun(args.runId, { client }),
+          timeline.ended ? Promise.resolve(null) : runLiveness(client, args.runId),
+        ]);
+        if (E.isLeft(now)) return now;
+        if (E.isLeft(verification)) return verification;
+        if (liveness !== null && E.isLeft(liveness)) return liveness;
+        process.stdout.write(
+          renderTimelineHtml({
+            timeline,
+            events: all,
+            nowIso: now.right.toISOString(),
+            verification: verification.right,
+            liveness: liveness === null ? null : liveness.right,
+          }),
+        );
         return E.right(ExitCode.ok);
       }
       if (out.json) {
@@ -157,6 +177,7 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         fancy,
         paint: { green: colors.green, red: colors.red, yellow: colors.yellow, dim: colors.dim },
         results: args.results,
+        dependsOn: dependsOnOf(all),
       })) {
         out.line(line);
       }
