@@ -23,6 +23,7 @@ import {
 } from 'orbit-pipeline/promise';
 // Every root function is a value of the promise entry (issue 17): the queue and the worker too.
 import { enqueueRun, startWorker, replayRun, planRecovery } from 'orbit-pipeline/promise';
+import { pipeline as typedPipeline, type TypedStepContext } from 'orbit-pipeline/promise';
 
 // Untyped metadata is a JSON object: the spec's optional property reads compile.
 const untyped = definePipeline({
@@ -61,12 +62,46 @@ const check = (cond: boolean, what: string): void => {
   if (!cond) throw new Error(`consumer check failed: ${what}`);
 };
 
+// The typed builder (issue 18): each step's return type is ctx.results.<step> in the steps that
+// depend on it; wrong keys, wrong dependencies and values that are not JSON do not compile.
+interface Row {
+  readonly id: number;
+  readonly label?: string;
+}
+const fanOut = typedPipeline('consumer-esm-builder', { metadata: t.type({ n: t.number }) })
+  .step('fetch', async (ctx): Promise<{ rows: Row[] }> => ({
+    rows: Array.from({ length: ctx.metadata.n }, (_, id) => ({ id })),
+  }))
+  .step('count', { dependsOn: ['fetch'] }, (ctx) => ctx.results.fetch.rows.length)
+  .step('ids', { dependsOn: ['fetch'] }, (ctx) => ctx.results.fetch.rows.map((r) => r.id))
+  .step('sum', { dependsOn: ['count', 'ids'] }, (ctx: TypedStepContext<{ n: number }, { count: number; ids: number[] }>) => ({
+    count: ctx.results.count,
+    sum: ctx.results.ids.reduce((a, b) => a + b, 0),
+  }))
+  .build();
+const builderBase = typedPipeline('consumer-esm-builder-refusals').step('fetch', async () => ({ rows: [1, 2] }));
+// @ts-expect-error a misspelled result key does not compile
+builderBase.step('load', (ctx) => ctx.results.fetchh);
+// @ts-expect-error a dependency that is not a step does not compile
+builderBase.step('load', { dependsOn: ['fetchh'] }, () => 1);
+// @ts-expect-error a Date is not JSON: returning one does not compile
+builderBase.step('load', () => ({ at: new Date() }));
+
 const meta: JsonObject = { userId: 'u-1' };
 const r1 = await runPipeline(untyped, meta);
 check(r1.status === 'success', `untyped run succeeded (${r1.status})`);
 
 const r2 = await runPipeline(typed, { batchId: 'b-1', size: 3 });
 check(r2.status === 'success', 'typed run succeeded');
+
+const r3 = await runPipeline(fanOut, { n: 4 });
+const sumResult = r3.state.steps.find((s) => s.name === 'sum')?.result;
+check(
+  r3.status === 'success' && JSON.stringify(sumResult) === '{"count":4,"sum":6}',
+  `builder run succeeded (${JSON.stringify(sumResult)})`,
+);
+// @ts-expect-error the builder's metadata codec types runPipeline's metadata
+await runPipeline(fanOut, { n: 'four' }).catch(() => undefined);
 // @ts-expect-error metadata of the wrong type is refused at compile time
 await runPipeline(typed, { batchId: 1 }).catch(() => undefined);
 
