@@ -143,6 +143,71 @@ END
 $$;
 
 --
+-- Name: archive_remove_runs(text, text, text[], integer[], bytea[]); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.archive_remove_runs(p_manifest_digest text, p_location text, p_run_ids text[], p_last_seqs integer[], p_head_hashes bytea[]) RETURNS TABLE(run_id text, outcome text, events integer)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    SET "orbit.archive_removal" TO 'on'
+    AS $$
+DECLARE
+  v_id     text;
+  v_status text;
+  v_last   integer;
+  v_hash   bytea;
+  v_count  integer;
+BEGIN
+  IF cardinality(p_run_ids) IS DISTINCT FROM cardinality(p_last_seqs)
+     OR cardinality(p_run_ids) IS DISTINCT FROM cardinality(p_head_hashes) THEN
+    RAISE EXCEPTION 'archive refused: run ids, last seqs and head hashes differ in number' USING ERRCODE = 'check_violation';
+  END IF;
+  FOR i IN 1 .. coalesce(cardinality(p_run_ids), 0) LOOP
+    v_id := p_run_ids[i];
+    SELECT r.status INTO v_status FROM __SCHEMA__.runs r WHERE r.id = v_id FOR UPDATE;
+    IF NOT FOUND THEN
+      IF EXISTS (SELECT 1 FROM __SCHEMA__.archive_ledger l WHERE l.run_id = v_id AND l.manifest_digest = p_manifest_digest)
+         AND NOT EXISTS (SELECT 1 FROM __SCHEMA__.run_events ev WHERE ev.run_id = v_id) THEN
+        RETURN QUERY SELECT v_id, 'already archived'::text, 0;
+      ELSE
+        RETURN QUERY SELECT v_id, 'changed'::text, 0;
+      END IF;
+      CONTINUE;
+    END IF;
+    SELECT ev.seq, ev.hash INTO v_last, v_hash FROM __SCHEMA__.run_events ev
+     WHERE ev.run_id = v_id ORDER BY ev.seq DESC LIMIT 1;
+    IF v_status NOT IN ('success', 'failed', 'cancelled')
+       OR v_last IS DISTINCT FROM p_last_seqs[i] OR v_hash IS DISTINCT FROM p_head_hashes[i] THEN
+      RETURN QUERY SELECT v_id, 'changed'::text, 0;
+      CONTINUE;
+    END IF;
+    DELETE FROM __SCHEMA__.run_events ev WHERE ev.run_id = v_id;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    DELETE FROM __SCHEMA__.steps s WHERE s.run_id = v_id;
+    DELETE FROM __SCHEMA__.runs r WHERE r.id = v_id;
+    INSERT INTO __SCHEMA__.archive_ledger (run_id, events, last_seq, head_hash, manifest_digest, location, archived_by)
+    VALUES (v_id, v_count, v_last, v_hash, p_manifest_digest, p_location, session_user);
+    RETURN QUERY SELECT v_id, 'archived'::text, v_count;
+  END LOOP;
+END
+$$;
+
+--
+-- Name: archived_runs(text[]); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.archived_runs(p_run_ids text[]) RETURNS TABLE(run_id text, events integer, last_seq integer, head_hash text, manifest_digest text, location text, archived_at timestamp with time zone, archived_by text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+  SELECT DISTINCT ON (l.run_id) l.run_id, l.events, l.last_seq, encode(l.head_hash, 'hex'), l.manifest_digest, l.location,
+         l.archived_at, l.archived_by
+    FROM __SCHEMA__.archive_ledger l
+   WHERE l.run_id = ANY(p_run_ids)
+   ORDER BY l.run_id, l.id DESC
+$$;
+
+--
 -- Name: event_hash(bytea, text, integer, text, text, integer, jsonb, timestamp with time zone, text, uuid); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
 --
 
@@ -181,7 +246,24 @@ CREATE FUNCTION __SCHEMA__.reject_journal_change() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
 BEGIN
+  IF TG_OP = 'DELETE' AND current_setting('orbit.archive_removal', true) = 'on'
+     AND pg_catalog.pg_has_role(current_user, (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid = TG_RELID), 'MEMBER') THEN
+    RETURN OLD;
+  END IF;
   RAISE EXCEPTION 'run_events is append-only: % is not allowed', TG_OP
+    USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+--
+-- Name: reject_ledger_change(); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.reject_ledger_change() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+  RAISE EXCEPTION 'archive_ledger is append-only: % is not allowed', TG_OP
     USING ERRCODE = 'insufficient_privilege';
 END
 $$;
@@ -255,6 +337,42 @@ CREATE FUNCTION __SCHEMA__.txn_time(t timestamp with time zone) RETURNS timestam
     ELSE t
   END
 $$;
+
+--
+-- Name: archive_ledger; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.archive_ledger (
+    id bigint NOT NULL,
+    run_id text NOT NULL,
+    events integer NOT NULL,
+    last_seq integer NOT NULL,
+    head_hash bytea NOT NULL,
+    manifest_digest text NOT NULL,
+    location text NOT NULL,
+    archived_at timestamp with time zone DEFAULT now() NOT NULL,
+    archived_by text DEFAULT SESSION_USER NOT NULL,
+    CONSTRAINT archive_ledger_manifest_digest_check CHECK ((manifest_digest ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: TABLE archive_ledger; Type: COMMENT; Schema: __SCHEMA__; Owner: -
+--
+
+COMMENT ON TABLE __SCHEMA__.archive_ledger IS 'Append-only record of every run removed from run_events by archive_remove_runs (orbit archive).';
+
+--
+-- Name: archive_ledger_id_seq; Type: SEQUENCE; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE __SCHEMA__.archive_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME __SCHEMA__.archive_ledger_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
 
 --
 -- Name: event_rules; Type: TABLE; Schema: __SCHEMA__; Owner: -
@@ -376,6 +494,13 @@ CREATE TABLE __SCHEMA__.workers (
 );
 
 --
+-- Name: archive_ledger archive_ledger_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.archive_ledger
+    ADD CONSTRAINT archive_ledger_pkey PRIMARY KEY (id);
+
+--
 -- Name: event_rules event_rules_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
@@ -432,6 +557,12 @@ ALTER TABLE ONLY __SCHEMA__.workers
     ADD CONSTRAINT workers_pkey PRIMARY KEY (id);
 
 --
+-- Name: archive_ledger_by_run; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX archive_ledger_by_run ON __SCHEMA__.archive_ledger USING btree (run_id, id);
+
+--
 -- Name: run_events_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 
@@ -472,6 +603,18 @@ CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((sta
 --
 
 CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs USING btree (last_event_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+
+--
+-- Name: archive_ledger archive_ledger_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TRIGGER archive_ledger_no_truncate BEFORE TRUNCATE ON __SCHEMA__.archive_ledger FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.reject_ledger_change();
+
+--
+-- Name: archive_ledger archive_ledger_no_update; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TRIGGER archive_ledger_no_update BEFORE DELETE OR UPDATE ON __SCHEMA__.archive_ledger FOR EACH ROW EXECUTE FUNCTION __SCHEMA__.reject_ledger_change();
 
 --
 -- Name: run_events run_events_append_guard; Type: TRIGGER; Schema: __SCHEMA__; Owner: -

@@ -43,6 +43,26 @@ const digestOf = (c: Pick<Checkpoint, 'createdAt' | 'schema' | 'previous' | 'roo
 const macOf = (key: Buffer, digest: string): string => createHmac('sha256', key).update(digest).digest('hex');
 
 /**
+ * A checkpoint of the given heads, taken at `createdAt` (the database's clock): what
+ * `takeCheckpoint` writes for every run, and `orbit archive` for the runs it archives.
+ */
+export const checkpointOf = (
+  runs: readonly CheckpointRun[],
+  at: { readonly createdAt: string; readonly schema: string },
+  opts: { readonly previous?: Checkpoint; readonly key?: Buffer } = {},
+): Checkpoint => {
+  const base = { createdAt: at.createdAt, schema: at.schema, previous: opts.previous?.digest ?? null, root: merkleRoot(runs) };
+  const digest = digestOf(base);
+  return {
+    orbitCheckpoint: 1,
+    ...base,
+    runs: [...runs],
+    digest,
+    mac: opts.key === undefined ? null : macOf(opts.key, digest),
+  };
+};
+
+/**
  * Takes a checkpoint: every run's head, read in one statement (one snapshot). `previous` chains it
  * to the last checkpoint; `key` signs it (HMAC) so a forged checkpoint file is detected too.
  */
@@ -55,14 +75,7 @@ export const takeCheckpoint = async (
   const now = await readDatabaseNow(db);
   if (E.isLeft(now)) return now;
   const runs = rows.right.map((r): CheckpointRun => ({ runId: r.run_id, lastSeq: r.seq, headHash: r.hash }));
-  const base = {
-    createdAt: now.right.toISOString(),
-    schema: db.schema,
-    previous: opts.previous?.digest ?? null,
-    root: merkleRoot(runs),
-  };
-  const digest = digestOf(base);
-  return E.right({ orbitCheckpoint: 1, ...base, runs, digest, mac: opts.key === undefined ? null : macOf(opts.key, digest) });
+  return E.right(checkpointOf(runs, { createdAt: now.right.toISOString(), schema: db.schema }, opts));
 };
 
 /** Parses a checkpoint file's text. */

@@ -9,6 +9,21 @@ export type { ExportSelection } from './exportSelection';
 
 const PAGE = 2000;
 
+/** An exported event from its row. */
+export const toExported = (r: ExportRow): ExportedEvent => ({
+  runId: r.run_id,
+  seq: r.seq,
+  type: r.type,
+  stepName: r.step_name,
+  attempt: r.attempt,
+  payload: r.payload,
+  payloadText: r.payload_text,
+  occurredAt: r.occurred_at.toISOString(),
+  writer: r.writer,
+  eventId: r.event_id,
+  hash: r.hash,
+});
+
 /**
  * The selected runs' events, a batch at a time (keyset on run_id, seq: memory stays flat), as
  * stored, hashes included. A run id with no events is RunNotFound.
@@ -19,19 +34,6 @@ export async function* exportRuns(
 ): AsyncGenerator<E.Either<DbFailure | RunNotFound, ExportedEvent[]>> {
   const read = (runIds: readonly string[] | null, afterRun: string, afterSeq: number) =>
     readExportPage(db, { runIds, since: sel.since ?? null, afterRun, afterSeq, limit: PAGE });
-  const toExported = (r: ExportRow): ExportedEvent => ({
-    runId: r.run_id,
-    seq: r.seq,
-    type: r.type,
-    stepName: r.step_name,
-    attempt: r.attempt,
-    payload: r.payload,
-    payloadText: r.payload_text,
-    occurredAt: r.occurred_at.toISOString(),
-    writer: r.writer,
-    eventId: r.event_id,
-    hash: r.hash,
-  });
   // Given runs come out in the order given, one run at a time.
   const groups = sel.runIds === undefined ? [null] : sel.runIds.map((id) => [id]);
   for (const ids of groups) {

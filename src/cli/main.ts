@@ -21,6 +21,7 @@ import { diffCommand } from './commands/diff';
 import { exportCommand } from './commands/export';
 import { importCommand } from './commands/import';
 import { checkpointCommand } from './commands/checkpoint';
+import { archiveCommand } from './commands/archive';
 import { uiCommand } from './commands/ui';
 import { ExitCode } from './exitCodes';
 import { commandWord, usageMessage } from './suggest';
@@ -119,6 +120,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(exportCommand))
     .command(asCommand(importCommand))
     .command(asCommand(checkpointCommand))
+    .command(asCommand(archiveCommand))
     .command(asCommand(dbCommand))
     .command(asCommand(configCommand))
     .command(asCommand(uiCommand))

@@ -10,6 +10,7 @@ import { auditJournal } from '../../api/auditJournal';
 import { parseRunId } from '../../api/internal/arguments';
 import { CHECKPOINT, describeProblem, verifyExport, type AuditProblem, rebuildProjections } from '../../api/internal/audit';
 import { checkCheckpointFile, verifyCheckpoint, type Checkpoint } from '../../api/internal/checkpoint';
+import { separateArchived } from '../../api/internal/archive';
 
 interface VerifyArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
@@ -126,19 +127,30 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       }
       const report = await auditJournal({ client, runIds: ids });
       if (E.isLeft(report)) return report;
-      const problems = [...fromCheckpoint, ...report.right.problems];
+      // A run the archive ledger holds is archived, not missing or deleted (orbit archive).
+      const separated = await separateArchived(client, [...fromCheckpoint, ...report.right.problems], checkpoint.right);
+      if (E.isLeft(separated)) return separated;
+      const { problems, archived } = separated.right;
+      const archivedIds = new Set(archived.map((a) => a.runId));
       const { runsChecked } = report.right;
       const brokenRuns = [
         ...new Set([...fromCheckpoint.map((p) => p.runId).filter((id) => id !== CHECKPOINT), ...report.right.brokenRuns]),
-      ];
+      ].filter((id) => !archivedIds.has(id));
       const ok = problems.length === 0;
       if (out.json) {
-        out.document({ ok, runsChecked, problems, brokenRuns });
+        out.document({ ok, runsChecked, problems, brokenRuns, archived });
         return E.right(ok ? ExitCode.ok : ExitCode.error);
       }
       for (const p of problems) out.failure(describeProblem(p));
+      for (const a of archived) {
+        out.info(
+          `run ${a.runId}: archived ${a.archivedAt} by ${a.archivedBy} to ${a.location} (${a.events} event(s), head seq ${a.lastSeq} ${a.headHash.slice(0, 16)}…, manifest sha256 ${a.manifestDigest.slice(0, 16)}…)`,
+        );
+      }
       if (ok) {
-        out.success(`Journal and projections verified (${runsChecked} run(s))`);
+        out.success(
+          `Journal and projections verified (${runsChecked - (ids === undefined ? 0 : archived.length)} run(s)${archived.length > 0 ? `; ${archived.length} archived` : ''})`,
+        );
         return E.right(ExitCode.ok);
       }
       out.line(summaryLine(problems, runsChecked));

@@ -1,0 +1,325 @@
+import { createReadStream, createWriteStream, promises as fs, type WriteStream } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import * as E from 'fp-ts/Either';
+import type { Database } from '../db/database';
+import type { OrbitError } from '../errors';
+import { checkpointOf } from '../audit/checkpoint';
+import { ManifestBuilder, type ExportManifest } from '../audit/exportManifest';
+import { toExported } from '../audit/exportRuns';
+import { describeProblem } from '../audit/problems';
+import { verifyExport } from '../audit/verifyExport';
+import { canRemoveArchivedRuns } from '../queries/canRemoveArchivedRuns';
+import { listArchivableRuns, type ArchivableRun } from '../queries/listArchivableRuns';
+import { readDatabaseNow } from '../queries/readDatabaseNow';
+import { readExportPage } from '../queries/readExportPage';
+import { removeArchivedRuns } from '../queries/removeArchivedRuns';
+import {
+  CHECKPOINT_FILE,
+  manifestDigest,
+  partialPath,
+  prepareDirectory,
+  readProgress,
+  RUNS_FILE,
+  writeFileAtomically,
+  writeProgress,
+  type ArchiveProgress,
+} from './archiveFiles';
+
+/** Which runs: finished before a time, or before a duration ago on the database's clock. */
+export type FinishedBefore = { readonly agoMs: number } | { readonly at: Date };
+
+export interface ArchiveOptions {
+  readonly finishedBefore: FinishedBefore;
+  /** The archive directory: created if needed; an unfinished archive in it is resumed. */
+  readonly dir: string;
+  /** Signs the archive's checkpoint (HMAC-SHA256), as `orbit checkpoint` does. */
+  readonly key?: Buffer;
+  /** Events removed per transaction (a run is never split). Default 5000. */
+  readonly batchEvents?: number;
+  /** Told after each removal batch has committed (progress output; crash tests kill the process here). */
+  readonly onBatch?: (p: ArchiveProgress) => void;
+}
+
+export interface ArchivePlan {
+  readonly finishedBefore: Date;
+  readonly runs: number;
+  readonly events: number;
+}
+
+export interface ArchiveReport extends ArchivePlan {
+  readonly dir: string;
+  readonly manifestDigest: string;
+  /** An unfinished archive found in the directory was carried on. */
+  readonly resumed: boolean;
+  readonly removedRuns: number;
+  readonly removedEvents: number;
+  /** Runs that changed after they were exported (resumed, or not finished any more): left in the journal. */
+  readonly changed: readonly string[];
+  readonly bytes: number;
+}
+
+const PAGE = 1000;
+const EXPORT_IDS = 500;
+const EXPORT_ROWS = 2000;
+export const DEFAULT_BATCH_EVENTS = 5000;
+
+const cutoff = async (db: Database, f: FinishedBefore): Promise<E.Either<OrbitError, Date>> => {
+  if ('at' in f) return E.right(f.at);
+  const now = await readDatabaseNow(db);
+  return E.map((n: Date) => new Date(n.getTime() - f.agoMs))(now);
+};
+
+/** Every run the archive takes, in id order (one id and event count each: memory stays small). */
+const selectRuns = async (db: Database, before: Date): Promise<E.Either<OrbitError, ArchivableRun[]>> => {
+  const out: ArchivableRun[] = [];
+  let after = '';
+  for (;;) {
+    const page = await listArchivableRuns(db, before, after, PAGE);
+    if (E.isLeft(page)) return page;
+    out.push(...page.right);
+    const last = page.right[page.right.length - 1];
+    if (last === undefined || page.right.length < PAGE) return E.right(out);
+    after = last.id;
+  }
+};
+
+/** What an archive would take, without writing or removing anything (`--dry-run`). */
+export const planArchive = async (db: Database, f: FinishedBefore): Promise<E.Either<OrbitError, ArchivePlan>> => {
+  const before = await cutoff(db, f);
+  if (E.isLeft(before)) return before;
+  const runs = await selectRuns(db, before.right);
+  if (E.isLeft(runs)) return runs;
+  return E.right({
+    finishedBefore: before.right,
+    runs: runs.right.length,
+    events: runs.right.reduce((n, r) => n + r.last_seq, 0),
+  });
+};
+
+const write = (out: WriteStream, text: string): Promise<void> =>
+  out.write(text) ? Promise.resolve() : new Promise((resolve) => out.once('drain', () => resolve()));
+
+const close = (out: WriteStream): Promise<void> =>
+  new Promise((resolve, reject) => {
+    out.once('error', reject);
+    out.end(() => resolve());
+  });
+
+/** Writes the runs' journals to `file` (then renamed in place whole), ending with the manifest line. */
+const writeExport = async (
+  db: Database,
+  runs: readonly ArchivableRun[],
+  file: string,
+): Promise<E.Either<OrbitError, { manifest: ExportManifest; line: string }>> => {
+  const tmp = partialPath(file);
+  const out = createWriteStream(tmp, { encoding: 'utf8', mode: 0o600 });
+  const manifest = new ManifestBuilder({ all: false, since: null });
+  try {
+    for (let i = 0; i < runs.length; i += EXPORT_IDS) {
+      const ids = runs.slice(i, i + EXPORT_IDS).map((r) => r.id);
+      let afterRun = '';
+      let afterSeq = 0;
+      for (;;) {
+        const rows = await readExportPage(db, { runIds: ids, since: null, afterRun, afterSeq, limit: EXPORT_ROWS });
+        if (E.isLeft(rows)) return rows;
+        const batch = rows.right.map(toExported);
+        manifest.add(batch);
+        await write(out, batch.map((e) => `${JSON.stringify(e)}\n`).join(''));
+        const last = rows.right[rows.right.length - 1];
+        if (last === undefined || rows.right.length < EXPORT_ROWS) break;
+        afterRun = last.run_id;
+        afterSeq = last.seq;
+      }
+    }
+    const m = manifest.manifest();
+    const line = JSON.stringify(m);
+    await write(out, `${line}\n`);
+    await close(out);
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
+  const h = await fs.open(tmp, 'r+');
+  await h.sync().finally(() => h.close());
+  await fs.rename(tmp, file);
+  return E.right({ manifest: manifest.manifest(), line: JSON.stringify(manifest.manifest()) });
+};
+
+const lines = (file: string): AsyncIterable<string> =>
+  createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+
+/** The file's last line: its manifest, exactly as written. */
+const lastLine = async (file: string): Promise<string> => {
+  let last = '';
+  for await (const l of lines(file)) if (l !== '') last = l;
+  return last;
+};
+
+/** Reads back the export and its checkpoint: it must verify, or nothing is removed. */
+const verifyWritten = async (
+  file: string,
+  checkpoint: ReturnType<typeof checkpointOf>,
+  key: Buffer | undefined,
+): Promise<E.Either<OrbitError, ExportManifest>> => {
+  const report = await verifyExport(lines(file), {
+    requireManifest: true,
+    checkpoint: { file: checkpoint, key, trustUnsigned: true },
+  });
+  const first = report.problems[0];
+  if (first !== undefined || report.manifest === null) {
+    return E.left({
+      _tag: 'InvalidInput',
+      what: 'archive',
+      message: `${file} does not verify (${first === undefined ? 'no manifest' : describeProblem(first)}): nothing was removed`,
+    });
+  }
+  return E.right(report.manifest);
+};
+
+/**
+ * `orbit archive`: writes the runs finished before the cutoff to `<dir>/runs.ndjson` (an export
+ * with its manifest) and `<dir>/checkpoint.json` (a checkpoint of exactly those runs), reads both
+ * back and verifies them, then removes the runs from the journal and the projections through the
+ * owner-only archive_remove_runs, a batch of runs per transaction, recording each in the archive
+ * ledger. `<dir>/progress.json` says how far the removal got: run again with the same directory,
+ * an interrupted archive carries on where it stopped.
+ */
+export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E.Either<OrbitError, ArchiveReport>> => {
+  const allowed = await canRemoveArchivedRuns(db);
+  if (E.isLeft(allowed)) return allowed;
+  if (allowed.right[0]?.allowed !== true) {
+    return E.left({
+      _tag: 'DatabaseError',
+      code: '42501',
+      message: `permission denied: only the journal's owner may archive (${db.schema}.archive_remove_runs is not granted to this role); nothing was written`,
+    });
+  }
+  const dir = path.resolve(opts.dir);
+  const prepared = await prepareDirectory(dir);
+  if (E.isLeft(prepared)) return prepared;
+  const found = await readProgress(dir);
+  if (E.isLeft(found)) return found;
+  const file = path.join(dir, RUNS_FILE);
+  let progress: ArchiveProgress;
+  const resumed = found.right !== null;
+  if (found.right !== null) {
+    progress = found.right;
+    if (progress.done) {
+      return E.left({
+        _tag: 'InvalidInput',
+        what: '--to',
+        message: `${dir} holds a finished archive (${progress.removedRuns} run(s)): give a new directory`,
+      });
+    }
+    if (progress.schema !== db.schema) {
+      return E.left({
+        _tag: 'InvalidInput',
+        what: '--to',
+        message: `${dir} holds an unfinished archive of schema ${progress.schema}, not ${db.schema}`,
+      });
+    }
+    if (manifestDigest(await lastLine(file)) !== progress.manifestDigest) {
+      return E.left({
+        _tag: 'InvalidInput',
+        what: '--to',
+        message: `${file} is not the export ${path.join(dir, 'progress.json')} was written for: nothing was removed`,
+      });
+    }
+  } else {
+    const before = await cutoff(db, opts.finishedBefore);
+    if (E.isLeft(before)) return before;
+    const runs = await selectRuns(db, before.right);
+    if (E.isLeft(runs)) return runs;
+    if (runs.right.length === 0) {
+      return E.right({
+        dir,
+        finishedBefore: before.right,
+        runs: 0,
+        events: 0,
+        manifestDigest: '',
+        resumed: false,
+        removedRuns: 0,
+        removedEvents: 0,
+        changed: [],
+        bytes: 0,
+      });
+    }
+    const written = await writeExport(db, runs.right, file);
+    if (E.isLeft(written)) return written;
+    const now = await readDatabaseNow(db);
+    if (E.isLeft(now)) return now;
+    const cp = checkpointOf(
+      written.right.manifest.runs.map((r) => ({ runId: r.runId, lastSeq: r.lastSeq, headHash: r.headHash })),
+      { createdAt: now.right.toISOString(), schema: db.schema },
+      { key: opts.key },
+    );
+    await writeFileAtomically(path.join(dir, CHECKPOINT_FILE), `${JSON.stringify(cp, null, 2)}\n`);
+    const verified = await verifyWritten(file, cp, opts.key);
+    if (E.isLeft(verified)) return verified;
+    progress = {
+      orbitArchive: 1,
+      schema: db.schema,
+      finishedBefore: before.right.toISOString(),
+      manifestDigest: manifestDigest(written.right.line),
+      runs: written.right.manifest.runs.length,
+      events: written.right.manifest.events,
+      removedRuns: 0,
+      done: false,
+    };
+    await writeProgress(dir, progress);
+  }
+
+  // Resumed or not, what is removed is what the file holds, as its (verified) manifest lists it.
+  const report = await verifyExport(lines(file), { requireManifest: true });
+  if (report.problems.length > 0 || report.manifest === null) {
+    const first = report.problems[0];
+    return E.left({
+      _tag: 'InvalidInput',
+      what: 'archive',
+      message: `${file} does not verify (${first === undefined ? 'no manifest' : describeProblem(first)}): nothing more was removed`,
+    });
+  }
+  const runs = report.manifest.runs;
+  const batchEvents = opts.batchEvents ?? DEFAULT_BATCH_EVENTS;
+  const changed: string[] = [];
+  let i = progress.removedRuns;
+  while (i < runs.length) {
+    const batch = [runs[i] as (typeof runs)[number]];
+    let events = batch[0]?.events ?? 0;
+    while (i + batch.length < runs.length) {
+      const next = runs[i + batch.length] as (typeof runs)[number];
+      if (events + next.events > batchEvents) break;
+      batch.push(next);
+      events += next.events;
+    }
+    const removed = await removeArchivedRuns(db, progress.manifestDigest, dir, batch);
+    if (E.isLeft(removed)) return removed;
+    for (const r of removed.right) {
+      if (r.outcome === 'changed') changed.push(r.run_id);
+    }
+    i += batch.length;
+    progress = { ...progress, removedRuns: i, done: i >= runs.length };
+    opts.onBatch?.(progress);
+    await writeProgress(dir, progress);
+  }
+  if (!progress.done) {
+    progress = { ...progress, done: true };
+    await writeProgress(dir, progress);
+  }
+  const bytes = (await fs.stat(file)).size;
+  const kept = new Set(changed);
+  const removedEvents = runs.reduce((n, r) => n + (kept.has(r.runId) ? 0 : r.events), 0);
+  return E.right({
+    dir,
+    finishedBefore: new Date(progress.finishedBefore),
+    runs: progress.runs,
+    events: progress.events,
+    manifestDigest: progress.manifestDigest,
+    resumed,
+    removedRuns: runs.length - changed.length,
+    removedEvents,
+    changed,
+    bytes,
+  });
+};
