@@ -43,10 +43,16 @@ export interface Timeline {
   readonly pipelineId: string;
   readonly steps: readonly string[];
   readonly startedAt: string;
-  /** The run's end, or its last event while it has not ended. */
+  /**
+   * The run's end; while it has not ended, the `now` it was built at (else its last event): what
+   * a running attempt, an open wait and the run's duration run up to.
+   */
   readonly endedAt: string;
   readonly ended: boolean;
+  /** From the start to `endedAt`: for a run not ended, how long it has been going as of `now`. */
   readonly durationMs: number;
+  /** The run's last journaled event (for a run not ended, how long it has been silent is `endedAt` minus this). */
+  readonly lastEventAt: string;
   readonly attempts: readonly AttemptSpan[];
   readonly waits: readonly WaitSpan[];
   readonly markers: readonly RunMarker[];
@@ -54,8 +60,13 @@ export interface Timeline {
 
 const ms = (a: string, b: string): number => Date.parse(b) - Date.parse(a);
 
-/** Arranges a run's events (in seq order) as a timeline. Returns null for an empty list. */
-export const buildTimeline = (events: readonly RecordedEvent[]): Timeline | null => {
+/**
+ * Arranges a run's events (in seq order) as a timeline. Returns null for an empty list. `now` (ISO,
+ * on the database's clock, as the journal's times are: `databaseNow`) is where a run that has not
+ * ended is drawn up to, so a running or crashed run shows how long it has been going; without it,
+ * its last event.
+ */
+export const buildTimeline = (events: readonly RecordedEvent[], now?: string): Timeline | null => {
   const first = events[0];
   if (first === undefined || first.event.type !== 'run.created') return null;
   const attempts: (AttemptSpan & { endedAt: string | null })[] = [];
@@ -187,14 +198,16 @@ export const buildTimeline = (events: readonly RecordedEvent[]): Timeline | null
     lastByWorker = r;
   }
   const last = events[events.length - 1] as RecordedEvent;
+  const endedAt = !ended && now !== undefined && ms(last.occurredAt, now) > 0 ? now : last.occurredAt;
   return {
     runId: first.runId,
     pipelineId: first.event.payload.pipelineId,
     steps: first.event.payload.steps,
     startedAt: first.occurredAt,
-    endedAt: last.occurredAt,
+    endedAt,
     ended,
-    durationMs: ms(first.occurredAt, last.occurredAt),
+    durationMs: ms(first.occurredAt, endedAt),
+    lastEventAt: last.occurredAt,
     attempts,
     waits,
     markers,

@@ -51,9 +51,12 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
   const labels = [...t.attempts.map((a) => `${indent}${a.step} #${a.attempt}`), ...t.waits.map((w) => `(${w.kind})`)];
   const lw = Math.max(12, ...labels.map((l) => l.length));
   const workers = new Set(t.attempts.map((a) => a.worker));
-  const end = t.ended ? (t.markers[t.markers.length - 1]?.label ?? 'ended') : 'not ended';
+  const silentMs = Date.parse(t.endedAt) - Date.parse(t.lastEventAt);
+  const end = t.ended
+    ? `${t.markers[t.markers.length - 1]?.label ?? 'ended'} after ${formatElapsed(t.durationMs)}`
+    : `not ended, ${formatElapsed(t.durationMs)} so far${silentMs > 0 ? ` (last event ${formatElapsed(silentMs)} ago)` : ''}`;
   const out: string[] = [
-    `Run ${t.runId} (${t.pipelineId}): ${end} after ${formatElapsed(t.durationMs)}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s)${branched ? ` in ${lanes.length} branches` : ''} by ${workers.size} worker(s)`,
+    `Run ${t.runId} (${t.pipelineId}): ${end}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s)${branched ? ` in ${lanes.length} branches` : ''} by ${workers.size} worker(s)`,
     '',
     `${' '.repeat(lw)}  ${'0'.padEnd(o.width - formatElapsed(t.durationMs).length)}${formatElapsed(t.durationMs)}`,
   ];

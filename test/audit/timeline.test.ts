@@ -1,4 +1,5 @@
 import { buildTimeline, formatDuration } from '../../src/audit/timeline';
+import { timelineLines } from '../../src/cli/timelineText';
 import {
   claimed,
   created,
@@ -8,6 +9,7 @@ import {
   resumed,
   retryScheduled,
   runFailed,
+  runSucceeded,
   started,
   succeeded,
 } from '../support/eventBuilders';
@@ -61,6 +63,29 @@ describe('buildTimeline', () => {
     expect(t.waits.map((w) => w.kind)).toEqual(['released']);
     expect(t.waits[0]!.to).not.toBeNull();
     expect(t.markers.map((m) => m.kind)).toEqual(['created', 'claimed', 'released', 'resumed', 'failed', 'resumed']);
+  });
+
+  it('a run not ended is drawn up to the given now (the database clock), not frozen at its last event', () => {
+    const events = record('r', [created(['a', 'b']), claimed('w1'), started('a', 1)]);
+    const last = events[2]!.occurredAt;
+    const now = new Date(Date.parse(last) + 60_000).toISOString();
+    const t = buildTimeline(events, now)!;
+    expect(t.ended).toBe(false);
+    expect(t.endedAt).toBe(now);
+    expect(t.lastEventAt).toBe(last);
+    expect(t.durationMs).toBe(62_000);
+    expect(t.attempts[0]!.outcome).toBe('running');
+    const plain = { green: (x: string) => x, red: (x: string) => x, yellow: (x: string) => x, dim: (x: string) => x };
+    const lines = timelineLines(t, { width: 20, fancy: false, paint: plain, results: false });
+    expect(lines[0]).toBe(
+      'Run r (etl): not ended, 1m 02s so far (last event 1m 00s ago); 1 attempt(s) of 2 step(s) by 1 worker(s)',
+    );
+    // The running attempt's bar and figure reach now: a minute, not 0 ms.
+    expect(lines.find((l) => l.startsWith('a #1'))).toMatch(/\|#{20}\|\s+1m 00s running/);
+    // Without a now (or for an ended run) nothing is extrapolated.
+    expect(buildTimeline(events)!.durationMs).toBe(2_000);
+    const done = record('r', [created(['a']), claimed('w1'), started('a', 1), succeeded('a', 1), runSucceeded()]);
+    expect(buildTimeline(done, now)!.endedAt).toBe(done[4]!.occurredAt);
   });
 
   it('formats durations for a column', () => {

@@ -40,4 +40,19 @@ describe('orbit history --follow', () => {
     expect(events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(events[8]?.event.type).toBe('run.succeeded');
   });
+
+  it('a running run is drawn up to the database clock: how long it has been going, not frozen at its last event', async () => {
+    const started = await h.startRunUntil('etl-pipeline', { sleepMs: { clean: 20_000 } }, (ev) =>
+      ev.some((e) => e.type === 'step.started' && e.step_name === 'clean'),
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
+    const r = await h.cli(['history', started.runId]);
+    started.proc.kill('SIGKILL');
+    expectExit(r, 0);
+    expect(r.lines[0]).toMatch(/: not ended, \d+\.\d+s so far \(last event \d+\.\d+s ago\);/);
+    const clean = r.lines.find((l) => l.startsWith('clean #1')) ?? '';
+    // At least the 1.5 s waited, not the 0 ms between its start and the run's last event.
+    const secs = Number(/\|\s+(\d+\.\d+)s running/.exec(clean)?.[1]);
+    expect(secs).toBeGreaterThanOrEqual(1.4);
+  });
 });

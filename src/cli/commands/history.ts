@@ -138,7 +138,16 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         if (E.isLeft(batch)) return batch;
         all.push(...batch.right);
       }
-      const timeline = buildTimeline(all);
+      // A run not ended is drawn up to the database's now (the clock its events carry), not its
+      // last event: a running or crashed run shows how long it has been going.
+      const lastEvent = all[all.length - 1];
+      let asOf: string | undefined;
+      if (lastEvent !== undefined && !TERMINAL_TYPES.has(lastEvent.event.type)) {
+        const n = await databaseNow(client);
+        if (E.isLeft(n)) return n;
+        asOf = n.right.toISOString();
+      }
+      const timeline = buildTimeline(all, asOf);
       if (all.length === 0 || timeline === null) return E.left({ _tag: 'RunNotFound', runId: args.runId });
       if (args.html) {
         // The page says where the run stands now (database clock), and whether its journal verifies.
