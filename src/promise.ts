@@ -137,6 +137,7 @@ export const {
   exportRuns,
   followRun,
   listRuns,
+  listStrandedRuns,
   listWorkers,
   loadRunState,
   pipelineStats,

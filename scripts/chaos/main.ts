@@ -15,6 +15,7 @@ import { r6 } from './r6';
 import { r7 } from './r7';
 import { r8 } from './r8';
 import { r9 } from './r9';
+import { r12 } from './r12';
 
 type Scenario = (ctx: Ctx) => Promise<ScenarioResult>;
 
@@ -29,6 +30,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R5', r5],
   ['R4', r4],
   ['R6', r6],
+  ['R12', r12],
 ];
 
 export interface ChaosOptions {

@@ -16,6 +16,7 @@ export * from './enqueueRun';
 export * from './exportRuns';
 export * from './followRun';
 export * from './listRuns';
+export * from './listStrandedRuns';
 export * from './listWorkers';
 export * from './loadRunState';
 export * from './pipelineStats';

@@ -3,12 +3,15 @@ import type { AddressInfo } from 'node:net';
 import * as E from 'fp-ts/Either';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OrbitError } from '../api/internal/errors';
+import type { StrandedRuns } from '../api/listStrandedRuns';
 import type { WorkerEvent } from '../api/startWorker';
 
 /** Where the metrics read what the event stream does not carry. */
 export interface WorkerMetricsSources {
   /** Queued runs waiting for a worker, read from the database on each scrape. */
   readonly queueDepth: () => Promise<E.Either<OrbitError, number>>;
+  /** Queued runs no live worker can execute, read from the database on each scrape. */
+  readonly stranded: () => Promise<E.Either<OrbitError, readonly StrandedRuns[]>>;
 }
 
 /** Claim latency buckets (seconds): an idle worker claims in tens of milliseconds, a busy queue in minutes. */
@@ -77,6 +80,20 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
       this.set(E.isRight(n) ? n.right : Number.NaN);
     },
   });
+  new Gauge({
+    name: 'orbit_worker_stranded_runs',
+    help: 'Queued runs no live worker can execute (no live worker has their pipeline at their definition), all workers of the schema, read on each scrape; NaN when it cannot be read',
+    registers: [registry],
+    async collect() {
+      const s = await sources.stranded();
+      this.set(E.isRight(s) ? s.right.reduce((n, x) => n + x.runs, 0) : Number.NaN);
+    },
+  });
+  const claimRounds = new Counter({
+    name: 'orbit_worker_claim_rounds_total',
+    help: 'Claim rounds on the queue (one query each) this worker made',
+    registers: [registry],
+  });
   const claimLatency = new Histogram({
     name: 'orbit_worker_claim_latency_seconds',
     help: 'Seconds from a run becoming available (source="queue": queued; source="released": released by its worker) to its claim by this worker, by the journal timestamps',
@@ -102,6 +119,7 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
   const expiredOwner = new Set<string>();
   const onEvent = (e: WorkerEvent): void => {
     if (e.kind === 'claimed') runsStarted.inc({ source: 'queue' });
+    else if (e.kind === 'claim-round') claimRounds.inc();
     else if (e.kind === 'attempt') {
       runsStarted.inc({ source: 'recovery' });
       // `stale`: no valid lease covered it (its owner's expired, or dropped it) and it was silent past the threshold.

@@ -60,8 +60,12 @@ export const enqueueRun = async (
   return E.right({ runId });
 };
 
+/** Each pipeline of the client's registry: name → the definition hash it executes. */
+export const executableDefinitions = (client: OrbitClient): Record<string, string> =>
+  Object.fromEntries(client.registry.list().map((p) => [p.name, p.definitionHash]));
+
 /**
- * Takes up to `max` queued runs for this process: `FOR UPDATE SKIP LOCKED` so that concurrent
+ * Takes up to `max` queued runs of pipelines this process has (same name and definition hash): `FOR UPDATE SKIP LOCKED` so that concurrent
  * workers pick different runs, each put under this process's lease before the row locks are
  * released (so other workers skip it afterwards too). The claim itself is the executor's
  * `run.claimed` append at the seq seen here: should two workers still pick the same run, the seq
@@ -70,10 +74,12 @@ export const enqueueRun = async (
  */
 export const reserveQueuedRuns = async (client: OrbitClient, max: number): Promise<E.Either<DbFailure, string[]>> => {
   if (max <= 0) return E.right([]);
+  // Only runs this process can execute: its pipelines, at the definitions it has (issue 20 item 2).
+  const executable = executableDefinitions(client);
   const env = executionEnvFor(client);
   const reserved: string[] = [];
   const r = await withTransaction(client.db, async (conn): Promise<E.Either<DbFailure, string[]>> => {
-    const ids = await lockQueuedRuns(client.db, max, conn);
+    const ids = await lockQueuedRuns(client.db, max, executable, conn);
     if (E.isLeft(ids)) return ids;
     for (const id of ids.right) {
       const acquired = await env.acquire(id);

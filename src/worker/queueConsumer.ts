@@ -1,19 +1,22 @@
 import * as E from 'fp-ts/Either';
 import { formatError } from '../errors';
 import { executeQueuedRun, releaseReservation, reserveQueuedRuns } from '../executor/queue';
+import { Backoff } from './backoff';
 import type { WorkerContext } from './workerContext';
-import { RETRY_MS } from './workerOptions';
 
 /**
  * Takes queued runs for the worker's free slots and executes each to its end: one claim round at
  * a time (`FOR UPDATE SKIP LOCKED`, so concurrent workers pick different runs), again whenever a
- * NOTIFY announces a run, a slot frees up with runs left over, or a failed round's second is up.
+ * NOTIFY announces a run, a slot frees up with runs left over, or a failed round's wait is over.
+ * A round takes only runs of pipelines this worker has, at the same definition (lockQueuedRuns);
+ * while rounds or executions keep failing, the next round waits 1 s, 2 s, 4 s … up to 30 s.
  */
 export class QueueConsumer {
   private claiming: Promise<void> | undefined;
   /** Runs were (or may be) left on the queue: claim again once possible. */
   private again = false;
   private retry: NodeJS.Timeout | undefined;
+  private readonly backoff = new Backoff();
 
   constructor(private readonly w: WorkerContext) {}
 
@@ -22,10 +25,10 @@ export class QueueConsumer {
     return this.again;
   }
 
-  /** Claims queued runs for the free slots (or right after the round under way). */
+  /** Claims queued runs for the free slots (or right after the round under way; or once a backoff is over). */
   claimNow(): void {
     if (this.w.stopping()) return;
-    if (this.claiming) {
+    if (this.claiming || this.retry !== undefined) {
       this.again = true;
       return;
     }
@@ -34,6 +37,23 @@ export class QueueConsumer {
       this.claiming = undefined;
       if (this.again && this.w.slots.free > 0) this.claimNow();
     });
+  }
+
+  /** The database is back (LISTEN restored): stop backing off and claim at once. */
+  retryNow(): void {
+    this.backoff.succeeded();
+    if (this.retry) clearTimeout(this.retry);
+    this.retry = undefined;
+    this.claimNow();
+  }
+
+  private waitThenClaim(ms: number): void {
+    if (this.retry !== undefined || this.w.stopping()) return;
+    this.again = false;
+    this.retry = setTimeout(() => {
+      this.retry = undefined;
+      this.claimNow();
+    }, ms);
   }
 
   private async claimRound(): Promise<void> {
@@ -45,16 +65,13 @@ export class QueueConsumer {
     }
     const reserved = await reserveQueuedRuns(client, free);
     if (E.isLeft(reserved)) {
-      if (!this.w.listenDown()) this.w.emit({ kind: 'sweep-failed', error: reserved.left });
-      // No NOTIFY will announce these runs again: try again in a second (a LISTEN return also does).
-      if (this.retry === undefined && !this.w.stopping()) {
-        this.retry = setTimeout(() => {
-          this.retry = undefined;
-          this.claimNow();
-        }, RETRY_MS);
-      }
+      // No NOTIFY will announce these runs again: try again later (a LISTEN return also does).
+      const retryInMs = this.backoff.failed();
+      if (!this.w.listenDown()) this.w.emit({ kind: 'sweep-failed', error: reserved.left, retryInMs });
+      this.waitThenClaim(retryInMs);
       return;
     }
+    this.w.emit({ kind: 'claim-round', reserved: reserved.right.length });
     // As many as there was room for: there may be more.
     if (reserved.right.length === free) this.again = true;
     for (const runId of reserved.right) {
@@ -65,6 +82,7 @@ export class QueueConsumer {
 
   private async execute(runId: string): Promise<void> {
     const { client, stopSignal, abortSignal } = this.w.options;
+    let failed = false;
     try {
       const r = await executeQueuedRun(client, runId, {
         onClaimed: this.w.onClaimed,
@@ -74,6 +92,7 @@ export class QueueConsumer {
       });
       if (E.isLeft(r)) {
         const skipped = r.left._tag === 'RunAlreadyClaimed';
+        failed = !skipped;
         this.w.emit({ kind: 'executed', runId, status: skipped ? 'skipped' : 'error', detail: formatError(r.left) });
       } else {
         const v = r.right;
@@ -82,10 +101,14 @@ export class QueueConsumer {
           : v.status === 'success' || v.status === 'failed' || v.status === 'cancelled'
             ? v.status
             : 'error';
+        failed = status === 'error';
         this.w.emit({ kind: 'executed', runId, status, detail: v.error });
       }
     } finally {
       releaseReservation(client, runId);
+      // A run that could not be executed is still on the queue: taking it again at once would spin.
+      if (failed) this.waitThenClaim(this.backoff.failed());
+      else this.backoff.succeeded();
     }
   }
 

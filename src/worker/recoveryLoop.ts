@@ -2,7 +2,9 @@ import * as E from 'fp-ts/Either';
 import { detectInterruptedRuns, type InterruptedRun } from '../recovery/detectInterruptedRuns';
 import { msUntilNextInterruption } from '../recovery/liveness';
 import { outcomeOf } from '../recovery/outcomeOf';
+import type { RecoveryOutcome } from '../recovery/recoveryOutcome';
 import { resumeRun } from '../recovery/resumeRun';
+import { Backoff } from './backoff';
 import { WakeTimer } from './wakeTimer';
 import type { WorkerContext } from './workerContext';
 import { RETRY_MS } from './workerOptions';
@@ -17,10 +19,17 @@ export class RecoveryLoop {
   private sweeping: Promise<void> | undefined;
   /** Interrupted runs were (or may be) left for lack of a slot, or one died again: sweep again. */
   private again = false;
-  /** The last sweep failed: look again in a second, whatever the next deadline. */
+  /** The last sweep failed: look again after its backoff (1 s at first), whatever the next deadline. */
   private failed = false;
   private rescheduling: NodeJS.Timeout | undefined;
   private readonly timer: WakeTimer;
+  /** Sweeps that failed in a row: the next one waits 1 s, 2 s … up to 30 s. */
+  private readonly sweepBackoff = new Backoff();
+  private retryInMs = RETRY_MS;
+  /** Runs whose recovery here failed: not tried again before `until` (per-run backoff), so no failure spins. */
+  private readonly failing = new Map<string, { readonly backoff: Backoff; until: number }>();
+  /** Interrupted runs of pipelines this worker does not have, already reported (once each). */
+  private readonly unexecutable = new Set<string>();
 
   constructor(
     private readonly w: WorkerContext,
@@ -59,7 +68,8 @@ export class RecoveryLoop {
         runId,
         isolate(run, reason).then((outcome) => {
           this.w.emit({ kind: 'outcome', outcome });
-          // If it died again, it is interrupted again at once (proof of death): look now.
+          this.settled(runId, outcome);
+          // If it died again, it is interrupted again at once (proof of death): look now (its backoff permitting).
           if (outcome.outcome === 'failed') this.again = true;
         }),
       );
@@ -80,7 +90,39 @@ export class RecoveryLoop {
       onProgress: (progress) => this.w.emit({ kind: 'step', progress }),
     });
     // A released run was nobody's when its NOTIFY came: whoever holds it now claimed it.
-    this.w.emit({ kind: 'outcome', outcome: outcomeOf(run ?? { runId, pipelineId: '', owner: null }, r) });
+    const outcome = outcomeOf(run ?? { runId, pipelineId: '', owner: null }, r);
+    this.w.emit({ kind: 'outcome', outcome });
+    this.settled(runId, outcome);
+  }
+
+  /**
+   * Remembers a recovery refused here (the run waits out its backoff before this worker tries it
+   * again), or forgets a run that is done. A run whose process died under it (RunFailed) is not
+   * held back: it is interrupted again at once by proof of death, and the takeover cap ends it.
+   */
+  private settled(runId: string, outcome: RecoveryOutcome): void {
+    if (outcome.outcome !== 'failed' || outcome.error._tag === 'RunFailed') {
+      this.failing.delete(runId);
+      return;
+    }
+    const f = this.failing.get(runId) ?? { backoff: new Backoff(), until: 0 };
+    const wait = f.backoff.failed();
+    f.until = this.w.options.client.clock.now() + wait;
+    this.failing.set(runId, f);
+    this.timer.in(wait + 20);
+  }
+
+  /** Whether this worker may try `run` now: its pipeline is registered here, and no backoff holds it. */
+  private mayTry(run: { readonly runId: string; readonly pipelineId: string }): boolean {
+    if (E.isLeft(this.w.options.client.registry.getPipeline(run.pipelineId))) {
+      if (!this.unexecutable.has(run.runId)) {
+        this.unexecutable.add(run.runId);
+        this.w.emit({ kind: 'unexecutable', runId: run.runId, pipelineId: run.pipelineId });
+      }
+      return false;
+    }
+    const f = this.failing.get(run.runId);
+    return f === undefined || f.until <= this.w.options.client.clock.now();
   }
 
   /** Sweeps now (or right after the sweep under way), then schedules the next one. */
@@ -107,13 +149,20 @@ export class RecoveryLoop {
     const detected = await detectInterruptedRuns(this.w.options.client, { thresholdMs: this.thresholdMs });
     this.failed = E.isLeft(detected);
     if (E.isLeft(detected)) {
-      if (!this.w.listenDown()) this.w.emit({ kind: 'sweep-failed', error: detected.left });
+      this.retryInMs = this.sweepBackoff.failed();
+      if (!this.w.listenDown()) this.w.emit({ kind: 'sweep-failed', error: detected.left, retryInMs: this.retryInMs });
       return;
     }
+    this.sweepBackoff.succeeded();
+    // Runs no longer interrupted (finished, or taken by another worker) need no memory here.
+    const listed = new Set(detected.right.map((r) => r.runId));
+    for (const id of this.failing.keys()) if (!listed.has(id) && !this.w.slots.has(id)) this.failing.delete(id);
+    for (const id of this.unexecutable) if (!listed.has(id)) this.unexecutable.delete(id);
     let started = 0;
     for (const run of detected.right) {
       if (this.w.stopping()) break;
       if (this.w.slots.has(run.runId)) continue;
+      if (!this.mayTry(run)) continue;
       if (this.w.slots.free <= 0) {
         this.again = true;
         break;
@@ -139,7 +188,7 @@ export class RecoveryLoop {
     if (this.w.stopping()) return;
     const next = await msUntilNextInterruption(this.w.options.client.db, this.thresholdMs);
     // Unreachable database, or a sweep that failed: try again soon rather than at a far deadline.
-    const deadline = E.isLeft(next) || this.failed ? RETRY_MS : (next.right ?? Infinity);
+    const deadline = E.isLeft(next) ? RETRY_MS : this.failed ? this.retryInMs : (next.right ?? Infinity);
     // Nothing can become interrupted until some NOTIFY says so (a run taken, queued, released).
     const until = Math.min(deadline, this.w.options.sweepIntervalMs ?? Infinity);
     if (this.w.stopping() || until === Infinity) return;

@@ -3,11 +3,8 @@ import * as E from 'fp-ts/Either';
 import type { DbFailure } from '../errors';
 import { deleteWorkerRegistration } from '../queries/deleteWorkerRegistration';
 import { heartbeatWorker } from '../queries/heartbeatWorker';
+import { executableDefinitions } from '../executor/queue';
 import type { OrbitClient } from '../runtime/orbitClient';
-
-/** Each pipeline of the client's registry that a worker can execute: name → definition hash. */
-export const executablePipelines = (client: OrbitClient): Record<string, string> =>
-  Object.fromEntries(client.registry.list().map((p) => [p.name, p.definitionHash]));
 
 /**
  * The worker's row in `worker_registry`, renewed every third of the client's lease while the
@@ -41,7 +38,7 @@ export class WorkerRegistration {
         pid: process.pid,
         aliveMs: client.leaseMs,
         concurrency: this.concurrency,
-        pipelines: executablePipelines(client),
+        pipelines: executableDefinitions(client),
       });
       if (E.isLeft(r) !== this.failing) {
         this.failing = E.isLeft(r);

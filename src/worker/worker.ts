@@ -9,6 +9,9 @@ import { QueueConsumer } from './queueConsumer';
 import { RecoveryLoop } from './recoveryLoop';
 import { WorkerRegistration } from './registration';
 import { Slots } from './slots';
+import { readStrandedRuns } from './readStrandedRuns';
+import type { StrandedRuns } from './strandedRuns';
+import { StrandedWatch } from './strandedWatch';
 import type { WorkerEvent } from './workerEvent';
 import { MAX_TIMER_MS, type WorkerOptions } from './workerOptions';
 
@@ -27,6 +30,7 @@ export class Worker {
   private readonly loop: RecoveryLoop;
   private readonly meter: ClaimMeter;
   private readonly registration: WorkerRegistration;
+  private readonly stranded: StrandedWatch;
   private stopped = false;
   private listenDown = false;
   private readonly cleanups: Array<() => void> = [];
@@ -35,6 +39,7 @@ export class Worker {
     this.watcher = new RunWatcher(options.client.db, 'worker');
     const emit = (e: WorkerEvent) => options.onEvent?.(e);
     this.meter = new ClaimMeter(options.client, emit);
+    this.stranded = new StrandedWatch(options.client, emit);
     const concurrency = Math.max(1, options.concurrency ?? 4);
     this.registration = new WorkerRegistration(options.client, concurrency, (failure) => emit({ kind: 'registration', failure }));
     this.slots = new Slots(concurrency, () => {
@@ -81,7 +86,7 @@ export class Worker {
           this.emit({ kind: 'listen-restored', downMs: e.downMs });
           // Notifications sent while it was down are gone: look for what they announced.
           this.loop.sweepNow();
-          this.consumer.claimNow();
+          this.consumer.retryNow();
         }
       }),
     );
@@ -95,6 +100,8 @@ export class Worker {
     await this.registration.start();
     this.loop.sweepNow();
     this.consumer.claimNow();
+    // Registered first, so that its own pipelines do not count as stranded.
+    this.stranded.now();
     return E.right(undefined);
   }
 
@@ -103,10 +110,18 @@ export class Worker {
     return countQueuedRuns(this.options.client.db);
   }
 
+  /** Queued runs no live worker can execute (for the stranded-runs gauge). */
+  strandedRuns(): Promise<E.Either<DbFailure, StrandedRuns[]>> {
+    return readStrandedRuns(this.options.client.db);
+  }
+
   private onNotification(n: RunNotification): void {
     if (this.stopped) return;
     if (n.type === 'lease.taken') this.loop.rescheduleSoon();
-    else if (n.type === 'run.queued') this.consumer.claimNow();
+    else if (n.type === 'run.queued') {
+      this.consumer.claimNow();
+      this.stranded.soon();
+    }
     // Released runs need no threshold: their worker handed them back on purpose.
     else if (n.type === 'run.released') this.loop.released(n.run_id, n.type);
   }
@@ -115,7 +130,7 @@ export class Worker {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.watcher.close();
-    await Promise.allSettled([this.loop.stop(), this.consumer.stop()]);
+    await Promise.allSettled([this.loop.stop(), this.consumer.stop(), this.stranded.stop()]);
     await this.slots.drain();
     await this.meter.drain();
     await this.registration.stop();

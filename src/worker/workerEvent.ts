@@ -1,6 +1,7 @@
 import type { ConnectFailure, DbFailure } from '../errors';
 import type { ClaimLatency } from '../queries/claimLatency';
 import type { RecoveryEvent } from '../recovery/orchestrator';
+import type { StrandedRuns } from './strandedRuns';
 
 /** What a worker reports: recovery events, plus its own sweeps, claims and connection state. */
 export type WorkerEvent =
@@ -8,7 +9,14 @@ export type WorkerEvent =
   | { readonly kind: 'notified'; readonly runId: string; readonly type: string }
   /** A sweep found `detected` interrupted runs and started recovering `started` of them. */
   | { readonly kind: 'sweep'; readonly detected: number; readonly started: number }
-  | { readonly kind: 'sweep-failed'; readonly error: ConnectFailure }
+  /** A sweep or queue claim failed; the next attempt is in `retryInMs` (backing off while it keeps failing). */
+  | { readonly kind: 'sweep-failed'; readonly error: ConnectFailure; readonly retryInMs?: number }
+  /** One claim round on the queue (one query): `reserved` runs taken for free slots. */
+  | { readonly kind: 'claim-round'; readonly reserved: number }
+  /** Queued runs no live worker can execute (pipeline or definition missing everywhere), reported when the set changes; empty: none any more. */
+  | { readonly kind: 'stranded'; readonly stranded: readonly StrandedRuns[] }
+  /** An interrupted run this worker cannot recover (its pipeline is not registered here): left for a worker that has it, reported once. */
+  | { readonly kind: 'unexecutable'; readonly runId: string; readonly pipelineId: string }
   | { readonly kind: 'claimed'; readonly runId: string }
   | {
       readonly kind: 'executed';

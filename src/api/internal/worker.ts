@@ -2,6 +2,7 @@ import type { OrbitClient } from '../../runtime/orbitClient';
 
 /** `orbit worker` and `orbit recover`: the worker itself (its queue depth, its interval) and the outcome mapping. */
 export { Worker } from '../../worker/worker';
+export { describeStranded } from '../../worker/strandedRuns';
 export type { WorkerOptions } from '../../worker/workerOptions';
 export { outcomeOf } from '../../recovery/outcomeOf';
 

@@ -4,6 +4,8 @@ import { ExitCode } from '../exitCodes';
 import type { Output } from '../output';
 import { runCommand, type GlobalArgs } from '../session';
 import { detectInterruptedRuns, type InterruptedRun } from '../../api/detectInterruptedRuns';
+import { listStrandedRuns } from '../../api/listStrandedRuns';
+import { describeStranded } from '../../api/internal/worker';
 import { formatDuration } from '../../api/internal/durations';
 import {
   recentFailedRuns,
@@ -82,8 +84,12 @@ export const checkInterruptedCommand: CommandModule<GlobalArgs, GlobalArgs> = {
       if (E.isLeft(failed)) return failed;
       const why = runs.right.length === 0 ? await summarizeUnfinished(client) : E.right(undefined);
       if (E.isLeft(why)) return why;
+      // Queued runs are not interrupted, but those no live worker can execute would wait forever unseen.
+      const stranded = await listStrandedRuns({ client });
+      if (E.isLeft(stranded)) return stranded;
       if (out.json) {
         out.document({
+          stranded: stranded.right,
           thresholdMs: client.thresholdMs,
           interrupted: runs.right,
           notInterrupted: why.right,
@@ -100,6 +106,14 @@ export const checkInterruptedCommand: CommandModule<GlobalArgs, GlobalArgs> = {
         for (const r of runs.right) printInterruptedRun(out, r);
         out.line('To resume a specific run, use: orbit resume <runId>');
         out.line('To auto-resume all runs, use: orbit recover --auto-resume');
+      }
+      if (stranded.right.length > 0) {
+        out.line();
+        out.line('Queued runs no live worker can execute (not interrupted: they start once such a worker runs):');
+        for (const st of stranded.right) out.line(`  ${describeStranded(st)}`);
+        out.line(
+          'Start a worker with that definition of the pipeline (orbit worker --pipelines <its module>), or cancel them: orbit cancel <runId>',
+        );
       }
       if (failed.right.total > 0) {
         out.line();

@@ -9,7 +9,7 @@ import { installStopSignals } from '../signals';
 import { isolatedResume } from './resume';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { formatError, OrbitErrors } from '../../api/internal/errors';
-import { notifyChannel, Worker } from '../../api/internal/worker';
+import { describeStranded, notifyChannel, Worker } from '../../api/internal/worker';
 
 interface WorkerArgs extends GlobalArgs {
   readonly sweepInterval?: string;
@@ -106,12 +106,24 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         abortSignal,
         onEvent: (e) => {
           metrics?.onEvent(e);
+          // A claim round is a metric, not a line (a busy worker makes many).
+          if (e.kind === 'claim-round') return;
           const at = new Date().toISOString();
           // --json: one line per event, for log shippers (the human lines below are for people).
           if (out.json) return void process.stdout.write(`${JSON.stringify({ at, ...e })}\n`);
           if (e.kind === 'notified') out.line(`${at} Run ${e.runId} was released; resuming it`);
           else if (e.kind === 'sweep') out.line(`${at} Sweep: ${e.detected} interrupted, ${e.started} being recovered`);
-          else if (e.kind === 'sweep-failed') out.failure(`${at} Sweep failed: ${formatError(e.error)}`);
+          else if (e.kind === 'sweep-failed')
+            out.failure(
+              `${at} Sweep failed: ${formatError(e.error)}${e.retryInMs !== undefined ? `; trying again in ${formatDuration(e.retryInMs)}` : ''}`,
+            );
+          else if (e.kind === 'stranded')
+            if (e.stranded.length === 0) out.info(`${at} Every queued run has a live worker that can execute it`);
+            else for (const s of e.stranded) out.failure(`${at} ${describeStranded(s)}`);
+          else if (e.kind === 'unexecutable')
+            out.info(
+              `${at} Run ${e.runId} is interrupted, but pipeline ${e.pipelineId} is not registered in this worker: left for a worker that has it`,
+            );
           else if (e.kind === 'listen-lost') out.failure(`${at} LISTEN connection lost (${e.reason}); reconnecting`);
           else if (e.kind === 'listen-restored')
             out.success(`${at} LISTEN connection restored after ${formatDuration(e.downMs)}; sweeping for what was missed`);
@@ -135,7 +147,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         },
       });
       if (metricsPort !== undefined) {
-        metrics = createWorkerMetrics({ queueDepth: () => worker.queueDepth() });
+        metrics = createWorkerMetrics({ queueDepth: () => worker.queueDepth(), stranded: () => worker.strandedRuns() });
         const bound = await metrics.listen(metricsHost, metricsPort).then(
           (port) => E.right(port),
           (err: unknown) => E.left(err instanceof Error ? err.message : String(err)),

@@ -2,7 +2,9 @@ import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
 import { runCommand, type GlobalArgs } from '../session';
+import { listStrandedRuns } from '../../api/listStrandedRuns';
 import { listWorkers } from '../../api/listWorkers';
+import { describeStranded } from '../../api/internal/worker';
 import { formatDuration } from '../../api/internal/durations';
 
 interface WorkersArgs extends GlobalArgs {
@@ -15,7 +17,7 @@ const ago = (ms: number): string => formatDuration(Math.max(1, Math.round(ms)));
 export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
   command: 'workers',
   describe:
-    'List workers (idle or busy: what each can run, what it runs, its concurrency, until when its lease holds) and other processes holding leases',
+    'List workers (idle or busy: what each can run, what it runs, its concurrency, until when its lease holds), other processes holding leases, and queued runs no live worker can execute',
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('live', { type: 'boolean', default: false, describe: 'Only the live ones' })
@@ -24,9 +26,12 @@ export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
     runCommand(args, { pipelines: false }, async ({ client, out }) => {
       const rows = await listWorkers({ client, liveOnly: args.live });
       if (E.isLeft(rows)) return rows;
+      const stranded = await listStrandedRuns({ client });
+      if (E.isLeft(stranded)) return stranded;
       const now = client.clock.now();
       if (out.json) {
         out.document({
+          stranded: stranded.right,
           workers: rows.right.map((w) => ({
             id: w.id,
             kind: w.kind,
@@ -47,6 +52,7 @@ export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
       const live = rows.right.filter((w) => w.live);
       const idle = live.filter((w) => w.kind === 'worker' && w.running.length === 0).length;
       out.line(`Workers: ${live.length} live (${idle} idle), ${rows.right.length - live.length} with an expired lease`);
+      for (const st of stranded.right) out.failure(describeStranded(st));
       out.line();
       for (const w of rows.right) {
         out.line(`${w.id}${w.kind === 'process' ? ' (not a worker: a process executing runs)' : ''}`);
