@@ -25,6 +25,8 @@ export type {
   StepContext,
   StepResult,
   StepHandler,
+  MapOptions,
+  MapListContext,
   RetryPolicy,
   PrevResult,
   StepData,

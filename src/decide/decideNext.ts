@@ -6,7 +6,10 @@ import { isFinished, type RunState, type StepState } from '../fold/runState';
 import { PENDING_EPOCH } from '../journal/pendingTime';
 import { stepDefinition } from '../pipeline/stepDefinition';
 import type { Pipeline } from '../pipeline/types';
-import { DEFAULT_MAX_PARALLEL } from '../pipeline/definePipeline';
+import { DEFAULT_MAP_CONCURRENCY, DEFAULT_MAX_PARALLEL } from '../pipeline/definePipeline';
+import type { StepDefinition } from '../pipeline/types';
+import { itemKey, itemOf, mapResults, stepOfKey, type MapState } from '../fold/mapState';
+import { mapListOf } from './mapList';
 import type { Decision, Next, Outcome, StepStart } from './decision';
 import { attemptEvents, runFailedReason } from './attemptEvents';
 import { resumeEvents } from './resumeEvents';
@@ -58,9 +61,11 @@ export const decideNext = (
         now: outcome.now,
         executing: outcome.executing ?? NONE,
       });
-    case 'attempt': {
+    case 'attempt':
+    case 'attempts': {
       if (state === null) return E.left(notCreated('', 'step.succeeded'));
-      const events = attemptEvents(pipeline, outcome);
+      const events =
+        outcome.kind === 'attempt' ? attemptEvents(pipeline, outcome) : outcome.ended.flatMap((a) => attemptEvents(pipeline, a));
       return afterward(state, pipeline, events, {
         stopping: outcome.stopping,
         stopReason: outcome.stopReason,
@@ -167,6 +172,13 @@ const afterward = (
   const fresh: StepState[] = [];
   let wakeAt: string | null = null;
   let decideAgain = false;
+  const wakeBy = (due: string) => {
+    if (wakeAt === null || Date.parse(due) < Date.parse(wakeAt)) wakeAt = due;
+  };
+  // What a map step decides: its own start and end, and its items' starts.
+  const mapEvents: RunEvent[] = [];
+  const itemStarts: StepStart[] = [];
+  let mapFailed = false;
   for (const i of view.open) {
     const step = view.steps[i] as StepState;
     if (executing.has(step.name)) continue;
@@ -180,6 +192,35 @@ const afterward = (
       failure ??= { reason: runFailedReason(step.name, step.attemptCount, step.retryable === true, message), step: step.name };
       continue;
     }
+    const m = view.maps?.[step.name];
+    if (def.map !== undefined && (step.status !== 'running' || m !== undefined)) {
+      if (step.status === 'running' && m !== undefined) {
+        const r = mapItems(step, def, m, c, pending.length > 0);
+        mapEvents.push(...r.events);
+        itemStarts.push(...r.starts);
+        if (r.wakeAt !== null) wakeBy(r.wakeAt);
+        decideAgain ||= r.decideAgain;
+        mapFailed ||= r.failed;
+      } else {
+        // The map step starts: its list is fixed (its length journaled) and its items start next.
+        const attempt = step.attemptCount + 1;
+        const list = mapListOf(view, pipeline, def);
+        if (E.isLeft(list)) {
+          mapEvents.push(
+            { type: 'step.started', stepName: step.name, attempt, payload: {} },
+            {
+              type: 'step.failed',
+              stepName: step.name,
+              attempt,
+              payload: { error: { name: 'MapListError', message: list.left }, retryable: false },
+            },
+          );
+          mapFailed = true;
+        } else mapEvents.push({ type: 'step.started', stepName: step.name, attempt, payload: { items: list.right.length } });
+        decideAgain = true;
+      }
+      continue;
+    }
     if (step.status === 'retrying' && step.nextRetryAt !== null) {
       // The wait is measured from the committed retry time, so commit first and decide again.
       if (c.now === null || pending.length > 0) {
@@ -187,7 +228,7 @@ const afterward = (
         continue;
       }
       if (Date.parse(c.now) < Date.parse(step.nextRetryAt)) {
-        if (wakeAt === null || Date.parse(step.nextRetryAt) < Date.parse(wakeAt)) wakeAt = step.nextRetryAt;
+        wakeBy(step.nextRetryAt);
         continue;
       }
     }
@@ -199,12 +240,127 @@ const afterward = (
     if (executing.size > 0) return then([], wait());
     return then([{ type: 'run.failed', payload: failure }], { kind: 'finished' });
   }
-  const room = Math.max(0, (pipeline.maxParallel ?? DEFAULT_MAX_PARALLEL) - executing.size);
-  const starts: StepStart[] = [...restarts, ...fresh]
+  if (mapFailed) {
+    // A map step failed for good: nothing new starts; the run fails at the next decision.
+    return then(mapEvents, wait(null, true));
+  }
+  // Branches busy: steps executing, map steps running (whatever their items do).
+  const busy = new Set<string>();
+  for (const k of executing) busy.add(stepOfKey(k));
+  for (const i of view.open) {
+    const st = view.steps[i] as StepState;
+    if (st.status === 'running' && view.maps?.[st.name] !== undefined) busy.add(st.name);
+  }
+  const room = Math.max(0, (pipeline.maxParallel ?? DEFAULT_MAX_PARALLEL) - busy.size);
+  const stepStarts: StepStart[] = [...restarts, ...fresh]
     .slice(0, room)
     .map((s) => ({ stepName: s.name, attempt: s.attemptCount + 1 }));
+  const starts = [...itemStarts, ...stepStarts];
   return then(
-    starts.map((s) => ({ type: 'step.started', stepName: s.stepName, attempt: s.attempt, payload: {} })),
+    [
+      ...mapEvents,
+      ...itemStarts.map((s): RunEvent => ({
+        type: 'item.started',
+        stepName: s.stepName,
+        attempt: s.attempt,
+        payload: { index: s.item as number },
+      })),
+      ...stepStarts.map((s): RunEvent => ({ type: 'step.started', stepName: s.stepName, attempt: s.attempt, payload: {} })),
+    ],
     wait(wakeAt, decideAgain, starts),
   );
+};
+
+interface MapDecision {
+  readonly events: readonly RunEvent[];
+  readonly starts: readonly StepStart[];
+  readonly wakeAt: string | null;
+  readonly decideAgain: boolean;
+  /** The map step's failure is among `events`. */
+  readonly failed: boolean;
+}
+
+/**
+ * A running map step: the items to start (those left running by a previous holder, retries that
+ * are due, items pending again, then the next ones of the list), up to its concurrency, counting
+ * the items executing and those waiting for a retry; or its end, once every item succeeded, or
+ * once an item failed for good and no other item is executing. Looks at the open items only.
+ */
+const mapItems = (
+  step: StepState,
+  def: StepDefinition<unknown>,
+  m: MapState,
+  c: Circumstances,
+  pending: boolean,
+): MapDecision => {
+  const name = step.name;
+  const none = { events: [], starts: [], wakeAt: null, decideAgain: false, failed: false };
+  if (m.succeeded === m.count) {
+    return {
+      ...none,
+      events: [{ type: 'step.succeeded', stepName: name, attempt: step.attemptCount, payload: { result: mapResults(m) } }],
+      decideAgain: true,
+    };
+  }
+  let occupied = 0;
+  let executing = 0;
+  let failedItem: number | null = null;
+  let wakeAt: string | null = null;
+  let decideAgain = false;
+  const ready: number[] = [];
+  const again: number[] = [];
+  for (const i of m.open) {
+    const it = itemOf(m, i);
+    if (it === undefined) continue;
+    if (c.executing.has(itemKey(name, i))) {
+      occupied++;
+      executing++;
+      continue;
+    }
+    switch (it.status) {
+      case 'failed':
+        failedItem ??= i;
+        break;
+      case 'running':
+        ready.push(i);
+        break;
+      case 'pending':
+        again.push(i);
+        break;
+      case 'retrying':
+        if (it.nextRetryAt === null) ready.push(i);
+        else if (c.now === null || pending) {
+          occupied++;
+          decideAgain = true;
+        } else if (Date.parse(c.now) < Date.parse(it.nextRetryAt)) {
+          occupied++;
+          if (wakeAt === null || Date.parse(it.nextRetryAt) < Date.parse(wakeAt)) wakeAt = it.nextRetryAt;
+        } else ready.push(i);
+        break;
+      case 'success':
+        break;
+    }
+  }
+  if (failedItem !== null) {
+    if (executing > 0) return none;
+    const it = itemOf(m, failedItem);
+    const why = it?.error ?? { name: 'Error', message: 'unknown error' };
+    const after = it?.retryable === true ? ` after ${it.attempt} attempt(s)` : '';
+    const error = { name: why.name, message: `item ${failedItem} failed${after}: ${why.message}` };
+    return {
+      ...none,
+      events: [{ type: 'step.failed', stepName: name, attempt: step.attemptCount, payload: { error, retryable: false } }],
+      failed: true,
+    };
+  }
+  const limit = def.map?.concurrency ?? DEFAULT_MAP_CONCURRENCY;
+  let room = Math.max(0, limit - occupied);
+  const starts: StepStart[] = [];
+  for (const i of [...ready, ...again]) {
+    if (room === 0) break;
+    starts.push({ stepName: name, item: i, attempt: (itemOf(m, i)?.attempt ?? 0) + 1 });
+    room--;
+  }
+  for (let i = m.next; i < m.count && room > 0; i++, room--) starts.push({ stepName: name, item: i, attempt: 1 });
+  return { events: [], starts, wakeAt, decideAgain, failed: false };
 };

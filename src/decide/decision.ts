@@ -34,6 +34,7 @@ export type Outcome = {
    * Steps whose attempt this executor is running now (besides the one an `attempt` outcome
    * reports): they are neither started again nor counted as ended. Any other step the journal
    * shows running was left by a previous holder (or aborted by a hard stop) and starts again.
+   * Map items are keyed by `itemKey(step, index)`.
    */
   readonly executing?: ReadonlySet<string>;
 } & (
@@ -50,19 +51,31 @@ export type Outcome = {
       readonly kind: 'tick';
       readonly now: string;
     } /** The attempt the last decision started has ended. `random` in [0, 1) spreads the retry delay. */
-  | {
+  | ({
       readonly kind: 'attempt';
-      readonly stepName: string;
-      readonly attempt: number;
-      readonly result: AttemptResult;
-      readonly random: number;
+    } & EndedAttempt) /** Several attempts ended (map items, branches): journaled together, in this order. */
+  | {
+      readonly kind: 'attempts';
+      readonly ended: readonly EndedAttempt[];
     } /** The journal refused our append for a reason other than a conflict: end the run or hand it back. */
   | { readonly kind: 'journalRefused'; readonly unreachable: boolean; readonly message: string }
 );
 
-/** An attempt to run, its `step.started` being among the decision's events. */
+/** An attempt that ended. `random` in [0, 1) spreads the retry delay. */
+export interface EndedAttempt {
+  readonly stepName: string;
+  /** The map item, for an item's attempt. */
+  readonly item?: number;
+  readonly attempt: number;
+  readonly result: AttemptResult;
+  readonly random: number;
+}
+
+/** An attempt to run, its `step.started` (or, for a map item, `item.started`) being among the decision's events. */
 export interface StepStart {
   readonly stepName: string;
+  /** The map item to run (its position in the list), for an item's attempt. */
+  readonly item?: number;
   readonly attempt: number;
 }
 

@@ -74,7 +74,19 @@ export const RunResumed = t.type(
 );
 export type RunResumed = t.TypeOf<typeof RunResumed>;
 
-export const StepStarted = stepEvent('step.started', {});
+/**
+ * A step's attempt began. A map step's `step.started` says how many items its list has
+ * (`items`); each item then runs as attempts of its own (`item.*` events).
+ */
+export const StepStarted = t.type(
+  {
+    type: t.literal('step.started'),
+    stepName: t.string,
+    attempt: PositiveInteger,
+    payload: t.partial({ items: NonNegativeInteger }),
+  },
+  'step.started',
+);
 export type StepStarted = t.TypeOf<typeof StepStarted>;
 
 export const StepSucceeded = stepEvent('step.succeeded', { result: JsonValue });
@@ -103,6 +115,33 @@ const RetryDelay = new t.Type<number, number, unknown>(
 export const StepRetryScheduled = stepEvent('step.retry_scheduled', { delayMs: RetryDelay });
 export type StepRetryScheduled = t.TypeOf<typeof StepRetryScheduled>;
 
+/**
+ * One item of a map step (`index` in its list, from 0): its attempt began, ended, failed, or will
+ * be tried again. `attempt` counts the item's own attempts; `stepName` is the map step.
+ */
+const itemEvent = <T extends string, P extends t.Props>(type: T, payload: P) =>
+  t.type(
+    {
+      type: t.literal(type),
+      stepName: t.string,
+      attempt: PositiveInteger,
+      payload: t.type({ index: NonNegativeInteger, ...payload }),
+    },
+    type,
+  );
+
+export const ItemStarted = itemEvent('item.started', {});
+export type ItemStarted = t.TypeOf<typeof ItemStarted>;
+
+export const ItemSucceeded = itemEvent('item.succeeded', { result: JsonValue });
+export type ItemSucceeded = t.TypeOf<typeof ItemSucceeded>;
+
+export const ItemFailed = itemEvent('item.failed', { error: StepError, retryable: t.boolean });
+export type ItemFailed = t.TypeOf<typeof ItemFailed>;
+
+export const ItemRetryScheduled = itemEvent('item.retry_scheduled', { delayMs: RetryDelay });
+export type ItemRetryScheduled = t.TypeOf<typeof ItemRetryScheduled>;
+
 export const RunSucceeded = runEvent('run.succeeded', {});
 export type RunSucceeded = t.TypeOf<typeof RunSucceeded>;
 
@@ -111,6 +150,9 @@ export type RunFailed = t.TypeOf<typeof RunFailed>;
 
 export const RunCancelled = runEvent('run.cancelled', { reason: t.string, by: t.string });
 export type RunCancelled = t.TypeOf<typeof RunCancelled>;
+
+/** The events of one map item. */
+export type ItemEvent = ItemStarted | ItemSucceeded | ItemFailed | ItemRetryScheduled;
 
 /** Every event Orbit writes. `switch (event.type)` is checked for exhaustiveness by the compiler. */
 export const RunEvent = t.union([
@@ -122,6 +164,10 @@ export const RunEvent = t.union([
   StepSucceeded,
   StepFailed,
   StepRetryScheduled,
+  ItemStarted,
+  ItemSucceeded,
+  ItemFailed,
+  ItemRetryScheduled,
   RunSucceeded,
   RunFailed,
   RunCancelled,
@@ -139,6 +185,10 @@ export const eventCodecs: { readonly [K in RunEventType]: t.Type<Extract<RunEven
   'step.succeeded': StepSucceeded,
   'step.failed': StepFailed,
   'step.retry_scheduled': StepRetryScheduled,
+  'item.started': ItemStarted,
+  'item.succeeded': ItemSucceeded,
+  'item.failed': ItemFailed,
+  'item.retry_scheduled': ItemRetryScheduled,
   'run.succeeded': RunSucceeded,
   'run.failed': RunFailed,
   'run.cancelled': RunCancelled,

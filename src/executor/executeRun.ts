@@ -1,6 +1,9 @@
+import { setMaxListeners } from 'node:events';
 import * as E from 'fp-ts/Either';
 import { decideNext } from '../decide/decideNext';
-import type { Decision, Outcome, ResumeRequest, StepStart } from '../decide/decision';
+import type { AttemptResult, Decision, Outcome, ResumeRequest, StepStart } from '../decide/decision';
+import { itemKey } from '../fold/mapState';
+import { stepDefinition } from '../pipeline/stepDefinition';
 import { type AppendFailure, type ExecuteFailure, type IllegalTransition, type OrbitError, type ResumeRefusal } from '../errors';
 import type { RunEvent } from '../events/runEvents';
 import type { RunState, RunStatus } from '../fold/runState';
@@ -34,6 +37,11 @@ class Completions {
 
   take(): Ended | undefined {
     return this.queue.shift();
+  }
+
+  /** Every attempt that ended so far (journaled together: map items share one append). */
+  takeAll(): Ended[] {
+    return this.queue.splice(0, this.queue.length);
   }
 
   /**
@@ -117,10 +125,13 @@ export const executeRun = async <C extends OrbitError>(
     return acquired;
   }
   const journal = new RunJournal(client, env, runId, start.state, opts.onClaimed, opts.onProgress);
+  // Every attempt running (a map step's items, up to its concurrency) listens on these signals.
+  setMaxListeners(0, journal.fence.signal);
   await journal.watch();
   // Losing the lease is a hard stop: no new step, the running one's signal fires.
   const asked = [opts.stopSignal, opts.abortSignal];
   opts = { ...opts, abortSignal: env.withLease(opts.abortSignal) };
+  if (opts.abortSignal !== undefined) setMaxListeners(0, opts.abortSignal);
   const executed = new Set<string>();
   const situation = () => {
     const stopping = opts.stopSignal?.aborted === true || opts.abortSignal?.aborted === true;
@@ -157,8 +168,9 @@ export const executeRun = async <C extends OrbitError>(
     executing.clear();
   };
   const names = () => new Set(executing.keys());
+  const keyOf = (s: StepStart) => (s.item === undefined ? s.stepName : itemKey(s.stepName, s.item));
   const launch = (started: RunState, s: StepStart) => {
-    opts.onStepStart?.({ runId, stepName: s.stepName, attempt: s.attempt });
+    if (s.item === undefined) opts.onStepStart?.({ runId, stepName: s.stepName, attempt: s.attempt });
     // invokeHandler turns whatever a handler does into an outcome, so this never rejects.
     const p = runAttempt(
       started,
@@ -168,8 +180,9 @@ export const executeRun = async <C extends OrbitError>(
       [journal.fence.signal, opts.abortSignal],
       client.clock,
       client.maxResultBytes,
+      s.item,
     ).then((ran) => completions.push({ kind: 'ended', start: s, ran }));
-    executing.set(s.stepName, p);
+    executing.set(keyOf(s), p);
   };
 
   try {
@@ -183,6 +196,11 @@ export const executeRun = async <C extends OrbitError>(
         return decision;
       }
       const { events, next } = decision.right;
+      // A map step ends by a decision of its own (after its last item's outcome is journaled).
+      for (const e of events) {
+        if ((e.type === 'step.succeeded' || e.type === 'step.failed') && stepDefinition(pipeline, e.stepName)?.map !== undefined)
+          journal.report(progressOf(runId, [e], 0));
+      }
       if (events.length > 0) {
         const w = await journal.write(events);
         if (E.isLeft(w)) {
@@ -197,21 +215,22 @@ export const executeRun = async <C extends OrbitError>(
         return result(journal.state as RunState, next.kind === 'released');
       }
       for (const s of next.starts) launch(journal.state as RunState, s);
+
       if (next.decideAgain) {
         decision = tick();
         continue;
       }
-      let ended = completions.take();
-      if (ended === undefined) {
+      let ended = completions.takeAll();
+      if (ended.length === 0) {
         await completions.wait(
           next.wakeAt === null ? null : env.clock.msUntil(next.wakeAt),
           // A stop matters only while nothing executes (then the decider releases the run at
           // once); an executing attempt's own signal sees a hard stop.
           executing.size === 0 ? [journal.fence.signal, opts.stopSignal, opts.abortSignal] : [journal.fence.signal],
         );
-        ended = completions.take();
+        ended = completions.takeAll();
       }
-      if (ended === undefined) {
+      if (ended.length === 0) {
         // Someone else wrote to the run; the next append would be refused. Confirm and stop.
         if (journal.fence.signal.aborted) {
           const r = await lost(journal.conflict(), false);
@@ -221,29 +240,49 @@ export const executeRun = async <C extends OrbitError>(
         decision = tick();
         continue;
       }
-      const { start: s, ran } = ended;
-      executing.delete(s.stepName);
-      if (ran.invoked) executed.add(s.stepName);
-      if (ran.outcome.kind === 'aborted') {
-        // Hard stop: the step stays in flight in the journal (recovery runs it again); once every
-        // branch has ended the decider hands the run back. Any other abort means another writer
-        // took the run.
-        if (opts.abortSignal?.aborted && !journal.fence.signal.aborted) decision = tick();
-        else {
-          await settleAll();
-          return lost(journal.conflict(), false);
-        }
+      const finished: Ended[] = [];
+      let aborted = false;
+      for (const e of ended) {
+        executing.delete(keyOf(e.start));
+        if (e.ran.invoked) executed.add(e.start.stepName);
+        if (e.ran.outcome.kind === 'aborted') aborted = true;
+        else finished.push(e);
+      }
+      if (aborted && !(opts.abortSignal?.aborted && !journal.fence.signal.aborted)) {
+        // An abort that is not a hard stop means another writer took the run.
+        await settleAll();
+        return lost(journal.conflict(), false);
+      }
+      // Hard stop: aborted attempts stay in flight in the journal (recovery runs them again);
+      // once every branch has ended the decider hands the run back.
+      if (finished.length === 0) {
+        decision = tick();
         continue;
       }
-      decision = decide({
-        kind: 'attempt',
-        stepName: s.stepName,
-        attempt: s.attempt,
-        result: ran.outcome,
+      const endedAttempts = finished.map(({ start: st, ran }) => ({
+        stepName: st.stepName,
+        ...(st.item !== undefined ? { item: st.item } : {}),
+        attempt: st.attempt,
+        result: ran.outcome as AttemptResult,
         random: Math.random(),
-        ...situation(),
-      });
-      if (E.isRight(decision)) journal.report(progressOf(runId, decision.right.events, ran.durationMs));
+      }));
+      decision = decide(
+        endedAttempts.length === 1
+          ? { kind: 'attempt', ...(endedAttempts[0] as (typeof endedAttempts)[number]), ...situation() }
+          : { kind: 'attempts', ended: endedAttempts, ...situation() },
+      );
+      if (E.isRight(decision)) {
+        for (const { start: st, ran } of finished) {
+          if (st.item === undefined)
+            journal.report(
+              progressOf(
+                runId,
+                decision.right.events.filter((e) => 'stepName' in e && e.stepName === st.stepName),
+                ran.durationMs,
+              ),
+            );
+        }
+      }
     }
   } finally {
     journal.close();

@@ -4,7 +4,9 @@ import { stepDefinition } from '../pipeline/stepDefinition';
 import type { Pipeline } from '../pipeline/types';
 import type { Clock } from '../util/clock';
 import { invokeHandler, type AttemptOutcome } from './invokeHandler';
-import { buildStepContext } from './stepContext';
+import { buildStepContext, type ItemInput } from './stepContext';
+import { mapListOf } from '../decide/mapList';
+import type { JsonValue } from '../events/json';
 
 export interface AttemptRun {
   readonly outcome: AttemptOutcome;
@@ -27,6 +29,8 @@ export const runAttempt = async (
   clock: Clock,
   /** The client's cap on a step result's size (bytes of JSON). */
   maxResultBytes: number = Infinity,
+  /** The map item to run (its position in the step's list). */
+  item?: number,
 ): Promise<AttemptRun> => {
   const controller = new AbortController();
   const unlink = signals.map((signal) => {
@@ -39,7 +43,25 @@ export const runAttempt = async (
   const t0 = clock.now();
   try {
     const def = stepDefinition(pipeline, stepName);
-    const ctx = buildStepContext(state, pipeline, stepName, attempt, controller.signal);
+    let input: ItemInput | undefined;
+    if (item !== undefined && def !== undefined) {
+      const list = mapListOf(state, pipeline, def);
+      const count = state.maps?.[stepName]?.count;
+      const why = E.isLeft(list)
+        ? list.left
+        : list.right.length !== count
+          ? `the list now has ${list.right.length} item(s), the journal ${String(count)}: over() must depend on metadata and earlier results only`
+          : null;
+      if (why !== null || E.isLeft(list)) {
+        return {
+          outcome: { kind: 'failed', error: { name: 'MapListError', message: why ?? 'no list' }, retryable: false },
+          durationMs: clock.now() - t0,
+          invoked: false,
+        };
+      }
+      input = { index: item, value: list.right[item] as JsonValue };
+    }
+    const ctx = buildStepContext(state, pipeline, stepName, attempt, controller.signal, input);
     if (def === undefined || E.isLeft(ctx)) {
       const why = E.isLeft(ctx) ? ctx.left._tag : 'StepNotRegistered';
       return {

@@ -1,8 +1,10 @@
 import * as E from 'fp-ts/Either';
 import { assertNever, type IllegalTransition } from '../errors';
-import type { RecordedEvent } from '../events/runEvents';
+import type { ItemEvent, RecordedEvent } from '../events/runEvents';
 import { graphOf, runGraphOf } from './runGraph';
 import type { RunState, StepState } from './runState';
+import { itemOf, newMapState, type ItemState, type MapState } from './mapState';
+import { emptyVector, vectorSet } from './itemVector';
 
 /**
  * The fold: `(state, event) -> state`, pure, no clock, no I/O. A run begins as `null` and its
@@ -35,6 +37,65 @@ const openAfterSuccess = (d: Draft, i: number): number[] => {
     }
   }
   return open;
+};
+
+/** A run.resumed with retryFailed: every failed item is pending again (its attempts count on). */
+const reopenFailedItems = (maps: Readonly<Record<string, MapState>>): Record<string, MapState> => {
+  const out: Record<string, MapState> = {};
+  for (const [name, m] of Object.entries(maps)) {
+    let items = m.items;
+    for (const i of m.open) {
+      const it = itemOf(m, i);
+      if (it?.status === 'failed') items = vectorSet(items, i, { ...it, status: 'pending', error: null, retryable: null });
+    }
+    out[name] = items === m.items ? m : { ...m, items };
+  }
+  return out;
+};
+
+const withoutItem = (open: readonly number[], i: number): number[] => open.filter((j) => j !== i);
+
+/** One item event on a map step's items, or why it cannot follow them. */
+const applyItem = (m: MapState, r: ItemEvent, at: string): MapState | string => {
+  const i = r.payload.index;
+  if (i >= m.count) return `the list has ${m.count} item(s)`;
+  const it = itemOf(m, i);
+  const set = (s: ItemState) => vectorSet(m.items, i, s);
+  switch (r.type) {
+    case 'item.started': {
+      if (it === undefined) {
+        // Items start in list order.
+        if (i !== m.next) return `item ${m.next} starts first`;
+        if (r.attempt !== 1) return `attempt ${r.attempt} follows attempt 0`;
+        const open = [...m.open, i];
+        const s: ItemState = { status: 'running', attempt: 1, result: null, error: null, retryable: null, nextRetryAt: null };
+        return { ...m, next: i + 1, open, items: set(s) };
+      }
+      if (it.status === 'success') return 'already succeeded';
+      if (r.attempt !== it.attempt + 1) return `attempt ${r.attempt} follows attempt ${it.attempt}`;
+      return { ...m, items: set({ ...it, status: 'running', attempt: r.attempt, nextRetryAt: null }) };
+    }
+    case 'item.succeeded':
+      if (it === undefined || it.status !== 'running' || r.attempt !== it.attempt) return `attempt ${r.attempt} is not running`;
+      return {
+        ...m,
+        succeeded: m.succeeded + 1,
+        open: withoutItem(m.open, i),
+        items: set({ ...it, status: 'success', result: r.payload.result, error: null, retryable: null }),
+      };
+    case 'item.failed':
+      if (it === undefined || it.status !== 'running' || r.attempt !== it.attempt) return `attempt ${r.attempt} is not running`;
+      return { ...m, items: set({ ...it, status: 'failed', error: r.payload.error, retryable: r.payload.retryable }) };
+    case 'item.retry_scheduled': {
+      if (it === undefined || it.status !== 'failed' || it.retryable !== true || r.attempt !== it.attempt)
+        return `attempt ${r.attempt} has no retryable failure to retry`;
+      const due = addMs(at, r.payload.delayMs);
+      if (due === null) return `retry delay ${r.payload.delayMs} ms is out of range`;
+      return { ...m, items: set({ ...it, status: 'retrying', nextRetryAt: due }) };
+    }
+    default:
+      return assertNever(r);
+  }
 };
 
 /** Applies one event to the draft in place; returns a reason when the event is illegal. */
@@ -125,6 +186,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             ? { ...s, status: 'pending', finishedAt: null, error: null, retryable: null, nextRetryAt: null }
             : s,
         );
+        if (d.maps !== undefined) d.maps = reopenFailedItems(d.maps);
       }
       return d;
     case 'run.succeeded': {
@@ -160,6 +222,13 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           }
           if (e.attempt !== step.attemptCount + 1)
             return `attempt ${e.attempt} of ${step.name} follows attempt ${step.attemptCount}`;
+          const items = e.payload.items;
+          if (items !== undefined) {
+            // A map step: its items, kept from an earlier attempt of the same list (a retry of its
+            // failed items), or fresh.
+            const had = d.maps?.[step.name];
+            if (had === undefined || had.count !== items) d.maps = { ...d.maps, [step.name]: newMapState(items) };
+          }
           d.steps[i] = {
             ...step,
             status: 'running',
@@ -170,9 +239,15 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           };
           return d;
         }
-        case 'step.succeeded':
+        case 'step.succeeded': {
           if (step.status !== 'running' || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
+          }
+          const m = d.maps?.[step.name];
+          if (m !== undefined) {
+            if (m.succeeded !== m.count) return `map step ${step.name} has ${m.count - m.succeeded} item(s) not succeeded`;
+            // The result now holds the list: keep the counts, let the items go.
+            d.maps = { ...d.maps, [step.name]: { ...m, open: [], items: emptyVector(0) } };
           }
           d.steps[i] = {
             ...step,
@@ -185,6 +260,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           };
           d.open = openAfterSuccess(d, i);
           return d;
+        }
         case 'step.failed':
           if (step.status !== 'running' || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
@@ -203,6 +279,21 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
         default:
           return assertNever(e);
       }
+    }
+    case 'item.started':
+    case 'item.succeeded':
+    case 'item.failed':
+    case 'item.retry_scheduled': {
+      if (d.status !== 'running') return `item events need a running run (run is ${d.status})`;
+      if (d.owner === null) return 'item events need an owner: the run was released and not resumed';
+      const step = d.steps[stepIndex(d, e.stepName)];
+      if (step === undefined) return `unknown step ${e.stepName}`;
+      const m = d.maps?.[step.name];
+      if (step.status !== 'running' || m === undefined) return `step ${step.name} is not a running map step`;
+      const next = applyItem(m, e, at);
+      if (typeof next === 'string') return `step ${step.name} item ${e.payload.index}: ${next}`;
+      d.maps = { ...d.maps, [step.name]: next };
+      return d;
     }
     default:
       return assertNever(e);

@@ -1,5 +1,6 @@
 import type { JsonValue } from '../events/json';
 import type { StepError } from '../events/runEvents';
+import type { MapState } from './mapState';
 
 /** Run statuses, in the spec's words (plus `cancelled`). */
 export type RunStatus = 'pending' | 'running' | 'success' | 'failed' | 'cancelled';
@@ -66,6 +67,8 @@ export interface RunState {
   readonly lastSeq: number;
   readonly lastEventAt: string;
   readonly steps: readonly StepState[];
+  /** The items of each map step that has started, by step name (absent: no map step started). */
+  readonly maps?: Readonly<Record<string, MapState>>;
 }
 
 /** Whether a run in this status has ended (`failed` can still be resumed with `--retry-failed`). */

@@ -25,6 +25,9 @@ export class PipelineDefinitionError extends Error {
 /** Steps of one run that run at the same time when the pipeline does not say (`maxParallel`). */
 export const DEFAULT_MAX_PARALLEL = 8;
 
+/** Items of one map step that run at the same time when the step does not say (`map.concurrency`). */
+export const DEFAULT_MAP_CONCURRENCY = 8;
+
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 
 /**
@@ -35,10 +38,38 @@ export const definitionHashOf = (
   name: string,
   stepNames: readonly string[],
   dependencies: Readonly<Record<string, readonly string[]>> | null = null,
-): string =>
-  createHash('sha256')
-    .update(JSON.stringify(dependencies === null ? [name, stepNames] : [name, stepNames, stepNames.map((n) => dependencies[n])]))
-    .digest('hex');
+  /** Map steps: what each maps over (a step name, or `()` for a function); null when there are none. */
+  maps: Readonly<Record<string, string>> | null = null,
+): string => {
+  const parts: unknown[] = dependencies === null ? [name, stepNames] : [name, stepNames, stepNames.map((n) => dependencies[n])];
+  if (maps !== null) parts.push(['map', stepNames.map((n) => maps[n] ?? null)]);
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
+};
+
+/** What each map step maps over, for the definition hash; null when no step is a map step. */
+const mapsOf = <M>(steps: readonly StepDefinition<M>[]): Record<string, string> | null => {
+  const maps = steps.flatMap((s) =>
+    s.map === undefined ? [] : [[s.name, typeof s.map.over === 'string' ? s.map.over : '()'] as const],
+  );
+  return maps.length === 0 ? null : Object.fromEntries(maps);
+};
+
+/** A map step's options: a list source it can read, a usable concurrency. */
+const checkMap = <M>(pipeline: string, step: StepDefinition<M>, deps: readonly string[]): void => {
+  const map: unknown = step.map;
+  if (map === undefined) return;
+  const fail = (msg: string): never => {
+    throw new PipelineDefinitionError(pipeline, `step ${step.name}: map.${msg}`);
+  };
+  if (typeof map !== 'object' || map === null) fail('must be an object { over, concurrency? }');
+  const { over, concurrency } = map as { over?: unknown; concurrency?: unknown };
+  if (typeof over === 'string') {
+    if (!deps.includes(over)) fail(`over names "${over}", which is not a step this one depends on`);
+  } else if (typeof over !== 'function')
+    fail('over must be the name of a step this one depends on, or a function returning the list');
+  if (concurrency !== undefined && !(typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1))
+    fail('concurrency must be an integer >= 1');
+};
 
 /**
  * Every step's dependencies by name, or null when each depends on the one before it. Refuses a
@@ -182,12 +213,15 @@ export const definePipeline = <M = JsonObject>(config: PipelineConfig<M>): Pipel
   }
   const stepNames = steps.map((s) => s.name);
   const dependencies = dependenciesOf(config.name, steps);
+  steps.forEach((step, i) =>
+    checkMap(config.name, step, dependencies?.[step.name] ?? (i > 0 ? [(steps[i - 1] as StepDefinition<M>).name] : [])),
+  );
   return Object.freeze({
     ...config,
     kind: 'orbit.pipeline' as const,
     stepNames,
     dependencies,
-    definitionHash: definitionHashOf(config.name, stepNames, dependencies),
+    definitionHash: definitionHashOf(config.name, stepNames, dependencies, mapsOf(steps)),
   });
 };
 

@@ -43,12 +43,44 @@ export interface StepContext<M = JsonObject> {
    */
   readonly prevResults: Readonly<Record<string, PrevResult | undefined>>;
   /**
-   * `<runId>:<stepName>`: the same on every attempt and after recovery, so a handler can pass it
+   * `<runId>:<stepName>` (in a map step `<runId>:<stepName>:<itemIndex>`): the same on every attempt and after recovery, so a handler can pass it
    * to an external API or use it as a unique key to make its side effect happen once.
    */
   readonly idempotencyKey: string;
   /** Fires on timeout, on cancellation of the run, and when another process took the run over. */
   readonly signal: AbortSignal;
+  /** In a map step: the item this attempt runs (absent in other steps). */
+  readonly item?: JsonValue;
+  /** In a map step: the item's position in the list, from 0 (its key is `<runId>:<stepName>:<itemIndex>`). */
+  readonly itemIndex?: number;
+}
+
+/** What a map step's `over` function reads: the run's metadata and the results it depends on. */
+export interface MapListContext<M = JsonObject> {
+  readonly runId: string;
+  readonly pipelineId: string;
+  readonly metadata: M;
+  readonly prevResults: Readonly<Record<string, PrevResult | undefined>>;
+}
+
+/** A function type compared bivariantly (as methods are), so a pipeline of specific metadata stays a `Pipeline`. */
+type Bivariant<A, R> = { bivarianceHack(ctx: A): R }['bivarianceHack'];
+
+/**
+ * Makes a step a map step: its handler runs once per item of a list, each item with its own
+ * attempts, retries and idempotency key, up to `concurrency` items at a time; the step's data is
+ * the list of the items' data, in order.
+ */
+export interface MapOptions<M = JsonObject> {
+  /**
+   * The list: the name of a step this one depends on, whose data is the list, or a function of
+   * the run's metadata and earlier results that returns it. The function is evaluated again on
+   * recovery, so it must depend on nothing else (the item count is journaled, and a list whose
+   * length changed fails the step).
+   */
+  readonly over: string | Bivariant<MapListContext<M>, readonly JsonValue[]>;
+  /** Items running at the same time (default 8, `DEFAULT_MAP_CONCURRENCY`). An item waiting for its retry holds its place. */
+  readonly concurrency?: number;
 }
 
 /** What a handler returns. Throwing counts as `{ success: false, error }`. */
@@ -90,6 +122,12 @@ export interface StepDefinition<M = JsonObject> {
    * the same time, up to the pipeline's `maxParallel`.
    */
   readonly dependsOn?: readonly string[];
+  /**
+   * Runs the handler once per item of a list (`ctx.item`, `ctx.itemIndex`); the step's data is
+   * the list of the items' data. The retry policy and `timeoutMs` apply to each item, and
+   * `output` validates each item's data.
+   */
+  readonly map?: MapOptions<M>;
 }
 
 /**

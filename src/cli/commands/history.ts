@@ -34,7 +34,15 @@ const describe = (r: RecordedEvent): string => {
       detail = `${e.payload.error.name}: ${e.payload.error.message}${e.payload.retryable ? '' : ' (not retryable)'}`;
       break;
     case 'step.retry_scheduled':
-      detail = `next attempt in ${e.payload.delayMs} ms`;
+    case 'item.retry_scheduled':
+      detail = `${e.type === 'item.retry_scheduled' ? `item ${e.payload.index}: ` : ''}next attempt in ${e.payload.delayMs} ms`;
+      break;
+    case 'item.started':
+    case 'item.succeeded':
+      detail = `item ${e.payload.index}`;
+      break;
+    case 'item.failed':
+      detail = `item ${e.payload.index}: ${e.payload.error.name}: ${e.payload.error.message}${e.payload.retryable ? '' : ' (not retryable)'}`;
       break;
     case 'run.resumed':
       detail = `by ${e.payload.by}${e.payload.requestedBy !== undefined ? ` for ${e.payload.requestedBy}` : ''} from ${e.payload.fromStep ?? '-'} (${e.payload.reason})${e.payload.inFlight.length ? `, re-running ${e.payload.inFlight.join(', ')}` : ''}`;
