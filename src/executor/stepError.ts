@@ -2,11 +2,19 @@ import { inspect, types } from 'node:util';
 import { toStorableText } from '../events/json';
 import type { StepError } from '../events/runEvents';
 
+/**
+ * The brand every NonRetryableError carries, registered process-wide (`Symbol.for`), so that one
+ * thrown from another copy of the package (a pipelines module with its own node_modules) is
+ * recognised too, where `instanceof` is false.
+ */
+const NON_RETRYABLE = Symbol.for('orbit-pipeline.NonRetryableError');
+
 /** Throw (or return as `error`) to fail a step without retrying it. */
 export class NonRetryableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'NonRetryableError';
+    Object.defineProperty(this, NON_RETRYABLE, { value: true, enumerable: false });
   }
 }
 
@@ -101,8 +109,15 @@ export const toStepError = (err: unknown): StepError => {
   };
 };
 
-/** Whether a failure must not be retried; false for any value whose class cannot be read. */
+/**
+ * Whether a failure must not be retried: a NonRetryableError of this copy of the package or of
+ * any other (its brand); false for any value that cannot be read.
+ */
 export const isNonRetryable = (err: unknown): boolean => {
-  const r = attempt(() => err instanceof NonRetryableError);
+  const r = attempt(
+    () =>
+      err instanceof NonRetryableError ||
+      (typeof err === 'object' && err !== null && (err as { [NON_RETRYABLE]?: unknown })[NON_RETRYABLE] === true),
+  );
   return r.ok && r.value === true;
 };
