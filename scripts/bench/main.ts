@@ -12,6 +12,7 @@ import { runS5 } from './s5';
 import { runS6 } from './s6';
 import { runS7 } from './s7';
 import { runS8 } from './s8';
+import { runS10 } from './s10';
 import { median, nowMs } from './stats';
 import { describeDatabase } from '../../src/server/resolveDatabase';
 
@@ -95,6 +96,7 @@ const main = async (): Promise<number> => {
       ['S6', () => runS6(ctx)],
       ['S7', () => runS7(ctx)],
       ['S8', () => runS8(ctx)],
+      ['S10', () => runS10(ctx)],
     ];
     for (const [id, run] of standalone) {
       if (!wants(id)) continue;
