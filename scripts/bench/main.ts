@@ -13,6 +13,7 @@ import { runS6 } from './s6';
 import { runS7 } from './s7';
 import { runS8 } from './s8';
 import { runS10 } from './s10';
+import { runUi } from './ui';
 import { median, nowMs } from './stats';
 import { describeDatabase } from '../../src/server/resolveDatabase';
 
@@ -97,6 +98,7 @@ const main = async (): Promise<number> => {
       ['S7', () => runS7(ctx)],
       ['S8', () => runS8(ctx)],
       ['S10', () => runS10(ctx)],
+      ['UI', () => runUi(ctx)],
     ];
     for (const [id, run] of standalone) {
       if (!wants(id)) continue;
