@@ -13,6 +13,7 @@ import { waitFor } from '../support/waitFor';
  */
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
+const UI_PIPELINES = path.join(REPO_ROOT, 'test', 'fixtures', 'uiPipelines.js');
 const SHOTS =
   process.env.ORBIT_UI_SCREENSHOTS === 'docs'
     ? path.join(REPO_ROOT, 'docs', 'ui')
@@ -46,7 +47,10 @@ describe('orbit ui in a real browser', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     h = await createE2eHarness('uibrowser');
-    ui = h.start(['--threshold', '1s', 'ui', '--port', '0', '--user', 'alice'], { timeoutMs: 600_000 });
+    ui = h.start(['--pipelines', UI_PIPELINES, '--threshold', '1s', 'ui', '--port', '0', '--user', 'alice'], {
+      timeoutMs: 600_000,
+      pipelines: false,
+    });
     const url = await waitFor(() => /on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(ui.stdout)?.[1], {
       what: 'orbit ui to print its URL',
     });
@@ -130,17 +134,60 @@ describe('orbit ui in a real browser', () => {
     await shot('runs.png');
   });
 
-  it('shows the workers, pipelines and recovery pages', async () => {
+  it('draws a run with branches one lane per branch', async () => {
+    const r = await h.cli(
+      [
+        '--pipelines',
+        UI_PIPELINES,
+        'run',
+        'fan-out',
+        '--metadata',
+        JSON.stringify({
+          fail: { prices: 1 },
+          sleepMs: { fetch: 150, users: 400, orders: 700, prices: 200, join: 150, publish: 100 },
+        }),
+      ],
+      { pipelines: false },
+    );
+    expectExit(r, 0);
+    const runId = /Run ID: (\S+)/.exec(r.stdout)?.[1] ?? '';
+    await page.navigate(`${base}runs/${runId}`);
+    const lanes = await until<string[]>(
+      'the branch lanes',
+      `(() => { const l = [...document.querySelectorAll('#timeline g.branch title')].map((t) => t.textContent); return l.length ? l : undefined; })()`,
+    );
+    expect(lanes).toEqual(['fetch → users → join → publish', 'orders', 'prices']);
+    await shot('run-branches.png');
+  });
+
+  it('shows the workers (an idle one too), pipelines and recovery pages', async () => {
+    const worker = h.start(['--pipelines', UI_PIPELINES, 'worker', '--concurrency', '4'], {
+      timeoutMs: 60_000,
+      pipelines: false,
+    });
+    await waitFor(
+      async () => {
+        await page.navigate(`${base}workers`);
+        return page.evaluate<boolean | null>(
+          `[...document.querySelectorAll('#workers tr.live')].some((r) => r.textContent.includes('fan-out')) || null`,
+        );
+      },
+      { what: 'the idle worker on the workers page', everyMs: 300 },
+    );
+    await shot('workers.png');
+    worker.kill('SIGTERM');
+    await worker.done;
+    // The pipeline with branches is drawn as a graph (three columns of steps and more).
+    await page.navigate(`${base}pipelines`);
+    expect(
+      await until<string>('the fan-out graph', `document.querySelector('[data-pipeline="fan-out"] svg.graph')?.dataset.columns`),
+    ).toBe('4');
     for (const [url, id, file] of [
-      ['workers', 'main h1', 'workers.png'],
       ['pipelines', 'pipelines', 'pipelines.png'],
       ['recovery', 'recovery-charts', 'recovery.png'],
     ] as const) {
       await page.navigate(`${base}${url}`);
-      await until(
-        `the ${url} page`,
-        id === 'main h1' ? `document.querySelector('main h1') !== null` : `document.getElementById('${id}') !== null`,
-      );
+      await until(`the ${url} page`, `document.getElementById('${id}') !== null`);
       await shot(file);
     }
   });

@@ -75,9 +75,21 @@ const pipeline = definePipeline({
   ],
 });
 
+const ok = () => ({ success: true as const });
+const diamond = definePipeline({
+  name: 'ui-diamond',
+  steps: [
+    { name: 'fetch', handler: ok },
+    { name: 'users', dependsOn: ['fetch'], handler: ok },
+    { name: 'orders', dependsOn: ['fetch'], handler: ok },
+    { name: 'join', dependsOn: ['users', 'orders'], handler: ok },
+  ],
+});
+
 beforeAll(async () => {
   tc = await createTestClient({ prefix: 'uihttp' });
   tc.registry.registerPipeline(pipeline);
+  tc.registry.registerPipeline(diamond);
   const s = await startUiServer({ client: tc.client, port: 0, user: 'alice', pollMs: 100 });
   if (E.isLeft(s)) throw new Error(s.left._tag);
   ui = s.right;
@@ -221,6 +233,23 @@ describe('orbit ui over HTTP', () => {
     const recovery = await call(ui.url, 'GET', '/recovery');
     expect(recovery.status).toBe(200);
     expect((recovery.body.match(/<svg class="chart"/g) ?? []).length).toBe(4);
+  });
+
+  it("draws a pipeline's graph from dependsOn, and a run with branches one lane per branch", async () => {
+    const pipelines = await call(ui.url, 'GET', '/pipelines');
+    const card = pipelines.body.slice(pipelines.body.indexOf('data-pipeline="ui-diamond"'));
+    expect(card).toMatch(/<svg\s+class="graph"[^>]*data-columns="3"/);
+    expect((card.slice(0, card.indexOf('</svg>')).match(/class="edge"/g) ?? []).length).toBe(4);
+    // A linear pipeline is one row: as many columns as steps.
+    expect(pipelines.body.slice(pipelines.body.indexOf('data-pipeline="ui-flow"'))).toMatch(/data-columns="2"/);
+    const ran = await runPipeline(diamond, {}, { client: tc.client });
+    if (E.isLeft(ran)) throw new Error(ran.left._tag);
+    const page = await call(ui.url, 'GET', `/runs/${ran.right.runId}`);
+    expect([...page.body.matchAll(/data-lane="(\d+)"/g)].map((m) => m[1])).toEqual(['1', '2']);
+    expect(page.body).toContain('<title>fetch → users → join</title>');
+    const linear = await runPipeline(pipeline, {}, { client: tc.client });
+    if (E.isLeft(linear)) throw new Error(linear.left._tag);
+    expect((await call(ui.url, 'GET', `/runs/${linear.right.runId}`)).body).not.toContain('data-lane=');
   });
 
   it('answers only to loopback host names (no DNS rebinding)', async () => {

@@ -221,6 +221,7 @@ const pipelinesPage: Route = {
     const views = names.map((name) => ({
       name,
       steps: registered.find((p) => p.name === name)?.stepNames ?? [],
+      dependsOn: registered.find((p) => p.name === name)?.dependencies ?? null,
       stats: stats.right.find((s) => s.pipelineId === name),
     }));
     return { kind: 'page', title: 'Pipelines', section: 'pipelines', live: 'none', main: pipelinesMain(views, '24 hours') };

@@ -78,29 +78,76 @@ export const workersMain = (workers: readonly WorkerView[]): Html => {
 export interface PipelineView {
   readonly name: string;
   readonly steps: readonly string[];
+  /** Every step's dependencies by name; null when each step follows the one before it. */
+  readonly dependsOn: Readonly<Record<string, readonly string[]>> | null;
   readonly stats: PipelineStats | undefined;
 }
 
 const pct = (r: number | null) => (r === null ? '—' : `${(r * 100).toFixed(r === 1 ? 0 : 1)}%`);
 
-/** A pipeline's steps as a left-to-right chain of boxes (its graph, once branches exist). */
-const stepChain = (steps: readonly string[]): Html => {
+/**
+ * A pipeline's graph, left to right: each step in the column of its longest path from a step with
+ * no dependency (a linear pipeline is one row of boxes), an arrow from each dependency. Server-side
+ * SVG, no script; the pipeline was checked when it was defined, so there is no circle to meet.
+ */
+export const stepGraph = (steps: readonly string[], dependsOn: Readonly<Record<string, readonly string[]>> | null): Html => {
   const bw = 150;
-  const gap = 34;
-  const width = steps.length * (bw + gap);
-  return html`<svg class="graph" viewBox="0 0 ${Math.max(width, 10)} 46" role="img" aria-label="steps">
+  const bh = 32;
+  const gap = 40;
+  const vgap = 12;
+  const depsOf = (s: string, i: number): readonly string[] =>
+    dependsOn === null ? (i > 0 ? [steps[i - 1] as string] : []) : (dependsOn[s] ?? []);
+  const column = new Map<string, number>();
+  const columnOf = (s: string, seen: number): number => {
+    const known = column.get(s);
+    if (known !== undefined) return known;
+    const i = steps.indexOf(s);
+    const c = seen > steps.length ? 0 : Math.max(-1, ...depsOf(s, i).map((d) => columnOf(d, seen + 1))) + 1;
+    column.set(s, c);
+    return c;
+  };
+  const rowsIn: number[] = [];
+  const place = new Map<string, { x: number; y: number }>();
+  for (const s of steps) {
+    const c = columnOf(s, 0);
+    const r = rowsIn[c] ?? 0;
+    rowsIn[c] = r + 1;
+    place.set(s, { x: c * (bw + gap) + 2, y: r * (bh + vgap) + 6 });
+  }
+  const width = rowsIn.length * (bw + gap) - gap + 4;
+  const height = Math.max(...rowsIn) * (bh + vgap) - vgap + 12;
+  const edges = steps.flatMap((s, i) =>
+    depsOf(s, i).map((d) => {
+      const from = place.get(d);
+      const to = place.get(s);
+      if (from === undefined || to === undefined) return '';
+      const [x0, y0, x1, y1] = [from.x + bw, from.y + bh / 2, to.x - 2, to.y + bh / 2];
+      const mid = (x0 + x1) / 2;
+      return html`<path class="edge" d="${`M${x0},${y0} C${mid},${y0} ${mid},${y1} ${x1},${y1}`}" />`;
+    }),
+  );
+  return html`<svg
+    class="graph"
+    viewBox="0 0 ${Math.max(width, 10)} ${height}"
+    width="${Math.max(width, 10)}"
+    height="${height}"
+    role="img"
+    aria-label="${`steps of the pipeline${dependsOn === null ? '' : ' and their dependencies'}`}"
+    data-columns="${rowsIn.length}"
+  >
     <defs>
       <marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto">
         <path d="M0,0 L10,5 L0,10 z" />
       </marker>
     </defs>
-    ${steps.map((s, i) => {
-      const x = i * (bw + gap) + 2;
-      return html`<g class="node"
-          ><rect x="${x}" y="6" width="${bw}" height="32" rx="6" /><text x="${x + bw / 2}" y="27" text-anchor="middle"
-            >${s.length > 20 ? `${s.slice(0, 19)}…` : s}</text
-          ></g
-        >${i < steps.length - 1 ? html`<path class="edge" d="M${x + bw},22 L${x + bw + gap - 2},22" />` : ''}`;
+    ${edges}
+    ${steps.map((s) => {
+      const { x, y } = place.get(s) ?? { x: 0, y: 0 };
+      return html`<g class="node" data-step="${s}"
+        ><rect x="${x}" y="${y}" width="${bw}" height="${bh}" rx="6" /><text x="${x + bw / 2}" y="${y + 21}" text-anchor="middle"
+          >${s.length > 20 ? `${s.slice(0, 19)}…` : s}</text
+        ><title>${s}${depsOf(s, steps.indexOf(s)).length > 0 ? ` ← ${depsOf(s, steps.indexOf(s)).join(', ')}` : ''}</title></g
+      >`;
     })}
   </svg>`;
 };
@@ -117,12 +164,12 @@ export const pipelinesMain = (pipelines: readonly PipelineView[], windowLabel: s
             No pipeline registered and no run in the last ${windowLabel}. Start the dashboard with
             <span class="mono">--pipelines ./pipelines.js</span>.
           </p>`
-        : html`<div class="cards" id="pipelines">
+        : html`<div class="cards wide" id="pipelines">
             ${pipelines.map(
               (p) =>
                 html`<section class="card pipeline" data-pipeline="${p.name}">
                   <h3><a href="${href('/', { pipeline: p.name })}">${p.name}</a></h3>
-                  ${p.steps.length > 0 ? stepChain(p.steps) : html`<p class="muted small">not registered here: steps unknown</p>`}
+                  ${p.steps.length > 0 ? stepGraph(p.steps, p.dependsOn) : html`<p class="muted small">not registered here: steps unknown</p>`}
                   <table class="mini">
                     <tbody>
                       <tr>

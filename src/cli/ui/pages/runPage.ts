@@ -1,7 +1,7 @@
 import type { RecordedEvent } from '../../../api/readRunEvents';
 import type { RunState } from '../../../api/loadRunState';
 import type { RunVerification } from '../../../api/verifyRun';
-import type { Timeline } from '../../../api/internal/timeline';
+import { dependsOnOf, lanesOf, type Timeline } from '../../../api/internal/timeline';
 import { badge, csrfField, formatDuration, html, json, time, type Html } from '../html';
 import { timelineSvg } from './timelineSvg';
 
@@ -249,7 +249,7 @@ export const runMain = (v: RunView): Html => {
                 <span class="k o-interrupted"></span>interrupted <span class="k o-running"></span>running
                 <span class="k wait"></span>retry wait <span class="k band-crash"></span>crash → resume
               </div>
-              ${timelineSvg(v.timeline, v.nowIso)}`
+              ${timelineSvg(v.timeline, v.nowIso, lanesOf(v.timeline.steps, dependsOnOf(v.events)))}`
           : html`<p class="muted">No events.</p>`
       }
     </section>

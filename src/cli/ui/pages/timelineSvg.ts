@@ -1,4 +1,4 @@
-import type { AttemptSpan, Timeline } from '../../../api/internal/timeline';
+import type { AttemptSpan, Lane, Timeline } from '../../../api/internal/timeline';
 import { formatDuration, html, raw, type Html } from '../html';
 
 const LABEL_W = 200;
@@ -12,17 +12,27 @@ const at = (iso: string): number => Date.parse(iso);
  * The run's timeline as SVG: one row per step (its attempts side by side, so retries stay on one
  * line), retry waits dotted, the crash/resume band hatched across every row, resumes and releases
  * as dashed lines, and a "now" line while the run has not ended. Scales with the window (viewBox).
+ * A run with branches (more than one lane) has one lane per branch: a `branch N` row with all of
+ * its steps' attempts, then its steps' rows, indented.
  */
-export const timelineSvg = (t: Timeline, nowIso: string): Html => {
+export const timelineSvg = (t: Timeline, nowIso: string, lanes: readonly Lane[] = []): Html => {
   const start = at(t.startedAt);
   const end = t.ended ? at(t.endedAt) : Math.max(at(t.endedAt), at(nowIso));
   const span = Math.max(1, end - start);
   const x = (iso: string) => LABEL_W + ((Math.min(at(iso), end) - start) / span) * CHART_W;
   const steps = t.steps.length > 0 ? t.steps : [...new Set(t.attempts.map((a) => a.step))];
-  const rowOf = new Map(steps.map((s, i) => [s, i]));
-  const height = TOP + steps.length * ROW_H + 26;
+  const branched = lanes.length > 1;
+  // Rows: a linear run's steps; a branched run's lanes, each followed by its steps.
+  const rows: { readonly label: string; readonly step: string | null; readonly lane: Lane | null }[] = branched
+    ? lanes.flatMap((l) => [
+        { label: `branch ${l.number}`, step: null, lane: l },
+        ...l.steps.map((s) => ({ label: s, step: s, lane: null })),
+      ])
+    : steps.map((s) => ({ label: s, step: s, lane: null }));
+  const rowOf = new Map(rows.flatMap((r, i) => (r.step === null ? [] : [[r.step, i] as const])));
+  const height = TOP + rows.length * ROW_H + 26;
   const y = (step: string | null) => TOP + (rowOf.get(step ?? '') ?? 0) * ROW_H;
-  const bottom = TOP + steps.length * ROW_H;
+  const bottom = TOP + rows.length * ROW_H;
 
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
     const px = LABEL_W + f * CHART_W;
@@ -35,18 +45,38 @@ export const timelineSvg = (t: Timeline, nowIso: string): Html => {
         >${formatDuration(span * f)}</text
       >`;
   });
-  const lanes = steps.map(
-    (s, i) =>
-      html`<g class="lane"
-        ><rect
-          class="${i % 2 === 0 ? 'lane-even' : 'lane-odd'}"
-          x="0"
-          y="${TOP + i * ROW_H}"
-          width="${LABEL_W + CHART_W + 10}"
-          height="${ROW_H}"
-        /><text class="step-label" x="8" y="${TOP + i * ROW_H + 19}">${s.length > 26 ? `${s.slice(0, 25)}…` : s}</text></g
-      >`,
-  );
+  const laneRows = rows.map((r, i) => {
+    const indent = branched && r.lane === null ? 20 : 0;
+    const max = 26 - indent / 7;
+    const label = r.label.length > max ? `${r.label.slice(0, max - 1)}…` : r.label;
+    const mine = r.lane === null ? [] : t.attempts.filter((a) => r.lane?.steps.includes(a.step));
+    return html`<g class="lane${r.lane !== null ? ' branch' : ''}" ${r.lane !== null ? raw(`data-lane="${r.lane.number}"`) : ''}
+      ><rect
+        class="${r.lane !== null ? 'lane-branch' : i % 2 === 0 ? 'lane-even' : 'lane-odd'}"
+        x="0"
+        y="${TOP + i * ROW_H}"
+        width="${LABEL_W + CHART_W + 10}"
+        height="${ROW_H}"
+      /><text class="step-label${r.lane !== null ? ' branch-label' : ''}" x="${8 + indent}" y="${TOP + i * ROW_H + 19}"
+        >${label}</text
+      >${
+        r.lane !== null
+          ? html`<title>${r.lane.steps.join(' → ')}</title>${mine.map((a) => {
+                const x0 = x(a.startedAt);
+                const x1 = a.endedAt === null ? x(nowIso) : x(a.endedAt);
+                return html`<rect
+                  class="lane-bar o-${a.outcome}"
+                  x="${x0.toFixed(1)}"
+                  y="${TOP + i * ROW_H + 11}"
+                  width="${Math.max(2, x1 - x0).toFixed(1)}"
+                  height="8"
+                  rx="2"
+                />`;
+              })}`
+          : ''
+      }</g
+    >`;
+  });
   const bands = t.waits
     .filter((w) => w.kind !== 'retry')
     .map((w) => {
@@ -122,6 +152,6 @@ export const timelineSvg = (t: Timeline, nowIso: string): Html => {
     role="img"
     aria-label="Timeline of run ${t.runId}"
   >
-    ${lanes}${ticks}${bands}${retryWaits}${t.attempts.map(bar)}${markers}${now}
+    ${laneRows}${ticks}${bands}${retryWaits}${t.attempts.map(bar)}${markers}${now}
   </svg>`;
 };
