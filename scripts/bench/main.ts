@@ -9,6 +9,7 @@ import { Peers, type PeerResult } from './peers';
 import { runS3 } from './s3';
 import { runS4 } from './s4';
 import { runS5 } from './s5';
+import { runS9 } from './s9';
 import { runS6 } from './s6';
 import { runS7 } from './s7';
 import { runS8 } from './s8';
@@ -97,6 +98,7 @@ const main = async (): Promise<number> => {
       ['S6', () => runS6(ctx)],
       ['S7', () => runS7(ctx)],
       ['S8', () => runS8(ctx)],
+      ['S9', () => runS9(ctx)],
       ['S10', () => runS10(ctx)],
       ['UI', () => runUi(ctx)],
     ];

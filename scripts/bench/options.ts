@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--onl
   --scale X          multiply every scenario's size by X (default 1: the issue's sizes)
   --repeat N         interleaved baseline/S1/S2 repetitions (default 3; 1 with --quick)
   --only LIST        run only these scenarios (the baseline runs when S1 or S2 does)
-                     ids: S1 S2 S3 S4 S5 S6 S7 S8 S10 UI (and BASELINE)
+                     ids: S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 UI (and BASELINE)
   --peers            also run DBOS Transact and graphile-worker's S1/S2 in the same baseline
                      windows (installed into scripts/bench/peers/ with npm ci on first use;
                      skipped with one line if that fails). Not part of --quick

@@ -1,6 +1,6 @@
 import { Client } from 'pg';
 import { definePipeline } from '../../src/pipeline/definePipeline';
-import type { Pipeline, StepDefinition } from '../../src/pipeline/types';
+import type { Pipeline, StepData, StepDefinition } from '../../src/pipeline/types';
 
 /** Step names s1..sN (the seeded journals use the same names). */
 export const stepNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
@@ -45,4 +45,14 @@ export const queuedPipeline = (onStep: (runId: string, stepName: string) => void
         },
       }),
     ),
+  });
+
+/** `list` returns 0 … items-1; `each` maps a no-op handler over it, `concurrency` items at a time. */
+export const mapPipeline = (name: string, items: number, concurrency: number): Pipeline =>
+  definePipeline({
+    name,
+    steps: [
+      { name: 'list', handler: () => ({ success: true, data: Array.from({ length: items }, (_, i) => i) as unknown as StepData }) },
+      { name: 'each', map: { over: 'list', concurrency }, handler: () => ({ success: true }) },
+    ],
   });
