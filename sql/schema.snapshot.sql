@@ -375,6 +375,15 @@ ALTER TABLE __SCHEMA__.archive_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS ID
 );
 
 --
+-- Name: delayed_runs; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.delayed_runs (
+    run_id text NOT NULL,
+    run_at timestamp with time zone NOT NULL
+);
+
+--
 -- Name: event_rules; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -501,6 +510,13 @@ ALTER TABLE ONLY __SCHEMA__.archive_ledger
     ADD CONSTRAINT archive_ledger_pkey PRIMARY KEY (id);
 
 --
+-- Name: delayed_runs delayed_runs_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.delayed_runs
+    ADD CONSTRAINT delayed_runs_pkey PRIMARY KEY (run_id);
+
+--
 -- Name: event_rules event_rules_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
@@ -561,6 +577,12 @@ ALTER TABLE ONLY __SCHEMA__.workers
 --
 
 CREATE INDEX archive_ledger_by_run ON __SCHEMA__.archive_ledger USING btree (run_id, id);
+
+--
+-- Name: delayed_runs_by_time; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX delayed_runs_by_time ON __SCHEMA__.delayed_runs USING btree (run_at);
 
 --
 -- Name: run_events_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -

@@ -13,6 +13,7 @@ import type {
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
 import { lockQueuedRuns } from '../queries/lockQueuedRuns';
+import { deleteDelayedRun, insertDelayedRun } from '../queries/insertDelayedRun';
 import { notifyRunQueued } from '../queries/notifyRunQueued';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
@@ -25,20 +26,42 @@ export interface EnqueueOptions {
   readonly runId?: string;
   /** Who queued it (journaled as `queue:<triggeredBy>`). Default `api`. */
   readonly triggeredBy?: string;
+  /**
+   * A delayed run: not claimed before this time (compared with the database clock). The worker
+   * wakes at that time (no polling). Default: at once.
+   */
+  readonly runAt?: Date;
+  /** A delayed run, by a duration counted on the database clock from the enqueue. Not with `runAt`. */
+  readonly delayMs?: number;
 }
 
 /**
  * Journals a run as `pending` on the queue and notifies workers (ids only); `orbit worker` (or
- * `startWorker`) executes it. Metadata is checked here, so a bad run is refused, never queued.
+ * `startWorker`) executes it, at once or (`runAt`, `delayMs`) once it is due. Metadata is checked
+ * here, so a bad run is refused, never queued.
  */
 export const enqueueRun = async (
   name: string,
   metadata: unknown = {},
   options: EnqueueOptions = {},
 ): Promise<E.Either<EnqueueFailure, { readonly runId: string }>> => {
+  const { runAt, delayMs } = options;
+  if (runAt !== undefined && delayMs !== undefined)
+    return E.left({ _tag: 'InvalidInput', what: 'runAt', message: 'give runAt or delayMs, not both' });
+  if (runAt !== undefined && !(runAt instanceof Date && Number.isFinite(runAt.getTime())))
+    return E.left({ _tag: 'InvalidInput', what: 'runAt', message: 'runAt must be a valid Date' });
+  if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0))
+    return E.left({ _tag: 'InvalidInput', what: 'delayMs', message: 'delayMs must be a number of milliseconds, 0 or more' });
   const prepared = await prepareRun(name, metadata, options, `queue:${options.triggeredBy ?? 'api'}`);
   if (E.isLeft(prepared)) return prepared;
   const { client, runId, events } = prepared.right;
+  // The delay first: a worker must never see the run before it knows the run is not due yet.
+  let delayed = false;
+  if (runAt !== undefined || delayMs !== undefined) {
+    const d = await insertDelayedRun(client.db, runId, runAt !== undefined ? { runAt } : { delayMs: delayMs ?? 0 });
+    if (E.isLeft(d)) return d;
+    delayed = d.right !== null;
+  }
   // Only the creation: the claim is the worker's.
   const creation = events.filter((e) => e.type === 'run.created');
   const created = await appendToRun(client.db, {
@@ -49,6 +72,8 @@ export const enqueueRun = async (
     writer: client.workerId,
   });
   if (E.isLeft(created)) {
+    // An existing run keeps its own due time.
+    if (delayed) await deleteDelayedRun(client.db, runId);
     return created.left._tag === 'ConcurrencyConflict'
       ? E.left({ _tag: 'InvalidInput', what: 'run id', message: `a run with id ${runId} already exists` })
       : E.left(created.left);

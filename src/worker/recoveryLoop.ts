@@ -4,6 +4,7 @@ import { msUntilNextInterruption } from '../recovery/liveness';
 import { outcomeOf } from '../recovery/outcomeOf';
 import type { RecoveryOutcome } from '../recovery/recoveryOutcome';
 import { resumeRun } from '../recovery/resumeRun';
+import { readMsUntilNextDelayedRun } from '../queries/readMsUntilNextDelayedRun';
 import { Backoff } from './backoff';
 import { WakeTimer } from './wakeTimer';
 import type { WorkerContext } from './workerContext';
@@ -183,12 +184,17 @@ export class RecoveryLoop {
     }, 50);
   }
 
-  /** Sleeps until the database's next deadline (bounded by `sweepIntervalMs` when set), then sweeps. */
+  /** Sleeps until the database's next deadline or delayed run (bounded by `sweepIntervalMs` when set), then sweeps and claims. */
   private async schedule(): Promise<void> {
     if (this.w.stopping()) return;
     const next = await msUntilNextInterruption(this.w.options.client.db, this.thresholdMs);
+    // A delayed queued run falls due: the same timer wakes the worker to claim it (no polling).
+    const due = await readMsUntilNextDelayedRun(this.w.options.client.db);
     // Unreachable database, or a sweep that failed: try again soon rather than at a far deadline.
-    const deadline = E.isLeft(next) ? RETRY_MS : this.failed ? this.retryInMs : (next.right ?? Infinity);
+    const deadline = Math.min(
+      E.isLeft(next) ? RETRY_MS : this.failed ? this.retryInMs : (next.right ?? Infinity),
+      E.isLeft(due) ? RETRY_MS : Math.max(0, due.right ?? Infinity),
+    );
     // Nothing can become interrupted until some NOTIFY says so (a run taken, queued, released).
     const until = Math.min(deadline, this.w.options.sweepIntervalMs ?? Infinity);
     if (this.w.stopping() || until === Infinity) return;

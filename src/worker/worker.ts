@@ -120,6 +120,8 @@ export class Worker {
     if (n.type === 'lease.taken') this.loop.rescheduleSoon();
     else if (n.type === 'run.queued') {
       this.consumer.claimNow();
+      // It may be a delayed run: its due time may be the next wake-up.
+      this.loop.rescheduleSoon();
       this.stranded.soon();
     }
     // Released runs need no threshold: their worker handed them back on purpose.

@@ -11,7 +11,8 @@ import { terminalTicker } from '../stepTicker';
 import type { OrbitClient } from '../../api/connect';
 
 import { parseRunId } from '../../api/internal/arguments';
-import type { OrbitError } from '../../api/internal/errors';
+import { OrbitErrors, type OrbitError } from '../../api/internal/errors';
+import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { waitForRunEnd } from '../../api/internal/journal';
 import { enqueueRunByName, runPipelineByName } from '../../api/internal/runByName';
 
@@ -21,19 +22,44 @@ interface RunArgs extends GlobalArgs {
   readonly runId?: string;
   readonly queue: boolean;
   readonly wait: boolean;
+  readonly at?: string;
 }
 
-const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, out: Output) => {
-  const q = await enqueueRunByName(args.pipeline, metadata, { client, runId: args.runId, triggeredBy: 'cli' });
+/** `--at`: a duration from now (`90s`, `2h`, on the database clock) or an ISO 8601 time with its offset. */
+const parseAt = (text: string): E.Either<OrbitError, { readonly runAt: Date } | { readonly delayMs: number }> => {
+  const d = parseDuration(text, '--at');
+  if (E.isRight(d)) return E.right({ delayMs: d.right });
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text.trim());
+  const t = new Date(text.trim());
+  if (!iso || !Number.isFinite(t.getTime()))
+    return E.left(
+      OrbitErrors.invalidInput(
+        '--at',
+        `${JSON.stringify(text)} is neither a duration (90s, 10m, 2h) nor an ISO time with its offset (2026-12-07T18:00:00Z)`,
+      ),
+    );
+  return E.right({ runAt: t });
+};
+
+const queueRun = async (
+  args: RunArgs,
+  metadata: unknown,
+  client: OrbitClient,
+  out: Output,
+  at: { readonly runAt: Date } | { readonly delayMs: number } | undefined,
+) => {
+  const q = await enqueueRunByName(args.pipeline, metadata, { client, runId: args.runId, triggeredBy: 'cli', ...at });
   if (E.isLeft(q)) return q;
   const { runId } = q.right;
+  const when =
+    at === undefined ? '' : 'runAt' in at ? ` due at ${at.runAt.toISOString()}` : ` due in ${formatDuration(at.delayMs)}`;
   if (!args.wait) {
     if (out.json) out.document({ runId, pipelineId: args.pipeline, status: 'pending', queued: true });
-    out.success(`Queued run ${runId} (${args.pipeline}); a worker (orbit worker) will execute it`);
+    out.success(`Queued run ${runId} (${args.pipeline})${when}; a worker (orbit worker) will execute it`);
     out.info(`Run ID: ${runId}`);
     return E.right(ExitCode.ok);
   }
-  out.line(`Queued run ${runId} (${args.pipeline}); waiting for it to end`);
+  out.line(`Queued run ${runId} (${args.pipeline})${when}; waiting for it to end`);
   const status = await waitForRunEnd(client, runId);
   if (E.isLeft(status)) return status;
   if (out.json) out.document({ runId, pipelineId: args.pipeline, status: status.right, queued: true });
@@ -66,6 +92,11 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         default: false,
         describe: 'Put the run on the queue for a worker (orbit worker) instead of executing it here',
       })
+      .option('at', {
+        type: 'string',
+        describe:
+          'With --queue: a delayed run, not started before this time: a duration from now (90s, 10m, 2h; database clock) or an ISO time with its offset (2026-12-07T18:00:00Z)',
+      })
       .option('wait', {
         type: 'boolean',
         default: false,
@@ -75,6 +106,7 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         'On a terminal, a step that runs longer than a second shows a spinner and its elapsed time; piped output has none of it.',
       )
       .example('$0 run data-pipeline --queue --wait', 'Queue a run, let a worker execute it, exit 0 when it succeeded')
+      .example('$0 run data-pipeline --queue --at 10m', 'Queue a run that a worker starts in ten minutes (database clock)')
       .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
     const metadata = parseMetadataOption(args.metadata);
@@ -84,8 +116,16 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       const id = parseRunId(args.runId);
       if (E.isLeft(id)) return refuse(args, id.left);
     }
+    let at: { readonly runAt: Date } | { readonly delayMs: number } | undefined;
+    if (args.at !== undefined) {
+      if (!args.queue)
+        return refuseUsage(args, OrbitErrors.invalidInput('--at', '--at needs --queue (a worker starts the run at that time)'));
+      const parsed = parseAt(args.at);
+      if (E.isLeft(parsed)) return refuseUsage(args, parsed.left);
+      at = parsed.right;
+    }
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
-      if (args.queue) return queueRun(args, metadata.right, client, out);
+      if (args.queue) return queueRun(args, metadata.right, client, out, at);
       // A long step shows it is running, on a terminal only: piped output stays as it was.
       const ticker = terminalTicker(!out.json);
       // A signal's note starts on a clean line, not after the running line.
