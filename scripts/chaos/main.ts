@@ -15,6 +15,7 @@ import { r6 } from './r6';
 import { r7 } from './r7';
 import { r8 } from './r8';
 import { r9 } from './r9';
+import { r11 } from './r11';
 import { r13 } from './r13';
 import { r14 } from './r14';
 import { r12 } from './r12';
@@ -33,6 +34,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R4', r4],
   ['R6', r6],
   ['R12', r12],
+  ['R11', r11],
   ['R14', r14],
   ['R13', r13],
 ];
