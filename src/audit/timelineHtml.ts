@@ -1,6 +1,7 @@
 import type { RecordedEvent, StepError } from '../events/runEvents';
 import type { RunVerification } from './runVerification';
 import { formatDuration, offsetOf, type AttemptSpan, type Timeline, type WaitSpan } from './timeline';
+import { describeItems, mapItemsOf } from './timelineItems';
 import { dependsOnOf, lanesOf } from './timelineLanes';
 
 const esc = (s: string): string =>
@@ -161,9 +162,10 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
   const retryAfter = (step: string, end: string): WaitSpan | undefined =>
     retriesOf.get(step)?.find((w) => Date.parse(w.from) >= Date.parse(end) && Date.parse(w.from) - Date.parse(end) < 1000);
   const errors = new Map<string, StepErrors>();
+  const items = mapItemsOf(p.events);
   for (const r of p.events) {
     const e = r.event;
-    if (e.type !== 'step.failed') continue;
+    if (e.type !== 'step.failed' && e.type !== 'item.failed') continue;
     let s = errors.get(e.stepName);
     if (s === undefined) errors.set(e.stepName, (s = { count: 0, messages: new Map(), last: null }));
     s.count++;
@@ -232,7 +234,12 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
       err?.last !== null && err?.last !== undefined && last.outcome !== 'success'
         ? ` · <span class="errnote">${esc(clip(`${err.last.error.name}: ${err.last.error.message}`, 120))}</span>`
         : '';
-    return `${esc(state)}${atts.length > 1 ? ` · <b>${atts.length.toLocaleString('en')} attempts</b>` : ''} · ${esc(workers.join(', '))}${errText}`;
+    const m = items.get(step);
+    const mapText =
+      m === undefined
+        ? ''
+        : ` · <span class="items${m.failed.size > 0 ? ' errnote' : ''}" data-items="${m.total}">map: ${esc(describeItems(m))}</span>`;
+    return `${esc(state)}${atts.length > 1 ? ` · <b>${atts.length.toLocaleString('en')} attempts</b>` : ''}${mapText} · ${esc(workers.join(', '))}${errText}`;
   };
 
   const stepRow = (step: string, sub: boolean): string => {
@@ -408,7 +415,7 @@ ${rows.join('\n')}
   const state = t.ended
     ? ''
     : interrupted
-      ? `<p class="state int" id="state"><b>Interrupted</b> (${esc(p.liveness?.verdict ?? '')}): no event for ${esc(dur(t.endedAt, endIso))}${p.liveness?.owner != null ? `; owner ${esc(p.liveness.owner)} holds no live lease` : ''}. <code>orbit resume ${esc(t.runId)}</code> continues it from its next step.</p>`
+      ? `<p class="state int" id="state"><b>Interrupted</b> (${esc(p.liveness?.verdict ?? '')}): no event for ${esc(dur(t.lastEventAt, endIso))}${p.liveness?.owner != null ? `; owner ${esc(p.liveness.owner)} holds no live lease` : ''}. <code>orbit resume ${esc(t.runId)}</code> continues it from its next step.</p>`
       : `<p class="state run" id="state"><b>Running</b> for ${esc(dur(t.startedAt, endIso))}${p.liveness?.owner != null ? ` on ${esc(p.liveness.owner)}` : ''}${p.liveness?.leaseUntil != null ? `, lease until ${esc(p.liveness.leaseUntil)}` : ''} (as of ${esc(p.nowIso)}).</p>`;
   const v = p.verification;
   const chain =

@@ -1,4 +1,13 @@
-import { type AttemptSpan, type Timeline, type WaitSpan, formatElapsed, lanesOf, offsetOf } from '../api/internal/timeline';
+import {
+  type AttemptSpan,
+  type MapItems,
+  type Timeline,
+  type WaitSpan,
+  describeItems,
+  formatElapsed,
+  lanesOf,
+  offsetOf,
+} from '../api/internal/timeline';
 
 export interface TimelineTextOptions {
   /** Columns of the bar. */
@@ -15,6 +24,8 @@ export interface TimelineTextOptions {
   readonly results: boolean;
   /** The run's `dependsOn` (from its `run.created`): a run with branches is drawn one lane per branch. */
   readonly dependsOn?: Readonly<Record<string, readonly string[]>> | null;
+  /** Map steps' items (`mapItemsOf`): a line under the step's last attempt with their counts and failures. */
+  readonly items?: ReadonlyMap<string, MapItems>;
 }
 
 /** Column of a time on a bar of `width` columns spanning the run. */
@@ -60,6 +71,9 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
     '',
     `${' '.repeat(lw)}  ${'0'.padEnd(o.width - formatElapsed(t.durationMs).length)}${formatElapsed(t.durationMs)}`,
   ];
+  const lastAttempt = new Map<string, AttemptSpan>();
+  for (const a of t.attempts) lastAttempt.set(a.step, a);
+  const isLastOf = (a: AttemptSpan): boolean => lastAttempt.get(a.step) === a;
   const rows: { at: string; step: string | null; text: string[] }[] = [];
   for (const a of t.attempts) {
     const to = a.endedAt ?? t.endedAt;
@@ -79,6 +93,11 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
     const text = [
       `${`${indent}${a.step} #${a.attempt}`.padEnd(lw)} |${colour(a.outcome, b)}| ${detail[0]} ${colour(a.outcome, detail[1] ?? '')} ${o.paint.dim(detail[2] ?? '')}${detail[3]}${detail[4]}`,
     ];
+    const m = o.items?.get(a.step);
+    if (m !== undefined && isLastOf(a)) {
+      text.push(`${' '.repeat(lw)}   items: ${describeItems(m)}`);
+      for (const [i, err] of [...m.failed].slice(0, 5)) text.push(`${' '.repeat(lw)}     item ${i}: ${err}`);
+    }
     if (o.results && a.outcome === 'success') text.push(`${' '.repeat(lw)}   result: ${JSON.stringify(a.result)}`);
     rows.push({ at: a.startedAt, step: a.step, text });
   }

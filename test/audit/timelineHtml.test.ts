@@ -93,6 +93,32 @@ describe('history --html page', () => {
     expect(running).toContain('data-kind="now"');
   });
 
+  it('a map step is one row with its item counts and the items that failed', () => {
+    const item = (type: 'item.started' | 'item.succeeded' | 'item.failed', index: number, attempt = 1): RunEvent =>
+      type === 'item.started'
+        ? { type, stepName: 'each', attempt, payload: { index } }
+        : type === 'item.succeeded'
+          ? { type, stepName: 'each', attempt, payload: { index, result: index } }
+          : {
+              type,
+              stepName: 'each',
+              attempt,
+              payload: { index, error: { name: 'Error', message: `item ${index} broke` }, retryable: false },
+            };
+    const events: RunEvent[] = [
+      created(['each']),
+      claimed('w1'),
+      { type: 'step.started', stepName: 'each', attempt: 1, payload: { items: 4 } },
+    ];
+    for (const i of [0, 1, 2, 3])
+      events.push(item('item.started', i), i === 2 ? item('item.failed', i) : item('item.succeeded', i));
+    events.push(failed('each', 1, { retryable: false, message: 'item 2 failed' }), runFailed('each failed', 'each'));
+    const html = render(events);
+    expect(count(html, /class="row step/g)).toBe(1);
+    expect(html).toContain('<span class="items errnote" data-items="4">map: 4 items, 3 succeeded, 1 failed (items 2)</span>');
+    expect(html).toContain('<b>Error: item 2 broke</b>');
+  });
+
   it('one lane per branch for a run with dependsOn; a linear run has none', () => {
     const dag: RunEvent = {
       type: 'run.created',

@@ -1,5 +1,6 @@
 import type { RunEvent } from '../../src/events/runEvents';
 import { buildTimeline, type Timeline } from '../../src/audit/timeline';
+import { mapItemsOf } from '../../src/audit/timelineItems';
 import { timelineLines } from '../../src/cli/timelineText';
 import { claimed, created, record, runSucceeded, started, succeeded } from '../support/eventBuilders';
 
@@ -50,6 +51,32 @@ describe('history timeline on the terminal', () => {
     ]);
     expect(out[3]).toMatch(/\| a → b → d$/);
     expect(out[7]).toMatch(/^branch 2 +\| {3,}#+ +\| c$/);
+  });
+
+  it('a map step: its item counts and the failed items under its row', () => {
+    const events: RunEvent[] = [
+      created(['each']),
+      claimed(),
+      { type: 'step.started', stepName: 'each', attempt: 1, payload: { items: 3 } },
+      { type: 'item.started', stepName: 'each', attempt: 1, payload: { index: 0 } },
+      { type: 'item.succeeded', stepName: 'each', attempt: 1, payload: { index: 0, result: 0 } },
+      { type: 'item.started', stepName: 'each', attempt: 1, payload: { index: 1 } },
+      {
+        type: 'item.failed',
+        stepName: 'each',
+        attempt: 1,
+        payload: { index: 1, error: { name: 'Error', message: 'no' }, retryable: false },
+      },
+    ];
+    const recorded = record('r', events);
+    const out = timelineLines(buildTimeline(recorded)!, {
+      width: 20,
+      fancy: false,
+      paint: plain,
+      results: false,
+      items: mapItemsOf(recorded),
+    });
+    expect(out.slice(-2).map((l) => l.trim())).toEqual(['items: 3 items, 1 succeeded, 1 failed (items 1)', 'item 1: Error: no']);
   });
 
   it('a linear run: the same lines with or without a dependsOn of its own shape', () => {

@@ -9,3 +9,4 @@ export {
 } from '../../audit/timeline';
 export { renderTimelineHtml } from '../../audit/timelineHtml';
 export { dependsOnOf, lanesOf, type Lane } from '../../audit/timelineLanes';
+export { describeItems, mapItemsOf, type MapItems } from '../../audit/timelineItems';

@@ -10,7 +10,7 @@ import { parseRunId } from '../../api/internal/arguments';
 import { assertNever } from '../../api/internal/errors';
 import { streamRunEvents, TERMINAL_TYPES, type RecordedEvent } from '../../api/internal/journal';
 import { databaseNow, runLiveness } from '../../api/internal/liveness';
-import { buildTimeline, dependsOnOf, renderTimelineHtml } from '../../api/internal/timeline';
+import { buildTimeline, dependsOnOf, mapItemsOf, renderTimelineHtml } from '../../api/internal/timeline';
 import { verifyRun } from '../../api/verifyRun';
 
 interface HistoryArgs extends GlobalArgs {
@@ -195,6 +195,7 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         paint: { green: colors.green, red: colors.red, yellow: colors.yellow, dim: colors.dim },
         results: args.results,
         dependsOn: dependsOnOf(all),
+        items: mapItemsOf(all),
       })) {
         out.line(line);
       }
