@@ -14,6 +14,7 @@ export {
   type PipelineBuilder,
   type TypedPipelineOptions,
   type TypedStepOptions,
+  type TypedMapOptions,
   type TypedStepContext,
   type JsonReturn,
 } from './pipeline/builder';

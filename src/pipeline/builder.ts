@@ -74,6 +74,19 @@ export interface TypedStepOptions<Dep extends string, C extends t.Mixed | undefi
   readonly output?: C;
 }
 
+/** A builder map step's options: the list (`over`, a dependency whose result is an array), and those of a step. */
+export interface TypedMapOptions<Dep extends string, Over extends string> extends Omit<TypedStepOptions<Dep>, 'output'> {
+  /** The step whose result is the list: one this step depends on (directly). */
+  readonly over: Over;
+  /** Items running at the same time (default 8). */
+  readonly concurrency?: number;
+}
+
+/** The names among `Deps` whose results are arrays: what a map step can map over. */
+type ArrayKeys<Out, Deps extends string> = { [K in Deps]: Lookup<Out, K> extends readonly unknown[] ? K : never }[Deps];
+type ItemOf<T> = T extends readonly (infer I)[] ? I : never;
+type ItemHandler<M, Results, I, R> = (item: I, ctx: TypedStepContext<M, Results>) => R | Promise<R>;
+
 /** `pipeline(name, options)`'s options: those of `PipelineConfig` but the steps. */
 export interface TypedPipelineOptions<M> {
   /** Validates and types the run's metadata (`ctx.metadata`). */
@@ -129,6 +142,18 @@ export interface PipelineBuilder<M, Out = None, Anc = None, Last extends keyof O
     options: TypedStepOptions<D>,
     handler: JsonHandler<M, Visible<Out, Anc, D>, R>,
   ): PipelineBuilder<M, With<Out, N, StoredResult<R>>, With<Anc, N, D | Lookup<Anc, D>>, N>;
+  /**
+   * Adds a map step: `handler(item, ctx)` runs once per item of the list `over` (a dependency's
+   * result, an array), each item journaled as its own attempts with its own idempotency key
+   * (`<runId>:<step>:<index>`) and retries; the step's result is the list of the items' results,
+   * in order. Without `dependsOn`, it depends on the step before it.
+   */
+  map<N extends string, K extends ArrayKeys<Out, D>, R, D extends keyof Out & string = Last>(
+    name: NewName<N, keyof Out>,
+    options: TypedMapOptions<D, K>,
+    handler: ItemHandler<M, Visible<Out, Anc, D>, ItemOf<Lookup<Out, K>>, R> &
+      ItemHandler<M, Visible<Out, Anc, D>, ItemOf<Lookup<Out, K>>, JsonReturn<NoInference<R>>>,
+  ): PipelineBuilder<M, With<Out, N, StoredResult<R>[]>, With<Anc, N, D | Lookup<Anc, D>>, N>;
   /** The pipeline, checked by `definePipeline` (which throws `PipelineDefinitionError`). */
   build(): Pipeline<M>;
 }
@@ -146,16 +171,18 @@ const toStepHandler =
     const results: Record<string, unknown> = {};
     for (const [k, prev] of Object.entries(ctx.prevResults)) if (prev !== undefined) results[k] = prev.data ?? null;
     const value: unknown = await handler({ ...ctx, results });
+    const where = ctx.itemIndex === undefined ? name : `${name}[${ctx.itemIndex}]`;
     if (value === undefined) return { success: true };
     if (checkJson) {
       const problem = jsonProblem(value);
-      if (problem !== undefined) return notJson(name, problem.path, problem.what);
+      if (problem !== undefined) return notJson(where, problem.path, problem.what);
     }
     return { success: true, data: value };
   };
 
 interface Untyped<M> {
   step(name: string, a: unknown, b?: unknown): Untyped<M>;
+  map(name: string, options: TypedMapOptions<string, string>, handler: unknown): Untyped<M>;
 }
 
 const builderOf = <M>(name: string, options: TypedPipelineOptions<M>, steps: readonly StepDefinition<M>[]) => {
@@ -174,6 +201,20 @@ const builderOf = <M>(name: string, options: TypedPipelineOptions<M>, steps: rea
         ...(opts.retry === undefined ? {} : { retry: opts.retry }),
         ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
         ...(opts.output === undefined ? {} : { output: opts.output }),
+      };
+      return builderOf(name, options, [...steps, def]);
+    },
+    map(stepName: string, opts: TypedMapOptions<string, string>, handler: unknown): Untyped<M> {
+      if (typeof handler !== 'function')
+        throw new TypeError(`pipeline ${name}: step ${String(stepName)} has no handler function`);
+      const perItem = handler as (item: unknown, ctx: TypedStepContext<M, unknown>) => unknown;
+      const def: StepDefinition<M> = {
+        name: stepName,
+        handler: toStepHandler<M>(stepName, (ctx) => perItem(ctx.item, ctx), true),
+        map: { over: opts.over, ...(opts.concurrency === undefined ? {} : { concurrency: opts.concurrency }) },
+        ...(opts.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
+        ...(opts.retry === undefined ? {} : { retry: opts.retry }),
+        ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
       };
       return builderOf(name, options, [...steps, def]);
     },

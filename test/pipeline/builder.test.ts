@@ -171,3 +171,33 @@ describe('jsonProblem', () => {
     expect(jsonProblem(deep)?.what).toBe('a value nested more than 256 levels deep');
   });
 });
+
+describe('the typed builder with map steps', () => {
+  it('maps over a dependency, item by item, and hands the list of results on; a bad item names its index', async () => {
+    const p = pipeline('builder-map')
+      .step('ids', () => [1, 2, 3, 4])
+      .map('square', { over: 'ids', concurrency: 2 }, (item, ctx) => ({
+        sq: item * item,
+        key: ctx.idempotencyKey.split(':').pop(),
+      }))
+      .step('sum', (ctx) => ctx.results.square.reduce((a, r) => a + r.sq, 0))
+      .build();
+    const r = await run(p, {});
+    expect(r.status).toBe('success');
+    const state = expectRight(await loadRunState(r.runId, { client: tc.client }));
+    expect(state.steps.find((s) => s.name === 'sum')?.result).toBe(30);
+    expect(state.steps.find((s) => s.name === 'square')?.result).toEqual([
+      { sq: 1, key: '0' },
+      { sq: 4, key: '1' },
+      { sq: 9, key: '2' },
+      { sq: 16, key: '3' },
+    ]);
+    const bad = pipeline('builder-map-bad')
+      .step('ids', () => [1, 2])
+      .map('when', { over: 'ids' }, (item): unknown => (item === 2 ? { at: new Date(0) } : { at: 'never' }))
+      .build();
+    const b = await run(bad, {});
+    expect(b.status).toBe('failed');
+    expect(b.error).toContain('step "when[1]" returned a value that is not JSON: $.at is a Date');
+  });
+});

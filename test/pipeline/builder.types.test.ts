@@ -131,3 +131,23 @@ interface DatedTree {
 }
 // @ts-expect-error a Date is not JSON, however deep
 pipeline('tree').step('t', (): DatedTree => ({ at: new Date(), children: [] }));
+
+// Map steps: the item has the list's element type; the result is the list of the items' results.
+const mapped = pipeline('map-types')
+  .step('list', () => ({ ids: [1, 2, 3] }))
+  .step('ids', (ctx) => ctx.results.list.ids)
+  .map('square', { over: 'ids', concurrency: 2 }, (item, ctx) => {
+    exactly<typeof item, number>(true);
+    exactly<keyof typeof ctx.results, 'list' | 'ids'>(true);
+    return { sq: item * item, of: ctx.results.ids.length };
+  })
+  .step('sum', (ctx) => {
+    exactly<typeof ctx.results.square, { sq: number; of: number }[]>(true);
+    return ctx.results.square.reduce((a, r) => a + r.sq, 0);
+  });
+// @ts-expect-error list's result is not an array: nothing to map over
+mapped.map('bad', { over: 'list', dependsOn: ['list'] }, () => 1);
+// @ts-expect-error over must be a dependency of the step (ids is not sum's)
+mapped.map('bad', { over: 'ids' }, () => 1);
+// @ts-expect-error an item's result must be JSON too
+mapped.map('bad', { over: 'ids', dependsOn: ['ids'] }, () => new Date());
