@@ -142,6 +142,7 @@ export const {
   loadRunState,
   pipelineStats,
   planRecovery,
+  readReplicaLag,
   readRunEvents,
   reconstructStepContext,
   recoveryHistory,

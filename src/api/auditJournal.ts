@@ -21,5 +21,5 @@ export interface AuditJournalOptions extends ClientOption {
  */
 export const auditJournal = async (opts: AuditJournalOptions = {}): Promise<E.Either<ConnectFailure, AuditReport>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : audit(c.right.db, opts.runIds);
+  return E.isLeft(c) ? c : audit(c.right.readDb, opts.runIds);
 };

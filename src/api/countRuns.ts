@@ -17,5 +17,5 @@ export interface CountRunsOptions extends ClientOption {
 /** How many runs are in each status (the dashboard's counts). */
 export const countRuns = async (opts: CountRunsOptions = {}): Promise<E.Either<ConnectFailure, RunCounts>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : count(c.right.db, opts.pipelineId ?? null, opts.cap ?? 100_000);
+  return E.isLeft(c) ? c : count(c.right.readDb, opts.pipelineId ?? null, opts.cap ?? 100_000);
 };

@@ -14,5 +14,5 @@ export const diffRuns = async (
   opts: ClientOption = {},
 ): Promise<E.Either<ConnectFailure | FoldFailure | RunNotFound, RunComparison>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : diff(c.right.db, runA, runB);
+  return E.isLeft(c) ? c : diff(c.right.readDb, runA, runB);
 };

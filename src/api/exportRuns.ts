@@ -22,5 +22,5 @@ export async function* exportRuns(
     yield c;
     return;
   }
-  yield* exportAll(c.right.db, selection);
+  yield* exportAll(c.right.readDb, selection);
 }

@@ -21,6 +21,7 @@ export * from './listWorkers';
 export * from './loadRunState';
 export * from './pipelineStats';
 export * from './planRecovery';
+export * from './readReplicaLag';
 export * from './readRunEvents';
 export * from './reconstructStepContext';
 export * from './recoveryHistory';

@@ -12,5 +12,5 @@ export type { ListRunsOptions, RunSummary } from '../projections/runSummary';
 /** The newest runs, optionally filtered by status and pipeline (what `orbit runs` shows). */
 export const listRuns = async (opts: ListRunsOptions & ClientOption = {}): Promise<E.Either<ConnectFailure, RunSummary[]>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : list(c.right.db, opts);
+  return E.isLeft(c) ? c : list(c.right.readDb, opts);
 };

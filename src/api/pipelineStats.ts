@@ -15,5 +15,5 @@ export interface PipelineStatsOptions extends ClientOption {
 /** Per pipeline: recent runs, success rate, median and p95 duration (the dashboard's Pipelines page). */
 export const pipelineStats = async (opts: PipelineStatsOptions = {}): Promise<E.Either<ConnectFailure, PipelineStats[]>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : readPipelineStats(c.right.db, opts.sinceMs ?? 86_400_000);
+  return E.isLeft(c) ? c : readPipelineStats(c.right.readDb, opts.sinceMs ?? 86_400_000);
 };

@@ -18,5 +18,5 @@ export const readRunEvents = async (
   opts: ReadRunEventsOptions = {},
 ): Promise<E.Either<ConnectFailure | ReadFailure, RecordedEvent[]>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : readEvents(c.right.db, runId, opts.afterSeq);
+  return E.isLeft(c) ? c : readEvents(c.right.readDb, runId, opts.afterSeq);
 };

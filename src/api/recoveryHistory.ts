@@ -18,5 +18,5 @@ export interface RecoveryHistoryOptions extends ClientOption {
 export const recoveryHistory = async (opts: RecoveryHistoryOptions = {}): Promise<E.Either<ConnectFailure, RecoveryPoint[]>> => {
   const c = await clientOr(opts.client);
   const buckets = Math.max(1, Math.min(opts.buckets ?? 24, 1000));
-  return E.isLeft(c) ? c : history(c.right.db, Math.max(1000, opts.bucketMs ?? 3_600_000), buckets);
+  return E.isLeft(c) ? c : history(c.right.readDb, Math.max(1000, opts.bucketMs ?? 3_600_000), buckets);
 };

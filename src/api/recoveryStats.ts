@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { ConnectFailure } from '../errors';
 import { recoveryStats as stats, type RecoveryStats } from '../recovery/recoveryStats';
-import { clientOr } from '../runtime/orbitClient';
+import { clientOr, readingClient } from '../runtime/orbitClient';
 import type { ClientOption } from './clientOption';
 
 export type { RecoveryStats } from '../recovery/recoveryStats';
@@ -14,5 +14,5 @@ export interface RecoveryStatsOptions extends ClientOption {
 /** The spec's recovery metrics (what `orbit stats` prints), computed from the journal. */
 export const recoveryStats = async (options: RecoveryStatsOptions = {}): Promise<E.Either<ConnectFailure, RecoveryStats>> => {
   const c = await clientOr(options.client);
-  return E.isLeft(c) ? c : stats(c.right, options);
+  return E.isLeft(c) ? c : stats(readingClient(c.right), options);
 };

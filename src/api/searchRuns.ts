@@ -13,5 +13,5 @@ export type { RunPage, RunPageEntry, SearchRunsOptions } from '../projections/ru
  */
 export const searchRuns = async (opts: SearchRunsOptions & ClientOption = {}): Promise<E.Either<ConnectFailure, RunPage>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : search(c.right.db, opts);
+  return E.isLeft(c) ? c : search(c.right.readDb, opts);
 };

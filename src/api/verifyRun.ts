@@ -10,5 +10,5 @@ export type { RunVerification } from '../audit/runVerification';
 /** Audits one run (hash chain, order, legality, projections) and returns its chain's head (seq, hash). */
 export const verifyRun = async (runId: string, opts: ClientOption = {}): Promise<E.Either<ConnectFailure, RunVerification>> => {
   const c = await clientOr(opts.client);
-  return E.isLeft(c) ? c : verify(c.right.db, runId);
+  return E.isLeft(c) ? c : verify(c.right.readDb, runId);
 };

@@ -18,6 +18,7 @@ export const CONFIG_FILES = ['orbit.config.js', 'orbit.config.mjs', 'orbit.confi
 /** What a config file may set. Anything else it exports (pipelines, `register`) is for the registry. */
 const FileSettings = t.partial({
   databaseUrl: t.string,
+  readUrl: t.string,
   schema: t.string,
   threshold: t.union([t.string, t.number]),
   lease: t.union([t.string, t.number]),
@@ -44,6 +45,8 @@ export interface Setting {
 
 export interface Settings {
   readonly databaseUrl: Setting;
+  /** A read replica for read-only commands (--read-url, ORBIT_READ_URL, readUrl in the file). */
+  readonly readUrl: Setting;
   readonly schema: Setting;
   readonly threshold: Setting;
   /** How long a worker's claim on its runs lasts without renewal (ORBIT_LEASE; no flag). */
@@ -106,6 +109,7 @@ export const loadConfigFile = async (file: string): Promise<E.Either<OrbitError,
 
 export interface FlagValues {
   readonly databaseUrl?: string;
+  readonly readUrl?: string;
   readonly schema?: string;
   readonly threshold?: string;
   readonly dataDir?: string;
@@ -151,6 +155,11 @@ export const resolveSettings = (
       value: undefined,
       source: 'default',
       from: `the embedded server in ${dataDir.value ?? '.orbit'}`,
+    }),
+    readUrl: pick('--read-url', flags.readUrl, 'ORBIT_READ_URL', s.readUrl, {
+      value: undefined,
+      source: 'default',
+      from: 'none: reads go to the database URL',
     }),
     schema: pick('--schema', flags.schema, 'ORBIT_SCHEMA', s.schema, { value: 'orbit', source: 'default', from: 'default' }),
     threshold: pick('--threshold', flags.threshold, 'ORBIT_INTERRUPTED_THRESHOLD', threshold, {

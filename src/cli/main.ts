@@ -68,6 +68,12 @@ export const buildCli = (argv: readonly string[]) =>
       nargs: 1,
       describe: 'PostgreSQL URL (default: $DATABASE_URL, else the embedded server: see orbit db)',
     })
+    .option('read-url', {
+      type: 'string',
+      nargs: 1,
+      describe:
+        'A streaming replica for read-only work (runs, history, verify, export, stats, ui pages), which says how far it lags; writes and leases stay on the database URL (default: $ORBIT_READ_URL)',
+    })
     .option('data-dir', {
       type: 'string',
       nargs: 1,

@@ -73,11 +73,15 @@ export const parseMetadataOption = (text: string): E.Either<OrbitError, unknown>
  * `--schema` or ORBIT_SCHEMA; durations are checked by main.ts).
  */
 export const checkGlobalOptions = (
-  args: { readonly databaseUrl?: string; readonly schema?: string },
+  args: { readonly databaseUrl?: string; readonly readUrl?: string; readonly schema?: string },
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): E.Either<OrbitError, void> => {
   if (args.databaseUrl !== undefined && args.databaseUrl !== '') {
     const url = validateDatabaseUrl(args.databaseUrl, '--database-url');
+    if (E.isLeft(url)) return url;
+  }
+  if (args.readUrl !== undefined && args.readUrl !== '') {
+    const url = validateDatabaseUrl(args.readUrl, '--read-url');
     if (E.isLeft(url)) return url;
   }
   const schema = args.schema !== undefined && args.schema !== '' ? args.schema : env.ORBIT_SCHEMA;

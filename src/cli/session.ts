@@ -9,6 +9,8 @@ import { printSummary, recoverAll, recoveryExitCode } from './recoveryReport';
 import { checkGlobalOptions, refuseUsage } from './options';
 import { installStopSignals } from './signals';
 import { connect, type OrbitClient } from '../api/connect';
+import { readReplicaLag, type ReplicaLag } from '../api/readReplicaLag';
+import { readingClient } from '../api/internal/reading';
 import { leaseFromEnv, parseDuration } from '../api/internal/durations';
 import { describeDatabase } from '../api/internal/embeddedServer';
 import { formatError, type OrbitError } from '../api/internal/errors';
@@ -17,6 +19,8 @@ import { registry as defaultRegistry } from '../api/internal/pipelines';
 /** Options every command accepts. */
 export interface GlobalArgs {
   readonly databaseUrl?: string;
+  /** --read-url: a replica for read-only commands. */
+  readonly readUrl?: string;
   readonly dataDir?: string;
   readonly schema?: string;
   readonly pipelines?: string;
@@ -83,6 +87,7 @@ const openSession = async (args: GlobalArgs, out: Output, needs: SessionNeeds): 
   const client = await connect({
     // From the environment, connect() reads it itself and says so ("from DATABASE_URL").
     databaseUrl: settings.databaseUrl.source === 'env' ? undefined : settings.databaseUrl.value,
+    readUrl: settings.readUrl.source === 'env' ? undefined : settings.readUrl.value,
     dataDir: settings.dataDir.value,
     // The default is left to connect(), which migrates the embedded server's default schema itself.
     schema: settings.schema.source === 'default' ? undefined : settings.schema.value,
@@ -164,4 +169,33 @@ export const runCommand = async (
   } finally {
     await session.right.client.close();
   }
+};
+
+/**
+ * The client for a read-only command: with a read URL (--read-url, ORBIT_READ_URL, readUrl in the
+ * config file) its reads go to that replica, and a note on stderr says how far it lags.
+ */
+export const readingSession = async (s: Session): Promise<OrbitClient> => {
+  if (s.client.readUrl === undefined) return s.client;
+  const lag = await readReplicaLag({ client: s.client });
+  s.out.note(describeLag(s.client.readUrl, lag));
+  return readingClient(s.client);
+};
+
+const hostOf = (url: string): string => {
+  const m = /^[a-z]+:\/\/(?:[^@/]*@)?([^/?]*)/i.exec(url);
+  return m?.[1] !== undefined && m[1] !== '' ? m[1] : 'the read URL';
+};
+
+/** `Reading from the replica db2:5432: 0 bytes of WAL behind the primary; last transaction replayed 0.4s ago`. */
+export const describeLag = (url: string, lag: E.Either<OrbitError, ReplicaLag | null>): string => {
+  const where = hostOf(url);
+  if (E.isLeft(lag)) return `Reading from ${where}; its replay lag could not be read: ${formatError(lag.left)}`;
+  const l = lag.right;
+  if (l === null) return `Reading from ${where}`;
+  if (!l.standby) return `Reading from ${where}: not a standby (no replay lag)`;
+  const bytes = l.bytesBehind === null ? 'an unknown amount of WAL' : `${l.bytesBehind} bytes of WAL`;
+  const since =
+    l.secondsSinceReplay === null ? 'no transaction replayed yet' : `last transaction replayed ${l.secondsSinceReplay}s ago`;
+  return `Reading from the replica ${where}: ${bytes} behind the primary; ${since}`;
 };

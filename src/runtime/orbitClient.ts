@@ -17,6 +17,13 @@ import { resolveSettings, type ClientSettings, type Env, type SettingOptions } f
 export interface OrbitClient extends ClientSettings {
   /** @internal Raw pool access: internal only (and kept out of the .d.ts, which must not need pg's types). */
   readonly db: Database;
+  /**
+   * @internal Where read-only work goes (`runs`, `history`, `verify`, `export`, `stats`, the
+   * dashboard's reads): the replica of `readUrl`, else the same pool as `db`.
+   */
+  readonly readDb: Database;
+  /** The read replica's URL (`connect({ readUrl })`, `ORBIT_READ_URL`), or undefined: reads go to the primary. */
+  readonly readUrl: string | undefined;
   readonly registry: Registry;
   /** The PostgreSQL URL in use (`DATABASE_URL`, the option, or the embedded server's), e.g. for a step's own pool. */
   readonly databaseUrl: string;
@@ -34,6 +41,12 @@ export interface OrbitClient extends ClientSettings {
 export interface ConnectOptions extends SettingOptions {
   /** Wins over `DATABASE_URL`; with neither, an embedded PostgreSQL under `.orbit/` is used. */
   readonly databaseUrl?: string;
+  /**
+   * A replica (streaming standby) for read-only work: listing runs, reading a run's events,
+   * verify, export, stats and the dashboard's pages read there; writes, leases and LISTEN always
+   * go to `databaseUrl`. Default `ORBIT_READ_URL`, else none (everything on the primary).
+   */
+  readonly readUrl?: string;
   /** Schema of Orbit's tables. Default `orbit`, or `ORBIT_SCHEMA`. */
   readonly schema?: string;
   /** Default: the process-wide `registry`. */
@@ -53,7 +66,7 @@ export interface ConnectOptions extends SettingOptions {
   /**
    * Where the settings not given as options are read: `DATABASE_URL`, `ORBIT_SCHEMA`,
    * `ORBIT_HOME`, `ORBIT_MIGRATE`, `ORBIT_INTERRUPTED_THRESHOLD`, `ORBIT_LEASE`,
-   * `ORBIT_RETRY_BUDGET_MS`, `ORBIT_APPEND_SLOTS`. Default `process.env`. (A plain record: the
+   * `ORBIT_RETRY_BUDGET_MS`, `ORBIT_APPEND_SLOTS`, `ORBIT_READ_URL`. Default `process.env`. (A plain record: the
    * published types must not need @types/node.)
    */
   readonly env?: Env;
@@ -104,10 +117,39 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Conne
       return m;
     }
   }
+  const readUrl =
+    opts.readUrl ?? (env.ORBIT_READ_URL !== undefined && env.ORBIT_READ_URL !== '' ? env.ORBIT_READ_URL : undefined);
+  let readDb = db;
+  if (readUrl !== undefined) {
+    const replica = openDatabase({
+      url: readUrl,
+      schema: db.schema,
+      max: Math.min(opts.poolSize ?? 10, 4),
+      applicationName: 'orbit-reads',
+      retryBudgetMs,
+      appendSlots,
+      clock,
+      logger,
+      readSessionState,
+    });
+    if (E.isLeft(replica)) {
+      await closeDatabase(db);
+      return E.left(replica.left._tag === 'InvalidInput' ? { ...replica.left, what: 'readUrl' } : replica.left);
+    }
+    const answers = await readServerVersion(replica.right);
+    if (E.isLeft(answers)) {
+      await closeDatabase(replica.right);
+      await closeDatabase(db);
+      return answers;
+    }
+    readDb = replica.right;
+  }
   const hooks: Array<() => Promise<void>> = [];
   let closed: Promise<void> | undefined;
   return E.right({
     db,
+    readDb,
+    readUrl,
     databaseUrl: resolved.right.url,
     registry: opts.registry ?? defaultRegistry,
     workerId: newWorkerId(),
@@ -118,6 +160,7 @@ export const connect = async (opts: ConnectOptions = {}): Promise<E.Either<Conne
     close: () => {
       closed ??= (async () => {
         for (const hook of hooks.splice(0)) await hook().catch(() => undefined);
+        if (readDb !== db) await closeDatabase(readDb);
         await closeDatabase(db);
       })();
       return closed;
@@ -146,3 +189,6 @@ export const closeDefaultClient = async (): Promise<void> => {
 /** Uses the given client or the default one. */
 export const clientOr = (client?: OrbitClient): Promise<E.Either<ConnectFailure, OrbitClient>> =>
   client ? Promise.resolve(E.right(client)) : defaultClient();
+
+/** @internal The client as read-only work sees it: its pool is the read replica's (the same client without one). */
+export const readingClient = (c: OrbitClient): OrbitClient => (c.readDb === c.db ? c : { ...c, db: c.readDb });

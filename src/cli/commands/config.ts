@@ -31,6 +31,7 @@ export const configCommand: CommandModule<GlobalArgs, GlobalArgs> = {
     const s = loaded.right;
     const rows: Array<[string, Setting]> = [
       ['databaseUrl', { ...s.databaseUrl, value: redact(s.databaseUrl.value) }],
+      ['readUrl', { ...s.readUrl, value: redact(s.readUrl.value) }],
       ['schema', s.schema],
       ['threshold', s.threshold],
       ['lease', s.lease],

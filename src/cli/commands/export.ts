@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
-import { refuse, runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs, readingSession } from '../session';
 import { allowVariadic, lastValues } from '../variadic';
 import { exportRuns } from '../../api/exportRuns';
 import { parseRunId } from '../../api/internal/arguments';
@@ -45,7 +45,8 @@ export const exportCommand: CommandModule<GlobalArgs, ExportArgs> = {
       const parsed = parseRunId(id);
       if (E.isLeft(parsed)) return refuse(args, parsed.left);
     }
-    return runCommand(args, { pipelines: false }, async ({ client }) => {
+    return runCommand(args, { pipelines: false }, async (session) => {
+      const client = await readingSession(session);
       const since = args.since === undefined ? undefined : new Date(Date.parse(args.since)).toISOString();
       const manifest = new ManifestBuilder({ all: args.all, since: since ?? null });
       for await (const batch of exportRuns(args.all ? { since } : { runIds: ids }, { client })) {

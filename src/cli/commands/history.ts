@@ -3,7 +3,7 @@ import type { Argv, CommandModule } from 'yargs';
 import pc from 'picocolors';
 import { ExitCode } from '../exitCodes';
 import { wantsColor } from '../output';
-import { refuse, runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs, readingSession } from '../session';
 import { timelineLines } from '../timelineText';
 import { followRun } from '../../api/followRun';
 import { parseRunId } from '../../api/internal/arguments';
@@ -114,7 +114,10 @@ export const historyCommand: CommandModule<GlobalArgs, HistoryArgs> = {
         message: '--html writes a finished page: not with --follow or --json',
       });
     }
-    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+    return runCommand(args, { pipelines: false }, async (session) => {
+      const { out } = session;
+      // --follow LISTENs, which a standby cannot: it reads the primary.
+      const client = args.follow ? session.client : await readingSession(session);
       const print = (r: RecordedEvent) => (out.json ? process.stdout.write(`${JSON.stringify(r)}\n`) : out.line(describe(r)));
       if (args.follow) {
         // Events stream as they are read: the history may be long and the run still going.

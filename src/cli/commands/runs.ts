@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
 import { MAX_LIMIT, parseCount, refuseUsage } from '../options';
-import { runCommand, type GlobalArgs } from '../session';
+import { runCommand, type GlobalArgs, readingSession } from '../session';
 import { databaseNow } from '../../api/internal/liveness';
 import { listRuns, type RunSummary } from '../../api/listRuns';
 import type { RunStatus } from '../../api/loadRunState';
@@ -53,7 +53,9 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
   handler: (args) => {
     const limit = parseCount(args.limit, '--limit', MAX_LIMIT);
     if (E.isLeft(limit)) return refuseUsage(args, limit.left);
-    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+    return runCommand(args, { pipelines: false }, async (session) => {
+      const { out } = session;
+      const client = await readingSession(session);
       const runs = await listRuns({ client, status: args.status, pipelineId: args.pipeline, limit: limit.right });
       if (E.isLeft(runs)) return runs;
       if (out.json) {

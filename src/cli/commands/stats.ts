@@ -2,7 +2,7 @@ import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
 import { refuseUsage } from '../options';
-import { runCommand, type GlobalArgs } from '../session';
+import { runCommand, type GlobalArgs, readingSession } from '../session';
 import { parseDuration } from '../../api/internal/durations';
 import { recoveryStats } from '../../api/recoveryStats';
 
@@ -25,7 +25,9 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
       if (E.isLeft(d)) return refuseUsage(args, d.left);
       sinceMs = d.right;
     }
-    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+    return runCommand(args, { pipelines: false }, async (session) => {
+      const { out } = session;
+      const client = await readingSession(session);
       const s = await recoveryStats({ client, sinceMs });
       if (E.isLeft(s)) return s;
       if (out.json) {

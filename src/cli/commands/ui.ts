@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
-import { refuse, runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs, readingSession } from '../session';
 import { checkExposure, startUiServer } from '../ui/server';
 import { OrbitErrors } from '../../api/internal/errors';
 
@@ -45,7 +45,10 @@ export const uiCommand: CommandModule<GlobalArgs, UiArgs> = {
     const exposure = checkExposure(args.host, token);
     if (E.isLeft(exposure)) return refuse(args, OrbitErrors.invalidInput('--host', exposure.left));
     // Pipelines are loaded: a resume asked from the dashboard executes here, as `orbit resume` does.
-    return runCommand(args, { pipelines: true }, async ({ client, out }) => {
+    return runCommand(args, { pipelines: true }, async (session) => {
+      const { client, out } = session;
+      // The pages read through the public functions, which use the read replica when there is one.
+      await readingSession(session);
       const server = await startUiServer({
         client,
         host: args.host,

@@ -4,7 +4,7 @@ import { checkpointKey, readCheckpoint } from '../checkpointKey';
 import { ExitCode } from '../exitCodes';
 import { createOutput } from '../output';
 import { readLines } from '../readLines';
-import { refuse, runCommand, type GlobalArgs } from '../session';
+import { refuse, runCommand, type GlobalArgs, readingSession } from '../session';
 import { allowVariadic, lastValues } from '../variadic';
 import { auditJournal } from '../../api/auditJournal';
 import { parseRunId } from '../../api/internal/arguments';
@@ -111,7 +111,9 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
           : { file: checkpoint.right, key: key.right, trustUnsigned: args.trustUnsigned === true };
       return verifyFile(args, String(args.file), cp);
     }
-    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+    return runCommand(args, { pipelines: false }, async (session) => {
+      const { out } = session;
+      const client = await readingSession(session);
       const fromCheckpoint: AuditProblem[] = [];
       if (checkpoint.right !== undefined) {
         fromCheckpoint.push(
