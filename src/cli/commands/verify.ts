@@ -8,9 +8,31 @@ import { refuse, runCommand, type GlobalArgs, readingSession } from '../session'
 import { allowVariadic, lastValues } from '../variadic';
 import { auditJournal } from '../../api/auditJournal';
 import { parseRunId } from '../../api/internal/arguments';
+import type { OrbitError } from '../../api/internal/errors';
 import { CHECKPOINT, describeProblem, verifyExport, type AuditProblem, rebuildProjections } from '../../api/internal/audit';
 import { checkCheckpointFile, verifyCheckpoint, type Checkpoint } from '../../api/internal/checkpoint';
 import { separateArchived } from '../../api/internal/archive';
+
+/** The run ids, signing key and checkpoint file that verify and rebuild-projections both take, checked before any connection. */
+const auditInputs = (args: {
+  readonly runIds?: readonly (string | number)[];
+  readonly keyFile?: string;
+  readonly checkpoint?: string;
+}): E.Either<
+  OrbitError,
+  { ids: string[] | undefined; key: E.Right<Buffer | undefined>; checkpoint: E.Right<Checkpoint | undefined> }
+> => {
+  const ids = args.runIds === undefined || args.runIds.length === 0 ? undefined : args.runIds.map(String);
+  for (const id of ids ?? []) {
+    const parsed = parseRunId(id);
+    if (E.isLeft(parsed)) return parsed;
+  }
+  const key = checkpointKey(args.keyFile);
+  if (E.isLeft(key)) return key;
+  const checkpoint = args.checkpoint === undefined ? E.right(undefined) : readCheckpoint(args.checkpoint);
+  if (E.isLeft(checkpoint)) return checkpoint;
+  return E.right({ ids, key, checkpoint });
+};
 
 interface VerifyArgs extends GlobalArgs {
   readonly runIds?: readonly string[];
@@ -86,15 +108,9 @@ export const verifyCommand: CommandModule<GlobalArgs, VerifyArgs> = {
       }),
   handler: (argv) => {
     const args = lastValues(argv);
-    const ids = args.runIds === undefined || args.runIds.length === 0 ? undefined : args.runIds.map(String);
-    for (const id of ids ?? []) {
-      const parsed = parseRunId(id);
-      if (E.isLeft(parsed)) return refuse(args, parsed.left);
-    }
-    const key = checkpointKey(args.keyFile);
-    if (E.isLeft(key)) return refuse(args, key.left);
-    const checkpoint = args.checkpoint === undefined ? E.right(undefined) : readCheckpoint(args.checkpoint);
-    if (E.isLeft(checkpoint)) return refuse(args, checkpoint.left);
+    const inputs = auditInputs(args);
+    if (E.isLeft(inputs)) return refuse(args, inputs.left);
+    const { ids, key, checkpoint } = inputs.right;
     const previous = args.previous === undefined ? E.right(undefined) : readCheckpoint(args.previous);
     if (E.isLeft(previous)) return refuse(args, previous.left);
     if (args.file !== undefined) {
@@ -208,15 +224,9 @@ export const rebuildCommand: CommandModule<GlobalArgs, RebuildArgs> = {
       .example('$0 rebuild-projections r-7 r-9', 'Two runs') as unknown as Argv<RebuildArgs>,
   handler: (argv) => {
     const args = lastValues(argv);
-    const ids = args.runIds === undefined || args.runIds.length === 0 ? undefined : args.runIds.map(String);
-    for (const id of ids ?? []) {
-      const parsed = parseRunId(id);
-      if (E.isLeft(parsed)) return refuse(args, parsed.left);
-    }
-    const key = checkpointKey(args.keyFile);
-    if (E.isLeft(key)) return refuse(args, key.left);
-    const checkpoint = args.checkpoint === undefined ? E.right(undefined) : readCheckpoint(args.checkpoint);
-    if (E.isLeft(checkpoint)) return refuse(args, checkpoint.left);
+    const inputs = auditInputs(args);
+    if (E.isLeft(inputs)) return refuse(args, inputs.left);
+    const { ids, key, checkpoint } = inputs.right;
     return runCommand(args, { pipelines: false }, async ({ client, out }) => {
       const exclude = new Map<string, string>();
       if (checkpoint.right !== undefined) {
