@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import type { Database } from '../db/database';
+import { retryTransient } from '../db/retryTransient';
 import { deleteExpiredWorkers } from '../queries/deleteExpiredWorkers';
 import { deleteWorker } from '../queries/deleteWorker';
 import { renewLease } from '../queries/renewLease';
@@ -35,11 +36,15 @@ export class Lease {
     private readonly onError: (err: unknown) => void = () => undefined,
   ) {}
 
-  /** Registers the row (awaited: nobody claims a run under a lease no one can see) and starts renewing. */
+  /**
+   * Registers the row (awaited: nobody claims a run under a lease no one can see) and starts
+   * renewing. Both statements are safe to repeat, so a transient failure (a lock_timeout on the
+   * NOTIFY queue's lock, a dropped connection) is retried within the retry budget.
+   */
   async start(): Promise<void> {
     if (this.timer) return;
-    await this.renew();
-    await deleteExpiredWorkers(this.db);
+    await retryTransient(this.db, () => this.renew());
+    await retryTransient(this.db, () => deleteExpiredWorkers(this.db));
     this.timer = setInterval(() => void this.renew().catch(this.onError), Math.max(100, Math.floor(this.leaseMs / 3)));
     this.timer.unref();
   }
@@ -51,7 +56,7 @@ export class Lease {
    */
   async add(runId: string): Promise<void> {
     this.held.add(runId);
-    await this.renew(runId);
+    await retryTransient(this.db, () => this.renew(runId));
   }
 
   /** Whether the lease covers `runId` (this process executes it). */
