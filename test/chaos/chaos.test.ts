@@ -10,5 +10,19 @@ it('every chaos scenario holds its invariants (small numbers)', async () => {
   const seed = Number(process.env.CHAOS_SEED ?? 1);
   const report = await runChaos({ seed, small: true });
   if (!report.ok) throw new Error(formatReport(report));
-  expect(report.results.map((r) => r.id)).toEqual(['R1', 'R3', 'R9', 'R7', 'R8', 'R2', 'R5', 'R4', 'R6', 'R12']);
+  expect(report.results.map((r) => r.id)).toEqual([
+    'R1',
+    'R3',
+    'R9',
+    'R7',
+    'R8',
+    'R2',
+    'R5',
+    'R4',
+    'R6',
+    'R12',
+    'R11',
+    'R14',
+    'R13',
+  ]);
 });

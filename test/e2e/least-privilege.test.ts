@@ -13,6 +13,7 @@ const grants = (schema: string, role: string): string[] => [
   `GRANT SELECT, INSERT, UPDATE ON "${schema}".runs, "${schema}".steps TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".workers TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".worker_registry TO ${role}`,
+  `GRANT SELECT, INSERT, DELETE ON "${schema}".delayed_runs TO ${role}`,
 ];
 
 describe('the runtime role', () => {
