@@ -4,10 +4,11 @@
  * (src/executor/queue.ts); this only finds or registers the pipeline in the client's registry first.
  */
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type EnqueueFailure } from '../errors';
+import type { EnqueueFailure } from '../errors';
 import { enqueueRun as enqueueByName, type EnqueueOptions } from '../executor/queue';
 import type { JsonObject, Pipeline } from '../pipeline/types';
 import { clientOr } from '../runtime/orbitClient';
+import { ensureRegistered } from '../pipeline/ensureRegistered';
 
 export type { EnqueueOptions } from '../executor/queue';
 
@@ -36,10 +37,7 @@ export async function enqueueRun(
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const client = c.right;
-  const known = client.registry.getPipeline(pipeline.name);
-  if (E.isLeft(known)) client.registry.registerPipeline(pipeline);
-  else if (known.right.definitionHash !== pipeline.definitionHash) {
-    return E.left(OrbitErrors.invalidInput('pipeline', `a different pipeline named "${pipeline.name}" is already registered`));
-  }
+  const registered = ensureRegistered(client.registry, pipeline);
+  if (E.isLeft(registered)) return registered;
   return enqueueByName(pipeline.name, metadata, { ...options, client });
 }

@@ -4,11 +4,12 @@
  * pipeline in the client's registry first.
  */
 import * as E from 'fp-ts/Either';
-import { OrbitErrors, type RunPipelineFailure } from '../errors';
+import type { RunPipelineFailure } from '../errors';
 import type { RunResult } from '../executor/executeRun';
 import { runPipeline as runByName, type RunPipelineOptions } from '../executor/runPipeline';
 import type { JsonObject, Pipeline } from '../pipeline/types';
 import { clientOr } from '../runtime/orbitClient';
+import { ensureRegistered } from '../pipeline/ensureRegistered';
 
 export type { RunResult, Progress, ExecuteOptions } from '../executor/executeRun';
 export type { RunPipelineOptions } from '../executor/runPipeline';
@@ -37,10 +38,7 @@ export async function runPipeline(
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;
   const client = c.right;
-  const known = client.registry.getPipeline(pipeline.name);
-  if (E.isLeft(known)) client.registry.registerPipeline(pipeline);
-  else if (known.right.definitionHash !== pipeline.definitionHash) {
-    return E.left(OrbitErrors.invalidInput('pipeline', `a different pipeline named "${pipeline.name}" is already registered`));
-  }
+  const registered = ensureRegistered(client.registry, pipeline);
+  if (E.isLeft(registered)) return registered;
   return runByName(pipeline.name, metadata, { ...options, client });
 }
