@@ -215,6 +215,13 @@ export async function ensureEmbeddedServer(baseDir: string, host: Host): Promise
   const known = layout(await knownHome(baseDir));
   const running = await readState(known.stateFile);
   if (running && (await probe(running.port, known.dataDir))) return E.right(serverAt(known, running.port, true));
+  // A data directory that cannot exist (a path through a file, say) is an error, not a reason to
+  // fall back to root's shared home: the user named this directory.
+  try {
+    await makeDirectory(baseDir);
+  } catch (err) {
+    return unavailable(`cannot create ${baseDir} for the embedded PostgreSQL: ${errText(err)}`);
+  }
   const home = await homeToStart(baseDir, host.env);
   if (E.isLeft(home)) return home;
   const l = layout(home.right);

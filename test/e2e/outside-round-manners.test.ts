@@ -62,6 +62,25 @@ describe('item 16: bad values and odd arguments', () => {
     expect(r.errLines).toEqual([expect.stringMatching(/^Error: Cannot reach the database: cannot create \/proc\/nope /)]);
   });
 
+  it("a --data-dir through a file is refused, not silently replaced by root's shared home", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'orbit-datadir-file-'));
+    try {
+      const file = path.join(dir, 'plain-file');
+      writeFileSync(file, 'not a directory');
+      const r = await h.cli(['--data-dir', path.join(file, 'x'), 'runs'], {
+        schema: false,
+        env: { DATABASE_URL: undefined },
+        timeoutMs: 30_000,
+      });
+      expectExit(r, 1);
+      expect(r.errLines).toEqual([
+        expect.stringMatching(/^Error: Cannot reach the database: cannot create .*plain-file\/x .*ENOTDIR/),
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('--threshold -1m is an invalid duration, not "Name a command"', async () => {
     const r = await h.cli(['--threshold', '-1m', 'runs']);
     expectUsage(r, /^Error: Invalid --threshold: "-1m" is not a duration/);
