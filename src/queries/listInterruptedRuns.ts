@@ -9,7 +9,8 @@ export interface InterruptedRunRow {
   readonly last_activity_at: Date;
   readonly completed: number;
   readonly failed: number;
-  readonly next_step: string | null;
+  /** Steps not succeeded whose dependencies all succeeded, in step order (empty when every step succeeded). */
+  readonly ready_steps: string[];
   readonly next_retry_at: Date | null;
   readonly owner: string | null;
   readonly last_seq: number;
@@ -27,13 +28,29 @@ export const listInterruptedRuns = (db: Database, thresholdMs: number, limit: nu
     // The status list matches the partial index runs_unfinished_by_activity (sql/002).
     `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.owner, r.last_seq, r.recovery_count,
             l.last_activity_at, l.verdict,
-            st.completed, st.failed, st.next_step, st.next_retry_at
+            st.completed, st.failed, coalesce(st.ready_steps, '{}') AS ready_steps, st.next_retry_at
        FROM ${db.qs}.runs r
       CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, $3) l
+      -- A DAG's dependencies are in its run.created (absent for a linear pipeline: each step
+      -- depends on the one before it, so the one ready step is the first that has not succeeded).
+      LEFT JOIN LATERAL (
+         SELECT e.payload -> 'dependsOn' AS deps
+           FROM ${db.qs}.run_events e
+          WHERE e.run_id = r.id AND e.seq = 1 AND e.type = 'run.created') c ON true
       CROSS JOIN LATERAL (
          SELECT count(*) FILTER (WHERE s.status = 'success')::int AS completed,
                 count(*) FILTER (WHERE s.status = 'failed')::int AS failed,
-                (array_agg(s.name ORDER BY s.step_index) FILTER (WHERE s.status <> 'success'))[1] AS next_step,
+                array_agg(s.name ORDER BY s.step_index) FILTER (
+                  WHERE s.status <> 'success'
+                    AND NOT EXISTS (
+                      SELECT 1
+                        FROM ${db.qs}.steps d
+                       WHERE d.run_id = r.id
+                         AND d.status <> 'success'
+                         AND CASE
+                               WHEN c.deps IS NULL THEN d.step_index = s.step_index - 1
+                               ELSE d.name IN (SELECT jsonb_array_elements_text(c.deps -> s.name))
+                             END)) AS ready_steps,
                 min(s.next_retry_at) FILTER (WHERE s.status = 'retrying') AS next_retry_at
            FROM ${db.qs}.steps s
           WHERE s.run_id = r.id) st

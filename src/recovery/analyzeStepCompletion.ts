@@ -22,8 +22,13 @@ export interface StepAnalysis {
   readonly retryingSteps: readonly { readonly name: string; readonly nextAttempt: number; readonly nextRetryAt: string | null }[];
   /** Not started yet. */
   readonly pendingSteps: readonly string[];
-  /** The step a resume would run first. */
+  /** The step a resume would run first: the first of `readySteps` (null when every step succeeded). */
   readonly nextStep: string | null;
+  /**
+   * Every step that has not succeeded and whose dependencies all have, in step order: the steps a
+   * resume starts (or, failed, what blocks it). One for a linear pipeline; a DAG may have several.
+   */
+  readonly readySteps: readonly string[];
 }
 
 /** Pure: the analysis of a folded run. */
@@ -31,6 +36,8 @@ export const analyzeState = (s: RunState): StepAnalysis => {
   // One list per status, spelled as a record so that a new StepStatus fails to compile here.
   const named: { [K in StepStatus]: string[] } = { pending: [], running: [], success: [], failed: [], retrying: [] };
   for (const st of s.steps) named[st.status].push(st.name);
+  // The fold keeps the open set (dependencies succeeded, not succeeded itself) in step order.
+  const ready = s.open.map((i) => (s.steps[i] as { readonly name: string }).name);
   return {
     runId: s.runId,
     pipelineId: s.pipelineId,
@@ -42,7 +49,8 @@ export const analyzeState = (s: RunState): StepAnalysis => {
       .filter((st) => st.status === 'retrying')
       .map((st) => ({ name: st.name, nextAttempt: st.attemptCount + 1, nextRetryAt: st.nextRetryAt })),
     pendingSteps: named.pending,
-    nextStep: s.steps.find((st) => st.status !== 'success')?.name ?? null,
+    nextStep: ready[0] ?? null,
+    readySteps: ready,
   };
 };
 

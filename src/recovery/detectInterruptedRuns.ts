@@ -17,8 +17,14 @@ export interface InterruptedRun {
   readonly lastActivityAt: string;
   readonly completedSteps: number;
   readonly failedSteps: number;
-  /** The first step that has not succeeded (null if all have). */
+  /** The first of `readySteps` (null if every step succeeded). */
   readonly nextStep: string | null;
+  /**
+   * Every step that has not succeeded and whose dependencies all have, in step order: what a
+   * resume would run (or, failed, what blocks it). One step for a linear pipeline; several when
+   * branches of a DAG were in flight or ready.
+   */
+  readonly readySteps: readonly string[];
   /** Set when the next step is waiting for a scheduled retry. */
   readonly nextRetryAt: string | null;
   /** The worker that last held it (null when it was released on shutdown). */
@@ -60,7 +66,8 @@ export const detectInterruptedRuns = async (
       lastActivityAt: r.last_activity_at.toISOString(),
       completedSteps: r.completed,
       failedSteps: r.failed,
-      nextStep: r.next_step,
+      nextStep: r.ready_steps[0] ?? null,
+      readySteps: r.ready_steps,
       nextRetryAt: r.next_retry_at?.toISOString() ?? null,
       owner: r.owner,
       lastSeq: r.last_seq,

@@ -14,6 +14,8 @@ export interface RecoveryPlanEntry {
   readonly refusal: string | null;
   /** The step execution would resume from (null: nothing left, the run would be marked succeeded). */
   readonly fromStep: string | null;
+  /** Every step the resume would start (or that blocks it): `fromStep` and, for a DAG, the other ready branches. */
+  readonly readySteps: readonly string[];
   /** In-flight steps (started, no outcome) that would run again. */
   readonly reExecuted: readonly string[];
   readonly retrying: StepAnalysis['retryingSteps'];
@@ -37,7 +39,15 @@ export const planRecovery = async (
     const p = await planResume(client, r.runId, { expectedSeq: r.lastSeq });
     const base = { runId: r.runId, pipelineId: r.pipelineId };
     if (E.isLeft(p)) {
-      plan.push({ ...base, refusal: formatError(p.left), fromStep: null, reExecuted: [], retrying: [], wouldAppend: [] });
+      plan.push({
+        ...base,
+        refusal: formatError(p.left),
+        fromStep: null,
+        readySteps: [],
+        reExecuted: [],
+        retrying: [],
+        wouldAppend: [],
+      });
       continue;
     }
     const a = p.right.analysis;
@@ -48,6 +58,7 @@ export const planRecovery = async (
       ...base,
       refusal,
       fromStep: a.nextStep,
+      readySteps: a.readySteps,
       reExecuted: a.inFlightSteps,
       retrying: a.retryingSteps,
       wouldAppend: p.right.decision.events.map((e) => e.type),

@@ -60,6 +60,7 @@ describe('an isolated resume', () => {
     completedSteps: 0,
     failedSteps: 0,
     nextStep: null,
+    readySteps: [],
     nextRetryAt: null,
     owner,
     lastSeq: 0,

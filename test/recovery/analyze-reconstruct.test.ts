@@ -45,6 +45,7 @@ describe('analyzeStepCompletion', () => {
       retryingSteps: [],
       pendingSteps: ['load', 'notify'],
       nextStep: 'transform',
+      readySteps: ['transform'],
     });
   });
 

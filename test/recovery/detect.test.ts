@@ -2,6 +2,7 @@ import { detectInterruptedRuns, type InterruptedRun } from '../../src/api/detect
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { runPipeline } from '../../src/executor/runPipeline';
 import { cancelRun } from '../../src/api/cancelRun';
+import { analyzeStepCompletion } from '../../src/api/analyzeStepCompletion';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
@@ -83,6 +84,7 @@ describe('detectInterruptedRuns', () => {
       completedSteps: 2,
       failedSteps: 0,
       nextStep: 'load',
+      readySteps: ['load'],
       nextRetryAt: null,
       owner: midway.worker,
       lastSeq: 7,
@@ -195,6 +197,34 @@ describe('detectInterruptedRuns', () => {
     const run = find(await detected(watcher, { thresholdMs: 3_600_000 }), seeded.runId);
     expect(run).toMatchObject({ owner: null, completedSteps: 1, failedSteps: 0, nextStep: 'transform', lastSeq: 5 });
     expect(find(await detected(watcher), seeded.runId)).toBeDefined();
+    await expectProjectionsMatch(db, [seeded.runId]);
+  });
+
+  it('lists every ready step of a DAG (in flight, pending or retrying), as the fold does, and none blocked behind them', async () => {
+    const db = tc.client.db;
+    // a → (b, c, d, e) → f; g depends on f. b succeeded, c in flight, d retrying, e not started.
+    const steps = ['a', 'b', 'c', 'd', 'e', 'f', 'g'];
+    const dependsOn = { a: [], b: ['a'], c: ['a'], d: ['a'], e: ['a'], f: ['b', 'c', 'd', 'e'], g: ['f'] };
+    const seeded = await seedRun(db, {
+      pipelineId: 'dag-detect',
+      steps,
+      dependsOn,
+      events: [
+        ev.started('a'),
+        ev.succeeded('a'),
+        ev.started('b'),
+        ev.started('c'),
+        ev.started('d'),
+        ev.succeeded('b'),
+        ev.failed('d', 1, { retryable: true }),
+        ev.retryScheduled('d', 1, 60_000),
+      ],
+    });
+    await waitUntilSilent(db, THRESHOLD_MS, [seeded.runId]);
+    const run = find(await detected(watcher), seeded.runId);
+    expect(run).toMatchObject({ completedSteps: 2, failedSteps: 0, nextStep: 'c', readySteps: ['c', 'd', 'e'] });
+    const analysis = expectRight(await analyzeStepCompletion(seeded.runId, { client: tc.client }));
+    expect(analysis).toMatchObject({ nextStep: 'c', readySteps: ['c', 'd', 'e'], pendingSteps: ['e', 'f', 'g'] });
     await expectProjectionsMatch(db, [seeded.runId]);
   });
 

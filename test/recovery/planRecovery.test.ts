@@ -43,6 +43,7 @@ it('says where each interrupted run would resume, what it would append, and writ
     pipelineId: 'plan-etl',
     refusal: null,
     fromStep: 'transform',
+    readySteps: ['transform'],
     reExecuted: ['transform'],
     retrying: [],
     wouldAppend: ['run.resumed', 'step.started'],

@@ -22,7 +22,8 @@ export const printInterruptedRun = (out: Output, r: InterruptedRun) => {
   out.line(`  Last activity: ${r.lastActivityAt}`);
   out.line(`  Completed steps: ${r.completedSteps}`);
   out.line(`  Failed steps: ${r.failedSteps}`);
-  out.line(`  Next step: ${r.nextStep ?? '(none: every step succeeded)'}`);
+  // A DAG's branches: every ready step (one, as the spec shows, for a linear pipeline).
+  out.line(`  Next step: ${r.readySteps.length > 0 ? r.readySteps.join(', ') : '(none: every step succeeded)'}`);
   if (r.nextRetryAt !== null) out.line(`  Next retry at: ${r.nextRetryAt}`);
   if (r.status === 'pending') out.line(`  Never claimed: created, but no worker started it`);
   else if (r.owner === null) out.line(`  Released by its worker: yes`);

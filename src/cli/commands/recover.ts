@@ -36,7 +36,10 @@ const dryRun = async ({ client, out }: Session, limit: number): Promise<E.Either
       out.line(`  Would be refused: ${p.refusal}`);
       continue;
     }
-    out.line(`  Would resume from: ${p.fromStep ?? '(nothing left: would be marked succeeded)'}`);
+    // A DAG resumes every ready branch at once; a linear pipeline has one.
+    out.line(
+      `  Would resume from: ${p.readySteps.length > 0 ? p.readySteps.join(', ') : '(nothing left: would be marked succeeded)'}`,
+    );
     if (p.reExecuted.length > 0) out.line(`  In-flight step(s) that would run again: ${p.reExecuted.join(', ')}`);
     if (p.retrying.length > 0) {
       out.line(
