@@ -239,6 +239,56 @@ END
 $$;
 
 --
+-- Name: guard_journal_partition(regclass); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.guard_journal_partition(p_partition regclass) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+BEGIN
+  EXECUTE format('CREATE TRIGGER run_events_no_truncate BEFORE TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.reject_journal_change()',
+                 p_partition);
+  EXECUTE format('CREATE TRIGGER run_events_append_guard BEFORE INSERT ON %s FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.guard_journal_insert()',
+                 p_partition);
+END
+$$;
+
+--
+-- Name: journal_add_partitions(timestamp with time zone, integer); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.journal_add_partitions(p_from timestamp with time zone, p_months integer) RETURNS SETOF text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $$
+DECLARE
+  v_month timestamptz;
+  v_lo    text;
+  v_hi    text;
+  v_name  text;
+BEGIN
+  FOR i IN 0 .. p_months - 1 LOOP
+    v_month := (date_trunc('month', p_from AT TIME ZONE 'UTC') + make_interval(months => i)) AT TIME ZONE 'UTC';
+    v_name  := 'run_events_' || to_char(v_month AT TIME ZONE 'UTC', 'YYYY_MM');
+    CONTINUE WHEN to_regclass('__SCHEMA__.' || quote_ident(v_name)) IS NOT NULL;
+    v_lo := __SCHEMA__.run_id_at(v_month);
+    v_hi := __SCHEMA__.run_id_at(v_month + interval '1 month');
+    CONTINUE WHEN EXISTS (SELECT 1 FROM __SCHEMA__.run_events_default d
+                           WHERE d.run_id >= v_lo AND d.run_id < v_hi);
+    BEGIN
+      EXECUTE format('CREATE TABLE __SCHEMA__.%I PARTITION OF __SCHEMA__.run_events FOR VALUES FROM (%L) TO (%L)',
+                     v_name, v_lo, v_hi);
+    EXCEPTION WHEN invalid_object_definition THEN
+      CONTINUE;  -- overlaps another partition
+    END;
+    PERFORM __SCHEMA__.guard_journal_partition(('__SCHEMA__.' || quote_ident(v_name))::regclass);
+    RETURN NEXT v_name;
+  END LOOP;
+END
+$$;
+
+--
 -- Name: reject_journal_change(); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
 --
 
@@ -265,6 +315,28 @@ CREATE FUNCTION __SCHEMA__.reject_ledger_change() RETURNS trigger
 BEGIN
   RAISE EXCEPTION 'archive_ledger is append-only: % is not allowed', TG_OP
     USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+
+--
+-- Name: run_id_at(timestamp with time zone); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.run_id_at(t timestamp with time zone) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $$
+DECLARE
+  v_ms   bigint := floor(extract(epoch FROM t) * 1000)::bigint;
+  v_out  text := '';
+BEGIN
+  IF v_ms <= 0 THEN
+    RETURN 'run_0';
+  END IF;
+  WHILE v_ms > 0 LOOP
+    v_out := substr('0123456789abcdefghijklmnopqrstuvwxyz', (v_ms % 36)::integer + 1, 1) || v_out;
+    v_ms := v_ms / 36;
+  END LOOP;
+  RETURN 'run_' || v_out;
 END
 $$;
 
@@ -421,13 +493,62 @@ CREATE TABLE __SCHEMA__.run_events (
     CONSTRAINT run_events_attempt_check CHECK ((attempt > 0)),
     CONSTRAINT run_events_seq_check CHECK ((seq > 0)),
     CONSTRAINT run_events_type_check CHECK ((type ~ '^[a-z]+(\.[a-z_]+)+$'::text))
-);
+)
+PARTITION BY RANGE (run_id);
 
 --
 -- Name: TABLE run_events; Type: COMMENT; Schema: __SCHEMA__; Owner: -
 --
 
-COMMENT ON TABLE __SCHEMA__.run_events IS 'Append-only journal of Orbit runs. position: global order; seq: per-run order from 1; hash: sha256 chained to the run''s previous event.';
+COMMENT ON TABLE __SCHEMA__.run_events IS 'Append-only journal of Orbit runs, partitioned by run id (creation month). position: global order; seq: per-run order from 1; hash: sha256 chained to the run''s previous event.';
+
+--
+-- Name: run_events_before_partitioning; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.run_events_before_partitioning (
+    "position" bigint NOT NULL,
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    type text NOT NULL,
+    step_name text,
+    attempt integer,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT date_trunc('milliseconds'::text, now()) NOT NULL,
+    writer text NOT NULL,
+    event_id uuid NOT NULL,
+    hash bytea NOT NULL,
+    CONSTRAINT run_events_attempt_check CHECK ((attempt > 0)),
+    CONSTRAINT run_events_seq_check CHECK ((seq > 0)),
+    CONSTRAINT run_events_type_check CHECK ((type ~ '^[a-z]+(\.[a-z_]+)+$'::text))
+);
+
+--
+-- Name: TABLE run_events_before_partitioning; Type: COMMENT; Schema: __SCHEMA__; Owner: -
+--
+
+COMMENT ON TABLE __SCHEMA__.run_events_before_partitioning IS 'Append-only journal of Orbit runs. position: global order; seq: per-run order from 1; hash: sha256 chained to the run''s previous event.';
+
+--
+-- Name: run_events_default; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.run_events_default (
+    "position" bigint NOT NULL,
+    run_id text NOT NULL,
+    seq integer NOT NULL,
+    type text NOT NULL,
+    step_name text,
+    attempt integer,
+    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
+    occurred_at timestamp with time zone DEFAULT date_trunc('milliseconds'::text, now()) NOT NULL,
+    writer text NOT NULL,
+    event_id uuid NOT NULL,
+    hash bytea NOT NULL,
+    CONSTRAINT run_events_attempt_check CHECK ((attempt > 0)),
+    CONSTRAINT run_events_seq_check CHECK ((seq > 0)),
+    CONSTRAINT run_events_type_check CHECK ((type ~ '^[a-z]+(\.[a-z_]+)+$'::text))
+);
 
 --
 -- Name: run_events_position_seq; Type: SEQUENCE; Schema: __SCHEMA__; Owner: -
@@ -503,6 +624,18 @@ CREATE TABLE __SCHEMA__.workers (
 );
 
 --
+-- Name: run_events_before_partitioning; Type: TABLE ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.run_events ATTACH PARTITION __SCHEMA__.run_events_before_partitioning FOR VALUES FROM (MINVALUE) TO ('run_myc87pc0');
+
+--
+-- Name: run_events_default; Type: TABLE ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.run_events ATTACH PARTITION __SCHEMA__.run_events_default DEFAULT;
+
+--
 -- Name: archive_ledger archive_ledger_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
@@ -524,18 +657,25 @@ ALTER TABLE ONLY __SCHEMA__.event_rules
     ADD CONSTRAINT event_rules_pkey PRIMARY KEY (type);
 
 --
--- Name: run_events run_events_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
---
-
-ALTER TABLE ONLY __SCHEMA__.run_events
-    ADD CONSTRAINT run_events_pkey PRIMARY KEY ("position");
-
---
 -- Name: run_events run_events_run_seq_key; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
 ALTER TABLE ONLY __SCHEMA__.run_events
     ADD CONSTRAINT run_events_run_seq_key UNIQUE (run_id, seq);
+
+--
+-- Name: run_events_before_partitioning run_events_before_partitioning_run_seq_key; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.run_events_before_partitioning
+    ADD CONSTRAINT run_events_before_partitioning_run_seq_key UNIQUE (run_id, seq);
+
+--
+-- Name: run_events_default run_events_default_run_id_seq_key; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.run_events_default
+    ADD CONSTRAINT run_events_default_run_id_seq_key UNIQUE (run_id, seq);
 
 --
 -- Name: runs runs_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
@@ -585,10 +725,40 @@ CREATE INDEX archive_ledger_by_run ON __SCHEMA__.archive_ledger USING btree (run
 CREATE INDEX delayed_runs_by_time ON __SCHEMA__.delayed_runs USING btree (run_at);
 
 --
+-- Name: run_events_position; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX run_events_position ON ONLY __SCHEMA__.run_events USING btree ("position");
+
+--
+-- Name: run_events_before_partitioning_position_idx; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX run_events_before_partitioning_position_idx ON __SCHEMA__.run_events_before_partitioning USING btree ("position");
+
+--
 -- Name: run_events_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 
-CREATE INDEX run_events_resumed ON __SCHEMA__.run_events USING btree (occurred_at) WHERE (type = 'run.resumed'::text);
+CREATE INDEX run_events_resumed ON ONLY __SCHEMA__.run_events USING btree (occurred_at) WHERE (type = 'run.resumed'::text);
+
+--
+-- Name: run_events_before_partitioning_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX run_events_before_partitioning_resumed ON __SCHEMA__.run_events_before_partitioning USING btree (occurred_at) WHERE (type = 'run.resumed'::text);
+
+--
+-- Name: run_events_default_occurred_at_idx; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX run_events_default_occurred_at_idx ON __SCHEMA__.run_events_default USING btree (occurred_at) WHERE (type = 'run.resumed'::text);
+
+--
+-- Name: run_events_default_position_idx; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX run_events_default_position_idx ON __SCHEMA__.run_events_default USING btree ("position");
 
 --
 -- Name: runs_by_pipeline; Type: INDEX; Schema: __SCHEMA__; Owner: -
@@ -627,6 +797,42 @@ CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((sta
 CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs USING btree (last_event_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
 
 --
+-- Name: run_events_before_partitioning_position_idx; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER INDEX __SCHEMA__.run_events_position ATTACH PARTITION __SCHEMA__.run_events_before_partitioning_position_idx;
+
+--
+-- Name: run_events_before_partitioning_resumed; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER INDEX __SCHEMA__.run_events_resumed ATTACH PARTITION __SCHEMA__.run_events_before_partitioning_resumed;
+
+--
+-- Name: run_events_before_partitioning_run_seq_key; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER INDEX __SCHEMA__.run_events_run_seq_key ATTACH PARTITION __SCHEMA__.run_events_before_partitioning_run_seq_key;
+
+--
+-- Name: run_events_default_occurred_at_idx; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER INDEX __SCHEMA__.run_events_resumed ATTACH PARTITION __SCHEMA__.run_events_default_occurred_at_idx;
+
+--
+-- Name: run_events_default_position_idx; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER INDEX __SCHEMA__.run_events_position ATTACH PARTITION __SCHEMA__.run_events_default_position_idx;
+
+--
+-- Name: run_events_default_run_id_seq_key; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER INDEX __SCHEMA__.run_events_run_seq_key ATTACH PARTITION __SCHEMA__.run_events_default_run_id_seq_key;
+
+--
 -- Name: archive_ledger archive_ledger_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
 --
 
@@ -645,10 +851,34 @@ CREATE TRIGGER archive_ledger_no_update BEFORE DELETE OR UPDATE ON __SCHEMA__.ar
 CREATE TRIGGER run_events_append_guard BEFORE INSERT ON __SCHEMA__.run_events FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.guard_journal_insert();
 
 --
+-- Name: run_events_before_partitioning run_events_append_guard; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TRIGGER run_events_append_guard BEFORE INSERT ON __SCHEMA__.run_events_before_partitioning FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.guard_journal_insert();
+
+--
+-- Name: run_events_default run_events_append_guard; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TRIGGER run_events_append_guard BEFORE INSERT ON __SCHEMA__.run_events_default FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.guard_journal_insert();
+
+--
 -- Name: run_events run_events_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
 --
 
 CREATE TRIGGER run_events_no_truncate BEFORE TRUNCATE ON __SCHEMA__.run_events FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.reject_journal_change();
+
+--
+-- Name: run_events_before_partitioning run_events_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TRIGGER run_events_no_truncate BEFORE TRUNCATE ON __SCHEMA__.run_events_before_partitioning FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.reject_journal_change();
+
+--
+-- Name: run_events_default run_events_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TRIGGER run_events_no_truncate BEFORE TRUNCATE ON __SCHEMA__.run_events_default FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.reject_journal_change();
 
 --
 -- Name: run_events run_events_no_update; Type: TRIGGER; Schema: __SCHEMA__; Owner: -

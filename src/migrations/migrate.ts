@@ -133,10 +133,15 @@ const withoutRights = (db: Database, e: DbFailure): DbFailure =>
 /**
  * Applies every migration not yet recorded in `<schema>.schema_migrations`, each in its own
  * transaction, under a session advisory lock keyed by the schema: two processes migrating at once
- * take turns, and the second finds nothing left to do.
+ * take turns, and the second finds nothing left to do. `migrations` defaults to every file of
+ * sql/; tests pass the first few to build a schema as an older version left it.
  */
-export const migrate = async (db: Database): Promise<E.Either<DbFailure, MigrationReport>> => {
-  const migrations = await loadMigrations();
+export const migrate = async (db: Database, migrations?: readonly Migration[]): Promise<E.Either<DbFailure, MigrationReport>> => {
+  const all = migrations ?? (await loadMigrations());
+  return migrateWith(db, all);
+};
+
+const migrateWith = async (db: Database, migrations: readonly Migration[]): Promise<E.Either<DbFailure, MigrationReport>> => {
   const lockKey = `orbit.migrate:${db.schema}`;
   return withClient(db, async (client): Promise<E.Either<DbFailure, MigrationReport>> => {
     try {
