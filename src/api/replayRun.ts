@@ -4,7 +4,7 @@ import type { ConnectFailure, EventDecodeError, FoldFailure, InvalidInput, Inval
 import { clientOr } from '../runtime/orbitClient';
 import type { ClientOption } from './clientOption';
 
-export type { Replay, ReplayPoint, ReplayedContext } from '../audit/replayRun';
+export type { Replay, ReplayPoint, ReplayedContext, ReplayedStep } from '../audit/replayRun';
 
 /**
  * Replays a run's journal up to a point (`{ seq }`, or `{ time }`: every event that occurred at or

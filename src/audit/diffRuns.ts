@@ -35,8 +35,16 @@ export const firstDifference = (a: JsonValue, b: JsonValue, path = '$'): string 
 const duration = (from: string | null, to: string | null): number | null =>
   from === null || to === null ? null : Date.parse(to) - Date.parse(from);
 
-const side = (s: StepState | undefined): StepSide | null =>
-  s === undefined ? null : { status: s.status, attempts: s.attemptCount, durationMs: duration(s.startedAt, s.finishedAt) };
+const side = (r: RunState, s: StepState | undefined): StepSide | null => {
+  if (s === undefined) return null;
+  const m = r.maps?.[s.name];
+  return {
+    status: s.status,
+    attempts: s.attemptCount,
+    durationMs: duration(s.startedAt, s.finishedAt),
+    ...(m !== undefined ? { items: { total: m.count, succeeded: m.succeeded } } : {}),
+  };
+};
 
 const summary = (r: RunState) => ({
   runId: r.runId,
@@ -53,7 +61,7 @@ export const compareRunStates = (a: RunState, b: RunState): RunComparison => {
     const sb = b.steps.find((s) => s.name === step);
     const both = sa?.status === 'success' && sb?.status === 'success';
     const diff = both ? firstDifference(sa.result, sb.result) : null;
-    return { step, a: side(sa), b: side(sb), sameResult: both ? diff === null : null, firstDifference: diff };
+    return { step, a: side(a, sa), b: side(b, sb), sameResult: both ? diff === null : null, firstDifference: diff };
   });
   return { a: summary(a), b: summary(b), steps };
 };

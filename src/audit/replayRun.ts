@@ -1,9 +1,10 @@
 import * as E from 'fp-ts/Either';
 import type { EventDecodeError, FoldFailure, InvalidInput, InvalidMetadata, RunNotFound } from '../errors';
 import type { RecordedEvent } from '../events/runEvents';
+import { visibleStepsOf } from '../context/prevResults';
 import { buildStepContext } from '../executor/stepContext';
 import { foldEvents } from '../fold/evolve';
-import { isFinished, type RunState } from '../fold/runState';
+import { isFinished, type RunState, type StepState } from '../fold/runState';
 import { streamRunEvents } from '../journal/readEvents';
 import type { PrevResult, StepContext, StepData } from '../pipeline/types';
 import type { OrbitClient } from '../runtime/orbitClient';
@@ -30,18 +31,27 @@ export interface Replay {
    * in flight at that moment, the context of its current attempt. Null when the run had ended or
    * every step had succeeded.
    */
-  readonly next: {
-    readonly stepName: string;
-    readonly attempt: number;
-    /** Whether the attempt was already running at that moment. */
-    readonly inFlight: boolean;
-    readonly context: ReplayedContext;
-    /**
-     * Whether `metadata` and `prevResults` went through the pipeline's codecs (its definition was
-     * registered); otherwise they are the journaled JSON.
-     */
-    readonly decoded: boolean;
-  } | null;
+  readonly next: ReplayedStep | null;
+  /**
+   * Every step ready then (not succeeded, its dependencies all succeeded), in step order, each with
+   * its context: `next` is the first. One for a linear pipeline; the branches of a DAG that were in
+   * flight, waiting for a retry or about to start. Empty when `next` is null.
+   */
+  readonly ready: readonly ReplayedStep[];
+}
+
+/** A step the run would execute next at the replayed moment, and the context it would get. */
+export interface ReplayedStep {
+  readonly stepName: string;
+  readonly attempt: number;
+  /** Whether the attempt was already running at that moment. */
+  readonly inFlight: boolean;
+  readonly context: ReplayedContext;
+  /**
+   * Whether `metadata` and `prevResults` went through the pipeline's codecs (its definition was
+   * registered); otherwise they are the journaled JSON.
+   */
+  readonly decoded: boolean;
 }
 
 /** `"12"` is a seq, anything else must be an ISO-8601 time. */
@@ -69,7 +79,8 @@ const includes = (at: ReplayPoint, r: RecordedEvent): boolean =>
 /** The context built from the journal alone, when the pipeline's codecs are not at hand. */
 const rawContext = (state: RunState, stepName: string, attempt: number): ReplayedContext => {
   const prevResults: Record<string, PrevResult> = {};
-  for (const s of state.steps) {
+  // A DAG's step sees only the steps it depends on, as the executor's context does.
+  for (const s of visibleStepsOf(state, stepName)) {
     if (s.status !== 'success') continue;
     prevResults[s.name] = s.result === null ? { success: true } : { success: true, data: s.result as StepData };
   }
@@ -100,14 +111,12 @@ const mark = (marks: Marks, r: RecordedEvent): void => {
   else if (e.type === 'step.started') marks.lastStarted.set(e.stepName, r.seq);
 };
 
-const nextOf = (
+const replayedStep = (
   client: OrbitClient,
   state: RunState,
   marks: Marks,
-): E.Either<InvalidMetadata | EventDecodeError, Replay['next']> => {
-  if (isFinished(state)) return E.right(null);
-  const step = state.steps.find((s) => s.status !== 'success');
-  if (step === undefined) return E.right(null);
+  step: StepState,
+): E.Either<InvalidMetadata | EventDecodeError, ReplayedStep> => {
   const inFlight = step.status === 'running' && (marks.lastStarted.get(step.name) ?? 0) > marks.lastHandover;
   const attempt = inFlight ? step.attemptCount : step.attemptCount + 1;
   const pipeline = client.registry.getPipeline(state.pipelineId);
@@ -119,6 +128,22 @@ const nextOf = (
   const { runId, pipelineId, stepName, attempt: n, metadata, prevResults, idempotencyKey } = ctx.right;
   const context: ReplayedContext = { runId, pipelineId, stepName, attempt: n, metadata, prevResults, idempotencyKey };
   return E.right({ stepName: step.name, attempt, inFlight, context, decoded: true });
+};
+
+/** The ready steps (the fold's open set, in step order) with their contexts; none once the run ended. */
+const readyOf = (
+  client: OrbitClient,
+  state: RunState,
+  marks: Marks,
+): E.Either<InvalidMetadata | EventDecodeError, readonly ReplayedStep[]> => {
+  if (isFinished(state)) return E.right([]);
+  const out: ReplayedStep[] = [];
+  for (const i of state.open) {
+    const r = replayedStep(client, state, marks, state.steps[i] as StepState);
+    if (E.isLeft(r)) return r;
+    out.push(r.right);
+  }
+  return E.right(out);
 };
 
 /**
@@ -159,7 +184,7 @@ export const replayRun = async (
       message: `run ${runId} has ${lastEvent.seq} event(s), no seq ${at.seq}`,
     });
   }
-  const next = nextOf(client, state, marks);
-  if (E.isLeft(next)) return next;
-  return E.right({ runId, at, lastEvent, state, eventsAfter, next: next.right });
+  const ready = readyOf(client, state, marks);
+  if (E.isLeft(ready)) return ready;
+  return E.right({ runId, at, lastEvent, state, eventsAfter, next: ready.right[0] ?? null, ready: ready.right });
 };

@@ -7,6 +7,8 @@ export interface StepSide {
   readonly attempts: number;
   /** Of its last attempt, from its start to the step's end; null while it has not ended. */
   readonly durationMs: number | null;
+  /** A map step's items (present once it started): how many it has and how many succeeded. */
+  readonly items?: { readonly total: number; readonly succeeded: number };
 }
 
 /** One step of two runs, side by side. */

@@ -79,6 +79,16 @@ const ancestorsOf = (g: RunGraph, i: number): readonly number[] => {
 };
 
 /**
+ * The steps whose results `stepName` may see: every step of a linear run (or without a step), else
+ * the steps it depends on, directly or not, in step order.
+ */
+export const visibleStepsOf = (state: RunState, stepName?: string): readonly StepState[] => {
+  const g = graphOf(state);
+  const at = stepName === undefined ? undefined : g.index.get(stepName);
+  return g.linear || at === undefined ? state.steps : ancestorsOf(g, at).map((j) => state.steps[j] as StepState);
+};
+
+/**
  * Every succeeded step's result by name, decoded with the step's `output` codec where it has one.
  * With `stepName` in a run whose steps do not all follow the one before them, only the results
  * of the steps it depends on (directly or not): those succeeded before it started, whatever the
@@ -91,10 +101,7 @@ export const prevResultsOf = (
 ): E.Either<EventDecodeError, Record<string, PrevResult>> => {
   const out: Record<string, PrevResult> = {};
   const decoded = decodedFor(pipeline);
-  const g = graphOf(state);
-  const at = stepName === undefined ? undefined : g.index.get(stepName);
-  const visible = g.linear || at === undefined ? state.steps : ancestorsOf(g, at).map((j) => state.steps[j] as StepState);
-  for (const step of visible) {
+  for (const step of visibleStepsOf(state, stepName)) {
     if (step.status !== 'success') continue;
     let prev = decoded.get(step);
     if (prev === undefined) {

@@ -7,6 +7,7 @@ export interface RecoveryStatsRow {
   readonly ended: number;
   readonly succeeded: number;
   readonly steps_started: number;
+  readonly items_started: number;
   readonly in_flight: number;
   readonly avg_recovery_ms: number | null;
   readonly avg_downtime_ms: number | null;
@@ -33,10 +34,14 @@ export const readRecoveryStats = (db: Database, sinceMs: number | null, interrup
      ), spans AS (
        SELECT s.*, e.type AS end_type, e.occurred_at AS ended_at,
               (SELECT p.occurred_at FROM ${db.qs}.run_events p WHERE p.run_id = s.run_id AND p.seq = s.seq - 1) AS before_at,
-              (SELECT count(*) FROM ${db.qs}.run_events y
-                WHERE y.run_id = s.run_id AND y.seq > s.seq AND (s.end_seq IS NULL OR y.seq < s.end_seq)
-                  AND y.type = 'step.started') AS steps_started
+              y.steps_started, y.items_started
          FROM resumed s
+         CROSS JOIN LATERAL (
+           SELECT count(*) FILTER (WHERE y.type = 'step.started') AS steps_started,
+                  count(*) FILTER (WHERE y.type = 'item.started') AS items_started
+             FROM ${db.qs}.run_events y
+            WHERE y.run_id = s.run_id AND y.seq > s.seq AND (s.end_seq IS NULL OR y.seq < s.end_seq)
+              AND y.type IN ('step.started', 'item.started')) y
          LEFT JOIN ${db.qs}.run_events e ON e.run_id = s.run_id AND e.seq = s.end_seq
      )
      SELECT count(*)::int AS recoveries,
@@ -44,6 +49,7 @@ export const readRecoveryStats = (db: Database, sinceMs: number | null, interrup
             count(*) FILTER (WHERE end_type = ANY ($4::text[]))::int AS ended,
             count(*) FILTER (WHERE end_type = 'run.succeeded')::int AS succeeded,
             coalesce(sum(steps_started), 0)::int AS steps_started,
+            coalesce(sum(items_started), 0)::int AS items_started,
             coalesce(sum(in_flight), 0)::int AS in_flight,
             avg(extract(epoch FROM ended_at - occurred_at) * 1000)
               FILTER (WHERE end_type = ANY ($4::text[]))::float8 AS avg_recovery_ms,

@@ -24,6 +24,8 @@ export interface RecoveryStats {
   readonly successRate: number | null;
   /** Steps started after a resume, per recovery. */
   readonly stepsExecutedPerRecovery: number | null;
+  /** Map items started after a resume (the unfinished items of map steps), per recovery. */
+  readonly itemsExecutedPerRecovery: number | null;
   /** In-flight steps (started, no outcome) executed again, per recovery. */
   readonly stepsReExecutedPerRecovery: number | null;
   /** From `run.resumed` to the run's end, in ms, over recoveries that ended. */
@@ -55,6 +57,7 @@ export const recoveryStats = async (
     recoveries: r.recoveries,
     successRate: r.ended === 0 ? null : r.succeeded / r.ended,
     stepsExecutedPerRecovery: per(r.steps_started),
+    itemsExecutedPerRecovery: per(r.items_started),
     stepsReExecutedPerRecovery: per(r.in_flight),
     averageRecoveryMs: r.avg_recovery_ms === null ? null : Math.round(r.avg_recovery_ms),
     averageDowntimeMs: r.avg_downtime_ms === null ? null : Math.round(r.avg_downtime_ms),

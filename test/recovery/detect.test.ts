@@ -3,6 +3,7 @@ import { definePipeline } from '../../src/pipeline/definePipeline';
 import { runPipeline } from '../../src/executor/runPipeline';
 import { cancelRun } from '../../src/api/cancelRun';
 import { analyzeStepCompletion } from '../../src/api/analyzeStepCompletion';
+import { replayRun } from '../../src/api/replayRun';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
@@ -225,6 +226,16 @@ describe('detectInterruptedRuns', () => {
     expect(run).toMatchObject({ completedSteps: 2, failedSteps: 0, nextStep: 'c', readySteps: ['c', 'd', 'e'] });
     const analysis = expectRight(await analyzeStepCompletion(seeded.runId, { client: tc.client }));
     expect(analysis).toMatchObject({ nextStep: 'c', readySteps: ['c', 'd', 'e'], pendingSteps: ['e', 'f', 'g'] });
+    // replay --at shows the same branches, each with the context it would get: only what it depends on.
+    const replay = expectRight(await replayRun(seeded.runId, { seq: 10 }, { client: tc.client }));
+    expect(replay.ready.map((n) => [n.stepName, n.attempt, n.inFlight, Object.keys(n.context.prevResults)])).toEqual([
+      ['c', 1, true, ['a']],
+      ['d', 2, false, ['a']],
+      ['e', 1, false, ['a']],
+    ]);
+    expect(replay.next).toEqual(replay.ready[0]);
+    const atB = expectRight(await replayRun(seeded.runId, { seq: 7 }, { client: tc.client }));
+    expect(atB.ready.map((n) => n.stepName)).toEqual(['b', 'c', 'd', 'e']);
     await expectProjectionsMatch(db, [seeded.runId]);
   });
 

@@ -12,7 +12,9 @@ interface DiffArgs extends GlobalArgs {
 }
 
 const cell = (s: StepSide | null): string =>
-  s === null ? '(no such step)' : `${s.status} ×${s.attempts} ${s.durationMs === null ? '-' : formatElapsed(s.durationMs)}`;
+  s === null
+    ? '(no such step)'
+    : `${s.status} ×${s.attempts} ${s.durationMs === null ? '-' : formatElapsed(s.durationMs)}${s.items === undefined ? '' : ` ${s.items.succeeded}/${s.items.total} items`}`;
 
 export const diffCommand: CommandModule<GlobalArgs, DiffArgs> = {
   command: 'diff <runA> <runB>',

@@ -32,19 +32,26 @@ const print = (out: Output, r: Replay): void => {
         : st.error !== null
           ? `  ${st.error.name}: ${st.error.message}${st.nextRetryAt === null ? '' : `, next attempt at ${st.nextRetryAt}`}`
           : '';
-    out.line(`  ${st.name.padEnd(20)} ${st.status.padEnd(8)} attempts ${st.attemptCount}${extra}`);
+    // A map step: how far its items had got (each item is an attempt of its own).
+    const m = s.maps?.[st.name];
+    const items = m === undefined ? '' : `  items ${m.succeeded}/${m.count} succeeded, ${m.open.length} started and unfinished`;
+    out.line(`  ${st.name.padEnd(20)} ${st.status.padEnd(8)} attempts ${st.attemptCount}${items}${extra}`);
   }
   out.line();
   if (r.next === null) {
     out.line('Next: nothing (the run had ended or every step had succeeded)');
     return;
   }
-  const n = r.next;
-  out.line(`Next: ${n.stepName}, attempt ${n.attempt}${n.inFlight ? ' (in flight at that moment)' : ''}. Its StepContext:`);
-  out.line(`  idempotencyKey ${n.context.idempotencyKey}`);
-  out.line(`  metadata       ${show(n.context.metadata)}`);
-  for (const [name, p] of Object.entries(n.context.prevResults)) out.line(`  prevResults[${name}] ${show(p)}`);
-  if (!n.decoded) out.line(out.dim('  (pipeline not registered: metadata and results as journaled, not decoded by its codecs)'));
+  // A DAG may have several branches ready at once: each with its context (one for a linear pipeline).
+  if (r.ready.length > 1) out.line(`Next: ${r.ready.length} steps ready (${r.ready.map((n) => n.stepName).join(', ')}).`);
+  for (const n of r.ready) {
+    out.line(`Next: ${n.stepName}, attempt ${n.attempt}${n.inFlight ? ' (in flight at that moment)' : ''}. Its StepContext:`);
+    out.line(`  idempotencyKey ${n.context.idempotencyKey}`);
+    out.line(`  metadata       ${show(n.context.metadata)}`);
+    for (const [name, p] of Object.entries(n.context.prevResults)) out.line(`  prevResults[${name}] ${show(p)}`);
+    if (!n.decoded)
+      out.line(out.dim('  (pipeline not registered: metadata and results as journaled, not decoded by its codecs)'));
+  }
 };
 
 export const replayCommand: CommandModule<GlobalArgs, ReplayArgs> = {

@@ -42,6 +42,9 @@ export const statsCommand: CommandModule<GlobalArgs, StatsArgs> = {
       out.line(`  Runs recovered: ${v.runsRecovered} (${v.recoveries} recoveries)`);
       out.line(`  Recovery success rate: ${pct(v.successRate)}`);
       out.line(`  Steps executed per recovery: ${num(v.stepsExecutedPerRecovery)}`);
+      // Only where map steps were resumed: the spec's lines stay as they are otherwise.
+      if ((v.itemsExecutedPerRecovery ?? 0) > 0)
+        out.line(`  Map items executed per recovery: ${num(v.itemsExecutedPerRecovery)}`);
       out.line(`  Steps re-executed per recovery (in flight when interrupted): ${num(v.stepsReExecutedPerRecovery)}`);
       out.line(`  Average recovery time: ${num(v.averageRecoveryMs, ' ms')}`);
       out.line(`  Average downtime before recovery: ${num(v.averageDowntimeMs, ' ms')}`);
