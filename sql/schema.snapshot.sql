@@ -143,6 +143,72 @@ END
 $$;
 
 --
+-- Name: archive_drop_partition(text, text, text, text[], integer[], bytea[]); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.archive_drop_partition(p_manifest_digest text, p_location text, p_partition text, p_run_ids text[], p_last_seqs integer[], p_head_hashes bytea[]) RETURNS TABLE(outcome text, runs integer, events bigint, bytes bigint)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+DECLARE
+  v_rel    regclass;
+  v_bad    bigint;
+  v_events bigint;
+  v_bytes  bigint;
+BEGIN
+  IF cardinality(p_run_ids) IS DISTINCT FROM cardinality(p_last_seqs)
+     OR cardinality(p_run_ids) IS DISTINCT FROM cardinality(p_head_hashes) THEN
+    RAISE EXCEPTION 'archive refused: run ids, last seqs and head hashes differ in number' USING ERRCODE = 'check_violation';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM __SCHEMA__.journal_month_partitions() m WHERE m.name = p_partition) THEN
+    -- Not a monthly partition whose month is over (or already dropped).
+    RETURN QUERY SELECT 'kept'::text, 0, 0::bigint, 0::bigint;
+    RETURN;
+  END IF;
+  v_rel := ('__SCHEMA__.' || quote_ident(p_partition))::regclass;
+  -- No append into the partition until it is dropped (or this transaction ends).
+  EXECUTE format('LOCK TABLE %s IN SHARE MODE', v_rel);
+
+  -- The partition's runs are exactly the given ones, each with exactly seqs 1..last_seq.
+  EXECUTE format(
+    'SELECT count(*) FROM (SELECT e.run_id, count(*) AS n, max(e.seq) AS m FROM %s e GROUP BY e.run_id) j
+       FULL JOIN unnest($1, $2) AS g(id, last) ON g.id = j.run_id
+      WHERE j.run_id IS NULL OR g.id IS NULL OR j.n <> g.last OR j.m <> g.last', v_rel)
+    INTO v_bad USING p_run_ids, p_last_seqs;
+  IF v_bad = 0 THEN
+    -- Each head is the archive's.
+    EXECUTE format(
+      'SELECT count(*) FROM unnest($1, $2, $3) AS g(id, last, head)
+         LEFT JOIN %s e ON e.run_id = g.id AND e.seq = g.last
+        WHERE e.hash IS DISTINCT FROM g.head', v_rel)
+      INTO v_bad USING p_run_ids, p_last_seqs, p_head_hashes;
+  END IF;
+  IF v_bad = 0 THEN
+    -- Each is finished (and stays so: its rows are locked until the drop commits).
+    PERFORM 1 FROM __SCHEMA__.runs r WHERE r.id = ANY (p_run_ids) FOR UPDATE;
+    SELECT count(*) INTO v_bad
+      FROM unnest(p_run_ids) AS g(id)
+      LEFT JOIN __SCHEMA__.runs r ON r.id = g.id
+     WHERE r.status IS NULL OR r.status NOT IN ('success', 'failed', 'cancelled');
+  END IF;
+  IF v_bad <> 0 THEN
+    RETURN QUERY SELECT 'kept'::text, 0, 0::bigint, 0::bigint;
+    RETURN;
+  END IF;
+
+  INSERT INTO __SCHEMA__.archive_ledger (run_id, events, last_seq, head_hash, manifest_digest, location, archived_by)
+  SELECT g.id, g.last, g.last, g.head, p_manifest_digest, p_location, session_user
+    FROM unnest(p_run_ids, p_last_seqs, p_head_hashes) AS g(id, last, head);
+  DELETE FROM __SCHEMA__.steps s WHERE s.run_id = ANY (p_run_ids);
+  DELETE FROM __SCHEMA__.runs r WHERE r.id = ANY (p_run_ids);
+  SELECT coalesce(sum(g.last), 0) INTO v_events FROM unnest(p_last_seqs) AS g(last);
+  v_bytes := pg_catalog.pg_total_relation_size(v_rel);
+  EXECUTE format('DROP TABLE %s', v_rel);
+  RETURN QUERY SELECT 'dropped'::text, cardinality(p_run_ids), v_events, v_bytes;
+END
+$_$;
+
+--
 -- Name: archive_remove_runs(text, text, text[], integer[], bytea[]); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
 --
 
@@ -287,6 +353,25 @@ BEGIN
   END LOOP;
 END
 $$;
+
+--
+-- Name: journal_month_partitions(); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE FUNCTION __SCHEMA__.journal_month_partitions() RETURNS TABLE(name text, lo text, hi text)
+    LANGUAGE sql STABLE
+    SET search_path TO 'pg_catalog', 'pg_temp'
+    AS $_$
+  SELECT m.name, __SCHEMA__.run_id_at(m.month), __SCHEMA__.run_id_at(m.month + interval '1 month')
+    FROM (SELECT c.relname::text AS name,
+                 to_date(substr(c.relname, 12), 'YYYY_MM')::timestamp AT TIME ZONE 'UTC' AS month
+            FROM pg_catalog.pg_inherits i
+            JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+           WHERE i.inhparent = '__SCHEMA__.run_events'::regclass
+             AND c.relname ~ '^run_events_[0-9]{4}_[0-9]{2}$') m
+   WHERE m.month + interval '1 month' <= now()
+   ORDER BY m.name
+$_$;
 
 --
 -- Name: reject_journal_change(); Type: FUNCTION; Schema: __SCHEMA__; Owner: -
@@ -503,33 +588,6 @@ PARTITION BY RANGE (run_id);
 COMMENT ON TABLE __SCHEMA__.run_events IS 'Append-only journal of Orbit runs, partitioned by run id (creation month). position: global order; seq: per-run order from 1; hash: sha256 chained to the run''s previous event.';
 
 --
--- Name: run_events_before_partitioning; Type: TABLE; Schema: __SCHEMA__; Owner: -
---
-
-CREATE TABLE __SCHEMA__.run_events_before_partitioning (
-    "position" bigint NOT NULL,
-    run_id text NOT NULL,
-    seq integer NOT NULL,
-    type text NOT NULL,
-    step_name text,
-    attempt integer,
-    payload jsonb DEFAULT '{}'::jsonb NOT NULL,
-    occurred_at timestamp with time zone DEFAULT date_trunc('milliseconds'::text, now()) NOT NULL,
-    writer text NOT NULL,
-    event_id uuid NOT NULL,
-    hash bytea NOT NULL,
-    CONSTRAINT run_events_attempt_check CHECK ((attempt > 0)),
-    CONSTRAINT run_events_seq_check CHECK ((seq > 0)),
-    CONSTRAINT run_events_type_check CHECK ((type ~ '^[a-z]+(\.[a-z_]+)+$'::text))
-);
-
---
--- Name: TABLE run_events_before_partitioning; Type: COMMENT; Schema: __SCHEMA__; Owner: -
---
-
-COMMENT ON TABLE __SCHEMA__.run_events_before_partitioning IS 'Append-only journal of Orbit runs. position: global order; seq: per-run order from 1; hash: sha256 chained to the run''s previous event.';
-
---
 -- Name: run_events_default; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -624,12 +682,6 @@ CREATE TABLE __SCHEMA__.workers (
 );
 
 --
--- Name: run_events_before_partitioning; Type: TABLE ATTACH; Schema: __SCHEMA__; Owner: -
---
-
-ALTER TABLE ONLY __SCHEMA__.run_events ATTACH PARTITION __SCHEMA__.run_events_before_partitioning FOR VALUES FROM (MINVALUE) TO ('run_myc87pc0');
-
---
 -- Name: run_events_default; Type: TABLE ATTACH; Schema: __SCHEMA__; Owner: -
 --
 
@@ -662,13 +714,6 @@ ALTER TABLE ONLY __SCHEMA__.event_rules
 
 ALTER TABLE ONLY __SCHEMA__.run_events
     ADD CONSTRAINT run_events_run_seq_key UNIQUE (run_id, seq);
-
---
--- Name: run_events_before_partitioning run_events_before_partitioning_run_seq_key; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
---
-
-ALTER TABLE ONLY __SCHEMA__.run_events_before_partitioning
-    ADD CONSTRAINT run_events_before_partitioning_run_seq_key UNIQUE (run_id, seq);
 
 --
 -- Name: run_events_default run_events_default_run_id_seq_key; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
@@ -725,34 +770,22 @@ CREATE INDEX archive_ledger_by_run ON __SCHEMA__.archive_ledger USING btree (run
 CREATE INDEX delayed_runs_by_time ON __SCHEMA__.delayed_runs USING btree (run_at);
 
 --
--- Name: run_events_position; Type: INDEX; Schema: __SCHEMA__; Owner: -
---
-
-CREATE INDEX run_events_position ON ONLY __SCHEMA__.run_events USING btree ("position");
-
---
--- Name: run_events_before_partitioning_position_idx; Type: INDEX; Schema: __SCHEMA__; Owner: -
---
-
-CREATE INDEX run_events_before_partitioning_position_idx ON __SCHEMA__.run_events_before_partitioning USING btree ("position");
-
---
 -- Name: run_events_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 
 CREATE INDEX run_events_resumed ON ONLY __SCHEMA__.run_events USING btree (occurred_at) WHERE (type = 'run.resumed'::text);
 
 --
--- Name: run_events_before_partitioning_resumed; Type: INDEX; Schema: __SCHEMA__; Owner: -
---
-
-CREATE INDEX run_events_before_partitioning_resumed ON __SCHEMA__.run_events_before_partitioning USING btree (occurred_at) WHERE (type = 'run.resumed'::text);
-
---
 -- Name: run_events_default_occurred_at_idx; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 
 CREATE INDEX run_events_default_occurred_at_idx ON __SCHEMA__.run_events_default USING btree (occurred_at) WHERE (type = 'run.resumed'::text);
+
+--
+-- Name: run_events_position; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX run_events_position ON ONLY __SCHEMA__.run_events USING btree ("position");
 
 --
 -- Name: run_events_default_position_idx; Type: INDEX; Schema: __SCHEMA__; Owner: -
@@ -797,24 +830,6 @@ CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((sta
 CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs USING btree (last_event_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
 
 --
--- Name: run_events_before_partitioning_position_idx; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
---
-
-ALTER INDEX __SCHEMA__.run_events_position ATTACH PARTITION __SCHEMA__.run_events_before_partitioning_position_idx;
-
---
--- Name: run_events_before_partitioning_resumed; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
---
-
-ALTER INDEX __SCHEMA__.run_events_resumed ATTACH PARTITION __SCHEMA__.run_events_before_partitioning_resumed;
-
---
--- Name: run_events_before_partitioning_run_seq_key; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
---
-
-ALTER INDEX __SCHEMA__.run_events_run_seq_key ATTACH PARTITION __SCHEMA__.run_events_before_partitioning_run_seq_key;
-
---
 -- Name: run_events_default_occurred_at_idx; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -
 --
 
@@ -851,12 +866,6 @@ CREATE TRIGGER archive_ledger_no_update BEFORE DELETE OR UPDATE ON __SCHEMA__.ar
 CREATE TRIGGER run_events_append_guard BEFORE INSERT ON __SCHEMA__.run_events FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.guard_journal_insert();
 
 --
--- Name: run_events_before_partitioning run_events_append_guard; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
---
-
-CREATE TRIGGER run_events_append_guard BEFORE INSERT ON __SCHEMA__.run_events_before_partitioning FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.guard_journal_insert();
-
---
 -- Name: run_events_default run_events_append_guard; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
 --
 
@@ -867,12 +876,6 @@ CREATE TRIGGER run_events_append_guard BEFORE INSERT ON __SCHEMA__.run_events_de
 --
 
 CREATE TRIGGER run_events_no_truncate BEFORE TRUNCATE ON __SCHEMA__.run_events FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.reject_journal_change();
-
---
--- Name: run_events_before_partitioning run_events_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -
---
-
-CREATE TRIGGER run_events_no_truncate BEFORE TRUNCATE ON __SCHEMA__.run_events_before_partitioning FOR EACH STATEMENT EXECUTE FUNCTION __SCHEMA__.reject_journal_change();
 
 --
 -- Name: run_events_default run_events_no_truncate; Type: TRIGGER; Schema: __SCHEMA__; Owner: -

@@ -9,6 +9,7 @@ import { ManifestBuilder, type ExportManifest } from '../audit/exportManifest';
 import { toExported } from '../audit/exportRuns';
 import { describeProblem } from '../audit/problems';
 import { verifyExport } from '../audit/verifyExport';
+import { addPartitionsAhead } from '../journal/partitionsAhead';
 import { canRemoveArchivedRuns } from '../queries/canRemoveArchivedRuns';
 import { listArchivableRuns, type ArchivableRun } from '../queries/listArchivableRuns';
 import { readDatabaseNow } from '../queries/readDatabaseNow';
@@ -25,6 +26,7 @@ import {
   writeProgress,
   type ArchiveProgress,
 } from './archiveFiles';
+import { dropArchivedPartitions, type DroppedPartition } from './dropArchivedPartitions';
 
 /** Which runs: finished before a time, or before a duration ago on the database's clock. */
 export type FinishedBefore = { readonly agoMs: number } | { readonly at: Date };
@@ -57,6 +59,8 @@ export interface ArchiveReport extends ArchivePlan {
   /** Runs that changed after they were exported (resumed, or not finished any more): left in the journal. */
   readonly changed: readonly string[];
   readonly bytes: number;
+  /** Monthly journal partitions dropped whole, their runs all archived (the rest went row by row). */
+  readonly droppedPartitions: readonly DroppedPartition[];
 }
 
 const PAGE = 1000;
@@ -243,6 +247,7 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
         removedEvents: 0,
         changed: [],
         bytes: 0,
+        droppedPartitions: [],
       });
     }
     const written = await writeExport(db, runs.right, file);
@@ -281,24 +286,35 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
     });
   }
   const runs = report.manifest.runs;
+  // Partitions are made ahead here too (the owner runs this), then past months' partitions whose
+  // runs are all in this archive are dropped whole; the other runs go row by row.
+  const ahead = await addPartitionsAhead(db);
+  if (E.isLeft(ahead)) return ahead;
+  const partitions = await dropArchivedPartitions(db, progress.manifestDigest, dir, runs);
+  if (E.isLeft(partitions)) return partitions;
+  const gone = partitions.right.runIds;
   const batchEvents = opts.batchEvents ?? DEFAULT_BATCH_EVENTS;
   const changed: string[] = [];
   let i = progress.removedRuns;
   while (i < runs.length) {
-    const batch = [runs[i] as (typeof runs)[number]];
-    let events = batch[0]?.events ?? 0;
-    while (i + batch.length < runs.length) {
-      const next = runs[i + batch.length] as (typeof runs)[number];
-      if (events + next.events > batchEvents) break;
+    const batch: (typeof runs)[number][] = [];
+    let events = 0;
+    let j = i;
+    for (; j < runs.length; j++) {
+      const next = runs[j] as (typeof runs)[number];
+      if (gone.has(next.runId)) continue;
+      if (batch.length > 0 && events + next.events > batchEvents) break;
       batch.push(next);
       events += next.events;
     }
-    const removed = await removeArchivedRuns(db, progress.manifestDigest, dir, batch);
-    if (E.isLeft(removed)) return removed;
-    for (const r of removed.right) {
-      if (r.outcome === 'changed') changed.push(r.run_id);
+    if (batch.length > 0) {
+      const removed = await removeArchivedRuns(db, progress.manifestDigest, dir, batch);
+      if (E.isLeft(removed)) return removed;
+      for (const r of removed.right) {
+        if (r.outcome === 'changed') changed.push(r.run_id);
+      }
     }
-    i += batch.length;
+    i = j;
     progress = { ...progress, removedRuns: i, done: i >= runs.length };
     opts.onBatch?.(progress);
     await writeProgress(dir, progress);
@@ -321,5 +337,6 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
     removedEvents,
     changed,
     bytes,
+    droppedPartitions: partitions.right.dropped,
   });
 };

@@ -109,6 +109,9 @@ export const archiveCommand: CommandModule<GlobalArgs, ArchiveArgs> = {
       out.success(
         `${a.resumed ? 'Resumed and finished the archive: ' : 'Archived '}${a.removedRuns} run(s), ${a.removedEvents} event(s) finished before ${a.finishedBefore.toISOString()} to ${a.dir} (${a.bytes} bytes, verified; manifest sha256 ${a.manifestDigest.slice(0, 16)}…)`,
       );
+      for (const d of a.droppedPartitions) {
+        out.info(`Dropped journal partition ${d.name} whole: ${d.runs} run(s), ${d.events} event(s), ${d.bytes} bytes freed`);
+      }
       for (const id of a.changed) out.failure(`run ${id}: changed after it was exported (resumed?): left in the journal`);
       out.info(`Bring them back with: orbit import ${path.join(a.dir, RUNS_FILE)}`);
       return E.right(a.changed.length === 0 ? ExitCode.ok : ExitCode.error);
