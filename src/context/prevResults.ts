@@ -3,6 +3,8 @@ import * as t from 'io-ts';
 import { OrbitErrors, type EventDecodeError, type InvalidMetadata } from '../errors';
 import { describeDecodeError } from '../events/decodeErrors';
 import { graphOf, type RunGraph } from '../fold/runGraph';
+import { successLogOf, type SuccessNode } from '../fold/successLog';
+import { lazyRecord } from '../util/lazyRecord';
 import type { RunState, StepState } from '../fold/runState';
 import type { Pipeline, PrevResult, StepData } from '../pipeline/types';
 
@@ -38,8 +40,7 @@ const outputCodecs = (pipeline: Pipeline): ReadonlyMap<string, t.Mixed> => {
 /**
  * A succeeded step's decoded result, once per pipeline and step object: a step's result never
  * changes once it succeeded, and the fold keeps unchanged steps as the same objects, so the
- * executor does not decode every earlier result again at every step. (Sharing whole records
- * between steps, a copy plus one, measured slower than this rebuild: docs/PERFORMANCE.md.)
+ * executor does not decode an earlier result again at every step.
  */
 const decodedCache = new WeakMap<Pipeline, WeakMap<StepState, PrevResult>>();
 const decodedFor = (pipeline: Pipeline): WeakMap<StepState, PrevResult> => {
@@ -51,12 +52,71 @@ const decodedFor = (pipeline: Pipeline): WeakMap<StepState, PrevResult> => {
   return m;
 };
 
+/** A succeeded step's result decoded with its `output` codec (as is, without one), or why it does not decode. */
+const decodeStep = (state: RunState, pipeline: Pipeline, step: StepState): E.Either<EventDecodeError, PrevResult> => {
+  const decoded = decodedFor(pipeline);
+  const hit = decoded.get(step);
+  if (hit !== undefined) return E.right(hit);
+  const codec = outputCodecs(pipeline).get(step.name);
+  let data: unknown = step.result ?? undefined;
+  if (codec !== undefined && data !== undefined) {
+    const d = codec.decode(data);
+    if (E.isLeft(d)) {
+      const seq = step.resultSeq ?? state.lastSeq;
+      const field = `payload.result (${step.name})`;
+      return E.left(OrbitErrors.eventDecodeError(state.runId, seq, 'step.succeeded', field, describeDecodeError(d.left)));
+    }
+    data = d.right;
+  }
+  const prev: PrevResult = data === undefined ? { success: true } : { success: true, data: data as StepData };
+  decoded.set(step, prev);
+  return E.right(prev);
+};
+
 /**
- * Positions of the steps `i` depends on, directly or not, ascending: what a step of a DAG sees.
- * Once per run graph and step.
+ * The results of a run's succeeded steps that do not decode, by step position: each step checked
+ * once per pipeline. The check of a state goes down its success list (newest first) only as far
+ * as the first step already checked, and that step's answer covers every older one, so a step of
+ * a long run pays for the steps that succeeded since the last one, not for all of them.
  */
-const ancestorCache = new WeakMap<RunGraph, Map<number, readonly number[]>>();
-const ancestorsOf = (g: RunGraph, i: number): readonly number[] => {
+interface Undecodable {
+  readonly index: number;
+  readonly error: EventDecodeError;
+}
+const checkedCache = new WeakMap<Pipeline, WeakMap<SuccessNode, readonly Undecodable[]>>();
+const undecodableOf = (state: RunState, pipeline: Pipeline): readonly Undecodable[] => {
+  let checked = checkedCache.get(pipeline);
+  if (checked === undefined) {
+    checked = new WeakMap();
+    checkedCache.set(pipeline, checked);
+  }
+  const unchecked: SuccessNode[] = [];
+  let node = successLogOf(state);
+  let found: readonly Undecodable[] = [];
+  while (node !== null) {
+    const known = checked.get(node);
+    if (known !== undefined) {
+      found = known;
+      break;
+    }
+    unchecked.push(node);
+    node = node.prev;
+  }
+  for (let k = unchecked.length - 1; k >= 0; k--) {
+    const n = unchecked[k] as SuccessNode;
+    const r = decodeStep(state, pipeline, n.step);
+    if (E.isLeft(r)) found = [...found, { index: n.index, error: r.left }];
+    checked.set(n, found);
+  }
+  return found;
+};
+
+/**
+ * Positions of the steps `i` depends on, directly or not: what a step of a DAG sees. Once per
+ * run graph and step.
+ */
+const ancestorCache = new WeakMap<RunGraph, Map<number, ReadonlySet<number>>>();
+const ancestorsOf = (g: RunGraph, i: number): ReadonlySet<number> => {
   let m = ancestorCache.get(g);
   if (m === undefined) {
     m = new Map();
@@ -72,7 +132,7 @@ const ancestorsOf = (g: RunGraph, i: number): readonly number[] => {
       seen.add(j);
       stack.push(...(g.deps[j] as readonly number[]));
     }
-    a = [...seen].sort((x, y) => x - y);
+    a = seen;
     m.set(i, a);
   }
   return a;
@@ -85,7 +145,9 @@ const ancestorsOf = (g: RunGraph, i: number): readonly number[] => {
 export const visibleStepsOf = (state: RunState, stepName?: string): readonly StepState[] => {
   const g = graphOf(state);
   const at = stepName === undefined ? undefined : g.index.get(stepName);
-  return g.linear || at === undefined ? state.steps : ancestorsOf(g, at).map((j) => state.steps[j] as StepState);
+  return g.linear || at === undefined
+    ? state.steps
+    : [...ancestorsOf(g, at)].sort((x, y) => x - y).map((j) => state.steps[j] as StepState);
 };
 
 /**
@@ -93,33 +155,47 @@ export const visibleStepsOf = (state: RunState, stepName?: string): readonly Ste
  * With `stepName` in a run whose steps do not all follow the one before them, only the results
  * of the steps it depends on (directly or not): those succeeded before it started, whatever the
  * other branches did, so a context rebuilt by recovery or replay is the same.
+ *
+ * Every result it holds is checked against its codec here (a Left names the first, by position,
+ * that does not decode), but the record is a read-only view (`lazyRecord`): a result is looked up
+ * when it is read, and only enumerating the record lists every step. So building the context of a
+ * step costs the same at the first step of a long run as at its last.
  */
 export const prevResultsOf = (
   state: RunState,
   pipeline: Pipeline,
   stepName?: string,
-): E.Either<EventDecodeError, Record<string, PrevResult>> => {
-  const out: Record<string, PrevResult> = {};
-  const decoded = decodedFor(pipeline);
-  for (const step of visibleStepsOf(state, stepName)) {
-    if (step.status !== 'success') continue;
-    let prev = decoded.get(step);
-    if (prev === undefined) {
-      const codec = outputCodecs(pipeline).get(step.name);
-      let data: unknown = step.result ?? undefined;
-      if (codec !== undefined && data !== undefined) {
-        const d = codec.decode(data);
-        if (E.isLeft(d)) {
-          const seq = step.resultSeq ?? state.lastSeq;
-          const field = `payload.result (${step.name})`;
-          return E.left(OrbitErrors.eventDecodeError(state.runId, seq, 'step.succeeded', field, describeDecodeError(d.left)));
-        }
-        data = d.right;
-      }
-      prev = data === undefined ? { success: true } : { success: true, data: data as StepData };
-      decoded.set(step, prev);
-    }
-    out[step.name] = prev;
-  }
-  return E.right(out);
+): E.Either<EventDecodeError, Readonly<Record<string, PrevResult | undefined>>> => {
+  const g = graphOf(state);
+  const at = stepName === undefined ? undefined : g.index.get(stepName);
+  const ancestors = g.linear || at === undefined ? null : ancestorsOf(g, at);
+  const visible = (j: number): boolean => ancestors === null || ancestors.has(j);
+  let first: Undecodable | undefined;
+  for (const u of undecodableOf(state, pipeline))
+    if (visible(u.index) && (first === undefined || u.index < first.index)) first = u;
+  if (first !== undefined) return E.left(first.error);
+  const succeeded = (j: number): StepState | undefined => {
+    const step = state.steps[j];
+    return step !== undefined && step.status === 'success' && visible(j) ? step : undefined;
+  };
+  return E.right(
+    lazyRecord<PrevResult>({
+      get: (name) => {
+        const j = g.index.get(name);
+        const step = j === undefined ? undefined : succeeded(j);
+        if (step === undefined) return undefined;
+        const r = decodeStep(state, pipeline, step);
+        // Checked above: a codec that accepts a value once and refuses it later is not a codec.
+        if (E.isLeft(r)) throw new Error(`${r.left.field} of run ${state.runId} no longer decodes: ${r.left.message}`);
+        return r.right;
+      },
+      keys: () => {
+        const positions = ancestors === null ? state.steps.map((s) => s.index) : [...ancestors].sort((x, y) => x - y);
+        return positions.flatMap((j) => {
+          const step = succeeded(j);
+          return step === undefined ? [] : [step.name];
+        });
+      },
+    }),
+  );
 };

@@ -5,6 +5,7 @@ import { graphOf, runGraphOf } from './runGraph';
 import type { RunState, StepState } from './runState';
 import { itemOf, newMapState, type ItemState, type MapState } from './mapState';
 import { emptyVector, vectorSet } from './itemVector';
+import { keepSuccessLog, successLogOf, type SuccessNode } from './successLog';
 
 /**
  * The fold: `(state, event) -> state`, pure, no clock, no I/O. A run begins as `null` and its
@@ -302,12 +303,37 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
 
 const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });
 
-/** Folds events onto a state. The input state is never mutated. */
-export const foldEvents = (
-  state: RunState | null,
-  events: Iterable<RecordedEvent>,
-): E.Either<IllegalTransition, RunState | null> => {
+/** A step as `run.created` makes it (pending, never started). */
+const isFresh = (s: StepState): boolean =>
+  s.status === 'pending' &&
+  s.attemptCount === 0 &&
+  s.startedAt === null &&
+  s.finishedAt === null &&
+  s.error === null &&
+  s.result === null &&
+  s.nextRetryAt === null;
+
+/** The fold of some events, and which steps they changed. */
+export interface Folded {
+  readonly state: RunState | null;
+  /**
+   * Positions (ascending) of the steps whose state the events changed: for a new run, those that
+   * are no longer as `run.created` made them. What the append writes to `steps` rows.
+   */
+  readonly changed: readonly number[];
+}
+
+/**
+ * Folds events onto a state and says which steps changed, without comparing every step: a step
+ * changes only under an event that names it (`step.*`, whose position the graph gives), except
+ * when an event replaces the whole list (a `retryFailed` resume), which is then compared in full.
+ * The input state is never mutated.
+ */
+export const foldChanges = (state: RunState | null, events: Iterable<RecordedEvent>): E.Either<IllegalTransition, Folded> => {
   let d = draftOf(state);
+  const draftSteps = d?.steps;
+  let log: SuccessNode | null = state === null ? null : successLogOf(state);
+  const named: number[] = [];
   for (const r of events) {
     const next = apply(d, r);
     if (typeof next === 'string') {
@@ -316,8 +342,36 @@ export const foldEvents = (
     next.lastSeq = r.seq;
     next.lastEventAt = r.occurredAt;
     d = next;
+    const e = r.event;
+    if ('stepName' in e) {
+      const i = stepIndex(d, e.stepName);
+      named.push(i);
+      if (e.type === 'step.succeeded') log = { index: i, step: d.steps[i] as StepState, prev: log };
+    }
   }
-  return E.right(d);
+  if (d === null) return E.right({ state: null, changed: [] });
+  keepSuccessLog(d, log);
+  let changed: number[];
+  if (state === null || d.steps !== draftSteps) {
+    const before = state?.steps;
+    changed = [];
+    d.steps.forEach((s, i) => {
+      if (before === undefined ? !isFresh(s) : before[i] !== s) changed.push(i);
+    });
+  } else {
+    const before = state.steps;
+    changed = [...new Set(named)].filter((i) => d.steps[i] !== before[i]).sort((a, b) => a - b);
+  }
+  return E.right({ state: d, changed });
+};
+
+/** Folds events onto a state. The input state is never mutated. */
+export const foldEvents = (
+  state: RunState | null,
+  events: Iterable<RecordedEvent>,
+): E.Either<IllegalTransition, RunState | null> => {
+  const r = foldChanges(state, events);
+  return E.isLeft(r) ? r : E.right(r.right.state);
 };
 
 /** One event: `evolve(state, event)`. */

@@ -4,34 +4,11 @@ import { stepErrorText } from '../fold/projectionRows';
 import type { RunState, StepState } from '../fold/runState';
 import type { AppendRunEventsCall } from '../queries/appendEvents';
 
-/** A step as `run.created` makes it: its steps row is created by the append itself. */
-const isFresh = (s: StepState): boolean =>
-  s.status === 'pending' &&
-  s.attemptCount === 0 &&
-  s.startedAt === null &&
-  s.finishedAt === null &&
-  s.error === null &&
-  s.result === null &&
-  s.nextRetryAt === null;
-
-/**
- * Positions of the steps an append changed: those whose object differs from `before` (the fold
- * replaces what it changes and shares the rest), or for a new run those that are not fresh.
- */
-export const changedSteps = (before: RunState | null, after: RunState): number[] => {
-  const changed: number[] = [];
-  const steps = after.steps;
-  for (let i = 0; i < steps.length; i++) {
-    const s = steps[i] as StepState;
-    if (before === null ? !isFresh(s) : before.steps[i] !== s) changed.push(i);
-  }
-  return changed;
-};
-
 /**
  * The arguments of `append_run_events` for folded events: built straight from the fold's values,
  * with no intermediate row objects (the append runs at every step). `after` is the fold of the
- * run including the events; `changed`, the positions `changedSteps` found.
+ * run including the events; `changed`, the positions
+ * of the steps the events changed (`foldChanges`).
  */
 export const appendCallOf = (
   req: { readonly runId: string; readonly expectedSeq: number; readonly writer: string },

@@ -5,9 +5,9 @@ import { fromPgError } from '../db/pgErrors';
 import { retryTransient } from '../db/retryTransient';
 import type { AppendFailure, EventDecodeError } from '../errors';
 import { eventCodecs, type RecordedEvent, type RunEvent } from '../events/runEvents';
-import { foldEvents } from '../fold/evolve';
+import { foldChanges } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
-import { appendCallOf, changedSteps } from './appendCall';
+import { appendCallOf } from './appendCall';
 import { PENDING_EPOCH, resolvePendingTimes } from './pendingTime';
 import { appendBatcherFor } from './appendBatcher';
 import { loadRunState } from './loadRunState';
@@ -68,10 +68,11 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
     eventId: randomUUID(),
     event,
   }));
-  const folded = foldEvents(req.state, records);
+  // The fold says which steps the events changed: only their rows are written.
+  const folded = foldChanges(req.state, records);
   if (E.isLeft(folded)) return folded;
-  const after = folded.right as RunState;
-  const changed = changedSteps(req.state, after);
+  const after = folded.right.state as RunState;
+  const changed = folded.right.changed;
   const call = appendCallOf(req, records, after, changed);
   // Shared with every other writer on this pool: appends ready at the same moment commit together.
   const batcher = appendBatcherFor(db);

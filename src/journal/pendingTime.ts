@@ -1,4 +1,5 @@
 import type { RunState, StepState } from '../fold/runState';
+import { keepSuccessLog, successLogOf } from '../fold/successLog';
 
 /**
  * Events being appended have no time yet: the database stamps them at commit. The writer folds
@@ -38,11 +39,14 @@ export const resolvePendingTimes = (state: RunState, committedAt: string, change
     for (const i of changed) out[i] = resolveStep(out[i] as StepState, ms);
     steps = out;
   }
-  return {
+  const resolved: RunState = {
     ...state,
     startedAt: resolve(state.startedAt, ms) as string,
     finishedAt: resolve(state.finishedAt, ms),
     lastEventAt: resolve(state.lastEventAt, ms) as string,
     steps,
   };
+  // The same steps succeeded (only times changed): the next fold goes on from the same list.
+  keepSuccessLog(resolved, successLogOf(state));
+  return resolved;
 };

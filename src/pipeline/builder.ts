@@ -1,6 +1,7 @@
 import type * as t from 'io-ts';
 import { definePipeline } from './definePipeline';
 import { jsonProblem } from './jsonProblem';
+import { lazyRecord } from '../util/lazyRecord';
 import type {
   JsonObject,
   JsonValue,
@@ -168,8 +169,12 @@ const notJson = (step: string, path: string, what: string): StepResult => {
 const toStepHandler =
   <M>(name: string, handler: (ctx: TypedStepContext<M, unknown>) => unknown, checkJson: boolean) =>
   async (ctx: StepContext<M>): Promise<StepResult> => {
-    const results: Record<string, unknown> = {};
-    for (const [k, prev] of Object.entries(ctx.prevResults)) if (prev !== undefined) results[k] = prev.data ?? null;
+    // A view of prevResults (looked up when read), not a copy: a long run's step pays for what it reads.
+    const prevResults = ctx.prevResults;
+    const results = lazyRecord<unknown>({
+      get: (k) => (Object.prototype.hasOwnProperty.call(prevResults, k) ? (prevResults[k]?.data ?? null) : undefined),
+      keys: () => Object.keys(prevResults).filter((k) => prevResults[k] !== undefined),
+    });
     const value: unknown = await handler({ ...ctx, results });
     const where = ctx.itemIndex === undefined ? name : `${name}[${ctx.itemIndex}]`;
     if (value === undefined) return { success: true };

@@ -2,7 +2,17 @@ import * as E from 'fp-ts/Either';
 import fc from 'fast-check';
 import type { JsonValue } from '../../src/events/json';
 import type { RecordedEvent, RunEvent } from '../../src/events/runEvents';
-import { foldEvents } from '../../src/fold/evolve';
+import { isDeepStrictEqual } from 'node:util';
+import * as t from 'io-ts';
+import { prevResultsOf } from '../../src/context/prevResults';
+import { describeDecodeError } from '../../src/events/decodeErrors';
+import { OrbitErrors, type EventDecodeError } from '../../src/errors';
+import { foldChanges, foldEvents } from '../../src/fold/evolve';
+import { graphOf } from '../../src/fold/runGraph';
+import type { RunState, StepState } from '../../src/fold/runState';
+import { successLogOf } from '../../src/fold/successLog';
+import { definePipeline } from '../../src/pipeline/definePipeline';
+import type { Pipeline, PrevResult, StepData } from '../../src/pipeline/types';
 import {
   claimed,
   created,
@@ -424,6 +434,235 @@ describe('the fold of an illegal journal', () => {
         const from = 1 + (n % (run.events.length - 1));
         const headless = run.events.slice(from).map((r, k) => ({ ...r, seq: k + 1 }));
         expectIllegalAt(headless, headless[0]!);
+      }),
+      PARAMS,
+    );
+  });
+});
+
+/*
+ * What the executor keeps incrementally, so that a step of a long run costs the same as the first
+ * (issue 20 item 19), against a recomputation from the whole state: the steps an append changed
+ * (the fold names them; the reference compares every step), the succeeded steps (the fold keeps
+ * a list; the reference scans), and the step context's prevResults (a lazy view, checked against
+ * the codecs one new step at a time; the reference builds and checks the whole object).
+ */
+
+/** Every step compared: what `changed` must be. */
+const changedByDiff = (before: RunState | null, after: RunState): number[] =>
+  after.steps.flatMap((s, i) => {
+    const fresh =
+      s.status === 'pending' && s.attemptCount === 0 && s.startedAt === null && s.finishedAt === null && s.result === null;
+    return (before === null ? !fresh : before.steps[i] !== s) ? [i] : [];
+  });
+
+/** A codec that refuses strings: results that are strings do not decode (as after a change of `output`). */
+const NotAString = new t.Type<unknown, unknown, unknown>(
+  'NotAString',
+  (u): u is unknown => typeof u !== 'string',
+  (u, c) => (typeof u === 'string' ? t.failure(u, c) : t.success(u)),
+  (a) => a,
+);
+
+/** The pipeline of a run's steps; steps at `coded` positions have the string-refusing codec. */
+const pipelineFor = (names: readonly string[], coded: (i: number) => boolean, dependsOn?: Record<string, string[]>): Pipeline =>
+  definePipeline({
+    name: 'etl',
+    steps: names.map((name, i) => ({
+      name,
+      handler: () => ({ success: true }),
+      ...(coded(i) ? { output: NotAString } : {}),
+      ...(dependsOn !== undefined ? { dependsOn: dependsOn[name] ?? [] } : {}),
+    })),
+  });
+
+/** prevResults as it was built before it became a view: every visible succeeded step, decoded, into a plain object. */
+const prevResultsByScan = (
+  state: RunState,
+  pipeline: Pipeline,
+  stepName?: string,
+): E.Either<EventDecodeError, Record<string, PrevResult>> => {
+  const g = graphOf(state);
+  const at = stepName === undefined ? undefined : g.index.get(stepName);
+  const ancestors = new Set<number>();
+  if (!g.linear && at !== undefined) {
+    const stack = [...g.deps[at]!];
+    while (stack.length > 0) {
+      const j = stack.pop()!;
+      if (!ancestors.has(j)) stack.push(...g.deps[j]!);
+      ancestors.add(j);
+    }
+  }
+  const visible: StepState[] =
+    g.linear || at === undefined ? [...state.steps] : [...ancestors].sort((a, b) => a - b).map((j) => state.steps[j]!);
+  const out: Record<string, PrevResult> = {};
+  for (const step of visible) {
+    if (step.status !== 'success') continue;
+    const codec = pipeline.steps.find((d) => d.name === step.name)?.output;
+    let data: unknown = step.result ?? undefined;
+    if (codec !== undefined && data !== undefined) {
+      const d = codec.decode(data);
+      if (E.isLeft(d))
+        return E.left(
+          OrbitErrors.eventDecodeError(
+            state.runId,
+            step.resultSeq ?? state.lastSeq,
+            'step.succeeded',
+            `payload.result (${step.name})`,
+            describeDecodeError(d.left),
+          ),
+        );
+      data = d.right;
+    }
+    out[step.name] = data === undefined ? { success: true } : { success: true, data: data as StepData };
+  }
+  return E.right(out);
+};
+
+/**
+ * Where the view and the recomputation disagree (null: nowhere): the same error, or the same keys
+ * in the same order, the same values, `in`, own-ness and JSON. Checked without `expect` in the
+ * loop (thousands of states per property).
+ */
+const contextDifference = (
+  state: RunState,
+  pipeline: Pipeline,
+  stepName: string | undefined,
+  probes: readonly string[],
+): string | null => {
+  const view = prevResultsOf(state, pipeline, stepName);
+  const scan = prevResultsByScan(state, pipeline, stepName);
+  const at = `${stepName ?? '(none)'} at seq ${state.lastSeq}`;
+  if (E.isLeft(scan) || E.isLeft(view)) return isDeepStrictEqual(view, scan) ? null : `${at}: ${JSON.stringify([view, scan])}`;
+  const v = view.right;
+  const w = scan.right;
+  if (!isDeepStrictEqual(Object.keys(v), Object.keys(w)))
+    return `${at}: keys ${Object.keys(v).join()} vs ${Object.keys(w).join()}`;
+  if (!isDeepStrictEqual(Object.fromEntries(Object.entries(v)), w)) return `${at}: entries`;
+  if (!isDeepStrictEqual({ ...v }, w)) return `${at}: spread`;
+  if (JSON.stringify(v) !== JSON.stringify(w)) return `${at}: JSON`;
+  for (const name of probes) {
+    if (!isDeepStrictEqual(v[name], w[name])) return `${at}: [${name}]`;
+    if (name in v !== name in w) return `${at}: ${name} in`;
+    if (Object.prototype.hasOwnProperty.call(v, name) !== Object.prototype.hasOwnProperty.call(w, name))
+      return `${at}: own ${name}`;
+  }
+  return null;
+};
+
+/** A random DAG over n steps (each depends on some earlier ones) and an order in which its steps can succeed. */
+const dagRunArb = fc
+  .integer({ min: 1, max: 7 })
+  .chain((n) =>
+    fc.record({
+      deps: fc.tuple(...Array.from({ length: n }, (_, i) => fc.subarray(Array.from({ length: i }, (_, j) => j)))),
+      picks: fc.array(fc.nat(), { minLength: n, maxLength: n }),
+      results: fc.array(fc.oneof(fc.string({ maxLength: 3 }), fc.integer(), fc.constant(null)), { minLength: n, maxLength: n }),
+      coded: fc.array(fc.boolean(), { minLength: n, maxLength: n }),
+      keep: fc.integer({ min: 0, max: n }),
+    }),
+  )
+  .map(({ deps, picks, results, coded, keep }) => {
+    const names = deps.map((_, i) => `s${i}`);
+    const dependsOn = Object.fromEntries(names.map((name, i) => [name, deps[i]!.map((j) => names[j]!)]));
+    const done = new Set<number>();
+    const order: number[] = [];
+    for (let k = 0; k < names.length; k++) {
+      const ready = names.flatMap((_, i) => (!done.has(i) && deps[i]!.every((j) => done.has(j)) ? [i] : []));
+      const i = ready[picks[k]! % ready.length]!;
+      done.add(i);
+      order.push(i);
+    }
+    const body: RunEvent[] = [
+      { ...created(names), payload: { ...(created(names).payload as object), dependsOn } } as RunEvent,
+      claimed('w1'),
+      ...order.slice(0, keep).flatMap((i) => [started(names[i]!), succeeded(names[i]!, 1, results[i] as JsonValue)]),
+    ];
+    // The next step started too: its context is what the executor builds.
+    if (keep < order.length) body.push(started(names[order[keep]!]!));
+    const events: RecordedEvent[] = body.map((event, i) => ({
+      runId: 'run-dag',
+      seq: i + 1,
+      occurredAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+      writer: 'prop',
+      eventId: `e${i + 1}`,
+      event,
+    }));
+    return { names, dependsOn, coded, events };
+  });
+
+describe('what the executor keeps incrementally agrees with a recomputation', () => {
+  it('the steps an append changed, as the fold names them, are the steps that differ', () => {
+    fc.assert(
+      fc.property(legalRunArb, fc.integer({ min: 1, max: 4 }), (run, size) => {
+        // Appends of 1..size events, as the executor writes them, each folded onto the last state.
+        let state: RunState | null = null;
+        for (let i = 0; i < run.events.length; i += size) {
+          const r = foldChanges(state, run.events.slice(i, i + size));
+          expect(E.isRight(r)).toBe(true);
+          if (E.isLeft(r)) return;
+          const after = r.right.state as RunState;
+          expect(r.right.changed).toEqual(changedByDiff(state, after));
+          state = after;
+        }
+      }),
+      PARAMS,
+    );
+  });
+
+  it('the succeeded steps the fold keeps are those of the state, also for a state it did not make', () => {
+    fc.assert(
+      fc.property(legalRunArb, (run) => {
+        let state: RunState | null = null;
+        for (const r of run.events) {
+          state = stateOf(foldEvents(state, [r]));
+          const kept: number[] = [];
+          for (let n = successLogOf(state); n !== null; n = n.prev) kept.push(n.index);
+          const succeededNow = state.steps.flatMap((s, i) => (s.status === 'success' ? [i] : []));
+          expect([...kept].sort((a, b) => a - b)).toEqual(succeededNow);
+          const foreign: number[] = [];
+          for (let n = successLogOf(structuredClone(state)); n !== null; n = n.prev) foreign.push(n.index);
+          expect(foreign.sort((a, b) => a - b)).toEqual(succeededNow);
+        }
+      }),
+      PARAMS,
+    );
+  });
+
+  it('prevResults, a view checked one new step at a time, equals the whole object built and checked at each step', () => {
+    fc.assert(
+      fc.property(legalRunArb, fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }), (run, coded) => {
+        const names = run.plan.steps.map((s) => s.name);
+        const pipeline = pipelineFor(names, (i) => coded[i]!);
+        const probes = [...names, 'nope', 'toString'];
+        const problems: string[] = [];
+        let state: RunState | null = null;
+        for (const r of run.events) {
+          state = stateOf(foldEvents(state, [r]));
+          for (const name of [undefined, ...names]) problems.push(contextDifference(state, pipeline, name, probes) ?? '');
+        }
+        // A state from elsewhere (another process, a replay) is checked in one go.
+        if (state !== null)
+          for (const name of [undefined, ...names])
+            problems.push(contextDifference(structuredClone(state), pipeline, name, probes) ?? '');
+        expect(problems.filter((p) => p !== '')).toEqual([]);
+      }),
+      PARAMS,
+    );
+  });
+
+  it('in a DAG, prevResults holds the ancestors that succeeded, as the recomputation does', () => {
+    fc.assert(
+      fc.property(dagRunArb, ({ names, dependsOn, coded, events }) => {
+        const pipeline = pipelineFor(names, (i) => coded[i]!, dependsOn);
+        const problems: string[] = [];
+        let state: RunState | null = null;
+        for (const r of events) {
+          state = stateOf(foldEvents(state, [r]));
+          for (const name of [undefined, ...names])
+            problems.push(contextDifference(state, pipeline, name, [...names, 'x']) ?? '');
+        }
+        expect(problems.filter((p) => p !== '')).toEqual([]);
       }),
       PARAMS,
     );
