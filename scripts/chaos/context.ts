@@ -151,14 +151,19 @@ export const randomRun = (ctx: Ctx, id: string, sleepMs: readonly [number, numbe
 
 export const ledgerSchema = (schema: string): string => `${schema}_ledger`;
 
-/** Creates the Orbit schema (the migrations, in-process: one process fewer) and the ledger tables of a scenario. */
-export const prepareSchema = async (ctx: Ctx, schema: string): Promise<void> => {
+/** The ledger tables of a scenario (executions: one row per execution; ledger: one effect per idempotency key). */
+export const createLedger = async (pool: Pool, schema: string): Promise<void> => {
   const l = `"${ledgerSchema(schema)}"`;
-  await ctx.pool.query(`CREATE SCHEMA IF NOT EXISTS ${l}`);
-  await ctx.pool.query(
+  await pool.query(`CREATE SCHEMA IF NOT EXISTS ${l}`);
+  await pool.query(
     `CREATE TABLE IF NOT EXISTS ${l}.executions (id bigserial PRIMARY KEY, run_id text NOT NULL, step text NOT NULL, key text NOT NULL)`,
   );
-  await ctx.pool.query(`CREATE TABLE IF NOT EXISTS ${l}.ledger (key text PRIMARY KEY, run_id text NOT NULL, step text NOT NULL)`);
+  await pool.query(`CREATE TABLE IF NOT EXISTS ${l}.ledger (key text PRIMARY KEY, run_id text NOT NULL, step text NOT NULL)`);
+};
+
+/** Creates the Orbit schema (the migrations, in-process: one process fewer) and the ledger tables of a scenario. */
+export const prepareSchema = async (ctx: Ctx, schema: string): Promise<void> => {
+  await createLedger(ctx.pool, schema);
   const db = openDb(ctx, schema);
   try {
     const m = await migrate(db);

@@ -15,6 +15,7 @@ import { r6 } from './r6';
 import { r7 } from './r7';
 import { r8 } from './r8';
 import { r9 } from './r9';
+import { r10 } from './r10';
 import { r11 } from './r11';
 import { r13 } from './r13';
 import { r14 } from './r14';
@@ -36,6 +37,7 @@ export const SCENARIOS: ReadonlyArray<readonly [string, Scenario]> = [
   ['R12', r12],
   ['R11', r11],
   ['R14', r14],
+  ['R10', r10],
   ['R13', r13],
 ];
 

@@ -10,6 +10,7 @@
  *   await p.dispose();
  */
 import { promises as fs } from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as E from 'fp-ts/Either';
@@ -28,14 +29,69 @@ export interface ReplicaPair {
   readonly replicaUrl: string;
   readonly primaryPort: number;
   readonly replicaPort: number;
-  /** kill -9 of the primary's postmaster and all its processes (a machine dying, not a shutdown). */
-  killPrimary(): Promise<void>;
+  /**
+   * kill -9 of the primary's postmaster and all its processes (a machine dying, not a shutdown).
+   * Resolves, once it is dead, with the time (Date.now()) the signals were sent.
+   */
+  killPrimary(): Promise<number>;
   /** `pg_ctl promote -w` on the replica: resolves once it takes writes. */
   promote(): Promise<void>;
   /** Waits until the replica has replayed everything the primary has written so far. */
   caughtUp(): Promise<void>;
+  /**
+   * With `relay`: stop passing the primary's WAL to the replica (a replica falling behind); what the
+   * primary commits from now on reaches the replica only if released. killPrimary drops it.
+   */
+  holdReplication(): void;
+  /**
+   * Starts the killed primary's data directory again on a port of its own (crash recovery, no
+   * replica): what it had committed, to compare with the promoted replica. Its URL.
+   */
+  startOldPrimary(): Promise<string>;
   dispose(): Promise<void>;
 }
+
+/** A TCP relay between the replica's WAL receiver and the primary that can hold the primary's bytes. */
+interface Relay {
+  readonly port: number;
+  hold(): void;
+  close(): void;
+}
+
+const startRelay = async (target: number): Promise<Relay> => {
+  const upstreams = new Set<net.Socket>();
+  const sockets = new Set<net.Socket>();
+  let held = false;
+  const server = net.createServer((client) => {
+    const upstream = net.connect(target, '127.0.0.1');
+    for (const sock of [client, upstream]) {
+      sockets.add(sock);
+      sock.on('error', () => undefined);
+      sock.on('close', () => {
+        sockets.delete(sock);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    upstreams.add(upstream);
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => client.write(d));
+    if (held) upstream.pause();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    hold: () => {
+      held = true;
+      for (const u of upstreams) u.pause();
+    },
+    close: () => {
+      server.close();
+      for (const sock of sockets) sock.destroy();
+    },
+  };
+};
 
 const TIMEOUT_MS = 120_000;
 const TOOLS = ['initdb', 'pg_ctl', 'postgres'];
@@ -117,6 +173,8 @@ const waitFor = async (what: string, check: () => Promise<boolean>): Promise<voi
 export const startReplicaPair = async (opts: {
   readonly synchronous: boolean;
   readonly label?: string;
+  /** Stream the WAL through a relay in this process, so holdReplication can make the replica lag. */
+  readonly relay?: boolean;
 }): Promise<ReplicaPair> => {
   const { dir: binDir, basebackup } = await findBinDir();
   const runAsE = await resolveRunAs(os.tmpdir(), process.env);
@@ -134,7 +192,9 @@ export const startReplicaPair = async (opts: {
   const startServer = (dir: string, port: number, log: string): Promise<void> =>
     tool('pg_ctl', ['start', '-w', '-D', dir, '-l', path.join(baseDir, log), '-o', `-p ${port} -h 127.0.0.1 -k '${baseDir}'`]);
 
+  let relay: Relay | undefined;
   const stopAll = async (): Promise<void> => {
+    relay?.close();
     for (const dir of [replicaDir, primaryDir]) {
       await run(path.join(binDir, 'pg_ctl'), ['stop', '-m', 'immediate', '-D', dir], {
         runAs,
@@ -182,9 +242,10 @@ export const startReplicaPair = async (opts: {
       await startServer(primaryDir, primaryPort, 'primary.log');
     }
     // The name the primary's synchronous_standby_names waits for (later lines of the file win).
+    if (opts.relay === true) relay = await startRelay(primaryPort);
     await fs.appendFile(
       path.join(replicaDir, 'postgresql.auto.conf'),
-      `\nprimary_conninfo = 'host=127.0.0.1 port=${primaryPort} user=postgres application_name=replica'\n`,
+      `\nprimary_conninfo = 'host=127.0.0.1 port=${relay?.port ?? primaryPort} user=postgres application_name=replica'\n`,
     );
     await startServer(replicaDir, replicaPort, 'replica.log');
     const primaryUrl = urlAt(primaryPort);
@@ -224,8 +285,9 @@ export const startReplicaPair = async (opts: {
       replicaPort,
       killPrimary: async () => {
         const pid = await primaryPid();
-        if (pid === undefined) return;
+        if (pid === undefined) return Date.now();
         const all = [pid, ...(await childrenOf(pid))];
+        const at = Date.now();
         for (const p of all) {
           try {
             process.kill(p, 'SIGKILL');
@@ -241,6 +303,18 @@ export const startReplicaPair = async (opts: {
             return true;
           }
         });
+        // Whatever the relay still held never reached the replica.
+        relay?.close();
+        return at;
+      },
+      holdReplication: () => {
+        if (relay === undefined) throw new Error('replica pair: holdReplication needs { relay: true }');
+        relay.hold();
+      },
+      startOldPrimary: async () => {
+        const port = await pickFreePort();
+        await startServer(primaryDir, port, 'old-primary.log');
+        return urlAt(port);
       },
       promote: async () => {
         await tool('pg_ctl', ['promote', '-w', '-D', replicaDir]);
