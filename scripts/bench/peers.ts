@@ -49,11 +49,13 @@ interface Reply {
   readonly error?: string;
   readonly ms?: number;
   readonly steps?: number;
+  /** S9's graphile-worker drain: jobs completed. */
+  readonly jobs?: number;
   readonly node_cpu_ms?: number;
 }
 
 /** One peer's long-lived runner process (set up once, measured in each window). */
-class PeerProcess {
+export class PeerProcess {
   private readonly replies: Reply[] = [];
   private waiting: ((r: Reply) => void) | undefined;
   private exited: string | undefined;
