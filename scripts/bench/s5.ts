@@ -6,6 +6,7 @@ import { diffRun } from '../../src/projections/checkProjections';
 import { reconstructStepContext } from '../../src/api/reconstructStepContext';
 import { runPipeline } from '../../src/executor/runPipeline';
 import { buildStepContext } from '../../src/executor/stepContext';
+import { BaselineTable } from './baseline';
 import { checkSeededRuns } from './check';
 import type { BenchContext } from './context';
 import { noopPipeline } from './pipelines';
@@ -105,32 +106,92 @@ export const runS5 = async (ctx: BenchContext): Promise<ScenarioResult> => {
       long_run_last_thousand_s: long.lastS,
       long_run_last_to_first: long.ratio,
       long_run_goal_met: long.ratio <= 1.2,
+      long_run_per_thousand_s: long.perThousandS,
+      long_run_cpu_per_thousand_s: long.cpuPerThousandS,
+      long_run_cpu_last_to_first: long.cpuRatio,
+      long_run_baseline_1_before: long.baselineBefore,
+      long_run_baseline_1_after: long.baselineAfter,
     },
   };
 };
 
+/** What S5's long run measured (`long_run_*` in its details). */
+interface LongRun {
+  readonly steps: number;
+  /** Wall seconds of each thousand steps, in order. */
+  readonly perThousandS: readonly number[];
+  /** CPU seconds of this process for each thousand steps (less sensitive to a loaded machine than wall time). */
+  readonly cpuPerThousandS: readonly number[];
+  readonly firstS: number;
+  readonly lastS: number;
+  readonly ratio: number;
+  readonly cpuRatio: number;
+  /** 1-client insert baseline just before and just after the run (inserts/s). */
+  readonly baselineBefore: number;
+  readonly baselineAfter: number;
+}
+
 /**
- * Issue 20 item 19: one run of 10,000 no-op steps, executed; the time of its first thousand
- * steps against its last thousand. Per-step work that grows with the run (scanning every step to
- * decide, to find changed rows, to build a context) shows as a ratio above 1.
+ * Issue 20 item 19: one run of 10,000 no-op steps, executed; the time of each thousand steps, and
+ * its last thousand against its first (goal: ≤ 1.2). Per-step work that grows with the run
+ * (scanning every step to decide, to find changed rows, to build a context) shows as a ratio
+ * above 1. Beside it, the 1-client insert baseline in windows just before and after the run (one
+ * durable commit per step is the floor), and this process's CPU per thousand, which a loaded
+ * machine disturbs far less than wall time.
  */
 const longRun = async (
   ctx: BenchContext,
   registry: ReturnType<typeof createRegistry>,
   client: Awaited<ReturnType<BenchContext['client']>>,
-): Promise<{ steps: number; firstS: number; lastS: number; ratio: number }> => {
-  const steps = Math.max(2_000, ctx.size(10_000, 2_000));
+): Promise<LongRun> => {
+  const steps = Math.max(2_000, Math.floor(ctx.size(10_000, 2_000) / 1000) * 1000);
   const pipeline = noopPipeline('bench-s5-long', steps);
   registry.registerPipeline(pipeline);
-  const done: number[] = [];
+  const table = await BaselineTable.create(client.db.url, `${ctx.prefix}_s5`);
+  const baselineBefore = (await table.measure(1, ctx.opts.baselineSeconds)).tps;
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  let done = 0;
+  const cpuNow = () => {
+    const u = process.cpuUsage();
+    return (u.user + u.system) / 1e6;
+  };
   const t0 = nowMs();
-  const r = await runPipeline('bench-s5-long', {}, { client, onProgress: () => done.push(nowMs()) });
+  const c0 = cpuNow();
+  const r = await runPipeline(
+    'bench-s5-long',
+    {},
+    {
+      client,
+      onProgress: () => {
+        done++;
+        if (done % 1000 === 0) {
+          wall.push(nowMs());
+          cpu.push(cpuNow());
+        }
+      },
+    },
+  );
   if (E.isLeft(r)) throw new Error(`S5 long run: ${formatError(r.left)}`);
-  if (r.right.status !== 'success' || done.length !== steps) throw new Error(`S5 long run: ${r.right.status}, ${done.length} steps`);
-  const at = (i: number) => (i < 0 ? t0 : (done[i] as number));
-  const firstS = (at(999) - at(-1)) / 1000;
-  const lastS = (at(steps - 1) - at(steps - 1001)) / 1000;
+  if (r.right.status !== 'success' || done !== steps) throw new Error(`S5 long run: ${r.right.status}, ${done} steps`);
+  const baselineAfter = (await table.measure(1, ctx.opts.baselineSeconds)).tps;
+  const perThousandS = wall.map((t, i) => (t - (i === 0 ? t0 : (wall[i - 1] as number))) / 1000);
+  const cpuPerThousandS = cpu.map((c, i) => c - (i === 0 ? c0 : (cpu[i - 1] as number)));
+  const firstS = perThousandS[0] as number;
+  const lastS = perThousandS[perThousandS.length - 1] as number;
   const ratio = lastS / firstS;
-  ctx.log(`S5: run of ${steps.toLocaleString('en-US')} steps: first thousand ${firstS.toFixed(2)} s, last ${lastS.toFixed(2)} s (×${ratio.toFixed(2)})`);
-  return { steps, firstS, lastS, ratio };
+  const cpuRatio = (cpuPerThousandS[cpuPerThousandS.length - 1] as number) / (cpuPerThousandS[0] as number);
+  const show = (xs: readonly number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+  // One durable commit per step: the baseline's time for a thousand inserts is the floor.
+  const floorS = 1000 / ((baselineBefore + baselineAfter) / 2);
+  ctx.log(
+    `S5: run of ${steps.toLocaleString('en-US')} steps, s per thousand: ${show(perThousandS)}; ` +
+      `last/first ×${ratio.toFixed(2)} (goal ≤ 1.2: ${ratio <= 1.2 ? 'met' : 'not met'})`,
+  );
+  ctx.log(`S5: node CPU s per thousand: ${show(cpuPerThousandS)}; last/first ×${cpuRatio.toFixed(2)}`);
+  ctx.log(
+    `S5: baseline 1 client ${baselineBefore.toFixed(0)} inserts/s before, ${baselineAfter.toFixed(0)} after ` +
+      `(a thousand commits: ${floorS.toFixed(2)} s); first thousand ×${(firstS / floorS).toFixed(2)} of that, last ×${(lastS / floorS).toFixed(2)}`,
+  );
+  return { steps, perThousandS, cpuPerThousandS, firstS, lastS, ratio, cpuRatio, baselineBefore, baselineAfter };
 };
