@@ -448,7 +448,7 @@ CREATE TABLE __SCHEMA__.runs (
     recovery_count integer NOT NULL,
     last_seq integer NOT NULL,
     last_event_at timestamp with time zone NOT NULL,
-    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'success'::text, 'failed'::text, 'cancelled'::text])))
+    CONSTRAINT runs_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'success'::text, 'failed'::text, 'cancelled'::text, 'sleeping'::text, 'waiting'::text])))
 );
 
 --
@@ -647,7 +647,7 @@ CREATE TABLE __SCHEMA__.steps (
     error text,
     result jsonb,
     next_retry_at timestamp with time zone,
-    CONSTRAINT steps_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'success'::text, 'failed'::text, 'retrying'::text])))
+    CONSTRAINT steps_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'running'::text, 'success'::text, 'failed'::text, 'retrying'::text, 'sleeping'::text, 'waiting'::text])))
 );
 
 --
@@ -828,6 +828,12 @@ CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((sta
 --
 
 CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs USING btree (last_event_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+
+--
+-- Name: steps_suspended_by_time; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX steps_suspended_by_time ON __SCHEMA__.steps USING btree (next_retry_at) WHERE (status = ANY (ARRAY['sleeping'::text, 'waiting'::text]));
 
 --
 -- Name: run_events_default_occurred_at_idx; Type: INDEX ATTACH; Schema: __SCHEMA__; Owner: -

@@ -20,6 +20,7 @@ export type OrbitError =
   | RunStillActive
   | ProjectionMismatch
   | RunNotCancellable
+  | EventNotDelivered
   | Fenced
   | RecoveryLimitReached
   | RunFailed;
@@ -63,6 +64,13 @@ export type RunPipelineFailure = ConnectFailure | PipelineNotFound | InvalidMeta
 
 /** Cancelling a run: it is not there, it is finished, or the journal kept changing under us. */
 export type CancelFailure = ConnectFailure | FoldFailure | AppendFailure | RunNotCancellable;
+
+/**
+ * Sending an event to a run (`sendEvent`, `orbit send`): no such run (or no unfinished run with
+ * that correlation key), a run that ended, a step that already took such an event (a duplicate),
+ * or the journal failing.
+ */
+export type SendEventFailure = ConnectFailure | FoldFailure | AppendFailure | EventNotDelivered;
 
 /** Queueing a run: as starting one, short of executing it. */
 export type EnqueueFailure = ConnectFailure | PipelineNotFound | InvalidMetadata | Exclude<AppendFailure, ConcurrencyConflict>;
@@ -213,6 +221,18 @@ export interface RunNotCancellable {
   readonly status: string;
 }
 
+/**
+ * An event was not delivered to a run: it ended, no step of its pipeline waits for that event,
+ * every step that waits for it already has one (a duplicate), or a correlation key matched no
+ * unfinished run or several. `runId` is null when no run was found by the key.
+ */
+export interface EventNotDelivered {
+  readonly _tag: 'EventNotDelivered';
+  readonly runId: string | null;
+  readonly event: string;
+  readonly reason: string;
+}
+
 /** This executor lost the run to another writer; it must stop writing for it. */
 export interface Fenced {
   readonly _tag: 'Fenced';
@@ -274,6 +294,8 @@ export const formatError = (e: OrbitError): string => {
       return `Run ${e.runId} is not interrupted: worker ${e.owner} showed activity at ${e.lastActivityAt ?? 'an unknown time'}, within the threshold of ${Math.round(e.thresholdMs / 1000)} s (wait, lower --threshold, or use --force)`;
     case 'ProjectionMismatch':
       return `Projections disagree with the journal for run ${e.runId}: ${e.differences.join('; ')}`;
+    case 'EventNotDelivered':
+      return `Event ${JSON.stringify(e.event)} not delivered${e.runId !== null ? ` to run ${e.runId}` : ''}: ${e.reason}`;
     case 'RunNotCancellable':
       return `Run ${e.runId} cannot be cancelled: ${
         e.status === 'success'
@@ -367,6 +389,12 @@ export const OrbitErrors = {
     differences,
   }),
   runNotCancellable: (runId: string, status: string): RunNotCancellable => ({ _tag: 'RunNotCancellable', runId, status }),
+  eventNotDelivered: (runId: string | null, event: string, reason: string): EventNotDelivered => ({
+    _tag: 'EventNotDelivered',
+    runId,
+    event,
+    reason,
+  }),
   fenced: (runId: string): Fenced => ({ _tag: 'Fenced', runId }),
   recoveryLimitReached: (runId: string, attempts: number): RecoveryLimitReached => ({
     _tag: 'RecoveryLimitReached',

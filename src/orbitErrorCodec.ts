@@ -35,6 +35,7 @@ export const OrbitErrorCodec = t.union([
   ]),
   tagged('ProjectionMismatch', { runId: t.string, differences: names }),
   tagged('RunNotCancellable', { runId: t.string, status: t.string }),
+  tagged('EventNotDelivered', { runId: t.union([t.string, t.null]), event: t.string, reason: t.string }),
   tagged('Fenced', { runId: t.string }),
   tagged('RecoveryLimitReached', { runId: t.string, attempts: t.number }),
   tagged('RunFailed', { runId: t.string, status: t.string, reason: t.string }),

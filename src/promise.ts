@@ -149,6 +149,7 @@ export const {
   recoveryStats,
   replayRun,
   searchRuns,
+  sendEvent,
   startWorker,
   verifyRun,
   watchRuns,

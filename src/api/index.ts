@@ -31,6 +31,7 @@ export * from './resumeRun';
 export * from './runPipeline';
 export * from './runRecoveryOrchestrator';
 export * from './searchRuns';
+export * from './sendEvent';
 export * from './startWorker';
 export * from './verifyRun';
 export * from './watchRuns';

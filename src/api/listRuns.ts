@@ -7,7 +7,7 @@ import type { ListRunsOptions, RunSummary } from '../projections/runSummary';
 import { clientOr } from '../runtime/orbitClient';
 import type { ClientOption } from './clientOption';
 
-export type { ListRunsOptions, RunSummary } from '../projections/runSummary';
+export type { ListRunsOptions, RunSummary, SuspendedOn } from '../projections/runSummary';
 
 /** The newest runs, optionally filtered by status and pipeline (what `orbit runs` shows). */
 export const listRuns = async (opts: ListRunsOptions & ClientOption = {}): Promise<E.Either<ConnectFailure, RunSummary[]>> => {

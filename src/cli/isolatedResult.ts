@@ -10,7 +10,15 @@ import * as t from 'io-ts';
 import { OrbitErrorCodec, type OrbitError, type ResumeFailure } from '../api/internal/errors';
 import type { ResumeResult, ResumeSuccess } from '../api/resumeRun';
 
-const RunStatus = t.keyof({ pending: null, running: null, success: null, failed: null, cancelled: null });
+const RunStatus = t.keyof({
+  pending: null,
+  running: null,
+  success: null,
+  failed: null,
+  cancelled: null,
+  sleeping: null,
+  waiting: null,
+});
 
 const ResumeSuccessCodec = t.type({
   runId: t.string,
@@ -60,7 +68,7 @@ export const readIsolatedResult = (text: string, runId: string): E.Either<string
 };
 
 /** The errors a resume never returns; with the check below, the rest is exactly ResumeFailure. */
-const NOT_FROM_A_RESUME = ['ConcurrencyConflict', 'InvalidMetadata', 'RunNotCancellable'] as const;
+const NOT_FROM_A_RESUME = ['ConcurrencyConflict', 'InvalidMetadata', 'RunNotCancellable', 'EventNotDelivered'] as const;
 const notFromAResume: Same<(typeof NOT_FROM_A_RESUME)[number], Exclude<OrbitError, ResumeFailure>['_tag']> = true;
 void notFromAResume;
 

@@ -3,6 +3,7 @@ import * as path from 'path';
 import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
+import { sendCommand } from './commands/send';
 import { checkInterruptedCommand } from './commands/checkInterrupted';
 import { configCommand } from './commands/config';
 import { dbCommand } from './commands/db';
@@ -115,6 +116,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(workerCommand))
     .command(asCommand(workersCommand))
     .command(asCommand(cancelCommand))
+    .command(asCommand(sendCommand))
     .command(asCommand(runsCommand))
     .command(asCommand(historyCommand))
     .command(asCommand(statsCommand))

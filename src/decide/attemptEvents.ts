@@ -19,6 +19,9 @@ export const attemptEvents = (pipeline: Pipeline, a: Attempt): RunEvent[] => {
   const { stepName, attempt, result, item } = a;
   if (item !== undefined) return itemAttemptEvents(pipeline, a, item);
   if (result.kind === 'succeeded') return [{ type: 'step.succeeded', stepName, attempt, payload: { result: result.result } }];
+  if (result.kind === 'sleep') return [{ type: 'step.sleeping', stepName, attempt, payload: { until: result.until } }];
+  if (result.kind === 'wait')
+    return [{ type: 'step.waiting', stepName, attempt, payload: { event: result.event, timeoutAt: result.timeoutAt } }];
   const [error, retryable]: [StepError, boolean] =
     result.kind === 'timedOut'
       ? [{ name: 'TimeoutError', message: timeoutMessage(stepName, result.afterMs) }, true]
@@ -38,6 +41,16 @@ const itemAttemptEvents = (pipeline: Pipeline, a: Attempt, index: number): RunEv
   const { stepName, attempt, result } = a;
   if (result.kind === 'succeeded')
     return [{ type: 'item.succeeded', stepName, attempt, payload: { index, result: result.result } }];
+  // A map step's items run handlers only (definePipeline refuses a sleeping or waiting map step).
+  if (result.kind === 'sleep' || result.kind === 'wait')
+    return [
+      {
+        type: 'item.failed',
+        stepName,
+        attempt,
+        payload: { index, error: { name: 'Error', message: 'not a handler' }, retryable: false },
+      },
+    ];
   const [error, retryable]: [StepError, boolean] =
     result.kind === 'timedOut'
       ? [{ name: 'TimeoutError', message: timeoutMessage(stepName, result.afterMs) }, true]

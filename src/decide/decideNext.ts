@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { assertNever, OrbitErrors, type IllegalTransition, type ResumeRefusal } from '../errors';
 import type { RunEvent, RunFailed } from '../events/runEvents';
+import { toJsonValue } from '../events/json';
 import { foldEvents } from '../fold/evolve';
 import { isFinished, type RunState, type StepState } from '../fold/runState';
 import { PENDING_EPOCH } from '../journal/pendingTime';
@@ -175,6 +176,11 @@ const afterward = (
   const wakeBy = (due: string) => {
     if (wakeAt === null || Date.parse(due) < Date.parse(wakeAt)) wakeAt = due;
   };
+  // Sleeping and waiting steps: their ends (journaled now), the earliest one still ahead, and
+  // whether one is still ahead (then, with nothing else to do, the run is suspended).
+  const wakeEvents: RunEvent[] = [];
+  let sleepsUntil: string | null = null;
+  let suspended = false;
   // What a map step decides: its own start and end, and its items' starts.
   const mapEvents: RunEvent[] = [];
   const itemStarts: StepStart[] = [];
@@ -221,6 +227,18 @@ const afterward = (
       }
       continue;
     }
+    if (step.status === 'sleeping' || step.status === 'waiting') {
+      const woke = wakeOf(view, step, def, c, pending.length > 0);
+      if (woke === 'later') {
+        if (step.nextRetryAt !== null) sleepsUntil = earlier(sleepsUntil, step.nextRetryAt);
+        suspended = true;
+      } else if (woke === 'decideAgain') decideAgain = true;
+      else {
+        wakeEvents.push(woke);
+        decideAgain = true;
+      }
+      continue;
+    }
     if (step.status === 'retrying' && step.nextRetryAt !== null) {
       // The wait is measured from the committed retry time, so commit first and decide again.
       if (c.now === null || pending.length > 0) {
@@ -256,8 +274,15 @@ const afterward = (
     .slice(0, room)
     .map((s) => ({ stepName: s.name, attempt: s.attemptCount + 1 }));
   const starts = [...itemStarts, ...stepStarts];
+  if (suspended && starts.length === 0 && executing.size === 0 && busy.size === 0 && !decideAgain && wakeAt === null) {
+    // Nothing to run, nothing to wait for here but sleeps and events: hand the run back; a worker
+    // wakes it (database deadline, or the event's NOTIFY). It holds no worker and no lease meanwhile.
+    return then([...mapEvents, ...wakeEvents, { type: 'run.suspended', payload: { worker: c.worker } }], { kind: 'released' });
+  }
+  if (sleepsUntil !== null) wakeBy(sleepsUntil);
   return then(
     [
+      ...wakeEvents,
       ...mapEvents,
       ...itemStarts.map((s): RunEvent => ({
         type: 'item.started',
@@ -269,6 +294,43 @@ const afterward = (
     ],
     wait(wakeAt, decideAgain, starts),
   );
+};
+
+const earlier = (a: string | null, b: string): string => (a === null || Date.parse(b) < Date.parse(a) ? b : a);
+
+/**
+ * A sleeping or waiting step: the event that ends it now (a sleep that is over, a wait whose event
+ * was received, or whose timeout passed: failed, or succeeded with its default), `later` when
+ * it goes on, or `decideAgain` when only the commit can tell the time.
+ */
+const wakeOf = (
+  view: RunState,
+  step: StepState,
+  def: StepDefinition<unknown>,
+  c: Circumstances,
+  pending: boolean,
+): RunEvent | 'later' | 'decideAgain' => {
+  const { name, attemptCount: attempt } = step;
+  if (step.status === 'waiting') {
+    const got = view.inbox?.find((x) => x.event === step.waitingFor);
+    if (got !== undefined) return { type: 'step.succeeded', stepName: name, attempt, payload: { result: got.data } };
+  }
+  if (step.nextRetryAt === null) return 'later';
+  if (c.now === null || pending) return 'decideAgain';
+  if (Date.parse(c.now) < Date.parse(step.nextRetryAt)) return 'later';
+  if (step.status === 'sleeping') return { type: 'step.succeeded', stepName: name, attempt, payload: { result: null } };
+  const onTimeout = def.waitForEvent?.onTimeout ?? 'fail';
+  if (onTimeout !== 'fail') {
+    const data = toJsonValue(onTimeout.continueWith);
+    if (data.ok) return { type: 'step.succeeded', stepName: name, attempt, payload: { result: data.value ?? null } };
+  }
+  const message = `no ${JSON.stringify(step.waitingFor ?? '')} event arrived by ${step.nextRetryAt}`;
+  return {
+    type: 'step.failed',
+    stepName: name,
+    attempt,
+    payload: { error: { name: 'EventTimeout', message }, retryable: false },
+  };
 };
 
 interface MapDecision {

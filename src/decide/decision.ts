@@ -5,7 +5,11 @@ import type { RunEvent, StepError } from '../events/runEvents';
 export type AttemptResult =
   | { readonly kind: 'succeeded'; readonly result: JsonValue }
   | { readonly kind: 'failed'; readonly error: StepError; readonly retryable: boolean }
-  | { readonly kind: 'timedOut'; readonly afterMs: number };
+  | { readonly kind: 'timedOut'; readonly afterMs: number }
+  /** A sleep step began sleeping until `until` (ISO, database clock). */
+  | { readonly kind: 'sleep'; readonly until: string }
+  /** A wait step began waiting for `event` until `timeoutAt` (ISO, database clock; null: no timeout). */
+  | { readonly kind: 'wait'; readonly event: string; readonly timeoutAt: string | null };
 
 /** A resume request: who claims the run and on what terms. */
 export interface ResumeRequest {

@@ -142,6 +142,44 @@ export type ItemFailed = t.TypeOf<typeof ItemFailed>;
 export const ItemRetryScheduled = itemEvent('item.retry_scheduled', { delayMs: RetryDelay });
 export type ItemRetryScheduled = t.TypeOf<typeof ItemRetryScheduled>;
 
+/**
+ * A sleep step's attempt fell asleep until `until` (ISO, computed on the database clock when the
+ * step began: its duration from then, or what its `sleepUntil` returned). The run holds no worker
+ * while it sleeps; a worker wakes it at that time.
+ */
+export const StepSleeping = stepEvent('step.sleeping', { until: t.string });
+export type StepSleeping = t.TypeOf<typeof StepSleeping>;
+
+/**
+ * A wait step waits for the event named `event` until `timeoutAt` (ISO, database clock; null: no
+ * timeout). An event already received (journaled earlier as `event.received`) satisfies it at once.
+ */
+export const StepWaiting = stepEvent('step.waiting', { event: t.string, timeoutAt: Nullable(t.string) });
+export type StepWaiting = t.TypeOf<typeof StepWaiting>;
+
+/**
+ * The executor handed a run back because every step it could go on with sleeps or waits: the run
+ * is `sleeping` (or `waiting`, when a step waits for an event), holds no lease, and is not
+ * interrupted. A worker resumes it when the first sleep ends, a wait times out, or an event it
+ * waits for arrives.
+ */
+export const RunSuspended = runEvent('run.suspended', { worker: t.string });
+export type RunSuspended = t.TypeOf<typeof RunSuspended>;
+
+/**
+ * An event sent to the run from outside (`orbit send`, `sendEvent`): its name, its data, and who
+ * sent it (the sending process's id and, when given, a person or system). Kept until a wait step
+ * for that event takes it (the first such step not yet satisfied); the step's result is `data`.
+ */
+export const EventReceived = t.type(
+  {
+    type: t.literal('event.received'),
+    payload: t.intersection([t.type({ event: t.string, data: JsonValue, by: t.string }), t.partial({ sender: t.string })]),
+  },
+  'event.received',
+);
+export type EventReceived = t.TypeOf<typeof EventReceived>;
+
 export const RunSucceeded = runEvent('run.succeeded', {});
 export type RunSucceeded = t.TypeOf<typeof RunSucceeded>;
 
@@ -168,6 +206,10 @@ export const RunEvent = t.union([
   ItemSucceeded,
   ItemFailed,
   ItemRetryScheduled,
+  StepSleeping,
+  StepWaiting,
+  RunSuspended,
+  EventReceived,
   RunSucceeded,
   RunFailed,
   RunCancelled,
@@ -189,6 +231,10 @@ export const eventCodecs: { readonly [K in RunEventType]: t.Type<Extract<RunEven
   'item.succeeded': ItemSucceeded,
   'item.failed': ItemFailed,
   'item.retry_scheduled': ItemRetryScheduled,
+  'step.sleeping': StepSleeping,
+  'step.waiting': StepWaiting,
+  'run.suspended': RunSuspended,
+  'event.received': EventReceived,
   'run.succeeded': RunSucceeded,
   'run.failed': RunFailed,
   'run.cancelled': RunCancelled,
@@ -202,6 +248,8 @@ export const TERMINAL_TYPES: ReadonlySet<RunEventType> = new Set(['run.succeeded
 /** Where a listener has something to do; only these appends pay for NOTIFY (see DESIGN "Cost"). */
 export const NOTIFYING_TYPES: ReadonlySet<RunEventType> = new Set([
   'run.released',
+  'run.suspended',
+  'event.received',
   'run.resumed',
   'run.cancelled',
   'run.succeeded',
@@ -212,7 +260,12 @@ export const NOTIFYING_TYPES: ReadonlySet<RunEventType> = new Set([
  * Events that end what a `run.resumed` began: the run ended, or changed hands again (another
  * resume, a release). Recovery metrics measure each resumption up to the first of these.
  */
-export const RECOVERY_SPAN_END_TYPES: ReadonlySet<RunEventType> = new Set([...TERMINAL_TYPES, 'run.resumed', 'run.released']);
+export const RECOVERY_SPAN_END_TYPES: ReadonlySet<RunEventType> = new Set([
+  ...TERMINAL_TYPES,
+  'run.resumed',
+  'run.released',
+  'run.suspended',
+]);
 
 /** The events that take a run for execution: a queued run's claim, a resume's. */
 export const CLAIM_TYPES: ReadonlySet<RunEventType> = new Set(['run.claimed', 'run.resumed']);

@@ -23,7 +23,8 @@ export const cancelRun = async (runId: string, options: CancelOptions = {}): Pro
     const state = await loadRunState(client.db, runId);
     if (E.isLeft(state)) return state;
     const s = state.right;
-    if (s.status !== 'pending' && s.status !== 'running') return E.left(OrbitErrors.runNotCancellable(runId, s.status));
+    if (!['pending', 'running', 'sleeping', 'waiting'].includes(s.status))
+      return E.left(OrbitErrors.runNotCancellable(runId, s.status));
     const r = await appendToRun(client.db, {
       runId,
       expectedSeq: s.lastSeq,

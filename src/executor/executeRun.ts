@@ -144,7 +144,12 @@ export const executeRun = async <C extends OrbitError>(
       ...(leaseLost ? { stopReason: reasonOf(opts.abortSignal) } : {}),
     };
   };
-  const decide = (o: Outcome) => decideNext(journal.state, pipeline, o);
+  // The outcome last decided on: decided again when events sent to the run came in between (absorbReceived).
+  let lastOutcome: Outcome | null = null;
+  const decide = (o: Outcome) => {
+    lastOutcome = o;
+    return decideNext(journal.state, pipeline, o);
+  };
   const tick = () => decide({ kind: 'tick', now: new Date(env.clock.nowMs()).toISOString(), ...situation() });
   const outcome = (s: RunState, released: boolean): RunResult => ({
     runId,
@@ -181,6 +186,7 @@ export const executeRun = async <C extends OrbitError>(
       client.clock,
       client.maxResultBytes,
       s.item,
+      () => env.clock.nowMs(),
     ).then((ran) => completions.push({ kind: 'ended', start: s, ran }));
     executing.set(keyOf(s), p);
   };
@@ -203,6 +209,10 @@ export const executeRun = async <C extends OrbitError>(
       }
       if (events.length > 0) {
         const w = await journal.write(events);
+        if (E.isLeft(w) && w.left._tag === 'ConcurrencyConflict' && lastOutcome !== null && (await journal.absorbReceived())) {
+          decision = decide(lastOutcome);
+          continue;
+        }
         if (E.isLeft(w)) {
           const r = await lost(w.left, next.kind === 'released');
           await settleAll();

@@ -110,6 +110,7 @@ export const invokeHandler = async (
   const ran = (async (): Promise<AttemptOutcome> => {
     let value: unknown;
     try {
+      if (step.handler === undefined) throw new Error(`step "${step.name}" has no handler`);
       value = await step.handler(ctx);
     } catch (err) {
       return failed(toStepError(err), !isNonRetryable(err));

@@ -1,7 +1,9 @@
 import * as E from 'fp-ts/Either';
 import type { RunState } from '../fold/runState';
 import { stepDefinition } from '../pipeline/stepDefinition';
-import type { Pipeline } from '../pipeline/types';
+import type { Pipeline, StepContext, StepDefinition } from '../pipeline/types';
+import { durationMs } from '../pipeline/definePipeline';
+import { isNonRetryable, showValue, toStepError } from './stepError';
 import type { Clock } from '../util/clock';
 import { invokeHandler, type AttemptOutcome } from './invokeHandler';
 import { buildStepContext, type ItemInput } from './stepContext';
@@ -14,6 +16,40 @@ export interface AttemptRun {
   /** Whether the handler was called (false when its context could not be built). */
   readonly invoked: boolean;
 }
+
+/** A sleep or wait step's attempt: when it ends (database clock), or why it cannot; null for a handler step. */
+const sleepOrWait = (def: StepDefinition<unknown>, ctx: StepContext<unknown>, dbNow: () => number): AttemptOutcome | null => {
+  const fail = (message: string): AttemptOutcome => ({
+    kind: 'failed',
+    error: { name: 'SleepError', message },
+    retryable: false,
+  });
+  if (def.sleep !== undefined) {
+    const ms = durationMs(def.sleep);
+    return typeof ms === 'string' ? fail(ms) : { kind: 'sleep', until: new Date(dbNow() + ms).toISOString() };
+  }
+  if (def.sleepUntil !== undefined) {
+    let at: unknown;
+    try {
+      at = def.sleepUntil(ctx);
+    } catch (err) {
+      return { kind: 'failed', error: toStepError(err), retryable: !isNonRetryable(err) };
+    }
+    const t = at instanceof Date ? at.getTime() : typeof at === 'string' ? Date.parse(at) : typeof at === 'number' ? at : NaN;
+    if (!Number.isFinite(t) || Math.abs(t) > 8.64e15)
+      return fail(
+        `step "${def.name}": sleepUntil returned ${showValue(at)}, not a time (a Date, an ISO string or epoch milliseconds)`,
+      );
+    return { kind: 'sleep', until: new Date(t).toISOString() };
+  }
+  if (def.waitForEvent !== undefined) {
+    const { event, timeout } = def.waitForEvent;
+    const ms = timeout === undefined ? null : durationMs(timeout);
+    if (typeof ms === 'string') return fail(ms);
+    return { kind: 'wait', event, timeoutAt: ms === null ? null : new Date(dbNow() + ms).toISOString() };
+  }
+  return null;
+};
 
 /**
  * Runs one attempt of a step whose `step.started` is journaled in `state`. The attempt's signal
@@ -31,6 +67,8 @@ export const runAttempt = async (
   maxResultBytes: number = Infinity,
   /** The map item to run (its position in the step's list). */
   item?: number,
+  /** The database's clock as this process sees it (a sleep's end, a wait's timeout); default `clock`. */
+  dbNow: () => number = () => clock.now(),
 ): Promise<AttemptRun> => {
   const controller = new AbortController();
   const unlink = signals.map((signal) => {
@@ -70,6 +108,8 @@ export const runAttempt = async (
         invoked: false,
       };
     }
+    const waited = sleepOrWait(def, ctx.right, dbNow);
+    if (waited !== null) return { outcome: waited, durationMs: clock.now() - t0, invoked: true };
     const outcome = await invokeHandler(def, ctx.right, controller, maxResultBytes);
     return { outcome, durationMs: clock.now() - t0, invoked: true };
   } finally {

@@ -12,6 +12,8 @@ import type { RunEvent } from '../events/runEvents';
 import type { RunState } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
+import { readRunEvents } from '../journal/readEvents';
+import { foldEvents } from '../fold/evolve';
 import type { Pipeline } from '../pipeline/types';
 import type { OrbitClient } from '../runtime/orbitClient';
 import type { ExecutionEnv } from './executionEnv';
@@ -43,6 +45,8 @@ export class RunJournal {
   async watch(): Promise<void> {
     const { runId } = this;
     this.unwatch = await this.env.watcher.watch(runId, (n) => {
+      // An event sent to the run takes nothing from us: our next append absorbs it (absorbReceived).
+      if (n.type === 'event.received') return;
       if (n.seq > this.writingUpTo) {
         this.fence.abort(new Error(`run ${runId} was changed by another process (${n.type} at seq ${n.seq})`));
       }
@@ -73,6 +77,22 @@ export class RunJournal {
     this.unreported = [];
     for (const p of report) this.onProgress?.(p);
     return E.right(r.right.state);
+  }
+
+  /**
+   * Our append was refused as a conflict: if all that was written meanwhile is events sent to the
+   * run (`event.received`, by `orbit send`), fold them into our state and return true (the caller
+   * decides again and appends after them). Any other writer: false (we are fenced).
+   */
+  async absorbReceived(): Promise<boolean> {
+    const { state } = this;
+    if (state === null || this.fence.signal.aborted) return false;
+    const more = await readRunEvents(this.client.db, this.runId, state.lastSeq);
+    if (E.isLeft(more) || more.right.length === 0 || more.right.some((r) => r.event.type !== 'event.received')) return false;
+    const folded = foldEvents(state, more.right);
+    if (E.isLeft(folded) || folded.right === null) return false;
+    this.state = folded.right;
+    return true;
   }
 
   /**

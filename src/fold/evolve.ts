@@ -148,6 +148,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
   if (r.seq !== d.lastSeq + 1) return `expected seq ${d.lastSeq + 1}, got ${r.seq}`;
   if (d.status === 'success' || d.status === 'cancelled') return `run already ended (${d.status})`;
   if (d.status === 'failed' && !(e.type === 'run.resumed' && e.payload.retryFailed)) {
+    if (e.type === 'event.received') return 'run already ended (failed): an event can no longer be delivered';
     return 'run already ended (failed); only a run.resumed with retryFailed may follow';
   }
 
@@ -190,6 +191,33 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
         if (d.maps !== undefined) d.maps = reopenFailedItems(d.maps);
       }
       return d;
+    case 'run.suspended': {
+      if (d.status !== 'running') return `only a running run can be suspended (run is ${d.status})`;
+      const running = d.steps.find((s) => s.status === 'running');
+      if (running !== undefined) return `step ${running.name} is running`;
+      const asleep = d.open.map((i) => d.steps[i] as StepState).filter((s) => s.status === 'sleeping' || s.status === 'waiting');
+      if (asleep.length === 0) return 'no step sleeps or waits';
+      d.status = asleep.some((s) => s.status === 'waiting') ? 'waiting' : 'sleeping';
+      d.owner = null;
+      return d;
+    }
+    case 'event.received': {
+      const received = {
+        event: e.payload.event,
+        data: e.payload.data,
+        by: e.payload.by,
+        sender: e.payload.sender ?? null,
+        seq: r.seq,
+        at,
+      };
+      d.inbox = [...(d.inbox ?? []), received];
+      // A suspended run waiting for this event is handed back to be resumed at once, as a released run is.
+      if (d.status === 'waiting' && d.steps.some((s) => s.status === 'waiting' && s.waitingFor === e.payload.event)) {
+        d.status = 'running';
+        d.owner = null;
+      }
+      return d;
+    }
     case 'run.succeeded': {
       if (d.status !== 'running') return `only a running run can succeed (run is ${d.status})`;
       const unfinished = d.steps.find((s) => s.status !== 'success');
@@ -203,7 +231,9 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
     case 'step.started':
     case 'step.succeeded':
     case 'step.failed':
-    case 'step.retry_scheduled': {
+    case 'step.retry_scheduled':
+    case 'step.sleeping':
+    case 'step.waiting': {
       if (d.status !== 'running') return `step events need a running run (run is ${d.status})`;
       if (d.owner === null) return 'step events need an owner: the run was released and not resumed';
       const i = stepIndex(d, e.stepName);
@@ -241,8 +271,13 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           return d;
         }
         case 'step.succeeded': {
-          if (step.status !== 'running' || e.attempt !== step.attemptCount) {
+          if (!isUnderway(step) || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
+          }
+          // A wait step takes the oldest event received for it (none: its timeout passed, and it goes on with its default).
+          if (step.status === 'waiting') {
+            const k = (d.inbox ?? []).findIndex((x) => x.event === step.waitingFor);
+            if (k >= 0) d.inbox = (d.inbox ?? []).filter((_, j) => j !== k);
           }
           const m = d.maps?.[step.name];
           if (m !== undefined) {
@@ -258,16 +293,37 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             retryable: null,
             result: e.payload.result,
             resultSeq: r.seq,
+            nextRetryAt: null,
           };
           d.open = openAfterSuccess(d, i);
           return d;
         }
         case 'step.failed':
+          if (!isUnderway(step) || e.attempt !== step.attemptCount) {
+            return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
+          }
+          d.steps[i] = {
+            ...step,
+            status: 'failed',
+            finishedAt: at,
+            error: e.payload.error,
+            retryable: e.payload.retryable,
+            nextRetryAt: null,
+          };
+          return d;
+        case 'step.sleeping':
+        case 'step.waiting': {
           if (step.status !== 'running' || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
           }
-          d.steps[i] = { ...step, status: 'failed', finishedAt: at, error: e.payload.error, retryable: e.payload.retryable };
+          const until = e.type === 'step.sleeping' ? e.payload.until : e.payload.timeoutAt;
+          if (until !== null && !Number.isFinite(Date.parse(until))) return `step ${step.name}: ${until} is not a time`;
+          d.steps[i] =
+            e.type === 'step.sleeping'
+              ? { ...step, status: 'sleeping', nextRetryAt: until }
+              : { ...step, status: 'waiting', nextRetryAt: until, waitingFor: e.payload.event };
           return d;
+        }
         case 'step.retry_scheduled': {
           if (step.status !== 'failed' || step.retryable !== true || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} has no retryable failure to retry`;
@@ -300,6 +356,9 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       return assertNever(e);
   }
 };
+
+/** A step whose attempt has begun and not ended: running, or sleeping or waiting in it. */
+const isUnderway = (s: StepState): boolean => s.status === 'running' || s.status === 'sleeping' || s.status === 'waiting';
 
 const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });
 

@@ -2,11 +2,15 @@ import type { JsonValue } from '../events/json';
 import type { StepError } from '../events/runEvents';
 import type { MapState } from './mapState';
 
-/** Run statuses, in the spec's words (plus `cancelled`). */
-export type RunStatus = 'pending' | 'running' | 'success' | 'failed' | 'cancelled';
+/**
+ * Run statuses, in the spec's words (plus `cancelled`), and the two of a suspended run: `sleeping`
+ * (its open steps sleep) and `waiting` (one waits for an event). A suspended run holds no worker
+ * and no lease and is never interrupted.
+ */
+export type RunStatus = 'pending' | 'running' | 'success' | 'failed' | 'cancelled' | 'sleeping' | 'waiting';
 
 /** Step statuses, in the spec's words. */
-export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'retrying';
+export type StepStatus = 'pending' | 'running' | 'success' | 'failed' | 'retrying' | 'sleeping' | 'waiting';
 
 /** One step of a run, as the fold of its journal says it is. Times are ISO-8601 strings. */
 export interface StepState {
@@ -26,8 +30,24 @@ export interface StepState {
   readonly result: JsonValue | null;
   /** The seq of the `step.succeeded` event that carried `result` (to name it in decode errors). */
   readonly resultSeq: number | null;
-  /** When a retrying step's next attempt is due (database clock). */
+  /**
+   * When a retrying step's next attempt is due, a sleeping step wakes, or a waiting step times out
+   * (database clock; null for a wait without timeout).
+   */
   readonly nextRetryAt: string | null;
+  /** A wait step: the event it waits for (or took), once it began waiting. */
+  readonly waitingFor?: string;
+}
+
+/** An event sent to the run (`event.received`) and not yet taken by a wait step. */
+export interface ReceivedEvent {
+  readonly event: string;
+  readonly data: JsonValue;
+  /** The sending process, and who it said it sent for. */
+  readonly by: string;
+  readonly sender: string | null;
+  readonly seq: number;
+  readonly at: string;
 }
 
 /** A run, as the fold of its journal says it is. */
@@ -69,7 +89,12 @@ export interface RunState {
   readonly steps: readonly StepState[];
   /** The items of each map step that has started, by step name (absent: no map step started). */
   readonly maps?: Readonly<Record<string, MapState>>;
+  /** Events received and not yet taken by a wait step, oldest first (absent: none ever received). */
+  readonly inbox?: readonly ReceivedEvent[];
 }
+
+/** Whether a run in this status is suspended: it sleeps or waits, and nobody holds it. */
+export const isSuspendedStatus = (status: RunStatus): boolean => status === 'sleeping' || status === 'waiting';
 
 /** Whether a run in this status has ended (`failed` can still be resumed with `--retry-failed`). */
 export const isFinishedStatus = (status: RunStatus): boolean =>

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import * as E from 'fp-ts/Either';
+import { MAX_DURATION_MS, parseDuration } from '../util/duration';
 import { MAX_RETRY_DELAY_MS } from '../events/runEvents';
 import type { JsonObject, Pipeline, PipelineConfig, RetryPolicy, StepDefinition } from './types';
 
@@ -151,6 +153,52 @@ export const findCycle = (names: readonly string[], deps: Readonly<Record<string
   return null;
 };
 
+const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+
+/** A step does one thing: a handler, a sleep (`sleep`, `sleepUntil`) or a wait for an event. */
+const checkKind = <M>(pipeline: string, step: StepDefinition<M>): void => {
+  const fail = (msg: string): never => {
+    throw new PipelineDefinitionError(pipeline, `step ${step.name}: ${msg}`);
+  };
+  const given = (['handler', 'sleep', 'sleepUntil', 'waitForEvent'] as const).filter((k) => step[k] !== undefined);
+  if (given.length === 0) throw new PipelineDefinitionError(pipeline, `step ${step.name} has no handler`);
+  if (given.length > 1) fail(`give one of handler, sleep, sleepUntil and waitForEvent, not ${given.join(' and ')}`);
+  if (step.handler !== undefined && typeof step.handler !== 'function')
+    throw new PipelineDefinitionError(pipeline, `step ${step.name} has no handler`);
+  if (step.sleepUntil !== undefined && typeof step.sleepUntil !== 'function')
+    fail('sleepUntil must be a function of the context');
+  if (given[0] !== 'handler' && step.map !== undefined) fail(`a ${given[0]} step cannot be a map step`);
+  if (step.sleep !== undefined) {
+    const ms = durationMs(step.sleep);
+    if (typeof ms === 'string') fail(`sleep: ${ms}`);
+  }
+  const w: unknown = step.waitForEvent;
+  if (w !== undefined) {
+    if (typeof w !== 'object' || w === null) return fail('waitForEvent must be an object { event, timeout?, onTimeout? }');
+    const { event, timeout, onTimeout } = w as { event?: unknown; timeout?: unknown; onTimeout?: unknown };
+    if (typeof event !== 'string' || !EVENT_NAME.test(event))
+      fail('waitForEvent.event must be 1-128 characters of letters, digits, . _ : / -');
+    if (timeout !== undefined) {
+      const ms = typeof timeout === 'string' || typeof timeout === 'number' ? durationMs(timeout) : 'not a duration';
+      if (typeof ms === 'string') fail(`waitForEvent.timeout: ${ms}`);
+    }
+    if (
+      onTimeout !== undefined &&
+      onTimeout !== 'fail' &&
+      !(typeof onTimeout === 'object' && onTimeout !== null && 'continueWith' in onTimeout)
+    )
+      fail("waitForEvent.onTimeout must be 'fail' or { continueWith: data }");
+  }
+};
+
+/** A step's duration (`2h`, or milliseconds) in milliseconds, or what is wrong with it. */
+export const durationMs = (d: string | number): number | string => {
+  if (typeof d === 'number')
+    return Number.isFinite(d) && d >= 0 && d <= MAX_DURATION_MS ? d : `${d} is not 0 to ${MAX_DURATION_MS} ms`;
+  const p = parseDuration(d);
+  return E.isRight(p) ? p.right : p.left.message;
+};
+
 const checkStep = <M>(pipeline: string, step: StepDefinition<M>): void => {
   if (!NAME.test(step.name)) {
     throw new PipelineDefinitionError(
@@ -158,7 +206,7 @@ const checkStep = <M>(pipeline: string, step: StepDefinition<M>): void => {
       `step name ${JSON.stringify(step.name)} must be 1-128 characters of letters, digits, . _ : -`,
     );
   }
-  if (typeof step.handler !== 'function') throw new PipelineDefinitionError(pipeline, `step ${step.name} has no handler`);
+  checkKind(pipeline, step);
   if (step.timeoutMs !== undefined && !(Number.isFinite(step.timeoutMs) && step.timeoutMs > 0)) {
     throw new PipelineDefinitionError(pipeline, `step ${step.name}: timeoutMs must be a positive number`);
   }

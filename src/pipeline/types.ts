@@ -104,11 +104,41 @@ export interface RetryPolicy {
   readonly jitter: number;
 }
 
+/**
+ * A wait step's event (`waitForEvent`): its name, how long to wait, and what happens then. The
+ * event's `data` becomes the step's data.
+ */
+export interface WaitForEventOptions {
+  /** The event's name, as `orbit send <runId> <event>` and `sendEvent(client, runId, event, data)` give it. */
+  readonly event: string;
+  /** How long to wait, from the moment the step begins waiting (`30m`, `2d`, or milliseconds). Default: no timeout. */
+  readonly timeout?: string | number;
+  /**
+   * When the timeout passes: `'fail'` (default) fails the step and the run, `{ continueWith: data }`
+   * succeeds the step with that data instead.
+   */
+  readonly onTimeout?: 'fail' | { readonly continueWith: JsonValue };
+}
+
 export interface StepDefinition<M = JsonObject> {
   readonly name: string;
+  /**
+   * What the step does. Every step has exactly one of `handler`, `sleep`, `sleepUntil` and
+   * `waitForEvent`.
+   */
   // Method syntax on purpose: it makes a step (and a pipeline) of specific metadata usable where
   // any pipeline is expected (the registry, the executor), which a function property would not.
-  handler(ctx: StepContext<M>): Promise<StepResult> | StepResult;
+  handler?(ctx: StepContext<M>): Promise<StepResult> | StepResult;
+  /**
+   * A sleep step: waits this long (`90s`, `2h`, `3d`, or milliseconds), counted on the database
+   * clock from the moment it begins. The run holds no worker while it sleeps; a worker (`orbit
+   * worker`) wakes it at its time, after any restart. Its data is null.
+   */
+  readonly sleep?: string | number;
+  /** A sleep step that waits until the time this returns (a Date, an ISO string or epoch milliseconds). */
+  sleepUntil?(ctx: StepContext<M>): Date | string | number;
+  /** A wait step: waits for an event sent to the run (`orbit send`, `sendEvent`). */
+  readonly waitForEvent?: WaitForEventOptions;
   /** Overrides the pipeline's retry policy for this step. */
   readonly retry?: Partial<RetryPolicy>;
   /** Abort the attempt (and count it failed, retryable) after this long. */

@@ -20,5 +20,15 @@ export const listRuns = async (db: Database, opts: ListRunsOptions = {}): Promis
       error: r.error,
       owner: r.owner,
       lastEventAt: r.last_event_at.toISOString(),
+      ...(r.suspended !== null
+        ? {
+            suspended: {
+              kind: r.suspended.type === 'step.sleeping' ? 'sleep' : 'wait',
+              step: r.suspended.step,
+              until: r.suspended.until === null ? null : new Date(r.suspended.until).toISOString(),
+              event: r.suspended.event,
+            },
+          }
+        : {}),
     })),
   )(await listRunSummaries(db, { status: opts.status ?? null, pipelineId: opts.pipelineId ?? null, limit: opts.limit ?? 20 }));

@@ -17,6 +17,18 @@ export interface RunSummary {
   readonly owner: string | null;
   /** Its latest journal event (for a released run: since when it waits for a worker). */
   readonly lastEventAt: string;
+  /**
+   * A `sleeping` or `waiting` run: the step it sleeps or waits in, until when (a sleep's end, a
+   * wait's timeout, null for a wait without one) and, for a wait, the event's name.
+   */
+  readonly suspended?: SuspendedOn;
+}
+
+export interface SuspendedOn {
+  readonly kind: 'sleep' | 'wait';
+  readonly step: string;
+  readonly until: string | null;
+  readonly event: string | null;
 }
 
 export interface ListRunsOptions {

@@ -15,7 +15,28 @@ export interface RunSummaryRow {
   readonly succeeded: number;
   /** Steps of the run. */
   readonly total: number;
+  /** A sleeping or waiting run: the step it sleeps or waits in (the one due first). */
+  readonly suspended: {
+    readonly type: string;
+    readonly step: string;
+    readonly until: string | null;
+    readonly event: string | null;
+  } | null;
 }
+
+/**
+ * For a sleeping or waiting run (`r`), what it sleeps or waits for: the step due first, its end or
+ * timeout, and (a wait) the event's name, from the step's latest step.sleeping/step.waiting event.
+ */
+export const suspendedOn = (qs: string): string =>
+  `CASE WHEN r.status IN ('sleeping', 'waiting') THEN (
+     SELECT jsonb_build_object('type', e.type, 'step', s.name, 'until', s.next_retry_at, 'event', e.payload ->> 'event')
+       FROM ${qs}.steps s
+       CROSS JOIN LATERAL (SELECT ev.type, ev.payload FROM ${qs}.run_events ev
+                            WHERE ev.run_id = s.run_id AND ev.step_name = s.name AND ev.type IN ('step.sleeping', 'step.waiting')
+                            ORDER BY ev.seq DESC LIMIT 1) e
+      WHERE s.run_id = r.id AND s.status IN ('sleeping', 'waiting')
+      ORDER BY s.status DESC, s.next_retry_at NULLS LAST LIMIT 1) END`;
 
 export interface RunSummaryFilter {
   readonly status: RunStatus | null;
@@ -29,7 +50,8 @@ export const listRunSummaries = (db: Database, f: RunSummaryFilter) =>
     db,
     `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.finished_at, r.error, r.owner, r.last_event_at,
             jsonb_array_length(r.step_names) AS total,
-            (SELECT count(*)::int FROM ${db.qs}.steps s WHERE s.run_id = r.id AND s.status = 'success') AS succeeded
+            (SELECT count(*)::int FROM ${db.qs}.steps s WHERE s.run_id = r.id AND s.status = 'success') AS succeeded,
+            ${suspendedOn(db.qs)} AS suspended
        FROM ${db.qs}.runs r
       WHERE ($1::text IS NULL OR r.status = $1) AND ($2::text IS NULL OR r.pipeline_id = $2)
       ORDER BY r.started_at DESC, r.id DESC

@@ -34,7 +34,15 @@ export interface StepAnalysis {
 /** Pure: the analysis of a folded run. */
 export const analyzeState = (s: RunState): StepAnalysis => {
   // One list per status, spelled as a record so that a new StepStatus fails to compile here.
-  const named: { [K in StepStatus]: string[] } = { pending: [], running: [], success: [], failed: [], retrying: [] };
+  const named: { [K in StepStatus]: string[] } = {
+    pending: [],
+    running: [],
+    success: [],
+    failed: [],
+    retrying: [],
+    sleeping: [],
+    waiting: [],
+  };
   for (const st of s.steps) named[st.status].push(st.name);
   // The fold keeps the open set (dependencies succeeded, not succeeded itself) in step order.
   const ready = s.open.map((i) => (s.steps[i] as { readonly name: string }).name);

@@ -5,6 +5,7 @@ import { outcomeOf } from '../recovery/outcomeOf';
 import type { RecoveryOutcome } from '../recovery/recoveryOutcome';
 import { resumeRun } from '../recovery/resumeRun';
 import { readMsUntilNextDelayedRun } from '../queries/readMsUntilNextDelayedRun';
+import { listDueSuspendedRuns, readMsUntilNextWake } from '../queries/suspendedRuns';
 import { Backoff } from './backoff';
 import { WakeTimer } from './wakeTimer';
 import type { WorkerContext } from './workerContext';
@@ -173,6 +174,27 @@ export class RecoveryLoop {
       started += 1;
     }
     if (detected.right.length > 0) this.w.emit({ kind: 'sweep', detected: detected.right.length, started });
+    await this.wakeDue();
+  }
+
+  /** Sleeping and waiting runs whose time came (a sleep's end, a wait's timeout): resumed here, as many as slots allow. */
+  private async wakeDue(): Promise<void> {
+    if (this.w.stopping() || this.w.slots.free <= 0) return;
+    const due = await listDueSuspendedRuns(this.w.options.client.db, this.w.slots.free + this.failing.size);
+    if (E.isLeft(due)) {
+      this.failed = true;
+      this.retryInMs = this.sweepBackoff.failed();
+      return;
+    }
+    for (const run of due.right) {
+      if (this.w.stopping()) break;
+      if (this.w.slots.has(run.runId) || !this.mayTry(run)) continue;
+      if (this.w.slots.free <= 0) {
+        this.again = true;
+        break;
+      }
+      this.launch(run.runId, undefined, 'woken: its sleep ended or its wait timed out');
+    }
   }
 
   /** A run was taken under a lease somewhere: its deadline may be earlier than the next wake-up (many at once cost one query). */
@@ -190,10 +212,13 @@ export class RecoveryLoop {
     const next = await msUntilNextInterruption(this.w.options.client.db, this.thresholdMs);
     // A delayed queued run falls due: the same timer wakes the worker to claim it (no polling).
     const due = await readMsUntilNextDelayedRun(this.w.options.client.db);
+    // A sleeping or waiting run falls due (its sleep ends, its wait times out): the same timer.
+    const wake = await readMsUntilNextWake(this.w.options.client.db);
     // Unreachable database, or a sweep that failed: try again soon rather than at a far deadline.
     const deadline = Math.min(
       E.isLeft(next) ? RETRY_MS : this.failed ? this.retryInMs : (next.right ?? Infinity),
       E.isLeft(due) ? RETRY_MS : Math.max(0, due.right ?? Infinity),
+      E.isLeft(wake) ? RETRY_MS : Math.max(0, wake.right ?? Infinity),
     );
     // Nothing can become interrupted until some NOTIFY says so (a run taken, queued, released).
     const until = Math.min(deadline, this.w.options.sweepIntervalMs ?? Infinity);

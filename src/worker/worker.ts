@@ -117,7 +117,9 @@ export class Worker {
 
   private onNotification(n: RunNotification): void {
     if (this.stopped) return;
-    if (n.type === 'lease.taken') this.loop.rescheduleSoon();
+    if (n.type === 'lease.taken' || n.type === 'run.suspended') this.loop.rescheduleSoon();
+    // An event may have made a waiting run ready (it is then released): look now.
+    else if (n.type === 'event.received') this.loop.sweepNow();
     else if (n.type === 'run.queued') {
       this.consumer.claimNow();
       // It may be a delayed run: its due time may be the next wake-up.

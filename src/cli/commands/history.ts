@@ -52,6 +52,18 @@ const describe = (r: RecordedEvent): string => {
     case 'run.released':
       detail = e.payload.reason;
       break;
+    case 'step.sleeping':
+      detail = `sleeping until ${e.payload.until}`;
+      break;
+    case 'step.waiting':
+      detail = `waiting for ${JSON.stringify(e.payload.event)}${e.payload.timeoutAt !== null ? ` (times out ${e.payload.timeoutAt})` : ''}`;
+      break;
+    case 'event.received':
+      detail = `${JSON.stringify(e.payload.event)} from ${e.payload.sender !== undefined ? `${e.payload.sender} via ` : ''}${e.payload.by}: ${JSON.stringify(e.payload.data)}`;
+      break;
+    case 'run.suspended':
+      detail = `handed back by ${e.payload.worker}`;
+      break;
     case 'run.claimed':
     case 'step.started':
     case 'step.succeeded':

@@ -4,7 +4,7 @@ import { ExitCode } from '../exitCodes';
 import { MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs, readingSession } from '../session';
 import { databaseNow } from '../../api/internal/liveness';
-import { listRuns, type RunSummary } from '../../api/listRuns';
+import { listRuns, type RunSummary, type SuspendedOn } from '../../api/listRuns';
 import type { RunStatus } from '../../api/loadRunState';
 
 /** 1.2s, 3m04s, 2h05m: how long a run took, or has been going (then suffixed "so far"). */
@@ -28,9 +28,16 @@ const runDuration = (r: RunSummary, now: number): string => {
   const start = Date.parse(r.startedAt);
   if (r.finishedAt !== null) return formatDuration(Date.parse(r.finishedAt) - start);
   if (r.status === 'pending') return `waiting ${formatDuration(now - start)}`;
+  if (r.status === 'sleeping' || r.status === 'waiting') return `${formatDuration(now - start)} so far`;
   if (r.owner === null) return `waiting ${formatDuration(now - Date.parse(r.lastEventAt))}`;
   return `${formatDuration(now - start)} so far`;
 };
+
+/** `sleeping until …`, `waiting for "approved" (times out …)`. */
+export const describeSuspension = (s: SuspendedOn): string =>
+  s.kind === 'sleep'
+    ? `sleeping until ${s.until ?? '?'}`
+    : `waiting for ${JSON.stringify(s.event ?? '')}${s.until !== null ? ` (times out ${s.until})` : ' (no timeout)'}`;
 
 interface RunsArgs extends GlobalArgs {
   readonly status?: RunStatus;
@@ -44,7 +51,7 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('status', {
-        choices: ['pending', 'running', 'success', 'failed', 'cancelled'] as const,
+        choices: ['pending', 'running', 'sleeping', 'waiting', 'success', 'failed', 'cancelled'] as const,
         describe: 'Only runs in this status',
       })
       .option('pipeline', { type: 'string', describe: 'Only runs of this pipeline' })
@@ -79,6 +86,7 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
           runDuration(r, now.right.getTime()),
         ],
         error: r.error,
+        suspended: r.suspended,
       }));
       const header = ['RUN', 'PIPELINE', 'STATUS', 'STEPS', 'STARTED', 'DURATION'];
       const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r.cells[i]?.length ?? 0)));
@@ -91,6 +99,7 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
       for (const r of rows) {
         out.line(line(r.cells));
         if (r.error) out.line(`  ${out.dim(r.error)}`);
+        if (r.suspended !== undefined) out.line(`  ${out.dim(`${r.suspended.step}: ${describeSuspension(r.suspended)}`)}`);
       }
       return E.right(ExitCode.ok);
     });

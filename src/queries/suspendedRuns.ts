@@ -1,0 +1,41 @@
+import * as E from 'fp-ts/Either';
+import { query, type Database } from '../db/database';
+import type { DbFailure } from '../errors';
+
+/**
+ * Suspended runs (`sleeping`, `waiting`: sql/014) are woken at the earliest end of a sleep or
+ * timeout of a wait among their steps, kept in `steps.next_retry_at` and read through the partial
+ * index steps_suspended_by_time. A run woken by an event needs none of this: the event makes it a
+ * released run, resumed at once.
+ */
+const SUSPENDED_STEPS = (qs: string) =>
+  `${qs}.steps s JOIN ${qs}.runs r ON r.id = s.run_id
+    WHERE s.status IN ('sleeping', 'waiting') AND s.next_retry_at IS NOT NULL AND r.status IN ('sleeping', 'waiting')`;
+
+/** Milliseconds (database clock, may be negative) until the earliest suspended run is due; null when none is. */
+export const readMsUntilNextWake = async (db: Database): Promise<E.Either<DbFailure, number | null>> =>
+  E.map((rs: { ms: number | null }[]) => rs[0]?.ms ?? null)(
+    await query<{ ms: number | null }>(
+      db,
+      `SELECT (extract(epoch FROM min(s.next_retry_at) - now()) * 1000)::float8 AS ms FROM ${SUSPENDED_STEPS(db.qs)}`,
+    ),
+  );
+
+export interface DueSuspendedRun {
+  readonly runId: string;
+  readonly pipelineId: string;
+  readonly lastSeq: number;
+}
+
+/** Suspended runs whose sleep ended or whose wait timed out (database clock), earliest first. */
+export const listDueSuspendedRuns = async (db: Database, limit: number): Promise<E.Either<DbFailure, DueSuspendedRun[]>> =>
+  E.map((rs: { id: string; pipeline_id: string; last_seq: number }[]) =>
+    rs.map((r) => ({ runId: r.id, pipelineId: r.pipeline_id, lastSeq: r.last_seq })),
+  )(
+    await query<{ id: string; pipeline_id: string; last_seq: number }>(
+      db,
+      `SELECT r.id, r.pipeline_id, r.last_seq FROM ${SUSPENDED_STEPS(db.qs)} AND s.next_retry_at <= now()
+        GROUP BY r.id, r.pipeline_id, r.last_seq ORDER BY min(s.next_retry_at) LIMIT $1`,
+      [limit],
+    ),
+  );

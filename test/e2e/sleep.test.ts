@@ -1,0 +1,85 @@
+/**
+ * Durable sleep (issue 19 item 1), with real processes and real signals: a run sleeping 3 s holds
+ * no worker and no lease, is not interrupted, survives kill -9 of every Orbit process, and is
+ * continued by a worker started later, within a second of its time (database clock).
+ */
+import * as path from 'node:path';
+import { createE2eHarness, expectExit, REPO_ROOT, type E2eHarness } from '../support/cli';
+
+const PIPELINES = path.join(REPO_ROOT, 'test', 'fixtures', 'waitPipelines.js');
+const opts = { pipelines: false } as const;
+const withPipelines = (args: readonly string[]) => ['--pipelines', PIPELINES, ...args];
+
+describe('durable sleep', () => {
+  let h: E2eHarness;
+  beforeAll(async () => {
+    h = await createE2eHarness('e2e_sleep');
+  });
+  afterAll(async () => {
+    await h.dispose();
+  });
+
+  it('a run sleeping 3 s survives kill -9 of every process and continues on a worker started later, within 1 s of its time', async () => {
+    const first = h.start(withPipelines(['worker', '--concurrency', '2']), opts);
+    const queued = await h.cli(withPipelines(['run', 'nap', '--queue', '--json']), opts);
+    expectExit(queued, 0);
+    const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
+    await h.waitFor('the run to sleep', async () => (await h.run(runId))?.status === 'sleeping', 20_000);
+    const row = await h.run(runId);
+    expect(row?.owner).toBeNull();
+    const raw: unknown = (await h.steps(runId)).find((s) => s.name === 'cool-down')?.next_retry_at;
+    expect(raw).not.toBeNull();
+    const until = new Date(raw as string);
+
+    // Every Orbit process dies during the sleep.
+    first.kill('SIGKILL');
+    await first.done;
+    const left = await h.pool.query<{ ms: number }>('SELECT extract(epoch FROM $1::timestamptz - now()) * 1000 AS ms', [until]);
+    expect(Number(left.rows[0]?.ms)).toBeGreaterThan(300);
+
+    // A worker started later (before the time) wakes it at its time, from its deadline timer.
+    const second = h.start(withPipelines(['worker', '--concurrency', '2']), opts);
+    await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 20_000);
+    second.kill('SIGTERM');
+    await second.done;
+    const events = await h.events(runId);
+    const woke = events.find(
+      (e) => e.type === 'run.resumed' && e.seq > (events.find((x) => x.type === 'run.suspended')?.seq ?? 0),
+    );
+    expect(woke).toBeDefined();
+    const lateMs = (woke?.occurred_at as Date).getTime() - until.getTime();
+    process.stdout.write(`woken ${lateMs} ms after the end of its sleep\n`);
+    expect(lateMs).toBeGreaterThanOrEqual(0);
+    expect(lateMs).toBeLessThan(1000);
+    expect(events.filter((e) => e.type === 'step.succeeded').map((e) => e.step_name)).toEqual(['before', 'cool-down', 'after']);
+    expect(events.map((e) => e.type)).toContain('step.sleeping');
+    const verify = await h.cli(withPipelines(['verify', runId]), opts);
+    expectExit(verify, 0);
+  }, 60_000);
+
+  it('a sleeping run is listed as sleeping until its time, never as interrupted, and holds no lease', async () => {
+    const worker = h.start(withPipelines(['worker']), opts);
+    const queued = await h.cli(withPipelines(['run', 'long-nap', '--queue', '--json']), opts);
+    expectExit(queued, 0);
+    const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
+    await h.waitFor('the run to sleep', async () => (await h.run(runId))?.status === 'sleeping', 20_000);
+    const check = await h.cli(withPipelines(['check-interrupted', '--threshold', '1ms']), opts);
+    expect(check.stdout + check.stderr).not.toContain(runId);
+    const runs = await h.cli(withPipelines(['runs']), opts);
+    expect(runs.stdout).toMatch(/sleeping +1\/3/);
+    expect(runs.stdout).toMatch(/nap: sleeping until \d{4}-\d\d-\d\dT/);
+    const history = await h.cli(withPipelines(['history', runId]), opts);
+    expect(history.stdout).toMatch(/step\.sleeping.*sleeping until/);
+    await h.waitFor(
+      'the worker to hold no lease on it',
+      async () =>
+        (await h.pool.query(`SELECT 1 FROM ${h.qs}.workers WHERE $1 = ANY (held) AND lease_until > now()`, [runId])).rowCount ===
+        0,
+      10_000,
+    );
+    const cancelled = await h.cli(withPipelines(['cancel', runId]), opts);
+    expectExit(cancelled, 0);
+    worker.kill('SIGTERM');
+    await worker.done;
+  }, 60_000);
+});
