@@ -50,14 +50,25 @@ interface ModeResult {
 const count = async (pool: Pool, sql: string, values: unknown[] = []): Promise<number> =>
   Number((await pool.query<{ n: string }>(sql, values)).rows[0]?.n ?? 0);
 
-/** Queues runs through a library client on the two-host URL (one process for all, not one `orbit run` each). */
-const queue = async (ctx: Ctx, client: OrbitClient, ids: readonly string[]): Promise<void> => {
+/**
+ * Queues runs through a library client on the two-host URL (one process for all, not one `orbit run`
+ * each). A call refused because the database cannot be reached is tried again (up to 20 times, 0.5 s
+ * apart) and counted: right after a promotion, one call may still meet the dead primary.
+ */
+const queue = async (ctx: Ctx, client: OrbitClient, ids: readonly string[]): Promise<number> => {
+  let refused = 0;
   for (const id of ids) {
     const steps = ctx.rng.int(4, 6);
     const sleeps = Array.from({ length: steps }, () => ctx.rng.int(20, 120));
-    const r = await enqueueRun(`chaos-${steps}`, { sleeps, laterSleeps: sleeps }, { client, runId: id, triggeredBy: 'chaos' });
-    if (E.isLeft(r)) throw new Error(`enqueueRun ${id}: ${formatError(r.left)}`);
+    for (let attempt = 0; ; attempt++) {
+      const r = await enqueueRun(`chaos-${steps}`, { sleeps, laterSleeps: sleeps }, { client, runId: id, triggeredBy: 'chaos' });
+      if (E.isRight(r)) break;
+      if (r.left._tag !== 'DatabaseUnavailable' || attempt >= 20) throw new Error(`enqueueRun ${id}: ${formatError(r.left)}`);
+      refused += 1;
+      await sleep(500);
+    }
   }
+  return refused;
 };
 
 const runMode = async (ctx: Ctx, synchronous: boolean): Promise<ModeResult> => {
@@ -151,7 +162,7 @@ const runMode = async (ctx: Ctx, synchronous: boolean): Promise<ModeResult> => {
     p.on('error', () => undefined);
     pools.push(p);
     // The same workers, never restarted, get new runs through the same URL.
-    await queue(ctx, client, laterIds);
+    const refusedAfter = await queue(ctx, client, laterIds);
     mark('later runs queued');
     const done = await waitUntil(
       'every run to end',
@@ -272,6 +283,7 @@ const runMode = async (ctx: Ctx, synchronous: boolean): Promise<ModeResult> => {
           firstAppend == null ? 'none' : `${(firstAppend / 1000).toFixed(2)} s`,
         ],
         [`${mode}: workers alive, not restarted`, `${alive}/2`],
+        [`${mode}: enqueue calls refused right after the promotion (tried again)`, refusedAfter],
         [`${mode}: runs after the promotion by those workers`, `${strangers.length === 0 ? laterDone : 0}/${laterIds.length}`],
         ...(synchronous ? [] : ([[`${mode}: replica held behind before the kill`, `${holdMs} ms`]] as Figure[])),
       ],
