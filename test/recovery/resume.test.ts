@@ -90,7 +90,9 @@ const expectHeldByAnother = (r: ResumeResult, runId: string, holder: string) => 
     // it (the activity form); both say who holds the run.
     expect(r.left).toMatchObject({ _tag: 'RunStillActive', runId, owner: holder, thresholdMs: THRESHOLD_MS });
     expect(formatError(r.left)).toMatch(
-      new RegExp(`^Run ${runId} is (not interrupted: worker ${holder} showed activity at |being executed: worker ${holder} holds a valid lease on it )`),
+      new RegExp(
+        `^Run ${runId} is (not interrupted: worker ${holder} showed activity at |being executed: worker ${holder} holds a valid lease on it )`,
+      ),
     );
   }
 };
