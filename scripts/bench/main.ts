@@ -15,6 +15,7 @@ import { runS7 } from './s7';
 import { runS8 } from './s8';
 import { runS10 } from './s10';
 import { runUi } from './ui';
+import { runArchive } from './archive';
 import { median, nowMs } from './stats';
 import { describeDatabase } from '../../src/server/resolveDatabase';
 
@@ -50,6 +51,10 @@ const main = async (): Promise<number> => {
       const table = await BaselineTable.create(first.db.url, ctx.prefix);
       const s1 = wants('S1') ? await S1.prepare(ctx) : undefined;
       const s2 = wants('S2') ? await S2.prepare(ctx) : undefined;
+      // The same scenarios on the journal as it was before partitioning (migration 014), in the
+      // same windows: before/after figures from one run (docs/PERFORMANCE.md).
+      const s1u = wants('S1') && opts.unpartitioned ? await S1.prepare(ctx, 'unpartitioned') : undefined;
+      const s2u = wants('S2') && opts.unpartitioned ? await S2.prepare(ctx, 'unpartitioned') : undefined;
       const peers = opts.peers ? await Peers.start(ctx, first.db.url) : null;
       const w1: BaselineWindow[] = [];
       const w16: BaselineWindow[] = [];
@@ -65,7 +70,8 @@ const main = async (): Promise<number> => {
           if (s1) {
             const orbit = async () => ctx.log(`S1: ${(await s1.measureOnce()).toFixed(0)} steps/s`);
             const others = peers ? peerIds.map((k) => () => peers.s1(k, i, s1.steps)) : [];
-            for (const run of rotate([orbit, ...others], i)) await run();
+            const flat = s1u ? [async () => ctx.log(`S1 (one-table journal): ${(await s1u.measureOnce()).toFixed(0)} steps/s`)] : [];
+            for (const run of rotate([orbit, ...flat, ...others], i)) await run();
           }
           const b = await table.measure(16, opts.baselineSeconds);
           w16.push(b);
@@ -73,7 +79,8 @@ const main = async (): Promise<number> => {
           if (s2) {
             const orbit = async () => ctx.log(`S2: ${(await s2.measureOnce()).toFixed(0)} steps/s`);
             const others = peers ? peerIds.map((k) => () => peers.s2(k, i, s2.runs, S2.STEPS, S2.CONCURRENCY)) : [];
-            for (const run of rotate([orbit, ...others], i)) await run();
+            const flat = s2u ? [async () => ctx.log(`S2 (one-table journal): ${(await s2u.measureOnce()).toFixed(0)} steps/s`)] : [];
+            for (const run of rotate([orbit, ...flat, ...others], i)) await run();
           }
         }
       } finally {
@@ -88,6 +95,8 @@ const main = async (): Promise<number> => {
       baseline = { insert_tps_1: median(b1), insert_tps_16: median(b16), samples_1: b1, samples_16: b16, cpu_1: cpuOf(w1), cpu_16: cpuOf(w16) };
       if (s1) results.push(s1.result(b1));
       if (s2) results.push(s2.result(b16));
+      if (s1u) results.push(s1u.result(b1));
+      if (s2u) results.push(s2u.result(b16));
       if (peers) peerResults = peers.results(b1, b16);
     }
 
@@ -101,6 +110,7 @@ const main = async (): Promise<number> => {
       ['S9', () => runS9(ctx)],
       ['S10', () => runS10(ctx)],
       ['UI', () => runUi(ctx)],
+      ['A1', () => runArchive(ctx)],
     ];
     for (const [id, run] of standalone) {
       if (!wants(id)) continue;

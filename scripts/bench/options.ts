@@ -24,17 +24,21 @@ export interface BenchOptions {
   readonly s8PaceMs: number;
   /** Also measure DBOS Transact and graphile-worker's S1/S2 in the same baseline windows. */
   readonly peers: boolean;
+  /** S1 and S2 also on the journal as it was before partitioning (migration 014), in the same windows. */
+  readonly unpartitioned: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--only S1,S3,...]
                        [--baseline-seconds S] [--recover-concurrency N] [--database-url URL]
-                       [--peers] [--s8-pace MS] [--keep] [--out FILE]
+                       [--peers] [--unpartitioned] [--s8-pace MS] [--keep] [--out FILE]
 
   --quick            scale 0.1, one repetition, short baseline windows (CI; under a minute)
   --scale X          multiply every scenario's size by X (default 1: the issue's sizes)
   --repeat N         interleaved baseline/S1/S2 repetitions (default 3; 1 with --quick)
   --only LIST        run only these scenarios (the baseline runs when S1 or S2 does)
                      ids: S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 UI (and BASELINE)
+  --unpartitioned    S1 and S2 also on a one-table journal (as before migration 014), in the same
+                     baseline windows: the partitioned journal's before/after figures
   --peers            also run DBOS Transact and graphile-worker's S1/S2 in the same baseline
                      windows (installed into scripts/bench/peers/ with npm ci on first use;
                      skipped with one line if that fails). Not part of --quick
@@ -55,6 +59,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let recoverConcurrency = 16;
   let out: string | undefined;
   let peers = false;
+  let unpartitioned = false;
   let s8PaceMs = 20;
   const value = (flag: string): string => {
     const v = args.shift();
@@ -101,6 +106,9 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
       case '--s8-pace':
         s8PaceMs = number(flag, 0);
         break;
+      case '--unpartitioned':
+        unpartitioned = true;
+        break;
       case '--peers':
         peers = true;
         break;
@@ -126,6 +134,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     recoverConcurrency,
     out,
     peers,
+    unpartitioned,
     s8PaceMs,
   };
 };

@@ -4,6 +4,7 @@ import { runPipeline } from '../../src/executor/runPipeline';
 import { createRegistry } from '../../src/pipeline/registry';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import type { BenchContext } from './context';
+import { unpartitionJournal } from './unpartitioned';
 import { countRoundTrips, noopPipeline } from './pipelines';
 import type { ScenarioResult } from './report';
 import { measureCpu, trackBackends } from './cpu';
@@ -18,20 +19,24 @@ export class S1 {
 
   private constructor(
     private readonly client: OrbitClient,
+    private readonly layout: 'partitioned' | 'unpartitioned',
     /** Steps of the measured run (the peers run as many). */
     readonly steps: number,
   ) {}
 
-  static async prepare(ctx: BenchContext): Promise<S1> {
+  /** `unpartitioned`: on the journal as it was before migration 014 (one table), for the before/after figures. */
+  static async prepare(ctx: BenchContext, layout: 'partitioned' | 'unpartitioned' = 'partitioned'): Promise<S1> {
     const steps = ctx.size(500, 100);
     const registry = createRegistry();
     registry.registerPipeline(noopPipeline('bench-s1', steps));
     registry.registerPipeline(noopPipeline('bench-warmup', 10));
-    const client = await ctx.client('s1', { registry });
+    const schema = layout === 'partitioned' ? 's1' : 's1_flat';
+    const client = await ctx.client(schema, { registry });
+    if (layout === 'unpartitioned') await unpartitionJournal(client.db.pool, client.db.schema);
     // Warm-up: LISTEN connection, heartbeat row, prepared statements, JIT of the fold.
     trackBackends();
     await runPipeline('bench-warmup', {}, { client });
-    return new S1(client, steps);
+    return new S1(client, layout, steps);
   }
 
   /** One run; returns steps per second. */
@@ -55,8 +60,8 @@ export class S1 {
     const ratios = this.samples.map((s, i) => s / (baselineSamples[i] ?? Number.NaN));
     const ratio = median(ratios);
     return {
-      id: 'S1',
-      title: `1 run x ${this.steps} steps, sequential`,
+      id: this.layout === 'partitioned' ? 'S1' : 'S1-unpartitioned',
+      title: `1 run x ${this.steps} steps, sequential${this.layout === 'partitioned' ? '' : ' (journal before 014: one table)'}`,
       figure: 'steps/s',
       value: median(this.samples),
       ratio,

@@ -4,6 +4,7 @@ import { runPipeline } from '../../src/executor/runPipeline';
 import { createRegistry } from '../../src/pipeline/registry';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import type { BenchContext } from './context';
+import { unpartitionJournal } from './unpartitioned';
 import { countRoundTrips, noopPipeline } from './pipelines';
 import type { ScenarioResult } from './report';
 import { measureCpu, trackBackends } from './cpu';
@@ -21,6 +22,7 @@ export class S2 {
 
   private constructor(
     private readonly client: OrbitClient,
+    private readonly layout: 'partitioned' | 'unpartitioned',
     /** Runs per measurement (the peers run as many). */
     readonly runs: number,
   ) {}
@@ -28,17 +30,20 @@ export class S2 {
   static readonly STEPS = STEPS;
   static readonly CONCURRENCY = CONCURRENCY;
 
-  static async prepare(ctx: BenchContext): Promise<S2> {
+  /** `unpartitioned`: on the journal as it was before migration 014 (one table), for the before/after figures. */
+  static async prepare(ctx: BenchContext, layout: 'partitioned' | 'unpartitioned' = 'partitioned'): Promise<S2> {
     const runs = ctx.size(2000, 160);
     const registry = createRegistry();
     registry.registerPipeline(noopPipeline('bench-s2', STEPS));
     // One connection per concurrent run, plus the heartbeat's: the pool must not be the bottleneck.
-    const client = await ctx.client('s2', { registry, poolSize: CONCURRENCY + 4 });
+    const schema = layout === 'partitioned' ? 's2' : 's2_flat';
+    const client = await ctx.client(schema, { registry, poolSize: CONCURRENCY + 4 });
+    if (layout === 'unpartitioned') await unpartitionJournal(client.db.pool, client.db.schema);
     trackBackends();
     await forEachConcurrent(CONCURRENCY, CONCURRENCY, async () => {
       await runPipeline('bench-s2', {}, { client });
     });
-    return new S2(client, runs);
+    return new S2(client, layout, runs);
   }
 
   async measureOnce(): Promise<number> {
@@ -71,8 +76,8 @@ export class S2 {
     const ratios = this.samples.map((s, i) => s / (baselineSamples[i] ?? Number.NaN));
     const ratio = median(ratios);
     return {
-      id: 'S2',
-      title: `${this.runs} runs x ${STEPS} steps, ${CONCURRENCY} at a time`,
+      id: this.layout === 'partitioned' ? 'S2' : 'S2-unpartitioned',
+      title: `${this.runs} runs x ${STEPS} steps, ${CONCURRENCY} at a time${this.layout === 'partitioned' ? '' : ' (journal before 014: one table)'}`,
       figure: 'steps/s',
       value: median(this.samples),
       ratio,
