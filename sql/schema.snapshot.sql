@@ -532,6 +532,17 @@ ALTER TABLE __SCHEMA__.archive_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS ID
 );
 
 --
+-- Name: dedup_keys; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.dedup_keys (
+    pipeline_id text NOT NULL,
+    dedup_key text NOT NULL,
+    run_id text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
 -- Name: delayed_runs; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -622,6 +633,15 @@ ALTER TABLE __SCHEMA__.run_events ALTER COLUMN "position" ADD GENERATED ALWAYS A
 );
 
 --
+-- Name: run_priorities; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.run_priorities (
+    run_id text NOT NULL,
+    priority integer NOT NULL
+);
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -695,6 +715,13 @@ ALTER TABLE ONLY __SCHEMA__.archive_ledger
     ADD CONSTRAINT archive_ledger_pkey PRIMARY KEY (id);
 
 --
+-- Name: dedup_keys dedup_keys_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.dedup_keys
+    ADD CONSTRAINT dedup_keys_pkey PRIMARY KEY (pipeline_id, dedup_key);
+
+--
 -- Name: delayed_runs delayed_runs_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
 --
 
@@ -721,6 +748,13 @@ ALTER TABLE ONLY __SCHEMA__.run_events
 
 ALTER TABLE ONLY __SCHEMA__.run_events_default
     ADD CONSTRAINT run_events_default_run_id_seq_key UNIQUE (run_id, seq);
+
+--
+-- Name: run_priorities run_priorities_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.run_priorities
+    ADD CONSTRAINT run_priorities_pkey PRIMARY KEY (run_id);
 
 --
 -- Name: runs runs_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -

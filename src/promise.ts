@@ -13,7 +13,7 @@ import * as E from 'fp-ts/Either';
 import * as api from './api';
 import { formatError, type OrbitError, type ResumeFailure } from './errors';
 import type { RunResult } from './executor/executeRun';
-import type { EnqueueOptions } from './executor/queue';
+import type { Enqueued, EnqueueOptions } from './executor/queue';
 import type { RunPipelineOptions } from './executor/runPipeline';
 import type { JsonObject, Pipeline } from './pipeline/types';
 import type { ResumeOptions, ResumeSuccess } from './recovery/resumeRun';
@@ -169,18 +169,14 @@ export function runPipeline(
   return (plainFunction(api.runPipeline as AnyFunction) as (...a: unknown[]) => Promise<RunResult>)(pipeline, metadata, options);
 }
 
-export function enqueueRun<M>(pipeline: Pipeline<M>, metadata: M, options?: EnqueueOptions): Promise<{ readonly runId: string }>;
-export function enqueueRun(name: string, metadata?: JsonObject, options?: EnqueueOptions): Promise<{ readonly runId: string }>;
+export function enqueueRun<M>(pipeline: Pipeline<M>, metadata: M, options?: EnqueueOptions): Promise<Enqueued>;
+export function enqueueRun(name: string, metadata?: JsonObject, options?: EnqueueOptions): Promise<Enqueued>;
 export function enqueueRun(
   pipeline: Pipeline<unknown> | string,
   metadata?: unknown,
   options?: EnqueueOptions,
-): Promise<{ readonly runId: string }> {
-  return (plainFunction(api.enqueueRun as AnyFunction) as (...a: unknown[]) => Promise<{ readonly runId: string }>)(
-    pipeline,
-    metadata,
-    options,
-  );
+): Promise<Enqueued> {
+  return (plainFunction(api.enqueueRun as AnyFunction) as (...a: unknown[]) => Promise<Enqueued>)(pipeline, metadata, options);
 }
 
 /** The spec's result: `success`, `stepsExecuted`, and on failure `error` as one line of text. */

@@ -5,12 +5,12 @@
  */
 import * as E from 'fp-ts/Either';
 import type { EnqueueFailure } from '../errors';
-import { enqueueRun as enqueueByName, type EnqueueOptions } from '../executor/queue';
+import { enqueueRun as enqueueByName, type Enqueued, type EnqueueOptions } from '../executor/queue';
 import type { JsonObject, Pipeline } from '../pipeline/types';
 import { clientOr } from '../runtime/orbitClient';
 import { ensureRegistered } from '../pipeline/ensureRegistered';
 
-export type { EnqueueOptions } from '../executor/queue';
+export type { Enqueued, EnqueueOptions } from '../executor/queue';
 
 /**
  * Journals a run as `pending` on the queue; `orbit worker` (or `startWorker`) executes it. Given
@@ -22,17 +22,17 @@ export function enqueueRun<M>(
   pipeline: Pipeline<M>,
   metadata: M,
   options?: EnqueueOptions,
-): Promise<E.Either<EnqueueFailure, { readonly runId: string }>>;
+): Promise<E.Either<EnqueueFailure, Enqueued>>;
 export function enqueueRun(
   name: string,
   metadata?: JsonObject,
   options?: EnqueueOptions,
-): Promise<E.Either<EnqueueFailure, { readonly runId: string }>>;
+): Promise<E.Either<EnqueueFailure, Enqueued>>;
 export async function enqueueRun(
   pipeline: Pipeline<unknown> | string,
   metadata: unknown = {},
   options: EnqueueOptions = {},
-): Promise<E.Either<EnqueueFailure, { readonly runId: string }>> {
+): Promise<E.Either<EnqueueFailure, Enqueued>> {
   if (typeof pipeline === 'string') return enqueueByName(pipeline, metadata, options);
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return c;

@@ -5,6 +5,7 @@ import type {
   EnqueueFailure,
   ExecuteFailure,
   FoldFailure,
+  InvalidInput,
   PipelineDrift,
   PipelineNotFound,
   RunAlreadyClaimed,
@@ -13,7 +14,9 @@ import type {
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
 import { lockQueuedRuns } from '../queries/lockQueuedRuns';
+import { claimDedupKey, releaseDedupKey } from '../queries/claimDedupKey';
 import { deleteDelayedRun, insertDelayedRun } from '../queries/insertDelayedRun';
+import { deleteRunPriority, insertRunPriority } from '../queries/insertRunPriority';
 import { notifyRunQueued } from '../queries/notifyRunQueued';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { executeRun, type ExecuteOptions, type RunResult } from './executeRun';
@@ -33,38 +36,99 @@ export interface EnqueueOptions {
   readonly runAt?: Date;
   /** A delayed run, by a duration counted on the database clock from the enqueue. Not with `runAt`. */
   readonly delayMs?: number;
+  /**
+   * Workers claim runs of higher priority first, then the oldest (an integer from -1,000,000 to
+   * 1,000,000; default 0). A run already claimed is not preempted.
+   */
+  readonly priority?: number;
+  /**
+   * A deduplication key (1-256 characters): while a run of this pipeline queued with the same key
+   * has not ended (pending or running), the enqueue returns that run (`deduplicated: true`) and
+   * creates none; once it has ended the key is free and names the next run queued with it.
+   */
+  readonly dedupKey?: string;
 }
+
+/** What an enqueue did: the run queued, or (`deduplicated`) the unfinished run of the same dedup key. */
+export interface Enqueued {
+  readonly runId: string;
+  /** True when no run was created: `runId` is the unfinished run queued earlier with the same `dedupKey`. */
+  readonly deduplicated: boolean;
+}
+
+export const MAX_PRIORITY = 1_000_000;
+const MAX_DEDUP_KEY_LENGTH = 256;
+
+const checkEnqueueOptions = (options: EnqueueOptions): E.Either<InvalidInput, void> => {
+  const { runAt, delayMs, priority, dedupKey } = options;
+  const bad = (what: string, message: string) => E.left<InvalidInput>({ _tag: 'InvalidInput', what, message });
+  if (runAt !== undefined && delayMs !== undefined) return bad('runAt', 'give runAt or delayMs, not both');
+  if (runAt !== undefined && !(runAt instanceof Date && Number.isFinite(runAt.getTime())))
+    return bad('runAt', 'runAt must be a valid Date');
+  if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0))
+    return bad('delayMs', 'delayMs must be a number of milliseconds, 0 or more');
+  if (priority !== undefined && !(Number.isInteger(priority) && Math.abs(priority) <= MAX_PRIORITY))
+    return bad('priority', `priority must be an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}`);
+  if (
+    dedupKey !== undefined &&
+    !(typeof dedupKey === 'string' && dedupKey.length >= 1 && dedupKey.length <= MAX_DEDUP_KEY_LENGTH)
+  )
+    return bad('dedupKey', `dedupKey must be a string of 1 to ${MAX_DEDUP_KEY_LENGTH} characters`);
+  return E.right(undefined);
+};
 
 /**
  * Journals a run as `pending` on the queue and notifies workers (ids only); `orbit worker` (or
- * `startWorker`) executes it, at once or (`runAt`, `delayMs`) once it is due. Metadata is checked
- * here, so a bad run is refused, never queued.
+ * `startWorker`) executes it, at once or (`runAt`, `delayMs`) once it is due, highest `priority`
+ * first. Metadata is checked here, so a bad run is refused, never queued. With a `dedupKey` whose
+ * run has not ended, nothing is created and that run is returned (`deduplicated: true`).
  */
 export const enqueueRun = async (
   name: string,
   metadata: unknown = {},
   options: EnqueueOptions = {},
-): Promise<E.Either<EnqueueFailure, { readonly runId: string }>> => {
-  const { runAt, delayMs } = options;
-  if (runAt !== undefined && delayMs !== undefined)
-    return E.left({ _tag: 'InvalidInput', what: 'runAt', message: 'give runAt or delayMs, not both' });
-  if (runAt !== undefined && !(runAt instanceof Date && Number.isFinite(runAt.getTime())))
-    return E.left({ _tag: 'InvalidInput', what: 'runAt', message: 'runAt must be a valid Date' });
-  if (delayMs !== undefined && !(Number.isFinite(delayMs) && delayMs >= 0))
-    return E.left({ _tag: 'InvalidInput', what: 'delayMs', message: 'delayMs must be a number of milliseconds, 0 or more' });
+): Promise<E.Either<EnqueueFailure, Enqueued>> => {
+  const checked = checkEnqueueOptions(options);
+  if (E.isLeft(checked)) return checked;
+  const { runAt, delayMs, priority, dedupKey } = options;
   const prepared = await prepareRun(name, metadata, options, `queue:${options.triggeredBy ?? 'api'}`);
   if (E.isLeft(prepared)) return prepared;
   const { client, runId, events } = prepared.right;
-  // The delay first: a worker must never see the run before it knows the run is not due yet.
+  const { db } = client;
+  // The key first: a second enqueue with it returns this run, even before the run is journaled.
+  if (dedupKey !== undefined) {
+    const key = await claimDedupKey(db, name, dedupKey, runId);
+    if (E.isLeft(key)) return key;
+    if (!key.right.taken) return E.right({ runId: key.right.runId, deduplicated: true });
+  }
+  // Then the delay and priority: a worker must never see the run before it knows them.
   let delayed = false;
+  let prioritised = false;
+  // What this enqueue recorded goes when the run is not created (an existing run keeps its own).
+  const undo = async () => {
+    if (delayed) await deleteDelayedRun(db, runId);
+    if (prioritised) await deleteRunPriority(db, runId);
+    if (dedupKey !== undefined) await releaseDedupKey(db, name, dedupKey, runId);
+  };
   if (runAt !== undefined || delayMs !== undefined) {
-    const d = await insertDelayedRun(client.db, runId, runAt !== undefined ? { runAt } : { delayMs: delayMs ?? 0 });
-    if (E.isLeft(d)) return d;
+    const d = await insertDelayedRun(db, runId, runAt !== undefined ? { runAt } : { delayMs: delayMs ?? 0 });
+    if (E.isLeft(d)) {
+      await undo();
+      return d;
+    }
     delayed = d.right !== null;
+  }
+  if (priority !== undefined && priority !== 0) {
+    const p = await insertRunPriority(db, runId, priority);
+    if (E.isLeft(p)) {
+      await undo();
+      return p;
+    }
+    prioritised = p.right;
   }
   // Only the creation: the claim is the worker's.
   const creation = events.filter((e) => e.type === 'run.created');
-  const created = await appendToRun(client.db, {
+  const created = await appendToRun(db, {
     runId,
     expectedSeq: 0,
     state: null,
@@ -72,17 +136,16 @@ export const enqueueRun = async (
     writer: client.workerId,
   });
   if (E.isLeft(created)) {
-    // An existing run keeps its own due time.
-    if (delayed) await deleteDelayedRun(client.db, runId);
+    await undo();
     return created.left._tag === 'ConcurrencyConflict'
       ? E.left({ _tag: 'InvalidInput', what: 'run id', message: `a run with id ${runId} already exists` })
       : E.left(created.left);
   }
   // After the commit: a worker woken by this finds the run. A lost notification costs at most
   // one sweep interval, since workers also look at the queue on every sweep.
-  const notified = await notifyRunQueued(client.db, runId);
+  const notified = await notifyRunQueued(db, runId);
   if (E.isLeft(notified)) return notified;
-  return E.right({ runId });
+  return E.right({ runId, deduplicated: false });
 };
 
 /** Each pipeline of the client's registry: name → the definition hash it executes. */
@@ -90,21 +153,44 @@ export const executableDefinitions = (client: OrbitClient): Record<string, strin
   Object.fromEntries(client.registry.list().map((p) => [p.name, p.definitionHash]));
 
 /**
+ * Each pipeline of the client's registry that has a concurrency limit (its `concurrency`), with
+ * `overrides` (a worker's `pipelineConcurrency`) taking precedence: name → at most this many of its
+ * runs executing at once across all workers.
+ */
+export const concurrencyLimits = (
+  client: OrbitClient,
+  overrides: Readonly<Record<string, number>> = {},
+): Record<string, number> => {
+  const limits: Record<string, number> = {};
+  for (const p of client.registry.list()) {
+    const limit = overrides[p.name] ?? p.concurrency;
+    if (limit !== undefined) limits[p.name] = limit;
+  }
+  return limits;
+};
+
+/**
  * Takes up to `max` queued runs of pipelines this process has (same name and definition hash): `FOR UPDATE SKIP LOCKED` so that concurrent
- * workers pick different runs, each put under this process's lease before the row locks are
+ * workers pick different runs; highest priority first; limited pipelines within their limit
+ * (lockQueuedRuns). Each is put under this process's lease before the row locks are
  * released (so other workers skip it afterwards too). The claim itself is the executor's
  * `run.claimed` append at the seq seen here: should two workers still pick the same run, the seq
  * fence lets exactly one of them execute it. Returns the run ids reserved; pair each with
  * `releaseReservation` once its execution is over.
  */
-export const reserveQueuedRuns = async (client: OrbitClient, max: number): Promise<E.Either<DbFailure, string[]>> => {
+export const reserveQueuedRuns = async (
+  client: OrbitClient,
+  max: number,
+  limitOverrides: Readonly<Record<string, number>> = {},
+): Promise<E.Either<DbFailure, string[]>> => {
   if (max <= 0) return E.right([]);
-  // Only runs this process can execute: its pipelines, at the definitions it has (issue 20 item 2).
-  const executable = executableDefinitions(client);
+  // Only runs this process can execute: its pipelines, at the definitions it has (issue 20 item 2),
+  // no more of a limited pipeline's runs than its limit leaves room for.
+  const claimable = { executable: executableDefinitions(client), limits: concurrencyLimits(client, limitOverrides) };
   const env = executionEnvFor(client);
   const reserved: string[] = [];
   const r = await withTransaction(client.db, async (conn): Promise<E.Either<DbFailure, string[]>> => {
-    const ids = await lockQueuedRuns(client.db, max, executable, conn);
+    const ids = await lockQueuedRuns(client.db, max, claimable, conn);
     if (E.isLeft(ids)) return ids;
     for (const id of ids.right) {
       const acquired = await env.acquire(id);

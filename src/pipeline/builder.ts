@@ -96,6 +96,8 @@ export interface TypedPipelineOptions<M> {
   readonly retry?: Partial<RetryPolicy>;
   /** How many steps of one run may run at the same time (default 8). */
   readonly maxParallel?: number;
+  /** How many runs of this pipeline workers execute at once, across all workers (default: no limit). */
+  readonly concurrency?: number;
   readonly description?: string;
 }
 
@@ -230,6 +232,7 @@ const builderOf = <M>(name: string, options: TypedPipelineOptions<M>, steps: rea
         ...(options.metadata === undefined ? {} : { metadata: options.metadata }),
         ...(options.retry === undefined ? {} : { retry: options.retry }),
         ...(options.maxParallel === undefined ? {} : { maxParallel: options.maxParallel }),
+        ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
         ...(options.description === undefined ? {} : { description: options.description }),
       }),
   };

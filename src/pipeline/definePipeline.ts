@@ -259,6 +259,10 @@ export const definePipeline = <M = JsonObject>(config: PipelineConfig<M>): Pipel
   if (maxParallel !== undefined && !(typeof maxParallel === 'number' && Number.isInteger(maxParallel) && maxParallel >= 1)) {
     throw new PipelineDefinitionError(config.name, 'maxParallel must be an integer >= 1');
   }
+  const concurrency: unknown = config.concurrency;
+  if (concurrency !== undefined && !(typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1)) {
+    throw new PipelineDefinitionError(config.name, 'concurrency must be an integer >= 1 (runs of this pipeline at once)');
+  }
   const stepNames = steps.map((s) => s.name);
   const dependencies = dependenciesOf(config.name, steps);
   steps.forEach((step, i) =>

@@ -183,6 +183,12 @@ export interface PipelineConfig<M = unknown> {
   readonly retry?: Partial<RetryPolicy>;
   /** How many steps of one run may run at the same time (default 8, `DEFAULT_MAX_PARALLEL`). */
   readonly maxParallel?: number;
+  /**
+   * How many runs of this pipeline workers execute at the same time, counted across all workers
+   * (default: no limit). Queued runs beyond it wait on the queue (docs/WORKER.md, "Concurrency per
+   * pipeline"). A worker's `pipelineConcurrency` option overrides it. Not part of the definition hash.
+   */
+  readonly concurrency?: number;
   readonly description?: string;
 }
 

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/Either';
 import { formatError } from '../errors';
-import { executeQueuedRun, releaseReservation, reserveQueuedRuns } from '../executor/queue';
+import { concurrencyLimits, executeQueuedRun, releaseReservation, reserveQueuedRuns } from '../executor/queue';
 import { Backoff } from './backoff';
 import type { WorkerContext } from './workerContext';
 
@@ -10,6 +10,7 @@ import type { WorkerContext } from './workerContext';
  * NOTIFY announces a run, a slot frees up with runs left over, or a failed round's wait is over.
  * A round takes only runs of pipelines this worker has, at the same definition (lockQueuedRuns);
  * while rounds or executions keep failing, the next round waits 1 s, 2 s, 4 s … up to 30 s.
+ * With a pipeline's concurrency limit, the end of each run this worker executed starts a round.
  */
 export class QueueConsumer {
   private claiming: Promise<void> | undefined;
@@ -63,7 +64,7 @@ export class QueueConsumer {
       this.again = true;
       return;
     }
-    const reserved = await reserveQueuedRuns(client, free);
+    const reserved = await reserveQueuedRuns(client, free, this.w.options.pipelineConcurrency);
     if (E.isLeft(reserved)) {
       // No NOTIFY will announce these runs again: try again later (a LISTEN return also does).
       const retryInMs = this.backoff.failed();
@@ -78,6 +79,11 @@ export class QueueConsumer {
       this.w.emit({ kind: 'claimed', runId });
       this.w.slots.track(runId, this.execute(runId));
     }
+  }
+
+  /** Whether some pipeline of this worker has a concurrency limit. */
+  private limited(): boolean {
+    return Object.keys(concurrencyLimits(this.w.options.client, this.w.options.pipelineConcurrency)).length > 0;
   }
 
   private async execute(runId: string): Promise<void> {
@@ -106,6 +112,9 @@ export class QueueConsumer {
       }
     } finally {
       releaseReservation(client, runId);
+      // A run's end may make room under a pipeline's concurrency limit that held runs back: no
+      // NOTIFY announces that room, so the worker whose run ended claims again when its slot frees.
+      if (this.limited()) this.again = true;
       // A run that could not be executed is still on the queue: taking it again at once would spin.
       if (failed) this.waitThenClaim(this.backoff.failed());
       else this.backoff.succeeded();

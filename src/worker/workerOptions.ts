@@ -17,6 +17,11 @@ export interface WorkerOptions {
   readonly sweepIntervalMs?: number;
   /** Runs executed or recovered at the same time. Default 4. */
   readonly concurrency?: number;
+  /**
+   * Per-pipeline concurrency limits (name → runs at once across all workers), over the pipelines'
+   * own `concurrency`. Enforced when runs are claimed from the queue (docs/WORKER.md).
+   */
+  readonly pipelineConcurrency?: Readonly<Record<string, number>>;
   readonly maxRecoveries?: number;
   /** See `OrchestratorOptions.isolate`: where runs already taken over are resumed. */
   readonly isolate?: (run: InterruptedRun, reason: string) => Promise<RecoveryOutcome>;

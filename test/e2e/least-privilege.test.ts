@@ -14,6 +14,8 @@ const grants = (schema: string, role: string): string[] => [
   `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".workers TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".worker_registry TO ${role}`,
   `GRANT SELECT, INSERT, DELETE ON "${schema}".delayed_runs TO ${role}`,
+  `GRANT SELECT, INSERT, DELETE ON "${schema}".run_priorities TO ${role}`,
+  `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".dedup_keys TO ${role}`,
 ];
 
 describe('the runtime role', () => {
@@ -83,8 +85,17 @@ describe('the runtime role', () => {
     expect((await h.run(first))?.status).toBe('success');
 
     const second = await crash();
-    const worker = h.start(['--threshold', '1s', 'worker', '--sweep-interval', '500ms'], { ...as, timeoutMs: 60_000 });
+    // Queue controls too: a priority, a dedup key (asked twice), and a worker with a pipeline limit.
+    const queued = await h.cli(['run', 'data-pipeline', '--queue', '--priority', '3', '--dedup-key', 'lp', '--json'], as);
+    expectExit(queued, 0);
+    expectExit(await h.cli(['run', 'data-pipeline', '--queue', '--dedup-key', 'lp'], as), 0);
+    const queuedId = (JSON.parse(queued.stdout) as { runId: string }).runId;
+    const worker = h.start(
+      ['--threshold', '1s', 'worker', '--sweep-interval', '500ms', '--pipeline-concurrency', 'data-pipeline=2'],
+      { ...as, timeoutMs: 60_000 },
+    );
     await h.waitFor('the worker to recover the killed run', async () => (await h.run(second))?.status === 'success', 30_000);
+    await h.waitFor('the worker to execute the queued run', async () => (await h.run(queuedId))?.status === 'success', 30_000);
     worker.kill('SIGINT');
     const stopped = await worker.done;
     expect(stopped.stderr).not.toMatch(/permission denied|42501/);

@@ -4,4 +4,4 @@
  */
 export { runPipeline as runPipelineByName } from '../../executor/runPipeline';
 /** `orbit run <name> --queue`: the same, queued for a worker. */
-export { enqueueRun as enqueueRunByName } from '../../executor/queue';
+export { enqueueRun as enqueueRunByName, MAX_PRIORITY } from '../../executor/queue';

@@ -14,7 +14,7 @@ import { parseRunId } from '../../api/internal/arguments';
 import { OrbitErrors, type OrbitError } from '../../api/internal/errors';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { waitForRunEnd } from '../../api/internal/journal';
-import { enqueueRunByName, runPipelineByName } from '../../api/internal/runByName';
+import { enqueueRunByName, MAX_PRIORITY, runPipelineByName } from '../../api/internal/runByName';
 
 interface RunArgs extends GlobalArgs {
   readonly pipeline: string;
@@ -23,7 +23,30 @@ interface RunArgs extends GlobalArgs {
   readonly queue: boolean;
   readonly wait: boolean;
   readonly at?: string;
+  readonly priority?: string;
+  readonly dedupKey?: string;
 }
+
+/** What `--queue` adds to the enqueue: a due time, a priority, a deduplication key. */
+interface QueueControls {
+  readonly at?: { readonly runAt: Date } | { readonly delayMs: number };
+  readonly priority?: number;
+  readonly dedupKey?: string;
+}
+
+/** `--priority`: an integer from -1,000,000 to 1,000,000 (higher first). */
+const parsePriority = (text: string): E.Either<OrbitError, number> => {
+  const t = text.trim();
+  const n = Number(t);
+  return /^[-+]?\d+$/.test(t) && Math.abs(n) <= MAX_PRIORITY
+    ? E.right(n)
+    : E.left(
+        OrbitErrors.invalidInput(
+          '--priority',
+          `${JSON.stringify(text)} is not a priority (an integer from -${MAX_PRIORITY} to ${MAX_PRIORITY}; higher runs first)`,
+        ),
+      );
+};
 
 /** `--at`: a duration from now (`90s`, `2h`, on the database clock) or an ISO 8601 time with its offset. */
 const parseAt = (text: string): E.Either<OrbitError, { readonly runAt: Date } | { readonly delayMs: number }> => {
@@ -41,28 +64,33 @@ const parseAt = (text: string): E.Either<OrbitError, { readonly runAt: Date } | 
   return E.right({ runAt: t });
 };
 
-const queueRun = async (
-  args: RunArgs,
-  metadata: unknown,
-  client: OrbitClient,
-  out: Output,
-  at: { readonly runAt: Date } | { readonly delayMs: number } | undefined,
-) => {
-  const q = await enqueueRunByName(args.pipeline, metadata, { client, runId: args.runId, triggeredBy: 'cli', ...at });
+const queueRun = async (args: RunArgs, metadata: unknown, client: OrbitClient, out: Output, controls: QueueControls) => {
+  const { at, priority, dedupKey } = controls;
+  const q = await enqueueRunByName(args.pipeline, metadata, {
+    client,
+    runId: args.runId,
+    triggeredBy: 'cli',
+    ...at,
+    ...(priority === undefined ? {} : { priority }),
+    ...(dedupKey === undefined ? {} : { dedupKey }),
+  });
   if (E.isLeft(q)) return q;
-  const { runId } = q.right;
+  const { runId, deduplicated } = q.right;
   const when =
     at === undefined ? '' : 'runAt' in at ? ` due at ${at.runAt.toISOString()}` : ` due in ${formatDuration(at.delayMs)}`;
+  const what = deduplicated
+    ? `Not queued: run ${runId} (${args.pipeline}) has dedup key ${JSON.stringify(dedupKey)} and has not ended`
+    : `Queued run ${runId} (${args.pipeline})${when}${priority === undefined ? '' : ` at priority ${priority}`}`;
   if (!args.wait) {
-    if (out.json) out.document({ runId, pipelineId: args.pipeline, status: 'pending', queued: true });
-    out.success(`Queued run ${runId} (${args.pipeline})${when}; a worker (orbit worker) will execute it`);
+    if (out.json) out.document({ runId, pipelineId: args.pipeline, status: 'pending', queued: true, deduplicated });
+    out.success(`${what}; a worker (orbit worker) will execute it`);
     out.info(`Run ID: ${runId}`);
     return E.right(ExitCode.ok);
   }
-  out.line(`Queued run ${runId} (${args.pipeline})${when}; waiting for it to end`);
+  out.line(`${what}; waiting for it to end`);
   const status = await waitForRunEnd(client, runId);
   if (E.isLeft(status)) return status;
-  if (out.json) out.document({ runId, pipelineId: args.pipeline, status: status.right, queued: true });
+  if (out.json) out.document({ runId, pipelineId: args.pipeline, status: status.right, queued: true, deduplicated });
   if (status.right === 'success') out.success(`Run ${runId} succeeded`);
   else out.failure(`Run ${runId} ${status.right}`);
   out.info(`Run ID: ${runId}`);
@@ -97,6 +125,15 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         describe:
           'With --queue: a delayed run, not started before this time: a duration from now (90s, 10m, 2h; database clock) or an ISO time with its offset (2026-12-07T18:00:00Z)',
       })
+      .option('priority', {
+        type: 'string',
+        describe: `With --queue: workers take runs of higher priority first, then the oldest (an integer, -${MAX_PRIORITY} to ${MAX_PRIORITY}; default 0)`,
+      })
+      .option('dedup-key', {
+        type: 'string',
+        describe:
+          'With --queue: while a run of this pipeline queued with the same key has not ended, print its id and queue nothing',
+      })
       .option('wait', {
         type: 'boolean',
         default: false,
@@ -107,6 +144,11 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       )
       .example('$0 run data-pipeline --queue --wait', 'Queue a run, let a worker execute it, exit 0 when it succeeded')
       .example('$0 run data-pipeline --queue --at 10m', 'Queue a run that a worker starts in ten minutes (database clock)')
+      .example('$0 run data-pipeline --queue --priority 10', 'Queue a run that workers take before runs of priority 0')
+      .example(
+        '$0 run data-pipeline --queue --dedup-key sync-42',
+        'Queue a run unless one queued with key sync-42 is still pending or running (then print that run)',
+      )
       .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
   handler: async (args) => {
     const metadata = parseMetadataOption(args.metadata);
@@ -124,8 +166,23 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
       if (E.isLeft(parsed)) return refuseUsage(args, parsed.left);
       at = parsed.right;
     }
+    let priority: number | undefined;
+    if (args.priority !== undefined) {
+      if (!args.queue)
+        return refuseUsage(args, OrbitErrors.invalidInput('--priority', '--priority needs --queue (it orders the queue)'));
+      const parsed = parsePriority(String(args.priority));
+      if (E.isLeft(parsed)) return refuseUsage(args, parsed.left);
+      priority = parsed.right;
+    }
+    const dedupKey = args.dedupKey === undefined ? undefined : String(args.dedupKey);
+    if (dedupKey !== undefined) {
+      if (!args.queue)
+        return refuseUsage(args, OrbitErrors.invalidInput('--dedup-key', '--dedup-key needs --queue (it deduplicates enqueues)'));
+      if (dedupKey.length === 0 || dedupKey.length > 256)
+        return refuseUsage(args, OrbitErrors.invalidInput('--dedup-key', 'a dedup key is 1 to 256 characters'));
+    }
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
-      if (args.queue) return queueRun(args, metadata.right, client, out, at);
+      if (args.queue) return queueRun(args, metadata.right, client, out, { at, priority, dedupKey });
       // A long step shows it is running, on a terminal only: piped output stays as it was.
       const ticker = terminalTicker(!out.json);
       // A signal's note starts on a clean line, not after the running line.

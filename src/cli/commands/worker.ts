@@ -3,22 +3,40 @@ import type { Argv, CommandModule } from 'yargs';
 import { ExitCode } from '../exitCodes';
 import { createWorkerMetrics, type WorkerMetrics } from '../metrics';
 import { printRecoveryEvent } from '../recoveryReport';
-import { MAX_CONCURRENCY, parseCount, refuseUsage } from '../options';
+import { MAX_CONCURRENCY, MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { isolatedResume } from './resume';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
-import { formatError, OrbitErrors } from '../../api/internal/errors';
+import { formatError, OrbitErrors, type OrbitError } from '../../api/internal/errors';
 import { describeStranded, notifyChannel, Worker } from '../../api/internal/worker';
 
 interface WorkerArgs extends GlobalArgs {
   readonly sweepInterval?: string;
   readonly grace: string;
   readonly concurrency: string;
+  readonly pipelineConcurrency?: string;
   readonly verbose: boolean;
   readonly metricsPort?: string;
   readonly metricsHost?: string;
 }
+
+/** `--pipeline-concurrency name=N[,name=N…]`: per-pipeline limits (each N from 1 to MAX_LIMIT). */
+const parsePipelineConcurrency = (text: string | undefined): E.Either<OrbitError, Record<string, number>> => {
+  const limits: Record<string, number> = {};
+  if (text === undefined) return E.right(limits);
+  for (const part of String(text).split(',')) {
+    const m = /^\s*([A-Za-z0-9._:-]{1,128})\s*=\s*(\S+)\s*$/.exec(part);
+    if (m === null)
+      return E.left(
+        OrbitErrors.invalidInput('--pipeline-concurrency', `${JSON.stringify(part)} is not name=N (e.g. data-pipeline=2)`),
+      );
+    const n = parseCount(m[2], `--pipeline-concurrency ${m[1] as string}`, MAX_LIMIT);
+    if (E.isLeft(n)) return n;
+    limits[m[1] as string] = n.right;
+  }
+  return E.right(limits);
+};
 
 export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
   command: 'worker',
@@ -41,6 +59,11 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         default: '4',
         describe: `Runs executed or recovered at the same time (1 to ${MAX_CONCURRENCY})`,
       })
+      .option('pipeline-concurrency', {
+        type: 'string',
+        describe:
+          "Per-pipeline limits over the pipelines' own `concurrency`: name=N[,name=N…], at most N runs of that pipeline executing at once across all workers",
+      })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .option('metrics-port', {
         type: 'string',
@@ -51,12 +74,18 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         describe: 'Address the metrics endpoint listens on, with --metrics-port (default 127.0.0.1)',
       })
       .example(
+        '$0 worker --concurrency 8 --pipeline-concurrency data-pipeline=2',
+        'Eight runs at once, but never more than two data-pipeline runs at once, counting every worker',
+      )
+      .example(
         '$0 worker --threshold 30s',
         'Recover continuously; a run whose worker died elsewhere is resumed about 30 s after its last sign of life',
       ),
   handler: (args) => {
     const concurrency = parseCount(args.concurrency, '--concurrency', MAX_CONCURRENCY);
     if (E.isLeft(concurrency)) return refuseUsage(args, concurrency.left);
+    const pipelineConcurrency = parsePipelineConcurrency(args.pipelineConcurrency);
+    if (E.isLeft(pipelineConcurrency)) return refuseUsage(args, pipelineConcurrency.left);
     let sweepIntervalMs: number | undefined;
     if (args.sweepInterval !== undefined) {
       const d = parseDuration(args.sweepInterval, '--sweep-interval');
@@ -100,6 +129,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         client,
         sweepIntervalMs,
         concurrency: concurrency.right,
+        pipelineConcurrency: pipelineConcurrency.right,
         isolate: isolatedResume(session),
         measureClaims: metricsPort !== undefined,
         stopSignal: signals.stopSignal,
