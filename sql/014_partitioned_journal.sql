@@ -130,7 +130,9 @@ BEGIN
   EXECUTE format('ALTER SEQUENCE %s RENAME TO run_events_position_seq', pg_get_serial_sequence('__SCHEMA__.run_events', 'position'));
   EXECUTE format('ALTER TABLE __SCHEMA__.run_events ALTER COLUMN position RESTART WITH %s', v_next);
 
-  INSERT INTO __SCHEMA__.run_events_default
+  -- OVERRIDING SYSTEM VALUE: on PostgreSQL 17+ a partition inherits the identity of position and
+  -- refuses the old rows' explicit values without it.
+  INSERT INTO __SCHEMA__.run_events_default OVERRIDING SYSTEM VALUE
   SELECT * FROM __SCHEMA__.run_events_before_partitioning WHERE run_id >= v_bound;
   DELETE FROM __SCHEMA__.run_events_before_partitioning WHERE run_id >= v_bound;
 

@@ -103,7 +103,9 @@ export const catalogOf = async (pool: Pool, schema: string): Promise<string[]> =
        FROM pg_constraint co
        JOIN pg_class c ON c.oid = co.conrelid
        JOIN pg_namespace n ON n.oid = co.connamespace
-      WHERE n.nspname = $1
+      -- PostgreSQL 18 names NOT NULL constraints (contype 'n'), and the names depend on the order
+      -- tables were created and renamed in; a column's "not null" above already says what matters.
+      WHERE n.nspname = $1 AND co.contype::text <> 'n'
      UNION ALL
      SELECT 'index ' || pg_get_indexdef(i.indexrelid)
        FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
