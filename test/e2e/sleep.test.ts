@@ -93,4 +93,31 @@ describe('durable sleep', () => {
     worker.kill('SIGTERM');
     await worker.done;
   }, 60_000);
+
+  it('orbit send: a waiting run shows what it waits for, takes the event by key, and refusals are one line', async () => {
+    const worker = h.start(withPipelines(['worker']), opts);
+    const queued = await h.cli(withPipelines(['run', 'approval', '--queue', '--json', '--metadata', '{"orderId":"o-7"}']), opts);
+    expectExit(queued, 0);
+    const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
+    await h.waitFor('the run to wait', async () => (await h.run(runId))?.status === 'waiting', 20_000);
+    const runs = await h.cli(withPipelines(['runs']), opts);
+    expect(runs.stdout).toMatch(/approve: waiting for "approved" \(times out \d{4}-/);
+    const sent = await h.cli(
+      withPipelines(['send', 'approved', '--key', '{"orderId":"o-7"}', '--data', '{"ok":true}', '--sender', 'ana']),
+      opts,
+    );
+    expectExit(sent, 0);
+    expect(sent.stdout).toContain(`sent to run ${runId}`);
+    await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 20_000);
+    const late = await h.cli(withPipelines(['send', runId, 'approved']), opts);
+    expectExit(late, 1);
+    expect(late.stderr.trim().split('\n')).toEqual([
+      `Error: Event "approved" not delivered to run ${runId}: the run already ended (success)`,
+    ]);
+    const bad = await h.cli(withPipelines(['send', runId, 'approved', '--data', '{nope']), opts);
+    expectExit(bad, 2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    worker.kill('SIGTERM');
+    await worker.done;
+  }, 60_000);
 });
