@@ -23,7 +23,8 @@ export type OrbitError =
   | EventNotDelivered
   | Fenced
   | RecoveryLimitReached
-  | RunFailed;
+  | RunFailed
+  | RunNotForkable;
 
 /** Any statement can fail these ways: the server is gone, or it refused the statement. */
 export type DbFailure = DatabaseUnavailable | DatabaseError;
@@ -91,6 +92,14 @@ export type ResumeFailure =
   | RecoveryLimitReached
   | ExecuteFailure
   | RunFailed;
+
+/**
+ * Forking a run: no client, the source run unknown or unreadable, its pipeline not registered, a
+ * step that is not one of the run's (InvalidInput), a source the fork refuses (still running, its
+ * pipeline changed since), or executing the new run failing.
+ */
+export type ForkFailure =
+  ConnectFailure | FoldFailure | RunNotFound | PipelineNotFound | InvalidInput | RunNotForkable | ExecuteFailure;
 
 /**
  * The `Left` of a function that returns (a promise of) an Either: `ErrorOf<typeof resumeRun>` is
@@ -254,6 +263,14 @@ export interface RunFailed {
   readonly reason: string;
 }
 
+/** A run `forkRun` will not copy: it has not ended yet, or its pipeline changed since it was created. */
+export interface RunNotForkable {
+  readonly _tag: 'RunNotForkable';
+  readonly runId: string;
+  readonly status: string;
+  readonly reason: string;
+}
+
 const stepList = (names: readonly string[]): string => (names.length === 0 ? '(none)' : names.join(', '));
 
 /** One line, fit for stderr, that says what went wrong and where. */
@@ -310,6 +327,8 @@ export const formatError = (e: OrbitError): string => {
       return `Run ${e.runId} was taken over by another writer; this process stopped writing to it`;
     case 'RunFailed':
       return `Run ${e.runId} ended ${e.status}: ${e.reason}`;
+    case 'RunNotForkable':
+      return `Run ${e.runId} cannot be forked: ${e.reason}`;
     case 'RecoveryLimitReached':
       return `Run ${e.runId} was taken over ${e.attempts} times without finishing; giving up (a step may be killing its worker)`;
     default:
@@ -402,6 +421,12 @@ export const OrbitErrors = {
     attempts,
   }),
   runFailed: (runId: string, status: string, reason: string): RunFailed => ({ _tag: 'RunFailed', runId, status, reason }),
+  runNotForkable: (runId: string, status: string, reason: string): RunNotForkable => ({
+    _tag: 'RunNotForkable',
+    runId,
+    status,
+    reason,
+  }),
 } satisfies {
   readonly [K in Uncapitalize<OrbitError['_tag']>]: (...args: never[]) => Extract<OrbitError, { _tag: Capitalize<K> }>;
 };

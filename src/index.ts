@@ -60,6 +60,7 @@ export {
   type SendEventFailure,
   type LoadRecoverableFailure,
   type ResumeFailure,
+  type ForkFailure,
   type DatabaseUnavailable,
   type DatabaseError,
   type InvalidSchemaName,
@@ -81,4 +82,5 @@ export {
   type Fenced,
   type RecoveryLimitReached,
   type RunFailed,
+  type RunNotForkable,
 } from './errors';

@@ -39,6 +39,7 @@ export const OrbitErrorCodec = t.union([
   tagged('Fenced', { runId: t.string }),
   tagged('RecoveryLimitReached', { runId: t.string, attempts: t.number }),
   tagged('RunFailed', { runId: t.string, status: t.string, reason: t.string }),
+  tagged('RunNotForkable', { runId: t.string, status: t.string, reason: t.string }),
 ]);
 
 // The codec decodes exactly the OrbitError union: a new error type fails to compile here until it has its codec.

@@ -136,6 +136,7 @@ export const {
   diffRuns,
   exportRuns,
   followRun,
+  forkRun,
   listRuns,
   listStrandedRuns,
   listWorkers,

@@ -14,6 +14,7 @@ export * from './detectInterruptedRuns';
 export * from './diffRuns';
 export * from './enqueueRun';
 export * from './exportRuns';
+export * from './forkRun';
 export * from './followRun';
 export * from './listRuns';
 export * from './listStrandedRuns';

@@ -15,6 +15,8 @@ export interface AttemptSpan {
   readonly outcome: 'success' | 'failed' | 'interrupted' | 'running';
   readonly error: string | null;
   readonly result: JsonValue | null;
+  /** A forked run's reused step (`step.reused`): where its result came from; it did not run here. */
+  readonly reusedFrom?: { readonly runId: string; readonly seq: number };
 }
 
 /** Time a run spent not executing: a retry's back-off, or the gap between a crash and the resume. */
@@ -92,7 +94,11 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
           at: r.occurredAt,
           kind: 'created',
           worker,
-          label: `created by ${e.payload.triggeredBy ?? 'unknown'}`,
+          label: `created by ${e.payload.triggeredBy ?? 'unknown'}${
+            e.payload.forkedFrom !== undefined
+              ? `, forked from run ${e.payload.forkedFrom.runId} at step ${e.payload.forkedFrom.step}`
+              : ''
+          }`,
         });
         break;
       case 'run.claimed':
@@ -176,6 +182,20 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
         }
         break;
       }
+      case 'step.reused':
+        attempts.push({
+          step: e.stepName,
+          attempt: e.attempt,
+          worker,
+          startSeq: r.seq,
+          startedAt: r.occurredAt,
+          endedAt: r.occurredAt,
+          outcome: 'success',
+          error: null,
+          result: e.payload.result,
+          reusedFrom: { runId: e.payload.fromRun, seq: e.payload.fromSeq },
+        });
+        break;
       case 'step.retry_scheduled':
         retryWait.set(e.stepName, waits.length);
         waits.push({ kind: 'retry', step: e.stepName, from: r.occurredAt, to: null, worker });

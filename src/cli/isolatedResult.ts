@@ -68,7 +68,13 @@ export const readIsolatedResult = (text: string, runId: string): E.Either<string
 };
 
 /** The errors a resume never returns; with the check below, the rest is exactly ResumeFailure. */
-const NOT_FROM_A_RESUME = ['ConcurrencyConflict', 'InvalidMetadata', 'RunNotCancellable', 'EventNotDelivered'] as const;
+const NOT_FROM_A_RESUME = [
+  'ConcurrencyConflict',
+  'InvalidMetadata',
+  'RunNotCancellable',
+  'EventNotDelivered',
+  'RunNotForkable',
+] as const;
 const notFromAResume: Same<(typeof NOT_FROM_A_RESUME)[number], Exclude<OrbitError, ResumeFailure>['_tag']> = true;
 void notFromAResume;
 

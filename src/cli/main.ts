@@ -7,6 +7,7 @@ import { sendCommand } from './commands/send';
 import { checkInterruptedCommand } from './commands/checkInterrupted';
 import { configCommand } from './commands/config';
 import { dbCommand } from './commands/db';
+import { forkCommand } from './commands/fork';
 import { historyCommand } from './commands/history';
 import { migrateCommand } from './commands/migrate';
 import { recoverCommand } from './commands/recover';
@@ -117,6 +118,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(workersCommand))
     .command(asCommand(cancelCommand))
     .command(asCommand(sendCommand))
+    .command(asCommand(forkCommand))
     .command(asCommand(runsCommand))
     .command(asCommand(historyCommand))
     .command(asCommand(statsCommand))

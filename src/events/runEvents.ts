@@ -18,10 +18,15 @@ const Nullable = <C extends t.Mixed>(c: C) => t.union([c, t.null]);
 export const StepError = t.intersection([t.type({ message: t.string, name: t.string }), t.partial({ stack: t.string })]);
 export type StepError = t.TypeOf<typeof StepError>;
 
+/** Where a forked run came from: the run it copies and the step it runs again from (`orbit fork`). */
+export const ForkedFrom = t.type({ runId: t.string, step: t.string }, 'ForkedFrom');
+export type ForkedFrom = t.TypeOf<typeof ForkedFrom>;
+
 /**
  * A run was created: the pipeline, its step list as defined at that moment, and its input.
  * `dependsOn` (every step's dependencies by name) is there only when some step does not depend on
- * the step before it: a linear pipeline's `run.created` is as it always was.
+ * the step before it: a linear pipeline's `run.created` is as it always was. `forkedFrom` is there
+ * only on a run made by `orbit fork` / `forkRun`.
  */
 export const RunCreated = t.type(
   {
@@ -34,7 +39,7 @@ export const RunCreated = t.type(
         metadata: JsonValue,
         triggeredBy: Nullable(t.string),
       }),
-      t.partial({ dependsOn: t.record(t.string, t.array(t.string)) }),
+      t.partial({ dependsOn: t.record(t.string, t.array(t.string)), forkedFrom: ForkedFrom }),
     ]),
   },
   'run.created',
@@ -91,6 +96,14 @@ export type StepStarted = t.TypeOf<typeof StepStarted>;
 
 export const StepSucceeded = stepEvent('step.succeeded', { result: JsonValue });
 export type StepSucceeded = t.TypeOf<typeof StepSucceeded>;
+
+/**
+ * A forked run took this step's result from the run it was forked from, instead of running it:
+ * `fromRun`'s event at `fromSeq` (its `step.succeeded`, or its own `step.reused`) carried `result`.
+ * Written only at the fork's creation, before its claim; `attempt` is always 1.
+ */
+export const StepReused = stepEvent('step.reused', { result: JsonValue, fromRun: t.string, fromSeq: PositiveInteger });
+export type StepReused = t.TypeOf<typeof StepReused>;
 
 export const StepFailed = stepEvent('step.failed', { error: StepError, retryable: t.boolean });
 export type StepFailed = t.TypeOf<typeof StepFailed>;
@@ -200,6 +213,7 @@ export const RunEvent = t.union([
   RunResumed,
   StepStarted,
   StepSucceeded,
+  StepReused,
   StepFailed,
   StepRetryScheduled,
   ItemStarted,
@@ -225,6 +239,7 @@ export const eventCodecs: { readonly [K in RunEventType]: t.Type<Extract<RunEven
   'run.resumed': RunResumed,
   'step.started': StepStarted,
   'step.succeeded': StepSucceeded,
+  'step.reused': StepReused,
   'step.failed': StepFailed,
   'step.retry_scheduled': StepRetryScheduled,
   'item.started': ItemStarted,

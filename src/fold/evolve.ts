@@ -111,7 +111,11 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
     const dependsOn = e.payload.dependsOn ?? null;
     const graph = runGraphOf(names, dependsOn);
     if (typeof graph === 'string') return graph;
+    const forkedFrom = e.payload.forkedFrom;
+    if (forkedFrom !== undefined && !graph.index.has(forkedFrom.step))
+      return `forked from step ${forkedFrom.step}, which is not a step of the run`;
     return {
+      ...(forkedFrom !== undefined ? { forkedFrom } : {}),
       runId: r.runId,
       pipelineId: e.payload.pipelineId,
       status: 'pending',
@@ -337,6 +341,31 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           return assertNever(e);
       }
     }
+    case 'step.reused': {
+      // Only a fork's creation reuses results: after run.created, before the run is first claimed.
+      if (d.forkedFrom === undefined) return 'only a forked run reuses step results';
+      if (d.status !== 'pending' || d.owner !== null || d.recoveryCount > 0)
+        return `step results are reused only before the run is claimed (run is ${d.status})`;
+      const i = stepIndex(d, e.stepName);
+      const step = d.steps[i];
+      if (step === undefined) return `unknown step ${e.stepName}`;
+      if (step.name === d.forkedFrom.step) return `step ${step.name} is the step the run was forked from: it runs again`;
+      if (step.status !== 'pending') return `step ${step.name} is ${step.status}, not pending`;
+      if (e.attempt !== 1) return `a reused step has attempt 1, not ${e.attempt}`;
+      const waiting = (graphOf(d).deps[i] as readonly number[]).find((k) => d.steps[k]?.status !== 'success');
+      if (waiting !== undefined) return `step ${step.name} cannot be reused before step ${(d.steps[waiting] as StepState).name}`;
+      d.steps[i] = {
+        ...step,
+        status: 'success',
+        startedAt: at,
+        finishedAt: at,
+        attemptCount: 1,
+        result: e.payload.result,
+        resultSeq: r.seq,
+      };
+      d.open = openAfterSuccess(d, i);
+      return d;
+    }
     case 'item.started':
     case 'item.succeeded':
     case 'item.failed':
@@ -405,7 +434,7 @@ export const foldChanges = (state: RunState | null, events: Iterable<RecordedEve
     if ('stepName' in e) {
       const i = stepIndex(d, e.stepName);
       named.push(i);
-      if (e.type === 'step.succeeded') log = { index: i, step: d.steps[i] as StepState, prev: log };
+      if (e.type === 'step.succeeded' || e.type === 'step.reused') log = { index: i, step: d.steps[i] as StepState, prev: log };
     }
   }
   if (d === null) return E.right({ state: null, changed: [] });

@@ -1,5 +1,5 @@
 import type { JsonValue } from '../events/json';
-import type { StepError } from '../events/runEvents';
+import type { ForkedFrom, StepError } from '../events/runEvents';
 import type { MapState } from './mapState';
 
 /**
@@ -87,6 +87,8 @@ export interface RunState {
   readonly lastSeq: number;
   readonly lastEventAt: string;
   readonly steps: readonly StepState[];
+  /** The run and step this run was forked from (absent: not a fork). */
+  readonly forkedFrom?: ForkedFrom;
   /** The items of each map step that has started, by step name (absent: no map step started). */
   readonly maps?: Readonly<Record<string, MapState>>;
   /** Events received and not yet taken by a wait step, oldest first (absent: none ever received). */

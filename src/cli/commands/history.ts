@@ -28,7 +28,14 @@ const describe = (r: RecordedEvent): string => {
   let detail = '';
   switch (e.type) {
     case 'run.created':
-      detail = `${e.payload.pipelineId} [${e.payload.steps.join(', ')}] by ${e.payload.triggeredBy ?? 'unknown'}`;
+      detail = `${e.payload.pipelineId} [${e.payload.steps.join(', ')}] by ${e.payload.triggeredBy ?? 'unknown'}${
+        e.payload.forkedFrom !== undefined
+          ? `, forked from run ${e.payload.forkedFrom.runId} at step ${e.payload.forkedFrom.step}`
+          : ''
+      }`;
+      break;
+    case 'step.reused':
+      detail = `result of run ${e.payload.fromRun} seq ${e.payload.fromSeq}`;
       break;
     case 'step.failed':
       detail = `${e.payload.error.name}: ${e.payload.error.message}${e.payload.retryable ? '' : ' (not retryable)'}`;

@@ -1,0 +1,87 @@
+/**
+ * `orbit fork <runId> --from-step <step>` (issue 19 item 6): a failed run is forked from its failed
+ * step once the cause is fixed; the steps before it are not executed again (the marker file shows
+ * every handler call), the new run succeeds, and `orbit verify` passes for both runs. Refusals are
+ * one stderr line and exit 1.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createE2eHarness, expectExit, newE2eRunId, ofType, type E2eHarness } from '../support/cli';
+
+describe('orbit fork', () => {
+  let h: E2eHarness;
+  let dir: string;
+
+  beforeAll(async () => {
+    h = await createE2eHarness('e2e_fork');
+    dir = mkdtempSync(path.join(tmpdir(), 'orbit-e2e-fork-'));
+  });
+  afterAll(async () => {
+    await h.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('re-runs a failed run from the named step, reusing the earlier results; both runs verify', async () => {
+    const marker = path.join(dir, 'marker.txt');
+    const fixed = path.join(dir, 'fixed');
+    const runId = newE2eRunId('src');
+    const first = await h.cli([
+      'run',
+      'data-pipeline',
+      '--run-id',
+      runId,
+      '--metadata',
+      JSON.stringify({ marker, brokenUntil: { 'load-data': fixed } }),
+    ]);
+    expectExit(first, 1);
+    expect((await h.run(runId))?.status).toBe('failed');
+
+    writeFileSync(fixed, '');
+    const forkId = newE2eRunId('fork');
+    const f = await h.cli(['fork', runId, '--from-step', 'load-data', '--new-run-id', forkId]);
+    expectExit(f, 0);
+    expect(f.lines).toContain(`Forked run ${runId} from step load-data (new run ${forkId})`);
+    expect(f.lines).toContain(`ℹ Reused from ${runId}: fetch-data, transform-data`);
+    expect(f.lines).toContain(`✓ Run ${forkId} succeeded`);
+
+    // fetch-data and transform-data ran once (in the source), load-data twice, notify once (in the fork).
+    expect(
+      readFileSync(marker, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').slice(0, 2).join(' ')),
+    ).toEqual(['fetch-data 1', 'transform-data 1', 'load-data 1', 'load-data 1', 'notify 1']);
+
+    const events = await h.events(forkId);
+    expect(events[0]?.payload).toMatchObject({ forkedFrom: { runId, step: 'load-data' }, triggeredBy: 'cli' });
+    expect(ofType(events, 'step.reused').map((e) => e.step_name)).toEqual(['fetch-data', 'transform-data']);
+    expect(ofType(events, 'step.started').map((e) => e.step_name)).toEqual(['load-data', 'notify']);
+
+    const v = await h.cli(['verify', runId, forkId]);
+    expectExit(v, 0);
+
+    const hist = await h.cli(['history', forkId, '--events']);
+    expectExit(hist, 0);
+    expect(hist.stdout).toContain(`forked from run ${runId} at step load-data`);
+    expect(hist.stdout).toContain(`step.reused fetch-data #1  result of run ${runId} seq 4`);
+  });
+
+  it('refuses an unknown run, an unknown step and a run that has not ended, in one line each', async () => {
+    const unknown = await h.cli(['fork', 'run_nope', '--from-step', 'notify']);
+    expectExit(unknown, 1);
+    expect(unknown.stderr.trim()).toBe('Error: Run not found: run_nope');
+
+    const ok = newE2eRunId('ok');
+    expectExit(await h.cli(['run', 'etl-pipeline', '--run-id', ok]), 0);
+    const step = await h.cli(['fork', ok, '--from-step', 'transform']);
+    expectExit(step, 1);
+    expect(step.stderr.trim()).toBe(`Error: Invalid step: run ${ok} has no step "transform" (its steps: extract, clean, load)`);
+
+    const queued = newE2eRunId('queued');
+    expectExit(await h.cli(['run', 'etl-pipeline', '--queue', '--run-id', queued]), 0);
+    const pending = await h.cli(['fork', queued, '--from-step', 'load']);
+    expectExit(pending, 1);
+    expect(pending.stderr.trim()).toMatch(new RegExp(`^Error: Run ${queued} cannot be forked: it is still pending`));
+  });
+});
