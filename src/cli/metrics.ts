@@ -12,6 +12,8 @@ export interface WorkerMetricsSources {
   readonly queueDepth: () => Promise<E.Either<OrbitError, number>>;
   /** Queued runs no live worker can execute, read from the database on each scrape. */
   readonly stranded: () => Promise<E.Either<OrbitError, readonly StrandedRuns[]>>;
+  /** Runs suspended in a sleep or a wait (they hold no worker), read from the database on each scrape. */
+  readonly suspended: () => Promise<E.Either<OrbitError, { readonly sleeping: number; readonly waiting: number }>>;
 }
 
 /** Claim latency buckets (seconds): an idle worker claims in tens of milliseconds, a busy queue in minutes. */
@@ -87,6 +89,17 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
     async collect() {
       const s = await sources.stranded();
       this.set(E.isRight(s) ? s.right.reduce((n, x) => n + x.runs, 0) : Number.NaN);
+    },
+  });
+  new Gauge({
+    name: 'orbit_suspended_runs',
+    help: 'Runs suspended in a sleep step (state="sleeping") or waiting for an event (state="waiting"), all workers of the schema, read on each scrape; they hold no worker and no lease; NaN when it cannot be read',
+    labelNames: ['state'],
+    registers: [registry],
+    async collect() {
+      const s = await sources.suspended();
+      this.set({ state: 'sleeping' }, E.isRight(s) ? s.right.sleeping : Number.NaN);
+      this.set({ state: 'waiting' }, E.isRight(s) ? s.right.waiting : Number.NaN);
     },
   });
   const claimRounds = new Counter({

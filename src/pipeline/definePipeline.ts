@@ -42,9 +42,12 @@ export const definitionHashOf = (
   dependencies: Readonly<Record<string, readonly string[]>> | null = null,
   /** Map steps: what each maps over (a step name, or `()` for a function); null when there are none. */
   maps: Readonly<Record<string, string>> | null = null,
+  /** Steps that are not handlers (sleep, sleepUntil, a wait and its event); null when there are none. */
+  kinds: Readonly<Record<string, string>> | null = null,
 ): string => {
   const parts: unknown[] = dependencies === null ? [name, stepNames] : [name, stepNames, stepNames.map((n) => dependencies[n])];
   if (maps !== null) parts.push(['map', stepNames.map((n) => maps[n] ?? null)]);
+  if (kinds !== null) parts.push(['kind', stepNames.map((n) => kinds[n] ?? null)]);
   return createHash('sha256').update(JSON.stringify(parts)).digest('hex');
 };
 
@@ -54,6 +57,25 @@ const mapsOf = <M>(steps: readonly StepDefinition<M>[]): Record<string, string> 
     s.map === undefined ? [] : [[s.name, typeof s.map.over === 'string' ? s.map.over : '()'] as const],
   );
   return maps.length === 0 ? null : Object.fromEntries(maps);
+};
+
+/**
+ * What each step that is not a handler is, for the definition hash (a handler turned into a sleep,
+ * or a wait for another event, is a changed pipeline); null when every step is a handler, so the
+ * hash of such a pipeline is what it was before sleep and wait steps existed.
+ */
+const kindsOf = <M>(steps: readonly StepDefinition<M>[]): Record<string, string> | null => {
+  const kindOf = (s: StepDefinition<M>): string | null => {
+    if (s.sleep !== undefined) return 'sleep';
+    if (s.sleepUntil !== undefined) return 'sleepUntil';
+    if (s.waitForEvent !== undefined) return `wait:${String(s.waitForEvent.event)}`;
+    return null;
+  };
+  const kinds = steps.flatMap((s): [string, string][] => {
+    const kind = kindOf(s);
+    return kind === null ? [] : [[s.name, kind]];
+  });
+  return kinds.length === 0 ? null : Object.fromEntries(kinds);
 };
 
 /** A map step's options: a list source it can read, a usable concurrency. */
@@ -273,7 +295,7 @@ export const definePipeline = <M = JsonObject>(config: PipelineConfig<M>): Pipel
     kind: 'orbit.pipeline' as const,
     stepNames,
     dependencies,
-    definitionHash: definitionHashOf(config.name, stepNames, dependencies, mapsOf(steps)),
+    definitionHash: definitionHashOf(config.name, stepNames, dependencies, mapsOf(steps), kindsOf(steps)),
   });
 };
 

@@ -56,7 +56,7 @@ export const searchRuns = async (db: Database, opts: SearchRunsOptions): Promise
   });
 };
 
-const STATUSES: readonly RunStatus[] = ['pending', 'running', 'success', 'failed', 'cancelled'];
+const STATUSES: readonly RunStatus[] = ['pending', 'running', 'sleeping', 'waiting', 'success', 'failed', 'cancelled'];
 
 /** Runs per status, each counted up to `cap` (bounded cost at any table size). */
 export const countRuns = async (

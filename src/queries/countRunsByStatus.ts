@@ -12,6 +12,6 @@ export const countRunsByStatus = (db: Database, pipelineId: string | null, cap: 
     `SELECT s.status, (SELECT count(*)::int FROM (SELECT 1 FROM ${db.qs}.runs r
                                                  WHERE r.status = s.status AND ($1::text IS NULL OR r.pipeline_id = $1)
                                                  LIMIT $2 + 1) x) AS n
-       FROM unnest(ARRAY['pending', 'running', 'success', 'failed', 'cancelled']) AS s(status)`,
+       FROM unnest(ARRAY['pending', 'running', 'sleeping', 'waiting', 'success', 'failed', 'cancelled']) AS s(status)`,
     [pipelineId, cap],
   );

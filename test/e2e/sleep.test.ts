@@ -10,6 +10,15 @@ const PIPELINES = path.join(REPO_ROOT, 'test', 'fixtures', 'waitPipelines.js');
 const opts = { pipelines: false } as const;
 const withPipelines = (args: readonly string[]) => ['--pipelines', PIPELINES, ...args];
 
+/** The worker's orbit_suspended_runs gauge, scraped from its --metrics-port endpoint. */
+const suspendedMetrics = async (worker: { stdout: string }): Promise<{ sleeping: number; waiting: number }> => {
+  const url = /Prometheus metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(worker.stdout)?.[1];
+  if (url === undefined) throw new Error(`the worker printed no metrics URL:\n${worker.stdout}`);
+  const text = await (await fetch(url)).text();
+  const of = (state: string) => Number(new RegExp(`^orbit_suspended_runs\\{state="${state}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+  return { sleeping: of('sleeping'), waiting: of('waiting') };
+};
+
 describe('durable sleep', () => {
   let h: E2eHarness;
   beforeAll(async () => {
@@ -69,7 +78,7 @@ describe('durable sleep', () => {
   }, 60_000);
 
   it('a sleeping run is listed as sleeping until its time, never as interrupted, and holds no lease', async () => {
-    const worker = h.start(withPipelines(['worker']), opts);
+    const worker = h.start(withPipelines(['worker', '--metrics-port', '0']), opts);
     const queued = await h.cli(withPipelines(['run', 'long-nap', '--queue', '--json']), opts);
     expectExit(queued, 0);
     const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
@@ -79,6 +88,7 @@ describe('durable sleep', () => {
     const runs = await h.cli(withPipelines(['runs']), opts);
     expect(runs.stdout).toMatch(/sleeping +1\/3/);
     expect(runs.stdout).toMatch(/nap: sleeping until \d{4}-\d\d-\d\dT/);
+    expect(await suspendedMetrics(worker)).toEqual({ sleeping: 1, waiting: 0 });
     const history = await h.cli(withPipelines(['history', runId]), opts);
     expect(history.stdout).toMatch(/step\.sleeping.*sleeping until/);
     await h.waitFor(
@@ -95,13 +105,14 @@ describe('durable sleep', () => {
   }, 60_000);
 
   it('orbit send: a waiting run shows what it waits for, takes the event by key, and refusals are one line', async () => {
-    const worker = h.start(withPipelines(['worker']), opts);
+    const worker = h.start(withPipelines(['worker', '--metrics-port', '0']), opts);
     const queued = await h.cli(withPipelines(['run', 'approval', '--queue', '--json', '--metadata', '{"orderId":"o-7"}']), opts);
     expectExit(queued, 0);
     const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
     await h.waitFor('the run to wait', async () => (await h.run(runId))?.status === 'waiting', 20_000);
     const runs = await h.cli(withPipelines(['runs']), opts);
     expect(runs.stdout).toMatch(/approve: waiting for "approved" \(times out \d{4}-/);
+    expect(await suspendedMetrics(worker)).toEqual({ sleeping: 0, waiting: 1 });
     const sent = await h.cli(
       withPipelines(['send', 'approved', '--key', '{"orderId":"o-7"}', '--data', '{"ok":true}', '--sender', 'ana']),
       opts,

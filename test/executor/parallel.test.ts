@@ -74,6 +74,20 @@ describe('definePipeline with dependsOn', () => {
     expect(dag.dependencies).toEqual({ a: [], b: [], c: ['a', 'b'] });
     expect(dag.definitionHash).not.toBe(plain.definitionHash);
   });
+
+  it('hashes what a step is: a handler turned into a sleep or a wait, or a wait for another event, is a changed pipeline', () => {
+    const plain = definePipeline({ name: 'p', steps: [ok('a'), ok('b')] });
+    const sleeping = definePipeline({ name: 'p', steps: [ok('a'), { name: 'b', sleep: '1h' }] });
+    const until = definePipeline({ name: 'p', steps: [ok('a'), { name: 'b', sleepUntil: () => 0 }] });
+    const waiting = definePipeline({ name: 'p', steps: [ok('a'), { name: 'b', waitForEvent: { event: 'approved' } }] });
+    const other = definePipeline({ name: 'p', steps: [ok('a'), { name: 'b', waitForEvent: { event: 'rejected' } }] });
+    const hashes = [plain, sleeping, until, waiting, other].map((x) => x.definitionHash);
+    expect(new Set(hashes).size).toBe(5);
+    // A sleep's duration is not part of it: the end time is journaled when the sleep begins.
+    expect(definePipeline({ name: 'p', steps: [ok('a'), { name: 'b', sleep: '2h' }] }).definitionHash).toBe(
+      sleeping.definitionHash,
+    );
+  });
 });
 
 describe('running steps in parallel', () => {

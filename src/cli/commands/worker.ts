@@ -7,6 +7,7 @@ import { MAX_CONCURRENCY, MAX_LIMIT, parseCount, refuseUsage } from '../options'
 import { runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { isolatedResume } from './resume';
+import { countRuns } from '../../api/countRuns';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { formatError, OrbitErrors, type OrbitError } from '../../api/internal/errors';
 import { describeStranded, notifyChannel, Worker } from '../../api/internal/worker';
@@ -177,7 +178,14 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         },
       });
       if (metricsPort !== undefined) {
-        metrics = createWorkerMetrics({ queueDepth: () => worker.queueDepth(), stranded: () => worker.strandedRuns() });
+        metrics = createWorkerMetrics({
+          queueDepth: () => worker.queueDepth(),
+          stranded: () => worker.strandedRuns(),
+          suspended: async () => {
+            const n = await countRuns({ client });
+            return E.isLeft(n) ? n : E.right({ sleeping: n.right.counts.sleeping, waiting: n.right.counts.waiting });
+          },
+        });
         const bound = await metrics.listen(metricsHost, metricsPort).then(
           (port) => E.right(port),
           (err: unknown) => E.left(err instanceof Error ? err.message : String(err)),

@@ -3,7 +3,7 @@ import type { RunPage, RunPageEntry } from '../../../api/searchRuns';
 import type { RunStatus } from '../../../api/loadRunState';
 import { badge, formatDuration, href, html, time, type Html } from '../html';
 
-export const STATUSES: readonly RunStatus[] = ['running', 'pending', 'failed', 'cancelled', 'success'];
+export const STATUSES: readonly RunStatus[] = ['running', 'pending', 'sleeping', 'waiting', 'failed', 'cancelled', 'success'];
 
 export interface RunsQuery {
   readonly status?: RunStatus;
