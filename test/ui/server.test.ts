@@ -158,6 +158,35 @@ describe('orbit ui over HTTP', () => {
     }
   });
 
+  it("times a running run by the database's clock, not the dashboard host's", async () => {
+    // A host clock a day ahead: the elapsed time and the "now" line must still be the database's.
+    const skewed = await startUiServer({ client: { ...tc.client, clock: { now: () => Date.now() + 86_400_000 } }, port: 0 });
+    if (E.isLeft(skewed)) throw new Error(skewed.left._tag);
+    const running = runPipeline(pipeline, { hold: true }, { client: tc.client });
+    let runId: string | undefined;
+    try {
+      runId = await waitFor(
+        async () => {
+          const r = await call(skewed.right.url, 'GET', '/?status=running');
+          return /data-run="([^"]+)"/.exec(r.body)?.[1];
+        },
+        { what: 'the held run on the runs page', everyMs: 50 },
+      );
+      const page = await call(skewed.right.url, 'GET', `/runs/${runId}`);
+      const elapsed = /class="elapsed" data-since="[^"]+">([^<]+)</.exec(page.body)?.[1] ?? '';
+      const ms = elapsed.endsWith('ms')
+        ? Number(elapsed.slice(0, -2))
+        : elapsed.endsWith('s')
+          ? Number(elapsed.slice(0, -1)) * 1000
+          : NaN;
+      expect({ elapsed, withinAnHour: ms >= 0 && ms < 3_600_000 }).toEqual({ elapsed, withinAnHour: true });
+    } finally {
+      if (runId !== undefined) expect(E.isRight(await cancelRun(runId, { client: tc.client }))).toBe(true);
+      await running;
+      await skewed.right.close();
+    }
+  });
+
   it('refuses an action without the CSRF token, from another origin, or when read-only; a good one is journaled as ui:<user>', async () => {
     const running = runPipeline(pipeline, { hold: true }, { client: tc.client });
     const runId = await waitFor(

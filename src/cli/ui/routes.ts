@@ -8,7 +8,7 @@ import { resumeRun } from '../../api/resumeRun';
 import { searchRuns } from '../../api/searchRuns';
 import { verifyRun } from '../../api/verifyRun';
 import { formatError } from '../../api/internal/errors';
-import { runLiveness } from '../../api/internal/liveness';
+import { databaseNow, runLiveness } from '../../api/internal/liveness';
 import { listWorkers } from '../../api/listWorkers';
 import { pipelineStats } from '../../api/pipelineStats';
 import { recoveryHistory } from '../../api/recoveryHistory';
@@ -94,11 +94,15 @@ const runPage: Route = {
           }
         : failure(state.left);
     }
-    const [events, verification, liveness] = await Promise.all([
+    const [events, verification, liveness, dbNow] = await Promise.all([
       readRunEvents(runId, { client }),
       verifyRun(runId, { client }),
       runLiveness(client, runId),
+      databaseNow(client),
     ]);
+    // The "now" line and the elapsed time are the database's, as the journal's times are: a
+    // dashboard host whose clock is off must not stretch or shrink a running run.
+    const now = E.isRight(dbNow) ? dbNow.right.toISOString() : nowIso();
     if (E.isLeft(events)) return failure(events.left);
     if (E.isLeft(verification)) return failure(verification.left);
     const ok = q.get('ok');
@@ -112,10 +116,10 @@ const runPage: Route = {
       main: runMain({
         state: state.right,
         events: events.right,
-        timeline: buildTimeline(events.right),
+        timeline: buildTimeline(events.right, now),
         verification: verification.right,
         liveness: unfinished && E.isRight(liveness) ? liveness.right : null,
-        nowIso: nowIso(),
+        nowIso: now,
         csrf,
         readOnly,
         flash: error !== null ? { kind: 'error', text: error } : ok !== null ? { kind: 'ok', text: ok } : null,
