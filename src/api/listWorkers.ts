@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/Either';
 import type { ConnectFailure } from '../errors';
+import { provablyGone } from '../lease/processIdentity';
 import { listWorkerRegistry } from '../queries/listWorkerRegistry';
 import { clientOr } from '../runtime/orbitClient';
 import type { ListWorkersOptions, WorkerInfo } from '../worker/workerInfo';
@@ -18,8 +19,11 @@ export const listWorkers = async (
   if (E.isLeft(c)) return c;
   const rows = await listWorkerRegistry(c.right.db);
   if (E.isLeft(rows)) return rows;
+  const gone = (r: { host: string; pid: number; identity: string | null }): boolean =>
+    r.identity !== null && provablyGone(r.host, r.pid, r.identity);
   return E.right(
     rows.right
+      .map((r) => ({ ...r, processGone: gone(r), live: r.live && !gone(r) }))
       .filter((r) => opts.liveOnly !== true || r.live)
       .map((r): WorkerInfo => ({
         id: r.id,
@@ -29,6 +33,7 @@ export const listWorkers = async (
         startedAt: r.started_at,
         lastHeartbeatAt: r.heartbeat_at,
         live: r.live,
+        processGone: r.processGone,
         aliveUntil:
           r.alive_until !== null && r.lease_until !== null
             ? new Date(Math.max(r.alive_until.getTime(), r.lease_until.getTime()))

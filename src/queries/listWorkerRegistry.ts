@@ -19,6 +19,8 @@ export interface WorkerRegistryRow {
   readonly live: boolean;
   /** Until the later of the two ends (ms, database clock; negative once it has). */
   readonly until_ms: number;
+  /** The lease holder's process identity (boot id, pid namespace, start time), for proof of death; null without a lease. */
+  readonly identity: string | null;
 }
 
 /**
@@ -35,7 +37,8 @@ export const listWorkerRegistry = (db: Database) =>
             greatest(g.heartbeat_at, l.heartbeat_at) AS heartbeat_at,
             g.alive_until, l.lease_until, coalesce(l.held, '{}') AS held, g.concurrency, g.pipelines,
             coalesce(g.alive_until > now(), false) OR coalesce(l.lease_until > now(), false) AS live,
-            (extract(epoch FROM greatest(g.alive_until, l.lease_until) - now()) * 1000)::float8 AS until_ms
+            (extract(epoch FROM greatest(g.alive_until, l.lease_until) - now()) * 1000)::float8 AS until_ms,
+            l.identity
        FROM ${db.qs}.worker_registry g
        FULL JOIN ${db.qs}.workers l ON l.id = g.id
       ORDER BY 5, 1`,

@@ -9,8 +9,17 @@ export interface WorkerInfo {
   readonly startedAt: Date;
   /** Its last heartbeat (registration or lease renewal), database clock. */
   readonly lastHeartbeatAt: Date;
-  /** Whether it is alive now: its registration or its lease is still valid (database clock). */
+  /**
+   * Whether it is alive now: its registration or its lease is still valid (database clock), and its
+   * process is not provably gone.
+   */
   readonly live: boolean;
+  /**
+   * Its process is provably gone: it ran on this machine and no process with its pid and start
+   * time exists (killed with kill -9, say). Its lease may still look valid; its runs are
+   * interrupted at once. Always false for processes on other machines (their lease decides).
+   */
+  readonly processGone: boolean;
   /** Until when it is presumed alive without another heartbeat (the later of registration and lease). */
   readonly aliveUntil: Date | null;
   /** Its lease on the runs it executes ends then unless renewed; null while it holds none (idle). */

@@ -42,6 +42,7 @@ export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
             aliveUntil: w.aliveUntil?.toISOString() ?? null,
             leaseUntil: w.leaseUntil?.toISOString() ?? null,
             live: w.live,
+            processGone: w.processGone,
             concurrency: w.concurrency,
             pipelines: w.pipelines,
             runs: w.running,
@@ -51,7 +52,10 @@ export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
       }
       const live = rows.right.filter((w) => w.live);
       const idle = live.filter((w) => w.kind === 'worker' && w.running.length === 0).length;
-      out.line(`Workers: ${live.length} live (${idle} idle), ${rows.right.length - live.length} with an expired lease`);
+      const dead = rows.right.filter((w) => w.processGone).length;
+      out.line(
+        `Workers: ${live.length} live (${idle} idle), ${rows.right.length - live.length - dead} with an expired lease${dead > 0 ? `, ${dead} whose process is gone` : ''}`,
+      );
       for (const st of stranded.right) out.failure(describeStranded(st));
       out.line();
       for (const w of rows.right) {
@@ -61,7 +65,7 @@ export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
         if (until !== null) {
           const ms = until.getTime() - now;
           out.line(
-            `  ${w.live ? `Alive: lease valid for ${ago(ms)}` : `Expired ${ago(-ms)} ago`} (until ${until.toISOString()}; last heartbeat ${w.lastHeartbeatAt.toISOString()})`,
+            `  ${w.live ? `Alive: lease valid for ${ago(ms)}` : w.processGone ? `Dead: its process is gone (its lease would hold for ${ago(ms)})` : `Expired ${ago(-ms)} ago`} (until ${until.toISOString()}; last heartbeat ${w.lastHeartbeatAt.toISOString()})`,
           );
         }
         if (w.kind === 'worker') {

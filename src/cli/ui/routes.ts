@@ -204,6 +204,7 @@ const workersPage: Route = {
       aliveUntil: iso(w.aliveUntil),
       leaseUntil: iso(w.leaseUntil),
       live: w.live,
+      processGone: w.processGone,
       concurrency: w.concurrency,
       pipelines: w.pipelines,
       running: w.running,

@@ -19,6 +19,7 @@ export interface WorkerView {
   readonly concurrency: number | null;
   readonly pipelines: readonly { readonly name: string; readonly definitionHash: string }[];
   readonly running: readonly string[];
+  readonly processGone: boolean;
 }
 
 export const workersMain = (workers: readonly WorkerView[]): Html => {
@@ -56,6 +57,7 @@ export const workersMain = (workers: readonly WorkerView[]): Html => {
                     <td>${time(w.startedAt)}</td>
                     <td>
                       ${w.live ? badge('running') : badge('failed')} ${w.aliveUntil === null ? '' : time(w.aliveUntil)}
+                      ${w.processGone ? html`<div class="small">process gone: its lease no longer protects its runs</div>` : ''}
                       <div class="muted small">
                         heartbeat
                         ${time(w.lastHeartbeatAt)}${w.leaseUntil === null ? '' : html`, lease until ${time(w.leaseUntil)}`}
