@@ -642,6 +642,44 @@ CREATE TABLE __SCHEMA__.run_priorities (
 );
 
 --
+-- Name: schedule_ticks; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.schedule_ticks (
+    schedule_id bigint NOT NULL,
+    tick_at timestamp with time zone NOT NULL,
+    run_id text NOT NULL
+);
+
+--
+-- Name: schedules; Type: TABLE; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE TABLE __SCHEMA__.schedules (
+    id bigint NOT NULL,
+    pipeline_id text NOT NULL,
+    cron text NOT NULL,
+    timezone text DEFAULT 'UTC'::text NOT NULL,
+    metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
+    catch_up text DEFAULT 'skip'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT schedules_catch_up_check CHECK ((catch_up = ANY (ARRAY['skip'::text, 'last'::text])))
+);
+
+--
+-- Name: schedules_id_seq; Type: SEQUENCE; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE __SCHEMA__.schedules ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME __SCHEMA__.schedules_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: schema_migrations; Type: TABLE; Schema: __SCHEMA__; Owner: -
 --
 
@@ -762,6 +800,20 @@ ALTER TABLE ONLY __SCHEMA__.run_priorities
 
 ALTER TABLE ONLY __SCHEMA__.runs
     ADD CONSTRAINT runs_pkey PRIMARY KEY (id);
+
+--
+-- Name: schedule_ticks schedule_ticks_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.schedule_ticks
+    ADD CONSTRAINT schedule_ticks_pkey PRIMARY KEY (schedule_id, tick_at);
+
+--
+-- Name: schedules schedules_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.schedules
+    ADD CONSTRAINT schedules_pkey PRIMARY KEY (id);
 
 --
 -- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: __SCHEMA__; Owner: -
@@ -928,6 +980,13 @@ CREATE TRIGGER run_events_no_truncate BEFORE TRUNCATE ON __SCHEMA__.run_events_d
 --
 
 CREATE TRIGGER run_events_no_update BEFORE DELETE OR UPDATE ON __SCHEMA__.run_events FOR EACH ROW EXECUTE FUNCTION __SCHEMA__.reject_journal_change();
+
+--
+-- Name: schedule_ticks schedule_ticks_schedule_id_fkey; Type: FK CONSTRAINT; Schema: __SCHEMA__; Owner: -
+--
+
+ALTER TABLE ONLY __SCHEMA__.schedule_ticks
+    ADD CONSTRAINT schedule_ticks_schedule_id_fkey FOREIGN KEY (schedule_id) REFERENCES __SCHEMA__.schedules(id) ON DELETE CASCADE;
 
 --
 -- PostgreSQL database dump complete

@@ -125,6 +125,7 @@ const overloadsTypedByHand: [OverloadedNames] extends [TypedByHand] ? true : nev
 void overloadsTypedByHand;
 
 export const {
+  addSchedule,
   analyzeStepCompletion,
   auditJournal,
   cancelRun,
@@ -138,6 +139,7 @@ export const {
   followRun,
   forkRun,
   listRuns,
+  listSchedules,
   listStrandedRuns,
   listWorkers,
   loadRunState,
@@ -148,6 +150,7 @@ export const {
   reconstructStepContext,
   recoveryHistory,
   recoveryStats,
+  removeSchedule,
   replayRun,
   searchRuns,
   sendEvent,

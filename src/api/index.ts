@@ -31,6 +31,7 @@ export * from './replayRun';
 export * from './resumeRun';
 export * from './runPipeline';
 export * from './runRecoveryOrchestrator';
+export * from './schedules';
 export * from './searchRuns';
 export * from './sendEvent';
 export * from './startWorker';

@@ -4,6 +4,7 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
 import { sendCommand } from './commands/send';
+import { scheduleCommand } from './commands/schedule';
 import { checkInterruptedCommand } from './commands/checkInterrupted';
 import { configCommand } from './commands/config';
 import { dbCommand } from './commands/db';
@@ -119,6 +120,7 @@ export const buildCli = (argv: readonly string[]) =>
     .command(asCommand(cancelCommand))
     .command(asCommand(sendCommand))
     .command(asCommand(forkCommand))
+    .command(asCommand(scheduleCommand))
     .command(asCommand(runsCommand))
     .command(asCommand(historyCommand))
     .command(asCommand(statsCommand))

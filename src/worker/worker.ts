@@ -7,6 +7,7 @@ import { countQueuedRuns } from '../queries/countQueuedRuns';
 import { ClaimMeter } from './claimMeter';
 import { QueueConsumer } from './queueConsumer';
 import { RecoveryLoop } from './recoveryLoop';
+import { Scheduler } from './scheduler';
 import { WorkerRegistration } from './registration';
 import { Slots } from './slots';
 import { readStrandedRuns } from './readStrandedRuns';
@@ -31,6 +32,7 @@ export class Worker {
   private readonly meter: ClaimMeter;
   private readonly registration: WorkerRegistration;
   private readonly stranded: StrandedWatch;
+  private readonly scheduler: Scheduler;
   private stopped = false;
   private listenDown = false;
   private readonly cleanups: Array<() => void> = [];
@@ -55,6 +57,7 @@ export class Worker {
       listenDown: () => this.listenDown,
     };
     this.consumer = new QueueConsumer(context);
+    this.scheduler = new Scheduler(context);
     this.loop = new RecoveryLoop(context, () => {
       this.loop.sweepNow();
       this.consumer.claimNow();
@@ -87,6 +90,7 @@ export class Worker {
           // Notifications sent while it was down are gone: look for what they announced.
           this.loop.sweepNow();
           this.consumer.retryNow();
+          this.scheduler.reload();
         }
       }),
     );
@@ -102,6 +106,7 @@ export class Worker {
     this.consumer.claimNow();
     // Registered first, so that its own pipelines do not count as stranded.
     this.stranded.now();
+    this.scheduler.reload();
     return E.right(undefined);
   }
 
@@ -128,13 +133,14 @@ export class Worker {
     }
     // Released runs need no threshold: their worker handed them back on purpose.
     else if (n.type === 'run.released') this.loop.released(n.run_id, n.type);
+    else if (n.type === 'schedule.changed') this.scheduler.reload();
   }
 
   /** Stops listening, sweeping and claiming, and waits for the runs it is executing to finish or be released. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.watcher.close();
-    await Promise.allSettled([this.loop.stop(), this.consumer.stop(), this.stranded.stop()]);
+    await Promise.allSettled([this.loop.stop(), this.consumer.stop(), this.stranded.stop(), this.scheduler.stop()]);
     await this.slots.drain();
     await this.meter.drain();
     await this.registration.stop();

@@ -32,4 +32,8 @@ export type WorkerEvent =
   /** Its row in the worker registry could not be renewed (`failure`), or can again (null): reported on change only. */
   | { readonly kind: 'registration'; readonly failure: DbFailure | null }
   /** This process's lease ran out before a renewal succeeded: its running steps are aborted. */
-  | { readonly kind: 'lease-lost' };
+  | { readonly kind: 'lease-lost' }
+  /** This worker queued the run of a schedule's tick (docs/WORKER.md "Schedules"). */
+  | { readonly kind: 'scheduled'; readonly scheduleId: string; readonly tickAt: string; readonly runId: string }
+  /** A schedule's tick could not be recorded or its run not queued (`detail`: the failure's tag). */
+  | { readonly kind: 'schedule-failed'; readonly scheduleId: string; readonly tickAt: string; readonly detail: string };

@@ -167,6 +167,9 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
           else if (e.kind === 'claimed') out.line(`${at} Claimed queued run ${e.runId}`);
           else if (e.kind === 'lease-lost')
             out.failure(`${at} Lease not renewed in time: running steps aborted (their runs may be taken over)`);
+          else if (e.kind === 'scheduled') out.line(`${at} Schedule ${e.scheduleId}: queued run ${e.runId} for ${e.tickAt}`);
+          else if (e.kind === 'schedule-failed')
+            out.failure(`${at} Schedule ${e.scheduleId}: the run of ${e.tickAt} was not queued (${e.detail})`);
           else if (e.kind === 'claim-latency')
             return; // a metric (and a --json line), not a line for people
           else if (e.kind === 'executed') {
