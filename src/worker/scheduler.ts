@@ -5,6 +5,9 @@ import { claimScheduleTick, listSchedules, type ScheduleRow } from '../queries/s
 import type { WorkerContext } from './workerContext';
 import { MAX_TIMER_MS, RETRY_MS } from './workerOptions';
 
+/** A schedule first seen after the worker's start and created (or last ticked) this recently is new, not caught up. */
+const NEW_SCHEDULE_MS = 60_000;
+
 interface Armed {
   readonly row: ScheduleRow;
   readonly cron: CronSchedule;
@@ -32,6 +35,8 @@ export class Scheduler {
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** The schedules were read once: a schedule seen later was added while this worker ran. */
+  private loaded = false;
 
   constructor(private readonly ctx: WorkerContext) {}
 
@@ -72,16 +77,23 @@ export class Scheduler {
         this.armed.set(row.id, { ...known, row });
         continue;
       }
-      // Started (or the schedule is new here): continue after the last recorded tick. Ticks
-      // between it and now were missed while no worker ran.
+      // Added while this worker ran (it heard of it by NOTIFY, moments after): every tick since its
+      // creation (or its last recorded tick) is due, none was missed.
+      const from = (row.lastTick ?? row.createdAt).getTime();
+      if (this.loaded && from >= nowMs - NEW_SCHEDULE_MS) {
+        this.armed.set(row.id, { row, cron: cron.right, cursor: Math.min(from, nowMs) });
+        continue;
+      }
+      // At the worker's start: continue after the last recorded tick. Ticks between it and now
+      // were missed while no worker ran: the schedule's catch-up policy says what to do.
       const armed: Armed = { row, cron: cron.right, cursor: nowMs };
       this.armed.set(row.id, armed);
       if (row.catchUp === 'last') {
         const latest = cron.right.latest(nowMs);
-        const from = (row.lastTick ?? row.createdAt).getTime();
         if (latest !== null && latest > from) await this.fire(armed, latest);
       }
     }
+    this.loaded = true;
     for (const id of [...this.armed.keys()]) if (!seen.has(id)) this.armed.delete(id);
     await this.due();
   }
