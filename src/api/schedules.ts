@@ -4,7 +4,7 @@
  * pipeline start each tick's run exactly once (src/worker/scheduler.ts).
  */
 import * as E from 'fp-ts/Either';
-import type { DbFailure, InvalidInput } from '../errors';
+import type { DbFailure, InvalidInput, PipelineNotFound } from '../errors';
 import { checkSchedule, parseCronSchedule, type ScheduleOptions } from '../pipeline/cronSchedule';
 import {
   deleteSchedule,
@@ -40,9 +40,13 @@ export const addSchedule = async (
   pipeline: string,
   cron: string,
   options: ScheduleOptions = {},
-): Promise<E.Either<InvalidInput | DbFailure, string>> => {
+): Promise<E.Either<InvalidInput | PipelineNotFound | DbFailure, string>> => {
   const checked = checkSchedule(pipeline, cron, options);
   if (E.isLeft(checked)) return checked;
+  // A schedule of a pipeline no one can run would queue runs that wait for ever: the caller must
+  // have the definition, as for enqueueRun.
+  const known = client.registry.getPipeline(pipeline);
+  if (E.isLeft(known)) return known;
   const id = await insertSchedule(client.db, {
     pipelineId: pipeline,
     cron,

@@ -82,6 +82,9 @@ describe('schedules', () => {
       expect(r.errLines).toHaveLength(1);
       expect(r.stderr).toMatch(message);
     }
+    const unknown = await h.cli(['schedule', 'add', 'nosuch', '--cron', '* * * * *']);
+    expectExit(unknown, 1);
+    expect(unknown.errLines).toEqual([expect.stringMatching(/^Error: Pipeline "nosuch" is not registered/)]);
     const bad = await h.cli(['schedule', 'remove', 'x1']);
     expectExit(bad, 2);
     expect(bad.errLines).toHaveLength(1);

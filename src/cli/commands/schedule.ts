@@ -104,7 +104,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
     const checked = checkSchedule(pipeline, args.cron, options);
     if (E.isLeft(checked)) return refuseUsage(args, checked.left);
     const cron = args.cron;
-    return runCommand(args, { pipelines: false }, async ({ client, out }) => {
+    return runCommand(args, { pipelines: true }, async ({ client, out }) => {
       const r = await addSchedule(client, pipeline, cron, options);
       if (E.isLeft(r)) return r;
       if (out.json)
