@@ -5,18 +5,17 @@
  */
 import * as E from 'fp-ts/Either';
 import type { DbFailure, InvalidInput, PipelineNotFound } from '../errors';
-import { checkSchedule, parseCronSchedule, type ScheduleOptions } from '../pipeline/cronSchedule';
+import { checkSchedule, parseCronSchedule, type CatchUp, type ScheduleOptions } from '../pipeline/cronSchedule';
 import {
   deleteSchedule,
   insertSchedule,
   listSchedules as readSchedules,
   notifySchedulesChanged,
-  type CatchUp,
   type ScheduleRow,
 } from '../queries/schedules';
 import type { OrbitClient } from '../runtime/orbitClient';
 
-export type { CatchUp } from '../queries/schedules';
+export type { CatchUp } from '../pipeline/cronSchedule';
 
 /** A schedule as listed, with its next tick (null when the expression has no further tick). */
 export interface Schedule {

@@ -44,13 +44,16 @@ export const parseCronSchedule = (cron: string, timezone: string): E.Either<Inva
   });
 };
 
+/** What to do with ticks missed while no worker ran: skip them, or run the most recent one once. */
+export type CatchUp = 'skip' | 'last';
+
 export interface ScheduleOptions {
   /** An IANA time zone the expression is read in. Default `UTC`. */
   readonly timezone?: string;
   /** Each run's metadata. Default `{}`. */
   readonly metadata?: JsonObject;
   /** Ticks missed while no worker ran: `skip` them (default) or run the most recent one once (`last`). */
-  readonly catchUp?: 'skip' | 'last';
+  readonly catchUp?: CatchUp;
 }
 
 /** Checks a schedule without writing anything: the InvalidInput that says what is wrong, if anything. */

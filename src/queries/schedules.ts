@@ -2,8 +2,8 @@ import * as E from 'fp-ts/Either';
 import { query, type Database } from '../db/database';
 import type { DbFailure } from '../errors';
 
-/** What to do with ticks missed while no worker ran: skip them, or run the most recent one once. */
-export type CatchUp = 'skip' | 'last';
+/** What to do with ticks missed (CatchUp of src/pipeline/cronSchedule.ts; spelled out here, queries stay below pipeline). */
+type CatchUp = 'skip' | 'last';
 
 /** One row of `schedules` (sql/019), with the latest tick whose run was queued. */
 export interface ScheduleRow {
