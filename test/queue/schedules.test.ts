@@ -104,7 +104,9 @@ describe('schedules', () => {
     let workers = await startWorkers(3);
     try {
       // Added while the workers run: NOTIFY makes them read it at once.
-      const ten = await secondsFromNow(4, 10);
+      // 8 s ahead: `schedule add` is a CLI process, slow on a loaded machine, and ticks before the
+      // schedule was created are not its ticks (CI saw fewer than ten with 4 s).
+      const ten = await secondsFromNow(8, 10);
       const every = await add(['data-pipeline', '--cron', ten.cron]);
       await h.waitFor('the ten ticks', async () => (await ticksOf(every)).length >= 10, 30_000);
       expect(await ticksOf(every)).toEqual(ten.ticks);
@@ -113,7 +115,7 @@ describe('schedules', () => {
       await h.cli(['schedule', 'remove', every]);
 
       // Downtime: two schedules of eight ticks; every worker is killed after the first ones.
-      const eight = await secondsFromNow(4, 8);
+      const eight = await secondsFromNow(6, 8);
       const skip = await add(['data-pipeline', '--cron', eight.cron, '--catch-up', 'skip']);
       const last = await add(['data-pipeline', '--cron', eight.cron, '--catch-up', 'last']);
       await h.waitFor(
