@@ -151,16 +151,20 @@ CREATE FUNCTION __SCHEMA__.archive_drop_partition(p_manifest_digest text, p_loca
     SET search_path TO 'pg_catalog', 'pg_temp'
     AS $_$
 DECLARE
-  v_rel    regclass;
-  v_bad    bigint;
-  v_events bigint;
-  v_bytes  bigint;
+  v_rel     regclass;
+  v_lo      text;
+  v_hi      text;
+  v_bad     bigint;
+  v_events  bigint;
+  v_bytes   bigint;
+  v_deleted bigint;
 BEGIN
   IF cardinality(p_run_ids) IS DISTINCT FROM cardinality(p_last_seqs)
      OR cardinality(p_run_ids) IS DISTINCT FROM cardinality(p_head_hashes) THEN
     RAISE EXCEPTION 'archive refused: run ids, last seqs and head hashes differ in number' USING ERRCODE = 'check_violation';
   END IF;
-  IF NOT EXISTS (SELECT 1 FROM __SCHEMA__.journal_month_partitions() m WHERE m.name = p_partition) THEN
+  SELECT m.lo, m.hi INTO v_lo, v_hi FROM __SCHEMA__.journal_month_partitions() m WHERE m.name = p_partition;
+  IF NOT FOUND THEN
     -- Not a monthly partition whose month is over (or already dropped).
     RETURN QUERY SELECT 'kept'::text, 0, 0::bigint, 0::bigint;
     RETURN;
@@ -169,7 +173,7 @@ BEGIN
   -- No append into the partition until it is dropped (or this transaction ends).
   EXECUTE format('LOCK TABLE %s IN SHARE MODE', v_rel);
 
-  -- The partition's runs are exactly the given ones, each with exactly seqs 1..last_seq.
+  -- 1. The partition's runs are exactly the given ones, each with exactly seqs 1..last_seq.
   EXECUTE format(
     'SELECT count(*) FROM (SELECT e.run_id, count(*) AS n, max(e.seq) AS m FROM %s e GROUP BY e.run_id) j
        FULL JOIN unnest($1, $2) AS g(id, last) ON g.id = j.run_id
@@ -184,12 +188,11 @@ BEGIN
       INTO v_bad USING p_run_ids, p_last_seqs, p_head_hashes;
   END IF;
   IF v_bad = 0 THEN
-    -- Each is finished (and stays so: its rows are locked until the drop commits).
-    PERFORM 1 FROM __SCHEMA__.runs r WHERE r.id = ANY (p_run_ids) FOR UPDATE;
+    -- 2. The range's runs rows are exactly the given runs, each finished.
     SELECT count(*) INTO v_bad
-      FROM unnest(p_run_ids) AS g(id)
-      LEFT JOIN __SCHEMA__.runs r ON r.id = g.id
-     WHERE r.status IS NULL OR r.status NOT IN ('success', 'failed', 'cancelled');
+      FROM (SELECT r.id, r.status FROM __SCHEMA__.runs r WHERE r.id >= v_lo AND r.id < v_hi) r
+      FULL JOIN unnest(p_run_ids) AS g(id) ON g.id = r.id
+     WHERE r.id IS NULL OR g.id IS NULL OR r.status NOT IN ('success', 'failed', 'cancelled');
   END IF;
   IF v_bad <> 0 THEN
     RETURN QUERY SELECT 'kept'::text, 0, 0::bigint, 0::bigint;
@@ -199,8 +202,13 @@ BEGIN
   INSERT INTO __SCHEMA__.archive_ledger (run_id, events, last_seq, head_hash, manifest_digest, location, archived_by)
   SELECT g.id, g.last, g.last, g.head, p_manifest_digest, p_location, session_user
     FROM unnest(p_run_ids, p_last_seqs, p_head_hashes) AS g(id, last, head);
-  DELETE FROM __SCHEMA__.steps s WHERE s.run_id = ANY (p_run_ids);
-  DELETE FROM __SCHEMA__.runs r WHERE r.id = ANY (p_run_ids);
+  DELETE FROM __SCHEMA__.steps s WHERE s.run_id >= v_lo AND s.run_id < v_hi;
+  DELETE FROM __SCHEMA__.runs r WHERE r.id >= v_lo AND r.id < v_hi;
+  GET DIAGNOSTICS v_deleted = ROW_COUNT;
+  IF v_deleted <> cardinality(p_run_ids) THEN
+    RAISE EXCEPTION 'archive refused: % runs rows in the range of %, % runs given', v_deleted, p_partition, cardinality(p_run_ids)
+      USING ERRCODE = 'check_violation';
+  END IF;
   SELECT coalesce(sum(g.last), 0) INTO v_events FROM unnest(p_last_seqs) AS g(last);
   v_bytes := pg_catalog.pg_total_relation_size(v_rel);
   EXECUTE format('DROP TABLE %s', v_rel);
