@@ -215,7 +215,7 @@ export const findLeaks = async (opts: {
   graceMs?: number;
 }): Promise<Leaks> => {
   const serverPort = opts.url === undefined ? undefined : tcpPortOf(opts.url);
-  const deadline = Date.now() + (opts.graceMs ?? 2_000);
+  const deadline = Date.now() + (opts.graceMs ?? 5_000);
   for (;;) {
     const sockets = ownTcpSockets();
     const isDb = (s: OwnSocket) => s.state === 'ESTABLISHED' && s.remotePort === serverPort;
@@ -224,7 +224,17 @@ export const findLeaks = async (opts: {
     const processes = leftoverProcesses(opts.token, opts.excludedPids?.() ?? []);
     if (sockets.length === 0 && processes.length === 0) return { connections: [], sockets: [], processes: [] };
     if (Date.now() >= deadline) {
-      const connections = ports.length > 0 && opts.url !== undefined ? await describeConnections(opts.url, ports) : [];
+      const described = ports.length > 0 && opts.url !== undefined ? await describeConnections(opts.url, ports) : [];
+      // A pool closing as the deadline passed can be gone by now (under load, seconds late):
+      // only a connection still open after it was described is a leak.
+      const stillOpen = new Set(
+        ownTcpSockets()
+          .filter(isDb)
+          .map((s) => s.localPort),
+      );
+      const connections = described.filter((c) => stillOpen.has(c.localPort));
+      if (connections.length === 0 && others.length === 0 && processes.length === 0)
+        return { connections: [], sockets: [], processes: [] };
       return { connections, sockets: others, processes };
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
