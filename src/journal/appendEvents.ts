@@ -9,7 +9,8 @@ import { foldChanges } from '../fold/evolve';
 import type { RunState } from '../fold/runState';
 import { appendCallOf } from './appendCall';
 import { PENDING_EPOCH, resolvePendingTimes } from './pendingTime';
-import { appendBatcherFor } from './appendBatcher';
+import { appendBatcherFor, type AppendResultRow } from './appendBatcher';
+import type { AppendRunEventsCall } from '../queries/appendEvents';
 import { loadRunState } from './loadRunState';
 
 export interface AppendRequest {
@@ -45,6 +46,26 @@ export interface Appended {
  * `retryBudgetMs()` before the caller gets DatabaseUnavailable.
  */
 export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.Either<AppendFailure, Appended>> => {
+  const prepared = prepareAppend(req);
+  if (E.isLeft(prepared)) return prepared;
+  // Shared with every other writer on this pool: appends ready at the same moment commit together.
+  const batcher = appendBatcherFor(db);
+  try {
+    return appendedOf(req, prepared.right, await retryTransient(db, () => batcher.submit(prepared.right.call)));
+  } catch (err) {
+    return E.left(fromPgError(err));
+  }
+};
+
+/** An append ready to send: the call of `append_run_events`, and the fold it was built from. */
+export interface PreparedAppend {
+  readonly call: AppendRunEventsCall;
+  readonly after: RunState;
+  readonly changed: readonly number[];
+}
+
+/** Checks and folds an append's events into the call that writes them; nothing is sent. */
+export const prepareAppend = (req: AppendRequest): E.Either<AppendFailure, PreparedAppend> => {
   if (req.events.length === 0) return E.left({ _tag: 'InvalidInput', what: 'append', message: 'no events to append' });
   // Whatever is written must read back: an event its own codec rejects (a delay out of range, a
   // non-JSON payload) is refused here rather than becoming an undecodable row.
@@ -73,31 +94,30 @@ export const appendToRun = async (db: Database, req: AppendRequest): Promise<E.E
   if (E.isLeft(folded)) return folded;
   const after = folded.right.state as RunState;
   const changed = folded.right.changed;
-  const call = appendCallOf(req, records, after, changed);
-  // Shared with every other writer on this pool: appends ready at the same moment commit together.
-  const batcher = appendBatcherFor(db);
+  return E.right({ call: appendCallOf(req, records, after, changed), after, changed });
+};
 
-  try {
-    const row = await retryTransient(db, () => batcher.submit(call));
-    if (row === undefined)
-      return E.left({ _tag: 'DatabaseError', message: 'append_run_events returned no row', code: undefined });
-    if (row.outcome === 'conflict') {
-      return E.left(
-        row.last_seq === null && req.expectedSeq > 0
-          ? { _tag: 'RunNotFound', runId: req.runId }
-          : { _tag: 'ConcurrencyConflict', runId: req.runId, expectedSeq: req.expectedSeq, actualSeq: row.last_seq },
-      );
-    }
-    const committedAt = (row.committed_at as Date).toISOString();
-    return E.right({
-      state: resolvePendingTimes(after, committedAt, changed),
-      lastSeq: row.last_seq as number,
-      committedAt,
-      duplicate: row.outcome === 'duplicate',
-    });
-  } catch (err) {
-    return E.left(fromPgError(err));
+/** What `append_run_events` answered for a prepared append, as the append's result. */
+export const appendedOf = (
+  req: AppendRequest,
+  prepared: PreparedAppend,
+  row: AppendResultRow | undefined,
+): E.Either<AppendFailure, Appended> => {
+  if (row === undefined) return E.left({ _tag: 'DatabaseError', message: 'append_run_events returned no row', code: undefined });
+  if (row.outcome === 'conflict') {
+    return E.left(
+      row.last_seq === null && req.expectedSeq > 0
+        ? { _tag: 'RunNotFound', runId: req.runId }
+        : { _tag: 'ConcurrencyConflict', runId: req.runId, expectedSeq: req.expectedSeq, actualSeq: row.last_seq },
+    );
   }
+  const committedAt = (row.committed_at as Date).toISOString();
+  return E.right({
+    state: resolvePendingTimes(prepared.after, committedAt, prepared.changed),
+    lastSeq: row.last_seq as number,
+    committedAt,
+    duplicate: row.outcome === 'duplicate',
+  });
 };
 
 /**

@@ -1,3 +1,4 @@
+import type { PoolClient } from 'pg';
 import type { Database } from '../db/database';
 import type { JsonValue } from '../events/json';
 
@@ -94,6 +95,23 @@ const PARAMS = Array.from({ length: 24 }, (_, i) => `$${i + 1}`).join(', ');
 /** One append in its own transaction (autocommit). Rejects with what `pg` threw. */
 export const appendRunEvents = async (db: Database, call: AppendRunEventsCall): Promise<AppendResultRow | undefined> => {
   const res = await db.pool.query<AppendResultRow>({
+    name: `orbit.append:${db.schema}`,
+    text: `SELECT outcome, last_seq, committed_at FROM ${db.qs}.append_run_events(${PARAMS})`,
+    values: valuesOf(call),
+  });
+  return res.rows[0];
+};
+
+/**
+ * One append on a connection inside the caller's transaction, so that it commits (or not) with the
+ * caller's other statements. Rejects with what `pg` threw.
+ */
+export const appendRunEventsOn = async (
+  db: Database,
+  conn: PoolClient,
+  call: AppendRunEventsCall,
+): Promise<AppendResultRow | undefined> => {
+  const res = await conn.query<AppendResultRow>({
     name: `orbit.append:${db.schema}`,
     text: `SELECT outcome, last_seq, committed_at FROM ${db.qs}.append_run_events(${PARAMS})`,
     values: valuesOf(call),

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import type { PoolClient } from 'pg';
 import { query, type Database } from '../db/database';
 import type { DbFailure } from '../errors';
 
@@ -81,18 +82,21 @@ export const deleteSchedule = async (db: Database, id: string): Promise<E.Either
   );
 
 /**
- * Records that a tick's run is queued. True only for the one caller whose row was inserted: every
- * worker reaching the same tick tries, exactly one queues the run.
+ * Records that a tick's run is queued, on `conn` inside the transaction that queues it (so the row
+ * never exists without its run). True only for the one caller whose row was inserted: every worker
+ * reaching the same tick tries (a second one waits for the first one's transaction), exactly one
+ * queues the run.
  */
 export const claimScheduleTick = async (
   db: Database,
+  conn: PoolClient,
   scheduleId: string,
   tickAt: Date,
   runId: string,
 ): Promise<E.Either<DbFailure, boolean>> =>
   E.map((rs: unknown[]) => rs.length > 0)(
     await query(
-      db,
+      conn,
       `INSERT INTO ${db.qs}.schedule_ticks (schedule_id, tick_at, run_id)
        SELECT $1::bigint, $2::timestamptz, $3 WHERE EXISTS (SELECT 1 FROM ${db.qs}.schedules WHERE id = $1::bigint)
        ON CONFLICT (schedule_id, tick_at) DO NOTHING RETURNING tick_at`,

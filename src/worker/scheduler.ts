@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/Either';
-import { enqueueRun } from '../executor/queue';
+import { queueRunWith } from '../executor/queueRunWith';
 import { parseCronSchedule, type CronSchedule } from '../pipeline/cronSchedule';
 import { claimScheduleTick, listSchedules, type ScheduleRow } from '../queries/schedules';
 import type { WorkerContext } from './workerContext';
@@ -23,7 +23,8 @@ export const scheduledRunId = (scheduleId: string, tickMs: number): string => `s
  * schedules and the database clock's now() once (and again when they change: NOTIFY
  * `schedule.changed`, a LISTEN reconnect), computes each next tick with croner, and arms one timer
  * for the earliest. At a tick every worker tries to record it (schedule_ticks, one row per tick);
- * only the one whose row was inserted queues the run, under a run id derived from the tick. While
+ * only the one whose row was inserted queues the run, under a run id derived from the tick, in the
+ * same transaction as the row. While
  * a worker runs it fires every tick after the last it saw, so none is skipped; a worker that starts
  * continues after the last recorded tick and applies the schedule's catch-up policy to the ticks
  * missed while no worker ran: `skip` them, or run the most recent one (`last`) once.
@@ -119,30 +120,25 @@ export class Scheduler {
 
   private async fire(a: Armed, tickMs: number): Promise<void> {
     const runId = scheduledRunId(a.row.id, tickMs);
-    const claimed = await claimScheduleTick(this.db, a.row.id, new Date(tickMs), runId);
-    if (E.isLeft(claimed)) {
-      this.ctx.emit({
-        kind: 'schedule-failed',
-        scheduleId: a.row.id,
-        tickAt: new Date(tickMs).toISOString(),
-        detail: claimed.left._tag,
-      });
-      return;
-    }
-    if (!claimed.right) return;
-    const queued = await enqueueRun(a.row.pipelineId, a.row.metadata, {
-      client: this.ctx.options.client,
-      runId,
-      triggeredBy: `schedule:${a.row.id}`,
-    });
+    const tickAt = new Date(tickMs);
+    const { client } = this.ctx.options;
+    // The tick's row and its run commit together: a worker that dies between them leaves neither.
+    const queued = await queueRunWith(
+      client,
+      a.row.pipelineId,
+      a.row.metadata,
+      { runId, triggeredBy: `schedule:${a.row.id}` },
+      async (conn) => {
+        const claimed = await claimScheduleTick(this.db, conn, a.row.id, tickAt, runId);
+        // Crash tests (src/executor/faultPoints.ts): die holding the tick's row, before its run.
+        if (E.isRight(claimed) && claimed.right && client.faultAfter === 'schedule.tick') process.kill(process.pid, 'SIGKILL');
+        return claimed;
+      },
+    );
     if (E.isLeft(queued))
-      this.ctx.emit({
-        kind: 'schedule-failed',
-        scheduleId: a.row.id,
-        tickAt: new Date(tickMs).toISOString(),
-        detail: queued.left._tag,
-      });
-    else this.ctx.emit({ kind: 'scheduled', scheduleId: a.row.id, tickAt: new Date(tickMs).toISOString(), runId });
+      this.ctx.emit({ kind: 'schedule-failed', scheduleId: a.row.id, tickAt: tickAt.toISOString(), detail: queued.left._tag });
+    else if (queued.right === 'queued')
+      this.ctx.emit({ kind: 'scheduled', scheduleId: a.row.id, tickAt: tickAt.toISOString(), runId });
   }
 
   private arm(ms: number, f: () => void): void {

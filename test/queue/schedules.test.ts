@@ -100,6 +100,39 @@ describe('schedules', () => {
     expect(gone.stderr).toContain(`no schedule ${id}`);
   }, 60_000);
 
+  it("a worker killed (kill -9) between a tick's row and its run leaves neither: the tick runs once, on another worker", async () => {
+    // One tick, run once on catch-up `last`: the faulty worker fires it whether it starts before or after it.
+    const one = await secondsFromNow(3, 1);
+    const tick = one.ticks[0] as number;
+    const id = await add(['data-pipeline', '--cron', one.cron, '--catch-up', 'last']);
+    // ORBIT_FAULT_AFTER=schedule.tick: SIGKILL right after inserting the tick's row, before its run.
+    const faulty = h.start(['worker'], { env: { ORBIT_FAULT_AFTER: 'schedule.tick' }, timeoutMs: 30_000 });
+    const died = await faulty.done;
+    expect(died.signal).toBe('SIGKILL');
+    expect(died.timedOut).toBe(false);
+    // Before the fix the row stayed (and no worker ever queued the run); now its transaction died with it.
+    expect(await ticksOf(id)).toEqual([]);
+    expect(await runsOf(id)).toEqual({ runs: 0, created: 0 });
+    // Two workers start: both catch the tick up, exactly one queues its run.
+    const workers = await startWorkers(2);
+    try {
+      await h.waitFor("the tick's run", async () => (await runsOf(id)).runs >= 1, 15_000);
+      await h.waitFor('both workers to have read the schedule', async () => (await ticksOf(id)).length === 1, 5_000);
+      expect(await ticksOf(id)).toEqual([tick]);
+      expect(await runsOf(id)).toEqual({ runs: 1, created: 1 });
+      const row = await h.pool.query<{ run_id: string }>(`SELECT run_id FROM ${h.qs}.schedule_ticks WHERE schedule_id = $1`, [
+        id,
+      ]);
+      expect(row.rows[0]?.run_id).toBe(`sched_${id}_${(tick * 1000).toString(36)}`);
+      expect((await h.run(row.rows[0]?.run_id as string))?.id).toBe(row.rows[0]?.run_id);
+    } finally {
+      for (const w of workers) w.kill('SIGINT');
+      for (const w of workers) await w.done;
+    }
+    expect(await runsOf(id)).toEqual({ runs: 1, created: 1 });
+    await h.cli(['schedule', 'remove', id]);
+  }, 60_000);
+
   it('three workers, ten ticks: exactly ten runs, one per tick; after five missed ticks, skip runs none and last runs one', async () => {
     let workers = await startWorkers(3);
     try {
