@@ -109,4 +109,16 @@ chaosPipelines.push(
   }),
 );
 
+// R15: a run that sleeps an hour as its first step (then one no-op step); thousands of these sleep
+// while the database's statements are counted.
+chaosPipelines.push(
+  definePipeline({
+    name: 'chaos-sleeper',
+    steps: [
+      { name: 'nap', sleep: '1h' },
+      { name: 'after', handler: async () => ({ success: true }) },
+    ],
+  }),
+);
+
 module.exports = chaosPipelines;
