@@ -2,7 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { request as httpRequest } from 'node:http';
 import * as E from 'fp-ts/Either';
 import { cancelRun } from '../../src/api/cancelRun';
+import { loadRunState } from '../../src/api/loadRunState';
 import { readRunEvents } from '../../src/api/readRunEvents';
+import { searchRuns } from '../../src/api/searchRuns';
 import { runPipeline } from '../../src/api/runPipeline';
 import { startWorker } from '../../src/api/startWorker';
 import { startUiServer, type UiServer } from '../../src/cli/ui/server';
@@ -231,6 +233,72 @@ describe('orbit ui over HTTP', () => {
     const again = await call(ui.url, 'POST', `/runs/${runId}/cancel`, { body: `csrf=${csrf}` });
     expect(decodeURIComponent(String(again.headers.location))).toContain('error=Cancel refused');
     expect(E.isLeft(await cancelRun(runId, { client: tc.client }))).toBe(true);
+  });
+
+  it('fork and send: refused without the CSRF token or when read-only; a fork answers with the new run, bad JSON with the form and its error', async () => {
+    const ran = await runPipeline(pipeline, { customer: 'c-1' }, { client: tc.client });
+    if (E.isLeft(ran)) throw new Error(ran.left._tag);
+    const runId = ran.right.runId;
+    const page = await call(ui.url, 'GET', `/runs/${runId}`);
+    const csrf = csrfOf(page.body);
+    expect(page.body).toContain(`/runs/${runId}/confirm?action=fork`);
+    const ro = await call(readOnly.url, 'GET', `/runs/${runId}`);
+    expect(ro.body).not.toContain('confirm?action=');
+    for (const action of ['fork', 'send']) {
+      const body = action === 'fork' ? 'step=held' : 'event=approved&data=%7B%7D';
+      expect((await call(ui.url, 'POST', `/runs/${runId}/${action}`, { body })).status).toBe(403);
+      expect((await call(ui.url, 'POST', `/runs/${runId}/${action}`, { body: `csrf=wrong&${body}` })).status).toBe(403);
+      expect(
+        (await call(readOnly.url, 'POST', `/runs/${runId}/${action}`, { body: `csrf=${csrfOf(ro.body)}&${body}` })).status,
+      ).toBe(403);
+      expect((await call(readOnly.url, 'GET', `/runs/${runId}/confirm?action=${action}&event=approved`)).status).toBe(403);
+    }
+    const runsOf = async () => {
+      const r = await searchRuns({ client: tc.client, pipelineId: 'ui-flow', limit: 50 });
+      return E.isRight(r) ? r.right.runs.map((x) => x.runId) : [];
+    };
+    const before = (await runsOf()).length;
+
+    const confirm = await call(ui.url, 'GET', `/runs/${runId}/confirm?action=fork&step=held`);
+    expect(confirm.status).toBe(200);
+    expect(confirm.body).toContain('<option value="held" selected>held (success)</option>');
+    const forked = await call(ui.url, 'POST', `/runs/${runId}/fork`, { body: `csrf=${csrf}&step=held` });
+    expect(forked.status).toBe(303);
+    const newId = decodeURIComponent(/^\/runs\/([^?]+)\?ok=/.exec(String(forked.headers.location))?.[1] ?? '');
+    expect(newId).not.toBe(runId);
+    expect((await runsOf()).length).toBe(before + 1);
+    await waitFor(
+      async () => {
+        const s = await loadRunState(newId, { client: tc.client });
+        return E.isRight(s) && s.right.status === 'success' ? true : undefined;
+      },
+      { what: 'the fork to succeed', everyMs: 50 },
+    );
+    const events = await readRunEvents(newId, { client: tc.client });
+    const types = E.isRight(events)
+      ? events.right.map((e) => `${e.event.type}${'stepName' in e.event ? ` ${e.event.stepName}` : ''}`)
+      : [];
+    expect(types.slice(0, 2)).toEqual(['run.created', 'step.reused first']);
+    const created = E.isRight(events) ? events.right[0]?.event : undefined;
+    expect(created).toMatchObject({ payload: { triggeredBy: 'ui:alice', forkedFrom: { runId, step: 'held' } } });
+    const newPage = await call(ui.url, 'GET', `/runs/${newId}`);
+    expect(newPage.body).toContain(`id="forked-from" href="/runs/${runId}"`);
+
+    // Malformed JSON: the form again (400), the text kept and escaped, the reason shown; nothing sent.
+    const bad = await call(ui.url, 'POST', `/runs/${runId}/send`, {
+      body: `csrf=${csrf}&event=approved&data=${encodeURIComponent('{"a": </textarea>')}`,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('id="data-error">The data is not valid JSON: ');
+    expect(bad.body).toContain('{&quot;a&quot;: &lt;/textarea&gt;</textarea>');
+    // A finished run: the library refuses (as `orbit send` does) and the page says why.
+    const late = await call(ui.url, 'POST', `/runs/${runId}/send`, { body: `csrf=${csrf}&event=approved&data=` });
+    expect(late.status).toBe(303);
+    expect(decodeURIComponent(String(late.headers.location))).toContain(
+      `error=Send refused: Event "approved" not delivered to run ${runId}: the run already ended (success)`,
+    );
+    const after = await readRunEvents(runId, { client: tc.client });
+    expect(E.isRight(after) && after.right.some((e) => e.event.type === 'event.received')).toBe(false);
   });
 
   it('lists an idle worker on the workers page, with its concurrency and pipelines (listWorkers)', async () => {

@@ -15,7 +15,8 @@ interface UiArgs extends GlobalArgs {
 
 export const uiCommand: CommandModule<GlobalArgs, UiArgs> = {
   command: 'ui',
-  describe: "Serve the dashboard: runs (live), each run's timeline, workers, pipelines, recovery; resume and cancel",
+  describe:
+    "Serve the dashboard: runs (live), each run's timeline, workers, pipelines, recovery; resume, cancel, fork, send an event",
   builder: (y: Argv<GlobalArgs>) =>
     y
       .option('port', { type: 'string', default: '4300', describe: 'Port to listen on (0: any free port)' })
@@ -28,7 +29,11 @@ export const uiCommand: CommandModule<GlobalArgs, UiArgs> = {
         type: 'string',
         describe: 'Secret every request must carry (open the page once with ?token=…); default $ORBIT_UI_TOKEN',
       })
-      .option('read-only', { type: 'boolean', default: false, describe: 'Hide and refuse every action (resume, cancel)' })
+      .option('read-only', {
+        type: 'boolean',
+        default: false,
+        describe: 'Hide and refuse every action (resume, cancel, fork, send)',
+      })
       .option('user', {
         type: 'string',
         describe: 'Name journaled with each action, as ui:<user> (default $ORBIT_UI_USER, else just "ui")',

@@ -1,6 +1,8 @@
 import * as E from 'fp-ts/Either';
 import type { OrbitClient } from '../../api/connect';
 import { cancelRun } from '../../api/cancelRun';
+import { forkRun } from '../../api/forkRun';
+import { sendEvent } from '../../api/sendEvent';
 import { countRuns } from '../../api/countRuns';
 import { loadRunState, type RunStatus } from '../../api/loadRunState';
 import { readRunEvents } from '../../api/readRunEvents';
@@ -16,7 +18,7 @@ import { recoveryStats } from '../../api/recoveryStats';
 import { pipelinesMain, recoveryMain, workersMain } from './pages/otherPages';
 import { buildTimeline } from '../../api/internal/timeline';
 import { html, type Html, type PageFrame } from './html';
-import { allowedActions, confirmMain, runMain, type RunAction } from './pages/runPage';
+import { allowedActions, awaitedEvents, confirmMain, runMain, type ConfirmView, type RunAction } from './pages/runPage';
 import { runsMain, STATUSES } from './pages/runsPage';
 
 export interface RouteContext {
@@ -40,7 +42,13 @@ export type RouteResult =
 export interface Route {
   readonly method: 'GET' | 'POST';
   readonly path: RegExp;
-  readonly handle: (ctx: RouteContext, params: readonly string[], query: URLSearchParams) => Promise<RouteResult>;
+  /** `form`: a POST's body (urlencoded), checked for its CSRF token before; empty for a GET. */
+  readonly handle: (
+    ctx: RouteContext,
+    params: readonly string[],
+    query: URLSearchParams,
+    form: URLSearchParams,
+  ) => Promise<RouteResult>;
 }
 
 const failure = (e: Parameters<typeof formatError>[0]): RouteResult => ({ kind: 'error', status: 503, message: formatError(e) });
@@ -128,16 +136,62 @@ const runPage: Route = {
   },
 };
 
-const isAction = (a: string | null): a is RunAction => a === 'resume' || a === 'retry' || a === 'cancel';
+const isAction = (a: string | null): a is RunAction =>
+  a === 'resume' || a === 'retry' || a === 'cancel' || a === 'fork' || a === 'send';
+
+const READ_ONLY: RouteResult = { kind: 'error', status: 403, message: 'Forbidden: this dashboard is read-only (--read-only)' };
+
+const confirmPageOf = (runId: string, view: ConfirmView, csrf: string, askedBy: string, status?: number): RouteResult => ({
+  kind: 'page',
+  status,
+  title: 'Confirm',
+  section: 'runs',
+  live: 'none',
+  main: confirmMain(runId, view, csrf, askedBy),
+});
+
+/** Send's confirmation: the event, the steps of the run that wait for it, and the data as typed. */
+const sendView = async (
+  client: OrbitClient,
+  runId: string,
+  event: string,
+  data: string,
+  error: string | null,
+): Promise<E.Either<RouteResult, ConfirmView>> => {
+  const state = await loadRunState(runId, { client });
+  if (E.isLeft(state)) return E.left(failure(state.left));
+  const steps = state.right.steps.filter((st) => st.status === 'waiting' && st.waitingFor === event).map((st) => st.name);
+  return E.right({ action: 'send', event, steps, data, error });
+};
 
 const confirmPage: Route = {
   method: 'GET',
   path: new RegExp(`^/runs/${RUN_ID}/confirm$`),
-  handle: async ({ csrf, readOnly }, [runId = ''], q) => {
+  handle: async ({ client, csrf, readOnly, askedBy }, [runId = ''], q) => {
     const action = q.get('action');
-    if (readOnly) return { kind: 'error', status: 403, message: 'Forbidden: this dashboard is read-only (--read-only)' };
+    if (readOnly) return READ_ONLY;
     if (!isAction(action)) return { kind: 'error', status: 400, message: 'Unknown action' };
-    return { kind: 'page', title: 'Confirm', section: 'runs', live: 'none', main: confirmMain(runId, action, csrf) };
+    if (action === 'fork') {
+      const state = await loadRunState(runId, { client });
+      if (E.isLeft(state)) return failure(state.left);
+      const steps = state.right.steps.map((st) => ({ name: st.name, status: st.status }));
+      // The step asked for, else the first that did not succeed (where a fix usually starts), else the first.
+      const selected =
+        steps.find((st) => st.name === q.get('step'))?.name ??
+        steps.find((st) => st.status !== 'success')?.name ??
+        steps[0]?.name ??
+        '';
+      return confirmPageOf(runId, { action, steps, selected }, csrf, askedBy);
+    }
+    if (action === 'send') {
+      const state = await loadRunState(runId, { client });
+      if (E.isLeft(state)) return failure(state.left);
+      const event = q.get('event') ?? awaitedEvents(state.right)[0];
+      if (event === undefined || event === '') return { kind: 'error', status: 400, message: 'No event: the run waits for none' };
+      const view = await sendView(client, runId, event, '', null);
+      return E.isLeft(view) ? view.left : confirmPageOf(runId, view.right, csrf, askedBy);
+    }
+    return confirmPageOf(runId, { action }, csrf, askedBy);
   },
 };
 
@@ -182,6 +236,71 @@ const cancelAction: Route = {
         runId,
         E.isLeft(r) ? { kind: 'error', text: `Cancel refused: ${formatError(r.left)}` } : { kind: 'ok', text: 'Cancelled' },
       ),
+    };
+  },
+};
+
+/**
+ * Forks in this process (the library's forkRun, as `orbit fork` does) and answers with the new
+ * run's page once it is created, or with the refusal on the source run's page.
+ */
+const forkAction: Route = {
+  method: 'POST',
+  path: new RegExp(`^/runs/${RUN_ID}/fork$`),
+  handle: async ({ client, askedBy, stopSignal, track }, [runId = ''], _q, form) => {
+    const fromStep = form.get('step') ?? '';
+    let created: (id: string) => void = () => undefined;
+    const claim = new Promise<{ readonly created: string }>((resolve) => (created = (id) => resolve({ created: id })));
+    const running = forkRun(runId, { client, fromStep, triggeredBy: askedBy, onClaimed: created, stopSignal });
+    track(running);
+    const first = await Promise.race([claim, running]);
+    if ('created' in first)
+      return {
+        kind: 'redirect',
+        location: runUrl(first.created, { kind: 'ok', text: `Forked from ${runId} at step ${fromStep}` }),
+      };
+    if (E.isLeft(first))
+      return { kind: 'redirect', location: runUrl(runId, { kind: 'error', text: `Fork refused: ${formatError(first.left)}` }) };
+    return { kind: 'redirect', location: runUrl(first.right.runId) };
+  },
+};
+
+/** The parsed JSON, or why it is not JSON (empty: null, as `orbit send` without --data). */
+const parseData = (text: string): E.Either<string, unknown> => {
+  if (text.trim() === '') return E.right(null);
+  try {
+    return E.right(JSON.parse(text) as unknown);
+  } catch (err) {
+    return E.left(`The data is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
+  }
+};
+
+/** Sends the event (the library's sendEvent, as `orbit send` does), journaled with the dashboard user as its sender. */
+const sendAction: Route = {
+  method: 'POST',
+  path: new RegExp(`^/runs/${RUN_ID}/send$`),
+  handle: async ({ client, csrf, askedBy }, [runId = ''], _q, form) => {
+    const event = form.get('event') ?? '';
+    const text = form.get('data') ?? '';
+    const data = parseData(text);
+    if (E.isLeft(data)) {
+      // Back to the form, the text kept, the error on it: nothing was sent.
+      const view = await sendView(client, runId, event, text, data.left);
+      return E.isLeft(view) ? view.left : confirmPageOf(runId, view.right, csrf, askedBy, 400);
+    }
+    const r = await sendEvent(client, runId, event, data.right, { sender: askedBy });
+    if (E.isLeft(r))
+      return { kind: 'redirect', location: runUrl(runId, { kind: 'error', text: `Send refused: ${formatError(r.left)}` }) };
+    const s = r.right;
+    return {
+      kind: 'redirect',
+      location: runUrl(runId, {
+        kind: 'ok',
+        text:
+          s.delivery === 'taken'
+            ? `Event ${JSON.stringify(event)} sent (seq ${s.seq}); step ${s.step ?? '?'} takes it, a worker resumes the run`
+            : `Event ${JSON.stringify(event)} sent (seq ${s.seq}); kept until a step waits for it`,
+      }),
     };
   },
 };
@@ -260,6 +379,8 @@ export const routes: readonly Route[] = [
   resumeAction,
   retryAction,
   cancelAction,
+  forkAction,
+  sendAction,
   workersPage,
   pipelinesPage,
   recoveryPage,

@@ -145,18 +145,19 @@ export const startUiServer = async (opts: UiOptions): Promise<E.Either<OrbitErro
         ? text(res, 404, 'Not found')
         : text(res, 405, 'Method not allowed');
     }
+    let form = new URLSearchParams();
     if (route.method === 'POST') {
       if (ctx.readOnly) return text(res, 403, 'Forbidden: this dashboard is read-only (--read-only)');
       if (!sameOrigin(req)) return text(res, 403, 'Forbidden: cross-origin request');
       const body = await readBody(req);
       if (body === null) return text(res, 413, 'Request too large');
-      const form = new URLSearchParams(body);
+      form = new URLSearchParams(body);
       const token = form.get('csrf') ?? (typeof req.headers['x-csrf-token'] === 'string' ? req.headers['x-csrf-token'] : null);
       if (!sameSecret(token, csrf)) return text(res, 403, 'Forbidden: missing or wrong CSRF token (reload the page)');
     }
     const match = route.path.exec(url.pathname);
     const params = (match?.slice(1) ?? []).map((p) => decodeURIComponent(p));
-    const out = await route.handle(ctx, params, url.searchParams);
+    const out = await route.handle(ctx, params, url.searchParams, form);
     if (out.kind === 'redirect') {
       res.writeHead(303, { ...SECURITY_HEADERS, Location: out.location, 'Cache-Control': 'no-store' });
       return void res.end();

@@ -2,7 +2,7 @@ import type { RecordedEvent } from '../../../api/readRunEvents';
 import type { RunState } from '../../../api/loadRunState';
 import type { RunVerification } from '../../../api/verifyRun';
 import { dependsOnOf, lanesOf, type Timeline } from '../../../api/internal/timeline';
-import { badge, csrfField, formatDuration, html, json, time, type Html } from '../html';
+import { badge, csrfField, formatDuration, html, json, raw, time, type Html } from '../html';
 import { timelineSvg } from './timelineSvg';
 
 export interface RunView {
@@ -53,12 +53,30 @@ const errorBlock = (e: StepError): Html =>
     }
   </div>`;
 
-const actionButton = (runId: string, action: string, label: string, cls: string): Html =>
-  html`<a class="button ${cls}" href="${`/runs/${encodeURIComponent(runId)}/confirm?action=${action}`}">${label}</a>`;
+const actionButton = (runId: string, action: string, label: string, cls: string, extra = ''): Html =>
+  html`<a class="button ${cls}" href="${`/runs/${encodeURIComponent(runId)}/confirm?action=${action}${extra}`}">${label}</a>`;
 
-/** The actions a run's status allows: resume an unfinished one, retry a failed one, cancel an unfinished one. */
-export const allowedActions = (status: string): readonly ('resume' | 'retry' | 'cancel')[] =>
-  status === 'pending' || status === 'running' ? ['resume', 'cancel'] : status === 'failed' ? ['retry'] : [];
+/**
+ * The actions a run's status allows: resume or cancel an unfinished one, cancel a suspended one,
+ * send a waiting one the event it waits for, retry a failed one, fork a finished one.
+ */
+export const allowedActions = (status: string): readonly RunAction[] =>
+  status === 'pending' || status === 'running'
+    ? ['resume', 'cancel']
+    : status === 'waiting'
+      ? ['send', 'cancel']
+      : status === 'sleeping'
+        ? ['cancel']
+        : status === 'failed'
+          ? ['retry', 'fork']
+          : status === 'success' || status === 'cancelled'
+            ? ['fork']
+            : [];
+
+/** The events a run's waiting steps wait for, each once (what "send" offers). */
+export const awaitedEvents = (s: RunState): readonly string[] => [
+  ...new Set(s.steps.flatMap((st) => (st.status === 'waiting' && st.waitingFor !== undefined ? [st.waitingFor] : []))),
+];
 
 const ACTION_TEXT = {
   resume: { label: 'Resume', what: 'Resume this run from its next step. Steps that succeeded never run again.' },
@@ -67,23 +85,84 @@ const ACTION_TEXT = {
     what: 'Resume this run and execute its failed steps again (after you fixed the cause).',
   },
   cancel: { label: 'Cancel', what: "Cancel this run: the running step's signal fires and no further step starts." },
+  fork: {
+    label: 'Fork',
+    what:
+      'Start a new run of this pipeline with the same metadata, from the step chosen below: it and every step ' +
+      "downstream of it run again, in the dashboard's process; every other step that succeeded keeps its " +
+      'journaled result (its handler is not called). This run is only read.',
+  },
+  send: {
+    label: 'Send',
+    what: "Send the event to this run: the step waiting for it takes it, its data becoming the step's data, and a worker resumes the run.",
+  },
 } as const;
 
 export type RunAction = keyof typeof ACTION_TEXT;
 
-export const confirmMain = (runId: string, action: RunAction, csrf: string): Html =>
-  html`<div class="confirm">
-    <h1>${ACTION_TEXT[action].label}?</h1>
+/** What a confirmation page needs beyond the run id: fork's steps to choose from, send's event and data. */
+export type ConfirmView =
+  | { readonly action: 'resume' | 'retry' | 'cancel' }
+  | {
+      readonly action: 'fork';
+      readonly steps: readonly { readonly name: string; readonly status: string }[];
+      readonly selected: string;
+    }
+  | {
+      readonly action: 'send';
+      readonly event: string;
+      /** The waiting steps that take it (none: the run does not wait for it now). */
+      readonly steps: readonly string[];
+      /** The data as typed (kept when it is sent back with an error). */
+      readonly data: string;
+      readonly error: string | null;
+    };
+
+const confirmFields = (v: ConfirmView): Html => {
+  if (v.action === 'fork')
+    return html`<label class="field"
+      >From step
+      <select name="step" id="fork-step">
+        ${v.steps.map(
+          (st) =>
+            html`<option value="${st.name}" ${v.selected === st.name ? raw('selected') : ''}>${st.name} (${st.status})</option>`,
+        )}
+      </select></label
+    >`;
+  if (v.action === 'send')
+    return html`<input type="hidden" name="event" value="${v.event}" />
+      <label class="field"
+        >Data (JSON; empty sends null) <textarea name="data" id="event-data" rows="6" spellcheck="false">${v.data}</textarea>
+      </label>
+      ${v.error !== null ? html`<p class="flash error field" id="data-error">${v.error}</p>` : ''}`;
+  return html``;
+};
+
+export const confirmMain = (runId: string, v: ConfirmView, csrf: string, askedBy: string): Html => {
+  const text = ACTION_TEXT[v.action];
+  const title = v.action === 'send' ? `Send ${JSON.stringify(v.event)}` : text.label;
+  return html`<div class="confirm">
+    <h1>${title}?</h1>
     <p>Run <span class="mono">${runId}</span></p>
-    <p>${ACTION_TEXT[action].what} The action is journaled as asked from the dashboard.</p>
-    <form method="post" action="${`/runs/${encodeURIComponent(runId)}/${action}`}">
-      ${csrfField(csrf)}
-      <button type="submit" class="${action === 'cancel' ? 'danger' : 'primary'}" id="confirm">
-        ${ACTION_TEXT[action].label}
-      </button>
+    ${
+      v.action === 'send'
+        ? html`<p>
+            ${
+              v.steps.length > 0
+                ? html`It waits for <b>${JSON.stringify(v.event)}</b> (step ${v.steps.join(', ')}).`
+                : html`<span class="muted">No step of it waits for ${JSON.stringify(v.event)} now.</span>`
+            }
+          </p>`
+        : ''
+    }
+    <p>${text.what} The action is journaled as asked from the dashboard (<span class="mono">${askedBy}</span>).</p>
+    <form method="post" action="${`/runs/${encodeURIComponent(runId)}/${v.action}`}">
+      ${csrfField(csrf)} ${confirmFields(v)}
+      <button type="submit" class="${v.action === 'cancel' ? 'danger' : 'primary'}" id="confirm">${text.label}</button>
       <a class="button" href="${`/runs/${encodeURIComponent(runId)}`}">Back</a>
     </form>
   </div>`;
+};
 
 export const runMain = (v: RunView): Html => {
   const s = v.state;
@@ -191,10 +270,22 @@ export const runMain = (v: RunView): Html => {
           ${s.finishedAt !== null ? html`took <b>${formatDuration(endMs - start)}</b>` : html`running for <b class="elapsed" data-since="${s.startedAt}">${formatDuration(endMs - start)}</b>`}
           · ${s.steps.filter((x) => x.status === 'success').length}/${s.steps.length} steps
           ${s.triggeredBy !== null ? html` · triggered by <span class="mono">${s.triggeredBy}</span>` : ''}
+          ${s.forkedFrom !== undefined ? html` · forked from <a class="mono" id="forked-from" href="${`/runs/${encodeURIComponent(s.forkedFrom.runId)}`}">${s.forkedFrom.runId}</a> at step <b>${s.forkedFrom.step}</b>` : ''}
         </p>
       </div>
       <div class="actions">
-        ${actions.map((a) => actionButton(s.runId, a, ACTION_TEXT[a].label, a === 'cancel' ? 'danger' : 'primary'))}
+        ${actions.map((a) =>
+          a === 'send'
+            ? awaitedEvents(s).map((ev) =>
+                actionButton(s.runId, a, `Send ${JSON.stringify(ev)}…`, 'primary send', `&event=${encodeURIComponent(ev)}`),
+              )
+            : actionButton(
+                s.runId,
+                a,
+                a === 'fork' ? 'Fork…' : ACTION_TEXT[a].label,
+                a === 'cancel' ? 'danger' : a === 'fork' ? 'fork' : 'primary',
+              ),
+        )}
       </div>
     </div>
     ${v.flash !== null ? html`<p class="flash ${v.flash.kind}" id="flash">${v.flash.text}</p>` : ''}
