@@ -12,6 +12,7 @@ import { listStepNames } from '../queries/listStepNames';
 import { readRunEventRows } from '../queries/readRunEventRows';
 import { chainBreaks } from './chainBreaks';
 import type { AuditProblem } from './problems';
+import { isReused, reusedProvenanceProblems, type Reused } from './reusedProvenance';
 
 /** A run's journal, checked event by event. */
 export interface JournalAudit {
@@ -27,6 +28,8 @@ export interface JournalAudit {
   readonly verifiedState: RunState | null;
   /** The last seq of that prefix (0 when none). */
   readonly verifiedThroughSeq: number;
+  /** Its `step.reused` events that decode: claims about another run's journal, checked by auditRun. */
+  readonly reused: readonly Reused[];
 }
 
 /**
@@ -52,9 +55,11 @@ export const auditRunJournal = async (
   let verifiedThroughSeq = 0;
   let folding = true;
   let prefixIntact = true;
+  const reused: Reused[] = [];
 
   for (const row of rows.right) {
     const decoded = decodeEventRow(row);
+    if (E.isRight(decoded) && isReused(decoded.right)) reused.push(decoded.right);
     if (E.isLeft(decoded)) {
       problems.push({ runId, seq: row.seq, kind: 'undecodable event', detail: detailOf(decoded.left) });
       folding = false;
@@ -79,7 +84,7 @@ export const auditRunJournal = async (
     }
   }
   problems.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
-  return E.right({ runId, eventCount: rows.right.length, problems, verifiedState, verifiedThroughSeq });
+  return E.right({ runId, eventCount: rows.right.length, problems, verifiedState, verifiedThroughSeq, reused });
 };
 
 const detailOf = (e: OrbitError): string => {
@@ -164,5 +169,9 @@ export const auditRun = async (db: Database, runId: string, client: PoolClient):
       });
     }
   }
+  // A forked run's reused results, checked against the journal they came from.
+  const provenance = await reusedProvenanceProblems(db, journal.right.reused, client);
+  if (E.isLeft(provenance)) return provenance;
+  problems.push(...provenance.right);
   return E.right({ ...journal.right, problems, projected: p !== null });
 };

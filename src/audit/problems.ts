@@ -33,7 +33,11 @@ export type AuditProblemKind =
   /** Checkpoint: the run's head hash differs: events up to it were edited and the chain recomputed. */
   | 'events rewritten'
   /** Checkpoint: a run that began before the checkpoint but is not in it (inserted afterwards). */
-  | 'run not in checkpoint';
+  | 'run not in checkpoint'
+  /** Fork: a `step.reused` names a source event that is in neither the journal nor the archive ledger. */
+  | 'reused source missing'
+  /** Fork: the source event is not that step's success, or its result is not the one reused. */
+  | 'reused result differs';
 
 /** One problem, with where it is and what differs, in words an auditor can act on. */
 export interface AuditProblem {
@@ -58,6 +62,8 @@ const JOURNAL_KINDS: ReadonlySet<AuditProblemKind> = new Set([
   'event deleted',
   'events rewritten',
   'run not in checkpoint',
+  'reused source missing',
+  'reused result differs',
 ]);
 
 /** Whether the problem is in the journal itself (as opposed to the projection cache). */

@@ -84,4 +84,62 @@ describe('orbit fork', () => {
     expectExit(pending, 1);
     expect(pending.stderr.trim()).toMatch(new RegExp(`^Error: Run ${queued} cannot be forked: it is still pending`));
   });
+
+  it("verify checks a fork's reused results against the source journal: a forged result, a missing source", async () => {
+    const source = newE2eRunId('prov');
+    expectExit(await h.cli(['run', 'etl-pipeline', '--run-id', source]), 0);
+    const forkId = newE2eRunId('provfork');
+    expectExit(await h.cli(['fork', source, '--from-step', 'load', '--new-run-id', forkId]), 0);
+    expectExit(await h.cli(['verify', forkId]), 0);
+
+    // As a superuser with the triggers off: the fork's first reused result is forged and the fork's
+    // chain recomputed from there, so the fork's own chain holds and only the claim is false.
+    const reusedSeq = ofType(await h.events(forkId), 'step.reused')[0]?.seq as number;
+    const client = await h.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SET LOCAL session_replication_role = replica');
+      await client.query(
+        `UPDATE ${h.qs}.run_events SET payload = jsonb_set(payload, '{result}', '{"forged": true}') WHERE run_id = $1 AND seq = $2`,
+        [forkId, reusedSeq],
+      );
+      const last = (await h.events(forkId)).length;
+      for (let seq = reusedSeq; seq <= last; seq++) {
+        await client.query(
+          `UPDATE ${h.qs}.run_events e SET hash = ${h.qs}.event_hash(p.hash, e.run_id, e.seq, e.type, e.step_name, e.attempt,
+                  e.payload, e.occurred_at, e.writer, e.event_id)
+             FROM ${h.qs}.run_events p WHERE e.run_id = $1 AND e.seq = $2 AND p.run_id = e.run_id AND p.seq = e.seq - 1`,
+          [forkId, seq],
+        );
+      }
+      await client.query('COMMIT');
+    } finally {
+      client.release();
+    }
+    const forged = await h.cli(['verify', forkId, '--json']);
+    expectExit(forged, 1);
+    const kinds = (JSON.parse(forged.stdout) as { problems: { kind: string; seq: number | null; detail: string }[] }).problems;
+    expect(kinds.map((p) => p.kind)).not.toContain('hash mismatch');
+    expect(kinds).toContainEqual(
+      expect.objectContaining({
+        kind: 'reused result differs',
+        seq: reusedSeq,
+        detail: expect.stringContaining('{"forged":true}'),
+      }),
+    );
+
+    // The source's events gone (and no archive ledger row for it): the claim names nothing.
+    const c2 = await h.pool.connect();
+    try {
+      await c2.query('BEGIN');
+      await c2.query('SET LOCAL session_replication_role = replica');
+      await c2.query(`DELETE FROM ${h.qs}.run_events WHERE run_id = $1`, [source]);
+      await c2.query('COMMIT');
+    } finally {
+      c2.release();
+    }
+    const missing = await h.cli(['verify', forkId]);
+    expectExit(missing, 1);
+    expect(missing.stdout + missing.stderr).toContain('reused source missing');
+  });
 });
