@@ -18,10 +18,12 @@ export type ConnectionEvent =
   | { readonly kind: 'restored'; readonly downMs: number; readonly attempts: number };
 
 /**
- * Wait before reconnection attempt `n` (1-based): 250 ms, doubling to at most 1 s. One attempt a
- * second per process is cheap for the server, and a worker is back within a second of the database.
+ * Wait before reconnection attempt `n` (1-based): 250 ms, then 500 ms. Two attempts a second per
+ * process are cheap for the server (a refused or a fresh connection), and a worker is back, and has
+ * swept for what came due meanwhile (a sleep's end), within a second of the database's return: with
+ * 1 s between attempts, the attempt plus the sweep could take longer than that.
  */
-export const reconnectDelayMs = (attempt: number): number => Math.min(1_000, 250 * 2 ** Math.max(0, attempt - 1));
+export const reconnectDelayMs = (attempt: number): number => Math.min(500, 250 * 2 ** Math.max(0, attempt - 1));
 
 /** How often an idle LISTEN connection is checked: a silent network loss raises no error by itself. */
 const CHECK_EVERY_MS = 5_000;
@@ -30,7 +32,7 @@ const CHECK_EVERY_MS = 5_000;
  * One LISTEN connection per process, shared by every run it executes: when another process
  * cancels or resumes one of them, the executing step's AbortSignal fires at once instead of at the
  * next append; the recovery worker takes its wake-ups from it. Once established, the connection is
- * re-established forever after any loss (backoff up to 1 s), and `onConnection` listeners hear of
+ * re-established forever after any loss (an attempt every 500 ms), and `onConnection` listeners hear of
  * the loss and the return, so that a worker can sweep at once for what it missed. Notifications
  * can be missed while it is down; the seq fence on the next append still catches every takeover,
  * so for an executing run this is a shortcut, never the guarantee.
