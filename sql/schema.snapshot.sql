@@ -517,7 +517,7 @@ CREATE TABLE __SCHEMA__.archive_ledger (
     location text NOT NULL,
     archived_at timestamp with time zone DEFAULT now() NOT NULL,
     archived_by text DEFAULT SESSION_USER NOT NULL,
-    CONSTRAINT archive_ledger_manifest_digest_check CHECK ((manifest_digest ~ '^[0-9a-f]{64}$'::text))
+    CONSTRAINT archive_ledger_manifest_digest_check CHECK (((length(manifest_digest) = 64) AND (manifest_digest !~ '[^0-9a-f]'::text)))
 );
 
 --

@@ -100,7 +100,7 @@ const main = async (): Promise<number> => {
       if (peers) peerResults = peers.results(b1, b16);
     }
 
-    const standalone: Array<[string, () => Promise<ScenarioResult>]> = [
+    const standalone: Array<[string, () => Promise<ScenarioResult | ScenarioResult[]>]> = [
       ['S3', () => runS3(ctx)],
       ['S4', () => runS4(ctx)],
       ['S5', () => runS5(ctx)],
@@ -116,7 +116,7 @@ const main = async (): Promise<number> => {
       if (!wants(id)) continue;
       const t = nowMs();
       ctx.log(`${id}: start`);
-      results.push(await run());
+      results.push(...[await run()].flat());
       ctx.log(`${id}: done in ${((nowMs() - t) / 1000).toFixed(1)} s`);
     }
 

@@ -24,7 +24,7 @@ export interface BenchOptions {
   readonly s8PaceMs: number;
   /** Also measure DBOS Transact and graphile-worker's S1/S2 in the same baseline windows. */
   readonly peers: boolean;
-  /** S1 and S2 also on the journal as it was before partitioning (migration 014), in the same windows. */
+  /** S1 and S2 (same windows) and S3 also on the journal as it was before partitioning (migration 014). */
   readonly unpartitioned: boolean;
 }
 
@@ -36,14 +36,16 @@ const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--onl
   --scale X          multiply every scenario's size by X (default 1: the issue's sizes)
   --repeat N         interleaved baseline/S1/S2 repetitions (default 3; 1 with --quick)
   --only LIST        run only these scenarios (the baseline runs when S1 or S2 does)
-                     ids: S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 UI (and BASELINE)
+                     ids: S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 UI A1 (and BASELINE)
   --unpartitioned    S1 and S2 also on a one-table journal (as before migration 014), in the same
-                     baseline windows: the partitioned journal's before/after figures
+                     baseline windows, and S3's curve also on one: the partitioned journal's
+                     before/after figures
   --peers            also run DBOS Transact and graphile-worker's S1/S2 in the same baseline
                      windows (installed into scripts/bench/peers/ with npm ci on first use;
                      skipped with one line if that fails). Not part of --quick
   --s8-pace MS       S8 queues one run every MS ms (default 20: 50 runs/s)
-  --scale 10         S3 on a 10M-event journal too (seeded in SQL; allow a few minutes)
+  --scale 10         S3 on a 10M-event journal too (seeded in SQL; allow a few minutes); A1
+                     archives 1M runs / 11M events (allow an hour on 2 cores)
   --keep             keep the bench schemas for inspection (EXPLAIN ANALYZE); drop them yourself
   Profiling: node --cpu-prof dist-scripts/scripts/bench/main.js --only S1`;
 

@@ -7,6 +7,7 @@ import { checkSeededRuns } from './check';
 import type { BenchContext } from './context';
 import type { ScenarioResult } from './report';
 import { installSeedFunctions, seedJournal, withIndexesDeferred } from './seed';
+import { unpartitionJournal } from './unpartitioned';
 import { median, nowMs, percentile } from './stats';
 
 /** Runs of 5 steps: 13 events when finished, 6 or 7 when interrupted. ~12.9 events per run on average. */
@@ -48,15 +49,26 @@ interface Point {
  * to the next. The goal is about the journal's length, so the bar is the same-result-size ratio:
  * at 1M with `limit` = the 100k count, over 100k (<= 1.5), and < 50 ms per call at 1M (all runs).
  */
-export const runS3 = async (ctx: BenchContext): Promise<ScenarioResult> => {
+export const runS3 = async (ctx: BenchContext): Promise<ScenarioResult[]> => {
+  const partitioned = await runS3On(ctx, 'partitioned');
+  // --unpartitioned: the same curve on a one-table journal (as before migration 014), same run.
+  return ctx.opts.unpartitioned ? [partitioned, await runS3On(ctx, 'unpartitioned')] : [partitioned];
+};
+
+const runS3On = async (ctx: BenchContext, layout: 'partitioned' | 'unpartitioned'): Promise<ScenarioResult> => {
   const base = Math.min(1, ctx.opts.scale);
   const sizes = [Math.max(5_000, Math.round(100_000 * base)), Math.max(50_000, Math.round(1_000_000 * base))];
   if (ctx.opts.scale > 1) sizes.push(Math.round(1_000_000 * ctx.opts.scale));
   const calls = ctx.opts.quick ? 10 : 30;
-  const client = await ctx.client('s3');
+  const client = await ctx.client(layout === 'partitioned' ? 's3' : 's3u');
   const pg = await ctx.raw();
   try {
     await installSeedFunctions(pg, client.db.schema);
+    // Run ids as Orbit makes them (`run_<creation ms in base 36>…`), all of one month: on the
+    // partitioned journal they sit in that month's partition, as a month of real runs does.
+    await pg.query(`SELECT ${client.db.qs}.journal_add_partitions(now() - interval '3 days', 1)`);
+    const prefix = (await pg.query<{ p: string }>(`SELECT ${client.db.qs}.run_id_at(now() - interval '3 days') AS p`)).rows[0]?.p ?? 'r';
+    if (layout === 'unpartitioned') await unpartitionJournal(client.db.pool, client.db.schema);
     const seedTo = async (events: number, fromRun: number) => {
       const toRun = Math.round(events / EVENTS_PER_RUN) + 1;
       const t0 = nowMs();
@@ -73,7 +85,7 @@ export const runS3 = async (ctx: BenchContext): Promise<ScenarioResult> => {
             const n = await seedJournal(conn, client.db.schema, {
               from,
               to: Math.min(toRun, from + batch),
-              prefix: 'r',
+              prefix,
               shape: { mode: 'linear', pipeline: 'bench-s3', steps: 5 },
               lastSeqSql: `CASE WHEN ${INTERRUPTED} OR ${LIVE} THEN 6 + (g / 100) % 2 ELSE 13 END`,
               doneSql: `NOT (${INTERRUPTED} OR ${LIVE})`,
@@ -109,7 +121,7 @@ export const runS3 = async (ctx: BenchContext): Promise<ScenarioResult> => {
       const seeded = await seedTo(size, nextRun);
       nextRun = seeded.toRun;
       if (points.length === 0) {
-        const sample = (n: number) => `r-${String(n).padStart(8, '0')}`;
+        const sample = (n: number) => `${prefix}-${String(n).padStart(8, '0')}`;
         await checkSeededRuns(client.db, [sample(1), sample(2), sample(100), sample(200), sample(50), sample(250)]);
       }
       const events = Number((await pg.query(`SELECT count(*) AS n FROM ${client.db.qs}.run_events`)).rows[0].n);
@@ -127,9 +139,10 @@ export const runS3 = async (ctx: BenchContext): Promise<ScenarioResult> => {
     const ratioSame = mid.same.ms / small.all.ms;
     const seedWritten = points.reduce((a, p) => a + p.written, 0);
     const seedMs = points.reduce((a, p) => a + p.seedMs, 0);
+    const where = layout === 'partitioned' ? `one month's partition` : 'one-table journal (before 014)';
     return {
-      id: 'S3',
-      title: `detectInterruptedRuns, ${points.map((p) => k(p.events)).join(' / ')} events`,
+      id: layout === 'partitioned' ? 'S3' : 'S3-unpartitioned',
+      title: `detectInterruptedRuns, ${points.map((p) => k(p.events)).join(' / ')} events, ${where}`,
       figure: `ms per call (${k(mid.events)} events)`,
       value: mid.all.ms,
       ratio: ratioSame,

@@ -206,6 +206,8 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
   if (E.isLeft(found)) return found;
   const file = path.join(dir, RUNS_FILE);
   let progress: ArchiveProgress;
+  // What is removed is what the file holds, as its verified manifest lists it.
+  let manifest: ExportManifest;
   const resumed = found.right !== null;
   if (found.right !== null) {
     progress = found.right;
@@ -230,6 +232,17 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
         message: `${file} is not the export ${path.join(dir, 'progress.json')} was written for: nothing was removed`,
       });
     }
+    // Resumed: the file is read back and verified again before anything more is removed.
+    const report = await verifyExport(lines(file), { requireManifest: true });
+    if (report.problems.length > 0 || report.manifest === null) {
+      const first = report.problems[0];
+      return E.left({
+        _tag: 'InvalidInput',
+        what: 'archive',
+        message: `${file} does not verify (${first === undefined ? 'no manifest' : describeProblem(first)}): nothing more was removed`,
+      });
+    }
+    manifest = report.manifest;
   } else {
     const before = await cutoff(db, opts.finishedBefore);
     if (E.isLeft(before)) return before;
@@ -260,8 +273,10 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
       { key: opts.key },
     );
     await writeFileAtomically(path.join(dir, CHECKPOINT_FILE), `${JSON.stringify(cp, null, 2)}\n`);
+    // Just written and read back whole: one verification pass (at 10M events it is most of the time).
     const verified = await verifyWritten(file, cp, opts.key);
     if (E.isLeft(verified)) return verified;
+    manifest = verified.right;
     progress = {
       orbitArchive: 1,
       schema: db.schema,
@@ -275,17 +290,7 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
     await writeProgress(dir, progress);
   }
 
-  // Resumed or not, what is removed is what the file holds, as its (verified) manifest lists it.
-  const report = await verifyExport(lines(file), { requireManifest: true });
-  if (report.problems.length > 0 || report.manifest === null) {
-    const first = report.problems[0];
-    return E.left({
-      _tag: 'InvalidInput',
-      what: 'archive',
-      message: `${file} does not verify (${first === undefined ? 'no manifest' : describeProblem(first)}): nothing more was removed`,
-    });
-  }
-  const runs = report.manifest.runs;
+  const runs = manifest.runs;
   // Partitions are made ahead here too (the owner runs this), then past months' partitions whose
   // runs are all in this archive are dropped whole; the other runs go row by row.
   const ahead = await addPartitionsAhead(db);

@@ -150,4 +150,25 @@ describe('orbit archive by partition', () => {
     expect(sorted.problems).toEqual([]);
     expect(sorted.archived.map((a) => a.runId)).toEqual([aug]);
   });
+
+  it('the ledger takes a sha256 in lower-case hex as its manifest digest and nothing else', async () => {
+    const insert = (digest: string) =>
+      t.db.pool.query(
+        `INSERT INTO ${t.db.qs}.archive_ledger (run_id, events, last_seq, head_hash, manifest_digest, location)
+         VALUES ('digest-check', 1, 1, '\\x00', $1, 'x')`,
+        [digest],
+      );
+    for (const bad of [
+      '',
+      'a'.repeat(63),
+      'a'.repeat(65),
+      `${'a'.repeat(63)}g`,
+      `${'a'.repeat(63)}A`,
+      `${'a'.repeat(62)}\n0`,
+      'é'.repeat(64),
+    ]) {
+      await expect(insert(bad)).rejects.toMatchObject({ code: '23514' });
+    }
+    await expect(insert('0123456789abcdef'.repeat(4))).resolves.toMatchObject({ rowCount: 1 });
+  });
 });
