@@ -1,4 +1,5 @@
 import { query, type Database } from '../db/database';
+import { wokeFromSuspension } from './wokeFromSuspension';
 import { RECOVERY_SPAN_END_TYPES, TERMINAL_TYPES } from '../events/runEvents';
 
 export interface RecoveryHistoryRow {
@@ -32,6 +33,7 @@ export const readRecoveryHistory = (db: Database, bucketMs: number, buckets: num
                 ORDER BY x.seq LIMIT 1) AS end_seq
          FROM ${db.qs}.run_events r
         WHERE r.type = 'run.resumed' AND r.occurred_at >= now() - make_interval(secs => $1::float8 * $2 / 1000)
+          AND NOT ${wokeFromSuspension(db, 'r')}
      ), spans AS (
        SELECT s.*, e.type AS end_type, e.occurred_at AS ended_at
          FROM resumed s

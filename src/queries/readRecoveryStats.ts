@@ -1,4 +1,5 @@
 import { query, type Database } from '../db/database';
+import { wokeFromSuspension } from './wokeFromSuspension';
 import { RECOVERY_SPAN_END_TYPES, TERMINAL_TYPES } from '../events/runEvents';
 
 export interface RecoveryStatsRow {
@@ -29,7 +30,7 @@ export const readRecoveryStats = (db: Database, sinceMs: number | null, interrup
                 WHERE x.run_id = r.run_id AND x.seq > r.seq AND x.type = ANY ($3::text[])
                 ORDER BY x.seq LIMIT 1) AS end_seq
          FROM ${db.qs}.run_events r
-        WHERE r.type = 'run.resumed'
+        WHERE r.type = 'run.resumed' AND NOT ${wokeFromSuspension(db, 'r')}
           AND ($1::float8 IS NULL OR r.occurred_at >= now() - make_interval(secs => $1::float8 / 1000))
      ), spans AS (
        SELECT s.*, e.type AS end_type, e.occurred_at AS ended_at,
@@ -57,6 +58,7 @@ export const readRecoveryStats = (db: Database, sinceMs: number | null, interrup
             (SELECT count(*)::int FROM (
                SELECT i.run_id FROM ${db.qs}.run_events i
                 WHERE i.type = 'run.resumed' AND NOT coalesce((i.payload ->> 'retryFailed')::boolean, false)
+                  AND NOT ${wokeFromSuspension(db, 'i')}
                   AND ($1::float8 IS NULL OR i.occurred_at >= now() - make_interval(secs => $1::float8 / 1000))
                UNION SELECT unnest($2::text[])) ids) AS interrupted_total
        FROM spans`,
