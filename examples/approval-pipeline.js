@@ -14,6 +14,8 @@ const {
   startWorker,
   sendEvent,
   loadRunState,
+  currentWait,
+  describeWait,
   readRunEvents,
   formatError,
   closeDefaultClient,
@@ -34,7 +36,10 @@ const must = (r) => {
   if (E.isLeft(r)) throw new Error(formatError(r.left));
   return r.right;
 };
-const statusOf = async (client, runId) => must(await loadRunState(runId, { client })).status;
+const stateOf = async (client, runId) => must(await loadRunState(runId, { client }));
+const statusOf = async (client, runId) => (await stateOf(client, runId)).status;
+// What `orbit runs` and the dashboard show for a suspended run: "sleeping until 2026-12-08 01:00:00Z".
+const waitOf = async (client, runId) => describeWait(currentWait(await stateOf(client, runId)));
 const until = async (client, runId, status) => {
   while ((await statusOf(client, runId)) !== status) await new Promise((r) => setTimeout(r, 50));
 };
@@ -45,9 +50,9 @@ const main = async () => {
   try {
     const { runId } = must(await enqueueRun('order-approval', { orderId: 'o-42' }, { client }));
     await until(client, runId, 'sleeping');
-    console.log(`${runId} is sleeping (no worker holds it)`);
+    console.log(`${runId} is ${await waitOf(client, runId)} (no worker holds it)`);
     await until(client, runId, 'waiting');
-    console.log(`${runId} is waiting for "approved"`);
+    console.log(`${runId} is ${await waitOf(client, runId)}`);
     const sent = must(await sendEvent(client, { key: { orderId: 'o-42' } }, 'approved', { approved: true }, { sender: 'ana' }));
     console.log(`sent "approved" to ${sent.runId} at ${sent.sentAt} (${sent.delivery} by step ${sent.step})`);
     await until(client, runId, 'success');

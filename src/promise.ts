@@ -31,6 +31,8 @@ export {
   formatError,
   describeProblem,
   verifyExport,
+  currentWait,
+  describeWait,
 } from './index';
 export type * from './index';
 

@@ -15,3 +15,6 @@ export const loadRunState = async (
   const c = await clientOr(opts.client);
   return E.isLeft(c) ? c : loadState(c.right.db, runId);
 };
+
+/** What a sleeping or waiting run is suspended on, from its state, and the words every view shows it in. */
+export { currentWait, describeWait } from '../fold/runWait';

@@ -1,5 +1,25 @@
 import type { JsonValue } from '../events/json';
 import type { RecordedEvent } from '../events/runEvents';
+import { describeWait } from '../fold/runWait';
+
+/**
+ * A sleep (`step.sleeping`) or a wait for an event (`step.waiting`) inside a step's attempt:
+ * from when it began to when it ended (the sleep's end, the event's arrival, the timeout).
+ */
+export interface PauseSpan {
+  readonly kind: 'sleep' | 'wait';
+  readonly from: string;
+  /** The sleep's end, the wait's timeout (null: a wait without one), as journaled when it began. */
+  readonly until: string | null;
+  /** A wait: the event's name. */
+  readonly event: string | null;
+  /** When it ended; null while it goes on. */
+  readonly to: string | null;
+  /** How it ended: `slept` (its time came), `received` (the event), `timed out`, `cancelled` (the run ended); null while on. */
+  readonly end: 'slept' | 'received' | 'timed out' | 'cancelled' | null;
+  /** A wait that received its event: who sent it (`sender`, else the sending process). */
+  readonly sender: string | null;
+}
 
 /** One attempt of one step, from its `step.started` to its outcome. */
 export interface AttemptSpan {
@@ -11,12 +31,17 @@ export interface AttemptSpan {
   readonly startedAt: string;
   /** When it ended; for an interrupted attempt, when the run was resumed or released. */
   readonly endedAt: string | null;
-  /** `interrupted`: its worker stopped (crash or release) before it finished. */
-  readonly outcome: 'success' | 'failed' | 'interrupted' | 'running';
+  /**
+   * `interrupted`: its worker stopped (crash or release) before it finished; `sleeping`,
+   * `waiting`: it is in its `pause` now (no worker executes it).
+   */
+  readonly outcome: 'success' | 'failed' | 'interrupted' | 'running' | 'sleeping' | 'waiting';
   readonly error: string | null;
   readonly result: JsonValue | null;
   /** A forked run's reused step (`step.reused`): where its result came from; it did not run here. */
   readonly reusedFrom?: { readonly runId: string; readonly seq: number };
+  /** A sleep or wait step's attempt: its sleep or wait. */
+  readonly pause?: PauseSpan;
 }
 
 /** Time a run spent not executing: a retry's back-off, or the gap between a crash and the resume. */
@@ -34,7 +59,7 @@ export interface WaitSpan {
 export interface RunMarker {
   readonly seq: number;
   readonly at: string;
-  readonly kind: 'created' | 'claimed' | 'released' | 'resumed' | 'succeeded' | 'failed' | 'cancelled';
+  readonly kind: 'created' | 'claimed' | 'released' | 'resumed' | 'suspended' | 'event' | 'succeeded' | 'failed' | 'cancelled';
   readonly worker: string;
   readonly label: string;
 }
@@ -58,6 +83,11 @@ export interface Timeline {
   readonly attempts: readonly AttemptSpan[];
   readonly waits: readonly WaitSpan[];
   readonly markers: readonly RunMarker[];
+  /**
+   * The run is suspended now (a `run.suspended` not yet followed by a resume): no worker holds it,
+   * its open attempts sleep or wait. False once it ended or was resumed.
+   */
+  readonly suspended: boolean;
 }
 
 const ms = (a: string, b: string): number => Date.parse(b) - Date.parse(a);
@@ -79,9 +109,37 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
   let lastByWorker = first;
   let ended = false;
 
-  const closeOpen = (at: string) => {
-    for (const [, i] of open) attempts[i] = { ...(attempts[i] as AttemptSpan), endedAt: at, outcome: 'interrupted' };
-    open.clear();
+  // A run's events received and not yet taken by a wait (as the fold's inbox), oldest first.
+  const inbox: { event: string; at: string; sender: string }[] = [];
+  let suspended = false;
+
+  /**
+   * Ends the attempts in flight: interrupted. A sleep or a wait goes on through a release or a
+   * resume (the fold keeps its step sleeping or waiting), unless the run ended (`ended`).
+   */
+  const closeOpen = (at: string, ended = false) => {
+    for (const [step, i] of open) {
+      const a = attempts[i] as AttemptSpan;
+      if (a.pause !== undefined && !ended) continue;
+      attempts[i] = {
+        ...a,
+        endedAt: at,
+        outcome: 'interrupted',
+        ...(a.pause !== undefined && a.pause.to === null ? { pause: { ...a.pause, to: at, end: 'cancelled' as const } } : {}),
+      };
+      open.delete(step);
+    }
+  };
+  /** A wait takes the oldest kept event of its name (the fold's rule): when it arrived, and from whom. */
+  const take = (event: string | null): { at: string; sender: string } | undefined => {
+    const k = inbox.findIndex((x) => x.event === event);
+    return k < 0 ? undefined : inbox.splice(k, 1)[0];
+  };
+  /** A pause ended by the step's outcome at `at`: the sleep's end, or a wait's timeout (its event took it earlier). */
+  const endPause = (p: PauseSpan, at: string): PauseSpan => {
+    if (p.to !== null) return p;
+    const planned = p.until !== null && Date.parse(p.until) < Date.parse(at) ? p.until : at;
+    return { ...p, to: planned, end: p.kind === 'sleep' ? 'slept' : 'timed out' };
   };
 
   for (const r of events) {
@@ -102,6 +160,7 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
         });
         break;
       case 'run.claimed':
+        suspended = false;
         markers.push({
           seq: r.seq,
           at: r.occurredAt,
@@ -127,7 +186,7 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
         const openRelease = waits.findIndex((w) => w.kind === 'released' && w.to === null);
         if (openRelease >= 0) {
           waits[openRelease] = { ...(waits[openRelease] as WaitSpan), to: r.occurredAt };
-        } else if (!e.payload.retryFailed) {
+        } else if (!e.payload.retryFailed && !suspended) {
           // Nobody let go of the run: its worker stopped (crash) after its last journaled event.
           const inFlight = [...open.keys()][0] ?? e.payload.inFlight[0] ?? null;
           waits.push({
@@ -140,6 +199,7 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
         }
         closeOpen(r.occurredAt);
         ended = false;
+        suspended = false;
         markers.push({
           seq: r.seq,
           at: r.occurredAt,
@@ -174,12 +234,74 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
         const i = open.get(e.stepName);
         if (i !== undefined) {
           const a = attempts[i] as AttemptSpan;
+          const pause = a.pause === undefined ? {} : { pause: endPause(a.pause, r.occurredAt) };
           attempts[i] =
             e.type === 'step.succeeded'
-              ? { ...a, endedAt: r.occurredAt, outcome: 'success', result: e.payload.result }
-              : { ...a, endedAt: r.occurredAt, outcome: 'failed', error: `${e.payload.error.name}: ${e.payload.error.message}` };
+              ? { ...a, ...pause, endedAt: r.occurredAt, outcome: 'success', result: e.payload.result }
+              : {
+                  ...a,
+                  ...pause,
+                  endedAt: r.occurredAt,
+                  outcome: 'failed',
+                  error: `${e.payload.error.name}: ${e.payload.error.message}`,
+                };
           open.delete(e.stepName);
         }
+        break;
+      }
+      case 'step.sleeping':
+      case 'step.waiting': {
+        const i = open.get(e.stepName);
+        if (i === undefined) break;
+        const kind = e.type === 'step.sleeping' ? 'sleep' : 'wait';
+        const until = e.type === 'step.sleeping' ? e.payload.until : e.payload.timeoutAt;
+        const event = e.type === 'step.waiting' ? e.payload.event : null;
+        // An event sent before the wait began is taken at once: a wait of no length.
+        const early = kind === 'wait' ? take(event) : undefined;
+        const pause: PauseSpan = {
+          kind,
+          from: r.occurredAt,
+          until,
+          event,
+          to: early === undefined ? null : r.occurredAt,
+          end: early === undefined ? null : 'received',
+          sender: early?.sender ?? null,
+        };
+        attempts[i] = {
+          ...(attempts[i] as AttemptSpan),
+          outcome: early !== undefined ? 'running' : kind === 'sleep' ? 'sleeping' : 'waiting',
+          pause,
+        };
+        break;
+      }
+      case 'event.received': {
+        const sender = e.payload.sender ?? e.payload.by;
+        markers.push({
+          seq: r.seq,
+          at: r.occurredAt,
+          kind: 'event',
+          worker,
+          label: `event ${JSON.stringify(e.payload.event)} received from ${sender}`,
+        });
+        // The first wait for it that has none ends now; else it is kept for a later wait.
+        const k = attempts.findIndex(
+          (a) => a.endedAt === null && a.pause?.kind === 'wait' && a.pause.to === null && a.pause.event === e.payload.event,
+        );
+        const a = attempts[k];
+        if (a?.pause === undefined) inbox.push({ event: e.payload.event, at: r.occurredAt, sender });
+        else attempts[k] = { ...a, outcome: 'running', pause: { ...a.pause, to: r.occurredAt, end: 'received', sender } };
+        break;
+      }
+      case 'run.suspended': {
+        suspended = true;
+        const paused = attempts.filter((a) => a.endedAt === null && a.pause !== undefined && a.pause.to === null);
+        markers.push({
+          seq: r.seq,
+          at: r.occurredAt,
+          kind: 'suspended',
+          worker,
+          label: `suspended by ${e.payload.worker}: ${paused.map((a) => `${a.step} ${describeWait(a.pause as PauseSpan)}`).join(', ') || 'nothing left to run'}`,
+        });
         break;
       }
       case 'step.reused':
@@ -203,8 +325,9 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
       case 'run.succeeded':
       case 'run.failed':
       case 'run.cancelled': {
-        closeOpen(r.occurredAt);
+        closeOpen(r.occurredAt, true);
         ended = true;
+        suspended = false;
         const [kind, label] =
           e.type === 'run.succeeded'
             ? (['succeeded', 'succeeded'] as const)
@@ -231,7 +354,54 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
     attempts,
     waits,
     markers,
+    suspended,
   };
+};
+
+/**
+ * The attempts sleeping or waiting now, the one the run is shown as first (as `currentWait`
+ * chooses: a wait for an event, then the one due first).
+ */
+export const pausedNow = (t: Timeline): readonly (AttemptSpan & { readonly pause: PauseSpan })[] => {
+  const due = (p: PauseSpan) => (p.until === null ? Infinity : Date.parse(p.until));
+  return t.attempts
+    .filter((a): a is AttemptSpan & { pause: PauseSpan } => a.endedAt === null && a.pause !== undefined && a.pause.to === null)
+    .sort((a, b) => (a.pause.kind === b.pause.kind ? due(a.pause) - due(b.pause) : a.pause.kind === 'wait' ? -1 : 1));
+};
+
+/**
+ * A pause in words: while on, as the run's status says it (`sleeping until …`, `waiting for
+ * "approved" (times out …)`); once over, how it ended (`slept until …`, `waited 2m03s for
+ * "approved": received from ana`, `… timed out`).
+ */
+export const describePause = (p: PauseSpan): string => {
+  if (p.to === null) return describeWait(p);
+  const took = formatDuration(Date.parse(p.to) - Date.parse(p.from));
+  const what = p.kind === 'sleep' ? `slept ${took}` : `waited ${took} for ${JSON.stringify(p.event ?? '')}`;
+  switch (p.end) {
+    case 'received':
+      return `${what}: received from ${p.sender ?? '?'}`;
+    case 'timed out':
+      return `${what}: timed out`;
+    case 'cancelled':
+      return `${what}: the run ended`;
+    default:
+      return what;
+  }
+};
+
+/**
+ * Where a picture of the run ends: its end, or for a run not ended, the later of now and the end
+ * of every sleep and wait still on (a sleep is drawn to its end, a wait to its timeout).
+ */
+export const horizonOf = (t: Timeline): string => {
+  let end = t.endedAt;
+  if (t.ended) return end;
+  for (const a of t.attempts) {
+    const u = a.endedAt === null && a.pause !== undefined && a.pause.to === null ? a.pause.until : null;
+    if (u !== null && Date.parse(u) > Date.parse(end)) end = u;
+  }
+  return end;
 };
 
 /** `850ms`, `1.2s`, `3m 04s`, `2h 05m`: short enough for a column. */

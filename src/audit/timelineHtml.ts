@@ -1,6 +1,17 @@
 import type { RecordedEvent, StepError } from '../events/runEvents';
 import type { RunVerification } from './runVerification';
-import { formatDuration, offsetOf, type AttemptSpan, type Timeline, type WaitSpan } from './timeline';
+import { describeWait } from '../fold/runWait';
+import {
+  describePause,
+  formatDuration,
+  horizonOf,
+  offsetOf,
+  pausedNow,
+  type AttemptSpan,
+  type PauseSpan,
+  type Timeline,
+  type WaitSpan,
+} from './timeline';
 import { describeItems, mapItemsOf } from './timelineItems';
 import { dependsOnOf, lanesOf } from './timelineLanes';
 
@@ -41,6 +52,8 @@ const OUTCOME_CLASS: Record<AttemptSpan['outcome'], string> = {
   failed: 'ko',
   interrupted: 'int',
   running: 'run',
+  sleeping: 'run',
+  waiting: 'run',
 };
 
 /** Everything in one file: inline CSS, no script, and a policy that forbids any fetch. */
@@ -72,13 +85,17 @@ code,.mono{font-family:ui-monospace,monospace;font-size:12px}
 .run.open{background:repeating-linear-gradient(90deg,#3f7fd6 0 6px,#a9c5ee 6px 8px)}
 .trk i.w{background:repeating-linear-gradient(90deg,#999 0 1px,#f3f3f3 1px 4px);height:8px;top:4px}
 .trk i.lanebar{height:8px;top:4px;opacity:.8}
+.trk i.pause{height:14px;top:1px;overflow:hidden;white-space:nowrap;font:11px/12px system-ui,sans-serif;font-style:normal;color:#fff;padding-left:3px;box-sizing:border-box}
+.trk i.sleep{background:#7a68b8}.trk i.wait{background:#1f8a8a}.trk i.pause.on{color:#222;border:1px dashed}
+.trk i.pause.sleep.on{background:#ebe7f6;border-color:#7a68b8}.trk i.pause.wait.on{background:#ddf0f0;border-color:#1f8a8a}.trk i.pause-elapsed{height:3px;top:12px}
+.state.pause{background:#f1eefa;border:1px solid #7a68b8}
 .trk i.never{background:none;border:1px dashed #aaa;height:12px;top:1px;width:40px;min-width:0}
 .gap .lbl{color:#b03a2e}.gap .trk i{background:repeating-linear-gradient(45deg,#fbe3e1 0 4px,#e8a19e 4px 6px);border:1px solid #b03a2e}
 .errnote{color:#b03a2e}.muted{color:#777}
 .axis{display:grid;grid-template-columns:190px minmax(0,1fr) 340px;color:#777;height:18px}.axis .trk{height:18px}.axis .trk span{position:absolute;top:0;transform:translateX(-50%);white-space:nowrap}
 .axis .trk span.first{transform:none}.axis .trk span.last{transform:translateX(-100%)}
 .overlay{position:absolute;left:190px;right:340px;top:0;bottom:0;pointer-events:none}
-.overlay b{position:absolute;top:18px;bottom:0;border-left:1px dashed #888}.overlay b.m-resumed,.overlay b.m-released{border-color:#e39b1b}.overlay b.m-failed,.overlay b.m-cancelled{border-color:#d64541}.overlay b.m-now{border-left:2px solid #3f7fd6}
+.overlay b{position:absolute;top:18px;bottom:0;border-left:1px dashed #888}.overlay b.m-resumed,.overlay b.m-released{border-color:#e39b1b}.overlay b.m-failed,.overlay b.m-cancelled{border-color:#d64541}.overlay b.m-now{border-left:2px solid #3f7fd6}.overlay b.m-suspended{border-color:#7a68b8}.overlay b.m-event{border-color:#1f8a8a}
 .overlay b span{position:absolute;bottom:-16px;left:2px;font-weight:400;font-size:11px;color:#777;white-space:nowrap}
 .overlay s{position:absolute;top:18px;bottom:0;background:rgba(214,69,65,.08);text-decoration:none}
 @media (max-width:800px){.row,.axis{grid-template-columns:120px minmax(0,1fr)}.note{grid-column:1/-1;padding-left:18px}.overlay{left:120px;right:0}}
@@ -138,7 +155,10 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
   const t = p.timeline;
   const start = Date.parse(t.startedAt);
   const endIso = t.ended || Date.parse(p.nowIso) < Date.parse(t.endedAt) ? t.endedAt : p.nowIso;
-  const span = Math.max(1, Date.parse(endIso) - start);
+  // The axis runs on to the end of the sleeps and waits still on: a sleep is drawn to its end.
+  const horizon = horizonOf(t);
+  const axisEnd = Date.parse(horizon) > Date.parse(endIso) ? horizon : endIso;
+  const span = Math.max(1, Date.parse(axisEnd) - start);
   const pc = (at: string): number => Math.max(0, Math.min(100, ((Date.parse(at) - start) / span) * 100));
   const pos = (from: string, to: string): string => `left:${pc(from).toFixed(2)}%;width:${(pc(to) - pc(from)).toFixed(2)}%`;
   const interrupted = !t.ended && p.liveness?.interrupted === true;
@@ -179,14 +199,25 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
     s.last = { attempt: e.attempt, error: e.payload.error };
   }
 
+  /** An attempt's outcome as drawn: one in flight is running (or interrupted), or sleeping or waiting. */
+  const shownOutcome = (a: AttemptSpan): AttemptSpan['outcome'] =>
+    a.endedAt !== null || a.outcome === 'sleeping' || a.outcome === 'waiting' ? a.outcome : openOutcome;
   const barsOf = (atts: readonly AttemptSpan[]): Bar[] => {
     const bars: Bar[] = [];
     for (const a of atts) {
-      const open = a.endedAt === null;
-      const outcome = open ? openOutcome : a.outcome;
-      const to = a.endedAt ?? endIso;
+      // A sleep or wait step's start is over once it sleeps or waits: its bar is not open.
+      const open = a.endedAt === null && a.pause === undefined;
+      const outcome = shownOutcome(a);
+      // A sleep or wait step's own bar is its start; its sleep or wait is drawn after it (pauseHtml).
+      const to = a.pause !== undefined ? a.pause.from : (a.endedAt ?? endIso);
       const prev = bars[bars.length - 1];
-      if (prev !== undefined && !open && prev.outcome === outcome && pc(a.startedAt) - pc(prev.to) < 0.4) {
+      if (
+        prev !== undefined &&
+        !open &&
+        a.pause === undefined &&
+        prev.outcome === outcome &&
+        pc(a.startedAt) - pc(prev.to) < 0.4
+      ) {
         prev.to = to;
         prev.last = a.attempt;
         prev.count++;
@@ -209,8 +240,23 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
   const barHtml = (step: string, b: Bar, cls = ''): string => {
     const what =
       b.count === 1 ? `${step} attempt ${b.first}` : `${step} attempts ${b.first}–${b.last} (${b.count.toLocaleString('en')})`;
-    const state = b.open ? (b.outcome === 'interrupted' ? 'interrupted: no outcome journaled' : 'running') : b.outcome;
+    const state = b.open ? (b.outcome === 'interrupted' ? 'interrupted: no outcome journaled' : b.outcome) : b.outcome;
     return `<i class="${OUTCOME_CLASS[b.outcome]}${b.open ? ' open' : ''}${cls}" style="${pos(b.from, b.to)}" title="${esc(`${what}: ${state}, ${dur(b.from, b.to)} on ${[...b.workers].join(', ')}`)}"></i>`;
+  };
+
+  /**
+   * A sleep or a wait as a segment of its step's row, labelled: a sleep to its end, a wait to its
+   * event or timeout (ahead of now: the part still to come, paler), a wait without one to now.
+   */
+  const pauseHtml = (step: string, a: AttemptSpan & { readonly pause: PauseSpan }): string => {
+    const q = a.pause;
+    const label = describePause(q);
+    const title = esc(`${step} attempt ${a.attempt}: ${label}`);
+    if (q.to !== null)
+      return `<i class="pause ${q.kind}" data-pause="${q.kind}" data-end="${q.end ?? ''}" style="${pos(q.from, q.to)}" title="${title}">${esc(label)}</i>`;
+    // Still on: the band runs to its end or timeout (to now without one), labelled; what has passed is a strip under it.
+    const to = q.until !== null && Date.parse(q.until) > Date.parse(endIso) ? q.until : endIso;
+    return `<i class="pause ${q.kind} on" data-pause="${q.kind}" data-end="on" style="${pos(q.from, to)}" title="${title}">${esc(label)}</i><i class="pause-elapsed ${q.kind}" style="${pos(q.from, endIso)}"></i>`;
   };
 
   const stepNote = (step: string, atts: readonly AttemptSpan[]): string => {
@@ -221,13 +267,17 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
     }
     const open = last.endedAt === null;
     const total = dur(atts[0]?.startedAt ?? last.startedAt, last.endedAt ?? endIso);
-    const state = open
-      ? interrupted
-        ? `interrupted · no outcome, started ${dur(last.startedAt, endIso)} ago`
-        : `running · ${dur(last.startedAt, endIso)} so far`
-      : last.outcome === 'interrupted'
-        ? `interrupted · ≤${dur(last.startedAt, last.endedAt ?? endIso)}`
-        : `${last.outcome === 'success' ? 'succeeded' : last.outcome} · ${atts.length > 1 ? `${total} in all` : total}`;
+    const paused = last.pause !== undefined && last.pause.to === null ? last.pause : null;
+    const state =
+      paused !== null
+        ? `${describePause(paused)} · ${dur(paused.from, endIso)} so far`
+        : open
+          ? interrupted
+            ? `interrupted · no outcome, started ${dur(last.startedAt, endIso)} ago`
+            : `running · ${dur(last.startedAt, endIso)} so far`
+          : last.outcome === 'interrupted'
+            ? `interrupted · ≤${dur(last.startedAt, last.endedAt ?? endIso)}`
+            : `${last.outcome === 'success' ? 'succeeded' : last.outcome} · ${atts.length > 1 ? `${total} in all` : total}${last.pause !== undefined && paused === null ? ` (${describePause(last.pause)})` : ''}`;
     const workers = [...new Set(atts.map((a) => a.worker))];
     const err = errors.get(step);
     const errText =
@@ -255,9 +305,10 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
             track += `<i class="w" style="${pos(wait.from, wait.to ?? endIso)}" title="${esc(`retry back-off: ${dur(wait.from, wait.to ?? endIso)}`)}"></i>`;
         }
       }
+      for (const a of atts) if (a.pause !== undefined) track += pauseHtml(step, { ...a, pause: a.pause });
     }
     const last = atts[atts.length - 1];
-    const status = last === undefined ? 'never' : last.endedAt === null ? openOutcome : last.outcome;
+    const status = last === undefined ? 'never' : shownOutcome(last);
     return `<div class="row step${sub ? ' sub' : ''}" data-step="${esc(step)}" data-attempts="${atts.length}" data-status="${status}"><span class="lbl" title="${esc(step)}">${esc(step)}</span><span class="trk">${track}</span><span class="note">${stepNote(step, atts)}</span></div>`;
   };
 
@@ -300,6 +351,8 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
     for (const lane of lanes) {
       let track = '';
       for (const s of lane.steps) for (const b of barsOf(byStep.get(s) ?? [])) track += barHtml(s, b, ' lanebar');
+      for (const s of lane.steps)
+        for (const a of byStep.get(s) ?? []) if (a.pause !== undefined) track += pauseHtml(s, { ...a, pause: a.pause });
       const ran = lane.steps.filter((s) => byStep.has(s)).length;
       rows.push(
         `<div class="row lane" data-lane="${lane.number}"><span class="lbl">branch ${lane.number}</span><span class="trk">${track}</span><span class="note">${esc(clip(lane.steps.join(' → '), 80))}${ran < lane.steps.length ? ` <span class="muted">(${lane.steps.length - ran} not run)</span>` : ''}</span></div>`,
@@ -343,7 +396,9 @@ export const renderTimelineHtml = (p: TimelinePage): string => {
         (m) =>
           `<b class="m-${m.kind}" data-kind="${m.kind}" style="left:${pc(m.at).toFixed(2)}%" title="${esc(`seq ${m.seq}: ${m.label}`)}"></b>`,
       ),
-    t.ended ? '' : `<b class="m-now" data-kind="now" style="left:100%" title="now (database clock)"><span>now</span></b>`,
+    t.ended
+      ? ''
+      : `<b class="m-now" data-kind="now" style="left:${pc(endIso).toFixed(2)}%" title="now (database clock)"><span>now</span></b>`,
   ].join('');
   const timeline = `<div id="timeline" role="img" aria-label="Timeline of run ${esc(t.runId)}">
 <div class="axis"><span></span><span class="trk">${ticks}</span><span></span></div>
@@ -366,9 +421,11 @@ ${rows.join('\n')}
             ? 'never ran'
             : 'not started'
           : last.endedAt === null
-            ? interrupted
-              ? 'interrupted'
-              : 'running'
+            ? last.pause !== undefined && last.pause.to === null
+              ? describePause(last.pause)
+              : interrupted
+                ? 'interrupted'
+                : 'running'
             : last.outcome === 'success'
               ? 'succeeded'
               : last.outcome;
@@ -411,12 +468,26 @@ ${rows.join('\n')}
         ];
 
   const workers = [...new Set(t.attempts.map((a) => a.worker))];
-  const end = t.ended ? (t.markers[t.markers.length - 1]?.label ?? 'ended') : interrupted ? 'interrupted' : 'running';
+  // What a suspended run sleeps or waits on now (the first, as `currentWait` chooses).
+  const waitNow = t.suspended ? pausedNow(t)[0] : undefined;
+  const end = t.ended
+    ? (t.markers[t.markers.length - 1]?.label ?? 'ended')
+    : waitNow !== undefined
+      ? describeWait(waitNow.pause)
+      : interrupted
+        ? 'interrupted'
+        : 'running';
   const state = t.ended
     ? ''
-    : interrupted
-      ? `<p class="state int" id="state"><b>Interrupted</b> (${esc(p.liveness?.verdict ?? '')}): no event for ${esc(dur(t.lastEventAt, endIso))}${p.liveness?.owner != null ? `; owner ${esc(p.liveness.owner)} holds no live lease` : ''}. <code>orbit resume ${esc(t.runId)}</code> continues it from its next step.</p>`
-      : `<p class="state run" id="state"><b>Running</b> for ${esc(dur(t.startedAt, endIso))}${p.liveness?.owner != null ? ` on ${esc(p.liveness.owner)}` : ''}${p.liveness?.leaseUntil != null ? `, lease until ${esc(p.liveness.leaseUntil)}` : ''} (as of ${esc(p.nowIso)}).</p>`;
+    : waitNow !== undefined
+      ? `<p class="state pause" id="state" data-pause="${waitNow.pause.kind}"><b>${waitNow.pause.kind === 'sleep' ? 'Sleeping' : 'Waiting'}</b> ${esc(describeWait(waitNow.pause).replace(/^(sleeping|waiting) /, ''))} in step <b>${esc(waitNow.step)}</b>, for ${esc(dur(waitNow.pause.from, endIso))} so far (as of ${esc(p.nowIso)}). No worker holds the run and it is not interrupted: ${
+          waitNow.pause.kind === 'sleep'
+            ? 'a worker wakes it at that time.'
+            : `<code>orbit send ${esc(t.runId)} ${esc(waitNow.pause.event ?? '')}</code> delivers the event${waitNow.pause.until !== null ? '; a worker wakes it at the timeout' : ''}.`
+        }</p>`
+      : interrupted
+        ? `<p class="state int" id="state"><b>Interrupted</b> (${esc(p.liveness?.verdict ?? '')}): no event for ${esc(dur(t.lastEventAt, endIso))}${p.liveness?.owner != null ? `; owner ${esc(p.liveness.owner)} holds no live lease` : ''}. <code>orbit resume ${esc(t.runId)}</code> continues it from its next step.</p>`
+        : `<p class="state run" id="state"><b>Running</b> for ${esc(dur(t.startedAt, endIso))}${p.liveness?.owner != null ? ` on ${esc(p.liveness.owner)}` : ''}${p.liveness?.leaseUntil != null ? `, lease until ${esc(p.liveness.leaseUntil)}` : ''} (as of ${esc(p.nowIso)}).</p>`;
   const v = p.verification;
   const chain =
     v === null
@@ -436,7 +507,7 @@ ${rows.join('\n')}
 <p class="summary" id="summary">Pipeline <b>${esc(t.pipelineId)}</b> · ${esc(end)} · ${esc(formatDuration(Date.parse(endIso) - start))}${t.ended ? '' : ' so far'} · ${t.attempts.length.toLocaleString('en')} attempts of ${t.steps.length.toLocaleString('en')} steps${lanes.length > 1 ? ` in ${lanes.length} branches` : ''} · workers: ${workers.map(esc).join(', ') || '—'} · started ${esc(t.startedAt)}</p>
 ${state}
 ${chain}
-<p class="legend"><span><i class="ok"></i>succeeded</span><span><i class="ko"></i>failed</span><span><i class="int"></i>interrupted</span><span><i class="run"></i>running</span><span><i style="background:#f3f3f3;border:1px solid #999"></i>retry wait</span><span><i style="background:#fbe3e1;border:1px solid #d64541"></i>crash → resume</span></p>
+<p class="legend"><span><i class="ok"></i>succeeded</span><span><i class="ko"></i>failed</span><span><i class="int"></i>interrupted</span><span><i class="run"></i>running</span><span><i style="background:#f3f3f3;border:1px solid #999"></i>retry wait</span><span><i style="background:#fbe3e1;border:1px solid #d64541"></i>crash → resume</span><span><i style="background:#7a68b8"></i>sleep</span><span><i style="background:#1f8a8a"></i>wait for an event</span></p>
 ${timeline}
 <h2>Steps${plainCount > 0 && stepTable.length > 0 ? ` <span class="muted">(the ${plainCount.toLocaleString('en')} that succeeded at their first attempt are left out)</span>` : ''}</h2>
 ${

@@ -4,10 +4,14 @@ import {
   type Timeline,
   type WaitSpan,
   describeItems,
+  describePause,
   formatElapsed,
+  horizonOf,
   lanesOf,
   offsetOf,
+  pausedNow,
 } from '../api/internal/timeline';
+import { describeWait } from '../api/loadRunState';
 
 export interface TimelineTextOptions {
   /** Columns of the bar. */
@@ -28,9 +32,14 @@ export interface TimelineTextOptions {
   readonly items?: ReadonlyMap<string, MapItems>;
 }
 
+/** How long the bar spans: the run, and the rest of the sleeps and waits still on (`horizonOf`). */
+const spanOf = (t: Timeline): number => Math.max(t.durationMs, offsetOf(t, horizonOf(t)));
+
 /** Column of a time on a bar of `width` columns spanning the run. */
-const col = (t: Timeline, at: string, width: number): number =>
-  t.durationMs <= 0 ? 0 : Math.min(width - 1, Math.max(0, Math.floor((offsetOf(t, at) / t.durationMs) * width)));
+const col = (t: Timeline, at: string, width: number): number => {
+  const span = spanOf(t);
+  return span <= 0 ? 0 : Math.min(width - 1, Math.max(0, Math.floor((offsetOf(t, at) / span) * width)));
+};
 
 /** A bar with `ch` from `from` to `to` (at least one column), blanks elsewhere. */
 const bar = (t: Timeline, width: number, spans: readonly { from: string; to: string; ch: string }[], blank: string): string => {
@@ -53,9 +62,17 @@ const retryAfter = (t: Timeline, a: AttemptSpan): WaitSpan | undefined =>
  * one bar, then its attempts' rows, indented; a linear run's lines are as they always were.
  */
 export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => {
-  const ch = o.fancy ? { run: '█', wait: '·', gap: '░', blank: ' ' } : { run: '#', wait: '.', gap: 'x', blank: ' ' };
+  const ch = o.fancy
+    ? { run: '█', wait: '·', gap: '░', pause: '~', blank: ' ' }
+    : { run: '#', wait: '.', gap: 'x', pause: '~', blank: ' ' };
   const colour = (outcome: AttemptSpan['outcome'], s: string) =>
-    outcome === 'success' ? o.paint.green(s) : outcome === 'failed' ? o.paint.red(s) : o.paint.yellow(s);
+    outcome === 'success'
+      ? o.paint.green(s)
+      : outcome === 'failed'
+        ? o.paint.red(s)
+        : outcome === 'sleeping' || outcome === 'waiting'
+          ? o.paint.dim(s)
+          : o.paint.yellow(s);
   const lanes = lanesOf(t.steps, o.dependsOn ?? null);
   const branched = lanes.length > 1;
   const indent = branched ? '  ' : '';
@@ -63,13 +80,16 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
   const lw = Math.max(12, ...labels.map((l) => l.length));
   const workers = new Set(t.attempts.map((a) => a.worker));
   const silentMs = Date.parse(t.endedAt) - Date.parse(t.lastEventAt);
+  const now = pausedNow(t)[0];
   const end = t.ended
     ? `${t.markers[t.markers.length - 1]?.label ?? 'ended'} after ${formatElapsed(t.durationMs)}`
-    : `not ended, ${formatElapsed(t.durationMs)} so far${silentMs > 0 ? ` (last event ${formatElapsed(silentMs)} ago)` : ''}`;
+    : t.suspended && now !== undefined
+      ? `${describeWait(now.pause)} in step ${now.step}, ${formatElapsed(t.durationMs)} so far; no worker holds it`
+      : `not ended, ${formatElapsed(t.durationMs)} so far${silentMs > 0 ? ` (last event ${formatElapsed(silentMs)} ago)` : ''}`;
   const out: string[] = [
     `Run ${t.runId} (${t.pipelineId}): ${end}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s)${branched ? ` in ${lanes.length} branches` : ''} by ${workers.size} worker(s)`,
     '',
-    `${' '.repeat(lw)}  ${'0'.padEnd(o.width - formatElapsed(t.durationMs).length)}${formatElapsed(t.durationMs)}`,
+    `${' '.repeat(lw)}  ${'0'.padEnd(o.width - formatElapsed(spanOf(t)).length)}${formatElapsed(spanOf(t))}`,
   ];
   const lastAttempt = new Map<string, AttemptSpan>();
   for (const a of t.attempts) lastAttempt.set(a.step, a);
@@ -80,8 +100,13 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
     const retry = retryAfter(t, a);
     // An interrupted attempt's end was never journaled: only its start is drawn; the crash row
     // below shows the time until the resume.
-    const spans = [{ from: a.startedAt, to: a.outcome === 'interrupted' ? a.startedAt : to, ch: ch.run }];
+    const p = a.pause;
+    const spans = [
+      { from: a.startedAt, to: a.outcome === 'interrupted' ? a.startedAt : p !== undefined ? p.from : to, ch: ch.run },
+    ];
     if (retry !== undefined) spans.unshift({ from: retry.from, to: retry.to ?? t.endedAt, ch: ch.wait });
+    // A sleep is drawn to its end and a wait to its event or timeout, also ahead of now.
+    if (p !== undefined) spans.push({ from: p.from, to: p.to ?? p.until ?? t.endedAt, ch: ch.pause });
     const b = bar(t, o.width, spans, ch.blank);
     const detail = [
       `${a.outcome === 'interrupted' ? '≤' : ''}${formatElapsed(Date.parse(to) - Date.parse(a.startedAt))}`.padStart(7),
@@ -89,9 +114,10 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
       a.worker,
       a.error === null ? '' : ` ${a.error}`,
       retry === undefined ? '' : `; retry after ${formatElapsed(Date.parse(retry.to ?? t.endedAt) - Date.parse(retry.from))}`,
+      p === undefined ? '' : `; ${describePause(p)}`,
     ];
     const text = [
-      `${`${indent}${a.step} #${a.attempt}`.padEnd(lw)} |${colour(a.outcome, b)}| ${detail[0]} ${colour(a.outcome, detail[1] ?? '')} ${o.paint.dim(detail[2] ?? '')}${detail[3]}${detail[4]}`,
+      `${`${indent}${a.step} #${a.attempt}`.padEnd(lw)} |${colour(a.outcome, b)}| ${detail[0]} ${colour(a.outcome, detail[1] ?? '')} ${o.paint.dim(detail[2] ?? '')}${detail[3]}${detail[4]}${detail[5]}`,
     ];
     const m = o.items?.get(a.step);
     if (m !== undefined && isLastOf(a)) {

@@ -3,6 +3,9 @@
  * them without its published .d.ts loading the pool-taking functions, and with them pg's types.
  */
 import type { RunStatus } from '../fold/runState';
+import type { SuspendedOn } from '../fold/runWait';
+
+export type { SuspendedOn } from '../fold/runWait';
 
 export interface RunSummary {
   readonly runId: string;
@@ -22,13 +25,6 @@ export interface RunSummary {
    * wait's timeout, null for a wait without one) and, for a wait, the event's name.
    */
   readonly suspended?: SuspendedOn;
-}
-
-export interface SuspendedOn {
-  readonly kind: 'sleep' | 'wait';
-  readonly step: string;
-  readonly until: string | null;
-  readonly event: string | null;
 }
 
 export interface ListRunsOptions {

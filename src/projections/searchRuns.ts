@@ -4,7 +4,8 @@ import type { DbFailure } from '../errors';
 import type { RunStatus } from '../fold/runState';
 import { countRunsByStatus } from '../queries/countRunsByStatus';
 import { listRunPage } from '../queries/listRunPage';
-import type { RunCounts, RunPage, SearchRunsOptions } from './runPage';
+import type { RunCounts, RunPage, RunPageEntry, SearchRunsOptions } from './runPage';
+import { decodeSuspendedOn } from './suspendedOn';
 
 /** The cursor: the last run's (started_at as PostgreSQL prints it, id), base64url of JSON. */
 const encodeCursor = (startedKey: string, id: string): string =>
@@ -37,8 +38,11 @@ export const searchRuns = async (db: Database, opts: SearchRunsOptions): Promise
   if (E.isLeft(rows)) return rows;
   const page = rows.right.slice(0, limit);
   const last = page[page.length - 1];
-  return E.right({
-    runs: page.map((r) => ({
+  const runs: RunPageEntry[] = [];
+  for (const r of page) {
+    const suspended = decodeSuspendedOn(r.id, r.suspended);
+    if (E.isLeft(suspended)) return suspended;
+    runs.push({
       runId: r.id,
       pipelineId: r.pipeline_id,
       status: r.status,
@@ -51,7 +55,11 @@ export const searchRuns = async (db: Database, opts: SearchRunsOptions): Promise
       lastEventAt: r.last_event_at.toISOString(),
       metadata: r.metadata,
       recoveryCount: r.recovery_count,
-    })),
+      ...(suspended.right !== undefined ? { suspended: suspended.right } : {}),
+    });
+  }
+  return E.right({
+    runs,
     next: rows.right.length > limit && last !== undefined ? encodeCursor(last.started_key, last.id) : null,
   });
 };

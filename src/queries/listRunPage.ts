@@ -1,6 +1,6 @@
 import { query, type Database } from '../db/database';
 import type { RunStatus } from '../fold/runState';
-import type { RunSummaryRow } from './listRunSummaries';
+import { suspendedOn, type RunSummaryRow } from './listRunSummaries';
 
 export interface RunPageRow extends RunSummaryRow {
   readonly metadata: unknown;
@@ -30,7 +30,8 @@ export const listRunPage = (db: Database, f: RunPageFilter) =>
     db,
     `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.started_at::text AS started_key, r.finished_at, r.error, r.owner, r.last_event_at, r.metadata, r.recovery_count,
             jsonb_array_length(r.step_names) AS total,
-            (SELECT count(*)::int FROM ${db.qs}.steps s WHERE s.run_id = r.id AND s.status = 'success') AS succeeded
+            (SELECT count(*)::int FROM ${db.qs}.steps s WHERE s.run_id = r.id AND s.status = 'success') AS succeeded,
+            ${suspendedOn(db.qs)} AS suspended
        FROM ${db.qs}.runs r
       WHERE ($1::text IS NULL OR r.status = $1) AND ($2::text IS NULL OR r.pipeline_id = $2)
         AND ($3::text IS NULL OR r.id = $3

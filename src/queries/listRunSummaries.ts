@@ -15,13 +15,11 @@ export interface RunSummaryRow {
   readonly succeeded: number;
   /** Steps of the run. */
   readonly total: number;
-  /** A sleeping or waiting run: the step it sleeps or waits in (the one due first). */
-  readonly suspended: {
-    readonly type: string;
-    readonly step: string;
-    readonly until: string | null;
-    readonly event: string | null;
-  } | null;
+  /**
+   * A sleeping or waiting run: the step it sleeps or waits in (`suspendedOn`), as jsonb; null
+   * otherwise. Decoded by src/projections/suspendedOn.ts.
+   */
+  readonly suspended: unknown;
 }
 
 /**

@@ -1,9 +1,13 @@
 /** `orbit history`'s pictures of a run: the timeline, as text or as a static HTML page. */
 export {
   buildTimeline,
+  describePause,
   formatDuration as formatElapsed,
+  horizonOf,
   offsetOf,
+  pausedNow,
   type AttemptSpan,
+  type PauseSpan,
   type Timeline,
   type WaitSpan,
 } from '../../audit/timeline';

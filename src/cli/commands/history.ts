@@ -12,6 +12,7 @@ import { streamRunEvents, TERMINAL_TYPES, type RecordedEvent } from '../../api/i
 import { databaseNow, runLiveness } from '../../api/internal/liveness';
 import { buildTimeline, dependsOnOf, mapItemsOf, renderTimelineHtml } from '../../api/internal/timeline';
 import { verifyRun } from '../../api/verifyRun';
+import { describeWait } from '../../api/loadRunState';
 
 interface HistoryArgs extends GlobalArgs {
   readonly runId: string;
@@ -60,10 +61,10 @@ const describe = (r: RecordedEvent): string => {
       detail = e.payload.reason;
       break;
     case 'step.sleeping':
-      detail = `sleeping until ${e.payload.until}`;
+      detail = describeWait({ kind: 'sleep', until: e.payload.until, event: null });
       break;
     case 'step.waiting':
-      detail = `waiting for ${JSON.stringify(e.payload.event)}${e.payload.timeoutAt !== null ? ` (times out ${e.payload.timeoutAt})` : ''}`;
+      detail = describeWait({ kind: 'wait', until: e.payload.timeoutAt, event: e.payload.event });
       break;
     case 'event.received':
       detail = `${JSON.stringify(e.payload.event)} from ${e.payload.sender !== undefined ? `${e.payload.sender} via ` : ''}${e.payload.by}: ${JSON.stringify(e.payload.data)}`;

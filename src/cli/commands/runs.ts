@@ -4,8 +4,8 @@ import { ExitCode } from '../exitCodes';
 import { MAX_LIMIT, parseCount, refuseUsage } from '../options';
 import { runCommand, type GlobalArgs, readingSession } from '../session';
 import { databaseNow } from '../../api/internal/liveness';
-import { listRuns, type RunSummary, type SuspendedOn } from '../../api/listRuns';
-import type { RunStatus } from '../../api/loadRunState';
+import { listRuns, type RunSummary } from '../../api/listRuns';
+import { describeWait, type RunStatus } from '../../api/loadRunState';
 
 /** 1.2s, 3m04s, 2h05m: how long a run took, or has been going (then suffixed "so far"). */
 export const formatDuration = (ms: number): string => {
@@ -19,9 +19,11 @@ export const formatDuration = (ms: number): string => {
 
 /**
  * What the STATUS column says: the run's status, except that a running run nobody holds was
- * released by its worker and waits for another (it is not being executed).
+ * released by its worker and waits for another (it is not being executed), and that a suspended
+ * run says what it sleeps or waits for (`sleeping until …`, `waiting for "approved" (times out …)`).
  */
-const shownStatus = (r: RunSummary): string => (r.status === 'running' && r.owner === null ? 'released' : r.status);
+const shownStatus = (r: RunSummary): string =>
+  r.suspended !== undefined ? describeWait(r.suspended) : r.status === 'running' && r.owner === null ? 'released' : r.status;
 
 /** How long it took; while it goes on, how long so far; while nobody executes it, how long it has waited. */
 const runDuration = (r: RunSummary, now: number): string => {
@@ -32,12 +34,6 @@ const runDuration = (r: RunSummary, now: number): string => {
   if (r.owner === null) return `waiting ${formatDuration(now - Date.parse(r.lastEventAt))}`;
   return `${formatDuration(now - start)} so far`;
 };
-
-/** `sleeping until …`, `waiting for "approved" (times out …)`. */
-export const describeSuspension = (s: SuspendedOn): string =>
-  s.kind === 'sleep'
-    ? `sleeping until ${s.until ?? '?'}`
-    : `waiting for ${JSON.stringify(s.event ?? '')}${s.until !== null ? ` (times out ${s.until})` : ' (no timeout)'}`;
 
 interface RunsArgs extends GlobalArgs {
   readonly status?: RunStatus;
@@ -56,7 +52,8 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
       })
       .option('pipeline', { type: 'string', describe: 'Only runs of this pipeline' })
       .option('limit', { type: 'string', default: '20', describe: `At most this many, newest first (1 to ${MAX_LIMIT})` })
-      .example('$0 runs --status failed', 'Runs that failed, newest first'),
+      .example('$0 runs --status failed', 'Runs that failed, newest first')
+      .example('$0 runs --status waiting', 'Runs waiting for an event: STATUS says which, and until when'),
   handler: (args) => {
     const limit = parseCount(args.limit, '--limit', MAX_LIMIT);
     if (E.isLeft(limit)) return refuseUsage(args, limit.left);
@@ -99,7 +96,8 @@ export const runsCommand: CommandModule<GlobalArgs, RunsArgs> = {
       for (const r of rows) {
         out.line(line(r.cells));
         if (r.error) out.line(`  ${out.dim(r.error)}`);
-        if (r.suspended !== undefined) out.line(`  ${out.dim(`${r.suspended.step}: ${describeSuspension(r.suspended)}`)}`);
+        // The STATUS column says what it waits for; this line, in which step.
+        if (r.suspended !== undefined) out.line(`  ${out.dim(`in step ${r.suspended.step}`)}`);
       }
       return E.right(ExitCode.ok);
     });

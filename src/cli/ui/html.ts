@@ -1,3 +1,6 @@
+import type { SuspendedOn } from '../../api/listRuns';
+import { describeWait } from '../../api/loadRunState';
+
 /**
  * The dashboard's HTML: every page is rendered here on the server, from strings that go through
  * `esc` (text and attribute values alike) or are built from fixed markup. `Html` marks a string
@@ -95,6 +98,13 @@ const STATUS_LABEL: Readonly<Record<string, string>> = {
 };
 
 export const badge = (status: string): Html => html`<span class="badge s-${status}">${STATUS_LABEL[status] ?? status}</span>`;
+
+/**
+ * A sleeping or waiting run's (or step's) status chip: what it sleeps or waits for, in the words
+ * `orbit runs` uses (`sleeping until 2026-12-08 01:00:00Z`, `waiting for "approved" (times out …)`).
+ */
+export const waitBadge = (status: string, s: SuspendedOn): Html =>
+  html`<span class="badge s-${status}" data-wait="${s.kind}" title="${`step ${s.step}`}">${describeWait(s)}</span>`;
 
 /** 1.2s, 3m04s, 2h05m. */
 export const formatDuration = (ms: number): string => {

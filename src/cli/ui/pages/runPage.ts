@@ -4,6 +4,8 @@ import type { RunVerification } from '../../../api/verifyRun';
 import { dependsOnOf, lanesOf, type Timeline } from '../../../api/internal/timeline';
 import { badge, csrfField, formatDuration, html, json, raw, time, type Html } from '../html';
 import { timelineSvg } from './timelineSvg';
+import { currentWait } from '../../../api/loadRunState';
+import { waitBadge } from '../html';
 
 export interface RunView {
   readonly state: RunState;
@@ -175,6 +177,8 @@ export const runMain = (v: RunView): Html => {
   const resumes = v.events.flatMap((r) => (r.event.type === 'run.resumed' ? [{ r, p: r.event.payload }] : []));
   const crashes = (v.timeline?.waits ?? []).filter((w) => w.kind !== 'retry');
   const actions = v.readOnly ? [] : allowedActions(s.status);
+  // A suspended run's chip says what it sleeps or waits for, as on the runs page.
+  const wait = s.status === 'sleeping' || s.status === 'waiting' ? currentWait(s) : null;
 
   const live =
     v.liveness === null
@@ -202,7 +206,18 @@ export const runMain = (v: RunView): Html => {
     return html`<tr class="step s-${st.status}" data-step="${st.name}">
         <td class="idx">${st.index + 1}</td>
         <td><b>${st.name}</b></td>
-        <td>${badge(st.attemptCount === 0 && st.status === 'pending' ? 'pending' : st.status)}</td>
+        <td>
+          ${
+            st.status === 'sleeping' || st.status === 'waiting'
+              ? waitBadge(st.status, {
+                  kind: st.status === 'sleeping' ? 'sleep' : 'wait',
+                  step: st.name,
+                  until: st.nextRetryAt,
+                  event: st.waitingFor ?? null,
+                })
+              : badge(st.attemptCount === 0 && st.status === 'pending' ? 'pending' : st.status)
+          }
+        </td>
         <td class="num">
           ${st.attemptCount === 0 ? html`<span class="muted">never ran</span>` : st.attemptCount === 1 ? '1' : html`<b>${st.attemptCount}</b> attempts`}
         </td>
@@ -266,8 +281,15 @@ export const runMain = (v: RunView): Html => {
         </div>
         <h1 class="mono">${s.runId}</h1>
         <p class="facts">
-          ${badge(s.status)} ${live} · started ${time(s.startedAt)} ·
-          ${s.finishedAt !== null ? html`took <b>${formatDuration(endMs - start)}</b>` : html`running for <b class="elapsed" data-since="${s.startedAt}">${formatDuration(endMs - start)}</b>`}
+          ${wait !== null ? waitBadge(s.status, wait) : badge(s.status)} ${live} · started ${time(s.startedAt)} ·
+          ${
+            s.finishedAt !== null
+              ? html`took <b>${formatDuration(endMs - start)}</b>`
+              : wait !== null
+                ? html`in step <b>${wait.step}</b>, no worker holds it ·
+                    <b class="elapsed" data-since="${s.startedAt}">${formatDuration(endMs - start)}</b> since it started`
+                : html`running for <b class="elapsed" data-since="${s.startedAt}">${formatDuration(endMs - start)}</b>`
+          }
           · ${s.steps.filter((x) => x.status === 'success').length}/${s.steps.length} steps
           ${s.triggeredBy !== null ? html` · triggered by <span class="mono">${s.triggeredBy}</span>` : ''}
           ${s.forkedFrom !== undefined ? html` · forked from <a class="mono" id="forked-from" href="${`/runs/${encodeURIComponent(s.forkedFrom.runId)}`}">${s.forkedFrom.runId}</a> at step <b>${s.forkedFrom.step}</b>` : ''}
@@ -339,6 +361,7 @@ export const runMain = (v: RunView): Html => {
                 <span class="k o-success"></span>succeeded <span class="k o-failed"></span>failed
                 <span class="k o-interrupted"></span>interrupted <span class="k o-running"></span>running
                 <span class="k wait"></span>retry wait <span class="k band-crash"></span>crash → resume
+                <span class="k pause-sleep"></span>sleep <span class="k pause-wait"></span>wait for an event
               </div>
               ${timelineSvg(v.timeline, v.nowIso, lanesOf(v.timeline.steps, dependsOnOf(v.events)))}`
           : html`<p class="muted">No events.</p>`

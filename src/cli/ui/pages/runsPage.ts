@@ -1,7 +1,7 @@
 import type { RunCounts } from '../../../api/countRuns';
 import type { RunPage, RunPageEntry } from '../../../api/searchRuns';
 import type { RunStatus } from '../../../api/loadRunState';
-import { badge, formatDuration, href, html, time, type Html } from '../html';
+import { badge, formatDuration, href, html, time, waitBadge, type Html } from '../html';
 
 export const STATUSES: readonly RunStatus[] = ['running', 'pending', 'sleeping', 'waiting', 'failed', 'cancelled', 'success'];
 
@@ -32,7 +32,7 @@ const row = (r: RunPageEntry, nowMs: number): Html => {
     <td><a class="mono" href="${`/runs/${encodeURIComponent(r.runId)}`}">${r.runId}</a></td>
     <td>${r.pipelineId}</td>
     <td>
-      ${badge(r.status)}${r.recoveryCount > 0 ? html` <span class="chip" title="resumed ${r.recoveryCount} time(s)">↻ ${r.recoveryCount}</span>` : ''}
+      ${r.suspended !== undefined ? waitBadge(r.status, r.suspended) : badge(r.status)}${r.recoveryCount > 0 ? html` <span class="chip" title="resumed ${r.recoveryCount} time(s)">↻ ${r.recoveryCount}</span>` : ''}
     </td>
     <td>
       <span class="progress" title="${`${r.stepsSucceeded} of ${r.stepsTotal} steps succeeded`}"

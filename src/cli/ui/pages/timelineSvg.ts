@@ -1,4 +1,11 @@
-import type { AttemptSpan, Lane, Timeline } from '../../../api/internal/timeline';
+import {
+  describePause,
+  horizonOf,
+  type AttemptSpan,
+  type Lane,
+  type PauseSpan,
+  type Timeline,
+} from '../../../api/internal/timeline';
 import { formatDuration, html, raw, type Html } from '../html';
 
 const LABEL_W = 200;
@@ -17,7 +24,8 @@ const at = (iso: string): number => Date.parse(iso);
  */
 export const timelineSvg = (t: Timeline, nowIso: string, lanes: readonly Lane[] = []): Html => {
   const start = at(t.startedAt);
-  const end = t.ended ? at(t.endedAt) : Math.max(at(t.endedAt), at(nowIso));
+  // A run not ended is drawn to now, and on to the end of its sleeps and waits still on.
+  const end = t.ended ? at(t.endedAt) : Math.max(at(t.endedAt), at(nowIso), at(horizonOf(t)));
   const span = Math.max(1, end - start);
   const x = (iso: string) => LABEL_W + ((Math.min(at(iso), end) - start) / span) * CHART_W;
   const steps = t.steps.length > 0 ? t.steps : [...new Set(t.attempts.map((a) => a.step))];
@@ -107,9 +115,32 @@ export const timelineSvg = (t: Timeline, nowIso: string, lanes: readonly Lane[] 
         ><title>retry back-off</title></rect
       >`;
     });
+  /** A sleep to its end, a wait to its event or timeout (to now without one), labelled as the run's status is. */
+  const pause = (a: AttemptSpan & { readonly pause: PauseSpan }) => {
+    const p = a.pause;
+    const on = p.to === null;
+    const x0 = x(p.from);
+    const x1 = x(p.to ?? (p.until !== null && at(p.until) > at(nowIso) ? p.until : nowIso));
+    const w = Math.max(3, x1 - x0);
+    const label = describePause(p);
+    return html`<g
+      class="pause pause-${p.kind}${on ? ' on' : ''}"
+      data-step="${a.step}"
+      data-pause="${p.kind}"
+      data-end="${p.end ?? 'on'}"
+      ><rect x="${x0.toFixed(1)}" y="${y(a.step) + 8}" width="${w.toFixed(1)}" height="14" rx="3" />${
+        w > 60
+          ? html`<text class="in-pause" x="${(x0 + 5).toFixed(1)}" y="${y(a.step) + 19}"
+              >${label.length > w / 6.5 ? `${label.slice(0, Math.max(1, Math.floor(w / 6.5) - 1))}…` : label}</text
+            >`
+          : ''
+      }<title>${`${a.step} · attempt ${a.attempt} · ${label}`}</title></g
+    >`;
+  };
   const bar = (a: AttemptSpan) => {
     const x0 = x(a.startedAt);
-    const x1 = a.endedAt === null ? x(nowIso) : x(a.endedAt);
+    // A sleep or wait step's bar is its start; its sleep or wait is drawn after it.
+    const x1 = a.pause !== undefined ? x(a.pause.from) : a.endedAt === null ? x(nowIso) : x(a.endedAt);
     const w = Math.max(3, x1 - x0);
     const dur = (a.endedAt === null ? at(nowIso) : at(a.endedAt)) - at(a.startedAt);
     const tip = `${a.step} · attempt ${a.attempt} · ${a.outcome} · ${formatDuration(dur)} · worker ${a.worker}${a.error !== null ? `\n${a.error}` : ''}`;
@@ -126,7 +157,7 @@ export const timelineSvg = (t: Timeline, nowIso: string, lanes: readonly Lane[] 
     >`;
   };
   const markers = t.markers
-    .filter((m) => m.kind === 'resumed' || m.kind === 'released' || m.kind === 'claimed')
+    .filter((m) => m.kind === 'resumed' || m.kind === 'released' || m.kind === 'claimed' || m.kind === 'event')
     .map((m) => {
       const px = x(m.at).toFixed(1);
       return html`<g class="marker m-${m.kind}"
@@ -152,6 +183,8 @@ export const timelineSvg = (t: Timeline, nowIso: string, lanes: readonly Lane[] 
     role="img"
     aria-label="Timeline of run ${t.runId}"
   >
-    ${laneRows}${ticks}${bands}${retryWaits}${t.attempts.map(bar)}${markers}${now}
+    ${laneRows}${ticks}${bands}${retryWaits}${t.attempts.map(bar)}${t.attempts.flatMap((a) =>
+      a.pause !== undefined ? [pause({ ...a, pause: a.pause })] : [],
+    )}${markers}${now}
   </svg>`;
 };
