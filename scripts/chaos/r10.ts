@@ -18,6 +18,7 @@
  * The ledger (executions, effects) lives on the chaos cluster, outside the failing pair; it is
  * copied to the new primary at the end so the shared checks (checkJournal) read both together.
  */
+import { writeFileSync } from 'node:fs';
 import * as E from 'fp-ts/Either';
 import { Pool } from 'pg';
 import { closeDatabase, openDatabase } from '../../src/db/database';
@@ -74,8 +75,10 @@ const queue = async (ctx: Ctx, client: OrbitClient, ids: readonly string[]): Pro
 const runMode = async (ctx: Ctx, synchronous: boolean): Promise<ModeResult> => {
   const mode = synchronous ? 'sync' : 'async';
   const schema = `chaos_r10_${mode}_${ctx.seed}`;
-  const n = ctx.small ? 4 : 40;
-  const after = ctx.small ? 2 : 10;
+  // CHAOS_R10_RUNS=N: N runs before the promotion (and N/4 after) instead of 40 + 10 (4 + 2 small).
+  const sized = Number(process.env.CHAOS_R10_RUNS);
+  const n = Number.isInteger(sized) && sized > 0 ? sized : ctx.small ? 4 : 40;
+  const after = Number.isInteger(sized) && sized > 0 ? Math.max(1, Math.floor(sized / 4)) : ctx.small ? 2 : 10;
   const holdMs = 300;
   const ids = Array.from({ length: n }, (_, i) => `r10-${mode}-${ctx.seed}-${i}`);
   const laterIds = Array.from({ length: after }, (_, i) => `r10-${mode}-${ctx.seed}-after-${i}`);
@@ -190,6 +193,10 @@ const runMode = async (ctx: Ctx, synchronous: boolean): Promise<ModeResult> => {
       }
     }
     mark('all done');
+    // CHAOS_R10_OUT=<dir>: every worker's whole output, pass or fail (for reading a slow recovery).
+    const outDir = process.env.CHAOS_R10_OUT;
+    if (outDir !== undefined && outDir !== '')
+      workers.forEach((w, i) => writeFileSync(`${outDir}/r10-${mode}-${ctx.seed}-worker${i}.log`, w.stdout()));
     const alive = workers.filter((w) => w.child.exitCode === null && w.child.signalCode === null).length;
     if (alive !== 2) failures.push(`${2 - alive} worker(s) exited across the promotion`);
     const firstAppend = (
@@ -302,7 +309,11 @@ const runMode = async (ctx: Ctx, synchronous: boolean): Promise<ModeResult> => {
 export const r10 = async (ctx: Ctx): Promise<ScenarioResult> => {
   const t0 = Date.now();
   // The small version (npm test): one synchronous promotion with a few runs.
-  const modes = ctx.small ? [true] : [true, false];
+  // CHAOS_R10_MODES=async (or sync) runs one mode only, e.g. to reproduce a failure of it.
+  const only = process.env.CHAOS_R10_MODES;
+  const modes = (ctx.small ? [true] : [true, false]).filter(
+    (sync) => only === undefined || only === '' || only === (sync ? 'sync' : 'async'),
+  );
   const figures: Figure[] = [];
   const failures: string[] = [];
   for (const synchronous of modes) {

@@ -16,6 +16,8 @@ export interface InterruptedRunRow {
   readonly last_seq: number;
   readonly recovery_count: number;
   readonly verdict: 'released' | 'dead' | 'stale';
+  /** Its owner is known to be alive (see `InterruptedRun.ownerAlive`). */
+  readonly owner_alive: boolean;
 }
 
 /**
@@ -28,7 +30,17 @@ export const listInterruptedRuns = (db: Database, thresholdMs: number, limit: nu
     // The status list matches the partial index runs_unfinished_by_activity (sql/002).
     `SELECT r.id, r.pipeline_id, r.status, r.started_at, r.owner, r.last_seq, r.recovery_count,
             l.last_activity_at, l.verdict,
-            st.completed, st.failed, coalesce(st.ready_steps, '{}') AS ready_steps, st.next_retry_at
+            st.completed, st.failed, coalesce(st.ready_steps, '{}') AS ready_steps, st.next_retry_at,
+            -- The owner lives and is not stuck: its lease is renewed without this run, or it heartbeat
+            -- as a worker more than a renewal interval (a third of its lease) after the run's last sign
+            -- of life. A process the run killed or froze could do neither: its last heartbeat and its
+            -- last renewal covering the run are less than an interval apart.
+            (r.owner IS NOT NULL AND NOT r.owner = ANY ($3) AND (
+               EXISTS (SELECT 1 FROM ${db.qs}.workers w
+                        WHERE w.id = r.owner AND w.lease_until > now() AND NOT r.id = ANY (w.held))
+               OR EXISTS (SELECT 1 FROM ${db.qs}.worker_registry g
+                           WHERE g.id = r.owner AND g.alive_until > now()
+                             AND g.heartbeat_at > l.last_activity_at + (g.alive_until - g.heartbeat_at) / 3))) AS owner_alive
        FROM ${db.qs}.runs r
       CROSS JOIN LATERAL ${db.qs}.run_liveness(r, $1, $3) l
       -- A DAG's dependencies are in its run.created (absent for a linear pipeline: each step

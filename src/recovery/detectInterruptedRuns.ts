@@ -34,6 +34,13 @@ export interface InterruptedRun {
   readonly recoveryCount: number;
   /** Why it is interrupted: released by its worker, its owner's process is gone, or silent past the threshold. */
   readonly reason: 'released' | 'dead' | 'stale';
+  /**
+   * Its owner is alive although it no longer executes the run: the owner's lease is renewed without
+   * it, or the owner heartbeat as a worker more than a renewal interval after the run's last sign of
+   * life. The run neither killed nor froze its process (a journal that lost the run's last
+   * transitions in a failover, a worker that gave it up), so it is no suspect to isolate.
+   */
+  readonly ownerAlive: boolean;
 }
 
 export interface DetectOptions {
@@ -73,6 +80,7 @@ export const detectInterruptedRuns = async (
       lastSeq: r.last_seq,
       recoveryCount: r.recovery_count,
       reason: r.verdict,
+      ownerAlive: r.owner_alive,
     })),
   )(rows);
 };

@@ -45,8 +45,8 @@ export interface OrchestratorOptions {
   readonly isolate?: (run: InterruptedRun, reason: string) => Promise<RecoveryOutcome>;
 }
 
-/** Resume in isolation: the run has been taken over before, so it may be what killed its worker. */
-export const needsIsolation = (run: InterruptedRun): boolean => run.recoveryCount >= 1 && run.owner !== null;
+/** Resume in isolation: the run has been taken over before, so it may be what killed its worker (unless that worker lives). */
+export const needsIsolation = (run: InterruptedRun): boolean => run.recoveryCount >= 1 && run.owner !== null && !run.ownerAlive;
 
 /**
  * Detects interrupted runs and resumes each (several at once): the work of the spec's

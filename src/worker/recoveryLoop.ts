@@ -58,14 +58,17 @@ export class RecoveryLoop {
   }
 
   private launch(runId: string, run: InterruptedRun | undefined, reason: string): void {
-    const isolate = this.w.options.isolate;
+    const { isolate, client } = this.w.options;
     // A long-lived worker protects itself: every takeover from an owner that died (not a graceful
     // release) may be what killed it, so it runs in isolation; a death there is that run's alone.
     // The cost is a process start per such run, paid by every worker that detects it at the same
     // deadline (all but one then lose the claim; docs/RELIABILITY.md, R1 and R3). Reserving the
     // run before spawning (SKIP LOCKED plus the lease, as reserveQueuedRuns does, with detection
-    // skipping reserved runs) would leave one start per run.
-    if (run !== undefined && isolate !== undefined && run.owner !== null) {
+    // skipping reserved runs) would leave one start per run. An owner that lives (this worker, or
+    // one whose lease or heartbeat goes on without the run) was not killed by it: after a failover
+    // that lost their last transitions, every run in flight is such a run, and a process start for
+    // each (per recovering worker) starved a small machine for minutes (chaos R10).
+    if (run !== undefined && isolate !== undefined && run.owner !== null && run.owner !== client.workerId && !run.ownerAlive) {
       this.w.slots.track(
         runId,
         isolate(run, reason).then((outcome) => {

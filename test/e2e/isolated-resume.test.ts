@@ -66,6 +66,7 @@ describe('an isolated resume', () => {
     lastSeq: 0,
     recoveryCount: 1,
     reason: 'stale',
+    ownerAlive: false,
   });
 
   const isolate = (run: InterruptedRun): Promise<RecoveryOutcome> =>

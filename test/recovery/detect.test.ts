@@ -91,6 +91,8 @@ describe('detectInterruptedRuns', () => {
       lastSeq: 7,
       recoveryCount: 0,
       reason: 'stale',
+      // A ghost owner on another host: nothing says it lives.
+      ownerAlive: false,
     });
     expect(find(runs, withFailure.runId)).toMatchObject({
       pipelineId: 'etl-detect-2',
