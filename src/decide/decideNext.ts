@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { assertNever, OrbitErrors, type IllegalTransition, type ResumeRefusal } from '../errors';
 import type { RunEvent, RunFailed } from '../events/runEvents';
 import { toJsonValue } from '../events/json';
+import { describeDecodeError } from '../events/decodeErrors';
 import { foldEvents } from '../fold/evolve';
 import { isFinished, type RunState, type StepState } from '../fold/runState';
 import { PENDING_EPOCH } from '../journal/pendingTime';
@@ -313,7 +314,24 @@ const wakeOf = (
   const { name, attemptCount: attempt } = step;
   if (step.status === 'waiting') {
     const got = view.inbox?.find((x) => x.event === step.waitingFor);
-    if (got !== undefined) return { type: 'step.succeeded', stepName: name, attempt, payload: { result: got.data } };
+    if (got !== undefined) {
+      // Data its codec does not decode would break every later step that reads it: the step fails here instead.
+      const decoded = def.output === undefined ? null : def.output.decode(got.data);
+      if (decoded !== null && E.isLeft(decoded))
+        return {
+          type: 'step.failed',
+          stepName: name,
+          attempt,
+          payload: {
+            error: {
+              name: 'EventDataInvalid',
+              message: `the ${JSON.stringify(got.event)} event's data does not match step "${name}"'s codec: ${describeDecodeError(decoded.left)}`,
+            },
+            retryable: false,
+          },
+        };
+      return { type: 'step.succeeded', stepName: name, attempt, payload: { result: got.data } };
+    }
   }
   if (step.nextRetryAt === null) return 'later';
   if (c.now === null || pending) return 'decideAgain';

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { OrbitErrors, type SendEventFailure } from '../errors';
 import { toJsonValue } from '../events/json';
+import { describeDecodeError } from '../events/decodeErrors';
 import { isFinishedStatus, type RunState } from '../fold/runState';
 import { appendToRun } from '../journal/appendEvents';
 import { loadRunState } from '../journal/loadRunState';
@@ -57,6 +58,22 @@ const duplicateOf = (client: OrbitClient, s: RunState, event: string): string | 
     : null;
 };
 
+/**
+ * Why this event's data cannot be the result of the step that takes it, or null: the first step
+ * waiting for it that has not taken one has an `output` codec that does not decode it. Known only
+ * where the pipeline is registered (the step would fail when taking it otherwise).
+ */
+const dataProblemOf = (client: OrbitClient, s: RunState, event: string, data: unknown): string | null => {
+  const p = client.registry.getPipeline(s.pipelineId);
+  if (E.isLeft(p) || p.right.definitionHash !== s.definitionHash) return null;
+  const taker = p.right.steps.find(
+    (st) => st.waitForEvent?.event === event && s.steps.find((x) => x.name === st.name)?.status !== 'success',
+  );
+  if (taker?.output === undefined) return null;
+  const d = taker.output.decode(data);
+  return E.isLeft(d) ? `it does not match step "${taker.name}"'s codec: ${describeDecodeError(d.left)}` : null;
+};
+
 const resolveTarget = async (client: OrbitClient, target: EventTarget, event: string) => {
   if (typeof target === 'string') return E.right<SendEventFailure, string>(target);
   const found = await listRunsByKey(client.db, target.key, target.pipeline ?? null, 2);
@@ -105,6 +122,8 @@ export const sendEvent = async (
       return E.left(OrbitErrors.eventNotDelivered(s.runId, event, `the run already ended (${s.status})`));
     const dup = duplicateOf(client, s, event);
     if (dup !== null) return E.left(OrbitErrors.eventNotDelivered(s.runId, event, dup));
+    const bad = dataProblemOf(client, s, event, json.value ?? null);
+    if (bad !== null) return E.left(OrbitErrors.invalidInput('data', `the ${JSON.stringify(event)} event's data: ${bad}`));
     const r = await appendToRun(client.db, {
       runId: s.runId,
       expectedSeq: s.lastSeq,

@@ -83,6 +83,27 @@ export interface TypedMapOptions<Dep extends string, Over extends string> extend
   readonly concurrency?: number;
 }
 
+/** A builder sleep step's options: its dependencies among the steps before it (default: the step before it). */
+export interface TypedSleepOptions<Dep extends string> {
+  readonly dependsOn?: readonly Dep[];
+}
+
+/**
+ * A builder wait step's options: `waitForEvent`'s (`event`, `timeout`, `onTimeout`), its
+ * dependencies, and `output`, the codec of the event's data: later steps read the data decoded
+ * (`ctx.results.<step>` has the codec's type), and data that does not decode is refused when sent
+ * (`sendEvent`, `orbit send` with the pipeline loaded) and fails the step when taken.
+ */
+export interface TypedWaitOptions<Dep extends string, C extends t.Mixed | undefined = undefined> extends TypedSleepOptions<Dep> {
+  /** The event's name, as `orbit send <runId> <event>` and `sendEvent(client, runId, event, data)` give it. */
+  readonly event: string;
+  /** How long to wait from the moment the step begins waiting (`30m`, `2d`, or milliseconds). Default: no timeout. */
+  readonly timeout?: string | number;
+  /** At the timeout: `'fail'` (default) or `{ continueWith: data }` (the step's data instead, as journaled). */
+  readonly onTimeout?: 'fail' | { readonly continueWith: C extends t.Mixed ? t.OutputOf<C> & JsonValue : JsonValue };
+  readonly output?: C;
+}
+
 /** The names among `Deps` whose results are arrays: what a map step can map over. */
 type ArrayKeys<Out, Deps extends string> = { [K in Deps]: Lookup<Out, K> extends readonly unknown[] ? K : never }[Deps];
 type ItemOf<T> = T extends readonly (infer I)[] ? I : never;
@@ -157,6 +178,31 @@ export interface PipelineBuilder<M, Out = None, Anc = None, Last extends keyof O
     handler: ItemHandler<M, Visible<Out, Anc, D>, ItemOf<Lookup<Out, K>>, R> &
       ItemHandler<M, Visible<Out, Anc, D>, ItemOf<Lookup<Out, K>>, JsonReturn<NoInference<R>>>,
   ): PipelineBuilder<M, With<Out, N, StoredResult<R>[]>, With<Anc, N, D | Lookup<Anc, D>>, N>;
+  /**
+   * Adds a sleep step: it waits `duration` (`90s`, `2h`, `3d`, or milliseconds) on the database
+   * clock, holding no worker; its result is null.
+   */
+  sleep<N extends string, D extends keyof Out & string = Last>(
+    name: NewName<N, keyof Out>,
+    duration: string | number,
+    options?: TypedSleepOptions<D>,
+  ): PipelineBuilder<M, With<Out, N, null>, With<Anc, N, D | Lookup<Anc, D>>, N>;
+  /** Adds a sleep step that waits until the time `until` returns (a Date, an ISO string or epoch ms); its result is null. */
+  sleepUntil<N extends string, D extends keyof Out & string = Last>(
+    name: NewName<N, keyof Out>,
+    until: (ctx: TypedStepContext<M, Visible<Out, Anc, D>>) => Date | string | number,
+    options?: TypedSleepOptions<D>,
+  ): PipelineBuilder<M, With<Out, N, null>, With<Anc, N, D | Lookup<Anc, D>>, N>;
+  /** Adds a step that waits for an event sent to the run; its result is the event's data, decoded by `output`. */
+  waitForEvent<N extends string, C extends t.Mixed, D extends keyof Out & string = Last>(
+    name: NewName<N, keyof Out>,
+    options: TypedWaitOptions<D, C> & { readonly output: C },
+  ): PipelineBuilder<M, With<Out, N, t.TypeOf<C>>, With<Anc, N, D | Lookup<Anc, D>>, N>;
+  /** Adds a step that waits for an event sent to the run; its result is the event's data (JSON). */
+  waitForEvent<N extends string, D extends keyof Out & string = Last>(
+    name: NewName<N, keyof Out>,
+    options: TypedWaitOptions<D>,
+  ): PipelineBuilder<M, With<Out, N, JsonValue>, With<Anc, N, D | Lookup<Anc, D>>, N>;
   /** The pipeline, checked by `definePipeline` (which throws `PipelineDefinitionError`). */
   build(): Pipeline<M>;
 }
@@ -167,17 +213,21 @@ const notJson = (step: string, path: string, what: string): StepResult => {
   return { success: false, error, retryable: false };
 };
 
+/** A step's context with `results`: a view of prevResults (looked up when read), not a copy, so a long run's step pays for what it reads. */
+const typedContext = <M>(ctx: StepContext<M>): TypedStepContext<M, unknown> => {
+  const prevResults = ctx.prevResults;
+  const results = lazyRecord<unknown>({
+    get: (k) => (Object.prototype.hasOwnProperty.call(prevResults, k) ? (prevResults[k]?.data ?? null) : undefined),
+    keys: () => Object.keys(prevResults).filter((k) => prevResults[k] !== undefined),
+  });
+  return { ...ctx, results };
+};
+
 /** A builder handler as a `StepDefinition` handler: results from `prevResults`, the return value as `data`. */
 const toStepHandler =
   <M>(name: string, handler: (ctx: TypedStepContext<M, unknown>) => unknown, checkJson: boolean) =>
   async (ctx: StepContext<M>): Promise<StepResult> => {
-    // A view of prevResults (looked up when read), not a copy: a long run's step pays for what it reads.
-    const prevResults = ctx.prevResults;
-    const results = lazyRecord<unknown>({
-      get: (k) => (Object.prototype.hasOwnProperty.call(prevResults, k) ? (prevResults[k]?.data ?? null) : undefined),
-      keys: () => Object.keys(prevResults).filter((k) => prevResults[k] !== undefined),
-    });
-    const value: unknown = await handler({ ...ctx, results });
+    const value: unknown = await handler(typedContext(ctx));
     const where = ctx.itemIndex === undefined ? name : `${name}[${ctx.itemIndex}]`;
     if (value === undefined) return { success: true };
     if (checkJson) {
@@ -190,7 +240,16 @@ const toStepHandler =
 interface Untyped<M> {
   step(name: string, a: unknown, b?: unknown): Untyped<M>;
   map(name: string, options: TypedMapOptions<string, string>, handler: unknown): Untyped<M>;
+  sleep(name: string, duration: string | number, options?: TypedSleepOptions<string>): Untyped<M>;
+  sleepUntil(name: string, until: unknown, options?: TypedSleepOptions<string>): Untyped<M>;
+  waitForEvent(name: string, options: TypedWaitOptions<string, t.Mixed | undefined>): Untyped<M>;
 }
+
+/** The step fields every builder step kind shares: its name and, when given, its dependencies. */
+const baseOf = (name: string, opts: { readonly dependsOn?: readonly string[] } | undefined) => ({
+  name,
+  ...(opts?.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
+});
 
 const builderOf = <M>(name: string, options: TypedPipelineOptions<M>, steps: readonly StepDefinition<M>[]) => {
   const self = {
@@ -222,6 +281,31 @@ const builderOf = <M>(name: string, options: TypedPipelineOptions<M>, steps: rea
         ...(opts.dependsOn === undefined ? {} : { dependsOn: opts.dependsOn }),
         ...(opts.retry === undefined ? {} : { retry: opts.retry }),
         ...(opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }),
+      };
+      return builderOf(name, options, [...steps, def]);
+    },
+    // Sleep and wait steps are checked by definePipeline at build(), as written there.
+    sleep(stepName: string, duration: string | number, opts?: TypedSleepOptions<string>): Untyped<M> {
+      return builderOf(name, options, [...steps, { ...baseOf(stepName, opts), sleep: duration }]);
+    },
+    sleepUntil(stepName: string, until: unknown, opts?: TypedSleepOptions<string>): Untyped<M> {
+      if (typeof until !== 'function')
+        throw new TypeError(`pipeline ${name}: step ${String(stepName)}: sleepUntil needs a function of the context`);
+      const f = until as (ctx: TypedStepContext<M, unknown>) => Date | string | number;
+      const def: StepDefinition<M> = { ...baseOf(stepName, opts), sleepUntil: (ctx) => f(typedContext(ctx)) };
+      return builderOf(name, options, [...steps, def]);
+    },
+    waitForEvent(stepName: string, opts: TypedWaitOptions<string, t.Mixed | undefined>): Untyped<M> {
+      if (typeof opts !== 'object' || opts === null)
+        throw new TypeError(`pipeline ${name}: step ${String(stepName)}: waitForEvent needs options { event, … }`);
+      const def: StepDefinition<M> = {
+        ...baseOf(stepName, opts),
+        waitForEvent: {
+          event: opts.event,
+          ...(opts.timeout === undefined ? {} : { timeout: opts.timeout }),
+          ...(opts.onTimeout === undefined ? {} : { onTimeout: opts.onTimeout }),
+        },
+        ...(opts.output === undefined ? {} : { output: opts.output }),
       };
       return builderOf(name, options, [...steps, def]);
     },

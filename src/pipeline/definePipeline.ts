@@ -210,6 +210,11 @@ const checkKind = <M>(pipeline: string, step: StepDefinition<M>): void => {
       !(typeof onTimeout === 'object' && onTimeout !== null && 'continueWith' in onTimeout)
     )
       fail("waitForEvent.onTimeout must be 'fail' or { continueWith: data }");
+    // The data a timeout continues with is read back through the step's codec, as an event's data is.
+    if (step.output !== undefined && typeof onTimeout === 'object' && onTimeout !== null) {
+      const d = step.output.decode((onTimeout as { continueWith?: unknown }).continueWith);
+      if (E.isLeft(d)) fail(`waitForEvent.onTimeout.continueWith does not match the step's output codec ${step.output.name}`);
+    }
   }
 };
 

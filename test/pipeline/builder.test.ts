@@ -1,9 +1,17 @@
+import * as E from 'fp-ts/Either';
 import * as t from 'io-ts';
 import { pipeline } from '../../src/pipeline/builder';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import { jsonProblem } from '../../src/pipeline/jsonProblem';
 import { runPipeline } from '../../src/api/runPipeline';
 import { loadRunState } from '../../src/api/loadRunState';
+import { enqueueRun } from '../../src/api/enqueueRun';
+import { sendEvent } from '../../src/api/sendEvent';
+import { startWorker } from '../../src/api/startWorker';
+import { formatError } from '../../src/errors';
+import { createRegistry } from '../../src/pipeline/registry';
+import { connect } from '../../src/runtime/orbitClient';
+import { waitFor } from '../support/waitFor';
 import type { Pipeline } from '../../src/pipeline/types';
 import { createTestClient, type TestClient } from '../support/testClient';
 import { expectRight } from '../support/testDatabase';
@@ -199,5 +207,115 @@ describe('the typed builder with map steps', () => {
     const b = await run(bad, {});
     expect(b.status).toBe('failed');
     expect(b.error).toContain('step "when[1]" returned a value that is not JSON: $.at is a Date');
+  });
+});
+
+describe('the typed builder with sleep and wait steps', () => {
+  const Approval = t.type({ approved: t.boolean, by: t.string });
+  const untilStatus = (runId: string, status: string) =>
+    waitFor(
+      async () =>
+        (await tc.client.db.pool.query<{ status: string }>(`SELECT status FROM ${tc.client.db.qs}.runs WHERE id = $1`, [runId]))
+          .rows[0]?.status === status,
+      { what: `run ${runId} ${status}` },
+    );
+  const waiting = () =>
+    pipeline('builder-wait', { metadata: t.type({ order: t.string }) })
+      .step('prepare', (ctx) => ({ order: ctx.metadata.order }))
+      .sleep('cool-down', '150ms')
+      .waitForEvent('approve', { event: 'approved', timeout: '1h', output: Approval })
+      .sleepUntil('settle', (ctx) => Date.now() + (ctx.results.approve.approved ? 100 : 0))
+      .step('ship', (ctx) => ({ order: ctx.results.prepare.order, ...ctx.results.approve }))
+      .build();
+
+  it('sleeps, waits for its event (data checked by the codec when sent and when taken), and hands the data on, typed', async () => {
+    const p = waiting();
+    const w = expectRight(await startWorker({ client: tc.client, concurrency: 2 }));
+    try {
+      const { runId } = expectRight(await enqueueRun(p, { order: 'o-7' }, { client: tc.client }));
+      await untilStatus(runId, 'waiting');
+      // Data its codec refuses is refused here, and nothing is journaled.
+      const bad = await sendEvent(tc.client, runId, 'approved', { approved: 'yes' });
+      expect(E.isLeft(bad) && bad.left._tag).toBe('InvalidInput');
+      expect(E.isLeft(bad) && formatError(bad.left)).toMatch(/"approved" event's data: it does not match step "approve"'s codec/);
+      expectRight(await sendEvent(tc.client, runId, 'approved', { approved: true, by: 'ana' }));
+      await untilStatus(runId, 'success');
+      const state = expectRight(await loadRunState(runId, { client: tc.client }));
+      expect(Object.fromEntries(state.steps.map((s) => [s.name, s.result]))).toEqual({
+        prepare: { order: 'o-7' },
+        'cool-down': null,
+        approve: { approved: true, by: 'ana' },
+        settle: null,
+        ship: { order: 'o-7', approved: true, by: 'ana' },
+      });
+      const types = (await eventsOf(tc.client.db, runId)).map((e) => e.event.type);
+      expect(types.filter((x) => x === 'step.sleeping')).toHaveLength(2);
+      expect(types.filter((x) => x === 'step.waiting')).toHaveLength(1);
+      expect(types.filter((x) => x === 'event.received')).toHaveLength(1);
+    } finally {
+      await w.stop();
+    }
+  }, 60_000);
+
+  it('fails the wait step, for good, when data its codec refuses comes from a sender without the pipeline', async () => {
+    const p = waiting();
+    // A sender that does not have the pipeline cannot check the data: the step does, when it takes it.
+    const blind = expectRight(await connect({ databaseUrl: tc.url, schema: tc.schema, registry: createRegistry() }));
+    const w = expectRight(await startWorker({ client: tc.client, concurrency: 2 }));
+    try {
+      const { runId } = expectRight(await enqueueRun(p, { order: 'o-8' }, { client: tc.client }));
+      expectRight(await sendEvent(blind, runId, 'approved', { approved: 'yes' }));
+      await untilStatus(runId, 'failed');
+      const state = expectRight(await loadRunState(runId, { client: tc.client }));
+      expect(state.error).toMatch(
+        /step "approve" failed \(not retryable\): the "approved" event's data does not match step "approve"'s codec/,
+      );
+      expect(state.steps.find((s) => s.name === 'ship')?.status).toBe('pending');
+    } finally {
+      await w.stop();
+      await blind.close();
+    }
+  }, 60_000);
+
+  it('has the definition hash of the same pipeline written with definePipeline, and refuses what it refuses', () => {
+    const until = () => 0;
+    const built = pipeline('builder-kinds')
+      .step('a', () => 1)
+      .sleep('nap', '2h')
+      .waitForEvent('approve', {
+        event: 'approved',
+        timeout: '1d',
+        onTimeout: { continueWith: { approved: false, by: 'x' } },
+        output: Approval,
+      })
+      .sleepUntil('until', until)
+      .build();
+    const plain = definePipeline({
+      name: 'builder-kinds',
+      steps: [
+        { name: 'a', handler: () => ({ success: true, data: 1 }) },
+        { name: 'nap', sleep: '2h' },
+        {
+          name: 'approve',
+          waitForEvent: { event: 'approved', timeout: '1d', onTimeout: { continueWith: { approved: false, by: 'x' } } },
+        },
+        { name: 'until', sleepUntil: until },
+      ],
+    });
+    expect(built.definitionHash).toBe(plain.definitionHash);
+    expect(built.steps.map((s) => s.sleep ?? s.waitForEvent?.event ?? null)).toEqual([null, '2h', 'approved', null]);
+    const js = pipeline('builder-bad') as unknown as {
+      step(n: string, h: unknown): typeof js;
+      sleep(n: string, d: unknown): { build(): unknown };
+      sleepUntil(n: string, f: unknown): unknown;
+      waitForEvent(n: string, o: unknown): { build(): unknown };
+    };
+    expect(() => js.sleep('nap', 'soon').build()).toThrow(/step nap: sleep: /);
+    expect(() => js.waitForEvent('w', { event: 'bad event' }).build()).toThrow(/waitForEvent.event must be/);
+    expect(() => js.waitForEvent('w', { event: 'ok', timeout: 'later' }).build()).toThrow(/waitForEvent.timeout/);
+    expect(() =>
+      js.waitForEvent('w', { event: 'ok', onTimeout: { continueWith: { approved: 'no' } }, output: Approval }).build(),
+    ).toThrow(/continueWith does not match the step's output codec/);
+    expect(() => js.sleepUntil('u', '2030-01-01')).toThrow(/sleepUntil needs a function/);
   });
 });

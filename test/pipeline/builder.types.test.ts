@@ -151,3 +151,42 @@ mapped.map('bad', { over: 'list', dependsOn: ['list'] }, () => 1);
 mapped.map('bad', { over: 'ids' }, () => 1);
 // @ts-expect-error an item's result must be JSON too
 mapped.map('bad', { over: 'ids', dependsOn: ['ids'] }, () => new Date());
+
+// Sleep and wait steps: a sleep's result is null; a wait's is the event's data, typed by its
+// output codec (JSON without one); sleepUntil's context sees its dependencies' results, typed.
+const Approval = t.type({ approved: t.boolean, by: t.string });
+const waits = pipeline('wait-types')
+  .step('prepare', () => ({ order: 'o-1' }))
+  .sleep('cool-down', '2h')
+  .waitForEvent('approve', {
+    event: 'approved',
+    timeout: '2d',
+    onTimeout: { continueWith: { approved: false, by: 'timeout' } },
+    output: Approval,
+  })
+  .waitForEvent('raw', { event: 'note', dependsOn: ['prepare'] })
+  .sleepUntil(
+    'until',
+    (ctx) => {
+      exactly<keyof typeof ctx.results, 'prepare' | 'raw'>(true);
+      exactly<typeof ctx.results.raw, JsonValue>(true);
+      return new Date(Date.parse(ctx.results.prepare.order) || 0);
+    },
+    { dependsOn: ['raw'] },
+  )
+  .step('ship', { dependsOn: ['approve', 'until'] }, (ctx) => {
+    exactly<(typeof ctx.results)['cool-down'], null>(true);
+    exactly<typeof ctx.results.approve, { approved: boolean; by: string }>(true);
+    exactly<typeof ctx.results.until, null>(true);
+    return { shipped: ctx.results.approve.approved, by: ctx.results.approve.by };
+  });
+// @ts-expect-error continueWith must be what the codec reads (approved is a boolean)
+waits.waitForEvent('again', { event: 'x', onTimeout: { continueWith: { approved: 'no', by: 'x' } }, output: Approval });
+// @ts-expect-error a wait names its event
+waits.waitForEvent('again', { timeout: '1h' });
+// @ts-expect-error a sleep's dependency must be a step already there
+waits.sleep('nap', '1h', { dependsOn: ['later'] });
+// @ts-expect-error a sleep's name is new too
+waits.sleep('ship', '1h');
+// @ts-expect-error a wait step's result is not a handler's: no field the codec does not have
+waits.step('after', (ctx) => ctx.results.ship.shipped && ctx.results.approve.reason);
