@@ -153,11 +153,15 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
     const b = bar(
       t,
       o.width,
-      mine.map((a) => ({
-        from: a.startedAt,
-        to: a.outcome === 'interrupted' ? a.startedAt : (a.endedAt ?? t.endedAt),
-        ch: ch.run,
-      })),
+      mine.flatMap((a) => [
+        {
+          from: a.startedAt,
+          to: a.outcome === 'interrupted' ? a.startedAt : a.pause !== undefined ? a.pause.from : (a.endedAt ?? t.endedAt),
+          ch: ch.run,
+        },
+        // The lane's sleeps and waits, as on their steps' rows.
+        ...(a.pause !== undefined ? [{ from: a.pause.from, to: a.pause.to ?? a.pause.until ?? t.endedAt, ch: ch.pause }] : []),
+      ]),
       ch.blank,
     );
     const ran = lane.steps.filter((s) => mine.some((a) => a.step === s)).length;

@@ -136,6 +136,44 @@ describe('a sleeping run', () => {
   });
 });
 
+describe('a run with branches, one of them asleep', () => {
+  it("the sleep is drawn on its branch's row too, while the other branch runs on", () => {
+    const dag: RunEvent = {
+      type: 'run.created',
+      payload: {
+        pipelineId: 'dag',
+        steps: ['a', 'nap', 'b'],
+        definitionHash: 'h',
+        metadata: {},
+        triggeredBy: null,
+        dependsOn: { a: [], nap: ['a'], b: ['a'] },
+      },
+    };
+    const events = record('r', [
+      dag,
+      claimed('w1'),
+      started('a'),
+      succeeded('a'),
+      started('nap'),
+      sleeping('nap', timeOfSeq(40)),
+      started('b'),
+    ]);
+    const t = buildTimeline(events, timeOfSeq(10))!;
+    expect(t.suspended).toBe(false); // the executor holds the run: b runs
+    const lines = timelineLines(t, {
+      width: 40,
+      fancy: false,
+      paint: plain,
+      results: false,
+      dependsOn: { a: [], nap: ['a'], b: ['a'] },
+    });
+    expect(lines[0]).toMatch(/^Run r \(dag\): not ended/);
+    const lane = lines.find((l) => l.startsWith('branch') && l.includes('nap'));
+    expect(lane).toMatch(/~{20,}\|/);
+    expect(lines.find((l) => l.trim().startsWith('b #1'))).toMatch(/running/);
+  });
+});
+
 describe('a waiting run', () => {
   const TIMEOUT = timeOfSeq(7201);
   const events = record('r', [

@@ -19,6 +19,8 @@ const opts = { pipelines: false } as const;
 const withPipelines = (args: readonly string[]) => ['--pipelines', PIPELINES, ...args];
 /** `2026-12-08 01:00:00Z`: how every view writes the end of a sleep or a wait. */
 const shown = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')}Z`;
+/** ORBIT_UI_SCREENSHOTS=docs retakes docs/history-sleeping.png and docs/ui/run-waiting.png (as ui-browser does). */
+const SHOTS = process.env.ORBIT_UI_SCREENSHOTS === 'docs' ? path.join(REPO_ROOT, 'docs') : null;
 
 describe('sleeping and waiting runs, as every view shows them', () => {
   let h: E2eHarness;
@@ -161,6 +163,7 @@ describe('sleeping and waiting runs, as every view shows them', () => {
     expect(seen.status).toBe('sleeping');
     expect(seen.note).toMatch(/^sleeping until .* · \S+ so far/);
     expect(seen.gaps).toBe(0);
+    if (SHOTS !== null) writeFileSync(path.join(SHOTS, 'history-sleeping.png'), await p.screenshot(1400));
 
     const w = await htmlOf(foreverId);
     expect(await w.evaluate<string>(`document.getElementById('state').innerText`)).toMatch(
@@ -214,6 +217,7 @@ describe('sleeping and waiting runs, as every view shows them', () => {
       expect(runPage.step).toBe(runPage.chip);
       expect(runPage.pause).toContain('waiting for "approved"');
       expect(runPage.crash).toBe(0);
+      if (SHOTS !== null) writeFileSync(path.join(SHOTS, 'ui', 'run-waiting.png'), await p.screenshot(1400));
     } finally {
       ui.kill('SIGTERM');
       await ui.done;
