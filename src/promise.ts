@@ -137,6 +137,7 @@ export const {
   defaultClient,
   detectInterruptedRuns,
   diffRuns,
+  enqueueFork,
   exportRuns,
   followRun,
   forkRun,

@@ -12,6 +12,7 @@ export * from './connect';
 export * from './countRuns';
 export * from './detectInterruptedRuns';
 export * from './diffRuns';
+export * from './enqueueFork';
 export * from './enqueueRun';
 export * from './exportRuns';
 export * from './forkRun';

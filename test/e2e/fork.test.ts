@@ -67,6 +67,54 @@ describe('orbit fork', () => {
     expect(hist.stdout).toContain(`step.reused fetch-data #1  result of run ${runId} seq 4`);
   });
 
+  it('--queue puts the fork on the queue: nothing runs in the forking process, a worker runs the rest', async () => {
+    const marker = path.join(dir, 'queued-marker.txt');
+    const fixed = path.join(dir, 'queued-fixed');
+    const runId = newE2eRunId('qsrc');
+    const metadata = JSON.stringify({ marker, brokenUntil: { 'load-data': fixed } });
+    expectExit(await h.cli(['run', 'data-pipeline', '--run-id', runId, '--metadata', metadata]), 1);
+    writeFileSync(fixed, '');
+    const forkId = newE2eRunId('qfork');
+    const f = await h.cli(['fork', runId, '--from-step', 'load-data', '--new-run-id', forkId, '--queue']);
+    expectExit(f, 0);
+    expect(f.lines).toContain(
+      `✓ Queued run ${forkId}, forked from ${runId} at step load-data; a worker (orbit worker) will execute it`,
+    );
+    expect(f.lines).toContain(`ℹ Reused from ${runId}: fetch-data, transform-data`);
+    // Queued, not claimed: only the creation and the reused results are journaled.
+    expect((await h.events(forkId)).map((e) => e.type)).toEqual(['run.created', 'step.reused', 'step.reused']);
+    expect((await h.run(forkId))?.status).toBe('pending');
+
+    const worker = h.start(['worker', '--concurrency', '2']);
+    try {
+      await h.waitFor('the worker to run the forked run', async () => (await h.run(forkId))?.status === 'success', 30_000);
+    } finally {
+      worker.kill('SIGTERM');
+      await worker.done;
+    }
+    const events = await h.events(forkId);
+    expect(events[0]?.payload).toMatchObject({ forkedFrom: { runId, step: 'load-data' }, triggeredBy: 'queue:cli' });
+    expect(ofType(events, 'run.claimed')).toHaveLength(1);
+    expect(ofType(events, 'step.started').map((e) => e.step_name)).toEqual(['load-data', 'notify']);
+    // Handlers: fetch/transform once (the source), load-data twice (source, worker), notify once.
+    expect(
+      readFileSync(marker, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ')[0]),
+    ).toEqual(['fetch-data', 'transform-data', 'load-data', 'load-data', 'notify']);
+    expectExit(await h.cli(['verify', runId, forkId]), 0);
+
+    const json = await h.cli(['fork', runId, '--from-step', 'notify', '--queue', '--json']);
+    expectExit(json, 0);
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      status: 'pending',
+      queued: true,
+      forkedFrom: { runId, step: 'notify' },
+      reused: ['fetch-data', 'transform-data'],
+    });
+  });
+
   it('refuses an unknown run, an unknown step and a run that has not ended, in one line each', async () => {
     const unknown = await h.cli(['fork', 'run_nope', '--from-step', 'notify']);
     expectExit(unknown, 1);

@@ -6,6 +6,7 @@ import { printProgress } from '../progress';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { terminalTicker } from '../stepTicker';
+import { enqueueFork } from '../../api/enqueueFork';
 import { forkRun } from '../../api/forkRun';
 import { parseRunId } from '../../api/internal/arguments';
 
@@ -13,6 +14,7 @@ interface ForkArgs extends GlobalArgs {
   readonly runId: string;
   readonly fromStep: string;
   readonly newRunId?: string;
+  readonly queue: boolean;
 }
 
 export const forkCommand: CommandModule<GlobalArgs, ForkArgs> = {
@@ -33,14 +35,20 @@ export const forkCommand: CommandModule<GlobalArgs, ForkArgs> = {
           'The step to run again: it and every step downstream of it run; every other step that succeeded keeps its result (its handler is not called)',
       })
       .option('new-run-id', { type: 'string', describe: 'Use this id for the new run instead of a generated one' })
+      .option('queue', {
+        type: 'boolean',
+        default: false,
+        describe: 'Put the new run on the queue for a worker (orbit worker) instead of running it in this process',
+      })
       .epilogue(
-        'The new run is executed in this process and journals where it came from (run.created forkedFrom, one step.reused per reused step). ' +
+        'The new run is executed in this process (with --queue: by a worker) and journals where it came from (run.created forkedFrom, one step.reused per reused step). ' +
           'Refused: an unknown run or step, a run still pending or running (interrupted included: resume or cancel it first), ' +
           'a pipeline whose definition changed since the run. See docs/PIPELINES.md, "Forking a run".',
       )
+      .example('$0 fork run_lx2k9f0a3b7c1d2e4f --from-step transform', 'Run transform and what follows it again, reusing extract')
       .example(
-        '$0 fork run_lx2k9f0a3b7c1d2e4f --from-step transform',
-        'Run transform and what follows it again, reusing extract',
+        '$0 fork run_lx2k9f0a3b7c1d2e4f --from-step transform --queue',
+        'The same, executed by a worker',
       ) as unknown as Argv<ForkArgs>,
   handler: (args) => {
     const id = parseRunId(args.runId);
@@ -50,6 +58,23 @@ export const forkCommand: CommandModule<GlobalArgs, ForkArgs> = {
       if (E.isLeft(nid)) return refuse(args, nid.left);
     }
     return runCommand(args, { pipelines: true }, async ({ client, out }) => {
+      if (args.queue) {
+        const q = await enqueueFork(args.runId, {
+          client,
+          fromStep: args.fromStep,
+          runId: args.newRunId,
+          triggeredBy: 'cli',
+        });
+        if (E.isLeft(q)) return q;
+        const f = q.right;
+        if (out.json) out.document({ ...f, status: 'pending', queued: true });
+        out.success(
+          `Queued run ${f.runId}, forked from ${args.runId} at step ${out.bold(args.fromStep)}; a worker (orbit worker) will execute it`,
+        );
+        out.info(`Reused from ${args.runId}: ${f.reused.length === 0 ? '(none)' : f.reused.join(', ')}`);
+        out.info(`Run ID: ${f.runId}`);
+        return E.right(ExitCode.ok);
+      }
       const ticker = terminalTicker(!out.json);
       const signals = installStopSignals((text) => {
         ticker.stop();
