@@ -104,6 +104,36 @@ describe('durable sleep', () => {
     await worker.done;
   }, 60_000);
 
+  it('orbit run of a pipeline that sleeps or waits says so in one line and exits 0 (a worker continues it)', async () => {
+    const slept = await h.cli(withPipelines(['run', 'long-nap']), opts);
+    expectExit(slept, 0);
+    const sleeping = slept.lines.filter((l) => l.includes(' is sleeping until '));
+    expect(sleeping).toHaveLength(1);
+    const m = /Run (\S+) is sleeping until (\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ); a worker \(orbit worker\) will continue it$/.exec(
+      sleeping[0] ?? '',
+    );
+    expect(m).not.toBeNull();
+    const sleptId = m?.[1] as string;
+    expect((await h.run(sleptId))?.status).toBe('sleeping');
+    const until: unknown = (await h.steps(sleptId)).find((s) => s.name === 'nap')?.next_retry_at;
+    expect(`${new Date(until as string).toISOString().slice(0, 19).replace('T', ' ')}Z`).toBe(m?.[2]);
+    expect(slept.stdout).not.toContain('released');
+
+    const waited = await h.cli(withPipelines(['run', 'approval', '--json']), opts);
+    expectExit(waited, 0);
+    const doc = JSON.parse(waited.stdout) as { runId: string; status: string; released: boolean; suspended: unknown };
+    expect(doc.status).toBe('waiting');
+    expect(doc.released).toBe(false);
+    expect(doc.suspended).toEqual({ kind: 'wait', step: 'approve', until: expect.stringMatching(/^\d{4}-/), event: 'approved' });
+    const text = await h.cli(withPipelines(['run', 'approval']), opts);
+    expectExit(text, 0);
+    expect(text.stdout).toMatch(
+      /Run (\S+) is waiting for "approved" \(times out \d{4}-[^)]+\); a worker \(orbit worker\) will continue it; send it with: orbit .*send \1 approved\n/,
+    );
+    for (const id of [sleptId, doc.runId, /Run (\S+) is waiting/.exec(text.stdout)?.[1] as string])
+      expectExit(await h.cli(withPipelines(['cancel', id]), opts), 0);
+  }, 60_000);
+
   it('orbit send: a waiting run shows what it waits for, takes the event by key, and refusals are one line', async () => {
     const worker = h.start(withPipelines(['worker', '--metrics-port', '0']), opts);
     const queued = await h.cli(withPipelines(['run', 'approval', '--queue', '--json', '--metadata', '{"orderId":"o-7"}']), opts);

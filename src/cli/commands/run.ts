@@ -14,6 +14,7 @@ import { parseRunId } from '../../api/internal/arguments';
 import { OrbitErrors, type OrbitError } from '../../api/internal/errors';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { waitForRunEnd } from '../../api/internal/journal';
+import { currentWait, describeWait } from '../../api/loadRunState';
 import { enqueueRunByName, MAX_PRIORITY, runPipelineByName } from '../../api/internal/runByName';
 
 interface RunArgs extends GlobalArgs {
@@ -140,7 +141,8 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         describe: 'With --queue: wait for the run to end and exit with its status',
       })
       .epilogue(
-        'On a terminal, a step that runs longer than a second shows a spinner and its elapsed time; piped output has none of it.',
+        'On a terminal, a step that runs longer than a second shows a spinner and its elapsed time; piped output has none of it. ' +
+          'A run that reaches a sleep or a wait for an event is handed to the workers: one line says until when (or for what), and the exit code is 0.',
       )
       .example('$0 run data-pipeline --queue --wait', 'Queue a run, let a worker execute it, exit 0 when it succeeded')
       .example('$0 run data-pipeline --queue --at 10m', 'Queue a run that a worker starts in ten minutes (database clock)')
@@ -149,7 +151,11 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         '$0 run data-pipeline --queue --dedup-key sync-42',
         'Queue a run unless one queued with key sync-42 is still pending or running (then print that run)',
       )
-      .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata'),
+      .example('$0 run data-pipeline --metadata \'{"batchId":"b-7"}\'', 'Run data-pipeline with metadata')
+      .example(
+        '$0 run order-approval --metadata \'{"orderId":"o-42"}\'',
+        'A pipeline with a sleep or a wait: run it up to there, print until when (or for what), exit 0; a worker continues it',
+      ),
   handler: async (args) => {
     const metadata = parseMetadataOption(args.metadata);
     // Refused before touching the database.
@@ -212,16 +218,30 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         ticker.stop();
         if (E.isLeft(r)) return E.left(withResumeHint(r.left, claimedRunId));
         const run = r.right;
+        // A run that sleeps or waits was let go on purpose (run.suspended): a worker continues it.
+        const suspended =
+          run.released && (run.status === 'sleeping' || run.status === 'waiting')
+            ? (currentWait(run.state) ?? undefined)
+            : undefined;
         if (out.json)
           out.document({
             runId: run.runId,
             pipelineId: run.pipelineId,
             status: run.status,
-            released: run.released,
+            released: run.released && suspended === undefined,
+            ...(suspended === undefined ? {} : { suspended }),
             stepsExecuted: run.stepsExecuted,
             error: run.error,
           });
         out.line();
+        if (suspended !== undefined) {
+          const send =
+            suspended.kind === 'wait' && suspended.event !== null
+              ? `; send it with: ${orbitCommand(args, 'send', run.runId, suspended.event)}`
+              : '';
+          out.info(`Run ${run.runId} is ${describeWait(suspended)}; a worker (orbit worker) will continue it${send}`);
+          return E.right(ExitCode.ok);
+        }
         if (run.released)
           out.info(`Run ${run.runId} released before it finished; resume it with: ${orbitCommand(args, 'resume', run.runId)}`);
         else if (run.status === 'success') out.success(`Run ${run.runId} succeeded`);
