@@ -888,6 +888,12 @@ CREATE INDEX run_events_position ON ONLY __SCHEMA__.run_events USING btree ("pos
 CREATE INDEX run_events_default_position_idx ON __SCHEMA__.run_events_default USING btree ("position");
 
 --
+-- Name: runs_by_metadata_value; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX runs_by_metadata_value ON __SCHEMA__.runs USING gin (jsonb_path_query_array(metadata, 'strict $.*?((@.type() == "string" || @.type() == "number") || @.type() == "boolean")'::jsonpath, '{}'::jsonb, true) jsonb_path_ops) WITH (gin_pending_list_limit='256');
+
+--
 -- Name: runs_by_pipeline; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 

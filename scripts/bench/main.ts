@@ -55,6 +55,9 @@ const main = async (): Promise<number> => {
       // same windows: before/after figures from one run (docs/PERFORMANCE.md).
       const s1u = wants('S1') && opts.unpartitioned ? await S1.prepare(ctx, 'unpartitioned') : undefined;
       const s2u = wants('S2') && opts.unpartitioned ? await S2.prepare(ctx, 'unpartitioned') : undefined;
+      // And without migration 022's metadata search index: what the index costs the append path.
+      const s1n = wants('S1') && opts.noSearchIndex ? await S1.prepare(ctx, 'no-search-index') : undefined;
+      const s2n = wants('S2') && opts.noSearchIndex ? await S2.prepare(ctx, 'no-search-index') : undefined;
       const peers = opts.peers ? await Peers.start(ctx, first.db.url) : null;
       const w1: BaselineWindow[] = [];
       const w16: BaselineWindow[] = [];
@@ -71,7 +74,8 @@ const main = async (): Promise<number> => {
             const orbit = async () => ctx.log(`S1: ${(await s1.measureOnce()).toFixed(0)} steps/s`);
             const others = peers ? peerIds.map((k) => () => peers.s1(k, i, s1.steps)) : [];
             const flat = s1u ? [async () => ctx.log(`S1 (one-table journal): ${(await s1u.measureOnce()).toFixed(0)} steps/s`)] : [];
-            for (const run of rotate([orbit, ...flat, ...others], i)) await run();
+            const bare = s1n ? [async () => ctx.log(`S1 (no search index): ${(await s1n.measureOnce()).toFixed(0)} steps/s`)] : [];
+            for (const run of rotate([orbit, ...flat, ...bare, ...others], i)) await run();
           }
           const b = await table.measure(16, opts.baselineSeconds);
           w16.push(b);
@@ -80,7 +84,8 @@ const main = async (): Promise<number> => {
             const orbit = async () => ctx.log(`S2: ${(await s2.measureOnce()).toFixed(0)} steps/s`);
             const others = peers ? peerIds.map((k) => () => peers.s2(k, i, s2.runs, S2.STEPS, S2.CONCURRENCY)) : [];
             const flat = s2u ? [async () => ctx.log(`S2 (one-table journal): ${(await s2u.measureOnce()).toFixed(0)} steps/s`)] : [];
-            for (const run of rotate([orbit, ...flat, ...others], i)) await run();
+            const bare = s2n ? [async () => ctx.log(`S2 (no search index): ${(await s2n.measureOnce()).toFixed(0)} steps/s`)] : [];
+            for (const run of rotate([orbit, ...flat, ...bare, ...others], i)) await run();
           }
         }
       } finally {
@@ -97,6 +102,8 @@ const main = async (): Promise<number> => {
       if (s2) results.push(s2.result(b16));
       if (s1u) results.push(s1u.result(b1));
       if (s2u) results.push(s2u.result(b16));
+      if (s1n) results.push(s1n.result(b1));
+      if (s2n) results.push(s2n.result(b16));
       if (peers) peerResults = peers.results(b1, b16);
     }
 

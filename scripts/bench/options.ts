@@ -26,11 +26,13 @@ export interface BenchOptions {
   readonly peers: boolean;
   /** S1 and S2 (same windows) and S3 also on the journal as it was before partitioning (migration 014). */
   readonly unpartitioned: boolean;
+  /** S1 and S2 also without migration 022's metadata search index, in the same windows. */
+  readonly noSearchIndex: boolean;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--only S1,S3,...]
                        [--baseline-seconds S] [--recover-concurrency N] [--database-url URL]
-                       [--peers] [--unpartitioned] [--s8-pace MS] [--keep] [--out FILE]
+                       [--peers] [--unpartitioned] [--no-search-index] [--s8-pace MS] [--keep] [--out FILE]
 
   --quick            scale 0.1, one repetition, short baseline windows (CI; under a minute)
   --scale X          multiply every scenario's size by X (default 1: the issue's sizes)
@@ -40,6 +42,8 @@ const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--onl
   --unpartitioned    S1 and S2 also on a one-table journal (as before migration 014), in the same
                      baseline windows, and S3's curve also on one: the partitioned journal's
                      before/after figures
+  --no-search-index  S1 and S2 also without the metadata search index (migration 022), in the
+                     same baseline windows: what the index costs each step
   --peers            also run DBOS Transact and graphile-worker's S1/S2 in the same baseline
                      windows (installed into scripts/bench/peers/ with npm ci on first use;
                      skipped with one line if that fails). Not part of --quick
@@ -62,6 +66,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
   let out: string | undefined;
   let peers = false;
   let unpartitioned = false;
+  let noSearchIndex = false;
   let s8PaceMs = 20;
   const value = (flag: string): string => {
     const v = args.shift();
@@ -111,6 +116,9 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
       case '--unpartitioned':
         unpartitioned = true;
         break;
+      case '--no-search-index':
+        noSearchIndex = true;
+        break;
       case '--peers':
         peers = true;
         break;
@@ -137,6 +145,7 @@ export const parseOptions = (argv: readonly string[]): BenchOptions => {
     out,
     peers,
     unpartitioned,
+    noSearchIndex,
     s8PaceMs,
   };
 };

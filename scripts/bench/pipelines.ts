@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, type Pool } from 'pg';
 import { definePipeline } from '../../src/pipeline/definePipeline';
 import type { Pipeline, StepData, StepDefinition } from '../../src/pipeline/types';
 
@@ -6,6 +6,23 @@ import type { Pipeline, StepData, StepDefinition } from '../../src/pipeline/type
 export const stepNames = (n: number): string[] => Array.from({ length: n }, (_, i) => `s${i + 1}`);
 
 /** A pipeline of `n` steps that do nothing but succeed. */
+/** S1 and S2's run input (the run's metadata): a few top-level fields, as a typical run has, so the metadata search index (sql/022) costs what it would. */
+export const BENCH_METADATA = { customer: 'customer-4242', order: 123456, region: 'eu-west', vip: false } as const;
+
+/** Where S1 and S2 run: as migrated, or as before a migration (the before/after figures in one run). */
+export type Layout = 'partitioned' | 'unpartitioned' | 'no-search-index';
+
+export const LAYOUT_NOTE: Readonly<Record<Layout, string>> = {
+  partitioned: '',
+  unpartitioned: ' (journal before 014: one table)',
+  'no-search-index': ' (without 022: no metadata search index)',
+};
+
+/** Drops migration 022's index from a fresh bench schema: the append path as it was before it. */
+export const dropSearchIndex = async (pool: Pool, schema: string): Promise<void> => {
+  await pool.query(`DROP INDEX "${schema}".runs_by_metadata_value`);
+};
+
 export const noopPipeline = (name: string, n: number): Pipeline =>
   definePipeline({
     name,

@@ -5,7 +5,7 @@ import { createRegistry } from '../../src/pipeline/registry';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import type { BenchContext } from './context';
 import { unpartitionJournal } from './unpartitioned';
-import { countRoundTrips, noopPipeline } from './pipelines';
+import { BENCH_METADATA, countRoundTrips, dropSearchIndex, LAYOUT_NOTE, noopPipeline, type Layout } from './pipelines';
 import type { ScenarioResult } from './report';
 import { measureCpu, trackBackends } from './cpu';
 import { median, nowMs } from './stats';
@@ -19,23 +19,27 @@ export class S1 {
 
   private constructor(
     private readonly client: OrbitClient,
-    private readonly layout: 'partitioned' | 'unpartitioned',
+    private readonly layout: Layout,
     /** Steps of the measured run (the peers run as many). */
     readonly steps: number,
   ) {}
 
-  /** `unpartitioned`: on the journal as it was before migration 014 (one table), for the before/after figures. */
-  static async prepare(ctx: BenchContext, layout: 'partitioned' | 'unpartitioned' = 'partitioned'): Promise<S1> {
+  /**
+   * `unpartitioned`: on the journal as it was before migration 014 (one table); `no-search-index`:
+   * without migration 022's runs_by_metadata_value. For before/after figures in the same windows.
+   */
+  static async prepare(ctx: BenchContext, layout: Layout = 'partitioned'): Promise<S1> {
     const steps = ctx.size(500, 100);
     const registry = createRegistry();
     registry.registerPipeline(noopPipeline('bench-s1', steps));
     registry.registerPipeline(noopPipeline('bench-warmup', 10));
-    const schema = layout === 'partitioned' ? 's1' : 's1_flat';
+    const schema = layout === 'partitioned' ? 's1' : layout === 'unpartitioned' ? 's1_flat' : 's1_nosearch';
     const client = await ctx.client(schema, { registry });
     if (layout === 'unpartitioned') await unpartitionJournal(client.db.pool, client.db.schema);
+    if (layout === 'no-search-index') await dropSearchIndex(client.db.pool, client.db.schema);
     // Warm-up: LISTEN connection, heartbeat row, prepared statements, JIT of the fold.
     trackBackends();
-    await runPipeline('bench-warmup', {}, { client });
+    await runPipeline('bench-warmup', BENCH_METADATA, { client });
     return new S1(client, layout, steps);
   }
 
@@ -43,7 +47,7 @@ export class S1 {
   async measureOnce(): Promise<number> {
     const counter = countRoundTrips();
     const t0 = nowMs();
-    const { value: r, cpu } = await measureCpu(() => runPipeline('bench-s1', {}, { client: this.client }));
+    const { value: r, cpu } = await measureCpu(() => runPipeline('bench-s1', BENCH_METADATA, { client: this.client }));
     const ms = nowMs() - t0;
     counter.restore();
     this.nodeCpu.push(cpu.nodeMs / this.steps);
@@ -60,8 +64,8 @@ export class S1 {
     const ratios = this.samples.map((s, i) => s / (baselineSamples[i] ?? Number.NaN));
     const ratio = median(ratios);
     return {
-      id: this.layout === 'partitioned' ? 'S1' : 'S1-unpartitioned',
-      title: `1 run x ${this.steps} steps, sequential${this.layout === 'partitioned' ? '' : ' (journal before 014: one table)'}`,
+      id: this.layout === 'partitioned' ? 'S1' : `S1-${this.layout}`,
+      title: `1 run x ${this.steps} steps, sequential${LAYOUT_NOTE[this.layout]}`,
       figure: 'steps/s',
       value: median(this.samples),
       ratio,

@@ -5,7 +5,7 @@ import { createRegistry } from '../../src/pipeline/registry';
 import type { OrbitClient } from '../../src/runtime/orbitClient';
 import type { BenchContext } from './context';
 import { unpartitionJournal } from './unpartitioned';
-import { countRoundTrips, noopPipeline } from './pipelines';
+import { BENCH_METADATA, countRoundTrips, dropSearchIndex, LAYOUT_NOTE, noopPipeline, type Layout } from './pipelines';
 import type { ScenarioResult } from './report';
 import { measureCpu, trackBackends } from './cpu';
 import { forEachConcurrent, median, nowMs } from './stats';
@@ -22,7 +22,7 @@ export class S2 {
 
   private constructor(
     private readonly client: OrbitClient,
-    private readonly layout: 'partitioned' | 'unpartitioned',
+    private readonly layout: Layout,
     /** Runs per measurement (the peers run as many). */
     readonly runs: number,
   ) {}
@@ -30,18 +30,22 @@ export class S2 {
   static readonly STEPS = STEPS;
   static readonly CONCURRENCY = CONCURRENCY;
 
-  /** `unpartitioned`: on the journal as it was before migration 014 (one table), for the before/after figures. */
-  static async prepare(ctx: BenchContext, layout: 'partitioned' | 'unpartitioned' = 'partitioned'): Promise<S2> {
+  /**
+   * `unpartitioned`: on the journal as it was before migration 014 (one table); `no-search-index`:
+   * without migration 022's runs_by_metadata_value. For before/after figures in the same windows.
+   */
+  static async prepare(ctx: BenchContext, layout: Layout = 'partitioned'): Promise<S2> {
     const runs = ctx.size(2000, 160);
     const registry = createRegistry();
     registry.registerPipeline(noopPipeline('bench-s2', STEPS));
     // One connection per concurrent run, plus the heartbeat's: the pool must not be the bottleneck.
-    const schema = layout === 'partitioned' ? 's2' : 's2_flat';
+    const schema = layout === 'partitioned' ? 's2' : layout === 'unpartitioned' ? 's2_flat' : 's2_nosearch';
     const client = await ctx.client(schema, { registry, poolSize: CONCURRENCY + 4 });
     if (layout === 'unpartitioned') await unpartitionJournal(client.db.pool, client.db.schema);
+    if (layout === 'no-search-index') await dropSearchIndex(client.db.pool, client.db.schema);
     trackBackends();
     await forEachConcurrent(CONCURRENCY, CONCURRENCY, async () => {
-      await runPipeline('bench-s2', {}, { client });
+      await runPipeline('bench-s2', BENCH_METADATA, { client });
     });
     return new S2(client, layout, runs);
   }
@@ -53,7 +57,7 @@ export class S2 {
     const t0 = nowMs();
     const { cpu } = await measureCpu(() =>
       forEachConcurrent(this.runs, CONCURRENCY, async () => {
-        const r = await runPipeline('bench-s2', {}, { client: this.client });
+        const r = await runPipeline('bench-s2', BENCH_METADATA, { client: this.client });
         if (E.isLeft(r) || r.right.status !== 'success') {
           failures++;
           firstError ||= E.isLeft(r) ? formatError(r.left) : `run ended ${r.right.status}`;
@@ -76,8 +80,8 @@ export class S2 {
     const ratios = this.samples.map((s, i) => s / (baselineSamples[i] ?? Number.NaN));
     const ratio = median(ratios);
     return {
-      id: this.layout === 'partitioned' ? 'S2' : 'S2-unpartitioned',
-      title: `${this.runs} runs x ${STEPS} steps, ${CONCURRENCY} at a time${this.layout === 'partitioned' ? '' : ' (journal before 014: one table)'}`,
+      id: this.layout === 'partitioned' ? 'S2' : `S2-${this.layout}`,
+      title: `${this.runs} runs x ${STEPS} steps, ${CONCURRENCY} at a time${LAYOUT_NOTE[this.layout]}`,
       figure: 'steps/s',
       value: median(this.samples),
       ratio,

@@ -16,7 +16,7 @@ const main = async (): Promise<void> => {
   const client = c.right;
   await seedRuns(client, n, console.log);
   const times = await timeRunsPage(client, n, 25);
-  console.log(`runs page over ${n.toLocaleString('en')} runs, 25 requests each after 3 warm-ups (the search: 3 after 1):`);
+  console.log(`runs page over ${n.toLocaleString('en')} runs, 25 requests each after 3 warm-ups (a search case: a different value each request):`);
   for (const t of times.cases) console.log(`  ${t.label.padEnd(40)} median ${t.medianMs.toFixed(1)} ms  p95 ${t.p95Ms.toFixed(1)} ms`);
   if (!keep) await client.db.pool.query(`DROP SCHEMA ${client.db.qs} CASCADE`);
   await client.close();

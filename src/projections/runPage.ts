@@ -15,7 +15,11 @@ export interface RunPageEntry extends RunSummary {
 export interface SearchRunsOptions {
   readonly status?: RunStatus;
   readonly pipelineId?: string;
-  /** A run id (exact match), or a value that a top-level metadata field equals (compared as text). */
+  /**
+   * A run id (exact); a value a top-level metadata field equals (a string exactly; a number or
+   * boolean also as one: `42` finds 42 and "42"); or `key=value`, the field `key` equal to `value`.
+   * Exact, case-sensitive, no wildcards; answered from an index (docs/UI.md, "Search").
+   */
   readonly search?: string;
   /** The `next` cursor of the previous page: only runs older than it. */
   readonly after?: string;

@@ -4,6 +4,7 @@ import type { DbFailure } from '../errors';
 import type { RunStatus } from '../fold/runState';
 import { countRunsByStatus } from '../queries/countRunsByStatus';
 import { listRunPage } from '../queries/listRunPage';
+import { searchTerms } from './searchTerms';
 import type { RunCounts, RunPage, RunPageEntry, SearchRunsOptions } from './runPage';
 import { decodeSuspendedOn } from './suspendedOn';
 
@@ -25,11 +26,14 @@ export const decodeCursor = (cursor: string): readonly [string, string] | null =
 export const searchRuns = async (db: Database, opts: SearchRunsOptions): Promise<E.Either<DbFailure, RunPage>> => {
   const limit = Math.max(1, Math.min(opts.limit ?? 50, 1000));
   const cursor = opts.after === undefined ? null : decodeCursor(opts.after);
-  const search = opts.search?.trim() ?? '';
+  const text = opts.search?.trim() ?? '';
+  const search = text === '' ? null : searchTerms(text);
+  // A search nothing can match (see searchTerms): an empty page, without asking the server.
+  if (text !== '' && search === null) return E.right({ runs: [], next: null });
   const rows = await listRunPage(db, {
     status: opts.status ?? null,
     pipelineId: opts.pipelineId ?? null,
-    search: search === '' ? null : search,
+    search,
     beforeStartedAt: cursor?.[0] ?? null,
     beforeId: cursor?.[1] ?? null,
     // One more than asked: whether there is a next page, without counting.

@@ -77,7 +77,7 @@ export const runsMain = (q: RunsQuery, counts: RunCounts, page: RunPage, pipelin
       /></label>
       <datalist id="pipelines">${pipelines.map((p) => html`<option value="${p}"></option>`)}</datalist>
       <label class="grow"
-        >Search <input type="search" name="q" value="${q.search ?? ''}" placeholder="run id or metadata value"
+        >Search <input type="search" name="q" value="${q.search ?? ''}" placeholder="run id, metadata value or key=value"
       /></label>
       <button type="submit">Apply</button
       >${q.status !== undefined || q.pipelineId !== undefined || q.search !== undefined ? html` <a class="clear" href="/">clear</a>` : ''}
