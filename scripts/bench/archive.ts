@@ -62,13 +62,15 @@ export const runArchive = async (ctx: BenchContext): Promise<ScenarioResult> => 
         while (next < runs) {
           const from = next;
           next += SEED_BATCH;
-          a += await seedJournal(conn, schema, {
+          // Not `a += await …`: that reads `a` before the await, and the other lane's sum is lost.
+          const n = await seedJournal(conn, schema, {
             ...spec,
             from,
             to: Math.min(runs, from + SEED_BATCH),
             prefix: JUNE,
             baseSql: `'2025-06-10T00:00:00Z'::timestamptz`,
           });
+          a += n;
         }
       };
       await Promise.all([lane(pg), lane(extra)]);
