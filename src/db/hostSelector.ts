@@ -142,6 +142,15 @@ export class HostSelector {
 const describe = (s: SessionState): string => (s.inRecovery ? 'a standby' : s.readOnly ? 'read-only' : 'read-write');
 
 /**
+ * The failed connect as `pg`'s callback gets it: the error itself whenever it is one. An error made
+ * in another realm (Node's own, seen from a VM context such as a test runner's) is no `instanceof
+ * Error`; wrapping it lost its errno `code`, so a refused connection to a host that had died was
+ * not retried but returned as DatabaseUnavailable (`enqueueRun` right after a promotion in R10).
+ */
+const asError = (err: unknown): Error =>
+  err instanceof Error || (typeof err === 'object' && err !== null && 'message' in err) ? (err as Error) : new Error(String(err));
+
+/**
  * A `pg` Client whose `connect()` asks the selector for the host first and checks the session it
  * gets: the pool creates these (its `Client` option), the LISTEN connection is one.
  */
@@ -155,7 +164,7 @@ export const selectingClient = (selector: HostSelector): typeof Client =>
       const cb = callback as (err: Error | null, c?: Client) => void;
       done.then(
         (c) => cb(null, c),
-        (err: unknown) => cb(err instanceof Error ? err : new Error(String(err))),
+        (err: unknown) => cb(asError(err)),
       );
       return undefined;
     }
