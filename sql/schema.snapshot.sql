@@ -729,6 +729,7 @@ CREATE TABLE __SCHEMA__.worker_registry (
     alive_until timestamp with time zone NOT NULL,
     concurrency integer NOT NULL,
     pipelines jsonb DEFAULT '{}'::jsonb NOT NULL,
+    identity text,
     CONSTRAINT worker_registry_concurrency_check CHECK ((concurrency > 0))
 );
 

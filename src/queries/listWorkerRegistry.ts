@@ -19,7 +19,10 @@ export interface WorkerRegistryRow {
   readonly live: boolean;
   /** Until the later of the two ends (ms, database clock; negative once it has). */
   readonly until_ms: number;
-  /** The lease holder's process identity (boot id, pid namespace, start time), for proof of death; null without a lease. */
+  /**
+   * The process identity (boot id, pid namespace, start time) its lease or its registration
+   * recorded, for proof of death; null when neither has one (written before sql/023, no /proc).
+   */
   readonly identity: string | null;
 }
 
@@ -38,7 +41,7 @@ export const listWorkerRegistry = (db: Database) =>
             g.alive_until, l.lease_until, coalesce(l.held, '{}') AS held, g.concurrency, g.pipelines,
             coalesce(g.alive_until > now(), false) OR coalesce(l.lease_until > now(), false) AS live,
             (extract(epoch FROM greatest(g.alive_until, l.lease_until) - now()) * 1000)::float8 AS until_ms,
-            l.identity
+            coalesce(l.identity, g.identity) AS identity
        FROM ${db.qs}.worker_registry g
        FULL JOIN ${db.qs}.workers l ON l.id = g.id
       ORDER BY 5, 1`,

@@ -4,6 +4,7 @@ import type { DbFailure } from '../errors';
 import { deleteWorkerRegistration } from '../queries/deleteWorkerRegistration';
 import { heartbeatWorker } from '../queries/heartbeatWorker';
 import { executableDefinitions } from '../executor/queue';
+import { processIdentity } from '../lease/processIdentity';
 import type { OrbitClient } from '../runtime/orbitClient';
 
 /**
@@ -16,6 +17,8 @@ export class WorkerRegistration {
   private chain: Promise<unknown> = Promise.resolve();
   /** The last renewal failed: only its first failure and its recovery are reported. */
   private failing = false;
+  /** So that an idle worker killed with kill -9 is provably gone (listWorkers), as a lease holder is. */
+  private readonly identity = processIdentity();
 
   constructor(
     private readonly client: OrbitClient,
@@ -36,6 +39,7 @@ export class WorkerRegistration {
         id: client.workerId,
         host: hostname(),
         pid: process.pid,
+        identity: this.identity,
         aliveMs: client.leaseMs,
         concurrency: this.concurrency,
         pipelines: executableDefinitions(client),

@@ -11,7 +11,8 @@ import { waitFor } from '../support/waitFor';
  * metadata renders as text and opens no dialog; no console error and no CSP violation anywhere.
  * Fork and send (item 3): a failed run forked from a step reuses the earlier results; a waiting
  * run sent its event continues; a post without the CSRF token, or to a read-only dashboard, is refused.
- * Screenshots of each page go to docs/ui/ with ORBIT_UI_SCREENSHOTS=docs (else a temp dir).
+ * Screenshots of each page go to docs/ui/ with ORBIT_UI_SCREENSHOTS=docs (else a temp dir): CI's
+ * test run (.ci/run) sets it, so the images in docs/ are the ones the tested code drew.
  */
 
 const HOSTILE = '<img src=x onerror=alert(1)>';
@@ -312,20 +313,37 @@ describe('orbit ui in a real browser', () => {
     await shot('run-branches.png');
   });
 
-  it('shows the workers (an idle one too), pipelines and recovery pages', async () => {
+  it('shows the workers (an idle one too, and one killed with kill -9 while idle as gone), pipelines and recovery pages', async () => {
     const worker = h.start(['--pipelines', UI_PIPELINES, 'worker', '--concurrency', '4'], {
       timeoutMs: 60_000,
       pipelines: false,
     });
+    const killed = h.start(['--pipelines', UI_PIPELINES, 'worker', '--concurrency', '2'], {
+      timeoutMs: 60_000,
+      pipelines: false,
+    });
+    const rowOf = (pid: number | undefined) =>
+      `[...document.querySelectorAll('#workers tbody tr')].find((r) => r.cells[1].textContent.trim().endsWith('/ ${pid}'))`;
     await waitFor(
       async () => {
         await page.navigate(`${base}workers`);
         return page.evaluate<boolean | null>(
-          `[...document.querySelectorAll('#workers tr.live')].some((r) => r.textContent.includes('fan-out')) || null`,
+          `([...document.querySelectorAll('#workers tr.live')].some((r) => r.textContent.includes('fan-out')) &&
+            (${rowOf(killed.child.pid)})?.className === 'live') || null`,
         );
       },
-      { what: 'the idle worker on the workers page', everyMs: 300 },
+      { what: 'the idle workers on the workers page', everyMs: 300 },
     );
+    // Killed while idle (no lease): shown as gone at once, not live until its registration ends.
+    killed.kill('SIGKILL');
+    await killed.done;
+    await page.navigate(`${base}workers`);
+    expect(
+      await until<string>(
+        'the killed worker shown as gone',
+        `(() => { const r = ${rowOf(killed.child.pid)}; return r && r.className === 'expired' ? r.querySelector('.gone').textContent : undefined; })()`,
+      ),
+    ).toBe('process gone (killed while idle): its registration no longer counts');
     await shot('workers.png');
     worker.kill('SIGTERM');
     await worker.done;

@@ -65,7 +65,7 @@ export const workersCommand: CommandModule<GlobalArgs, WorkersArgs> = {
         if (until !== null) {
           const ms = until.getTime() - now;
           out.line(
-            `  ${w.live ? `Alive: lease valid for ${ago(ms)}` : w.processGone ? `Dead: its process is gone (its lease would hold for ${ago(ms)})` : `Expired ${ago(-ms)} ago`} (until ${until.toISOString()}; last heartbeat ${w.lastHeartbeatAt.toISOString()})`,
+            `  ${w.live ? `Alive: lease valid for ${ago(ms)}` : w.processGone ? `Dead: its process is gone (its ${w.leaseUntil !== null ? 'lease' : 'registration'} would hold for ${ago(ms)})` : `Expired ${ago(-ms)} ago`} (until ${until.toISOString()}; last heartbeat ${w.lastHeartbeatAt.toISOString()})`,
           );
         }
         if (w.kind === 'worker') {

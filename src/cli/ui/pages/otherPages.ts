@@ -57,7 +57,7 @@ export const workersMain = (workers: readonly WorkerView[]): Html => {
                     <td>${time(w.startedAt)}</td>
                     <td>
                       ${w.live ? badge('running') : badge('failed')} ${w.aliveUntil === null ? '' : time(w.aliveUntil)}
-                      ${w.processGone ? html`<div class="small">process gone: its lease no longer protects its runs</div>` : ''}
+                      ${w.processGone ? html`<div class="small gone">${w.leaseUntil !== null ? 'process gone: its lease no longer protects its runs' : 'process gone (killed while idle): its registration no longer counts'}</div>` : ''}
                       <div class="muted small">
                         heartbeat
                         ${time(w.lastHeartbeatAt)}${w.leaseUntil === null ? '' : html`, lease until ${time(w.leaseUntil)}`}
