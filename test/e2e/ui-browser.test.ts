@@ -281,6 +281,9 @@ describe('orbit ui in a real browser', () => {
       refusedOnPurpose.add(`/runs/${failed}/confirm?action=send&event=approved`);
       await page.navigate(`${roBase}runs/${failed}/confirm?action=send&event=approved`);
       expect(await page.evaluate<string>('document.body.innerText')).toMatch(/^Forbidden: this dashboard is read-only/);
+      // Leave it before it stops: the browser's own favicon request to a stopped server logs an error.
+      await page.navigate(base);
+      await until('the runs page', `document.getElementById('runs') !== null`);
     } finally {
       ro.kill('SIGTERM');
       await ro.done;
