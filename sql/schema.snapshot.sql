@@ -671,6 +671,7 @@ CREATE TABLE __SCHEMA__.schedules (
     metadata jsonb DEFAULT '{}'::jsonb NOT NULL,
     catch_up text DEFAULT 'skip'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    definition_of text,
     CONSTRAINT schedules_catch_up_check CHECK ((catch_up = ANY (ARRAY['skip'::text, 'last'::text])))
 );
 
@@ -929,6 +930,12 @@ CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((sta
 --
 
 CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs USING btree (last_event_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+
+--
+-- Name: schedules_definition_of; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE UNIQUE INDEX schedules_definition_of ON __SCHEMA__.schedules USING btree (definition_of) WHERE (definition_of IS NOT NULL);
 
 --
 -- Name: steps_suspended_by_time; Type: INDEX; Schema: __SCHEMA__; Owner: -

@@ -29,6 +29,11 @@ export interface Schedule {
   /** The latest tick whose run was queued. */
   readonly lastTick: string | null;
   readonly nextTick: string | null;
+  /**
+   * Where it comes from: `definition` (the pipeline's `definePipeline({ schedule })`, kept by the
+   * workers that register it) or `added` (`addSchedule`, `orbit schedule add`).
+   */
+  readonly source: 'definition' | 'added';
 }
 
 export type { ScheduleOptions } from '../pipeline/cronSchedule';
@@ -71,6 +76,7 @@ const toSchedule = (r: ScheduleRow, nowMs: number): Schedule => {
     createdAt: r.createdAt.toISOString(),
     lastTick: r.lastTick?.toISOString() ?? null,
     nextTick: next === null ? null : new Date(next).toISOString(),
+    source: r.definitionOf === null ? 'added' : 'definition',
   };
 };
 
@@ -81,7 +87,10 @@ export const listSchedules = async (client: OrbitClient): Promise<E.Either<DbFai
   return E.right(read.right.schedules.map((r) => toSchedule(r, read.right.now.getTime())));
 };
 
-/** Removes a schedule (no run is queued for it any more; runs already queued stay). */
+/**
+ * Removes a schedule (no run is queued for it any more; runs already queued stay). A schedule from
+ * a definition comes back when a worker with that definition starts: remove it from the definition.
+ */
 export const removeSchedule = async (client: OrbitClient, id: string): Promise<E.Either<InvalidInput | DbFailure, void>> => {
   if (!/^\d{1,18}$/.test(id))
     return E.left({

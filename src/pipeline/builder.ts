@@ -7,6 +7,7 @@ import type {
   JsonValue,
   MetadataCodec,
   Pipeline,
+  PipelineSchedule,
   RetryPolicy,
   StepContext,
   StepDefinition,
@@ -119,6 +120,8 @@ export interface TypedPipelineOptions<M> {
   readonly maxParallel?: number;
   /** How many runs of this pipeline workers execute at once, across all workers (default: no limit). */
   readonly concurrency?: number;
+  /** A cron schedule the pipeline carries (`definePipeline`'s `schedule`). */
+  readonly schedule?: PipelineSchedule;
   readonly description?: string;
 }
 
@@ -317,6 +320,7 @@ const builderOf = <M>(name: string, options: TypedPipelineOptions<M>, steps: rea
         ...(options.retry === undefined ? {} : { retry: options.retry }),
         ...(options.maxParallel === undefined ? {} : { maxParallel: options.maxParallel }),
         ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
+        ...(options.schedule === undefined ? {} : { schedule: options.schedule }),
         ...(options.description === undefined ? {} : { description: options.description }),
       }),
   };

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as E from 'fp-ts/Either';
 import { MAX_DURATION_MS, parseDuration } from '../util/duration';
 import { MAX_RETRY_DELAY_MS } from '../events/runEvents';
+import { checkSchedule, type CatchUp } from './cronSchedule';
 import type { JsonObject, Pipeline, PipelineConfig, RetryPolicy, StepDefinition } from './types';
 
 /** What is wrong with a pipeline's dependencies, for callers that want more than the message. */
@@ -261,6 +262,29 @@ const checkRetry = (pipeline: string, where: string, retry: Partial<RetryPolicy>
   if (jitter !== undefined && !(Number.isFinite(jitter) && jitter >= 0 && jitter <= 1)) fail('jitter must be between 0 and 1');
 };
 
+/** A schedule the definition carries is code: a bad one is refused here, not at a worker's start. */
+const checkPipelineSchedule = <M>(config: PipelineConfig<M>): void => {
+  const schedule: unknown = config.schedule;
+  if (schedule === undefined) return;
+  const fail = (msg: string): never => {
+    throw new PipelineDefinitionError(config.name, `schedule: ${msg}`);
+  };
+  if (typeof schedule !== 'object' || schedule === null)
+    return fail('must be an object { cron, timezone?, catchUp?, metadata? }');
+  const { cron, timezone, catchUp, metadata } = schedule as Record<string, unknown>;
+  if (typeof cron !== 'string') return fail('cron must be a cron expression, e.g. "0 9 * * 1-5"');
+  if (timezone !== undefined && typeof timezone !== 'string') return fail('timezone must be an IANA name, e.g. Europe/Paris');
+  if (metadata !== undefined && (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)))
+    return fail('metadata must be a JSON object');
+  const checked = checkSchedule(config.name, cron, {
+    ...(timezone === undefined ? {} : { timezone }),
+    ...(catchUp === undefined ? {} : { catchUp: catchUp as CatchUp }),
+  });
+  if (E.isLeft(checked)) return fail(checked.left.message);
+  if (config.metadata !== undefined && E.isLeft(config.metadata.decode(metadata ?? {})))
+    fail(`metadata does not match the pipeline's metadata codec ${config.metadata.name}`);
+};
+
 /**
  * Declares a pipeline. Refuses, at definition time, what could never run: no steps, duplicate or
  * malformed step names, missing handlers, nonsensical timeouts or retry counts, a dependency
@@ -290,6 +314,7 @@ export const definePipeline = <M = JsonObject>(config: PipelineConfig<M>): Pipel
   if (concurrency !== undefined && !(typeof concurrency === 'number' && Number.isInteger(concurrency) && concurrency >= 1)) {
     throw new PipelineDefinitionError(config.name, 'concurrency must be an integer >= 1 (runs of this pipeline at once)');
   }
+  checkPipelineSchedule(config);
   const stepNames = steps.map((s) => s.name);
   const dependencies = dependenciesOf(config.name, steps);
   steps.forEach((step, i) =>

@@ -189,7 +189,24 @@ export interface PipelineConfig<M = unknown> {
    * pipeline"). A worker's `pipelineConcurrency` option overrides it. Not part of the definition hash.
    */
   readonly concurrency?: number;
+  /**
+   * A cron schedule the pipeline carries: every worker that registers the pipeline keeps it in the
+   * database (docs/WORKER.md, "Schedules"). Not part of the definition hash.
+   */
+  readonly schedule?: PipelineSchedule;
   readonly description?: string;
+}
+
+/** A schedule carried by a pipeline's definition (`definePipeline({ schedule })`). */
+export interface PipelineSchedule {
+  /** A cron expression: 5 fields, or 6 with seconds first (croner syntax), e.g. `0 9 * * 1-5`. */
+  readonly cron: string;
+  /** The IANA time zone the expression is read in. Default `UTC`. */
+  readonly timezone?: string;
+  /** Ticks missed while no worker ran: `skip` them (default) or run the most recent one once (`last`). */
+  readonly catchUp?: 'skip' | 'last';
+  /** Each run's metadata (as journaled: it must decode with the pipeline's metadata codec). Default `{}`. */
+  readonly metadata?: JsonObject;
 }
 
 /** A validated pipeline, ready to register. */

@@ -16,6 +16,8 @@ export interface ScheduleRow {
   readonly catchUp: CatchUp;
   readonly createdAt: Date;
   readonly lastTick: Date | null;
+  /** The pipeline whose definition carries this schedule (`definePipeline({ schedule })`); null when added. */
+  readonly definitionOf: string | null;
 }
 
 interface RawSchedule {
@@ -27,6 +29,7 @@ interface RawSchedule {
   catch_up: string;
   created_at: Date;
   last_tick: Date | null;
+  definition_of: string | null;
 }
 
 const toRow = (r: RawSchedule): ScheduleRow => ({
@@ -38,6 +41,7 @@ const toRow = (r: RawSchedule): ScheduleRow => ({
   catchUp: r.catch_up === 'last' ? 'last' : 'skip',
   createdAt: r.created_at,
   lastTick: r.last_tick,
+  definitionOf: r.definition_of,
 });
 
 /** Every schedule with its latest queued tick, and the database clock's now() read with them. */
@@ -46,7 +50,7 @@ export const listSchedules = async (
 ): Promise<E.Either<DbFailure, { readonly schedules: ScheduleRow[]; readonly now: Date }>> => {
   const rs = await query<RawSchedule & { now: Date }>(
     db,
-    `SELECT s.id::text AS id, s.pipeline_id, s.cron, s.timezone, s.metadata, s.catch_up, s.created_at,
+    `SELECT s.id::text AS id, s.pipeline_id, s.cron, s.timezone, s.metadata, s.catch_up, s.created_at, s.definition_of,
             (SELECT max(t.tick_at) FROM ${db.qs}.schedule_ticks t WHERE t.schedule_id = s.id) AS last_tick,
             now() AS now
        FROM ${db.qs}.schedules s ORDER BY s.id`,
@@ -73,6 +77,35 @@ export const insertSchedule = async (
        VALUES ($1, $2, $3, $4::jsonb, $5) RETURNING id::text AS id`,
       [s.pipelineId, s.cron, s.timezone, JSON.stringify(s.metadata), s.catchUp],
     ),
+  );
+
+/**
+ * Creates or updates the schedule a pipeline's definition carries (one per pipeline, keyed by
+ * `definition_of`). True when a row was written: created, or changed (an unchanged definition
+ * writes nothing, so many workers starting at once leave one row and no churn).
+ */
+export const upsertDefinitionSchedule = async (
+  db: Database,
+  s: { pipelineId: string; cron: string; timezone: string; metadata: unknown; catchUp: CatchUp },
+): Promise<E.Either<DbFailure, boolean>> =>
+  E.map((rs: unknown[]) => rs.length > 0)(
+    await query(
+      db,
+      `INSERT INTO ${db.qs}.schedules (pipeline_id, cron, timezone, metadata, catch_up, definition_of)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $1)
+       ON CONFLICT (definition_of) WHERE definition_of IS NOT NULL DO UPDATE
+          SET cron = EXCLUDED.cron, timezone = EXCLUDED.timezone, metadata = EXCLUDED.metadata, catch_up = EXCLUDED.catch_up
+        WHERE (schedules.cron, schedules.timezone, schedules.metadata, schedules.catch_up)
+              IS DISTINCT FROM (EXCLUDED.cron, EXCLUDED.timezone, EXCLUDED.metadata, EXCLUDED.catch_up)
+       RETURNING id`,
+      [s.pipelineId, s.cron, s.timezone, JSON.stringify(s.metadata), s.catchUp],
+    ),
+  );
+
+/** Removes the schedule a pipeline's definition carried (it carries none any more); true when there was one. */
+export const deleteDefinitionSchedule = async (db: Database, pipelineId: string): Promise<E.Either<DbFailure, boolean>> =>
+  E.map((rs: unknown[]) => rs.length > 0)(
+    await query(db, `DELETE FROM ${db.qs}.schedules WHERE definition_of = $1 RETURNING id`, [pipelineId]),
   );
 
 /** Removes a schedule (and its ticks); false when there was none with that id. */

@@ -1,7 +1,15 @@
 import * as E from 'fp-ts/Either';
 import { queueRunWith } from '../executor/queueRunWith';
 import { parseCronSchedule, type CronSchedule } from '../pipeline/cronSchedule';
-import { claimScheduleTick, listSchedules, type ScheduleRow } from '../queries/schedules';
+import type { DbFailure } from '../errors';
+import {
+  claimScheduleTick,
+  deleteDefinitionSchedule,
+  listSchedules,
+  notifySchedulesChanged,
+  upsertDefinitionSchedule,
+  type ScheduleRow,
+} from '../queries/schedules';
 import type { WorkerContext } from './workerContext';
 import { MAX_TIMER_MS, RETRY_MS } from './workerOptions';
 
@@ -38,6 +46,8 @@ export class Scheduler {
   private stopped = false;
   /** The schedules were read once: a schedule seen later was added while this worker ran. */
   private loaded = false;
+  /** The definitions' schedules were written (syncDefinitions). */
+  private synced = false;
 
   constructor(private readonly ctx: WorkerContext) {}
 
@@ -58,7 +68,45 @@ export class Scheduler {
     this.serial(() => this.load());
   }
 
+  /**
+   * Keeps the schedules the registered pipelines' definitions carry (`definePipeline({ schedule })`)
+   * in the database, once per worker start: upserted by pipeline name (workers starting together
+   * write one row; a changed definition updates it in place), and removed when the definition this
+   * worker has carries none. The last worker to start with a pipeline decides (docs/WORKER.md).
+   */
+  private async syncDefinitions(): Promise<E.Either<DbFailure, void>> {
+    let changed = false;
+    for (const p of this.ctx.options.client.registry.list()) {
+      const s = p.schedule;
+      const written =
+        s === undefined
+          ? await deleteDefinitionSchedule(this.db, p.name)
+          : await upsertDefinitionSchedule(this.db, {
+              pipelineId: p.name,
+              cron: s.cron,
+              timezone: s.timezone ?? 'UTC',
+              metadata: s.metadata ?? {},
+              catchUp: s.catchUp ?? 'skip',
+            });
+      if (E.isLeft(written)) return written;
+      changed ||= written.right;
+    }
+    // The other workers re-read theirs (this one reads them next).
+    if (changed) {
+      const n = await notifySchedulesChanged(this.db);
+      if (E.isLeft(n)) return n;
+    }
+    this.synced = true;
+    return E.right(undefined);
+  }
+
   private async load(): Promise<void> {
+    const synced = this.synced ? E.right(undefined) : await this.syncDefinitions();
+    if (E.isLeft(synced)) {
+      this.ctx.emit({ kind: 'sweep-failed', error: synced.left, retryInMs: RETRY_MS });
+      this.arm(RETRY_MS, () => this.reload());
+      return;
+    }
     const read = await listSchedules(this.db);
     if (E.isLeft(read)) {
       this.ctx.emit({ kind: 'sweep-failed', error: read.left, retryInMs: RETRY_MS });

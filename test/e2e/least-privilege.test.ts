@@ -16,7 +16,8 @@ const grants = (schema: string, role: string): string[] => [
   `GRANT SELECT, INSERT, DELETE ON "${schema}".delayed_runs TO ${role}`,
   `GRANT SELECT, INSERT, DELETE ON "${schema}".run_priorities TO ${role}`,
   `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".dedup_keys TO ${role}`,
-  `GRANT SELECT, INSERT, DELETE ON "${schema}".schedules, "${schema}".schedule_ticks TO ${role}`,
+  `GRANT SELECT, INSERT, UPDATE, DELETE ON "${schema}".schedules TO ${role}`,
+  `GRANT SELECT, INSERT, DELETE ON "${schema}".schedule_ticks TO ${role}`,
 ];
 
 describe('the runtime role', () => {

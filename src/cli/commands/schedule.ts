@@ -19,7 +19,8 @@ interface ScheduleArgs extends GlobalArgs {
 /** `orbit schedule add|list|remove`: schedules kept in the database, started by workers (docs/WORKER.md "Schedules"). */
 export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
   command: 'schedule <action> [target]',
-  describe: 'Schedules in the database: add <pipeline> --cron <expr> | list | remove <id>',
+  describe:
+    "Schedules in the database: add <pipeline> --cron <expr> | list | remove <id> (a pipeline's definition may carry one: definePipeline({ schedule }))",
   builder: (y: Argv<GlobalArgs>) =>
     y
       .positional('action', { choices: ['add', 'list', 'remove'] as const, demandOption: true })
@@ -39,7 +40,10 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
         'Queue nightly-report at 02:00 Paris time',
       )
       .example('$0 schedule add ping --cron \'*/10 * * * * *\' --metadata \'{"host":"a"}\' --catch-up last', 'Every 10 s')
-      .example('$0 schedule list', 'The schedules, their last and next tick')
+      .example(
+        '$0 schedule list',
+        "The schedules, their last and next tick, and where each comes from (added, or the pipeline's definition)",
+      )
       .example('$0 schedule remove 3', 'Remove schedule 3'),
   handler: (args) => {
     if (args.action === 'list')
@@ -51,7 +55,7 @@ export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
         else
           for (const s of r.right)
             out.line(
-              `${s.id}  ${s.pipeline}  "${s.cron}" ${s.timezone}  catch-up ${s.catchUp}  metadata ${JSON.stringify(s.metadata)}  last ${s.lastTick ?? '-'}  next ${s.nextTick ?? '-'}`,
+              `${s.id}  ${s.pipeline}  "${s.cron}" ${s.timezone}  catch-up ${s.catchUp}  metadata ${JSON.stringify(s.metadata)}  last ${s.lastTick ?? '-'}  next ${s.nextTick ?? '-'}  ${s.source === 'definition' ? 'from the definition' : 'added'}`,
             );
         return E.right(ExitCode.ok);
       });
