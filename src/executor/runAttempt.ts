@@ -17,8 +17,21 @@ export interface AttemptRun {
   readonly invoked: boolean;
 }
 
-/** A sleep or wait step's attempt: when it ends (database clock), or why it cannot; null for a handler step. */
-const sleepOrWait = (def: StepDefinition<unknown>, ctx: StepContext<unknown>, dbNow: () => number): AttemptOutcome | null => {
+/**
+ * A sleep or wait step's attempt: when it ends (database clock), or why it cannot; null for a
+ * handler step. A duration counts from `from` (the first start of an attempt that died before
+ * journaling its sleep or wait; else now).
+ */
+const sleepOrWait = (
+  def: StepDefinition<unknown>,
+  ctx: StepContext<unknown>,
+  dbNow: () => number,
+  from: string | undefined,
+): AttemptOutcome | null => {
+  const start = (): number => {
+    const t = from === undefined ? NaN : Date.parse(from);
+    return Number.isFinite(t) ? t : dbNow();
+  };
   const fail = (message: string): AttemptOutcome => ({
     kind: 'failed',
     error: { name: 'SleepError', message },
@@ -26,7 +39,7 @@ const sleepOrWait = (def: StepDefinition<unknown>, ctx: StepContext<unknown>, db
   });
   if (def.sleep !== undefined) {
     const ms = durationMs(def.sleep);
-    return typeof ms === 'string' ? fail(ms) : { kind: 'sleep', until: new Date(dbNow() + ms).toISOString() };
+    return typeof ms === 'string' ? fail(ms) : { kind: 'sleep', until: new Date(start() + ms).toISOString() };
   }
   if (def.sleepUntil !== undefined) {
     let at: unknown;
@@ -46,7 +59,7 @@ const sleepOrWait = (def: StepDefinition<unknown>, ctx: StepContext<unknown>, db
     const { event, timeout } = def.waitForEvent;
     const ms = timeout === undefined ? null : durationMs(timeout);
     if (typeof ms === 'string') return fail(ms);
-    return { kind: 'wait', event, timeoutAt: ms === null ? null : new Date(dbNow() + ms).toISOString() };
+    return { kind: 'wait', event, timeoutAt: ms === null ? null : new Date(start() + ms).toISOString() };
   }
   return null;
 };
@@ -108,7 +121,7 @@ export const runAttempt = async (
         invoked: false,
       };
     }
-    const waited = sleepOrWait(def, ctx.right, dbNow);
+    const waited = sleepOrWait(def, ctx.right, dbNow, state.steps.find((s) => s.name === stepName)?.restartedFrom);
     if (waited !== null) return { outcome: waited, durationMs: clock.now() - t0, invoked: true };
     const outcome = await invokeHandler(def, ctx.right, controller, maxResultBytes);
     return { outcome, durationMs: clock.now() - t0, invoked: true };

@@ -264,7 +264,10 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             const had = d.maps?.[step.name];
             if (had === undefined || had.count !== items) d.maps = { ...d.maps, [step.name]: newMapState(items) };
           }
-          d.steps[i] = {
+          // Started over an attempt that never journaled its outcome (it died running): keep when
+          // the first such attempt began. Any other start (a retry, the first attempt) drops it.
+          const from = step.status === 'running' ? (step.restartedFrom ?? step.startedAt) : null;
+          const next: StepState = {
             ...step,
             status: 'running',
             startedAt: at,
@@ -272,6 +275,11 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             attemptCount: e.attempt,
             nextRetryAt: null,
           };
+          if (from !== null) d.steps[i] = { ...next, restartedFrom: from };
+          else {
+            delete (next as { restartedFrom?: string }).restartedFrom;
+            d.steps[i] = next;
+          }
           return d;
         }
         case 'step.succeeded': {

@@ -37,6 +37,12 @@ export interface StepState {
   readonly nextRetryAt: string | null;
   /** A wait step: the event it waits for (or took), once it began waiting. */
   readonly waitingFor?: string;
+  /**
+   * Set while the latest attempt was started over one that journaled no outcome (its process
+   * died): when the first of those attempts started. A sleep's end and a wait's timeout count from
+   * it, so a crash before `step.sleeping` does not start the sleep again from zero.
+   */
+  readonly restartedFrom?: string;
 }
 
 /** An event sent to the run (`event.received`) and not yet taken by a wait step. */

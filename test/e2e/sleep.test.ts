@@ -4,7 +4,7 @@
  * continued by a worker started later, within a second of its time (database clock).
  */
 import * as path from 'node:path';
-import { createE2eHarness, expectExit, REPO_ROOT, type E2eHarness } from '../support/cli';
+import { createE2eHarness, expectExit, REPO_ROOT, sleep, type E2eHarness } from '../support/cli';
 
 const PIPELINES = path.join(REPO_ROOT, 'test', 'fixtures', 'waitPipelines.js');
 const opts = { pipelines: false } as const;
@@ -132,6 +132,32 @@ describe('durable sleep', () => {
     );
     for (const id of [sleptId, doc.runId, /Run (\S+) is waiting/.exec(text.stdout)?.[1] as string])
       expectExit(await h.cli(withPipelines(['cancel', id]), opts), 0);
+  }, 60_000);
+
+  it('a crash between step.started and step.sleeping: the sleep counts from the first start, not from the recovery', async () => {
+    const runId = `e2e-nap-crash-${Date.now().toString(36)}`;
+    // Killed (SIGKILL) right after committing the append that starts the sleep step.
+    const crashed = await h.cli(withPipelines(['run', 'nap', '--run-id', runId]), {
+      ...opts,
+      env: { ORBIT_FAULT_AFTER: 'step.started:cool-down' },
+    });
+    expect(crashed.signal).toBe('SIGKILL');
+    // Recovered 2 s later (proof of death on this machine): two thirds of the 3 s sleep are gone.
+    await sleep(2_000);
+    const worker = h.start(withPipelines(['worker', '--concurrency', '2']), opts);
+    await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 30_000);
+    worker.kill('SIGTERM');
+    await worker.done;
+    const events = await h.events(runId);
+    const starts = events.filter((e) => e.type === 'step.started' && e.step_name === 'cool-down');
+    expect(starts.map((e) => e.attempt)).toEqual([1, 2]);
+    const slept = events.find((e) => e.type === 'step.sleeping');
+    const until = Date.parse(String(slept?.payload.until));
+    // From the first attempt's start (database clock), not from attempt 2's (which would be 3 s after it).
+    expect(until).toBe((starts[0]?.occurred_at as Date).getTime() + 3_000);
+    expect(until).toBeLessThan((starts[1]?.occurred_at as Date).getTime() + 3_000 - 1_500);
+    expect(events.filter((e) => e.type === 'step.succeeded').map((e) => e.step_name)).toEqual(['before', 'cool-down', 'after']);
+    expectExit(await h.cli(withPipelines(['verify', runId]), opts), 0);
   }, 60_000);
 
   it('orbit send: a waiting run shows what it waits for, takes the event by key, and refusals are one line', async () => {
