@@ -4,10 +4,10 @@ import yargs, { type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { cancelCommand } from './commands/cancel';
 import { sendCommand } from './commands/send';
-import { scheduleCommand } from './commands/schedule';
+import { SCHEDULE_ACTIONS, scheduleCommand } from './commands/schedule';
 import { checkInterruptedCommand } from './commands/checkInterrupted';
 import { configCommand } from './commands/config';
-import { dbCommand } from './commands/db';
+import { DB_ACTIONS, dbCommand } from './commands/db';
 import { forkCommand } from './commands/fork';
 import { historyCommand } from './commands/history';
 import { migrateCommand } from './commands/migrate';
@@ -27,7 +27,7 @@ import { checkpointCommand } from './commands/checkpoint';
 import { archiveCommand } from './commands/archive';
 import { uiCommand } from './commands/ui';
 import { ExitCode } from './exitCodes';
-import { commandWord, usageMessage } from './suggest';
+import { positionalWords, usageMessage } from './suggest';
 import type { GlobalArgs } from './session';
 import { checkDurationSettings } from '../api/internal/durations';
 import { OrbitErrors } from '../api/internal/errors';
@@ -42,6 +42,8 @@ const asCommand = <A>(c: CommandModule<GlobalArgs, A>): CommandModule => {
   return c as unknown as CommandModule;
 };
 const KNOWN_COMMANDS = new Set<string>();
+/** Commands whose first argument is one of a fixed set of actions. */
+const ACTIONS: Readonly<Record<string, readonly string[]>> = { db: DB_ACTIONS, schedule: SCHEDULE_ACTIONS };
 
 /** The instance being built: its `fail` handler asks it which options take a value. */
 let current: unknown;
@@ -172,9 +174,13 @@ export const main = async (argv: readonly string[]): Promise<void> => {
   const cli = buildCli(argv);
   // yargs answers `--help` before it looks at the command: `orbit nosuch --help` would print the
   // global help and exit 0 as if the command existed.
+  // Likewise `orbit db nosuch --help` would print db's help and exit 0.
   if (argv.some((a) => a === '--help' || a === '-h')) {
-    const word = commandWord(argv, stringOptionsOf(cli));
+    const [word, action] = positionalWords(argv, stringOptionsOf(cli));
     if (word !== undefined && !KNOWN_COMMANDS.has(word)) failUsage(argv, `Unknown command: ${word}`);
+    const actions = word === undefined ? undefined : ACTIONS[word];
+    if (actions !== undefined && action !== undefined && !actions.includes(action))
+      failUsage(argv, `Unknown action for ${word}: ${action} (choose from ${actions.join(', ')})`);
   }
   await cli.parseAsync();
 };

@@ -32,21 +32,26 @@ export const nearest = (word: string, known: Iterable<string>): string | undefin
 };
 
 /**
- * The command word of `argv`: its first positional, skipping options and the values of options
- * that take one (`valueOptions`, without dashes).
+ * The positional words of `argv` (the command word first), skipping options and the values of
+ * options that take one (`valueOptions`, without dashes); everything after `--` is positional.
  */
-export const commandWord = (argv: readonly string[], valueOptions: ReadonlySet<string>): string | undefined => {
+export const positionalWords = (argv: readonly string[], valueOptions: ReadonlySet<string>): string[] => {
+  const words: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const tok = argv[i] ?? '';
-    if (tok === '--') return argv[i + 1];
+    if (tok === '--') return [...words, ...argv.slice(i + 1)];
     if (tok.startsWith('-')) {
       if (!tok.includes('=') && valueOptions.has(tok.replace(/^-+/, ''))) i++;
       continue;
     }
-    return tok;
+    words.push(tok);
   }
-  return undefined;
+  return words;
 };
+
+/** The command word of `argv`: its first positional word. */
+export const commandWord = (argv: readonly string[], valueOptions: ReadonlySet<string>): string | undefined =>
+  positionalWords(argv, valueOptions)[0];
 
 /** The message for a usage error: an unknown command, or yargs' message as one sentence. */
 export const usageMessage = (

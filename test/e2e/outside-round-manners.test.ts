@@ -100,6 +100,16 @@ describe('item 16: bad values and odd arguments', () => {
     expectUsage(typo, 'Error: unknown command "histroy". Did you mean "history"? Run "orbit --help" for usage.');
     // A known command's help is still help.
     expectExit(await h.cli(['history', '--help']), 0);
+    // So is an unknown action of a command that has a fixed set of them, and a known action's help is help.
+    expectUsage(
+      await h.cli(['db', 'nosuch', '--help']),
+      'Error: Unknown action for db: nosuch (choose from status, start, stop, url). Run "orbit --help" for usage.',
+    );
+    expectUsage(
+      await h.cli(['schedule', 'frob', '-h']),
+      'Error: Unknown action for schedule: frob (choose from add, list, remove). Run "orbit --help" for usage.',
+    );
+    expectExit(await h.cli(['schedule', 'add', '--help']), 0);
   });
 
   it('a pipelines module that throws is named with the file and line; --verbose adds the stack', async () => {

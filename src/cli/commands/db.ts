@@ -15,8 +15,11 @@ import {
 } from '../../api/internal/embeddedServer';
 import type { OrbitError } from '../../api/internal/errors';
 
+/** What `orbit db` does (main.ts checks the word under --help too). */
+export const DB_ACTIONS = ['status', 'start', 'stop', 'url'] as const;
+
 interface DbArgs extends GlobalArgs {
-  readonly action: 'status' | 'start' | 'stop' | 'url';
+  readonly action: (typeof DB_ACTIONS)[number];
 }
 
 const megabytes = (bytes: number | null): string => (bytes === null ? 'unknown' : `${(bytes / 1024 / 1024).toFixed(1)} MB`);
@@ -45,7 +48,7 @@ export const dbCommand: CommandModule<GlobalArgs, DbArgs> = {
   describe: 'The embedded PostgreSQL: status | start | stop | url (a DATABASE_URL for psql)',
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .positional('action', { choices: ['status', 'start', 'stop', 'url'] as const, demandOption: true })
+      .positional('action', { choices: DB_ACTIONS, demandOption: true })
       .example('$0 db status', 'Where the embedded server is, whether it runs, its size')
       .example('psql "$($0 db url)"', 'Open psql on it')
       .example('$0 db stop', 'Stop it (the next command that needs it starts it again)'),

@@ -17,13 +17,16 @@ interface ScheduleArgs extends GlobalArgs {
 }
 
 /** `orbit schedule add|list|remove`: schedules kept in the database, started by workers (docs/WORKER.md "Schedules"). */
+/** What `orbit schedule` does (main.ts checks the word under --help too). */
+export const SCHEDULE_ACTIONS = ['add', 'list', 'remove'] as const;
+
 export const scheduleCommand: CommandModule<GlobalArgs, ScheduleArgs> = {
   command: 'schedule <action> [target]',
   describe:
     "Schedules in the database: add <pipeline> --cron <expr> | list | remove <id> (a pipeline's definition may carry one: definePipeline({ schedule }))",
   builder: (y: Argv<GlobalArgs>) =>
     y
-      .positional('action', { choices: ['add', 'list', 'remove'] as const, demandOption: true })
+      .positional('action', { choices: SCHEDULE_ACTIONS, demandOption: true })
       .positional('target', { type: 'string', describe: 'add: the pipeline; remove: the schedule id' })
       .option('cron', {
         type: 'string',
