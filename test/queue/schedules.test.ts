@@ -1,10 +1,18 @@
 /**
  * Schedules (issue 19 item 3): `orbit schedule add|list|remove`, and workers that start each tick's
- * run exactly once however many of them run, and apply the catch-up policy after downtime. Real
- * worker processes; each schedule ticks on a list of seconds computed from the database clock, so
- * the expected ticks are known exactly and nothing depends on how fast a process starts.
+ * run exactly once however many of them run, and apply the catch-up policy after downtime. The CLI
+ * and the kill -9 case use real processes; the ten ticks and the downtime use three in-process
+ * workers with a client each (what the database sees of three processes, without their start-up
+ * time in CI). Each schedule ticks on a list of seconds computed from the database clock, so the
+ * expected ticks are known exactly and nothing depends on how fast a worker starts.
  */
+import { addSchedule, removeSchedule } from '../../src/api/schedules';
+import { startWorker } from '../../src/api/startWorker';
+import { definePipeline } from '../../src/pipeline/definePipeline';
 import { createE2eHarness, expectExit, type CliProcess, type E2eHarness } from '../support/cli';
+import { createTestClient } from '../support/testClient';
+import { expectRight } from '../support/testDatabase';
+import { waitFor } from '../support/waitFor';
 
 describe('schedules', () => {
   let h: E2eHarness;
@@ -134,49 +142,77 @@ describe('schedules', () => {
   }, 60_000);
 
   it('three workers, ten ticks: exactly ten runs, one per tick; after five missed ticks, skip runs none and last runs one', async () => {
-    let workers = await startWorkers(3);
+    // In-process workers, each with its own client (pool, LISTEN connection, worker id): to the
+    // database three processes; no process start-up in the timing (the kill -9 case is above).
+    const tc = await createTestClient({ prefix: 'q_sched_ticks' });
+    tc.registry.registerPipeline(definePipeline({ name: 'tick', steps: [{ name: 'work', handler: () => ({ success: true }) }] }));
+    const db = tc.client.db;
+    const nowSec = async () =>
+      Math.floor(((await db.pool.query<{ now: Date }>('SELECT now()')).rows[0]?.now as Date).getTime() / 1000);
+    const seconds = async (from: number, n: number) => {
+      const now = await nowSec();
+      const ticks = Array.from({ length: n }, (_, i) => now + from + i);
+      return { cron: `${ticks.map((t) => t % 60).join(',')} * * * * *`, ticks };
+    };
+    const ticks = async (id: string) =>
+      (
+        await db.pool.query<{ s: number }>(
+          `SELECT extract(epoch FROM tick_at)::int AS s FROM ${db.qs}.schedule_ticks WHERE schedule_id = $1 ORDER BY tick_at`,
+          [id],
+        )
+      ).rows.map((r) => Number(r.s));
+    const runs = async (id: string) =>
+      (
+        await db.pool.query<{ runs: number; created: number }>(
+          `SELECT (SELECT count(*)::int FROM ${db.qs}.runs WHERE id LIKE $1) AS runs,
+                  (SELECT count(*)::int FROM ${db.qs}.run_events WHERE run_id LIKE $1 AND type = 'run.created') AS created`,
+          [`sched\\_${id}\\_%`],
+        )
+      ).rows[0];
+    const add = async (cron: string, catchUp?: 'skip' | 'last') =>
+      expectRight(await addSchedule(tc.client, 'tick', cron, catchUp === undefined ? {} : { catchUp }));
+    const start = async () =>
+      Promise.all([0, 1, 2].map(async () => expectRight(await startWorker({ client: await tc.peer(), concurrency: 4 }))));
+    const until = (what: string, f: () => Promise<boolean>, timeoutMs = 30_000) => waitFor(f, { what, timeoutMs });
+    let workers = await start();
     try {
       // Added while the workers run: NOTIFY makes them read it at once.
-      // 8 s ahead: `schedule add` is a CLI process, slow on a loaded machine, and ticks before the
-      // schedule was created are not its ticks (CI saw fewer than ten with 4 s).
-      const ten = await secondsFromNow(8, 10);
-      const every = await add(['data-pipeline', '--cron', ten.cron]);
-      await h.waitFor('the ten ticks', async () => (await ticksOf(every)).length >= 10, 30_000);
-      expect(await ticksOf(every)).toEqual(ten.ticks);
-      await h.waitFor('ten runs', async () => (await runsOf(every)).runs >= 10, 10_000);
-      expect(await runsOf(every)).toEqual({ runs: 10, created: 10 });
-      await h.cli(['schedule', 'remove', every]);
+      const ten = await seconds(3, 10);
+      const every = await add(ten.cron);
+      await until('the ten ticks', async () => (await ticks(every)).length >= 10);
+      expect(await ticks(every)).toEqual(ten.ticks);
+      await until('ten runs', async () => (await runs(every))?.runs === 10);
+      expect(await runs(every)).toEqual({ runs: 10, created: 10 });
+      expectRight(await removeSchedule(tc.client, every));
 
-      // Downtime: two schedules of eight ticks; every worker is killed after the first ones.
-      const eight = await secondsFromNow(6, 8);
-      const skip = await add(['data-pipeline', '--cron', eight.cron, '--catch-up', 'skip']);
-      const last = await add(['data-pipeline', '--cron', eight.cron, '--catch-up', 'last']);
-      await h.waitFor(
-        // Killed once the first tick's runs are queued (not between a tick's row and its run).
+      // Downtime: two schedules of eight ticks; every worker stops after the first ones.
+      const eight = await seconds(3, 8);
+      const skip = await add(eight.cron, 'skip');
+      const last = await add(eight.cron, 'last');
+      await until(
         'the first run of both',
-        async () => (await runsOf(skip)).created >= 1 && (await runsOf(last)).created >= 1,
-        30_000,
+        async () => ((await runs(skip))?.created ?? 0) >= 1 && ((await runs(last))?.created ?? 0) >= 1,
       );
-      for (const w of workers) w.kill('SIGKILL');
-      for (const w of workers) await w.done;
-      const skipBefore = await ticksOf(skip);
-      const lastBefore = await ticksOf(last);
+      for (const w of workers) await w.stop();
+      workers = [];
+      const skipBefore = await ticks(skip);
+      const lastBefore = await ticks(last);
       // At least five ticks are missed while no worker runs.
       expect(skipBefore.length).toBeLessThanOrEqual(3);
       expect(lastBefore.length).toBeLessThanOrEqual(3);
       const final = eight.ticks[7] as number;
-      await h.waitFor('the last tick to pass', async () => (await dbNowSec()) > final, 15_000);
-      workers = await startWorkers(3);
-      await h.waitFor('the catch-up run of the last tick', async () => (await ticksOf(last)).includes(final), 15_000);
-      expect(await ticksOf(last)).toEqual([...lastBefore, final]);
+      await until('the last tick to pass', async () => (await nowSec()) > final, 15_000);
+      workers = await start();
+      await until('the catch-up run of the last tick', async () => (await ticks(last)).includes(final));
+      expect(await ticks(last)).toEqual([...lastBefore, final]);
       // The same workers read both schedules at once: skip queued nothing for the missed ticks.
-      expect(await ticksOf(skip)).toEqual(skipBefore);
-      await h.waitFor('the runs', async () => (await runsOf(last)).runs === lastBefore.length + 1, 10_000);
-      expect(await runsOf(last)).toEqual({ runs: lastBefore.length + 1, created: lastBefore.length + 1 });
-      expect(await runsOf(skip)).toEqual({ runs: skipBefore.length, created: skipBefore.length });
+      expect(await ticks(skip)).toEqual(skipBefore);
+      await until('the runs', async () => (await runs(last))?.runs === lastBefore.length + 1);
+      expect(await runs(last)).toEqual({ runs: lastBefore.length + 1, created: lastBefore.length + 1 });
+      expect(await runs(skip)).toEqual({ runs: skipBefore.length, created: skipBefore.length });
     } finally {
-      for (const w of workers) w.kill('SIGINT');
-      for (const w of workers) await w.done;
+      for (const w of workers) await w.stop();
+      await tc.dispose();
     }
   }, 120_000);
 });
