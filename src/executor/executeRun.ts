@@ -162,7 +162,9 @@ export const executeRun = async <C extends OrbitError>(
   });
   const result = (s: RunState, released: boolean) => E.right(outcome(s, released));
   const lost = async (why: AppendFailure, released: boolean) =>
-    E.map((s: RunState) => outcome(s, released))(await journal.lost(why, pipeline, start.claimConflict));
+    E.map((r: { readonly state: RunState; readonly released: boolean }) => outcome(r.state, released || r.released))(
+      await journal.lost(why, pipeline, start.claimConflict),
+    );
 
   // The attempts running now, by step (a run's steps run at the same time up to maxParallel).
   // Appends stay in this one loop, so the run still has one writer and one chain.

@@ -104,7 +104,7 @@ export class RunJournal {
     why: AppendFailure,
     pipeline: Pipeline,
     claimConflict: C,
-  ): Promise<E.Either<ExecuteFailure | C, RunState>> {
+  ): Promise<E.Either<ExecuteFailure | C, { readonly state: RunState; readonly released: boolean }>> {
     const { runId, state } = this;
     this.fence.abort(new Error(`run ${runId} was taken over by another writer`));
     if (why._tag !== 'ConcurrencyConflict') {
@@ -134,8 +134,44 @@ export class RunJournal {
     }
     if (!this.claimed) return E.left(claimConflict);
     const now = await loadRunState(this.client.db, runId);
-    if (E.isRight(now) && now.right.status === 'cancelled') return now;
+    if (E.isLeft(now)) return E.left(OrbitErrors.fenced(runId));
+    if (now.right.status === 'cancelled') return E.right({ state: now.right, released: false });
+    // Behind what we committed (not ahead: a writer that kept us owner, such as a peer's step.failed, fences us).
+    if (now.right.status === 'running' && now.right.owner === this.client.workerId && now.right.lastSeq < (state?.lastSeq ?? 0)) {
+      const handedBack = await this.handBack(now.right, pipeline);
+      if (handedBack !== null) return E.right({ state: handedBack, released: true });
+    }
     return E.left(OrbitErrors.fenced(runId));
+  }
+
+  /**
+   * Our append was refused, yet the journal still names this process the owner of the running run:
+   * nobody took it over; the journal lost transitions we had committed (a failover to a replica
+   * that had not received them). We stopped executing it, so nobody would until the threshold
+   * passed, and then as a takeover from a dead owner (an isolated process per recovering worker).
+   * Hand it back at the seq the journal has: its NOTIFY has it resumed at once. Null when the
+   * release could not be written (someone appended meanwhile, or the database is gone: the
+   * threshold then applies as before).
+   */
+  private async handBack(state: RunState, pipeline: Pipeline): Promise<RunState | null> {
+    const decision = decideNext(state, pipeline, {
+      kind: 'tick',
+      now: new Date(this.env.clock.nowMs()).toISOString(),
+      worker: this.client.workerId,
+      stopping: true,
+      stopReason: `the journal lost transitions this worker had committed (at seq ${state.lastSeq}, a failover?); released to be resumed`,
+    });
+    if (E.isLeft(decision) || decision.right.next.kind !== 'released' || decision.right.events.length === 0) return null;
+    const r = await appendToRun(this.client.db, {
+      runId: this.runId,
+      expectedSeq: state.lastSeq,
+      state,
+      events: decision.right.events,
+      writer: this.client.workerId,
+    });
+    if (E.isLeft(r)) return null;
+    this.state = r.right.state;
+    return r.right.state;
   }
 
   /** The conflict to report when the fence fired while we were not writing. */

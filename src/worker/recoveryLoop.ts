@@ -52,7 +52,12 @@ export class RecoveryLoop {
 
   /** A run was released by its worker: no threshold applies, resume it now (unless it is ours already). */
   released(runId: string, type: string): void {
-    if (this.w.slots.has(runId)) return;
+    // Released by an execution of ours that has not left its slot yet (a journal that lost our
+    // transitions in a failover, a lost lease): sweep once a slot frees, not at the next deadline.
+    if (this.w.slots.has(runId)) {
+      this.again = true;
+      return;
+    }
     this.w.emit({ kind: 'notified', runId, type });
     this.launch(runId, undefined, 'released; resumed by a recovery worker');
   }
