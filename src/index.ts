@@ -15,6 +15,8 @@ export {
   type TypedPipelineOptions,
   type TypedStepOptions,
   type TypedMapOptions,
+  type TypedSleepOptions,
+  type TypedWaitOptions,
   type TypedStepContext,
   type JsonReturn,
 } from './pipeline/builder';
@@ -22,6 +24,7 @@ export { registry, createRegistry, type Registry } from './pipeline/registry';
 export type {
   Pipeline,
   PipelineConfig,
+  PipelineSchedule,
   StepDefinition,
   StepContext,
   StepResult,
