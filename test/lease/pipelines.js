@@ -40,8 +40,9 @@ const step = (name) => ({
       if (ms) await sleep(ms, ctx.signal);
       if (hold) await holdUntil(hold, ctx.signal);
     } catch (err) {
-      mark('aborted');
+      // The reason first: a test that sees "aborted" in the marker then reads a complete reason.
       if (m.abortReasons) fs.appendFileSync(m.abortReasons, `${name} ${ctx.attempt}: ${err && err.message}\n`);
+      mark('aborted');
       throw err;
     }
     mark('end');
