@@ -16,7 +16,6 @@ export const r11 = async (ctx: Ctx): Promise<ScenarioResult> => {
   const t0 = Date.now();
   const schema = `chaos_r11_${ctx.seed}`;
   await prepareSchema(ctx, schema);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { oddValues } = require(path.join(REPO_ROOT, 'test', 'fixtures', 'oddValues.js')) as {
     oddValues: Record<string, unknown>;
   };

@@ -12,7 +12,6 @@ type StepErrorModule = typeof import('../../src/executor/stepError');
 const secondCopy = (): StepErrorModule => {
   let m: StepErrorModule | undefined;
   jest.isolateModules(() => {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     m = require('../../src/executor/stepError') as StepErrorModule;
   });
   return m as StepErrorModule;
