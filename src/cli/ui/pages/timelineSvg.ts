@@ -7,11 +7,14 @@ import {
   type Timeline,
 } from '../../../api/internal/timeline';
 import { formatDuration, html, raw, type Html } from '../html';
+import { labelRows, type BottomLabel } from './labelRows';
 
 const LABEL_W = 200;
 const CHART_W = 940;
 const ROW_H = 30;
 const TOP = 26;
+/** A second or third row of labels under the chart, when labels close in time would overlap. */
+const LABEL_ROW_H = 14;
 
 const at = (iso: string): number => Date.parse(iso);
 
@@ -38,7 +41,6 @@ export const timelineSvg = (t: Timeline, nowIso: string, lanes: readonly Lane[] 
       ])
     : steps.map((s) => ({ label: s, step: s, lane: null }));
   const rowOf = new Map(rows.flatMap((r, i) => (r.step === null ? [] : [[r.step, i] as const])));
-  const height = TOP + rows.length * ROW_H + 26;
   const y = (step: string | null) => TOP + (rowOf.get(step ?? '') ?? 0) * ROW_H;
   const bottom = TOP + rows.length * ROW_H;
 
@@ -156,25 +158,31 @@ export const timelineSvg = (t: Timeline, nowIso: string, lanes: readonly Lane[] 
       </title></g
     >`;
   };
-  const markers = t.markers
-    .filter((m) => m.kind === 'resumed' || m.kind === 'released' || m.kind === 'claimed' || m.kind === 'event')
-    .map((m) => {
-      const px = x(m.at).toFixed(1);
-      return html`<g class="marker m-${m.kind}"
-        ><line x1="${px}" x2="${px}" y1="${TOP}" y2="${bottom + 4}" /><text x="${px}" y="${bottom + 18}" text-anchor="middle"
-          >${m.kind}</text
-        ><title>${`seq ${m.seq}: ${m.label}`}</title></g
-      >`;
-    });
+  // Labels under the chart: markers in time order, then "now"; close ones take a second or third row.
+  const shown = t.markers.filter(
+    (m) => m.kind === 'resumed' || m.kind === 'released' || m.kind === 'claimed' || m.kind === 'event',
+  );
+  const nowLabel: BottomLabel[] = t.ended ? [] : [{ x: x(nowIso) - 4, text: 'now', anchor: 'end' }];
+  const rowsOf = labelRows([...shown.map((m) => ({ x: x(m.at), text: m.kind, anchor: 'middle' as const })), ...nowLabel]);
+  const labelY = (row: number | null | undefined) => bottom + 18 + (row ?? 0) * LABEL_ROW_H;
+  const extraRows = Math.max(0, ...rowsOf.map((r) => r ?? 0));
+  const height = TOP + rows.length * ROW_H + 26 + extraRows * LABEL_ROW_H;
+  const markers = shown.map((m, i) => {
+    const px = x(m.at).toFixed(1);
+    const row = rowsOf[i];
+    return html`<g class="marker m-${m.kind}"
+      ><line x1="${px}" x2="${px}" y1="${TOP}" y2="${bottom + 4}" />${
+        row === null ? '' : html`<text x="${px}" y="${labelY(row)}" text-anchor="middle">${m.kind}</text>`
+      }<title>${`seq ${m.seq}: ${m.label}`}</title></g
+    >`;
+  });
+  const nowRow = rowsOf[shown.length];
   const now = t.ended
     ? ''
     : html`<g class="now"
-        ><line x1="${x(nowIso).toFixed(1)}" x2="${x(nowIso).toFixed(1)}" y1="${TOP - 6}" y2="${bottom + 4}" /><text
-          x="${(x(nowIso) - 4).toFixed(1)}"
-          y="${bottom + 18}"
-          text-anchor="end"
-          >now</text
-        ></g
+        ><line x1="${x(nowIso).toFixed(1)}" x2="${x(nowIso).toFixed(1)}" y1="${TOP - 6}" y2="${bottom + 4}" />${
+          nowRow === null ? '' : html`<text x="${(x(nowIso) - 4).toFixed(1)}" y="${labelY(nowRow)}" text-anchor="end">now</text>`
+        }</g
       >`;
   return html`<svg
     class="timeline"
