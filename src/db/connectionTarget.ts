@@ -31,9 +31,41 @@ export interface ConnectionTarget {
   readonly attrs: TargetSessionAttrs;
   /** A single-host URL for host `i`, without `target_session_attrs` (pg would ignore it silently). */
   readonly urls: readonly string[];
+  /**
+   * How long (ms) one host may take to give a session (TCP, startup, authentication and the
+   * `target_session_attrs` check): libpq's `connect_timeout`, per host. Undefined: no limit
+   * (`connect_timeout=0`, as libpq).
+   */
+  readonly connectTimeoutMs: number | undefined;
 }
 
 const DEFAULT_PORT = 5432;
+
+/**
+ * Without `connect_timeout` libpq waits for ever; a host that accepts TCP and never answers (a
+ * stopped postmaster, a half-dead load balancer) then hangs every connection. Ten seconds is well
+ * beyond a healthy connect on a loaded server and short enough to move on to the next host.
+ */
+export const DEFAULT_CONNECT_TIMEOUT_S = 10;
+
+/** libpq's `connect_timeout`: whole seconds, 0 or less for no limit, 1 read as 2 (libpq's minimum). */
+const connectTimeoutOf = (query: string, what: string): E.Either<InvalidInput, number | undefined> => {
+  const given = new URLSearchParams(query).get('connect_timeout');
+  if (given === null) return E.right(DEFAULT_CONNECT_TIMEOUT_S * 1000);
+  if (!/^\s*-?\d+\s*$/.test(given)) {
+    return E.left(OrbitErrors.invalidInput(what, `connect_timeout ${JSON.stringify(given)} is not a whole number of seconds`));
+  }
+  const s = Number(given);
+  return E.right(s <= 0 ? undefined : Math.max(2, s) * 1000);
+};
+
+/** The query string of `rest` (path, query, fragment). */
+const queryOf = (rest: string): string => {
+  const q = rest.indexOf('?');
+  if (q < 0) return '';
+  const hash = rest.indexOf('#', q);
+  return rest.slice(q + 1, hash < 0 ? undefined : hash);
+};
 
 /** The checks a single-host URL gets before anything connects: scheme and port. */
 const parseSingle = (url: string, what: string): E.Either<InvalidInput, URL> => {
@@ -105,16 +137,25 @@ export const parseConnectionTarget = (url: string, what: string): E.Either<Inval
     const rest = m?.[3] ?? '';
     const taken = takeAttrs(rest, what);
     if (E.isLeft(taken)) return taken;
+    const timeout = connectTimeoutOf(queryOf(rest), what);
+    if (E.isLeft(timeout)) return timeout;
     const u = single.right;
     const port = u.port !== '' ? Number(u.port) : DEFAULT_PORT;
     const plain = taken.right.rest === rest ? url : `${m?.[1] ?? ''}//${authority}${taken.right.rest}`;
-    return E.right({ hosts: [{ host: u.hostname, port }], attrs: taken.right.attrs, urls: [plain] });
+    return E.right({
+      hosts: [{ host: u.hostname, port }],
+      attrs: taken.right.attrs,
+      urls: [plain],
+      connectTimeoutMs: timeout.right,
+    });
   }
   const [, scheme = '', , rest = ''] = m;
   const at = authority.lastIndexOf('@');
   const userinfo = at < 0 ? '' : authority.slice(0, at + 1);
   const taken = takeAttrs(rest, what);
   if (E.isLeft(taken)) return taken;
+  const timeout = connectTimeoutOf(queryOf(rest), what);
+  if (E.isLeft(timeout)) return timeout;
   const hosts: HostPort[] = [];
   const urls: string[] = [];
   for (const entry of authority.slice(at + 1).split(',')) {
@@ -127,7 +168,7 @@ export const parseConnectionTarget = (url: string, what: string): E.Either<Inval
     hosts.push(h.right);
     urls.push(single);
   }
-  return E.right({ hosts, attrs: taken.right.attrs, urls });
+  return E.right({ hosts, attrs: taken.right.attrs, urls, connectTimeoutMs: timeout.right });
 };
 
 /** `h1:5432,h2:5433`: for messages. */

@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/Either';
 import { Client, Pool, type ClientConfig, type PoolClient, type QueryResultRow } from 'pg';
 import type { DbFailure, InvalidInput, InvalidSchemaName } from '../errors';
-import { parseConnectionTarget } from './connectionTarget';
+import { parseConnectionTarget, type ConnectionTarget } from './connectionTarget';
+import { timedClient } from './connectTimeout';
 import { HostSelector, selectingClient, type SessionStateReader } from './hostSelector';
 import { channelFor, DEFAULT_SCHEMA, quoteIdent, validateSchemaName } from './identifiers';
 import { fromPgError } from './pgErrors';
@@ -72,6 +73,19 @@ export const DEFAULT_RETRY_BUDGET_MS = 30_000;
  */
 export const DEFAULT_APPEND_SLOTS = 2;
 
+/** How long the pool lets a caller wait for a connection (a free one, or a new one) before failing it. */
+const POOL_WAIT_MS = 10_000;
+
+/**
+ * The pool's own limit on a new connection must outlast the selector's: searching every host
+ * (each within connect_timeout) and connecting to the one picked. Cut earlier, a search past a
+ * silent first host would fail with the pool's message, which names no host.
+ */
+const poolWaitMs = (t: ConnectionTarget, selecting: boolean): number =>
+  t.connectTimeoutMs === undefined
+    ? POOL_WAIT_MS
+    : Math.max(POOL_WAIT_MS, t.connectTimeoutMs * (selecting ? t.hosts.length + 1 : 1) + 2_000);
+
 const noSessionState: SessionStateReader = () => {
   throw new Error('target_session_attrs needs openDatabase({ readSessionState })');
 };
@@ -92,7 +106,7 @@ export const openDatabase = (opts: OpenDatabaseOptions): E.Either<InvalidSchemaN
         application_name: opts.applicationName ?? 'orbit',
       })
     : undefined;
-  const ClientClass = selector ? selectingClient(selector) : Client;
+  const ClientClass = selector ? selectingClient(selector) : timedClient(target.right.connectTimeoutMs);
   // The first host's URL carries the user, database and parameters; the selector sets the host.
   const connectionString = target.right.urls[0] ?? opts.url;
   return E.map((valid: string) => {
@@ -101,7 +115,7 @@ export const openDatabase = (opts: OpenDatabaseOptions): E.Either<InvalidSchemaN
       Client: ClientClass,
       max: opts.max ?? 10,
       application_name: opts.applicationName ?? 'orbit',
-      connectionTimeoutMillis: 10_000,
+      connectionTimeoutMillis: poolWaitMs(target.right, selecting),
       // Scripts that finish their work exit without closing the pool first.
       idleTimeoutMillis: 5_000,
       allowExitOnIdle: true,

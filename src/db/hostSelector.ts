@@ -7,6 +7,7 @@
  */
 import { Client, type ClientBase, type ClientConfig } from 'pg';
 import { hostList, type ConnectionTarget, type HostPort, type TargetSessionAttrs } from './connectionTarget';
+import { ConnectTimeout, connectWithin } from './connectTimeout';
 import type { Logger } from '../util/logger';
 
 /** What a session is: read from the server (src/queries/readSessionState.ts). */
@@ -45,8 +46,6 @@ export class NoMatchingHost extends Error {
 interface Picked extends HostPort {
   readonly index: number;
 }
-
-const PROBE_TIMEOUT_MS = 5_000;
 
 export class HostSelector {
   private current: number | undefined;
@@ -89,20 +88,27 @@ export class HostSelector {
     }
   }
 
-  private where(i: number): string {
+  /** `host:port` of host `i`, for messages. */
+  where(i: number): string {
     const h = this.target.hosts[i];
     return h === undefined ? '?' : `${h.host}:${h.port}`;
   }
 
-  /** Connects to one host and reads its state (`any` only needs it to answer). */
-  private async probe(url: string): Promise<SessionState> {
-    const c = new Client({ ...this.probeConfig, connectionString: url, connectionTimeoutMillis: PROBE_TIMEOUT_MS });
+  /**
+   * Connects to one host and reads its state (`any` only needs it to answer), within the URL's
+   * `connect_timeout`: a host that accepts TCP and says nothing is given up and the next one tried.
+   */
+  private async probe(url: string, i: number): Promise<SessionState> {
+    const c = new Client({ ...this.probeConfig, connectionString: url });
     c.on('error', () => undefined);
     try {
-      await c.connect();
-      return this.checks ? await this.readState(c) : { inRecovery: false, readOnly: false };
+      return await connectWithin(c, this.target.connectTimeoutMs, this.where(i), async () => {
+        await c.connect();
+        return this.checks ? await this.readState(c) : { inRecovery: false, readOnly: false };
+      });
     } finally {
-      await c.end().catch(() => undefined);
+      // Not awaited: a cut socket's client may never report its end.
+      void c.end().catch(() => undefined);
     }
   }
 
@@ -118,9 +124,14 @@ export class HostSelector {
         let state = seen.get(i);
         if (state === undefined) {
           try {
-            state = await this.probe(url);
+            state = await this.probe(url, i);
           } catch (err) {
-            state = err instanceof Error ? err.message || err.name : String(err);
+            state =
+              err instanceof ConnectTimeout
+                ? `no answer within ${err.timeoutMs / 1000} s (connect_timeout)`
+                : err instanceof Error
+                  ? err.message || err.name
+                  : String(err);
           }
           seen.set(i, state);
         }
@@ -135,7 +146,8 @@ export class HostSelector {
       }
     }
     const why = [...seen].map(([i, s]) => `${this.where(i)}: ${typeof s === 'string' ? s : describe(s)}`).join('; ');
-    throw new NoMatchingHost(`no host of ${hostList(this.target)} gives a ${attrs} session (${why})`);
+    const wanted = attrs === 'any' ? 'answers' : `gives a ${attrs} session`;
+    throw new NoMatchingHost(`no host of ${hostList(this.target)} ${wanted} (${why})`);
   }
 }
 
@@ -174,18 +186,20 @@ export const selectingClient = (selector: HostSelector): typeof Client =>
       // pg wants an IPv6 address without the URL's brackets.
       this.host = h.host.replace(/^\[(.*)\]$/, '$1');
       this.port = h.port;
+      // The host remembered may have gone silent since (blackholed, stopped): the connection and
+      // its session check get the URL's connect_timeout, then the next connection searches.
+      let connected = false;
       try {
-        await super.connect();
+        await connectWithin(this, selector.target.connectTimeoutMs, selector.where(h.index), async () => {
+          await super.connect();
+          connected = true;
+          // A connection that breaks (the primary killed) sends the next one searching.
+          this.on('error', () => selector.lost(h.index));
+          await selector.accept(this, h.index);
+        });
       } catch (err) {
         selector.lost(h.index);
-        throw err;
-      }
-      // A connection that breaks (the primary killed) sends the next one searching.
-      this.on('error', () => selector.lost(h.index));
-      try {
-        await selector.accept(this, h.index);
-      } catch (err) {
-        await this.end().catch(() => undefined);
+        if (connected) void this.end().catch(() => undefined);
         throw err;
       }
       return this;

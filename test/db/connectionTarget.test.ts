@@ -39,7 +39,12 @@ describe('parseConnectionTarget', () => {
 
   it('leaves a single-host URL as it was given (any session), and strips only target_session_attrs', () => {
     const plain = 'postgres://postgres@127.0.0.1:5432/test';
-    expect(expectRight(parse(plain))).toEqual({ hosts: [{ host: '127.0.0.1', port: 5432 }], attrs: 'any', urls: [plain] });
+    expect(expectRight(parse(plain))).toEqual({
+      hosts: [{ host: '127.0.0.1', port: 5432 }],
+      attrs: 'any',
+      urls: [plain],
+      connectTimeoutMs: 10_000,
+    });
     const t = expectRight(parse('postgres://u@db:6000/x?target_session_attrs=primary'));
     expect([t.attrs, t.urls]).toEqual(['primary', ['postgres://u@db:6000/x']]);
   });
