@@ -292,6 +292,24 @@ export const buildTimeline = (events: readonly RecordedEvent[], now?: string): T
         else attempts[k] = { ...a, outcome: 'running', pause: { ...a.pause, to: r.occurredAt, end: 'received', sender } };
         break;
       }
+      case 'event.rejected': {
+        // The wait it seemed to end goes on (the event's data did not fit the step's codec).
+        const k = attempts.findIndex(
+          (a) => a.step === e.payload.step && a.endedAt === null && a.pause?.kind === 'wait' && a.pause.end === 'received',
+        );
+        const a = attempts[k];
+        if (a?.pause !== undefined)
+          attempts[k] = { ...a, outcome: 'waiting', pause: { ...a.pause, to: null, end: null, sender: null } };
+        else take(e.payload.event);
+        markers.push({
+          seq: r.seq,
+          at: r.occurredAt,
+          kind: 'event',
+          worker,
+          label: `event ${JSON.stringify(e.payload.event)} of seq ${e.payload.seq} turned away by ${e.payload.step}: ${e.payload.reason}`,
+        });
+        break;
+      }
       case 'run.suspended': {
         suspended = true;
         const paused = attempts.filter((a) => a.endedAt === null && a.pause !== undefined && a.pause.to === null);

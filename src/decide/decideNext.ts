@@ -180,6 +180,7 @@ const afterward = (
   // Sleeping and waiting steps: their ends (journaled now), the earliest one still ahead, and
   // whether one is still ahead (then, with nothing else to do, the run is suspended).
   const wakeEvents: RunEvent[] = [];
+  const turnedAway = new Set<number>();
   let sleepsUntil: string | null = null;
   let suspended = false;
   // What a map step decides: its own start and end, and its items' starts.
@@ -229,7 +230,7 @@ const afterward = (
       continue;
     }
     if (step.status === 'sleeping' || step.status === 'waiting') {
-      const woke = wakeOf(view, step, def, c, pending.length > 0);
+      const woke = wakeOf(view, step, def, c, pending.length > 0, turnedAway);
       if (woke === 'later') {
         if (step.nextRetryAt !== null) sleepsUntil = earlier(sleepsUntil, step.nextRetryAt);
         suspended = true;
@@ -310,26 +311,28 @@ const wakeOf = (
   def: StepDefinition<unknown>,
   c: Circumstances,
   pending: boolean,
+  /** Events of the inbox turned away in this decision already (two steps may wait for one name). */
+  turnedAway: Set<number>,
 ): RunEvent | 'later' | 'decideAgain' => {
   const { name, attemptCount: attempt } = step;
   if (step.status === 'waiting') {
-    const got = view.inbox?.find((x) => x.event === step.waitingFor);
+    const got = view.inbox?.find((x) => x.event === step.waitingFor && !turnedAway.has(x.seq));
     if (got !== undefined) {
-      // Data its codec does not decode would break every later step that reads it: the step fails here instead.
+      // Data its codec does not decode would break every later step that reads it, and failing the
+      // step would let one bad send end the run: the event is turned away, the step waits on.
       const decoded = def.output === undefined ? null : def.output.decode(got.data);
-      if (decoded !== null && E.isLeft(decoded))
+      if (decoded !== null && E.isLeft(decoded)) {
+        turnedAway.add(got.seq);
         return {
-          type: 'step.failed',
-          stepName: name,
-          attempt,
+          type: 'event.rejected',
           payload: {
-            error: {
-              name: 'EventDataInvalid',
-              message: `the ${JSON.stringify(got.event)} event's data does not match step "${name}"'s codec: ${describeDecodeError(decoded.left)}`,
-            },
-            retryable: false,
+            event: got.event,
+            seq: got.seq,
+            step: name,
+            reason: `its data does not match step "${name}"'s codec: ${describeDecodeError(decoded.left)}`,
           },
         };
+      }
       return { type: 'step.succeeded', stepName: name, attempt, payload: { result: got.data } };
     }
   }

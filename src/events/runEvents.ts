@@ -193,6 +193,20 @@ export const EventReceived = t.type(
 );
 export type EventReceived = t.TypeOf<typeof EventReceived>;
 
+/**
+ * A wait step could not take an event sent for it: its data does not match the step's `output`
+ * codec (a sender without the pipeline loaded, such as `orbit send` without `--pipelines`, cannot
+ * check it). The event (`seq`, its `event.received`) leaves the run's inbox, unused; the step goes
+ * on waiting for the next one, its timeout unchanged. Bad data from outside never fails the run.
+ */
+export const EventRejected = runEvent('event.rejected', {
+  event: t.string,
+  seq: PositiveInteger,
+  step: t.string,
+  reason: t.string,
+});
+export type EventRejected = t.TypeOf<typeof EventRejected>;
+
 export const RunSucceeded = runEvent('run.succeeded', {});
 export type RunSucceeded = t.TypeOf<typeof RunSucceeded>;
 
@@ -224,6 +238,7 @@ export const RunEvent = t.union([
   StepWaiting,
   RunSuspended,
   EventReceived,
+  EventRejected,
   RunSucceeded,
   RunFailed,
   RunCancelled,
@@ -250,6 +265,7 @@ export const eventCodecs: { readonly [K in RunEventType]: t.Type<Extract<RunEven
   'step.waiting': StepWaiting,
   'run.suspended': RunSuspended,
   'event.received': EventReceived,
+  'event.rejected': EventRejected,
   'run.succeeded': RunSucceeded,
   'run.failed': RunFailed,
   'run.cancelled': RunCancelled,

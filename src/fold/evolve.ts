@@ -222,6 +222,18 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       }
       return d;
     }
+    case 'event.rejected': {
+      // Only the run's holder, deciding its wait step, turns an event away; the event must still wait in the inbox.
+      if (d.status !== 'running' || d.owner === null)
+        return `only a running run's holder can reject an event (run is ${d.status})`;
+      const k = (d.inbox ?? []).findIndex((x) => x.seq === e.payload.seq && x.event === e.payload.event);
+      if (k < 0) return `no ${JSON.stringify(e.payload.event)} event at seq ${e.payload.seq} waits in the run's inbox`;
+      const step = d.steps.find((s) => s.name === e.payload.step);
+      if (step?.status !== 'waiting' || step.waitingFor !== e.payload.event)
+        return `step ${e.payload.step} does not wait for ${JSON.stringify(e.payload.event)}`;
+      d.inbox = (d.inbox ?? []).filter((_, j) => j !== k);
+      return d;
+    }
     case 'run.succeeded': {
       if (d.status !== 'running') return `only a running run can succeed (run is ${d.status})`;
       const unfinished = d.steps.find((s) => s.status !== 'success');

@@ -1,4 +1,5 @@
 import * as E from 'fp-ts/Either';
+import * as t from 'io-ts';
 import { decideNext } from '../../src/decide/decideNext';
 import type { AttemptResult, Decision, Outcome, ResumeRequest } from '../../src/decide/decision';
 import type { OrbitError } from '../../src/errors';
@@ -459,5 +460,74 @@ describe('resume with failed steps and retryFailed', () => {
   it('a failed run with no failed step (failed by the cap) is refused without retryFailed', () => {
     const capped = [...running, started('extract'), runFailed('taken over', 'extract')];
     expect(refused(capped, etl(), resume())).toMatchObject({ _tag: 'RunNotResumable', status: 'failed' });
+  });
+});
+
+describe('a wait step given an event whose data its codec refuses', () => {
+  // Sent by a process without the pipeline (orbit send without --pipelines): nobody checked it.
+  const approval: Pipeline = {
+    ...definePipeline({
+      name: 'etl',
+      steps: [
+        { name: 'extract', handler: ok },
+        { name: 'transform', waitForEvent: { event: 'approved' }, output: t.type({ ok: t.boolean }) },
+        { name: 'load', handler: ok },
+      ],
+    }),
+    definitionHash: 'def-1',
+  };
+  const waiting: RunEvent[] = [
+    created(),
+    claimed(WORKER),
+    started('extract'),
+    succeeded('extract'),
+    started('transform'),
+    { type: 'step.waiting', stepName: 'transform', attempt: 1, payload: { event: 'approved', timeoutAt: null } },
+    { type: 'run.suspended', payload: { worker: WORKER } },
+    { type: 'event.received', payload: { event: 'approved', data: { ok: 'yes' }, by: 'vm:1:sender' } },
+  ];
+  const turnedAway: RunEvent = {
+    type: 'event.rejected',
+    payload: {
+      event: 'approved',
+      seq: 8,
+      step: 'transform',
+      reason: `its data does not match step "transform"'s codec: ok: expected boolean, got "yes"`,
+    },
+  };
+
+  it('turns the event away (it leaves the inbox) and the step waits on: the run is suspended again, not failed', () => {
+    const woken = decided(waiting, approval, resume());
+    expect(woken.events.slice(1)).toEqual([turnedAway]);
+    const again = decided([...waiting, ...woken.events], approval, tick(timeOfSeq(11)));
+    expect(again).toEqual({ events: [{ type: 'run.suspended', payload: { worker: WORKER } }], next: { kind: 'released' } });
+    const state = given(...waiting, ...woken.events, ...again.events).then();
+    expect(state.inbox ?? []).toEqual([]);
+    expect(state.status).toBe('waiting');
+  });
+
+  it('a run failed by such an event before 0.1 (the event left in the inbox) is not failed again by --retry-failed', () => {
+    const failedByIt: RunEvent[] = [
+      ...waiting,
+      resumed({ by: WORKER, fromStep: 'transform' }),
+      failed('transform', 1, { retryable: false, message: 'EventDataInvalid' }),
+      runFailed('step "transform" failed (not retryable)', 'transform'),
+    ];
+    const retried = decided(failedByIt, approval, resume({ retryFailed: true }));
+    expect(retried.events[1]).toEqual(started('transform', 2));
+    // Attempt 2 begins to wait; the old event, still in the inbox, is turned away, not taken.
+    const waits = decided(
+      [...failedByIt, ...retried.events],
+      approval,
+      attempt('transform', 2, { kind: 'wait', event: 'approved', timeoutAt: null }),
+    );
+    expect(waits.events.map((e) => e.type)).not.toContain('step.failed');
+    expect(waits.events).toContainEqual(turnedAway);
+  });
+
+  it('refuses to fold a rejection of an event the inbox does not hold', () => {
+    expect(() =>
+      given(...waiting, resumed({ by: WORKER }), { ...turnedAway, payload: { ...turnedAway.payload, seq: 7 } }).then(),
+    ).toThrow(/IllegalTransition.*event at seq 7 waits in the run.s inbox/);
   });
 });

@@ -257,20 +257,42 @@ describe('the typed builder with sleep and wait steps', () => {
     }
   }, 60_000);
 
-  it('fails the wait step, for good, when data its codec refuses comes from a sender without the pipeline', async () => {
+  it('turns away data its codec refuses from a sender without the pipeline: the step waits on, the next good event is taken', async () => {
     const p = waiting();
-    // A sender that does not have the pipeline cannot check the data: the step does, when it takes it.
+    // A sender that does not have the pipeline cannot check the data: the step does, when it takes
+    // it. Until 0.1 that failed the step for good, and the event stayed in the inbox, so a
+    // --retry-failed resume took it again and failed again: one bad send ended the run.
     const blind = expectRight(await connect({ databaseUrl: tc.url, schema: tc.schema, registry: createRegistry() }));
     const w = expectRight(await startWorker({ client: tc.client, concurrency: 2 }));
     try {
       const { runId } = expectRight(await enqueueRun(p, { order: 'o-8' }, { client: tc.client }));
-      expectRight(await sendEvent(blind, runId, 'approved', { approved: 'yes' }));
-      await untilStatus(runId, 'failed');
+      await untilStatus(runId, 'waiting');
+      const bad = expectRight(await sendEvent(blind, runId, 'approved', { approved: 'yes' }));
+      await waitFor(async () => (await eventsOf(tc.client.db, runId)).some((e) => e.event.type === 'event.rejected'), {
+        what: 'the event turned away',
+      });
+      await untilStatus(runId, 'waiting');
+      const rejected = (await eventsOf(tc.client.db, runId)).find((e) => e.event.type === 'event.rejected')?.event;
+      expect(rejected).toEqual({
+        type: 'event.rejected',
+        payload: {
+          event: 'approved',
+          seq: bad.seq,
+          step: 'approve',
+          reason: expect.stringMatching(/its data does not match step "approve"'s codec: approved: expected boolean, got "yes"/),
+        },
+      });
+      const meanwhile = expectRight(await loadRunState(runId, { client: tc.client }));
+      expect(meanwhile.inbox ?? []).toEqual([]);
+      expect(meanwhile.steps.find((s) => s.name === 'approve')?.status).toBe('waiting');
+      expect(meanwhile.error).toBeNull();
+
+      expectRight(await sendEvent(blind, runId, 'approved', { approved: true, by: 'ana' }));
+      await untilStatus(runId, 'success');
       const state = expectRight(await loadRunState(runId, { client: tc.client }));
-      expect(state.error).toMatch(
-        /step "approve" failed \(not retryable\): the "approved" event's data does not match step "approve"'s codec/,
-      );
-      expect(state.steps.find((s) => s.name === 'ship')?.status).toBe('pending');
+      expect(state.steps.find((s) => s.name === 'approve')?.result).toEqual({ approved: true, by: 'ana' });
+      expect(state.steps.find((s) => s.name === 'approve')?.attemptCount).toBe(1);
+      await expectProjectionsMatch(tc.client.db, [runId]);
     } finally {
       await w.stop();
       await blind.close();

@@ -69,6 +69,9 @@ const describe = (r: RecordedEvent): string => {
     case 'event.received':
       detail = `${JSON.stringify(e.payload.event)} from ${e.payload.sender !== undefined ? `${e.payload.sender} via ` : ''}${e.payload.by}: ${JSON.stringify(e.payload.data)}`;
       break;
+    case 'event.rejected':
+      detail = `${JSON.stringify(e.payload.event)} of seq ${e.payload.seq} turned away by step ${e.payload.step}: ${e.payload.reason}; it waits on`;
+      break;
     case 'run.suspended':
       detail = `handed back by ${e.payload.worker}`;
       break;
