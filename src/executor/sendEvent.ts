@@ -33,16 +33,25 @@ export interface SentEvent {
   readonly delivery: 'taken' | 'kept';
   /** The step that takes it (`taken`). */
   readonly step: string | null;
+  /**
+   * This process does not have the run's pipeline (definition), so the data was not checked
+   * against the wait step's `output` codec: the step checks it when it takes it, and turns the
+   * event away (`event.rejected`) if it does not decode.
+   */
+  readonly unchecked: boolean;
 }
 
 const EVENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
 /** Why this event would be a duplicate, or null: every step waiting for it already has one. */
 const duplicateOf = (client: OrbitClient, s: RunState, event: string): string | null => {
-  const kept = (s.inbox ?? []).filter((x) => x.event === event).length;
   const p = client.registry.getPipeline(s.pipelineId);
   if (E.isRight(p) && p.right.definitionHash === s.definitionHash) {
-    const waits = p.right.steps.filter((st) => st.waitForEvent?.event === event).map((st) => st.name);
+    const takers = p.right.steps.filter((st) => st.waitForEvent?.event === event);
+    const waits = takers.map((st) => st.name);
+    // A kept event no waiting step's codec decodes will be turned away: it holds no step's place.
+    const fits = (data: unknown) => takers.some((st) => st.output === undefined || E.isRight(st.output.decode(data)));
+    const kept = (s.inbox ?? []).filter((x) => x.event === event && fits(x.data)).length;
     if (waits.length === 0) return `no step of pipeline ${s.pipelineId} waits for it`;
     const taken = waits.filter((n) => s.steps.find((st) => st.name === n)?.status === 'success');
     if (taken.length + kept < waits.length) return null;
@@ -51,6 +60,7 @@ const duplicateOf = (client: OrbitClient, s: RunState, event: string): string | 
       : `an earlier ${JSON.stringify(event)} is already kept for step ${waits.map((n) => JSON.stringify(n)).join(', ')}; this one is a duplicate`;
   }
   // The pipeline is not registered here: judge by the journal (a step that took it, none waiting for it).
+  const kept = (s.inbox ?? []).filter((x) => x.event === event).length;
   const took = s.steps.filter((st) => st.waitingFor === event && st.status === 'success').map((st) => st.name);
   const waiting = s.steps.some((st) => st.waitingFor === event && st.status === 'waiting');
   return took.length > 0 && !waiting && kept === 0
@@ -58,14 +68,20 @@ const duplicateOf = (client: OrbitClient, s: RunState, event: string): string | 
     : null;
 };
 
+/** Whether this process has the run's pipeline, as the run was created (its codecs can check data here). */
+const hasDefinition = (client: OrbitClient, s: RunState): boolean => {
+  const p = client.registry.getPipeline(s.pipelineId);
+  return E.isRight(p) && p.right.definitionHash === s.definitionHash;
+};
+
 /**
  * Why this event's data cannot be the result of the step that takes it, or null: the first step
  * waiting for it that has not taken one has an `output` codec that does not decode it. Known only
- * where the pipeline is registered (the step would fail when taking it otherwise).
+ * where the pipeline is registered (elsewhere the step turns the event away when it takes it).
  */
 const dataProblemOf = (client: OrbitClient, s: RunState, event: string, data: unknown): string | null => {
   const p = client.registry.getPipeline(s.pipelineId);
-  if (E.isLeft(p) || p.right.definitionHash !== s.definitionHash) return null;
+  if (E.isLeft(p) || !hasDefinition(client, s)) return null;
   const taker = p.right.steps.find(
     (st) => st.waitForEvent?.event === event && s.steps.find((x) => x.name === st.name)?.status !== 'success',
   );
@@ -150,6 +166,7 @@ export const sendEvent = async (
         sentAt: r.right.committedAt,
         delivery: waiting !== undefined ? 'taken' : 'kept',
         step: waiting?.name ?? null,
+        unchecked: !hasDefinition(client, s),
       });
     }
     if (r.left._tag !== 'ConcurrencyConflict') return r;

@@ -187,4 +187,41 @@ describe('durable sleep', () => {
     worker.kill('SIGTERM');
     await worker.done;
   }, 60_000);
+
+  it("orbit send without the pipeline: data the wait step's codec refuses is turned away, the run waits on, the next send is taken", async () => {
+    const typed = ['--pipelines', path.join(REPO_ROOT, 'test', 'fixtures', 'typedWaitPipelines.js')];
+    const worker = h.start([...typed, 'worker'], opts);
+    const queued = await h.cli([...typed, 'run', 'typed-approval', '--queue', '--json'], opts);
+    expectExit(queued, 0);
+    const runId = (JSON.parse(queued.stdout) as { runId: string }).runId;
+    await h.waitFor('the run to wait', async () => (await h.run(runId))?.status === 'waiting', 20_000);
+    // No --pipelines: this process cannot check the data, and says so.
+    const blind = await h.cli(['send', runId, 'approved', '--data', '{"ok":"yes"}'], opts);
+    expectExit(blind, 0);
+    expect(blind.stdout).toContain('step approve takes it');
+    expect(blind.stderr).toContain('Its data was not checked here');
+    await h.waitFor(
+      'the event turned away',
+      async () => (await h.events(runId)).some((e) => e.type === 'event.rejected'),
+      20_000,
+    );
+    await h.waitFor('the run to wait again', async () => (await h.run(runId))?.status === 'waiting', 20_000);
+    const history = await h.cli(['history', runId], opts);
+    expect(history.stdout).toMatch(
+      /event\.rejected +"approved" of seq \d+ turned away by step approve: its data does not match step "approve"'s codec: ok: expected boolean, got "yes"; it waits on/,
+    );
+    // Where the pipeline is loaded, the same data is refused at once, in one line, nothing journaled.
+    const checked = await h.cli([...typed, 'send', runId, 'approved', '--data', '{"ok":"yes"}'], opts);
+    expectExit(checked, 1);
+    expect(checked.stderr.trim().split('\n')).toHaveLength(1);
+    const good = await h.cli(['send', runId, 'approved', '--data', '{"ok":true}'], opts);
+    expectExit(good, 0);
+    await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 20_000);
+    worker.kill('SIGTERM');
+    await worker.done;
+    const events = await h.events(runId);
+    expect(events.filter((e) => e.type === 'event.received')).toHaveLength(2);
+    expect(events.filter((e) => e.type === 'step.failed')).toHaveLength(0);
+    expectExit(await h.cli([...typed, 'verify', runId], opts), 0);
+  }, 60_000);
 });

@@ -299,6 +299,32 @@ describe('the typed builder with sleep and wait steps', () => {
     }
   }, 60_000);
 
+  it('a kept event its codec refuses holds no place: a good one sent after it is not a duplicate, and is the one taken', async () => {
+    const p = waiting();
+    const blind = expectRight(await connect({ databaseUrl: tc.url, schema: tc.schema, registry: createRegistry() }));
+    try {
+      // Queued, no worker yet: both events are kept until the step waits.
+      const { runId } = expectRight(await enqueueRun(p, { order: 'o-9' }, { client: tc.client }));
+      const bad = expectRight(await sendEvent(blind, runId, 'approved', { approved: 'yes' }));
+      expect(bad).toMatchObject({ delivery: 'kept', unchecked: true });
+      // Before: refused, "an earlier "approved" is already kept for step "approve"; this one is a duplicate".
+      const good = expectRight(await sendEvent(tc.client, runId, 'approved', { approved: true, by: 'ana' }));
+      expect(good).toMatchObject({ delivery: 'kept', unchecked: false });
+      const w = expectRight(await startWorker({ client: tc.client, concurrency: 2 }));
+      try {
+        await untilStatus(runId, 'success');
+      } finally {
+        await w.stop();
+      }
+      const state = expectRight(await loadRunState(runId, { client: tc.client }));
+      expect(state.steps.find((s) => s.name === 'approve')?.result).toEqual({ approved: true, by: 'ana' });
+      const types = (await eventsOf(tc.client.db, runId)).map((e) => e.event.type);
+      expect(types.filter((x) => x === 'event.rejected')).toHaveLength(1);
+    } finally {
+      await blind.close();
+    }
+  }, 60_000);
+
   it('has the definition hash of the same pipeline written with definePipeline, and refuses what it refuses', () => {
     const until = () => 0;
     const built = pipeline('builder-kinds')

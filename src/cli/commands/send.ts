@@ -33,7 +33,8 @@ export const sendCommand: CommandModule<GlobalArgs, SendArgs> = {
       .positional('second', { type: 'string', describe: 'The event (a wait step waits for it by this name)' })
       .option('data', {
         type: 'string',
-        describe: "The event's data, as JSON: it becomes the waiting step's data (default null)",
+        describe:
+          "The event's data, as JSON: it becomes the waiting step's data (default null). With --pipelines it is checked against the step's output codec now; without, the step turns away data its codec refuses, and waits on",
       })
       .option('key', {
         type: 'string',
@@ -81,12 +82,18 @@ export const sendCommand: CommandModule<GlobalArgs, SendArgs> = {
       if (E.isLeft(r)) return r;
       const s = r.right;
       if (out.json) out.document(s);
-      else
+      else {
         out.success(
           s.delivery === 'taken'
             ? `Event ${JSON.stringify(event)} sent to run ${s.runId} (seq ${s.seq}, ${s.sentAt}); step ${s.step ?? '?'} takes it, a worker resumes the run`
             : `Event ${JSON.stringify(event)} sent to run ${s.runId} (seq ${s.seq}, ${s.sentAt}); kept until a step waits for it`,
         );
+        // Said, not refused: a sender without the code may still be right.
+        if (s.unchecked)
+          out.note(
+            `Its data was not checked here (no --pipelines with this run's pipeline): a step with an output codec turns away data it does not decode, and waits on (orbit history ${s.runId} shows it)`,
+          );
+      }
       return E.right(ExitCode.ok);
     });
   },
