@@ -66,10 +66,9 @@ export class RecoveryLoop {
     const { isolate, client } = this.w.options;
     // A long-lived worker protects itself: every takeover from an owner that died (not a graceful
     // release) may be what killed it, so it runs in isolation; a death there is that run's alone.
-    // The cost is a process start per such run, paid by every worker that detects it at the same
-    // deadline (all but one then lose the claim; docs/RELIABILITY.md, R1 and R3). Reserving the
-    // run before spawning (SKIP LOCKED plus the lease, as reserveQueuedRuns does, with detection
-    // skipping reserved runs) would leave one start per run. An owner that lives (this worker, or
+    // The cost is a process start per such run: the CLI's `isolate` reserves the takeover first
+    // (src/recovery/reserveTakeover.ts), so the other workers that detect it at the same deadline
+    // skip it instead of starting a child that loses the claim. An owner that lives (this worker, or
     // one whose lease or heartbeat goes on without the run) was not killed by it: after a failover
     // that lost their last transitions, every run in flight is such a run, and a process start for
     // each (per recovering worker) starved a small machine for minutes (chaos R10).

@@ -12,6 +12,12 @@
 const fs = require('node:fs');
 const { definePipeline } = require('orbit-pipeline');
 
+// LEASE_TEST_LOADS=/path/file: every process that loads this module appends "<pid> <its arguments>"
+// there (a worker passes its environment to the isolated resumes it spawns: they are counted too).
+if (process.env.LEASE_TEST_LOADS) {
+  fs.appendFileSync(process.env.LEASE_TEST_LOADS, `${process.pid} ${process.argv.slice(2).join(' ')}\n`);
+}
+
 const sleep = (ms, signal) =>
   new Promise((resolve, reject) => {
     const t = setTimeout(resolve, ms);

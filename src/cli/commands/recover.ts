@@ -10,6 +10,7 @@ import { printSummary, recoverAll, recoveryExitCode } from '../recoveryReport';
 import { detectInterruptedRuns } from '../../api/detectInterruptedRuns';
 import type { OrbitError } from '../../api/internal/errors';
 import { planRecovery } from '../../api/planRecovery';
+import { reserveTakeover } from '../../api/internal/worker';
 
 interface RecoverArgs extends GlobalArgs {
   readonly autoResume: boolean;
@@ -111,7 +112,7 @@ export const recoverCommand: CommandModule<GlobalArgs, RecoverArgs> = {
           stopSignal: signals.stopSignal,
           abortSignal: signals.abortSignal,
           // Runs taken over before may be what killed their worker: each in a process of its own.
-          isolate: isolatedResume(s),
+          isolate: reserveTakeover(s.client, isolatedResume(s)),
         });
         if (E.isLeft(summary)) return summary;
         if (out.json) out.document(summary.right);

@@ -10,7 +10,7 @@ import { isolatedResume } from './resume';
 import { countRuns } from '../../api/countRuns';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { formatError, OrbitErrors, type OrbitError } from '../../api/internal/errors';
-import { describeStranded, notifyChannel, Worker } from '../../api/internal/worker';
+import { describeStranded, notifyChannel, reserveTakeover, Worker } from '../../api/internal/worker';
 
 interface WorkerArgs extends GlobalArgs {
   readonly sweepInterval?: string;
@@ -131,7 +131,8 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         sweepIntervalMs,
         concurrency: concurrency.right,
         pipelineConcurrency: pipelineConcurrency.right,
-        isolate: isolatedResume(session),
+        // One child per takeover: reserved before the spawn, so the other workers skip the run.
+        isolate: reserveTakeover(client, isolatedResume(session)),
         measureClaims: metricsPort !== undefined,
         stopSignal: signals.stopSignal,
         abortSignal,
