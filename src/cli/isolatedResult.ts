@@ -29,6 +29,18 @@ const ResumeSuccessCodec = t.type({
   reExecutedInFlight: t.readonlyArray(t.string),
   durationMs: t.number,
   released: t.boolean,
+  suspended: t.union([
+    t.intersection([
+      t.type({
+        kind: t.keyof({ sleep: null, wait: null }),
+        step: t.string,
+        until: t.union([t.string, t.null]),
+        event: t.union([t.string, t.null]),
+      }),
+      t.partial({ received: t.literal(true) }),
+    ]),
+    t.null,
+  ]),
   error: t.union([t.string, t.null]),
 });
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;

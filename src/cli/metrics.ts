@@ -41,7 +41,7 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
   });
   const queuedRunsEnded = new Counter({
     name: 'orbit_worker_queued_runs_ended_total',
-    help: 'Queued runs executed here, by how they ended (success, failed, cancelled, released, skipped, error)',
+    help: 'Queued runs executed here, by how they ended (success, failed, cancelled, released, sleeping, waiting, skipped, error)',
     labelNames: ['status'],
     registers: [registry],
   });
@@ -122,7 +122,8 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
   });
   // Every label the worker can report, at zero, so that a scrape shows the series before they move.
   for (const s of ['queue', 'recovery']) runsStarted.inc({ source: s }, 0);
-  for (const s of ['success', 'failed', 'cancelled', 'released', 'skipped', 'error']) queuedRunsEnded.inc({ status: s }, 0);
+  for (const s of ['success', 'failed', 'cancelled', 'released', 'sleeping', 'waiting', 'skipped', 'error'])
+    queuedRunsEnded.inc({ status: s }, 0);
   for (const o of ['recovered', 'failed', 'skipped']) recoveries.inc({ outcome: o }, 0);
   for (const r of ['succeeded', 'failed']) steps.inc({ result: r }, 0);
   for (const ev of ['lost', 'taken_over']) leaseExpiries.inc({ event: ev }, 0);

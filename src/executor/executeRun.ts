@@ -6,7 +6,8 @@ import { itemKey } from '../fold/mapState';
 import { stepDefinition } from '../pipeline/stepDefinition';
 import { type AppendFailure, type ExecuteFailure, type IllegalTransition, type OrbitError, type ResumeRefusal } from '../errors';
 import type { RunEvent } from '../events/runEvents';
-import type { RunState, RunStatus } from '../fold/runState';
+import { isSuspendedStatus, type RunState, type RunStatus } from '../fold/runState';
+import { currentWait, type SuspendedOn } from '../fold/runWait';
 import type { Pipeline } from '../pipeline/types';
 import type { OrbitClient } from '../runtime/orbitClient';
 import { executionEnvFor } from './executionEnv';
@@ -84,9 +85,20 @@ export interface ExecuteOptions {
 export interface RunResult {
   readonly runId: string;
   readonly pipelineId: string;
+  /** `sleeping` or `waiting` when the run suspended (see `suspended`). */
   readonly status: RunStatus;
-  /** True when this process gave the run back (shutdown) before it finished. */
+  /**
+   * True when this process gave the run back unfinished (a shutdown, a lost lease): it is
+   * interrupted, and a worker or `resumeRun` takes it up. False for a run that suspended: that is
+   * no hand-back (until 2026-12 a suspension was reported as `released: true`).
+   */
   readonly released: boolean;
+  /**
+   * What the run sleeps or waits on, when this process let go of it because every step it could go
+   * on with sleeps or waits (`status` `sleeping` or `waiting`): not interrupted, a worker wakes it.
+   * Null otherwise.
+   */
+  readonly suspended: SuspendedOn | null;
   /** Distinct steps whose handler this call ran. */
   readonly stepsExecuted: number;
   readonly error: string | null;
@@ -151,15 +163,20 @@ export const executeRun = async <C extends OrbitError>(
     return decideNext(journal.state, pipeline, o);
   };
   const tick = () => decide({ kind: 'tick', now: new Date(env.clock.nowMs()).toISOString(), ...situation() });
-  const outcome = (s: RunState, released: boolean): RunResult => ({
-    runId,
-    pipelineId: s.pipelineId,
-    status: s.status,
-    released,
-    stepsExecuted: executed.size,
-    error: s.error,
-    state: s,
-  });
+  const outcome = (s: RunState, letGo: boolean): RunResult => {
+    // Let go of because it sleeps or waits (run.suspended): a suspension, not a release.
+    const suspended = letGo && isSuspendedStatus(s.status) ? currentWait(s) : null;
+    return {
+      runId,
+      pipelineId: s.pipelineId,
+      status: s.status,
+      released: letGo && suspended === null,
+      suspended,
+      stepsExecuted: executed.size,
+      error: s.error,
+      state: s,
+    };
+  };
   const result = (s: RunState, released: boolean) => E.right(outcome(s, released));
   const lost = async (why: AppendFailure, released: boolean) =>
     E.map((r: { readonly state: RunState; readonly released: boolean }) => outcome(r.state, released || r.released))(

@@ -214,12 +214,13 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
         seq: r.seq,
         at,
       };
+      // The first step waiting for this event with none kept for it yet is due now. A suspended
+      // run stays suspended (no holder, not interrupted, never released): it is woken as a sleep
+      // that ended is, at its step's due time, which is the event's arrival.
+      const taker = d.steps.find((s) => s.status === 'waiting' && s.waitingFor === e.payload.event && s.eventAt === undefined);
+      // A new list: foldChanges then compares the steps (the event names none), and the append writes the row.
+      if (taker !== undefined) d.steps = d.steps.map((s) => (s === taker ? { ...taker, eventAt: at } : s));
       d.inbox = [...(d.inbox ?? []), received];
-      // A suspended run waiting for this event is handed back to be resumed at once, as a released run is.
-      if (d.status === 'waiting' && d.steps.some((s) => s.status === 'waiting' && s.waitingFor === e.payload.event)) {
-        d.status = 'running';
-        d.owner = null;
-      }
       return d;
     }
     case 'event.rejected': {
@@ -232,6 +233,9 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
       if (step?.status !== 'waiting' || step.waitingFor !== e.payload.event)
         return `step ${e.payload.step} does not wait for ${JSON.stringify(e.payload.event)}`;
       d.inbox = (d.inbox ?? []).filter((_, j) => j !== k);
+      // No event of its name left for it: the step waits on, due at its timeout again.
+      if (step.eventAt !== undefined && !d.inbox.some((x) => x.event === e.payload.event))
+        d.steps = d.steps.map((s) => (s === step ? withoutEventAt(s) : s));
       return d;
     }
     case 'run.succeeded': {
@@ -287,6 +291,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             attemptCount: e.attempt,
             nextRetryAt: null,
           };
+          delete (next as { eventAt?: string }).eventAt;
           if (from !== null) d.steps[i] = { ...next, restartedFrom: from };
           else {
             delete (next as { restartedFrom?: string }).restartedFrom;
@@ -310,7 +315,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             d.maps = { ...d.maps, [step.name]: { ...m, open: [], items: emptyVector(0) } };
           }
           d.steps[i] = {
-            ...step,
+            ...withoutEventAt(step),
             status: 'success',
             finishedAt: at,
             error: null,
@@ -327,7 +332,7 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
             return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
           }
           d.steps[i] = {
-            ...step,
+            ...withoutEventAt(step),
             status: 'failed',
             finishedAt: at,
             error: e.payload.error,
@@ -344,8 +349,8 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           if (until !== null && !Number.isFinite(Date.parse(until))) return `step ${step.name}: ${until} is not a time`;
           d.steps[i] =
             e.type === 'step.sleeping'
-              ? { ...step, status: 'sleeping', nextRetryAt: until }
-              : { ...step, status: 'waiting', nextRetryAt: until, waitingFor: e.payload.event };
+              ? { ...withoutEventAt(step), status: 'sleeping', nextRetryAt: until }
+              : { ...withoutEventAt(step), status: 'waiting', nextRetryAt: until, waitingFor: e.payload.event };
           return d;
         }
         case 'step.retry_scheduled': {
@@ -407,6 +412,14 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
 };
 
 /** A step whose attempt has begun and not ended: running, or sleeping or waiting in it. */
+/** The step without the arrival of an event for it (its wait ended, or the event was turned away). */
+const withoutEventAt = (s: StepState): StepState => {
+  if (s.eventAt === undefined) return s;
+  const rest = { ...s };
+  delete (rest as { eventAt?: string }).eventAt;
+  return rest;
+};
+
 const isUnderway = (s: StepState): boolean => s.status === 'running' || s.status === 'sleeping' || s.status === 'waiting';
 
 const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });

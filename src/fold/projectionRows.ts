@@ -99,6 +99,18 @@ export const toRunRow = (s: RunState): RunRow => ({
 export const stepErrorText = (step: StepState): string | null =>
   step.error === null ? null : `${step.error.name}: ${step.error.message}`;
 
+/**
+ * The step row's `next_retry_at`: when the step is next due (a retry, a sleep's end, a wait's
+ * timeout) or, for a waiting step whose event came, that event's arrival, if earlier: workers wake
+ * a suspended run by this time (src/queries/suspendedRuns.ts), an event's run as a sleep's.
+ */
+export const stepDueAt = (step: StepState): string | null =>
+  step.status === 'waiting' &&
+  step.eventAt !== undefined &&
+  (step.nextRetryAt === null || Date.parse(step.eventAt) < Date.parse(step.nextRetryAt))
+    ? step.eventAt
+    : step.nextRetryAt;
+
 export const toStepRow = (runId: string, step: StepState): StepRow => ({
   run_id: runId,
   name: step.name,
@@ -109,5 +121,5 @@ export const toStepRow = (runId: string, step: StepState): StepRow => ({
   attempt_count: step.attemptCount,
   error: stepErrorText(step),
   result: step.result,
-  next_retry_at: step.nextRetryAt,
+  next_retry_at: stepDueAt(step),
 });

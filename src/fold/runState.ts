@@ -5,7 +5,8 @@ import type { MapState } from './mapState';
 /**
  * Run statuses, in the spec's words (plus `cancelled`), and the two of a suspended run: `sleeping`
  * (its open steps sleep) and `waiting` (one waits for an event). A suspended run holds no worker
- * and no lease and is never interrupted.
+ * and no lease and is never interrupted; it stays suspended until a worker resumes it, also after
+ * the event it waits for came (its step is then due).
  */
 export type RunStatus = 'pending' | 'running' | 'success' | 'failed' | 'cancelled' | 'sleeping' | 'waiting';
 
@@ -37,6 +38,11 @@ export interface StepState {
   readonly nextRetryAt: string | null;
   /** A wait step: the event it waits for (or took), once it began waiting. */
   readonly waitingFor?: string;
+  /**
+   * A waiting step whose event was received and not yet taken: when it came. The step is due then
+   * (`stepDueAt`, the projection's `next_retry_at`): its run is woken, not recovered.
+   */
+  readonly eventAt?: string;
   /**
    * Set while the latest attempt was started over one that journaled no outcome (its process
    * died): when the first of those attempts started. A sleep's end and a wait's timeout count from

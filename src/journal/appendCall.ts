@@ -1,6 +1,6 @@
 import { NOTIFYING_TYPES, type RecordedEvent } from '../events/runEvents';
 import type { JsonValue } from '../events/json';
-import { stepErrorText } from '../fold/projectionRows';
+import { stepDueAt, stepErrorText } from '../fold/projectionRows';
 import type { RunState, StepState } from '../fold/runState';
 import type { AppendRunEventsCall } from '../queries/appendEvents';
 
@@ -51,7 +51,7 @@ export const appendCallOf = (
     stepAttempts[j] = s.attemptCount;
     stepErrors[j] = stepErrorText(s);
     stepResults[j] = s.result;
-    stepNextRetry[j] = s.nextRetryAt;
+    stepNextRetry[j] = stepDueAt(s);
   }
   return {
     runId: req.runId,

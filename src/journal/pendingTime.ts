@@ -17,12 +17,13 @@ const resolve = (iso: string | null, committedMs: number): string | null =>
   isPending(iso) ? new Date(committedMs + (Date.parse(iso) - PENDING_EPOCH_MS)).toISOString() : iso;
 
 const resolveStep = (s: StepState, ms: number): StepState =>
-  isPending(s.startedAt) || isPending(s.finishedAt) || isPending(s.nextRetryAt)
+  isPending(s.startedAt) || isPending(s.finishedAt) || isPending(s.nextRetryAt) || isPending(s.eventAt ?? null)
     ? {
         ...s,
         startedAt: resolve(s.startedAt, ms),
         finishedAt: resolve(s.finishedAt, ms),
         nextRetryAt: resolve(s.nextRetryAt, ms),
+        ...(s.eventAt !== undefined ? { eventAt: resolve(s.eventAt, ms) as string } : {}),
       }
     : s;
 

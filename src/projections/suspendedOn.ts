@@ -6,12 +6,15 @@ import type { SuspendedOn } from '../fold/runWait';
 
 /** The `suspended` column of a runs listing (`suspendedOn` in src/queries/listRunSummaries.ts): jsonb, so decoded. */
 const SuspendedOnColumn = t.union([
-  t.type({
-    type: t.keyof({ 'step.sleeping': null, 'step.waiting': null }),
-    step: t.string,
-    until: t.union([t.string, t.null]),
-    event: t.union([t.string, t.null]),
-  }),
+  t.intersection([
+    t.type({
+      type: t.keyof({ 'step.sleeping': null, 'step.waiting': null }),
+      step: t.string,
+      until: t.union([t.string, t.null]),
+      event: t.union([t.string, t.null]),
+    }),
+    t.partial({ received: t.boolean }),
+  ]),
   t.null,
 ]);
 
@@ -35,5 +38,6 @@ export const decodeSuspendedOn = (runId: string, column: unknown): E.Either<DbFa
     step: c.step,
     until: until === null ? null : until.toISOString(),
     event: c.type === 'step.waiting' ? c.event : null,
+    ...(c.received === true ? { received: true as const } : {}),
   });
 };

@@ -24,13 +24,22 @@ export interface RunSummaryRow {
 
 /**
  * For a sleeping or waiting run (`r`), what it sleeps or waits for: the step due first, its end or
- * timeout, and (a wait) the event's name, from the step's latest step.sleeping/step.waiting event.
+ * timeout, and (a wait) the event's name, from the step's latest step.sleeping/step.waiting event;
+ * `received`: that event was journaled since and not turned away (the step is due, at
+ * `next_retry_at`; `runWait.currentWait`'s rule).
  */
 export const suspendedOn = (qs: string): string =>
   `CASE WHEN r.status IN ('sleeping', 'waiting') THEN (
-     SELECT jsonb_build_object('type', e.type, 'step', s.name, 'until', s.next_retry_at, 'event', e.payload ->> 'event')
+     SELECT jsonb_build_object('type', e.type, 'step', s.name, 'until', s.next_retry_at, 'event', e.payload ->> 'event',
+              'received', e.type = 'step.waiting' AND EXISTS (
+                SELECT 1 FROM ${qs}.run_events x
+                 WHERE x.run_id = s.run_id AND x.seq > e.seq AND x.type = 'event.received'
+                   AND x.payload ->> 'event' = e.payload ->> 'event'
+                   AND NOT EXISTS (SELECT 1 FROM ${qs}.run_events y
+                                    WHERE y.run_id = s.run_id AND y.seq > x.seq AND y.type = 'event.rejected'
+                                      AND (y.payload ->> 'seq')::bigint = x.seq)))
        FROM ${qs}.steps s
-       CROSS JOIN LATERAL (SELECT ev.type, ev.payload FROM ${qs}.run_events ev
+       CROSS JOIN LATERAL (SELECT ev.seq, ev.type, ev.payload FROM ${qs}.run_events ev
                             WHERE ev.run_id = s.run_id AND ev.step_name = s.name AND ev.type IN ('step.sleeping', 'step.waiting')
                             ORDER BY ev.seq DESC LIMIT 1) e
       WHERE s.run_id = r.id AND s.status IN ('sleeping', 'waiting')

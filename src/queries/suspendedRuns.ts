@@ -3,10 +3,10 @@ import { query, type Database } from '../db/database';
 import type { DbFailure } from '../errors';
 
 /**
- * Suspended runs (`sleeping`, `waiting`: sql/014) are woken at the earliest end of a sleep or
- * timeout of a wait among their steps, kept in `steps.next_retry_at` and read through the partial
- * index steps_suspended_by_time. A run woken by an event needs none of this: the event makes it a
- * released run, resumed at once.
+ * Suspended runs (`sleeping`, `waiting`: sql/016) are woken at the earliest end of a sleep, timeout
+ * of a wait, or arrival of the event a step waits for (the fold makes that step due then) among
+ * their steps, kept in `steps.next_retry_at` and read through the partial index
+ * steps_suspended_by_time. The event's NOTIFY makes workers look at once.
  */
 const SUSPENDED_STEPS = (qs: string) =>
   `${qs}.steps s JOIN ${qs}.runs r ON r.id = s.run_id

@@ -10,6 +10,7 @@ import {
 import type { RunEvent } from '../events/runEvents';
 import { executeRun, type ExecuteOptions } from '../executor/executeRun';
 import type { RunState, RunStatus } from '../fold/runState';
+import type { SuspendedOn } from '../fold/runWait';
 import { appendToRun } from '../journal/appendEvents';
 import { clientOr, type OrbitClient } from '../runtime/orbitClient';
 import { planResume, resumeRequest, type PlanOptions } from './planResume';
@@ -18,6 +19,12 @@ export interface ResumeOptions extends ExecuteOptions, PlanOptions {
   readonly client?: OrbitClient;
   /** Why (journaled in `run.resumed`). Default `interrupted`. */
   readonly reason?: string;
+}
+
+/** Options of the workers' own resumes. */
+export interface InternalResumeOptions extends ResumeOptions {
+  /** The reason, from the run's state as planned (a wake-up names what made the run due); overrides `reason`. */
+  readonly reasonOf?: (state: RunState) => string;
 }
 
 /** What a successful resume did. */
@@ -33,8 +40,10 @@ export interface ResumeSuccess {
   /** Steps that had started with no outcome journaled and were executed again. */
   readonly reExecutedInFlight: readonly string[];
   readonly durationMs: number;
-  /** True when this process was stopped and gave the run back before it finished. */
+  /** True when this process was stopped and gave the run back before it finished (not when it suspended). */
   readonly released: boolean;
+  /** What the run sleeps or waits on, when it suspended again (`status` `sleeping` or `waiting`); null otherwise. */
+  readonly suspended: SuspendedOn | null;
   readonly error: string | null;
 }
 
@@ -62,7 +71,7 @@ const giveUp = async (
  * the others get RunAlreadyClaimed), and hands it to the executor. Steps that succeeded are never
  * executed again.
  */
-export const resumeRun = async (runId: string, options: ResumeOptions = {}): Promise<ResumeResult> => {
+export const resumeRun = async (runId: string, options: InternalResumeOptions = {}): Promise<ResumeResult> => {
   const c = await clientOr(options.client);
   if (E.isLeft(c)) return fail(c.left);
   const client = c.right;
@@ -79,14 +88,14 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
     runId,
     {
       state,
-      claim: { kind: 'resume', ...resumeRequest(options) },
+      claim: { kind: 'resume', ...resumeRequest({ ...options, reason: options.reasonOf?.(state) ?? options.reason }) },
       claimConflict: OrbitErrors.runAlreadyClaimed(runId),
     },
     options,
   );
   if (E.isLeft(executed)) return fail(executed.left);
   const r = executed.right;
-  if (r.status !== 'success' && !r.released) {
+  if (r.status !== 'success' && !r.released && r.suspended === null) {
     return fail(OrbitErrors.runFailed(runId, r.status, r.error ?? 'no reason recorded'));
   }
   return E.right({
@@ -98,6 +107,7 @@ export const resumeRun = async (runId: string, options: ResumeOptions = {}): Pro
     reExecutedInFlight: analysis.inFlightSteps,
     durationMs: client.clock.now() - t0,
     released: r.released,
+    suspended: r.suspended,
     error: r.error,
   });
 };

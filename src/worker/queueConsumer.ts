@@ -106,7 +106,9 @@ export class QueueConsumer {
           ? 'released'
           : v.status === 'success' || v.status === 'failed' || v.status === 'cancelled'
             ? v.status
-            : 'error';
+            : v.suspended !== null && (v.status === 'sleeping' || v.status === 'waiting')
+              ? v.status
+              : 'error';
         failed = status === 'error';
         this.w.emit({ kind: 'executed', runId, status, detail: v.error });
       }

@@ -1,4 +1,6 @@
 import * as E from 'fp-ts/Either';
+import type { RunState } from '../fold/runState';
+import { wakeReason } from '../fold/wakeReason';
 import { detectInterruptedRuns, type InterruptedRun } from '../recovery/detectInterruptedRuns';
 import { msUntilNextInterruption } from '../recovery/liveness';
 import { outcomeOf } from '../recovery/outcomeOf';
@@ -62,7 +64,7 @@ export class RecoveryLoop {
     this.launch(runId, undefined, 'released; resumed by a recovery worker');
   }
 
-  private launch(runId: string, run: InterruptedRun | undefined, reason: string): void {
+  private launch(runId: string, run: InterruptedRun | undefined, reason: string, reasonOf?: (s: RunState) => string): void {
     const { isolate, client } = this.w.options;
     // A long-lived worker protects itself: every takeover from an owner that died (not a graceful
     // release) may be what killed it, so it runs in isolation; a death there is that run's alone.
@@ -82,10 +84,15 @@ export class RecoveryLoop {
           if (outcome.outcome === 'failed') this.again = true;
         }),
       );
-    } else this.w.slots.track(runId, this.recover(runId, run, reason));
+    } else this.w.slots.track(runId, this.recover(runId, run, reason, reasonOf));
   }
 
-  private async recover(runId: string, run: InterruptedRun | undefined, reason: string): Promise<void> {
+  private async recover(
+    runId: string,
+    run: InterruptedRun | undefined,
+    reason: string,
+    reasonOf?: (s: RunState) => string,
+  ): Promise<void> {
     const { client, maxRecoveries, stopSignal, abortSignal } = this.w.options;
     const r = await resumeRun(runId, {
       client,
@@ -93,6 +100,7 @@ export class RecoveryLoop {
       thresholdMs: this.thresholdMs,
       maxRecoveries,
       reason,
+      reasonOf,
       onClaimed: this.w.onClaimed,
       stopSignal,
       abortSignal,
@@ -184,7 +192,7 @@ export class RecoveryLoop {
     await this.wakeDue();
   }
 
-  /** Sleeping and waiting runs whose time came (a sleep's end, a wait's timeout): resumed here, as many as slots allow. */
+  /** Sleeping and waiting runs whose time came (a sleep's end, a wait's timeout or its event): resumed here, as many as slots allow. */
   private async wakeDue(): Promise<void> {
     if (this.w.stopping() || this.w.slots.free <= 0) return;
     const due = await listDueSuspendedRuns(this.w.options.client.db, this.w.slots.free + this.failing.size);
@@ -200,7 +208,8 @@ export class RecoveryLoop {
         this.again = true;
         break;
       }
-      this.launch(run.runId, undefined, 'woken: its sleep ended or its wait timed out');
+      // The reason names what made it due (its event, or its time), read from the state the resume plans on.
+      this.launch(run.runId, undefined, 'woken: its sleep ended or its wait timed out', wakeReason);
     }
   }
 

@@ -123,7 +123,7 @@ export class Worker {
   private onNotification(n: RunNotification): void {
     if (this.stopped) return;
     if (n.type === 'lease.taken' || n.type === 'run.suspended') this.loop.rescheduleSoon();
-    // An event may have made a waiting run ready (it is then released): look now.
+    // An event may have made a waiting run due (it stays suspended; its step is due now): look now.
     else if (n.type === 'event.received') this.loop.sweepNow();
     else if (n.type === 'run.queued') {
       this.consumer.claimNow();

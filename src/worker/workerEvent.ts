@@ -21,8 +21,11 @@ export type WorkerEvent =
   | {
       readonly kind: 'executed';
       readonly runId: string;
-      /** How the queued run ended here; `released` when this worker stopped before its end. */
-      readonly status: 'success' | 'failed' | 'cancelled' | 'released' | 'skipped' | 'error';
+      /**
+       * How the queued run ended here; `released` when this worker stopped before its end,
+       * `sleeping` or `waiting` when it suspended (a worker wakes it).
+       */
+      readonly status: 'success' | 'failed' | 'cancelled' | 'released' | 'sleeping' | 'waiting' | 'skipped' | 'error';
       readonly detail: string | null;
     }
   | { readonly kind: 'listen-lost'; readonly reason: string }

@@ -160,6 +160,51 @@ describe('durable sleep', () => {
     expectExit(await h.cli(withPipelines(['verify', runId]), opts), 0);
   }, 60_000);
 
+  it('a waiting run whose event came is due, not interrupted: never listed by check-interrupted or counted, woken by its event', async () => {
+    // Earlier tests of this file recovered runs: the counts must not move.
+    const stats = async () => {
+      const r = await h.cli(withPipelines(['stats', '--json']), opts);
+      expectExit(r, 0);
+      return JSON.parse(r.stdout) as Record<string, unknown>;
+    };
+    const before = await stats();
+    const counts = (s: Record<string, unknown>) => ({
+      interruptedNow: s.interruptedNow,
+      interruptedTotal: s.interruptedTotal,
+      recoveries: s.recoveries,
+      runsRecovered: s.runsRecovered,
+    });
+    // No worker runs: `orbit run` executes up to the wait and exits; the event comes with nobody to take it.
+    const waited = await h.cli(withPipelines(['run', 'approval', '--json']), opts);
+    expectExit(waited, 0);
+    const runId = (JSON.parse(waited.stdout) as { runId: string }).runId;
+    expectExit(await h.cli(withPipelines(['send', runId, 'approved', '--data', '{"ok":true}']), opts), 0);
+    // Still suspended (no holder, no lease), its step due at the event's arrival.
+    expect(await h.run(runId)).toMatchObject({ status: 'waiting', owner: null });
+    const received = (await h.events(runId)).find((e) => e.type === 'event.received');
+    const due: unknown = (await h.steps(runId)).find((s) => s.name === 'approve')?.next_retry_at;
+    expect(new Date(due as string).toISOString()).toBe(received?.occurred_at.toISOString());
+    // The projection is the fold's (orbit verify compares them).
+    expectExit(await h.cli(withPipelines(['verify', runId]), opts), 0);
+    const check = await h.cli(withPipelines(['check-interrupted', '--threshold', '1ms', '--json']), opts);
+    expect(check.stdout + check.stderr).not.toContain(runId);
+    expect(counts(await stats())).toEqual(counts(before));
+    const runs = await h.cli(withPipelines(['runs', '--json']), opts);
+    const listed = (JSON.parse(runs.stdout) as { runId: string; suspended?: unknown }[]).find((r) => r.runId === runId);
+    expect(listed?.suspended).toMatchObject({ kind: 'wait', step: 'approve', event: 'approved', received: true });
+    const text = await h.cli(withPipelines(['runs']), opts);
+    expect(text.stdout).toMatch(/event "approved" received \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ; a worker resumes it/);
+    // A worker started now wakes it (its first sweep) for its event, and nothing counts as a recovery.
+    const worker = h.start(withPipelines(['worker']), opts);
+    await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 20_000);
+    worker.kill('SIGTERM');
+    await worker.done;
+    expect((await h.events(runId)).filter((e) => e.type === 'run.resumed').map((e) => e.payload.reason)).toEqual([
+      'woken: event "approved" received',
+    ]);
+    expect(counts(await stats())).toEqual(counts(before));
+  }, 60_000);
+
   it('orbit send: a waiting run shows what it waits for, takes the event by key, and refusals are one line', async () => {
     const worker = h.start(withPipelines(['worker', '--metrics-port', '0']), opts);
     const queued = await h.cli(withPipelines(['run', 'approval', '--queue', '--json', '--metadata', '{"orderId":"o-7"}']), opts);
@@ -176,6 +221,10 @@ describe('durable sleep', () => {
     expectExit(sent, 0);
     expect(sent.stdout).toContain(`sent to run ${runId}`);
     await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 20_000);
+    // The running worker was notified of the event and woke the run: not a recovery.
+    expect((await h.events(runId)).filter((e) => e.type === 'run.resumed').map((e) => e.payload.reason)).toEqual([
+      'woken: event "approved" received',
+    ]);
     const late = await h.cli(withPipelines(['send', runId, 'approved']), opts);
     expectExit(late, 1);
     expect(late.stderr.trim().split('\n')).toEqual([

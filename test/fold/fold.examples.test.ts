@@ -1,5 +1,10 @@
 import * as E from 'fp-ts/Either';
+import type { RunEvent } from '../../src/events/runEvents';
 import { foldEvents, evolve } from '../../src/fold/evolve';
+import { stepDueAt } from '../../src/fold/projectionRows';
+import type { StepState } from '../../src/fold/runState';
+import { currentWait } from '../../src/fold/runWait';
+import { wakeReason } from '../../src/fold/wakeReason';
 import {
   RUN_ID,
   claimed,
@@ -53,6 +58,58 @@ describe('a run as its journal says it is', () => {
     // …while taking a run over from a silent holder does.
     const takenOver = given(created(), claimed('w1'), resumed({ by: 'w2' })).then();
     expect(takenOver).toMatchObject({ status: 'running', owner: 'w2', recoveryCount: 1 });
+  });
+
+  it('the event a suspended run waits for makes its step due at its arrival; the run stays suspended, not released', () => {
+    const waiting: RunEvent = {
+      type: 'step.waiting',
+      stepName: 'approve',
+      attempt: 1,
+      payload: { event: 'approved', timeoutAt: '2025-01-16T00:00:00.000Z' },
+    };
+    const suspended: RunEvent = { type: 'run.suspended', payload: { worker: 'w1' } };
+    const event = (name: string): RunEvent => ({
+      type: 'event.received',
+      payload: { event: name, data: { ok: true }, by: 'cli' },
+    });
+    const asleep = [
+      created(['prepare', 'approve']),
+      claimed('w1'),
+      started('prepare'),
+      succeeded('prepare'),
+      started('approve'),
+      waiting,
+      suspended,
+    ];
+    // Another event leaves it as it was: waiting, due at its timeout.
+    const other = given(...asleep, event('declined')).then();
+    expect(other).toMatchObject({ status: 'waiting', owner: null });
+    expect(other.steps[1]).toMatchObject({ status: 'waiting', nextRetryAt: '2025-01-16T00:00:00.000Z' });
+    expect(stepDueAt(other.steps[1] as StepState)).toBe('2025-01-16T00:00:00.000Z');
+    // Its own event: still waiting, nobody holds it, its step due when the event came (seq 9).
+    const got = given(...asleep, event('declined'), event('approved')).then();
+    expect(got).toMatchObject({ status: 'waiting', owner: null, recoveryCount: 0 });
+    expect(got.steps[1]).toMatchObject({ status: 'waiting', nextRetryAt: '2025-01-16T00:00:00.000Z', eventAt: timeOfSeq(9) });
+    expect(stepDueAt(got.steps[1] as StepState)).toBe(timeOfSeq(9));
+    expect(wakeReason(got)).toBe('woken: event "approved" received');
+    expect(wakeReason(other)).toBe('woken: its sleep ended or its wait timed out');
+    expect(currentWait(got)).toEqual({ kind: 'wait', step: 'approve', until: timeOfSeq(9), event: 'approved', received: true });
+    // The wake-up is a resume from nobody: not a takeover.
+    expect(given(...asleep, event('approved'), resumed({ by: 'w2' })).then()).toMatchObject({
+      status: 'running',
+      owner: 'w2',
+      recoveryCount: 0,
+    });
+    // Turned away by its holder (its data did not decode): the step waits on, due at its timeout again.
+    const rejected: RunEvent = { type: 'event.rejected', payload: { event: 'approved', seq: 8, step: 'approve', reason: 'bad' } };
+    const turnedAway = given(...asleep, event('approved'), resumed({ by: 'w2' }), rejected, {
+      ...suspended,
+      payload: { worker: 'w2' },
+    }).then();
+    expect(turnedAway).toMatchObject({ status: 'waiting', owner: null });
+    expect(turnedAway.steps[1]?.eventAt).toBeUndefined();
+    expect(stepDueAt(turnedAway.steps[1] as StepState)).toBe('2025-01-16T00:00:00.000Z');
+    expect(wakeReason(turnedAway)).toBe('woken: its sleep ended or its wait timed out');
   });
 
   it('a succeeded step keeps the result its handler returned and the time it finished', () => {

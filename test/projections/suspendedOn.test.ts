@@ -12,6 +12,13 @@ describe('decodeSuspendedOn', () => {
       E.right({ kind: 'wait', step: 'approve', until: null, event: 'approved' }),
     );
     expect(decodeSuspendedOn('r1', null)).toEqual(E.right(undefined));
+    // A wait whose event came (due now): `received`, absent when false.
+    expect(
+      decodeSuspendedOn('r1', { type: 'step.waiting', step: 'approve', until: null, event: 'approved', received: true }),
+    ).toEqual(E.right({ kind: 'wait', step: 'approve', until: null, event: 'approved', received: true }));
+    expect(
+      decodeSuspendedOn('r1', { type: 'step.waiting', step: 'approve', until: null, event: 'approved', received: false }),
+    ).toEqual(E.right({ kind: 'wait', step: 'approve', until: null, event: 'approved' }));
   });
 
   it('a column that does not decode is a DatabaseError naming the run', () => {

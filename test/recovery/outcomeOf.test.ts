@@ -14,6 +14,7 @@ const success: ResumeSuccess = {
   reExecutedInFlight: [],
   durationMs: 5,
   released: false,
+  suspended: null,
   error: null,
 };
 const of = (e: ResumeFailure) => outcomeOf(target, E.left(e));

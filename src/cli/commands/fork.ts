@@ -6,6 +6,7 @@ import { printProgress } from '../progress';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { terminalTicker } from '../stepTicker';
+import { suspendedHint } from '../suspendedHint';
 import { enqueueFork } from '../../api/enqueueFork';
 import { forkRun } from '../../api/forkRun';
 import { parseRunId } from '../../api/internal/arguments';
@@ -110,11 +111,16 @@ export const forkCommand: CommandModule<GlobalArgs, ForkArgs> = {
             rerun: run.rerun,
             status: run.status,
             released: run.released,
+            ...(run.suspended === null ? {} : { suspended: run.suspended }),
             stepsExecuted: run.stepsExecuted,
             error: run.error,
           });
         out.line();
         out.info(`Reused from ${args.runId}: ${run.reused.length === 0 ? '(none)' : run.reused.join(', ')}`);
+        if (run.suspended !== null) {
+          out.info(suspendedHint(args, run.runId, run.suspended));
+          return E.right(ExitCode.ok);
+        }
         if (run.released)
           out.info(`Run ${run.runId} released before it finished; resume it with: ${orbitCommand(args, 'resume', run.runId)}`);
         else if (run.status === 'success') out.success(`Run ${run.runId} succeeded`);

@@ -8,6 +8,7 @@ import { ExitCode } from '../exitCodes';
 import { orbitCommand } from '../hints';
 import { refuse, runCommand, type GlobalArgs, type Session } from '../session';
 import { installStopSignals } from '../signals';
+import { suspendedHint } from '../suspendedHint';
 import { printProgress } from '../progress';
 import type { InterruptedRun } from '../../api/detectInterruptedRuns';
 import { parseRunId } from '../../api/internal/arguments';
@@ -108,6 +109,7 @@ export const resumeCommand: CommandModule<GlobalArgs, ResumeArgs> = {
         // A resume that ends any other way than success or a release is a Left (RunFailed).
         if (v.released)
           out.info(`Run ${v.runId} released before it finished; resume it again with: ${orbitCommand(args, 'resume', v.runId)}`);
+        else if (v.suspended !== null) out.info(suspendedHint(args, v.runId, v.suspended));
         else out.success(`Run ${v.runId} resumed successfully`);
         out.info(`Steps executed: ${v.stepsExecuted}`);
         // Released: the run did not end (SIGINT/SIGTERM, or a lost lease): 130, like `orbit run`.

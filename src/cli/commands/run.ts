@@ -8,13 +8,13 @@ import { parseMetadataOption, refuseUsage } from '../options';
 import { refuse, runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { terminalTicker } from '../stepTicker';
+import { suspendedHint } from '../suspendedHint';
 import type { OrbitClient } from '../../api/connect';
 
 import { parseRunId } from '../../api/internal/arguments';
 import { OrbitErrors, type OrbitError } from '../../api/internal/errors';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { waitForRunEnd } from '../../api/internal/journal';
-import { currentWait, describeWait } from '../../api/loadRunState';
 import { enqueueRunByName, MAX_PRIORITY, runPipelineByName } from '../../api/internal/runByName';
 
 interface RunArgs extends GlobalArgs {
@@ -219,27 +219,20 @@ export const runCmd: CommandModule<GlobalArgs, RunArgs> = {
         if (E.isLeft(r)) return E.left(withResumeHint(r.left, claimedRunId));
         const run = r.right;
         // A run that sleeps or waits was let go on purpose (run.suspended): a worker continues it.
-        const suspended =
-          run.released && (run.status === 'sleeping' || run.status === 'waiting')
-            ? (currentWait(run.state) ?? undefined)
-            : undefined;
+        const suspended = run.suspended ?? undefined;
         if (out.json)
           out.document({
             runId: run.runId,
             pipelineId: run.pipelineId,
             status: run.status,
-            released: run.released && suspended === undefined,
+            released: run.released,
             ...(suspended === undefined ? {} : { suspended }),
             stepsExecuted: run.stepsExecuted,
             error: run.error,
           });
         out.line();
         if (suspended !== undefined) {
-          const send =
-            suspended.kind === 'wait' && suspended.event !== null
-              ? `; send it with: ${orbitCommand(args, 'send', run.runId, suspended.event)}`
-              : '';
-          out.info(`Run ${run.runId} is ${describeWait(suspended)}; a worker (orbit worker) will continue it${send}`);
+          out.info(suspendedHint(args, run.runId, suspended));
           return E.right(ExitCode.ok);
         }
         if (run.released)

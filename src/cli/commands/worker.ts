@@ -176,7 +176,8 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
           else if (e.kind === 'executed') {
             const text = `${at} Run ${e.runId} ${e.status}${e.detail !== null ? `: ${e.detail}` : ''}`;
             if (e.status === 'success') out.success(text);
-            else if (e.status === 'released' || e.status === 'skipped') out.info(text);
+            else if (e.status === 'released' || e.status === 'skipped' || e.status === 'sleeping' || e.status === 'waiting')
+              out.info(text);
             else out.failure(text);
           } else print(e);
         },
