@@ -173,14 +173,15 @@ BEGIN
   -- No append into the partition until it is dropped (or this transaction ends).
   EXECUTE format('LOCK TABLE %s IN SHARE MODE', v_rel);
 
-  -- 1. The partition's runs are exactly the given ones, each with exactly seqs 1..last_seq.
+  -- 1. The partition's runs are exactly the given ones, each with exactly seqs 1..last_seq (an
+  -- index-only scan of (run_id, seq)).
   EXECUTE format(
     'SELECT count(*) FROM (SELECT e.run_id, count(*) AS n, max(e.seq) AS m FROM %s e GROUP BY e.run_id) j
        FULL JOIN unnest($1, $2) AS g(id, last) ON g.id = j.run_id
       WHERE j.run_id IS NULL OR g.id IS NULL OR j.n <> g.last OR j.m <> g.last', v_rel)
     INTO v_bad USING p_run_ids, p_last_seqs;
   IF v_bad = 0 THEN
-    -- Each head is the archive's.
+    -- Each head is the archive's (one index probe per run, reading its head event's row).
     EXECUTE format(
       'SELECT count(*) FROM unnest($1, $2, $3) AS g(id, last, head)
          LEFT JOIN %s e ON e.run_id = g.id AND e.seq = g.last
@@ -203,6 +204,11 @@ BEGIN
   SELECT g.id, g.last, g.last, g.head, p_manifest_digest, p_location, session_user
     FROM unnest(p_run_ids, p_last_seqs, p_head_hashes) AS g(id, last, head);
   DELETE FROM __SCHEMA__.steps s WHERE s.run_id >= v_lo AND s.run_id < v_hi;
+  DELETE FROM __SCHEMA__.delayed_runs d WHERE d.run_id >= v_lo AND d.run_id < v_hi;
+  DELETE FROM __SCHEMA__.run_priorities p WHERE p.run_id >= v_lo AND p.run_id < v_hi;
+  DELETE FROM __SCHEMA__.dedup_keys k WHERE k.run_id >= v_lo AND k.run_id < v_hi;
+  DELETE FROM __SCHEMA__.schedule_ticks t WHERE t.run_id >= v_lo AND t.run_id < v_hi
+     AND t.tick_at < (SELECT max(x.tick_at) FROM __SCHEMA__.schedule_ticks x WHERE x.schedule_id = t.schedule_id);
   DELETE FROM __SCHEMA__.runs r WHERE r.id >= v_lo AND r.id < v_hi;
   GET DIAGNOSTICS v_deleted = ROW_COUNT;
   IF v_deleted <> cardinality(p_run_ids) THEN
@@ -258,6 +264,11 @@ BEGIN
     DELETE FROM __SCHEMA__.run_events ev WHERE ev.run_id = v_id;
     GET DIAGNOSTICS v_count = ROW_COUNT;
     DELETE FROM __SCHEMA__.steps s WHERE s.run_id = v_id;
+    DELETE FROM __SCHEMA__.delayed_runs d WHERE d.run_id = v_id;
+    DELETE FROM __SCHEMA__.run_priorities p WHERE p.run_id = v_id;
+    DELETE FROM __SCHEMA__.dedup_keys k WHERE k.run_id = v_id;
+    DELETE FROM __SCHEMA__.schedule_ticks t WHERE t.run_id = v_id
+       AND t.tick_at < (SELECT max(x.tick_at) FROM __SCHEMA__.schedule_ticks x WHERE x.schedule_id = t.schedule_id);
     DELETE FROM __SCHEMA__.runs r WHERE r.id = v_id;
     INSERT INTO __SCHEMA__.archive_ledger (run_id, events, last_seq, head_hash, manifest_digest, location, archived_by)
     VALUES (v_id, v_count, v_last, v_hash, p_manifest_digest, p_location, session_user);
@@ -860,6 +871,12 @@ ALTER TABLE ONLY __SCHEMA__.workers
 CREATE INDEX archive_ledger_by_run ON __SCHEMA__.archive_ledger USING btree (run_id, id);
 
 --
+-- Name: dedup_keys_by_run; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX dedup_keys_by_run ON __SCHEMA__.dedup_keys USING btree (run_id);
+
+--
 -- Name: delayed_runs_by_time; Type: INDEX; Schema: __SCHEMA__; Owner: -
 --
 
@@ -930,6 +947,12 @@ CREATE INDEX runs_queued ON __SCHEMA__.runs USING btree (started_at) WHERE ((sta
 --
 
 CREATE INDEX runs_unfinished_by_activity ON __SCHEMA__.runs USING btree (last_event_at) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text]));
+
+--
+-- Name: schedule_ticks_by_run; Type: INDEX; Schema: __SCHEMA__; Owner: -
+--
+
+CREATE INDEX schedule_ticks_by_run ON __SCHEMA__.schedule_ticks USING btree (run_id);
 
 --
 -- Name: schedules_definition_of; Type: INDEX; Schema: __SCHEMA__; Owner: -
