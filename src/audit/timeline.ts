@@ -388,6 +388,17 @@ export const pausedNow = (t: Timeline): readonly (AttemptSpan & { readonly pause
 };
 
 /**
+ * The wait whose event came while the run is still suspended (no worker woke it yet): the run is
+ * due, not interrupted and not running. Undefined otherwise.
+ */
+export const receivedNow = (t: Timeline): (AttemptSpan & { readonly pause: PauseSpan }) | undefined =>
+  t.suspended && !t.ended
+    ? t.attempts.find(
+        (a): a is AttemptSpan & { pause: PauseSpan } => a.endedAt === null && a.pause !== undefined && a.pause.end === 'received',
+      )
+    : undefined;
+
+/**
  * A pause in words: while on, as the run's status says it (`sleeping until …`, `waiting for
  * "approved" (times out …)`); once over, how it ended (`slept until …`, `waited 2m03s for
  * "approved": received from ana`, `… timed out`).

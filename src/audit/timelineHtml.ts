@@ -7,6 +7,7 @@ import {
   horizonOf,
   offsetOf,
   pausedNow,
+  receivedNow,
   type AttemptSpan,
   type PauseSpan,
   type Timeline,
@@ -470,13 +471,18 @@ ${rows.join('\n')}
   const workers = [...new Set(t.attempts.map((a) => a.worker))];
   // What a suspended run sleeps or waits on now (the first, as `currentWait` chooses).
   const waitNow = t.suspended ? pausedNow(t)[0] : undefined;
+  // Its event came and no worker woke it yet: due, neither running nor interrupted.
+  const got = waitNow === undefined ? receivedNow(t) : undefined;
+  const gotText = got === undefined ? '' : `event ${JSON.stringify(got.pause.event ?? '')} received`;
   const end = t.ended
     ? (t.markers[t.markers.length - 1]?.label ?? 'ended')
     : waitNow !== undefined
       ? describeWait(waitNow.pause)
-      : interrupted
-        ? 'interrupted'
-        : 'running';
+      : got !== undefined
+        ? gotText
+        : interrupted
+          ? 'interrupted'
+          : 'running';
   const state = t.ended
     ? ''
     : waitNow !== undefined
@@ -485,9 +491,11 @@ ${rows.join('\n')}
             ? 'a worker wakes it at that time.'
             : `<code>orbit send ${esc(t.runId)} ${esc(waitNow.pause.event ?? '')}</code> delivers the event${waitNow.pause.until !== null ? '; a worker wakes it at the timeout' : ''}.`
         }</p>`
-      : interrupted
-        ? `<p class="state int" id="state"><b>Interrupted</b> (${esc(p.liveness?.verdict ?? '')}): no event for ${esc(dur(t.lastEventAt, endIso))}${p.liveness?.owner != null ? `; owner ${esc(p.liveness.owner)} holds no live lease` : ''}. <code>orbit resume ${esc(t.runId)}</code> continues it from its next step.</p>`
-        : `<p class="state run" id="state"><b>Running</b> for ${esc(dur(t.startedAt, endIso))}${p.liveness?.owner != null ? ` on ${esc(p.liveness.owner)}` : ''}${p.liveness?.leaseUntil != null ? `, lease until ${esc(p.liveness.leaseUntil)}` : ''} (as of ${esc(p.nowIso)}).</p>`;
+      : got !== undefined
+        ? `<p class="state pause" id="state" data-pause="received"><b>Due</b>: ${esc(gotText)} in step <b>${esc(got.step)}</b> (as of ${esc(p.nowIso)}). No worker holds the run yet and it is not interrupted: the next worker to look resumes it.</p>`
+        : interrupted
+          ? `<p class="state int" id="state"><b>Interrupted</b> (${esc(p.liveness?.verdict ?? '')}): no event for ${esc(dur(t.lastEventAt, endIso))}${p.liveness?.owner != null ? `; owner ${esc(p.liveness.owner)} holds no live lease` : ''}. <code>orbit resume ${esc(t.runId)}</code> continues it from its next step.</p>`
+          : `<p class="state run" id="state"><b>Running</b> for ${esc(dur(t.startedAt, endIso))}${p.liveness?.owner != null ? ` on ${esc(p.liveness.owner)}` : ''}${p.liveness?.leaseUntil != null ? `, lease until ${esc(p.liveness.leaseUntil)}` : ''} (as of ${esc(p.nowIso)}).</p>`;
   const v = p.verification;
   const chain =
     v === null

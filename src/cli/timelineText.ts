@@ -10,6 +10,7 @@ import {
   lanesOf,
   offsetOf,
   pausedNow,
+  receivedNow,
 } from '../api/internal/timeline';
 import { describeWait } from '../api/loadRunState';
 
@@ -81,11 +82,14 @@ export const timelineLines = (t: Timeline, o: TimelineTextOptions): string[] => 
   const workers = new Set(t.attempts.map((a) => a.worker));
   const silentMs = Date.parse(t.endedAt) - Date.parse(t.lastEventAt);
   const now = pausedNow(t)[0];
+  const got = receivedNow(t);
   const end = t.ended
     ? `${t.markers[t.markers.length - 1]?.label ?? 'ended'} after ${formatElapsed(t.durationMs)}`
     : t.suspended && now !== undefined
       ? `${describeWait(now.pause)} in step ${now.step}, ${formatElapsed(t.durationMs)} so far; no worker holds it`
-      : `not ended, ${formatElapsed(t.durationMs)} so far${silentMs > 0 ? ` (last event ${formatElapsed(silentMs)} ago)` : ''}`;
+      : got !== undefined
+        ? `event ${JSON.stringify(got.pause.event ?? '')} received in step ${got.step}, ${formatElapsed(t.durationMs)} so far; no worker holds it yet, a worker resumes it`
+        : `not ended, ${formatElapsed(t.durationMs)} so far${silentMs > 0 ? ` (last event ${formatElapsed(silentMs)} ago)` : ''}`;
   const out: string[] = [
     `Run ${t.runId} (${t.pipelineId}): ${end}; ${t.attempts.length} attempt(s) of ${t.steps.length} step(s)${branched ? ` in ${lanes.length} branches` : ''} by ${workers.size} worker(s)`,
     '',

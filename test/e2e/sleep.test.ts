@@ -194,6 +194,18 @@ describe('durable sleep', () => {
     expect(listed?.suspended).toMatchObject({ kind: 'wait', step: 'approve', event: 'approved', received: true });
     const text = await h.cli(withPipelines(['runs']), opts);
     expect(text.stdout).toMatch(/event "approved" received \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ; a worker resumes it/);
+    // orbit history: due on its event, neither running nor interrupted (text, and --html's state box).
+    const history = await h.cli(withPipelines(['history', runId]), opts);
+    expect(history.stdout).toMatch(
+      new RegExp(
+        `^Run ${runId} \\(approval\\): event "approved" received in step approve, \\S+ so far; no worker holds it yet, a worker resumes it;`,
+      ),
+    );
+    const html = await h.cli(withPipelines(['history', runId, '--html']), opts);
+    expect(html.stdout).toContain(
+      '<p class="state pause" id="state" data-pause="received"><b>Due</b>: event &quot;approved&quot; received',
+    );
+    expect(html.stdout).not.toMatch(/class="state (int|run)"/);
     // A worker started now wakes it (its first sweep) for its event, and nothing counts as a recovery.
     const worker = h.start(withPipelines(['worker']), opts);
     await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 20_000);

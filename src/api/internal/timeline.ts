@@ -6,6 +6,7 @@ export {
   horizonOf,
   offsetOf,
   pausedNow,
+  receivedNow,
   type AttemptSpan,
   type PauseSpan,
   type Timeline,
