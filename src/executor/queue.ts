@@ -210,14 +210,35 @@ export const reserveQueuedRuns = async (
 /** Ends a reservation made by `reserveQueuedRuns`. */
 export const releaseReservation = (client: OrbitClient, runId: string): void => executionEnvFor(client).release(runId);
 
-/** Executes a reserved queued run: claims it at the seq seen (the fence) and runs it to its end. */
+type QueuedRunOutcome = E.Either<
+  FoldFailure | RunNotFound | RunAlreadyClaimed | PipelineNotFound | PipelineDrift | ExecuteFailure,
+  RunResult
+>;
+
+/**
+ * Executes a reserved queued run: claims it at the seq seen (the fence) and runs it to its end.
+ *
+ * A claim can be lost after it committed: an asynchronous failover to a replica that never
+ * received it. The next append is refused (fenced) and the journal shows the run queued again,
+ * nobody's — a claimed run never goes back to `pending` otherwise. Nobody else will take it: it is
+ * still in this process's lease (the reservation), and its NOTIFY was delivered long ago. So it is
+ * claimed again here at once, at the seq the journal has, instead of being reported as taken over
+ * and left for a failed execution's backoff (1 s, doubling to 30 s) or another worker's wake-up.
+ */
 export const executeQueuedRun = async (
   client: OrbitClient,
   runId: string,
   opts: ExecuteOptions = {},
-): Promise<
-  E.Either<FoldFailure | RunNotFound | RunAlreadyClaimed | PipelineNotFound | PipelineDrift | ExecuteFailure, RunResult>
-> => {
+): Promise<QueuedRunOutcome> => {
+  const first = await claimQueuedRun(client, runId, opts);
+  if (E.isRight(first) || first.left._tag !== 'Fenced') return first;
+  const now = await loadRunState(client.db, runId);
+  if (E.isLeft(now) || now.right.status !== 'pending') return first;
+  client.logger.warn(`run ${runId}: its claim was lost (a failover?); claiming it again`);
+  return claimQueuedRun(client, runId, opts);
+};
+
+const claimQueuedRun = async (client: OrbitClient, runId: string, opts: ExecuteOptions): Promise<QueuedRunOutcome> => {
   const state = await loadRunState(client.db, runId);
   if (E.isLeft(state)) return state;
   if (state.right.status !== 'pending') return E.left({ _tag: 'RunAlreadyClaimed', runId });
