@@ -12,15 +12,6 @@ const SUSPENDED_STEPS = (qs: string) =>
   `${qs}.steps s JOIN ${qs}.runs r ON r.id = s.run_id
     WHERE s.status IN ('sleeping', 'waiting') AND s.next_retry_at IS NOT NULL AND r.status IN ('sleeping', 'waiting')`;
 
-/** Milliseconds (database clock, may be negative) until the earliest suspended run is due; null when none is. */
-export const readMsUntilNextWake = async (db: Database): Promise<E.Either<DbFailure, number | null>> =>
-  E.map((rs: { ms: number | null }[]) => rs[0]?.ms ?? null)(
-    await query<{ ms: number | null }>(
-      db,
-      `SELECT (extract(epoch FROM min(s.next_retry_at) - now()) * 1000)::float8 AS ms FROM ${SUSPENDED_STEPS(db.qs)}`,
-    ),
-  );
-
 export interface DueSuspendedRun {
   readonly runId: string;
   readonly pipelineId: string;

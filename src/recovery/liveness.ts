@@ -4,7 +4,6 @@ import type { Database } from '../db/database';
 import type { DbFailure } from '../errors';
 import { provablyGone } from '../lease/processIdentity';
 import { listWorkersOnHost } from '../queries/listWorkersOnHost';
-import { readMsUntilNextInterruption } from '../queries/readMsUntilNextInterruption';
 import { readRunLiveness, type RunLivenessRow } from '../queries/readRunLiveness';
 import { INTERRUPTED_VERDICTS, type Verdict } from '../queries/runLivenessVerdict';
 
@@ -42,14 +41,3 @@ export const runLiveness = async (db: Database, runId: string, thresholdMs: numb
         };
   })(await readRunLiveness(db, runId, thresholdMs, dead.right));
 };
-
-/**
- * Milliseconds (database clock) until the earliest moment some unfinished run can become
- * interrupted by the rule: its owner's lease expiry or its threshold deadline, whichever is later,
- * or (owners on this machine) the moment its owner's missed renewal would show it dead.
- * Null when no run is waiting to become interrupted. The recovery worker sleeps this long.
- */
-export const msUntilNextInterruption = async (db: Database, thresholdMs: number): Promise<E.Either<DbFailure, number | null>> =>
-  E.map((ms: number | null) => (ms === null ? null : Math.max(0, Math.ceil(ms))))(
-    await readMsUntilNextInterruption(db, thresholdMs, hostname()),
-  );

@@ -1,13 +1,14 @@
+import { hostname } from 'node:os';
 import * as E from 'fp-ts/Either';
 import type { RunState } from '../fold/runState';
 import { wakeReason } from '../fold/wakeReason';
 import { detectInterruptedRuns, type InterruptedRun } from '../recovery/detectInterruptedRuns';
-import { msUntilNextInterruption } from '../recovery/liveness';
 import { outcomeOf } from '../recovery/outcomeOf';
 import type { RecoveryOutcome } from '../recovery/recoveryOutcome';
 import { resumeRun } from '../recovery/resumeRun';
-import { readMsUntilNextDelayedRun } from '../queries/readMsUntilNextDelayedRun';
-import { listDueSuspendedRuns, readMsUntilNextWake } from '../queries/suspendedRuns';
+import { readNextDeadlines } from '../queries/readNextDeadlines';
+import { readRunDeadlines } from '../queries/readRunDeadlines';
+import { listDueSuspendedRuns } from '../queries/suspendedRuns';
 import { Backoff } from './backoff';
 import { WakeTimer } from './wakeTimer';
 import type { WorkerContext } from './workerContext';
@@ -26,6 +27,11 @@ export class RecoveryLoop {
   /** The last sweep failed: look again after its backoff (1 s at first), whatever the next deadline. */
   private failed = false;
   private rescheduling: NodeJS.Timeout | undefined;
+  /** Runs NOTIFYs named since the last look at their deadlines (taken, queued, suspended). */
+  private readonly named = new Set<string>();
+  /** The look at named runs' deadlines under way (one at a time; runs named meanwhile wait for the next). */
+  private looking: Promise<void> | undefined;
+  private readonly host = hostname();
   private readonly timer: WakeTimer;
   /** Sweeps that failed in a row: the next one waits 1 s, 2 s … up to 30 s. */
   private readonly sweepBackoff = new Backoff();
@@ -213,29 +219,53 @@ export class RecoveryLoop {
     }
   }
 
-  /** A run was taken under a lease somewhere: its deadline may be earlier than the next wake-up (many at once cost one query). */
-  rescheduleSoon(): void {
-    if (this.rescheduling) return;
+  /**
+   * A NOTIFY named a run (taken under a lease, queued, suspended): its deadline may be earlier than
+   * the next wake-up. Deadlines only move later otherwise (renewals, new events, runs ending), so
+   * the runs named are all that can move the wake-up earlier: the runs named within 50 ms are
+   * looked up together by id and can only bring the timer forward. Every deadline is read again
+   * after each sweep (`schedule`). Re-reading them all here cost every worker a scan of every
+   * unfinished run per notification (docs/PERFORMANCE.md, S11).
+   */
+  rescheduleSoon(runId: string): void {
+    this.named.add(runId);
+    if (this.rescheduling || this.looking) return;
     this.rescheduling = setTimeout(() => {
       this.rescheduling = undefined;
-      void this.schedule();
+      this.looking = this.lookAtNamed().finally(() => {
+        this.looking = undefined;
+      });
     }, 50);
+  }
+
+  private async lookAtNamed(): Promise<void> {
+    while (this.named.size > 0 && !this.w.stopping()) {
+      const ids = [...this.named];
+      this.named.clear();
+      const ms = await readRunDeadlines(this.w.options.client.db, ids, this.thresholdMs, this.host);
+      if (this.w.stopping()) return;
+      const until = E.isLeft(ms) ? RETRY_MS : ms.right === null ? Infinity : Math.max(0, Math.ceil(ms.right));
+      // A little past the deadline, so that the rule (strictly older than) holds when we look.
+      if (until !== Infinity) this.timer.in(until + 20);
+    }
   }
 
   /** Sleeps until the database's next deadline or delayed run (bounded by `sweepIntervalMs` when set), then sweeps and claims. */
   private async schedule(): Promise<void> {
     if (this.w.stopping()) return;
-    const next = await msUntilNextInterruption(this.w.options.client.db, this.thresholdMs);
-    // A delayed queued run falls due: the same timer wakes the worker to claim it (no polling).
-    const due = await readMsUntilNextDelayedRun(this.w.options.client.db);
-    // A sleeping or waiting run falls due (its sleep ends, its wait times out): the same timer.
-    const wake = await readMsUntilNextWake(this.w.options.client.db);
+    // Three deadlines, one round trip: a run can become interrupted; a delayed queued run falls
+    // due (the same timer wakes the worker to claim it: no polling); a sleeping or waiting run
+    // falls due (its sleep ends, its wait times out).
+    const d = await readNextDeadlines(this.w.options.client.db, this.thresholdMs, this.host);
+    const atLeast0 = (ms: number | null): number => (ms === null ? Infinity : Math.max(0, ms));
     // Unreachable database, or a sweep that failed: try again soon rather than at a far deadline.
-    const deadline = Math.min(
-      E.isLeft(next) ? RETRY_MS : this.failed ? this.retryInMs : (next.right ?? Infinity),
-      E.isLeft(due) ? RETRY_MS : Math.max(0, due.right ?? Infinity),
-      E.isLeft(wake) ? RETRY_MS : Math.max(0, wake.right ?? Infinity),
-    );
+    const deadline = E.isLeft(d)
+      ? RETRY_MS
+      : Math.min(
+          this.failed ? this.retryInMs : atLeast0(d.right.interruption === null ? null : Math.ceil(d.right.interruption)),
+          atLeast0(d.right.delayed),
+          atLeast0(d.right.wake),
+        );
     // Nothing can become interrupted until some NOTIFY says so (a run taken, queued, released).
     const until = Math.min(deadline, this.w.options.sweepIntervalMs ?? Infinity);
     if (this.w.stopping() || until === Infinity) return;
@@ -248,6 +278,8 @@ export class RecoveryLoop {
     this.timer.clear();
     if (this.rescheduling) clearTimeout(this.rescheduling);
     this.rescheduling = undefined;
+    this.named.clear();
+    await this.looking;
     await this.sweeping;
   }
 }

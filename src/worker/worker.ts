@@ -122,13 +122,13 @@ export class Worker {
 
   private onNotification(n: RunNotification): void {
     if (this.stopped) return;
-    if (n.type === 'lease.taken' || n.type === 'run.suspended') this.loop.rescheduleSoon();
+    if (n.type === 'lease.taken' || n.type === 'run.suspended') this.loop.rescheduleSoon(n.run_id);
     // An event may have made a waiting run due (it stays suspended; its step is due now): look now.
     else if (n.type === 'event.received') this.loop.sweepNow();
     else if (n.type === 'run.queued') {
       this.consumer.claimNow();
       // It may be a delayed run: its due time may be the next wake-up.
-      this.loop.rescheduleSoon();
+      this.loop.rescheduleSoon(n.run_id);
       this.stranded.soon();
     }
     // Released runs need no threshold: their worker handed them back on purpose.
