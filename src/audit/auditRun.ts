@@ -4,7 +4,7 @@ import type { Database } from '../db/database';
 import type { DbFailure, OrbitError } from '../errors';
 import { formatError } from '../errors';
 import { decodeEventRow } from '../events/decodeRow';
-import { foldEvents } from '../fold/evolve';
+import { RunFold } from '../fold/runFold';
 import type { RunState } from '../fold/runState';
 import { projectionDifferences } from '../projections/checkProjections';
 import { readProjectedRun } from '../projections/readProjection';
@@ -50,39 +50,45 @@ export const auditRunJournal = async (
   const problems: AuditProblem[] = [...breaks.right];
   const firstBreak = breaks.right.length === 0 ? Infinity : Math.min(...breaks.right.map((b) => b.seq ?? 0));
   const reportedSeqs = new Set(breaks.right.map((b) => b.seq));
-  let state: RunState | null = null;
+  // One event at a time (an illegal one is reported at its seq), in a RunFold: linear in a long
+  // run's steps. The verified state is the fold's as the intact prefix ends.
+  const fold = new RunFold();
   let verifiedState: RunState | null = null;
   let verifiedThroughSeq = 0;
+  let verifying = true;
   let folding = true;
-  let prefixIntact = true;
   const reused: Reused[] = [];
+  const prefixEnds = () => {
+    if (!verifying) return;
+    verifiedState = fold.state();
+    verifying = false;
+  };
 
   for (const row of rows.right) {
     const decoded = decodeEventRow(row);
     if (E.isRight(decoded) && isReused(decoded.right)) reused.push(decoded.right);
     if (E.isLeft(decoded)) {
       problems.push({ runId, seq: row.seq, kind: 'undecodable event', detail: detailOf(decoded.left) });
+      prefixEnds();
       folding = false;
-      prefixIntact = false;
       continue;
     }
     if (!folding) continue;
-    const next = foldEvents(state, [decoded.right]);
+    if (row.seq >= firstBreak) prefixEnds();
+    const next = fold.push(decoded.right);
     if (E.isLeft(next)) {
       // A gap is already reported by the chain check; the fold's "expected seq" says the same.
       if (!reportedSeqs.has(row.seq)) {
         problems.push({ runId, seq: row.seq, kind: 'illegal event', detail: detailOf(next.left) });
       }
+      // An illegal event changes nothing: the fold is the state before it.
+      prefixEnds();
       folding = false;
-      prefixIntact = false;
       continue;
     }
-    state = next.right;
-    if (prefixIntact && row.seq < firstBreak) {
-      verifiedState = state;
-      verifiedThroughSeq = row.seq;
-    }
+    if (verifying) verifiedThroughSeq = row.seq;
   }
+  prefixEnds();
   problems.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
   return E.right({ runId, eventCount: rows.right.length, problems, verifiedState, verifiedThroughSeq, reused });
 };

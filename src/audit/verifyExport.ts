@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/Either';
 import { isDeepStrictEqual } from 'node:util';
 import { decodeEventRow } from '../events/decodeRow';
-import { foldEvents } from '../fold/evolve';
+import { RunFold } from '../fold/runFold';
 import type { RunState } from '../fold/runState';
 import { formatError } from '../errors';
 import { eventHashHex, ExportedEvent, toEventRow } from './exportFormat';
@@ -34,7 +34,8 @@ interface RunCursor {
   readonly runId: string;
   expectedSeq: number;
   prevHash: string | null;
-  state: RunState | null;
+  /** The run's fold, one event at a time (a RunFold: linear in a long run's steps). */
+  readonly fold: RunFold;
   folding: boolean;
   events: ExportedEvent[];
 }
@@ -60,7 +61,7 @@ export const verifyExport = async (lines: AsyncIterable<string>, opts: VerifyExp
   // Without `keep` nothing per run is held after its last event: an archive of a million runs
   // verifies in the memory of one run (plus the manifest's heads), not of every fold.
   const finish = () => {
-    if (cur !== null && opts.keep === true) runs.set(cur.runId, { events: cur.events, state: cur.state });
+    if (cur !== null && opts.keep === true) runs.set(cur.runId, { events: cur.events, state: cur.fold.state() });
   };
 
   for await (const raw of lines) {
@@ -101,7 +102,7 @@ export const verifyExport = async (lines: AsyncIterable<string>, opts: VerifyExp
         });
       }
       seenRuns.add(e.runId);
-      cur = { runId: e.runId, expectedSeq: 1, prevHash: null, state: null, folding: true, events: [] };
+      cur = { runId: e.runId, expectedSeq: 1, prevHash: null, fold: new RunFold(), folding: true, events: [] };
     }
     const problem = (kind: AuditProblem['kind'], detail: string) => problems.push({ runId: e.runId, seq: e.seq, kind, detail });
     if (e.seq !== cur.expectedSeq) {
@@ -135,7 +136,7 @@ export const verifyExport = async (lines: AsyncIterable<string>, opts: VerifyExp
       continue;
     }
     if (!cur.folding) continue;
-    const next = foldEvents(cur.state, [row.right]);
+    const next = cur.fold.push(row.right);
     if (E.isLeft(next)) {
       if (!(next.left._tag === 'IllegalTransition' && problems.some((p) => p.runId === e.runId && p.seq === e.seq))) {
         problem('illegal event', formatError(next.left));
@@ -143,7 +144,6 @@ export const verifyExport = async (lines: AsyncIterable<string>, opts: VerifyExp
       cur.folding = false;
       continue;
     }
-    cur.state = next.right;
   }
   finish();
   if (manifest !== null || opts.requireManifest === true) problems.push(...manifestProblems(manifest, manifestLine, heads));

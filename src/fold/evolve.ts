@@ -13,8 +13,8 @@ import { keepSuccessLog, successLogOf, type SuccessNode } from './successLog';
  * anything after the run ended, a gap in seq) are reported as IllegalTransition, never absorbed.
  */
 
-/** Mutable during one fold call only; callers see immutable RunState. */
-type Draft = { -readonly [K in keyof RunState]: RunState[K] } & { steps: StepState[] };
+/** Mutable during one fold call (or inside one RunFold) only; callers see immutable RunState. */
+export type Draft = { -readonly [K in keyof RunState]: RunState[K] } & { steps: StepState[] };
 
 /** `iso` plus `ms`, or null when that is not a representable time. */
 export const addMs = (iso: string, ms: number): string | null => {
@@ -99,8 +99,12 @@ const applyItem = (m: MapState, r: ItemEvent, at: string): MapState | string => 
   }
 };
 
-/** Applies one event to the draft in place; returns a reason when the event is illegal. */
-const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
+/**
+ * Applies one event to the draft in place; returns a reason when the event is illegal. Every check
+ * comes before any change: an illegal event leaves the draft as it was (RunFold relies on it). Only
+ * `steps` is changed in place; other fields are replaced.
+ */
+export const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
   const e = r.event;
   if (d === null) {
     if (e.type !== 'run.created') return `a run must begin with run.created, not ${e.type}`;
@@ -303,17 +307,16 @@ const apply = (d: Draft | null, r: RecordedEvent): Draft | string => {
           if (!isUnderway(step) || e.attempt !== step.attemptCount) {
             return `step ${step.name} attempt ${e.attempt} is not running (step is ${step.status}, attempt ${step.attemptCount})`;
           }
+          const m = d.maps?.[step.name];
+          if (m !== undefined && m.succeeded !== m.count)
+            return `map step ${step.name} has ${m.count - m.succeeded} item(s) not succeeded`;
           // A wait step takes the oldest event received for it (none: its timeout passed, and it goes on with its default).
           if (step.status === 'waiting') {
             const k = (d.inbox ?? []).findIndex((x) => x.event === step.waitingFor);
             if (k >= 0) d.inbox = (d.inbox ?? []).filter((_, j) => j !== k);
           }
-          const m = d.maps?.[step.name];
-          if (m !== undefined) {
-            if (m.succeeded !== m.count) return `map step ${step.name} has ${m.count - m.succeeded} item(s) not succeeded`;
-            // The result now holds the list: keep the counts, let the items go.
-            d.maps = { ...d.maps, [step.name]: { ...m, open: [], items: emptyVector(0) } };
-          }
+          // The result now holds the list: keep the counts, let the items go.
+          if (m !== undefined) d.maps = { ...d.maps, [step.name]: { ...m, open: [], items: emptyVector(0) } };
           d.steps[i] = {
             ...withoutEventAt(step),
             status: 'success',
@@ -422,7 +425,7 @@ const withoutEventAt = (s: StepState): StepState => {
 
 const isUnderway = (s: StepState): boolean => s.status === 'running' || s.status === 'sleeping' || s.status === 'waiting';
 
-const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });
+export const draftOf = (s: RunState | null): Draft | null => (s === null ? null : { ...s, steps: s.steps.slice() });
 
 /** A step as `run.created` makes it (pending, never started). */
 const isFresh = (s: StepState): boolean =>
