@@ -20,13 +20,17 @@ interface Row {
 
 /**
  * The three deadlines a worker schedules its next wake-up by, in one round trip. `host` is this
- * machine's name. Queued and released runs cannot become interrupted at a time (they are taken
- * as they come): a deep queue costs a scan of its rows and nothing more.
+ * machine's name, `self` the worker's own lease id: its own process is alive while it asks, and
+ * it journals the claim of each run it takes (or drops it), so neither its pending claims nor its
+ * own renewal are deadlines for it (they woke an idle worker a lease after its last run). Queued
+ * and released runs cannot become interrupted at a time (they are taken as they come): a deep
+ * queue costs a scan of its rows and nothing more.
  */
 export const readNextDeadlines = async (
   db: Database,
   thresholdMs: number,
   host: string,
+  self: string,
 ): Promise<E.Either<DbFailure, Deadlines>> =>
   E.map((rs: Row[]): Deadlines => rs[0] ?? { interruption: null, delayed: null, wake: null })(
     await query<Row>(
@@ -58,14 +62,14 @@ export const readNextDeadlines = async (
                  -- interrupted before this lease expires; look again then.
                  SELECT h.lease_until
                    FROM h
-                  WHERE h.lease_until > now()
+                  WHERE h.lease_until > now() AND h.worker <> $3
                     AND NOT EXISTS (SELECT 1 FROM ${db.qs}.runs r WHERE r.id = h.run_id AND r.owner = h.worker)
                  UNION ALL
                  -- An owner on this machine can be proven dead at any moment: look again a second
                  -- after its next renewal is due (it renews at a third of its lease).
                  SELECT w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second'
                    FROM ${db.qs}.workers w
-                  WHERE w.host = $2 AND w.identity IS NOT NULL AND cardinality(w.held) > 0
+                  WHERE w.host = $2 AND w.id <> $3 AND w.identity IS NOT NULL AND cardinality(w.held) > 0
                     AND w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second' > now()) t)
                - now()) * 1000)::float8 AS interruption,
               (extract(epoch FROM (SELECT min(d.run_at)
@@ -78,7 +82,7 @@ export const readNextDeadlines = async (
                                     WHERE s.status IN ('sleeping', 'waiting') AND s.next_retry_at IS NOT NULL
                                       AND r.status IN ('sleeping', 'waiting'))
                - now()) * 1000)::float8 AS wake`,
-      [thresholdMs, host],
+      [thresholdMs, host, self],
       `orbit.deadlines:${db.schema}`,
     ),
   );

@@ -5,7 +5,7 @@ import { NOT_YET_INTERRUPTED_VERDICTS } from './runLivenessVerdict';
 
 /**
  * Milliseconds (database clock, may be negative) until the earliest deadline that `runIds` bring,
- * by the rules of `readNextDeadlines` restricted to them: the moment one can become interrupted
+ * by the rules of `readNextDeadlines` restricted to them (`self`: the worker's own lease id, as there): the moment one can become interrupted
  * (or the lease taken for it expires before its claim is journaled, or its owner on this host is
  * due a renewal), its delay ends, or its sleep or wait does. Null: none. What a worker reads when
  * a NOTIFY names runs (taken, queued, suspended): each costs a look-up by id, not a scan.
@@ -15,6 +15,7 @@ export const readRunDeadlines = async (
   runIds: readonly string[],
   thresholdMs: number,
   host: string,
+  self: string,
 ): Promise<E.Either<DbFailure, number | null>> =>
   E.map((rs: { ms: number | null }[]) => rs[0]?.ms ?? null)(
     await query<{ ms: number | null }>(
@@ -26,14 +27,14 @@ export const readRunDeadlines = async (
                UNION ALL
                SELECT w.lease_until
                  FROM ${db.qs}.workers w
-                WHERE w.lease_until > now() AND w.held && $1::text[]
+                WHERE w.lease_until > now() AND w.id <> $5 AND w.held && $1::text[]
                   AND EXISTS (SELECT 1 FROM unnest(w.held) h(id)
                                WHERE h.id = ANY ($1::text[])
                                  AND NOT EXISTS (SELECT 1 FROM ${db.qs}.runs r WHERE r.id = h.id AND r.owner = w.id))
                UNION ALL
                SELECT w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second'
                  FROM ${db.qs}.workers w
-                WHERE w.host = $3 AND w.identity IS NOT NULL AND w.held && $1::text[]
+                WHERE w.host = $3 AND w.id <> $5 AND w.identity IS NOT NULL AND w.held && $1::text[]
                   AND w.heartbeat_at + (w.lease_until - w.heartbeat_at) / 3 + interval '1 second' > now()
                UNION ALL
                SELECT d.run_at
@@ -44,7 +45,7 @@ export const readRunDeadlines = async (
                  FROM ${db.qs}.steps s JOIN ${db.qs}.runs r ON r.id = s.run_id
                 WHERE s.run_id = ANY ($1::text[]) AND s.status IN ('sleeping', 'waiting') AND s.next_retry_at IS NOT NULL
                   AND r.status IN ('sleeping', 'waiting')) t`,
-      [[...runIds], thresholdMs, host, NOT_YET_INTERRUPTED_VERDICTS],
+      [[...runIds], thresholdMs, host, NOT_YET_INTERRUPTED_VERDICTS, self],
       `orbit.runDeadlines:${db.schema}`,
     ),
   );

@@ -242,7 +242,13 @@ export class RecoveryLoop {
     while (this.named.size > 0 && !this.w.stopping()) {
       const ids = [...this.named];
       this.named.clear();
-      const ms = await readRunDeadlines(this.w.options.client.db, ids, this.thresholdMs, this.host);
+      const ms = await readRunDeadlines(
+        this.w.options.client.db,
+        ids,
+        this.thresholdMs,
+        this.host,
+        this.w.options.client.workerId,
+      );
       if (this.w.stopping()) return;
       const until = E.isLeft(ms) ? RETRY_MS : ms.right === null ? Infinity : Math.max(0, Math.ceil(ms.right));
       // A little past the deadline, so that the rule (strictly older than) holds when we look.
@@ -256,7 +262,7 @@ export class RecoveryLoop {
     // Three deadlines, one round trip: a run can become interrupted; a delayed queued run falls
     // due (the same timer wakes the worker to claim it: no polling); a sleeping or waiting run
     // falls due (its sleep ends, its wait times out).
-    const d = await readNextDeadlines(this.w.options.client.db, this.thresholdMs, this.host);
+    const d = await readNextDeadlines(this.w.options.client.db, this.thresholdMs, this.host, this.w.options.client.workerId);
     const atLeast0 = (ms: number | null): number => (ms === null ? Infinity : Math.max(0, ms));
     // Unreachable database, or a sweep that failed: try again soon rather than at a far deadline.
     const deadline = E.isLeft(d)

@@ -158,7 +158,7 @@ describe('the next deadline read set-based says what run_liveness says', () => {
   it.each(cases)('%s', async (_name, runs, workers) => {
     await seed(runs, workers);
     const want = await reference();
-    const got = expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname()));
+    const got = expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname(), 'another'));
     expectClose(got.interruption, want);
     // The runs a NOTIFY names give the same deadline when they are all there is.
     const named = expectRight(
@@ -167,6 +167,7 @@ describe('the next deadline read set-based says what run_liveness says', () => {
         [...new Set([...runs.map((r) => r.id), ...workers.flatMap((w) => w.held)])],
         T_MS,
         hostname(),
+        'another',
       ),
     );
     expectClose(named, want);
@@ -182,7 +183,22 @@ describe('the next deadline read set-based says what run_liveness says', () => {
     await seed(runs, workers);
     const want = await reference();
     expect(want).not.toBeNull();
-    expectClose(expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname())).interruption, want);
+    expectClose(expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname(), 'another')).interruption, want);
+  });
+
+  it("a worker's own lease is no deadline for it: its pending claims and its own renewal", async () => {
+    // wH on this host holds a run it has claimed ('a', last event 60 s ago) and one whose claim is not journaled yet ('b').
+    await seed(
+      [running('a', 'wH', 60), { id: 'b', status: 'pending', triggeredBy: 'queue:p', owner: null, eventAgoS: 1 }],
+      [{ id: 'wH', leaseInS: 30, heartbeatAgoS: 5, held: ['a', 'b'], host: hostname() }],
+    );
+    const others = expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname(), 'another')).interruption;
+    // Another worker looks again at wH's next renewal (5 s + 1 s after its heartbeat): wH may die.
+    expectClose(others, ((30 + 5) / 3 - 5 + 1) * 1000);
+    // wH itself waits only for what its lease covers: 'a', the threshold after wH's heartbeat.
+    const own = expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname(), 'wH')).interruption;
+    expectClose(own, T_MS - 5_000);
+    expectClose(expectRight(await readRunDeadlines(tc.client.db, ['a', 'b'], T_MS, hostname(), 'wH')), T_MS - 5_000);
   });
 
   it('a deep queue brings no deadline', async () => {
@@ -193,7 +209,7 @@ describe('the next deadline read set-based says what run_liveness says', () => {
                                owner, recovery_count, last_seq, last_event_at)
        SELECT 'q' || i, 'p', 'pending', 'queue:p', '{}', 'h', '[]', now(), NULL, 0, 1, now() FROM generate_series(1, 5000) i`,
     );
-    expect(expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname())).interruption).toBeNull();
+    expect(expectRight(await readNextDeadlines(tc.client.db, T_MS, hostname(), 'another')).interruption).toBeNull();
     expect(await reference()).toBeNull();
   });
 });
