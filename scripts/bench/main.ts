@@ -14,6 +14,8 @@ import { runS6 } from './s6';
 import { runS7 } from './s7';
 import { runS8 } from './s8';
 import { runS10 } from './s10';
+import { runS11 } from './s11';
+import { runS12 } from './s12';
 import { runUi } from './ui';
 import { runArchive } from './archive';
 import { median, nowMs } from './stats';
@@ -116,6 +118,8 @@ const main = async (): Promise<number> => {
       ['S8', () => runS8(ctx)],
       ['S9', () => runS9(ctx)],
       ['S10', () => runS10(ctx)],
+      ['S11', () => runS11(ctx)],
+      ['S12', () => runS12(ctx)],
       ['UI', () => runUi(ctx)],
       ['A1', () => runArchive(ctx)],
     ];

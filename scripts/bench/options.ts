@@ -38,7 +38,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--scale X] [--repeat N] [--onl
   --scale X          multiply every scenario's size by X (default 1: the issue's sizes)
   --repeat N         interleaved baseline/S1/S2 repetitions (default 3; 1 with --quick)
   --only LIST        run only these scenarios (the baseline runs when S1 or S2 does)
-                     ids: S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 UI A1 (and BASELINE)
+                     ids: S1 S2 S3 S4 S5 S6 S7 S8 S9 S10 S11 S12 UI A1 (and BASELINE)
   --unpartitioned    S1 and S2 also on a one-table journal (as before migration 014), in the same
                      baseline windows, and S3's curve also on one: the partitioned journal's
                      before/after figures
