@@ -15,10 +15,18 @@ export interface CronSchedule {
   readonly latest: (atMs: number) => number | null;
 }
 
+const badZone = (timezone: string): InvalidInput => ({
+  _tag: 'InvalidInput',
+  what: 'timezone',
+  message: `${JSON.stringify(timezone)} is not a time zone (e.g. Europe/Paris, UTC)`,
+});
+
 const message = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** The schedule of `cron` in `timezone` (an IANA name), or the InvalidInput that says what is wrong. */
 export const parseCronSchedule = (cron: string, timezone: string): E.Either<InvalidInput, CronSchedule> => {
+  // croner reads an empty zone as the process's local one: every worker would tick in its own.
+  if (timezone.trim() === '') return E.left(badZone(timezone));
   let c: Cron;
   try {
     c = new Cron(cron, { timezone, paused: true });
@@ -32,11 +40,7 @@ export const parseCronSchedule = (cron: string, timezone: string): E.Either<Inva
   try {
     c.nextRun(new Date(0));
   } catch {
-    return E.left({
-      _tag: 'InvalidInput',
-      what: 'timezone',
-      message: `${JSON.stringify(timezone)} is not a time zone (e.g. Europe/Paris, UTC)`,
-    });
+    return E.left(badZone(timezone));
   }
   return E.right({
     next: (afterMs) => c.nextRun(new Date(afterMs))?.getTime() ?? null,

@@ -79,6 +79,9 @@ describe('schedules', () => {
     const cases: Array<[readonly string[], RegExp]> = [
       [['data-pipeline', '--cron', '61 * * * *'], /cron/],
       [['data-pipeline', '--cron', '* * * * *', '--timezone', 'Mars/Olympus'], /time zone/],
+      // An empty name was taken by croner as the process's local zone, and stored as ''.
+      [['data-pipeline', '--cron', '* * * * *', '--timezone', ''], /time zone/],
+      [['data-pipeline', '--cron', '* * * * *', '--timezone', ' '], /time zone/],
       [['data-pipeline', '--cron', '* * * * *', '--metadata', '{nope'], /--metadata.*not valid JSON/],
       [['data-pipeline', '--cron', '* * * * *', '--metadata', '[1]'], /JSON object/],
       [['data-pipeline', '--cron', '* * * * *', '--catch-up', 'all'], /catch-up policy/],
