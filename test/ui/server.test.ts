@@ -387,6 +387,17 @@ describe('orbit ui over HTTP', () => {
     ]);
   });
 
+  it('a port that is not one: one line that says so once, exit 2', () => {
+    for (const port of ['99999', 'abc', '-1']) {
+      const cli = spawnSync(process.execPath, [CLI_PATH, 'ui', `--port=${port}`], { encoding: 'utf8' });
+      expect(cli.status).toBe(2);
+      // Was "Invalid --port: Invalid --port: 99999 (0 to 65535)".
+      expect(cli.stderr.trim().split('\n')).toEqual([
+        `Error: Invalid --port: ${JSON.stringify(port)} is not a port (use 0 to 65535; 0: any free port)`,
+      ]);
+    }
+  });
+
   it('feeds any number of browsers from one LISTEN connection', async () => {
     const streams = await Promise.all(
       [1, 2, 3, 4, 5].map(

@@ -45,7 +45,10 @@ export const uiCommand: CommandModule<GlobalArgs, UiArgs> = {
   handler: (args) => {
     const port = Number(args.port);
     if (!/^\d+$/.test(args.port) || port > 65535)
-      return refuse(args, OrbitErrors.invalidInput('--port', `Invalid --port: ${args.port} (0 to 65535)`));
+      return refuse(
+        args,
+        OrbitErrors.invalidInput('--port', `${JSON.stringify(args.port)} is not a port (use 0 to 65535; 0: any free port)`),
+      );
     const token = args.token ?? process.env.ORBIT_UI_TOKEN;
     const exposure = checkExposure(args.host, token);
     if (E.isLeft(exposure)) return refuse(args, OrbitErrors.invalidInput('--host', exposure.left));
