@@ -6,14 +6,13 @@ import type { Database } from '../db/database';
 import type { OrbitError } from '../errors';
 import { checkpointOf } from '../audit/checkpoint';
 import { ManifestBuilder, type ExportManifest } from '../audit/exportManifest';
-import { toExported } from '../audit/exportRuns';
+import { exportBatch } from '../audit/exportRuns';
 import { describeProblem } from '../audit/problems';
 import { verifyExport } from '../audit/verifyExport';
 import { addPartitionsAhead } from '../journal/partitionsAhead';
 import { canRemoveArchivedRuns } from '../queries/canRemoveArchivedRuns';
 import { listArchivableRuns, type ArchivableRun } from '../queries/listArchivableRuns';
 import { readDatabaseNow } from '../queries/readDatabaseNow';
-import { readExportPage } from '../queries/readExportPage';
 import { removeArchivedRuns } from '../queries/removeArchivedRuns';
 import {
   CHECKPOINT_FILE,
@@ -64,8 +63,6 @@ export interface ArchiveReport extends ArchivePlan {
 }
 
 const PAGE = 1000;
-const EXPORT_IDS = 500;
-const EXPORT_ROWS = 2000;
 export const DEFAULT_BATCH_EVENTS = 5000;
 
 const cutoff = async (db: Database, f: FinishedBefore): Promise<E.Either<OrbitError, Date>> => {
@@ -74,31 +71,35 @@ const cutoff = async (db: Database, f: FinishedBefore): Promise<E.Either<OrbitEr
   return E.map((n: Date) => new Date(n.getTime() - f.agoMs))(now);
 };
 
-/** Every run the archive takes, in id order (one id and event count each: memory stays small). */
-const selectRuns = async (db: Database, before: Date): Promise<E.Either<OrbitError, ArchivableRun[]>> => {
-  const out: ArchivableRun[] = [];
+/** Every run the archive takes, a page at a time in id order (one id and event count each). */
+async function* archivableRuns(db: Database, before: Date): AsyncGenerator<E.Either<OrbitError, ArchivableRun[]>> {
   let after = '';
   for (;;) {
     const page = await listArchivableRuns(db, before, after, PAGE);
-    if (E.isLeft(page)) return page;
-    out.push(...page.right);
+    if (E.isLeft(page)) {
+      yield page;
+      return;
+    }
     const last = page.right[page.right.length - 1];
-    if (last === undefined || page.right.length < PAGE) return E.right(out);
+    if (last === undefined) return;
+    yield E.right(page.right);
+    if (page.right.length < PAGE) return;
     after = last.id;
   }
-};
+}
 
 /** What an archive would take, without writing or removing anything (`--dry-run`). */
 export const planArchive = async (db: Database, f: FinishedBefore): Promise<E.Either<OrbitError, ArchivePlan>> => {
   const before = await cutoff(db, f);
   if (E.isLeft(before)) return before;
-  const runs = await selectRuns(db, before.right);
-  if (E.isLeft(runs)) return runs;
-  return E.right({
-    finishedBefore: before.right,
-    runs: runs.right.length,
-    events: runs.right.reduce((n, r) => n + r.last_seq, 0),
-  });
+  let runs = 0;
+  let events = 0;
+  for await (const page of archivableRuns(db, before.right)) {
+    if (E.isLeft(page)) return page;
+    runs += page.right.length;
+    events += page.right.reduce((n, r) => n + r.last_seq, 0);
+  }
+  return E.right({ finishedBefore: before.right, runs, events });
 };
 
 const write = (out: WriteStream, text: string): Promise<void> =>
@@ -110,44 +111,51 @@ const close = (out: WriteStream): Promise<void> =>
     out.end(() => resolve());
   });
 
-/** Writes the runs' journals to `file` (then renamed in place whole), ending with the manifest line. */
+/**
+ * Writes the journals of the runs finished before `before` to `file` (then renamed in place
+ * whole), ending with the manifest line: runs a page at a time (PAGE ids), their events in pages
+ * (exportBatch), written with backpressure. What stays in memory grows only with the manifest
+ * (one entry per run). Null when there is no such run (nothing written).
+ */
 const writeExport = async (
   db: Database,
-  runs: readonly ArchivableRun[],
+  before: Date,
   file: string,
-): Promise<E.Either<OrbitError, { manifest: ExportManifest; line: string }>> => {
+): Promise<E.Either<OrbitError, { manifest: ExportManifest; line: string } | null>> => {
   const tmp = partialPath(file);
   const out = createWriteStream(tmp, { encoding: 'utf8', mode: 0o600 });
   const manifest = new ManifestBuilder({ all: false, since: null });
+  let line: string;
+  let closed = false;
   try {
-    for (let i = 0; i < runs.length; i += EXPORT_IDS) {
-      const ids = runs.slice(i, i + EXPORT_IDS).map((r) => r.id);
-      let afterRun = '';
-      let afterSeq = 0;
-      for (;;) {
-        const rows = await readExportPage(db, { runIds: ids, since: null, afterRun, afterSeq, limit: EXPORT_ROWS });
-        if (E.isLeft(rows)) return rows;
-        const batch = rows.right.map(toExported);
-        manifest.add(batch);
-        await write(out, batch.map((e) => `${JSON.stringify(e)}\n`).join(''));
-        const last = rows.right[rows.right.length - 1];
-        if (last === undefined || rows.right.length < EXPORT_ROWS) break;
-        afterRun = last.run_id;
-        afterSeq = last.seq;
+    for await (const runs of archivableRuns(db, before)) {
+      if (E.isLeft(runs)) return runs;
+      for await (const page of exportBatch(
+        db,
+        runs.right.map((r) => r.id),
+        true,
+      )) {
+        if (E.isLeft(page)) return page;
+        manifest.add(page.right);
+        await write(out, page.right.map((e) => `${JSON.stringify(e)}\n`).join(''));
       }
     }
-    const m = manifest.manifest();
-    const line = JSON.stringify(m);
+    if (manifest.runCount === 0) return E.right(null);
+    line = JSON.stringify(manifest.manifest());
     await write(out, `${line}\n`);
     await close(out);
-  } catch (err) {
-    out.destroy();
-    throw err;
+    closed = true;
+  } finally {
+    // Not closed: an error, or nothing to archive (the partial file goes).
+    if (!closed) {
+      out.destroy();
+      await fs.rm(tmp, { force: true });
+    }
   }
   const h = await fs.open(tmp, 'r+');
   await h.sync().finally(() => h.close());
   await fs.rename(tmp, file);
-  return E.right({ manifest: manifest.manifest(), line: JSON.stringify(manifest.manifest()) });
+  return E.right({ manifest: manifest.manifest(), line });
 };
 
 const lines = (file: string): AsyncIterable<string> =>
@@ -246,9 +254,9 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
   } else {
     const before = await cutoff(db, opts.finishedBefore);
     if (E.isLeft(before)) return before;
-    const runs = await selectRuns(db, before.right);
-    if (E.isLeft(runs)) return runs;
-    if (runs.right.length === 0) {
+    const written = await writeExport(db, before.right, file);
+    if (E.isLeft(written)) return written;
+    if (written.right === null) {
       return E.right({
         dir,
         finishedBefore: before.right,
@@ -263,12 +271,11 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
         droppedPartitions: [],
       });
     }
-    const written = await writeExport(db, runs.right, file);
-    if (E.isLeft(written)) return written;
+    const exported = written.right;
     const now = await readDatabaseNow(db);
     if (E.isLeft(now)) return now;
     const cp = checkpointOf(
-      written.right.manifest.runs.map((r) => ({ runId: r.runId, lastSeq: r.lastSeq, headHash: r.headHash })),
+      exported.manifest.runs.map((r) => ({ runId: r.runId, lastSeq: r.lastSeq, headHash: r.headHash })),
       { createdAt: now.right.toISOString(), schema: db.schema },
       { key: opts.key },
     );
@@ -281,9 +288,9 @@ export const archiveRuns = async (db: Database, opts: ArchiveOptions): Promise<E
       orbitArchive: 1,
       schema: db.schema,
       finishedBefore: before.right.toISOString(),
-      manifestDigest: manifestDigest(written.right.line),
-      runs: written.right.manifest.runs.length,
-      events: written.right.manifest.events,
+      manifestDigest: manifestDigest(exported.line),
+      runs: exported.manifest.runs.length,
+      events: exported.manifest.events,
       removedRuns: 0,
       done: false,
     };

@@ -36,6 +36,11 @@ export class ManifestBuilder {
     }
   }
 
+  /** Runs seen so far. */
+  get runCount(): number {
+    return this.runs.length;
+  }
+
   manifest(): ExportManifest {
     return { orbitExportManifest: 1, selection: this.selection, runs: this.runs, events: this.events };
   }
