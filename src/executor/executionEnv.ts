@@ -72,6 +72,11 @@ export class ExecutionEnv {
     return abortSignal === undefined ? this.leaseLost.signal : AbortSignal.any([abortSignal, this.leaseLost.signal]);
   }
 
+  /** Whether `runId` is executing in this process (its lease covers it). */
+  holds(runId: string): boolean {
+    return this.lease.holds(runId);
+  }
+
   /** Calls `listener` each time this process's lease runs out unrenewed (metrics, logs); returns the unsubscribe. */
   onLeaseLost(listener: () => void): () => void {
     this.leaseLostListeners.add(listener);

@@ -53,6 +53,11 @@ export class StrandedRuns {
     this.arm();
   }
 
+  /** Whether the run waits here for its release (kept until that release is written). */
+  has(runId: string): boolean {
+    return this.runs.has(runId);
+  }
+
   /** The run is executed here again (or otherwise settled): nothing more to write for it. */
   forget(runId: string): void {
     this.runs.delete(runId);

@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { fromPgError } from '../db/pgErrors';
 import type { DbFailure } from '../errors';
 import { executionEnvFor } from '../executor/executionEnv';
+import { handBackLostRuns } from '../executor/handBackLostRuns';
 import { RunWatcher, type RunNotification } from '../listen/runWatcher';
 import { countQueuedRuns } from '../queries/countQueuedRuns';
 import { ClaimMeter } from './claimMeter';
@@ -87,6 +88,8 @@ export class Worker {
         if (e.kind === 'lost') this.emit({ kind: 'listen-lost', reason: e.reason });
         else {
           this.emit({ kind: 'listen-restored', downMs: e.downMs });
+          // A failover may have lost the ends of runs this worker finished: hand them back (resumed at once).
+          void handBackLostRuns(this.options.client);
           // Notifications sent while it was down are gone: look for what they announced.
           this.loop.sweepNow();
           this.consumer.retryNow();
