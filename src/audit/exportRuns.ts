@@ -3,7 +3,7 @@ import type { Database } from '../db/database';
 import type { DbFailure, RunNotFound } from '../errors';
 import { listExportRunIdsSince, listJournaledOf } from '../queries/exportRunIds';
 import { listJournaledRunIds } from '../queries/listJournaledRunIds';
-import { readExportPage, readExportPageInOrder, type ExportRow } from '../queries/readExportPage';
+import { readExportPage, readExportPageAll, readExportPageInOrder, type ExportRow } from '../queries/readExportPage';
 import type { ExportedEvent } from './exportFormat';
 import type { ExportSelection } from './exportSelection';
 
@@ -62,7 +62,7 @@ export async function* exportBatch(
   }
 }
 
-/** The selection's run ids, a batch at a time (every run: keyset pages in id order). */
+/** The selection's run ids, a batch at a time (`--since`: keyset pages in id order). */
 async function* runBatches(db: Database, sel: ExportSelection): AsyncGenerator<E.Either<DbFailure | RunNotFound, string[]>> {
   if (sel.runIds !== undefined) {
     // Each run once, in the order given; every name checked before anything is read.
@@ -104,6 +104,25 @@ async function* runBatches(db: Database, sel: ExportSelection): AsyncGenerator<E
   }
 }
 
+/** Every run's events, the whole journal on one keyset cursor in (run_id, seq) order, a page at a time. */
+async function* everyEvent(db: Database): AsyncGenerator<E.Either<DbFailure, ExportedEvent[]>> {
+  let afterRun = '';
+  let afterSeq = 0;
+  for (;;) {
+    const rows = await readExportPageAll(db, { afterRun, afterSeq, limit: EXPORT_ROWS });
+    if (E.isLeft(rows)) {
+      yield rows;
+      return;
+    }
+    const last = rows.right[rows.right.length - 1];
+    if (last === undefined) return;
+    yield E.right(rows.right.map(toExported));
+    if (rows.right.length < EXPORT_ROWS) return;
+    afterRun = last.run_id;
+    afterSeq = last.seq;
+  }
+}
+
 /**
  * The selected runs' events as stored, hashes included, a page at a time: runs in batches of
  * EXPORT_RUNS (every run: keyset pages of ids; named runs: in the order named, each once, all
@@ -115,6 +134,10 @@ export async function* exportRuns(
   db: Database,
   sel: ExportSelection,
 ): AsyncGenerator<E.Either<DbFailure | RunNotFound, ExportedEvent[]>> {
+  if (sel.runIds === undefined && sel.since === undefined) {
+    yield* everyEvent(db);
+    return;
+  }
   for await (const batch of runBatches(db, sel)) {
     if (E.isLeft(batch)) {
       yield batch;
