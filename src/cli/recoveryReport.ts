@@ -2,6 +2,7 @@ import * as E from 'fp-ts/Either';
 import { ExitCode } from './exitCodes';
 import { bufferedOutput, type Output } from './output';
 import { printProgress } from './progress';
+import { describeWait } from '../api/loadRunState';
 import type { OrbitClient } from '../api/connect';
 import type { OrbitError } from '../api/internal/errors';
 import {
@@ -16,7 +17,12 @@ import {
  * Runs recovered at the same time would interleave: each run's lines are held and printed as one
  * block when its outcome is known, so the output reads like the spec's transcript at any concurrency.
  */
-export const printRecoveryEvent = (out: Output, verbose: boolean): ((e: RecoveryEvent) => void) => {
+export const printRecoveryEvent = (
+  out: Output,
+  verbose: boolean,
+  // A worker's wake-up of a sleeping or waiting run is not a recovery (src/cli/wokenRuns.ts).
+  woken: (e: RecoveryEvent) => boolean = () => false,
+): ((e: RecoveryEvent) => void) => {
   const blocks = new Map<string, ReturnType<typeof bufferedOutput>>();
   const forRun = (runId: string): Output => blocks.get(runId)?.out ?? out;
   return (e) => {
@@ -29,12 +35,18 @@ export const printRecoveryEvent = (out: Output, verbose: boolean): ((e: Recovery
     } else {
       const o = e.outcome;
       const o2 = forRun(o.runId);
-      if (o.outcome === 'recovered') o2.success(`Recovered run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`);
-      else if (o.outcome === 'skipped') o2.info(`Run ${o.runId} skipped: ${o.reason}`);
+      const wake = woken(e);
+      if (o.outcome === 'recovered') {
+        const done = `${wake ? 'Woke' : 'Recovered'} run ${o.runId}, executed ${o.result.stepsExecuted} step(s)`;
+        // Suspended again (a later sleep or wait): say on what, not "recovered" as if it had ended.
+        if (o.result.suspended !== null) o2.info(`${done}; it is ${describeWait(o.result.suspended)}`);
+        else if (wake) o2.success(`${done}: ${o.result.status}`);
+        else o2.success(done);
+      } else if (o.outcome === 'skipped') o2.info(`Run ${o.runId} skipped: ${o.reason}`);
       // Never an empty reason: a failure nobody can explain still says so.
       else
         o2.failure(
-          `Failed to recover run ${o.runId}: ${o.message.trim() !== '' ? o.message : `no reason was reported (${o.error._tag})`}`,
+          `Failed to ${wake ? 'wake' : 'recover'} run ${o.runId}: ${o.message.trim() !== '' ? o.message : `no reason was reported (${o.error._tag})`}`,
         );
       blocks.get(o.runId)?.flush();
       blocks.delete(o.runId);

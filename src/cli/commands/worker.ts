@@ -7,6 +7,7 @@ import { MAX_CONCURRENCY, MAX_LIMIT, parseCount, refuseUsage } from '../options'
 import { runCommand, type GlobalArgs } from '../session';
 import { installStopSignals } from '../signals';
 import { isolatedResume } from './resume';
+import { wokenRuns } from '../wokenRuns';
 import { countRuns } from '../../api/countRuns';
 import { formatDuration, parseDuration } from '../../api/internal/durations';
 import { formatError, OrbitErrors, type OrbitError } from '../../api/internal/errors';
@@ -124,7 +125,9 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         { once: true },
       );
       const abortSignal = AbortSignal.any([signals.abortSignal, graceOver.signal]);
-      const print = printRecoveryEvent(out, args.verbose);
+      const woken = wokenRuns();
+      let wake = false;
+      const print = printRecoveryEvent(out, args.verbose, () => wake);
       let metrics: WorkerMetrics | undefined;
       const worker = new Worker({
         client,
@@ -138,6 +141,8 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
         abortSignal,
         onEvent: (e) => {
           metrics?.onEvent(e);
+          // Every event, --json too: what was announced decides whether an outcome is a wake-up.
+          wake = woken(e);
           // A claim round is a metric, not a line (a busy worker makes many).
           if (e.kind === 'claim-round') return;
           const at = new Date().toISOString();
