@@ -65,6 +65,24 @@ export const usageMessage = (
     const near = nearest(word, commands);
     return `unknown command "${word}"${near ? `. Did you mean "${near}"?` : '.'}`;
   }
-  const text = msg.replace(/\s*\n\s*/g, ' ').trim();
+  const text = unknownArguments(msg.replace(/\s*\n\s*/g, ' ').trim(), argv);
   return /[.?!]$/.test(text) ? text : `${text}.`;
+};
+
+const camel = (name: string): string => name.replace(/-+([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * yargs names an unknown `--bogus-flag` twice (`bogus-flag, bogusFlag`: its camelCase alias) and
+ * splits `-5m` into letters (`5, m`): name each as it was typed, once.
+ */
+const unknownArguments = (text: string, argv: readonly string[]): string => {
+  const m = /^Unknown arguments?: (.*)$/.exec(text);
+  if (m === null) return text;
+  const names = (m[1] ?? '').split(', ');
+  const dashed = new Set(names.filter((n) => n.includes('-')).map(camel));
+  let left = names.filter((n) => n.includes('-') || !dashed.has(n));
+  // Letters of one short-option cluster (`-5m`): the token as typed.
+  const cluster = argv.find((a) => /^-[^-]/.test(a) && a.slice(1).split('').join(', ') === left.join(', '));
+  if (cluster !== undefined) left = [cluster];
+  return `Unknown argument${left.length === 1 ? '' : 's'}: ${left.join(', ')}`;
 };

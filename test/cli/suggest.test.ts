@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { CLI_PATH } from '../support/cli';
 import { commandWord, editDistance, nearest, usageMessage } from '../../src/cli/suggest';
 
 const COMMANDS = new Set(['run', 'runs', 'resume', 'recover', 'history', 'stats', 'check-interrupted']);
@@ -30,5 +32,21 @@ describe('usage messages', () => {
     expect(usageMessage('Unknown argument: histroy', ['histroy'], COMMANDS, VALUE_OPTIONS)).toBe(
       'unknown command "histroy". Did you mean "history"?',
     );
+  });
+
+  it('names an unknown option once, as typed (yargs adds its camelCase alias, splits a -5m)', () => {
+    expect(usageMessage('Unknown arguments: bogus-flag, bogusFlag', ['runs', '--bogus-flag'], COMMANDS, VALUE_OPTIONS)).toBe(
+      'Unknown argument: bogus-flag.',
+    );
+    expect(usageMessage('Unknown arguments: 5, m', ['run', 'p', '--queue', '--at', '-5m'], COMMANDS, VALUE_OPTIONS)).toBe(
+      'Unknown argument: -5m.',
+    );
+    expect(usageMessage('Unknown arguments: x, y', ['runs', '--x', '--y'], COMMANDS, VALUE_OPTIONS)).toBe(
+      'Unknown arguments: x, y.',
+    );
+    // The real CLI: yargs fails before anything connects.
+    const r = spawnSync(process.execPath, [CLI_PATH, 'runs', '--bogus-flag'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toBe('Error: Unknown argument: bogus-flag. Run "orbit --help" for usage.\n');
   });
 });
