@@ -53,7 +53,15 @@ const main = async () => {
     console.log(`${runId} is ${await waitOf(client, runId)} (no worker holds it)`);
     await until(client, runId, 'waiting');
     console.log(`${runId} is ${await waitOf(client, runId)}`);
-    const sent = must(await sendEvent(client, { key: { orderId: 'o-42' }, pipeline: 'order-approval' }, 'approved', { approved: true }, { sender: 'ana' }));
+    const sent = must(
+      await sendEvent(
+        client,
+        { key: { orderId: 'o-42' }, pipeline: 'order-approval' },
+        'approved',
+        { approved: true },
+        { sender: 'ana' },
+      ),
+    );
     console.log(`sent "approved" to ${sent.runId} at ${sent.sentAt} (${sent.delivery} by step ${sent.step})`);
     await until(client, runId, 'success');
     for (const e of must(await readRunEvents(runId, { client })))
