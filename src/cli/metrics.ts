@@ -5,6 +5,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { OrbitError } from '../api/internal/errors';
 import type { StrandedRuns } from '../api/listStrandedRuns';
 import type { WorkerEvent } from '../api/startWorker';
+import { wokenRuns } from './wokenRuns';
 
 /** Where the metrics read what the event stream does not carry. */
 export interface WorkerMetricsSources {
@@ -48,6 +49,12 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
   const recoveries = new Counter({
     name: 'orbit_worker_recoveries_total',
     help: 'Recovery attempts by outcome (recovered, failed, skipped)',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const wakeups = new Counter({
+    name: 'orbit_worker_wakeups_total',
+    help: 'Sleeping or waiting runs woken here (not recoveries: they were never interrupted), by outcome (recovered, failed, skipped)',
     labelNames: ['outcome'],
     registers: [registry],
   });
@@ -125,13 +132,16 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
   for (const s of ['success', 'failed', 'cancelled', 'released', 'sleeping', 'waiting', 'skipped', 'error'])
     queuedRunsEnded.inc({ status: s }, 0);
   for (const o of ['recovered', 'failed', 'skipped']) recoveries.inc({ outcome: o }, 0);
+  for (const o of ['recovered', 'failed', 'skipped']) wakeups.inc({ outcome: o }, 0);
   for (const r of ['succeeded', 'failed']) steps.inc({ result: r }, 0);
   for (const ev of ['lost', 'taken_over']) leaseExpiries.inc({ event: ev }, 0);
   for (const src of ['queue', 'released']) claimLatency.zero({ source: src });
 
   // Runs being recovered whose owner's lease had expired: counted once the takeover is not skipped.
   const expiredOwner = new Set<string>();
+  const woken = wokenRuns();
   const onEvent = (e: WorkerEvent): void => {
+    const wake = woken(e);
     if (e.kind === 'claimed') runsStarted.inc({ source: 'queue' });
     else if (e.kind === 'claim-round') claimRounds.inc();
     else if (e.kind === 'attempt') {
@@ -141,7 +151,7 @@ export const createWorkerMetrics = (sources: WorkerMetricsSources): WorkerMetric
     } else if (e.kind === 'notified') runsStarted.inc({ source: 'recovery' });
     else if (e.kind === 'executed') queuedRunsEnded.inc({ status: e.status });
     else if (e.kind === 'outcome') {
-      recoveries.inc({ outcome: e.outcome.outcome });
+      (wake ? wakeups : recoveries).inc({ outcome: e.outcome.outcome });
       if (expiredOwner.delete(e.outcome.runId) && e.outcome.outcome !== 'skipped') leaseExpiries.inc({ event: 'taken_over' });
     } else if (e.kind === 'claim-latency') claimLatency.observe({ source: e.source }, e.seconds);
     else if (e.kind === 'lease-lost') leaseExpiries.inc({ event: 'lost' });

@@ -22,17 +22,22 @@ describe('orbit worker: wake-up lines', () => {
     const run = await h.cli(['--pipelines', PIPELINES, 'run', 'two-naps', '--json'], opts);
     expectExit(run, 0);
     const runId = (JSON.parse(run.stdout) as { runId: string }).runId;
-    const worker = h.start(['--pipelines', PIPELINES, 'worker'], opts);
+    const worker = h.start(['--pipelines', PIPELINES, 'worker', '--metrics-port', '0'], opts);
     await h.waitFor('the run to succeed', async () => (await h.run(runId))?.status === 'success', 60_000);
     await h.waitFor(
       'the last line',
       async () => /executed \d+ step\(s\)(: success)?\n/.test(worker.stdout.split(runId).pop() ?? ''),
       20_000,
     );
+    // Two wake-ups, no recovery: the recovery metric counts only runs that were interrupted.
+    const url = /Prometheus metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(worker.stdout)?.[1] as string;
+    const text = await (await fetch(url)).text();
+    expect(text).toMatch(/^orbit_worker_wakeups_total\{outcome="recovered"\} 2$/m);
+    expect(text).toMatch(/^orbit_worker_recoveries_total\{outcome="recovered"\} 0$/m);
     worker.kill('SIGTERM');
     const done = await worker.done;
     expectExit(done, 0);
-    const lines = done.stdout.split('\n').filter((l) => l.includes(runId));
+    const lines = done.stdout.split('\n').filter((l) => l.includes(runId) && !l.includes('Prometheus'));
     expect(lines).toEqual([
       expect.stringMatching(
         new RegExp(
