@@ -168,6 +168,26 @@ export class RecoveryLoop {
     });
   }
 
+  /**
+   * An event was sent to a run: a waiting run may be due now. Only the due suspended runs are read
+   * (an event cannot interrupt a run, so no sweep for interrupted runs: that one evaluates the
+   * liveness of every unfinished run, on every worker, for each event sent).
+   */
+  wakeNow(): void {
+    if (this.w.stopping()) return;
+    if (this.sweeping) {
+      this.again = true;
+      return;
+    }
+    this.sweeping = (async () => {
+      await this.wakeDue();
+      await this.schedule();
+    })().finally(() => {
+      this.sweeping = undefined;
+      if (this.again && this.w.slots.free > 0) this.sweepNow();
+    });
+  }
+
   private async sweepOnce(): Promise<void> {
     const detected = await detectInterruptedRuns(this.w.options.client, { thresholdMs: this.thresholdMs });
     this.failed = E.isLeft(detected);

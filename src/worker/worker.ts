@@ -127,7 +127,7 @@ export class Worker {
     if (this.stopped) return;
     if (n.type === 'lease.taken' || n.type === 'run.suspended') this.loop.rescheduleSoon(n.run_id);
     // An event may have made a waiting run due (it stays suspended; its step is due now): look now.
-    else if (n.type === 'event.received') this.loop.sweepNow();
+    else if (n.type === 'event.received') this.loop.wakeNow();
     else if (n.type === 'run.queued') {
       this.consumer.claimNow();
       // It may be a delayed run: its due time may be the next wake-up.
