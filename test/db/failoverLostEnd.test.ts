@@ -6,92 +6,36 @@
  * back it hands the run back (`run.released`) and it is resumed at once, with the default threshold
  * (10 minutes), not after it. The step whose success was lost runs again, under the same key.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import * as E from 'fp-ts/Either';
-import { Pool } from 'pg';
-import { startReplicaPair, type ReplicaPair } from '../../scripts/chaos/replicaPair';
-import { closeDatabase, openDatabase } from '../../src/db/database';
-import { formatError } from '../../src/errors';
-import { migrate } from '../../src/migrations/migrate';
-import { CLI_PATH, CliProcess, FIXTURE_PIPELINES, REPO_ROOT } from '../support/cli';
 import { waitFor } from '../support/waitFor';
+import type { Pool } from 'pg';
+import { lostFailover } from '../support/lostFailover';
 
 jest.setTimeout(240_000);
 
-const schema = 'lost_end';
-const runId = 'run-lost-end';
-let pair: ReplicaPair;
-let dir: string;
-const procs: CliProcess[] = [];
-const pools: Pool[] = [];
-
-const orbit = (args: readonly string[]): CliProcess => {
-  const argv = [CLI_PATH, '--schema', schema, '--pipelines', FIXTURE_PIPELINES, ...args];
-  const env: Record<string, string | undefined> = { ...process.env, DATABASE_URL: pair.url, NO_COLOR: '1' };
-  for (const k of Object.keys(env)) if (k.startsWith('ORBIT_')) delete env[k];
-  const p = new CliProcess(
-    spawn(process.execPath, argv, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }),
-    argv,
-    200_000,
-  );
-  procs.push(p);
-  return p;
-};
-
-const pool = (url: string): Pool => {
-  const p = new Pool({ connectionString: url, max: 2 });
-  p.on('error', () => undefined);
-  pools.push(p);
-  return p;
-};
-
-const stepStatus = async (p: Pool, step: string): Promise<string | undefined> =>
-  (await p.query<{ status: string }>(`SELECT status FROM ${schema}.steps WHERE run_id = $1 AND name = $2`, [runId, step])).rows[0]
-    ?.status;
-
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'orbit-lost-end-'));
-  pair = await startReplicaPair({ synchronous: false, relay: true, label: 'orbit-lost-end-test' });
-  const d = openDatabase({ url: pair.primaryUrl, schema });
-  if (E.isLeft(d)) throw new Error(formatError(d.left));
-  try {
-    const m = await migrate(d.right);
-    if (E.isLeft(m)) throw new Error(formatError(m.left));
-  } finally {
-    await closeDatabase(d.right);
-  }
-});
-
-afterAll(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.done.catch(() => undefined)));
-  for (const p of pools) await p.end().catch(() => undefined);
-  await pair?.dispose();
-  rmSync(dir, { recursive: true, force: true });
-});
+const h = lostFailover('end');
+const { schema, runId, orbit, pool, stepStatus } = h;
 
 it('hands back a run whose end the failover lost, and it is resumed at once', async () => {
-  const marker = path.join(dir, 'marker');
-  const notified = path.join(dir, 'notify');
+  const marker = path.join(h.dir, 'marker');
+  const notified = path.join(h.dir, 'notify');
   const meta = { marker, holdUntil: { notify: notified } };
   const queued = await orbit(['run', 'data-pipeline', '--queue', '--run-id', runId, '--metadata', JSON.stringify(meta)]).done;
   expect(queued.code).toBe(0);
   const worker = orbit(['worker']);
-  const primary = pool(pair.primaryUrl);
+  const primary = pool(h.pair.primaryUrl);
   const status = async (p: Pool) =>
     (await p.query<{ status: string }>(`SELECT status FROM ${schema}.runs WHERE id = $1`, [runId])).rows[0]?.status;
   await waitFor(async () => (await stepStatus(primary, 'notify')) === 'running', { what: 'notify to start' });
   // The replica has everything up to notify's start; then it falls behind.
-  await pair.caughtUp();
-  pair.holdReplication();
+  await h.pair.caughtUp();
+  h.pair.holdReplication();
   writeFileSync(notified, '');
   await waitFor(async () => (await status(primary)) === 'success', { what: 'the run to end on the old primary' });
-  await pair.killPrimary();
-  await pair.promote();
-  const promoted = pool(pair.replicaUrl);
+  await h.pair.killPrimary();
+  await h.pair.promote();
+  const promoted = pool(h.pair.replicaUrl);
   await waitFor(async () => (await status(promoted)) === 'success', {
     what: 'the run to succeed on the new primary',
     timeoutMs: 60_000,
