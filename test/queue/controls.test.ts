@@ -206,4 +206,20 @@ describe('queue controls', () => {
       expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     }
   }, 60_000);
+
+  it('a --pipeline-concurrency limit for a pipeline the worker does not have is refused in one line, before it starts', async () => {
+    // A typo ("data-pipline") would otherwise limit nothing, silently.
+    const count = async () =>
+      (await h.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${h.qs}.worker_registry`)).rows[0]?.n;
+    const before = await count();
+    const bad = await h.cli(['worker', '--pipeline-concurrency', 'data-pipline=2']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /--pipeline-concurrency.*no pipeline "data-pipline" is registered here \(registered: .*data-pipeline/,
+      ),
+    ]);
+    expect(bad.stdout).not.toContain('listening on');
+    expect(await count()).toBe(before);
+  }, 60_000);
 });

@@ -64,7 +64,7 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
       .option('pipeline-concurrency', {
         type: 'string',
         describe:
-          "Per-pipeline limits over the pipelines' own `concurrency`: name=N[,name=N…], at most N runs of that pipeline executing at once across all workers",
+          "Per-pipeline limits over the pipelines' own `concurrency`: name=N[,name=N…], at most N runs of that pipeline executing at once across all workers; each name must be a pipeline --pipelines registers",
       })
       .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'Print each step as it finishes' })
       .option('metrics-port', {
@@ -109,6 +109,17 @@ export const workerCommand: CommandModule<GlobalArgs, WorkerArgs> = {
     const metricsHost = args.metricsHost ?? '127.0.0.1';
     return runCommand(args, { pipelines: true }, async (session) => {
       const { client, out } = session;
+      // A limit for a pipeline this worker does not have is a typo: it would limit nothing.
+      const unknown = Object.keys(pipelineConcurrency.right).find((name) => E.isLeft(client.registry.getPipeline(name)));
+      if (unknown !== undefined) {
+        const have = client.registry.list().map((p) => p.name);
+        return E.left(
+          OrbitErrors.invalidInput(
+            '--pipeline-concurrency',
+            `no pipeline ${JSON.stringify(unknown)} is registered here (${have.length > 0 ? `registered: ${have.join(', ')}` : 'none is: pass --pipelines'})`,
+          ),
+        );
+      }
       const signals = installStopSignals(out.note);
       // Past the grace period a graceful stop becomes a hard one (steps aborted, runs released).
       const graceOver = new AbortController();
