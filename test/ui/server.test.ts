@@ -332,6 +332,16 @@ describe('orbit ui over HTTP', () => {
     expect((recovery.body.match(/<svg class="chart"/g) ?? []).length).toBe(4);
   });
 
+  it('refuses a runs filter with a status that is none (it showed every run as if filtered)', async () => {
+    const bad = await call(ui.url, 'GET', '/?status=bogus');
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('Unknown status "bogus": one of running, pending');
+    const all = await call(ui.url, 'GET', '/?status=');
+    expect(all.status).toBe(200);
+    const failed = await call(ui.url, 'GET', '/?status=failed');
+    expect(failed.status).toBe(200);
+  });
+
   it("draws a pipeline's graph from dependsOn, and a run with branches one lane per branch", async () => {
     const pipelines = await call(ui.url, 'GET', '/pipelines');
     const card = pipelines.body.slice(pipelines.body.indexOf('data-pipeline="ui-diamond"'));

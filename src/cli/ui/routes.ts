@@ -60,7 +60,11 @@ const runsPage: Route = {
   method: 'GET',
   path: /^\/$/,
   handle: async ({ client, nowIso }, _p, q) => {
-    const status = STATUSES.find((s) => s === q.get('status'));
+    const asked = q.get('status') ?? '';
+    const status = STATUSES.find((s) => s === asked);
+    // A status that is none of them (a hand-edited link) filtered nothing and showed every run.
+    if (asked !== '' && status === undefined)
+      return { kind: 'error', status: 400, message: `Unknown status ${JSON.stringify(asked)}: one of ${STATUSES.join(', ')}` };
     const pipelineId = q.get('pipeline')?.trim() || undefined;
     const search = q.get('q')?.trim() || undefined;
     const after = q.get('after') ?? undefined;
