@@ -36,18 +36,31 @@ export const toExported = (r: ExportRow): ExportedEvent => ({
  * named) in the order given, by position in the batch (the database's collation may order ids
  * otherwise than the names were given).
  */
-export async function* exportBatch(
+export const exportBatch = (
   db: Database,
   runIds: readonly string[],
   idOrder: boolean,
+): AsyncGenerator<E.Either<DbFailure, ExportedEvent[]>> =>
+  keysetPages((k) =>
+    idOrder
+      ? readExportPage(db, { runIds, afterRun: k.afterRun, afterSeq: k.afterSeq, limit: EXPORT_ROWS })
+      : readExportPageInOrder(db, { runIds, afterPos: k.afterPos, afterSeq: k.afterSeq, limit: EXPORT_ROWS }),
+  );
+
+/** Where a keyset read goes on from: after this run (by id, or by position in a batch) at this seq. */
+interface Keyset {
+  readonly afterRun: string;
+  readonly afterPos: number;
+  readonly afterSeq: number;
+}
+
+/** Pages of EXPORT_ROWS event rows from `read`, each read after the last row of the one before, until a short page. */
+async function* keysetPages(
+  read: (k: Keyset) => Promise<E.Either<DbFailure, (ExportRow & { readonly pos?: number })[]>>,
 ): AsyncGenerator<E.Either<DbFailure, ExportedEvent[]>> {
-  let afterRun = '';
-  let afterPos = 0;
-  let afterSeq = 0;
+  let k: Keyset = { afterRun: '', afterPos: 0, afterSeq: 0 };
   for (;;) {
-    const rows: E.Either<DbFailure, (ExportRow & { readonly pos?: number })[]> = idOrder
-      ? await readExportPage(db, { runIds, afterRun, afterSeq, limit: EXPORT_ROWS })
-      : await readExportPageInOrder(db, { runIds, afterPos, afterSeq, limit: EXPORT_ROWS });
+    const rows = await read(k);
     if (E.isLeft(rows)) {
       yield rows;
       return;
@@ -56,9 +69,7 @@ export async function* exportBatch(
     if (last === undefined) return;
     yield E.right(rows.right.map(toExported));
     if (rows.right.length < EXPORT_ROWS) return;
-    afterRun = last.run_id;
-    afterPos = last.pos ?? 0;
-    afterSeq = last.seq;
+    k = { afterRun: last.run_id, afterPos: last.pos ?? 0, afterSeq: last.seq };
   }
 }
 
@@ -105,23 +116,8 @@ async function* runBatches(db: Database, sel: ExportSelection): AsyncGenerator<E
 }
 
 /** Every run's events, the whole journal on one keyset cursor in (run_id, seq) order, a page at a time. */
-async function* everyEvent(db: Database): AsyncGenerator<E.Either<DbFailure, ExportedEvent[]>> {
-  let afterRun = '';
-  let afterSeq = 0;
-  for (;;) {
-    const rows = await readExportPageAll(db, { afterRun, afterSeq, limit: EXPORT_ROWS });
-    if (E.isLeft(rows)) {
-      yield rows;
-      return;
-    }
-    const last = rows.right[rows.right.length - 1];
-    if (last === undefined) return;
-    yield E.right(rows.right.map(toExported));
-    if (rows.right.length < EXPORT_ROWS) return;
-    afterRun = last.run_id;
-    afterSeq = last.seq;
-  }
-}
+const everyEvent = (db: Database): AsyncGenerator<E.Either<DbFailure, ExportedEvent[]>> =>
+  keysetPages((k) => readExportPageAll(db, { afterRun: k.afterRun, afterSeq: k.afterSeq, limit: EXPORT_ROWS }));
 
 /**
  * The selected runs' events as stored, hashes included, a page at a time: runs in batches of
